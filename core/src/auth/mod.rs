@@ -1,0 +1,8 @@
+//! Staff authentication: passwords, sessions and refresh tokens, the second factor, and
+//! login throttling. Access tokens (JWT) are an HTTP concern and live in the API crate.
+
+pub mod login;
+pub mod passwords;
+pub mod sessions;
+pub mod throttle;
+pub mod totp;

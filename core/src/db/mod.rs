@@ -1,0 +1,199 @@
+//! Storage: one diesel codebase over SQLite (the embedded default) and PostgreSQL.
+//! The backend is chosen at run time from the URL scheme. Blocking: callers on an async
+//! runtime must run these functions on a blocking thread.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+/// Where the data lives, parsed once from the configured URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, DbError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            Ok(Self::Sqlite(path.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite:") {
+            Ok(Self::Sqlite(path.to_owned()))
+        } else if url.contains("://") {
+            Err(DbError::Config(format!(
+                "unsupported database URL scheme (expected sqlite: or postgres://): {}",
+                url.split("://").next().unwrap_or_default()
+            )))
+        } else {
+            Ok(Self::Sqlite(url.to_owned()))
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database configuration: {0}")]
+    Config(String),
+    #[error("cannot connect to the database: {0}")]
+    Connection(#[from] diesel::ConnectionError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("database pool: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+}
+
+/// Opens concrete connections itself so a wrong password or a missing database says so
+/// (diesel's multi-connection `establish` folds every failure into one message).
+#[derive(Debug)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<DbConn, DbError> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), DbError> {
+        conn.batch_execute("SELECT 1").map_err(DbError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// The connection pool, cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    backend: &'static str,
+}
+
+impl Db {
+    pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Self, DbError> {
+        if let DatabaseUrl::Sqlite(path) = url
+            && let Some(parent) = std::path::Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| DbError::Config(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let manager = Manager { url: url.clone() };
+        // Try once directly, so the real cause is reported instead of a pool timeout.
+        manager.connect()?;
+        let pool = r2d2::Pool::builder()
+            .max_size(max_size)
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .map_err(|e| DbError::Config(e.to_string()))?;
+        Ok(Self { pool, backend: url.backend() })
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    pub fn get(&self) -> Result<PooledConn, DbError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Applies the embedded migrations of the configured backend; returns how many ran.
+    pub fn migrate(&self) -> Result<usize, DbError> {
+        let mut conn = self.get()?;
+        let applied = match &mut *conn {
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        };
+        applied.map_err(|e| DbError::Migration(e.to_string()))
+    }
+
+    /// Whether the database answers a trivial query.
+    pub fn ping(&self) -> bool {
+        self.get().is_ok_and(|mut c| c.batch_execute("SELECT 1").is_ok())
+    }
+}
+
+/// A write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`): a
+/// deferred transaction that reads and then writes can fail with `SQLITE_BUSY` when another
+/// writer got there first, which the busy timeout cannot cure.
+pub fn write_tx<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Pg(_) => conn.transaction(f),
+        DbConn::Sqlite(_) => {
+            conn.batch_execute("BEGIN IMMEDIATE")?;
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)));
+            match outcome {
+                Ok(Ok(value)) => match conn.batch_execute("COMMIT") {
+                    Ok(()) => Ok(value),
+                    Err(e) => {
+                        let _ = conn.batch_execute("ROLLBACK");
+                        Err(e.into())
+                    }
+                },
+                Ok(Err(e)) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    Err(e)
+                }
+                Err(panic) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    std::panic::resume_unwind(panic)
+                }
+            }
+        }
+    }
+}
+
+/// Serialises writers of a shared sequence (the audit chain) inside a transaction.
+/// SQLite already holds the database write lock in `write_tx`.
+pub fn lock_for_sequence(conn: &mut DbConn, key: i64) -> Result<(), diesel::result::Error> {
+    match conn {
+        DbConn::Pg(c) => c.batch_execute(&format!("SELECT pg_advisory_xact_lock({key})")),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}

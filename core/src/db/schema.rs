@@ -1,0 +1,108 @@
+//! One schema for both backends: only types that map the same way on SQLite and PostgreSQL.
+
+diesel::table! {
+    organisations (id) {
+        id -> Text,
+        kind -> Text,
+        name -> Text,
+        timezone -> Text,
+        coverage -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        organisation_id -> Text,
+        email -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        roles -> Text,
+        totp_secret -> Nullable<Binary>,
+        totp_enabled -> Bool,
+        totp_last_step -> Nullable<BigInt>,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        second_factor -> Bool,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        session_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_throttle (subject) {
+        subject -> Text,
+        failures -> Integer,
+        last_failure_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        organisation_id -> Text,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        id -> Text,
+        at -> Timestamp,
+        actor_type -> Text,
+        actor_id -> Nullable<Text>,
+        organisation_id -> Nullable<Text>,
+        action -> Text,
+        object_type -> Nullable<Text>,
+        object_id -> Nullable<Text>,
+        details -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(api_keys -> organisations (organisation_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organisations,
+    users,
+    sessions,
+    refresh_tokens,
+    login_throttle,
+    api_keys,
+    audit_log,
+);

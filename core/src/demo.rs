@@ -1,0 +1,89 @@
+//! Demo data: the helpline, two centres in two regions, the housing platform, the ministry
+//! and one partner, with one account per role. Idempotent: what exists is kept. Passwords
+//! are derived from the instance's pepper, so they are stable for one installation and
+//! unguessable from another. Never loaded in production mode (the caller refuses).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::accounts::model::{OrganisationKind, Role};
+use crate::accounts::organisations::{self, NewOrganisation};
+use crate::accounts::users::{self, NewUser};
+use crate::access::Actor;
+use crate::crypto::Secrets;
+use crate::db::DbConn;
+use crate::error::Result;
+use crate::geo::Geography;
+use crate::values::Email;
+
+pub const DEMO_DOMAIN: &str = "demo.relais.example";
+
+struct DemoOrg {
+    key: &'static str,
+    kind: OrganisationKind,
+    name: &'static str,
+    timezone: &'static str,
+    coverage: &'static [&'static str],
+}
+
+const ORGS: &[DemoOrg] = &[
+    DemoOrg { key: "helpline", kind: OrganisationKind::Helpline, name: "Ne frappez pas (ligne d'écoute)", timezone: "Europe/Paris", coverage: &[] },
+    DemoOrg { key: "centre-idf", kind: OrganisationKind::Centre, name: "CPCA Île-de-France Est", timezone: "Europe/Paris", coverage: &["75", "77", "93", "94"] },
+    DemoOrg { key: "centre-reunion", kind: OrganisationKind::Centre, name: "CPCA La Réunion", timezone: "Indian/Reunion", coverage: &["974"] },
+    DemoOrg { key: "housing", kind: OrganisationKind::HousingPlatform, name: "Plateforme nationale d'hébergement", timezone: "Europe/Paris", coverage: &[] },
+    DemoOrg { key: "ministry", kind: OrganisationKind::National, name: "Ministère, coordination nationale", timezone: "Europe/Paris", coverage: &[] },
+    DemoOrg { key: "partner", kind: OrganisationKind::Partner, name: "SPIP de Paris", timezone: "Europe/Paris", coverage: &[] },
+];
+
+const ACCOUNTS: &[(&str, Role, &str, &str)] = &[
+    ("listener", Role::Listener, "helpline", "Léa Écoutante"),
+    ("supervisor", Role::HelplineSupervisor, "helpline", "Samir Superviseur"),
+    ("practitioner", Role::Practitioner, "centre-idf", "Paul Praticien"),
+    ("manager", Role::CentreManager, "centre-idf", "Claire Responsable"),
+    ("practitioner.reunion", Role::Practitioner, "centre-reunion", "Nadia Praticienne"),
+    ("housing", Role::HousingOperator, "housing", "Hugo Hébergement"),
+    ("coordinator", Role::NationalCoordinator, "ministry", "Camille Coordinatrice"),
+    ("admin", Role::Admin, "ministry", "Alex Administrateur"),
+];
+
+/// One demo account, as printed by `relais demo`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DemoAccount {
+    pub role: Role,
+    pub organisation: String,
+    pub email: String,
+    pub password: String,
+}
+
+fn password_for(secrets: &Secrets, email: &str) -> String {
+    let mac = crate::crypto::hmac_hex(&secrets.hmac_pepper, "demo-password", email.as_bytes());
+    let bytes = hex::decode(&mac[..32]).unwrap_or_default();
+    format!("demo-{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Loads what is missing and returns every demo account with its password.
+pub fn load(conn: &mut DbConn, geo: &Geography, secrets: &Secrets) -> Result<Vec<DemoAccount>> {
+    let mut orgs = Vec::new();
+    for spec in ORGS {
+        let org = match organisations::find_by_name(conn, spec.name)? {
+            Some(org) => org,
+            None => {
+                let coverage = spec.coverage.iter().map(|c| (*c).to_owned()).collect();
+                let new = NewOrganisation::parse(geo, spec.kind, spec.name, Some(spec.timezone), coverage)?;
+                organisations::create(conn, &Actor::SYSTEM, new)?
+            }
+        };
+        orgs.push((spec.key, org));
+    }
+    let mut accounts = Vec::new();
+    for (local, role, org_key, name) in ACCOUNTS {
+        let Some((_, org)) = orgs.iter().find(|(k, _)| k == org_key) else { continue };
+        let email = format!("{local}@{DEMO_DOMAIN}");
+        let password = password_for(secrets, &email);
+        if users::find_by_email(conn, &Email::parse(&email)?)?.is_none() {
+            users::create_as_system(conn, org, NewUser::parse(&email, name, &password, vec![*role])?)?;
+        }
+        accounts.push(DemoAccount { role: *role, organisation: org.name.clone(), email, password });
+    }
+    Ok(accounts)
+}
