@@ -1,1 +1,13 @@
+//! relais-api: the HTTP edge of Relais (actix-web): routes, authentication, errors,
+//! configuration and the `relais` command line.
 
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod metrics;
+pub mod middleware;
+pub mod problem;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

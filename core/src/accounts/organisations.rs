@@ -176,3 +176,7 @@ pub fn update(conn: &mut DbConn, caller: &Caller, id: OrganisationId, changes: O
         row.into_model()
     })
 }
+
+pub fn count(conn: &mut DbConn) -> Result<i64> {
+    Ok(organisations::table.count().get_result(conn)?)
+}

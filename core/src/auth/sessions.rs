@@ -215,3 +215,9 @@ pub fn caller_for_session(conn: &mut DbConn, session: SessionId, user: UserId) -
         organisation_kind: org.kind,
     }))
 }
+
+/// Records that a session has passed the second factor (right after enrolment).
+pub fn mark_second_factor(conn: &mut DbConn, session: SessionId) -> Result<()> {
+    diesel::update(sessions::table.find(session.to_string())).set(sessions::second_factor.eq(true)).execute(conn)?;
+    Ok(())
+}

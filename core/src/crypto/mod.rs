@@ -1,7 +1,7 @@
 //! Secrets and the primitives built on them: keyed HMAC for lookups, AEAD for fields
 //! encrypted at rest, random tokens, digests. Secret bytes never appear in `Debug`.
 
-mod secrets;
+pub mod secrets;
 
 pub use secrets::{SecretError, Secrets, SecretKey};
 

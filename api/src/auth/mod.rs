@@ -1,0 +1,8 @@
+//! Authentication and authorisation at the HTTP edge: access tokens, the `Auth` extractor,
+//! and the role lists handlers admit.
+
+pub mod extract;
+pub mod policy;
+pub mod tokens;
+
+pub use extract::Auth;

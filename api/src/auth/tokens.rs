@@ -1,0 +1,83 @@
+//! Access tokens: short-lived JWTs, HS256 only (the algorithm is pinned, so `none` and
+//! any other algorithm are refused), with `iss`, `aud`, `exp` and `nbf` checked. A token
+//! names a session; the session is checked against the database at each request.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use relais_core::crypto::SecretKey;
+use relais_core::ids::{SessionId, UserId};
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub sid: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    ttl_seconds: i64,
+}
+
+/// What a valid token says.
+#[derive(Debug, Clone, Copy)]
+pub struct Verified {
+    pub user: UserId,
+    pub session: SessionId,
+}
+
+impl TokenKeys {
+    pub fn new(key: &SecretKey, issuer: &str, audience: &str, ttl_seconds: i64) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.leeway = 5;
+        Self {
+            encoding: EncodingKey::from_secret(key.expose()),
+            decoding: DecodingKey::from_secret(key.expose()),
+            validation,
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            ttl_seconds,
+        }
+    }
+
+    pub fn ttl_seconds(&self) -> i64 {
+        self.ttl_seconds
+    }
+
+    pub fn issue(&self, user: UserId, session: SessionId) -> Result<String, jsonwebtoken::errors::Error> {
+        let now = relais_core::time::now().timestamp();
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: user.to_string(),
+            sid: session.to_string(),
+            iat: now,
+            nbf: now,
+            exp: now + self.ttl_seconds,
+            jti: uuid::Uuid::new_v4().to_string(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+    }
+
+    pub fn verify(&self, token: &str) -> Option<Verified> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
+        if data.header.alg != Algorithm::HS256 {
+            return None;
+        }
+        Some(Verified { user: data.claims.sub.parse().ok()?, session: data.claims.sid.parse().ok()? })
+    }
+}

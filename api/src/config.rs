@@ -1,0 +1,251 @@
+//! Configuration in layers: defaults in code, then an optional `relais.toml`, then `RELAIS_*`
+//! environment variables. Secrets are read here but only as opaque strings handed to
+//! `relais_core::crypto::Secrets`; nothing here prints them.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// One machine, nothing configured: secrets generated under the data folder.
+    Embedded,
+    /// Secrets must be given and strong; demo data is refused.
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A secret value from the configuration: never printed.
+#[derive(Clone, Default)]
+pub struct SecretString(Option<String>);
+
+impl SecretString {
+    pub fn expose(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() { "[set]" } else { "[unset]" })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub mode: Mode,
+    pub bind: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub database_pool_size: u32,
+    pub redis_url: Option<String>,
+    pub public_url: Option<String>,
+    pub log_format: LogFormat,
+    /// The largest request body accepted, in bytes.
+    pub body_limit: usize,
+    pub access_token_ttl_seconds: i64,
+    pub refresh_token_ttl_seconds: i64,
+    /// Whether roles that see personal data must pass TOTP (default: on in production).
+    pub require_totp: bool,
+    pub login_free_failures: i32,
+    pub login_lockout_after: i32,
+    pub login_lockout_seconds: i64,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub jwt_key: SecretString,
+    pub hmac_pepper: SecretString,
+    pub field_key: SecretString,
+}
+
+/// The shape of `relais.toml`: every key optional, unknown keys refused.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    mode: Option<Mode>,
+    bind: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    database_pool_size: Option<u32>,
+    redis_url: Option<String>,
+    public_url: Option<String>,
+    log_format: Option<LogFormat>,
+    body_limit: Option<usize>,
+    access_token_ttl_seconds: Option<i64>,
+    refresh_token_ttl_seconds: Option<i64>,
+    require_totp: Option<bool>,
+    login_free_failures: Option<i32>,
+    login_lockout_after: Option<i32>,
+    login_lockout_seconds: Option<i64>,
+    jwt_issuer: Option<String>,
+    jwt_audience: Option<String>,
+    jwt_key: Option<String>,
+    hmac_pepper: Option<String>,
+    field_key: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path} is not valid: {message}")]
+    File { path: String, message: String },
+    #[error("{name} is not valid: {message}")]
+    Env { name: &'static str, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn env_parse<T: std::str::FromStr>(env: &HashMap<String, String>, name: &'static str) -> Result<Option<T>, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    env.get(name)
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| v.trim().parse::<T>().map_err(|e| ConfigError::Env { name, message: e.to_string() }))
+        .transpose()
+}
+
+fn env_string(env: &HashMap<String, String>, name: &str) -> Option<String> {
+    env.get(name).filter(|v| !v.trim().is_empty()).cloned()
+}
+
+impl Settings {
+    /// Loads from the process environment and `RELAIS_CONFIG` (default `./relais.toml`, if present).
+    pub fn load() -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("RELAIS_")).collect();
+        let explicit = env.get("RELAIS_CONFIG").map(PathBuf::from);
+        let path = explicit.clone().unwrap_or_else(|| PathBuf::from("relais.toml"));
+        let file = if explicit.is_some() || path.exists() { Some(path) } else { None };
+        Self::from_sources(file.as_deref(), &env)
+    }
+
+    pub fn from_sources(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let from_file = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+                toml::from_str::<FileSettings>(&text)
+                    .map_err(|e| ConfigError::File { path: path.display().to_string(), message: e.to_string() })?
+            }
+            None => FileSettings::default(),
+        };
+
+        let mode = match env.get("RELAIS_MODE").map(|s| s.trim()) {
+            Some("embedded") => Mode::Embedded,
+            Some("production") => Mode::Production,
+            Some(other) if !other.is_empty() => {
+                return Err(ConfigError::Env { name: "RELAIS_MODE", message: format!("{other:?} is neither embedded nor production") });
+            }
+            _ => from_file.mode.unwrap_or(Mode::Embedded),
+        };
+        let data_dir = env_string(env, "RELAIS_DATA_DIR").map(PathBuf::from).or(from_file.data_dir).unwrap_or_else(|| PathBuf::from("./var"));
+        let database_url = env_string(env, "RELAIS_DATABASE_URL")
+            .or(from_file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("relais.sqlite3").display()));
+        let log_format = match env.get("RELAIS_LOG_FORMAT").map(|s| s.trim()) {
+            Some("json") => LogFormat::Json,
+            Some("text") => LogFormat::Text,
+            Some(other) if !other.is_empty() => {
+                return Err(ConfigError::Env { name: "RELAIS_LOG_FORMAT", message: format!("{other:?} is neither text nor json") });
+            }
+            _ => from_file.log_format.unwrap_or(if mode == Mode::Production { LogFormat::Json } else { LogFormat::Text }),
+        };
+
+        let settings = Self {
+            mode,
+            bind: env_string(env, "RELAIS_BIND").or(from_file.bind).unwrap_or_else(|| "127.0.0.1:8080".into()),
+            data_dir,
+            database_url,
+            database_pool_size: env_parse(env, "RELAIS_DATABASE_POOL_SIZE")?.or(from_file.database_pool_size).unwrap_or(8),
+            redis_url: env_string(env, "RELAIS_REDIS_URL").or(from_file.redis_url),
+            public_url: env_string(env, "RELAIS_PUBLIC_URL").or(from_file.public_url),
+            log_format,
+            body_limit: env_parse(env, "RELAIS_BODY_LIMIT")?.or(from_file.body_limit).unwrap_or(64 * 1024),
+            access_token_ttl_seconds: env_parse(env, "RELAIS_ACCESS_TOKEN_TTL_SECONDS")?
+                .or(from_file.access_token_ttl_seconds)
+                .unwrap_or(600),
+            refresh_token_ttl_seconds: env_parse(env, "RELAIS_REFRESH_TOKEN_TTL_SECONDS")?
+                .or(from_file.refresh_token_ttl_seconds)
+                .unwrap_or(12 * 3600),
+            require_totp: env_parse(env, "RELAIS_REQUIRE_TOTP")?.or(from_file.require_totp).unwrap_or(mode == Mode::Production),
+            login_free_failures: env_parse(env, "RELAIS_LOGIN_FREE_FAILURES")?.or(from_file.login_free_failures).unwrap_or(3),
+            login_lockout_after: env_parse(env, "RELAIS_LOGIN_LOCKOUT_AFTER")?.or(from_file.login_lockout_after).unwrap_or(10),
+            login_lockout_seconds: env_parse(env, "RELAIS_LOGIN_LOCKOUT_SECONDS")?.or(from_file.login_lockout_seconds).unwrap_or(900),
+            jwt_issuer: env_string(env, "RELAIS_JWT_ISSUER").or(from_file.jwt_issuer).unwrap_or_else(|| "relais".into()),
+            jwt_audience: env_string(env, "RELAIS_JWT_AUDIENCE").or(from_file.jwt_audience).unwrap_or_else(|| "relais-api".into()),
+            jwt_key: SecretString(env_string(env, "RELAIS_JWT_KEY").or(from_file.jwt_key)),
+            hmac_pepper: SecretString(env_string(env, "RELAIS_HMAC_PEPPER").or(from_file.hmac_pepper)),
+            field_key: SecretString(env_string(env, "RELAIS_FIELD_KEY").or(from_file.field_key)),
+        };
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if !(30..=3600).contains(&self.access_token_ttl_seconds) {
+            return Err(ConfigError::Invalid("access_token_ttl_seconds must be between 30 and 3600".into()));
+        }
+        if !(60..=30 * 86_400).contains(&self.refresh_token_ttl_seconds) {
+            return Err(ConfigError::Invalid("refresh_token_ttl_seconds must be between 60 and 2592000".into()));
+        }
+        if !(1_024..=64 * 1024 * 1024).contains(&self.body_limit) {
+            return Err(ConfigError::Invalid("body_limit must be between 1 KiB and 64 MiB".into()));
+        }
+        if self.database_pool_size == 0 {
+            return Err(ConfigError::Invalid("database_pool_size must be at least 1".into()));
+        }
+        if self.login_lockout_after < 1 || self.login_free_failures < 0 || self.login_lockout_seconds < 1 {
+            return Err(ConfigError::Invalid("login throttling settings must be positive".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults_serve_locally_on_sqlite() {
+        let s = Settings::from_sources(None, &env(&[])).expect("defaults are valid");
+        assert_eq!(s.mode, Mode::Embedded);
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert!(s.database_url.starts_with("sqlite://"));
+        assert!(!s.require_totp);
+    }
+
+    #[test]
+    fn environment_overrides_file_which_overrides_defaults() {
+        let dir = std::env::temp_dir().join(format!("relais-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("relais.toml");
+        std::fs::write(&path, "bind = \"0.0.0.0:9000\"\nbody_limit = 4096\n").expect("write");
+        let s = Settings::from_sources(Some(&path), &env(&[("RELAIS_BIND", "127.0.0.1:9999")])).expect("valid");
+        assert_eq!(s.bind, "127.0.0.1:9999");
+        assert_eq!(s.body_limit, 4096);
+        std::fs::write(&path, "bindd = 1\n").expect("write");
+        assert!(Settings::from_sources(Some(&path), &env(&[])).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn production_requires_totp_by_default_and_rejects_bad_values() {
+        let s = Settings::from_sources(None, &env(&[("RELAIS_MODE", "production")])).expect("valid");
+        assert!(s.require_totp);
+        assert!(Settings::from_sources(None, &env(&[("RELAIS_MODE", "prod")])).is_err());
+        assert!(Settings::from_sources(None, &env(&[("RELAIS_BODY_LIMIT", "lots")])).is_err());
+        assert!(format!("{:?}", Settings::from_sources(None, &env(&[("RELAIS_JWT_KEY", "c2VjcmV0")]))).contains("[set]"));
+        assert!(!format!("{:?}", Settings::from_sources(None, &env(&[("RELAIS_JWT_KEY", "c2VjcmV0")]))).contains("c2VjcmV0"));
+    }
+}

@@ -1,0 +1,152 @@
+//! Login, refresh, logout and the second factor.
+
+use actix_web::{HttpResponse, web};
+use chrono::Duration;
+use relais_core::auth::login::{self, Credentials, LoginError, LoginSettings};
+use relais_core::auth::sessions::{self, Issued, RefreshError};
+use relais_core::auth::{throttle, totp};
+
+use crate::auth::Auth;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+    #[serde(default)]
+    totp: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    refresh_token: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TotpConfirmRequest {
+    code: String,
+}
+
+#[derive(serde::Serialize)]
+struct TokenPair {
+    access_token: String,
+    refresh_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+}
+
+impl From<LoginError> for ApiError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::InvalidCredentials => Self::InvalidCredentials,
+            LoginError::Throttled { retry_after_secs } => Self::TooManyRequests { retry_after_secs },
+            LoginError::TotpRequired => Self::TotpRequired,
+            LoginError::TotpInvalid => Self::TotpInvalid,
+            LoginError::Other(e) => e.into(),
+        }
+    }
+}
+
+impl From<RefreshError> for ApiError {
+    fn from(e: RefreshError) -> Self {
+        match e {
+            RefreshError::Invalid | RefreshError::Reused => Self::Unauthenticated,
+            RefreshError::Other(e) => e.into(),
+        }
+    }
+}
+
+fn settings(state: &AppState) -> LoginSettings {
+    let s = &state.settings;
+    LoginSettings {
+        throttle: throttle::Policy {
+            free_failures: s.login_free_failures,
+            lockout_after: s.login_lockout_after,
+            lockout: Duration::seconds(s.login_lockout_seconds),
+            window: Duration::hours(1),
+        },
+        refresh_ttl: Duration::seconds(s.refresh_token_ttl_seconds),
+    }
+}
+
+fn token_pair(state: &AppState, issued: Issued) -> ApiResult<HttpResponse> {
+    let access_token = state
+        .tokens
+        .issue(issued.user_id, issued.session_id)
+        .map_err(|e| ApiError::Internal(format!("token signing failed: {e}")))?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenPair {
+        access_token,
+        refresh_token: issued.refresh_token,
+        token_type: "Bearer",
+        expires_in: state.tokens.ttl_seconds(),
+    }))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    if body.email.len() > 320 || body.password.len() > 1024 || body.totp.as_ref().is_some_and(|t| t.len() > 16) {
+        return Err(ApiError::InvalidCredentials);
+    }
+    let shared = state.clone();
+    let issued = state
+        .db(move |conn| {
+            let creds = Credentials { email: &body.email, password: &body.password, totp: body.totp.as_deref() };
+            login::login(conn, &shared.secrets, &settings(&shared), &creds)
+        })
+        .await?;
+    token_pair(&state, issued)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+    let token = body.into_inner().refresh_token;
+    if token.len() > 256 {
+        return Err(ApiError::Unauthenticated);
+    }
+    let ttl = Duration::seconds(state.settings.refresh_token_ttl_seconds);
+    let issued = state.db(move |conn| sessions::refresh(conn, &token, ttl)).await?;
+    token_pair(&state, issued)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn logout(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    let caller = auth.admit_before_second_factor()?.clone();
+    let session = auth.session().ok_or(ApiError::Unauthenticated)?;
+    state.db(move |conn| sessions::logout(conn, &caller, session)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn totp_enrol(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    let caller = auth.admit_before_second_factor()?.clone();
+    let shared = state.clone();
+    let enrolment = state.db(move |conn| totp::enrol(conn, &shared.secrets.field_key, &caller)).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(enrolment))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn totp_confirm(state: web::Data<AppState>, auth: Auth, body: web::Json<TotpConfirmRequest>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit_before_second_factor()?.clone();
+    let session = auth.session();
+    let code = body.into_inner().code;
+    if code.len() > 16 {
+        return Err(super::invalid("code", "a one-time code has 6 digits"));
+    }
+    let shared = state.clone();
+    state
+        .db(move |conn| {
+            totp::confirm(conn, &shared.secrets.field_key, &caller, &code)?;
+            // The person just proved they hold the second factor: this session has passed it.
+            if let Some(session) = session {
+                sessions::mark_second_factor(conn, session)?;
+            }
+            Ok::<_, relais_core::Error>(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

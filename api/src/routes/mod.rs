@@ -1,0 +1,119 @@
+//! Every route the server serves, in one table. The table is the single source for
+//! registration and for the contract test that compares it with `openapi.yaml`.
+
+mod api_keys;
+mod audit;
+mod auth;
+mod geo;
+mod health;
+mod me;
+mod organisations;
+mod users;
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, Route, web};
+
+use crate::problem::{ApiError, FieldError};
+
+/// One registered route: method, path template (OpenAPI syntax), handler.
+pub struct RouteDef {
+    pub method: Method,
+    pub path: &'static str,
+    pub route: Route,
+}
+
+fn def(method: Method, path: &'static str, route: Route) -> RouteDef {
+    RouteDef { method, path, route }
+}
+
+pub fn table() -> Vec<RouteDef> {
+    use Method as M;
+    vec![
+        def(M::GET, "/healthz", web::get().to(health::healthz)),
+        def(M::GET, "/readyz", web::get().to(health::readyz)),
+        def(M::GET, "/metrics", web::get().to(health::metrics)),
+        def(M::GET, "/v1/geo/postal-codes/{code}", web::get().to(geo::postal_code)),
+        def(M::POST, "/v1/auth/login", web::post().to(auth::login)),
+        def(M::POST, "/v1/auth/refresh", web::post().to(auth::refresh)),
+        def(M::POST, "/v1/auth/logout", web::post().to(auth::logout)),
+        def(M::POST, "/v1/auth/totp/enrol", web::post().to(auth::totp_enrol)),
+        def(M::POST, "/v1/auth/totp/confirm", web::post().to(auth::totp_confirm)),
+        def(M::GET, "/v1/me", web::get().to(me::me)),
+        def(M::GET, "/v1/organisations", web::get().to(organisations::list)),
+        def(M::POST, "/v1/organisations", web::post().to(organisations::create)),
+        def(M::GET, "/v1/organisations/{id}", web::get().to(organisations::get)),
+        def(M::PATCH, "/v1/organisations/{id}", web::patch().to(organisations::update)),
+        def(M::GET, "/v1/organisations/{id}/users", web::get().to(users::list)),
+        def(M::POST, "/v1/organisations/{id}/users", web::post().to(users::create)),
+        def(M::GET, "/v1/organisations/{id}/api-keys", web::get().to(api_keys::list)),
+        def(M::POST, "/v1/organisations/{id}/api-keys", web::post().to(api_keys::create)),
+        def(M::DELETE, "/v1/api-keys/{id}", web::delete().to(api_keys::revoke)),
+        def(M::GET, "/v1/users/{id}", web::get().to(users::get)),
+        def(M::PATCH, "/v1/users/{id}", web::patch().to(users::update)),
+        def(M::POST, "/v1/users/{id}/totp-reset", web::post().to(users::totp_reset)),
+        def(M::GET, "/v1/audit/verify", web::get().to(audit::verify)),
+    ]
+}
+
+/// Registers the table, grouping methods by path so a wrong method answers 405.
+pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
+    cfg.app_data(json_config(body_limit))
+        .app_data(web::PayloadConfig::new(body_limit))
+        .app_data(web::PathConfig::default().error_handler(|_: PathError, _| ApiError::NotFound.into()))
+        .app_data(web::QueryConfig::default().error_handler(|e: QueryPayloadError, _| {
+            ApiError::Validation { detail: format!("query: {e}"), errors: Vec::new() }.into()
+        }));
+    let mut resources: Vec<(&'static str, actix_web::Resource)> = Vec::new();
+    for RouteDef { path, route, .. } in table() {
+        match resources.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, resource)) => {
+                let taken = std::mem::replace(resource, web::resource(path));
+                *resource = taken.route(route);
+            }
+            None => resources.push((path, web::resource(path).route(route).default_service(web::to(method_not_allowed)))),
+        }
+    }
+    for (_, resource) in resources {
+        cfg.service(resource);
+    }
+}
+
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default().limit(limit).content_type_required(true).error_handler(|e: JsonPayloadError, _| {
+        let api = match e {
+            JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => ApiError::PayloadTooLarge { limit },
+            JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+            JsonPayloadError::Deserialize(err) => {
+                if err.is_data() {
+                    ApiError::Validation { detail: err.to_string(), errors: Vec::new() }
+                } else {
+                    ApiError::BadRequest(format!("the body is not valid JSON: {err}"))
+                }
+            }
+            other => ApiError::BadRequest(other.to_string()),
+        };
+        api.into()
+    })
+}
+
+pub async fn not_found(_: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+async fn method_not_allowed(_: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+/// Turns a core validation error list into one problem.
+pub(crate) fn invalid(field: &str, message: &str) -> ApiError {
+    ApiError::Validation {
+        detail: format!("{field}: {message}"),
+        errors: vec![FieldError { field: field.to_owned(), message: message.to_owned() }],
+    }
+}
+
+/// A path id that is not a UUID names no object.
+pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound)
+}

@@ -1,0 +1,83 @@
+//! Organisations: administrators manage all; staff see their own; managers edit their own.
+
+use actix_web::{HttpResponse, web};
+use relais_core::accounts::model::OrganisationKind;
+use relais_core::accounts::organisations::{self, NewOrganisation, OrganisationChanges};
+use relais_core::ids::OrganisationId;
+
+use super::parse_id;
+use crate::auth::Auth;
+use crate::auth::policy::{ADMIN, ANY_STAFF, STAFF_MANAGERS};
+use crate::problem::ApiResult;
+use crate::state::AppState;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    kind: Option<OrganisationKind>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganisationBody {
+    kind: OrganisationKind,
+    name: String,
+    #[serde(default)]
+    timezone: Option<String>,
+    #[serde(default)]
+    coverage: Option<Vec<String>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationChangesBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    timezone: Option<String>,
+    #[serde(default)]
+    coverage: Option<Vec<String>>,
+}
+
+pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
+    let kind = query.into_inner().kind;
+    let items = state.db(move |conn| organisations::list(conn, &caller, kind)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+pub async fn create(state: web::Data<AppState>, auth: Auth, body: web::Json<NewOrganisationBody>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ADMIN)?.clone();
+    let body = body.into_inner();
+    let new = NewOrganisation::parse(&state.geo, body.kind, &body.name, body.timezone.as_deref(), body.coverage.unwrap_or_default())?;
+    let actor = caller.actor();
+    let org = state.db(move |conn| organisations::create(conn, &actor, new)).await?;
+    Ok(HttpResponse::Created().json(org))
+}
+
+pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
+    let id: OrganisationId = parse_id(&path)?;
+    let org = state.db(move |conn| organisations::get(conn, &caller, id)).await?;
+    Ok(HttpResponse::Ok().json(org))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: web::Json<OrganisationChangesBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(STAFF_MANAGERS)?.clone();
+    let id: OrganisationId = parse_id(&path)?;
+    let body = body.into_inner();
+    let shared = state.clone();
+    let org = state
+        .db(move |conn| {
+            let current = organisations::get(conn, &caller, id)?;
+            let changes = OrganisationChanges::parse(&shared.geo, current.kind, body.name.as_deref(), body.timezone.as_deref(), body.coverage)?;
+            organisations::update(conn, &caller, id, changes)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(org))
+}

@@ -1,0 +1,80 @@
+//! Staff accounts: colleagues see each other; managers (and administrators) manage them.
+
+use actix_web::{HttpResponse, web};
+use relais_core::accounts::model::Role;
+use relais_core::accounts::users::{self, NewUser, UserChanges};
+use relais_core::auth::totp;
+use relais_core::ids::{OrganisationId, UserId};
+use relais_core::values::{NewPassword, parse_label};
+
+use super::parse_id;
+use crate::auth::Auth;
+use crate::auth::policy::{ANY_STAFF, STAFF_MANAGERS};
+use crate::problem::ApiResult;
+use crate::state::AppState;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserBody {
+    email: String,
+    display_name: String,
+    password: String,
+    roles: Vec<Role>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserChangesBody {
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    roles: Option<Vec<Role>>,
+    #[serde(default)]
+    active: Option<bool>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+pub async fn list(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let org: OrganisationId = parse_id(&path)?;
+    let items = state.db(move |conn| users::list(conn, &caller, org)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+pub async fn create(state: web::Data<AppState>, auth: Auth, path: web::Path<String>, body: web::Json<NewUserBody>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(STAFF_MANAGERS)?.clone();
+    let org: OrganisationId = parse_id(&path)?;
+    let body = body.into_inner();
+    let new = NewUser::parse(&body.email, &body.display_name, &body.password, body.roles)?;
+    let user = state.db(move |conn| users::create(conn, &caller, org, new)).await?;
+    Ok(HttpResponse::Created().json(user))
+}
+
+pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let id: UserId = parse_id(&path)?;
+    let user = state.db(move |conn| users::get(conn, &caller, id)).await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+pub async fn update(state: web::Data<AppState>, auth: Auth, path: web::Path<String>, body: web::Json<UserChangesBody>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(STAFF_MANAGERS)?.clone();
+    let id: UserId = parse_id(&path)?;
+    let body = body.into_inner();
+    let changes = UserChanges {
+        display_name: body.display_name.map(|n| parse_label("display_name", &n, 120)).transpose()?,
+        roles: body.roles,
+        active: body.active,
+        password: body.password.map(|p| NewPassword::parse(&p)).transpose()?,
+    };
+    let user = state.db(move |conn| users::update(conn, &caller, id, changes)).await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+pub async fn totp_reset(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(STAFF_MANAGERS)?.clone();
+    let id: UserId = parse_id(&path)?;
+    state.db(move |conn| totp::reset(conn, &caller, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,129 @@
+//! Builds the application from settings: secrets, database (migrated), reference data,
+//! then the HTTP server on its listener. Tests start it on port 0 exactly like `serve`.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use relais_core::crypto::{Secrets, secrets::SecretSources};
+use relais_core::db::{DatabaseUrl, Db};
+use relais_core::geo::Geography;
+
+use crate::auth::tokens::TokenKeys;
+use crate::config::{Mode, Settings};
+use crate::metrics::Metrics;
+use crate::middleware::observe;
+use crate::routes;
+use crate::state::AppState;
+
+/// Everything the server needs before it listens; also used by the command line.
+pub struct Prepared {
+    pub database: Db,
+    pub secrets: Secrets,
+    pub geo: Geography,
+    pub migrations_applied: usize,
+}
+
+/// Loads secrets, connects and migrates the database, loads the reference geography.
+/// Blocking.
+pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
+    let embedded = settings.mode == Mode::Embedded;
+    if embedded {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("cannot create the data folder {}", settings.data_dir.display()))?;
+        restrict_permissions(&settings.data_dir)?;
+    }
+    let sources = SecretSources {
+        data_dir: &settings.data_dir,
+        jwt_key: settings.jwt_key.expose(),
+        hmac_pepper: settings.hmac_pepper.expose(),
+        field_key: settings.field_key.expose(),
+    };
+    let secrets = Secrets::load(&sources, embedded).map_err(|e| {
+        if embedded { anyhow::anyhow!(e) } else { anyhow::anyhow!("production mode refuses to start: {e}") }
+    })?;
+    let url = DatabaseUrl::parse(&settings.database_url)?;
+    let database = Db::connect(&url, settings.database_pool_size)?;
+    let migrations_applied = database.migrate()?;
+    let geo = Geography::load()?;
+    Ok(Prepared { database, secrets, geo, migrations_applied })
+}
+
+#[cfg(unix)]
+fn restrict_permissions(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot restrict permissions of {}", dir.display()))
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_dir: &std::path::Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let for_prepare = settings.clone();
+        let prepared = tokio::task::spawn_blocking(move || prepare(&for_prepare)).await??;
+        Self::from_prepared(settings, prepared)
+    }
+
+    pub fn from_prepared(settings: Settings, prepared: Prepared) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let tokens = TokenKeys::new(
+            &prepared.secrets.jwt_key,
+            &settings.jwt_issuer,
+            &settings.jwt_audience,
+            settings.access_token_ttl_seconds,
+        );
+        let body_limit = settings.body_limit;
+        let state = web::Data::new(AppState {
+            settings,
+            database: prepared.database,
+            geo: Arc::new(prepared.geo),
+            secrets: prepared.secrets,
+            tokens,
+            metrics: Arc::new(Metrics::default()),
+        });
+        let shared = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(shared.clone())
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("Referrer-Policy", "no-referrer"))
+                        .add(("Cache-Control", "no-store")),
+                )
+                .wrap(from_fn(observe))
+                .configure(|cfg| routes::configure(cfg, body_limit))
+                .default_service(web::to(routes::not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        Ok(Self { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,44 @@
+//! What every handler shares, and the bridge from async handlers to blocking storage.
+
+use std::sync::Arc;
+
+use relais_core::crypto::Secrets;
+use relais_core::db::{Db, DbConn};
+use relais_core::geo::Geography;
+
+use crate::auth::tokens::TokenKeys;
+use crate::config::Settings;
+use crate::metrics::Metrics;
+use crate::problem::ApiError;
+
+pub struct AppState {
+    pub settings: Settings,
+    pub database: Db,
+    pub geo: Arc<Geography>,
+    pub secrets: Secrets,
+    pub tokens: TokenKeys,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// Runs a storage function on the blocking pool, keeping the request's tracing span.
+    pub async fn db<T, E, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+    {
+        let database = self.database.clone();
+        let span = tracing::Span::current();
+        let joined = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = database.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
+            f(&mut conn).map_err(Into::into)
+        })
+        .await;
+        match joined {
+            Ok(result) => result,
+            Err(e) => Err(ApiError::Internal(format!("storage task failed: {e}"))),
+        }
+    }
+}
