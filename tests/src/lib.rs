@@ -1,1 +1,231 @@
+//! relais-tests: the black-box harness. `spawn_app()` starts the real application on port 0
+//! with a fresh database (a temporary SQLite file, or a fresh PostgreSQL database when
+//! `TEST_DATABASE_URL` is set), loads the demo data, and returns a client that checks every
+//! response against `openapi.yaml`.
 
+pub mod contract;
+mod postgres;
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use relais_api::config::Settings;
+use relais_api::startup::Application;
+use relais_api::state::AppState;
+use relais_core::db::PooledConn;
+use relais_core::demo::DemoAccount;
+use serde_json::Value;
+
+pub use contract::Contract;
+
+fn contract() -> Arc<Contract> {
+    static CONTRACT: OnceLock<Arc<Contract>> = OnceLock::new();
+    CONTRACT.get_or_init(|| Arc::new(Contract::load())).clone()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub state: actix_web_data::Data,
+    pub demo: Vec<DemoAccount>,
+    pub data_dir: tempfile::TempDir,
+    client: reqwest::Client,
+    contract: Arc<Contract>,
+    _postgres: Option<postgres::TestDatabase>,
+}
+
+/// Re-exported so tests need not depend on actix-web.
+pub mod actix_web_data {
+    pub type Data = actix_web::web::Data<relais_api::state::AppState>;
+}
+
+/// A response, already checked against the contract.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+    /// The problem `type` slug, such as `not-found`.
+    pub fn problem(&self) -> String {
+        self.json()["type"].as_str().unwrap_or_default().trim_start_matches("urn:relais:problem:").to_owned()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the app with extra `RELAIS_*` settings.
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temporary folder");
+    let postgres = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(postgres::TestDatabase::create(&url)),
+        _ => None,
+    };
+    let mut env: HashMap<String, String> = HashMap::new();
+    env.insert("RELAIS_BIND".into(), "127.0.0.1:0".into());
+    env.insert("RELAIS_DATA_DIR".into(), data_dir.path().display().to_string());
+    env.insert("RELAIS_DATABASE_POOL_SIZE".into(), "4".into());
+    if let Some(pg) = &postgres {
+        env.insert("RELAIS_DATABASE_URL".into(), pg.url.clone());
+    }
+    for (k, v) in extra {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let settings = Settings::from_sources(None, &env).expect("test settings are valid");
+    let app = Application::build(settings).await.expect("the application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    let demo = {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = state.database.get().expect("connection");
+            relais_core::demo::load(&mut conn, &state.geo, &state.secrets).expect("demo data loads")
+        })
+        .await
+        .expect("demo task")
+    };
+    TestApp {
+        address,
+        state,
+        demo,
+        data_dir,
+        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+        contract: contract(),
+        _postgres: postgres,
+    }
+}
+
+/// A request being built: method, path, optional bearer token and body.
+pub struct Call<'a> {
+    app: &'a TestApp,
+    method: reqwest::Method,
+    path: String,
+    token: Option<String>,
+    body: Option<(String, Vec<u8>)>,
+}
+
+impl Call<'_> {
+    pub fn bearer(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+    pub fn json(mut self, body: &Value) -> Self {
+        self.body = Some(("application/json".into(), body.to_string().into_bytes()));
+        self
+    }
+    pub fn raw(mut self, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        self.body = Some((content_type.to_owned(), body.into()));
+        self
+    }
+    /// Sends the request and checks the response against the contract.
+    pub async fn send(self) -> Reply {
+        let reply = self.send_unchecked_inner().await;
+        let (method, path) = (self.method.as_str().to_owned(), self.path.split('?').next().unwrap_or_default().to_owned());
+        let content_type = reply.header("content-type");
+        if let Err(e) = self.app.contract.check(&method, &path, reply.status, content_type.as_deref(), &reply.body) {
+            panic!("contract violation: {e}");
+        }
+        reply
+    }
+    /// Sends without the contract check: for paths outside the contract (unknown routes).
+    pub async fn send_unchecked(self) -> Reply {
+        self.send_unchecked_inner().await
+    }
+    async fn send_unchecked_inner(&self) -> Reply {
+        let mut req = self.app.client.request(self.method.clone(), format!("{}{}", self.app.address, self.path));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        if let Some((ct, body)) = &self.body {
+            req = req.header("content-type", ct).body(body.clone());
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.bytes().await.expect("body read").to_vec();
+        Reply { status, headers, body }
+    }
+}
+
+impl TestApp {
+    pub fn call(&self, method: &str, path: &str) -> Call<'_> {
+        Call {
+            app: self,
+            method: reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
+            path: path.to_owned(),
+            token: None,
+            body: None,
+        }
+    }
+    pub fn get(&self, path: &str) -> Call<'_> {
+        self.call("GET", path)
+    }
+    pub fn post(&self, path: &str) -> Call<'_> {
+        self.call("POST", path)
+    }
+    pub fn patch(&self, path: &str) -> Call<'_> {
+        self.call("PATCH", path)
+    }
+    pub fn delete(&self, path: &str) -> Call<'_> {
+        self.call("DELETE", path)
+    }
+
+    /// The demo account holding `role`, in the organisation whose name contains `org` if given.
+    pub fn account(&self, email_local: &str) -> &DemoAccount {
+        self.demo
+            .iter()
+            .find(|a| a.email.split('@').next() == Some(email_local))
+            .unwrap_or_else(|| panic!("no demo account {email_local}"))
+    }
+
+    pub async fn login_reply(&self, email: &str, password: &str) -> Reply {
+        self.post("/v1/auth/login").json(&serde_json::json!({ "email": email, "password": password })).send().await
+    }
+
+    /// Logs a demo account in and returns its (access, refresh) tokens.
+    pub async fn login(&self, email_local: &str) -> (String, String) {
+        let account = self.account(email_local);
+        let reply = self.login_reply(&account.email, &account.password).await;
+        assert_eq!(reply.status, 200, "login of {email_local}: {}", reply.text());
+        let body = reply.json();
+        (body["access_token"].as_str().expect("access").to_owned(), body["refresh_token"].as_str().expect("refresh").to_owned())
+    }
+
+    pub async fn token(&self, email_local: &str) -> String {
+        self.login(email_local).await.0
+    }
+
+    /// The id of the demo organisation with this exact name.
+    pub async fn organisation_id(&self, name: &str) -> String {
+        let admin = self.token("admin").await;
+        let list = self.get("/v1/organisations").bearer(&admin).send().await.json();
+        list["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|o| o["name"] == name))
+            .and_then(|o| o["id"].as_str())
+            .unwrap_or_else(|| panic!("no organisation {name}"))
+            .to_owned()
+    }
+
+    /// A blocking database connection, for what only the database shows.
+    pub fn conn(&self) -> PooledConn {
+        self.state.database.get().expect("connection")
+    }
+
+    pub fn app_state(&self) -> &AppState {
+        &self.state
+    }
+}

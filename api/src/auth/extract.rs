@@ -41,6 +41,13 @@ impl Auth {
         Ok(&self.caller)
     }
 
+    /// For routes on one object: `admit(ANY_STAFF)` first, then the object's visibility
+    /// (another organisation's object answers 404 whatever the role), then this check of
+    /// the roles the action needs (403).
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        self.admit(roles).map(|_| ())
+    }
+
     /// Like `admit`, and partner keys too.
     pub fn admit_with_partners(&self, roles: &[Role]) -> Result<&Caller, ApiError> {
         if self.caller.is_partner() { Ok(&self.caller) } else { self.admit(roles) }

@@ -68,13 +68,15 @@ pub async fn update(
     path: web::Path<String>,
     body: web::Json<OrganisationChangesBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(STAFF_MANAGERS)?.clone();
+    let caller = auth.admit(ANY_STAFF)?.clone();
     let id: OrganisationId = parse_id(&path)?;
     let body = body.into_inner();
     let shared = state.clone();
+    let visible = caller.clone();
+    let current = state.db(move |conn| organisations::get(conn, &visible, id)).await?;
+    auth.require(STAFF_MANAGERS)?;
     let org = state
         .db(move |conn| {
-            let current = organisations::get(conn, &caller, id)?;
             let changes = OrganisationChanges::parse(&shared.geo, current.kind, body.name.as_deref(), body.timezone.as_deref(), body.coverage)?;
             organisations::update(conn, &caller, id, changes)
         })

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use relais_core::accounts::model::Role;
+use relais_core::accounts::organisations;
 use relais_core::accounts::users::{self, NewUser, UserChanges};
 use relais_core::auth::totp;
 use relais_core::ids::{OrganisationId, UserId};
@@ -43,8 +44,11 @@ pub async fn list(state: web::Data<AppState>, auth: Auth, path: web::Path<String
 }
 
 pub async fn create(state: web::Data<AppState>, auth: Auth, path: web::Path<String>, body: web::Json<NewUserBody>) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(STAFF_MANAGERS)?.clone();
+    let caller = auth.admit(ANY_STAFF)?.clone();
     let org: OrganisationId = parse_id(&path)?;
+    let visible = caller.clone();
+    state.db(move |conn| organisations::get(conn, &visible, org)).await?;
+    auth.require(STAFF_MANAGERS)?;
     let body = body.into_inner();
     let new = NewUser::parse(&body.email, &body.display_name, &body.password, body.roles)?;
     let user = state.db(move |conn| users::create(conn, &caller, org, new)).await?;
@@ -59,8 +63,11 @@ pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<String>
 }
 
 pub async fn update(state: web::Data<AppState>, auth: Auth, path: web::Path<String>, body: web::Json<UserChangesBody>) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(STAFF_MANAGERS)?.clone();
+    let caller = auth.admit(ANY_STAFF)?.clone();
     let id: UserId = parse_id(&path)?;
+    let visible = caller.clone();
+    state.db(move |conn| users::get(conn, &visible, id)).await?;
+    auth.require(STAFF_MANAGERS)?;
     let body = body.into_inner();
     let changes = UserChanges {
         display_name: body.display_name.map(|n| parse_label("display_name", &n, 120)).transpose()?,
@@ -73,8 +80,11 @@ pub async fn update(state: web::Data<AppState>, auth: Auth, path: web::Path<Stri
 }
 
 pub async fn totp_reset(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(STAFF_MANAGERS)?.clone();
+    let caller = auth.admit(ANY_STAFF)?.clone();
     let id: UserId = parse_id(&path)?;
+    let visible = caller.clone();
+    state.db(move |conn| users::get(conn, &visible, id)).await?;
+    auth.require(STAFF_MANAGERS)?;
     state.db(move |conn| totp::reset(conn, &caller, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -109,6 +109,12 @@ pub fn list(conn: &mut DbConn, caller: &Caller, organisation: OrganisationId) ->
     Ok(rows.iter().map(Row::to_model).collect())
 }
 
+pub fn get(conn: &mut DbConn, caller: &Caller, id: ApiKeyId) -> Result<ApiKey> {
+    let row: Row = api_keys::table.find(id.to_string()).select(Row::as_select()).first(conn)?;
+    caller.scope(OrganisationId::from_db(&row.organisation_id))?;
+    Ok(row.to_model())
+}
+
 pub fn revoke(conn: &mut DbConn, caller: &Caller, id: ApiKeyId) -> Result<ApiKey> {
     let row: Row = api_keys::table.find(id.to_string()).select(Row::as_select()).first(conn)?;
     caller.scope(OrganisationId::from_db(&row.organisation_id))?;

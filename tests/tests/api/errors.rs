@@ -1,0 +1,80 @@
+//! Bad input gets a clear problem and changes nothing.
+
+use relais_tests::spawn_app;
+use serde_json::json;
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_are_problems() {
+    let app = spawn_app().await;
+    let unknown = app.get("/v1/nothing-here").send_unchecked().await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.header("content-type").as_deref(), Some("application/problem+json"));
+    assert_eq!(unknown.problem(), "not-found");
+
+    let wrong_method = app.call("PUT", "/v1/me").send_unchecked().await;
+    assert_eq!(wrong_method.status, 405);
+    assert_eq!(wrong_method.problem(), "method-not-allowed");
+}
+
+#[tokio::test]
+async fn malformed_json_unknown_fields_wrong_type_and_oversized_bodies_are_refused() {
+    let app = spawn_app_limit().await;
+    let admin = app.token("admin").await;
+    let before = app.get("/v1/organisations").bearer(&admin).send().await.json()["items"].as_array().unwrap().len();
+
+    let malformed = app.post("/v1/organisations").bearer(&admin).raw("application/json", "{\"kind\": ").send().await;
+    assert_eq!(malformed.status, 400);
+    assert_eq!(malformed.problem(), "bad-request");
+
+    let unknown_field = app
+        .post("/v1/organisations")
+        .bearer(&admin)
+        .json(&json!({ "kind": "centre", "name": "CPCA Test", "colour": "blue" }))
+        .send()
+        .await;
+    assert_eq!(unknown_field.status, 400);
+    assert!(unknown_field.json()["detail"].as_str().unwrap().contains("colour"));
+
+    let wrong_type = app
+        .post("/v1/organisations")
+        .bearer(&admin)
+        .raw("text/plain", json!({ "kind": "centre", "name": "CPCA Test" }).to_string())
+        .send()
+        .await;
+    assert_eq!(wrong_type.status, 415);
+    assert_eq!(wrong_type.problem(), "unsupported-media-type");
+
+    let huge_name = "x".repeat(5_000);
+    let oversized = app
+        .post("/v1/organisations")
+        .bearer(&admin)
+        .json(&json!({ "kind": "centre", "name": huge_name }))
+        .send()
+        .await;
+    assert_eq!(oversized.status, 413);
+    assert_eq!(oversized.problem(), "payload-too-large");
+
+    let invalid = app
+        .post("/v1/organisations")
+        .bearer(&admin)
+        .json(&json!({ "kind": "centre", "name": "CPCA Test", "coverage": ["999"] }))
+        .send()
+        .await;
+    assert_eq!(invalid.status, 400);
+    assert_eq!(invalid.json()["errors"][0]["field"], "coverage");
+
+    let after = app.get("/v1/organisations").bearer(&admin).send().await.json()["items"].as_array().unwrap().len();
+    assert_eq!(before, after, "refused requests changed nothing");
+}
+
+async fn spawn_app_limit() -> relais_tests::TestApp {
+    relais_tests::spawn_app_with(&[("RELAIS_BODY_LIMIT", "4096")]).await
+}
+
+#[tokio::test]
+async fn malformed_ids_in_paths_name_nothing() {
+    let app = spawn_app().await;
+    let admin = app.token("admin").await;
+    let reply = app.get("/v1/users/not-a-uuid").bearer(&admin).send().await;
+    assert_eq!(reply.status, 404);
+}

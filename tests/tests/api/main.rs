@@ -1,0 +1,11 @@
+//! One integration-test binary, a module per capability. Each test starts its own app.
+
+mod access;
+mod audit;
+mod auth;
+mod contract;
+mod errors;
+mod first_start;
+mod geo;
+mod health;
+mod tokens;
