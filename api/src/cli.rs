@@ -54,7 +54,11 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             let settings = Settings::load()?;
             telemetry::init(settings.log_format);
             let prepared = prepare(&settings)?;
-            out(&format!("{} migration(s) applied on {}", prepared.migrations_applied, prepared.database.backend()));
+            out(&format!(
+                "{} migration(s) applied on {}",
+                prepared.migrations_applied,
+                prepared.database.backend()
+            ));
             Ok(ExitCode::SUCCESS)
         }
         ["demo"] => {
@@ -81,7 +85,10 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             let report = audit::verify(&mut conn)?;
             match report.first_broken {
                 None => {
-                    out(&format!("audit trail intact: {} entries checked", report.entries_checked));
+                    out(&format!(
+                        "audit trail intact: {} entries checked",
+                        report.entries_checked
+                    ));
                     Ok(ExitCode::SUCCESS)
                 }
                 Some(link) => {
@@ -139,7 +146,10 @@ fn first_start_demo(settings: &Settings, prepared: &crate::startup::Prepared) ->
     let path = settings.data_dir.join("demo-accounts.txt");
     let mut text = String::from("# Demo accounts of this instance (role, organisation, email, password).\n");
     for a in &accounts {
-        text.push_str(&format!("{}\t{}\t{}\t{}\n", a.role, a.organisation, a.email, a.password));
+        text.push_str(&format!(
+            "{}\t{}\t{}\t{}\n",
+            a.role, a.organisation, a.email, a.password
+        ));
     }
     write_private(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
     tracing::info!(accounts = accounts.len(), file = %path.display(), "demo data loaded on first start; `relais demo` prints the accounts");
@@ -192,7 +202,11 @@ fn user_add(args: &[&str]) -> anyhow::Result<ExitCode> {
     let generated = password.is_none();
     let password = password.unwrap_or_else(|| format!("r-{}", relais_core::crypto::random_token()));
     let display_name = name.unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
-    let user = users::create_as_system(&mut conn, &org, NewUser::parse(&email, &display_name, &password, roles)?)?;
+    let user = users::create_as_system(
+        &mut conn,
+        &org,
+        NewUser::parse(&email, &display_name, &password, roles)?,
+    )?;
     out(&format!("created user {} in {}", user.id, org.name));
     if generated {
         out(&format!("password: {password}"));

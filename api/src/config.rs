@@ -108,7 +108,12 @@ where
 {
     env.get(name)
         .filter(|v| !v.trim().is_empty())
-        .map(|v| v.trim().parse::<T>().map_err(|e| ConfigError::Env { name, message: e.to_string() }))
+        .map(|v| {
+            v.trim().parse::<T>().map_err(|e| ConfigError::Env {
+                name,
+                message: e.to_string(),
+            })
+        })
         .transpose()
 }
 
@@ -122,17 +127,25 @@ impl Settings {
         let env: HashMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("RELAIS_")).collect();
         let explicit = env.get("RELAIS_CONFIG").map(PathBuf::from);
         let path = explicit.clone().unwrap_or_else(|| PathBuf::from("relais.toml"));
-        let file = if explicit.is_some() || path.exists() { Some(path) } else { None };
+        let file = if explicit.is_some() || path.exists() {
+            Some(path)
+        } else {
+            None
+        };
         Self::from_sources(file.as_deref(), &env)
     }
 
     pub fn from_sources(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let from_file = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
-                toml::from_str::<FileSettings>(&text)
-                    .map_err(|e| ConfigError::File { path: path.display().to_string(), message: e.to_string() })?
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                toml::from_str::<FileSettings>(&text).map_err(|e| ConfigError::File {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?
             }
             None => FileSettings::default(),
         };
@@ -141,11 +154,17 @@ impl Settings {
             Some("embedded") => Mode::Embedded,
             Some("production") => Mode::Production,
             Some(other) if !other.is_empty() => {
-                return Err(ConfigError::Env { name: "RELAIS_MODE", message: format!("{other:?} is neither embedded nor production") });
+                return Err(ConfigError::Env {
+                    name: "RELAIS_MODE",
+                    message: format!("{other:?} is neither embedded nor production"),
+                });
             }
             _ => from_file.mode.unwrap_or(Mode::Embedded),
         };
-        let data_dir = env_string(env, "RELAIS_DATA_DIR").map(PathBuf::from).or(from_file.data_dir).unwrap_or_else(|| PathBuf::from("./var"));
+        let data_dir = env_string(env, "RELAIS_DATA_DIR")
+            .map(PathBuf::from)
+            .or(from_file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./var"));
         let database_url = env_string(env, "RELAIS_DATABASE_URL")
             .or(from_file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("relais.sqlite3").display()));
@@ -153,33 +172,58 @@ impl Settings {
             Some("json") => LogFormat::Json,
             Some("text") => LogFormat::Text,
             Some(other) if !other.is_empty() => {
-                return Err(ConfigError::Env { name: "RELAIS_LOG_FORMAT", message: format!("{other:?} is neither text nor json") });
+                return Err(ConfigError::Env {
+                    name: "RELAIS_LOG_FORMAT",
+                    message: format!("{other:?} is neither text nor json"),
+                });
             }
-            _ => from_file.log_format.unwrap_or(if mode == Mode::Production { LogFormat::Json } else { LogFormat::Text }),
+            _ => from_file.log_format.unwrap_or(if mode == Mode::Production {
+                LogFormat::Json
+            } else {
+                LogFormat::Text
+            }),
         };
 
         let settings = Self {
             mode,
-            bind: env_string(env, "RELAIS_BIND").or(from_file.bind).unwrap_or_else(|| "127.0.0.1:8080".into()),
+            bind: env_string(env, "RELAIS_BIND")
+                .or(from_file.bind)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
             data_dir,
             database_url,
-            database_pool_size: env_parse(env, "RELAIS_DATABASE_POOL_SIZE")?.or(from_file.database_pool_size).unwrap_or(8),
+            database_pool_size: env_parse(env, "RELAIS_DATABASE_POOL_SIZE")?
+                .or(from_file.database_pool_size)
+                .unwrap_or(8),
             redis_url: env_string(env, "RELAIS_REDIS_URL").or(from_file.redis_url),
             public_url: env_string(env, "RELAIS_PUBLIC_URL").or(from_file.public_url),
             log_format,
-            body_limit: env_parse(env, "RELAIS_BODY_LIMIT")?.or(from_file.body_limit).unwrap_or(64 * 1024),
+            body_limit: env_parse(env, "RELAIS_BODY_LIMIT")?
+                .or(from_file.body_limit)
+                .unwrap_or(64 * 1024),
             access_token_ttl_seconds: env_parse(env, "RELAIS_ACCESS_TOKEN_TTL_SECONDS")?
                 .or(from_file.access_token_ttl_seconds)
                 .unwrap_or(600),
             refresh_token_ttl_seconds: env_parse(env, "RELAIS_REFRESH_TOKEN_TTL_SECONDS")?
                 .or(from_file.refresh_token_ttl_seconds)
                 .unwrap_or(12 * 3600),
-            require_totp: env_parse(env, "RELAIS_REQUIRE_TOTP")?.or(from_file.require_totp).unwrap_or(mode == Mode::Production),
-            login_free_failures: env_parse(env, "RELAIS_LOGIN_FREE_FAILURES")?.or(from_file.login_free_failures).unwrap_or(3),
-            login_lockout_after: env_parse(env, "RELAIS_LOGIN_LOCKOUT_AFTER")?.or(from_file.login_lockout_after).unwrap_or(10),
-            login_lockout_seconds: env_parse(env, "RELAIS_LOGIN_LOCKOUT_SECONDS")?.or(from_file.login_lockout_seconds).unwrap_or(900),
-            jwt_issuer: env_string(env, "RELAIS_JWT_ISSUER").or(from_file.jwt_issuer).unwrap_or_else(|| "relais".into()),
-            jwt_audience: env_string(env, "RELAIS_JWT_AUDIENCE").or(from_file.jwt_audience).unwrap_or_else(|| "relais-api".into()),
+            require_totp: env_parse(env, "RELAIS_REQUIRE_TOTP")?
+                .or(from_file.require_totp)
+                .unwrap_or(mode == Mode::Production),
+            login_free_failures: env_parse(env, "RELAIS_LOGIN_FREE_FAILURES")?
+                .or(from_file.login_free_failures)
+                .unwrap_or(3),
+            login_lockout_after: env_parse(env, "RELAIS_LOGIN_LOCKOUT_AFTER")?
+                .or(from_file.login_lockout_after)
+                .unwrap_or(10),
+            login_lockout_seconds: env_parse(env, "RELAIS_LOGIN_LOCKOUT_SECONDS")?
+                .or(from_file.login_lockout_seconds)
+                .unwrap_or(900),
+            jwt_issuer: env_string(env, "RELAIS_JWT_ISSUER")
+                .or(from_file.jwt_issuer)
+                .unwrap_or_else(|| "relais".into()),
+            jwt_audience: env_string(env, "RELAIS_JWT_AUDIENCE")
+                .or(from_file.jwt_audience)
+                .unwrap_or_else(|| "relais-api".into()),
             jwt_key: SecretString(env_string(env, "RELAIS_JWT_KEY").or(from_file.jwt_key)),
             hmac_pepper: SecretString(env_string(env, "RELAIS_HMAC_PEPPER").or(from_file.hmac_pepper)),
             field_key: SecretString(env_string(env, "RELAIS_FIELD_KEY").or(from_file.field_key)),
@@ -190,19 +234,27 @@ impl Settings {
 
     fn check(&self) -> Result<(), ConfigError> {
         if !(30..=3600).contains(&self.access_token_ttl_seconds) {
-            return Err(ConfigError::Invalid("access_token_ttl_seconds must be between 30 and 3600".into()));
+            return Err(ConfigError::Invalid(
+                "access_token_ttl_seconds must be between 30 and 3600".into(),
+            ));
         }
         if !(60..=30 * 86_400).contains(&self.refresh_token_ttl_seconds) {
-            return Err(ConfigError::Invalid("refresh_token_ttl_seconds must be between 60 and 2592000".into()));
+            return Err(ConfigError::Invalid(
+                "refresh_token_ttl_seconds must be between 60 and 2592000".into(),
+            ));
         }
         if !(1_024..=64 * 1024 * 1024).contains(&self.body_limit) {
-            return Err(ConfigError::Invalid("body_limit must be between 1 KiB and 64 MiB".into()));
+            return Err(ConfigError::Invalid(
+                "body_limit must be between 1 KiB and 64 MiB".into(),
+            ));
         }
         if self.database_pool_size == 0 {
             return Err(ConfigError::Invalid("database_pool_size must be at least 1".into()));
         }
         if self.login_lockout_after < 1 || self.login_free_failures < 0 || self.login_lockout_seconds < 1 {
-            return Err(ConfigError::Invalid("login throttling settings must be positive".into()));
+            return Err(ConfigError::Invalid(
+                "login throttling settings must be positive".into(),
+            ));
         }
         Ok(())
     }
@@ -245,7 +297,19 @@ mod tests {
         assert!(s.require_totp);
         assert!(Settings::from_sources(None, &env(&[("RELAIS_MODE", "prod")])).is_err());
         assert!(Settings::from_sources(None, &env(&[("RELAIS_BODY_LIMIT", "lots")])).is_err());
-        assert!(format!("{:?}", Settings::from_sources(None, &env(&[("RELAIS_JWT_KEY", "c2VjcmV0")]))).contains("[set]"));
-        assert!(!format!("{:?}", Settings::from_sources(None, &env(&[("RELAIS_JWT_KEY", "c2VjcmV0")]))).contains("c2VjcmV0"));
+        assert!(
+            format!(
+                "{:?}",
+                Settings::from_sources(None, &env(&[("RELAIS_JWT_KEY", "c2VjcmV0")]))
+            )
+            .contains("[set]")
+        );
+        assert!(
+            !format!(
+                "{:?}",
+                Settings::from_sources(None, &env(&[("RELAIS_JWT_KEY", "c2VjcmV0")]))
+            )
+            .contains("c2VjcmV0")
+        );
     }
 }

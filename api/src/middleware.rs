@@ -31,14 +31,21 @@ pub async fn observe(
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
     );
-    let outcome = AssertUnwindSafe(next.call(req).instrument(span.clone())).catch_unwind().await;
+    let outcome = AssertUnwindSafe(next.call(req).instrument(span.clone()))
+        .catch_unwind()
+        .await;
     // Errors and panics below carry no request to build a response with; returned as
     // errors, the server renders them with `error_response`, which is a problem for ours.
     let response = match outcome {
         Ok(Ok(res)) => res.map_into_boxed_body(),
         Ok(Err(err)) => {
             if let Some(metrics) = &metrics {
-                metrics.observe(&method, "unmatched", err.as_response_error().status_code().as_u16(), start.elapsed().as_secs_f64());
+                metrics.observe(
+                    &method,
+                    "unmatched",
+                    err.as_response_error().status_code().as_u16(),
+                    start.elapsed().as_secs_f64(),
+                );
             }
             return Err(err);
         }
@@ -52,7 +59,10 @@ pub async fn observe(
     };
     let response = ensure_problem(response);
     let status = response.status().as_u16();
-    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
     let elapsed = start.elapsed();
     span.record("route", route.as_str());
     span.record("status", status);
@@ -96,7 +106,9 @@ fn ensure_problem(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody
     };
     let mut fresh: HttpResponse = replacement.error_response();
     *fresh.status_mut() = status;
-    fresh.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    fresh
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     let (req, _) = response.into_parts();
     ServiceResponse::new(req, fresh)
 }

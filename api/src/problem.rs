@@ -106,7 +106,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Validation { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthenticated | Self::InvalidCredentials | Self::TotpRequired | Self::TotpInvalid => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated | Self::InvalidCredentials | Self::TotpRequired | Self::TotpInvalid => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::Forbidden(_) | Self::SecondFactorRequired => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -145,7 +147,10 @@ impl ResponseError for ApiError {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         if status == StatusCode::UNAUTHORIZED {
-            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"relais\"")));
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"relais\""),
+            ));
         }
         response.body(body.to_string())
     }

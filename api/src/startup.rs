@@ -43,13 +43,22 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
         field_key: settings.field_key.expose(),
     };
     let secrets = Secrets::load(&sources, embedded).map_err(|e| {
-        if embedded { anyhow::anyhow!(e) } else { anyhow::anyhow!("production mode refuses to start: {e}") }
+        if embedded {
+            anyhow::anyhow!(e)
+        } else {
+            anyhow::anyhow!("production mode refuses to start: {e}")
+        }
     })?;
     let url = DatabaseUrl::parse(&settings.database_url)?;
     let database = Db::connect(&url, settings.database_pool_size)?;
     let migrations_applied = database.migrate()?;
     let geo = Geography::load()?;
-    Ok(Prepared { database, secrets, geo, migrations_applied })
+    Ok(Prepared {
+        database,
+        secrets,
+        geo,
+        migrations_applied,
+    })
 }
 
 #[cfg(unix)]
@@ -78,7 +87,8 @@ impl Application {
     }
 
     pub fn from_prepared(settings: Settings, prepared: Prepared) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let listener =
+            TcpListener::bind(&settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let tokens = TokenKeys::new(
             &prepared.secrets.jwt_key,

@@ -9,7 +9,11 @@ use crate::ids::{ApiKeyId, OrganisationId, UserId};
 #[derive(Clone, Debug)]
 pub enum Principal {
     /// A staff member, logged in. `second_factor` says whether the session passed TOTP.
-    Staff { user_id: UserId, roles: Roles, second_factor: bool },
+    Staff {
+        user_id: UserId,
+        roles: Roles,
+        second_factor: bool,
+    },
     /// A partner system, by its API key.
     Partner { key_id: ApiKeyId },
 }
@@ -52,7 +56,11 @@ impl Caller {
 
     /// Not-found unless the caller may see objects of `organisation`.
     pub fn scope(&self, organisation: OrganisationId) -> Result<(), Error> {
-        if self.can_see(organisation) { Ok(()) } else { Err(Error::NotFound) }
+        if self.can_see(organisation) {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
     }
 
     pub fn actor(&self) -> Actor {
@@ -85,8 +93,17 @@ pub struct Actor {
 
 impl Actor {
     pub fn user(user_id: UserId, organisation_id: OrganisationId) -> Self {
-        Self { kind: ActorKind::User(user_id), organisation_id: Some(organisation_id) }
+        Self {
+            kind: ActorKind::User(user_id),
+            organisation_id: Some(organisation_id),
+        }
     }
-    pub const SYSTEM: Self = Self { kind: ActorKind::System, organisation_id: None };
-    pub const ANONYMOUS: Self = Self { kind: ActorKind::Anonymous, organisation_id: None };
+    pub const SYSTEM: Self = Self {
+        kind: ActorKind::System,
+        organisation_id: None,
+    };
+    pub const ANONYMOUS: Self = Self {
+        kind: ActorKind::Anonymous,
+        organisation_id: None,
+    };
 }

@@ -6,10 +6,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use crate::access::Actor;
 use crate::accounts::model::{OrganisationKind, Role};
 use crate::accounts::organisations::{self, NewOrganisation};
 use crate::accounts::users::{self, NewUser};
-use crate::access::Actor;
 use crate::crypto::Secrets;
 use crate::db::DbConn;
 use crate::error::Result;
@@ -27,12 +27,48 @@ struct DemoOrg {
 }
 
 const ORGS: &[DemoOrg] = &[
-    DemoOrg { key: "helpline", kind: OrganisationKind::Helpline, name: "Ne frappez pas (ligne d'écoute)", timezone: "Europe/Paris", coverage: &[] },
-    DemoOrg { key: "centre-idf", kind: OrganisationKind::Centre, name: "CPCA Île-de-France Est", timezone: "Europe/Paris", coverage: &["75", "77", "93", "94"] },
-    DemoOrg { key: "centre-reunion", kind: OrganisationKind::Centre, name: "CPCA La Réunion", timezone: "Indian/Reunion", coverage: &["974"] },
-    DemoOrg { key: "housing", kind: OrganisationKind::HousingPlatform, name: "Plateforme nationale d'hébergement", timezone: "Europe/Paris", coverage: &[] },
-    DemoOrg { key: "ministry", kind: OrganisationKind::National, name: "Ministère, coordination nationale", timezone: "Europe/Paris", coverage: &[] },
-    DemoOrg { key: "partner", kind: OrganisationKind::Partner, name: "SPIP de Paris", timezone: "Europe/Paris", coverage: &[] },
+    DemoOrg {
+        key: "helpline",
+        kind: OrganisationKind::Helpline,
+        name: "Ne frappez pas (ligne d'écoute)",
+        timezone: "Europe/Paris",
+        coverage: &[],
+    },
+    DemoOrg {
+        key: "centre-idf",
+        kind: OrganisationKind::Centre,
+        name: "CPCA Île-de-France Est",
+        timezone: "Europe/Paris",
+        coverage: &["75", "77", "93", "94"],
+    },
+    DemoOrg {
+        key: "centre-reunion",
+        kind: OrganisationKind::Centre,
+        name: "CPCA La Réunion",
+        timezone: "Indian/Reunion",
+        coverage: &["974"],
+    },
+    DemoOrg {
+        key: "housing",
+        kind: OrganisationKind::HousingPlatform,
+        name: "Plateforme nationale d'hébergement",
+        timezone: "Europe/Paris",
+        coverage: &[],
+    },
+    DemoOrg {
+        key: "ministry",
+        kind: OrganisationKind::National,
+        name: "Ministère, coordination nationale",
+        timezone: "Europe/Paris",
+        coverage: &[],
+    },
+    DemoOrg {
+        key: "partner",
+        kind: OrganisationKind::Partner,
+        name: "SPIP de Paris",
+        timezone: "Europe/Paris",
+        coverage: &[],
+    },
 ];
 
 const ACCOUNTS: &[(&str, Role, &str, &str)] = &[
@@ -40,9 +76,19 @@ const ACCOUNTS: &[(&str, Role, &str, &str)] = &[
     ("supervisor", Role::HelplineSupervisor, "helpline", "Samir Superviseur"),
     ("practitioner", Role::Practitioner, "centre-idf", "Paul Praticien"),
     ("manager", Role::CentreManager, "centre-idf", "Claire Responsable"),
-    ("practitioner.reunion", Role::Practitioner, "centre-reunion", "Nadia Praticienne"),
+    (
+        "practitioner.reunion",
+        Role::Practitioner,
+        "centre-reunion",
+        "Nadia Praticienne",
+    ),
     ("housing", Role::HousingOperator, "housing", "Hugo Hébergement"),
-    ("coordinator", Role::NationalCoordinator, "ministry", "Camille Coordinatrice"),
+    (
+        "coordinator",
+        Role::NationalCoordinator,
+        "ministry",
+        "Camille Coordinatrice",
+    ),
     ("admin", Role::Admin, "ministry", "Alex Administrateur"),
 ];
 
@@ -77,13 +123,20 @@ pub fn load(conn: &mut DbConn, geo: &Geography, secrets: &Secrets) -> Result<Vec
     }
     let mut accounts = Vec::new();
     for (local, role, org_key, name) in ACCOUNTS {
-        let Some((_, org)) = orgs.iter().find(|(k, _)| k == org_key) else { continue };
+        let Some((_, org)) = orgs.iter().find(|(k, _)| k == org_key) else {
+            continue;
+        };
         let email = format!("{local}@{DEMO_DOMAIN}");
         let password = password_for(secrets, &email);
         if users::find_by_email(conn, &Email::parse(&email)?)?.is_none() {
             users::create_as_system(conn, org, NewUser::parse(&email, name, &password, vec![*role])?)?;
         }
-        accounts.push(DemoAccount { role: *role, organisation: org.name.clone(), email, password });
+        accounts.push(DemoAccount {
+            role: *role,
+            organisation: org.name.clone(),
+            email,
+            password,
+        });
     }
     Ok(accounts)
 }

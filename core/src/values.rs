@@ -21,7 +21,11 @@ impl Email {
             return Err(bad());
         }
         let labels: Vec<&str> = domain.split('.').collect();
-        if labels.len() < 2 || labels.iter().any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-')) {
+        if labels.len() < 2
+            || labels
+                .iter()
+                .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'))
+        {
             return Err(bad());
         }
         Ok(Self(value))
@@ -49,10 +53,16 @@ impl NewPassword {
 
     pub fn parse(raw: &str) -> Result<Self, Error> {
         if raw.chars().count() < Self::MIN_CHARS {
-            return Err(Error::invalid("password", format!("must have at least {} characters", Self::MIN_CHARS)));
+            return Err(Error::invalid(
+                "password",
+                format!("must have at least {} characters", Self::MIN_CHARS),
+            ));
         }
         if raw.len() > Self::MAX_BYTES {
-            return Err(Error::invalid("password", format!("must have at most {} bytes", Self::MAX_BYTES)));
+            return Err(Error::invalid(
+                "password",
+                format!("must have at most {} bytes", Self::MAX_BYTES),
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -113,8 +123,19 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse("  Ana@Example.ORG ").map(|e| e.0).ok().as_deref(), Some("ana@example.org"));
-        for bad in ["", "ana", "ana@", "@example.org", "ana@example", "a b@example.org", "ana@@example.org"] {
+        assert_eq!(
+            Email::parse("  Ana@Example.ORG ").map(|e| e.0).ok().as_deref(),
+            Some("ana@example.org")
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.org",
+            "ana@example",
+            "a b@example.org",
+            "ana@@example.org",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

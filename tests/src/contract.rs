@@ -67,12 +67,21 @@ impl Contract {
                             .split('/')
                             .map(|s| if s.starts_with('{') { None } else { Some(s.to_owned()) })
                             .collect();
-                        operations.push(Operation { method: method.to_uppercase(), template: template.clone(), segments });
+                        operations.push(Operation {
+                            method: method.to_uppercase(),
+                            template: template.clone(),
+                            segments,
+                        });
                     }
                 }
             }
         }
-        Self { spec, schemas, operations, validators: Mutex::new(HashMap::new()) }
+        Self {
+            spec,
+            schemas,
+            operations,
+            validators: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn operations(&self) -> &[Operation] {
@@ -103,13 +112,25 @@ impl Contract {
             .build(&root)
             .map_err(|e| format!("schema for {key} does not compile: {e}"))?;
         let validator = std::sync::Arc::new(validator);
-        self.validators.lock().map_err(|e| e.to_string())?.insert(key.to_owned(), validator.clone());
+        self.validators
+            .lock()
+            .map_err(|e| e.to_string())?
+            .insert(key.to_owned(), validator.clone());
         Ok(validator)
     }
 
     /// Checks one response against the contract.
-    pub fn check(&self, method: &str, path: &str, status: u16, content_type: Option<&str>, body: &[u8]) -> Result<(), String> {
-        let op = self.find(method, path).ok_or_else(|| format!("{method} {path} is not in openapi.yaml"))?;
+    pub fn check(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), String> {
+        let op = self
+            .find(method, path)
+            .ok_or_else(|| format!("{method} {path} is not in openapi.yaml"))?;
         let responses = &self.spec["paths"][&op.template][op.method.to_lowercase()]["responses"];
         let status_key = status.to_string();
         let class_key = format!("{}XX", status / 100);
@@ -121,24 +142,46 @@ impl Contract {
             return if body.is_empty() {
                 Ok(())
             } else {
-                Err(format!("{method} {} {status}: the contract documents no body, the server sent one", op.template))
+                Err(format!(
+                    "{method} {} {status}: the contract documents no body, the server sent one",
+                    op.template
+                ))
             };
         };
-        let media = content_type.unwrap_or_default().split(';').next().unwrap_or_default().trim().to_owned();
-        let entry = content
-            .get(&media)
-            .ok_or_else(|| format!("{method} {} {status}: content type {media:?} is not documented", op.template))?;
+        let media = content_type
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let entry = content.get(&media).ok_or_else(|| {
+            format!(
+                "{method} {} {status}: content type {media:?} is not documented",
+                op.template
+            )
+        })?;
         if !(media.ends_with("json")) {
             return Ok(());
         }
-        let instance: Value = serde_json::from_slice(body).map_err(|e| format!("{method} {} {status}: body is not JSON: {e}", op.template))?;
-        let Some(schema) = entry.get("schema") else { return Ok(()) };
+        let instance: Value = serde_json::from_slice(body)
+            .map_err(|e| format!("{method} {} {status}: body is not JSON: {e}", op.template))?;
+        let Some(schema) = entry.get("schema") else {
+            return Ok(());
+        };
         let validator = self.validator(&format!("{} {} {key} {media}", op.method, op.template), schema)?;
-        let errors: Vec<String> = validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&instance)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(format!("{method} {} {status}: body does not match the contract:\n  {}\nbody: {instance}", op.template, errors.join("\n  ")))
+            Err(format!(
+                "{method} {} {status}: body does not match the contract:\n  {}\nbody: {instance}",
+                op.template,
+                errors.join("\n  ")
+            ))
         }
     }
 }

@@ -58,7 +58,11 @@ impl Reply {
     }
     /// The problem `type` slug, such as `not-found`.
     pub fn problem(&self) -> String {
-        self.json()["type"].as_str().unwrap_or_default().trim_start_matches("urn:relais:problem:").to_owned()
+        self.json()["type"]
+            .as_str()
+            .unwrap_or_default()
+            .trim_start_matches("urn:relais:problem:")
+            .to_owned()
     }
 }
 
@@ -102,7 +106,10 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         state,
         demo,
         data_dir,
-        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
         contract: contract(),
         _postgres: postgres,
     }
@@ -133,9 +140,16 @@ impl Call<'_> {
     /// Sends the request and checks the response against the contract.
     pub async fn send(self) -> Reply {
         let reply = self.send_unchecked_inner().await;
-        let (method, path) = (self.method.as_str().to_owned(), self.path.split('?').next().unwrap_or_default().to_owned());
+        let (method, path) = (
+            self.method.as_str().to_owned(),
+            self.path.split('?').next().unwrap_or_default().to_owned(),
+        );
         let content_type = reply.header("content-type");
-        if let Err(e) = self.app.contract.check(&method, &path, reply.status, content_type.as_deref(), &reply.body) {
+        if let Err(e) = self
+            .app
+            .contract
+            .check(&method, &path, reply.status, content_type.as_deref(), &reply.body)
+        {
             panic!("contract violation: {e}");
         }
         reply
@@ -145,7 +159,10 @@ impl Call<'_> {
         self.send_unchecked_inner().await
     }
     async fn send_unchecked_inner(&self) -> Reply {
-        let mut req = self.app.client.request(self.method.clone(), format!("{}{}", self.app.address, self.path));
+        let mut req = self
+            .app
+            .client
+            .request(self.method.clone(), format!("{}{}", self.app.address, self.path));
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
         }
@@ -192,7 +209,10 @@ impl TestApp {
     }
 
     pub async fn login_reply(&self, email: &str, password: &str) -> Reply {
-        self.post("/v1/auth/login").json(&serde_json::json!({ "email": email, "password": password })).send().await
+        self.post("/v1/auth/login")
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
     }
 
     /// Logs a demo account in and returns its (access, refresh) tokens.
@@ -201,7 +221,10 @@ impl TestApp {
         let reply = self.login_reply(&account.email, &account.password).await;
         assert_eq!(reply.status, 200, "login of {email_local}: {}", reply.text());
         let body = reply.json();
-        (body["access_token"].as_str().expect("access").to_owned(), body["refresh_token"].as_str().expect("refresh").to_owned())
+        (
+            body["access_token"].as_str().expect("access").to_owned(),
+            body["refresh_token"].as_str().expect("refresh").to_owned(),
+        )
     }
 
     pub async fn token(&self, email_local: &str) -> String {

@@ -14,9 +14,14 @@ impl TestDatabase {
     pub fn create(admin_url: &str) -> Self {
         let name = format!("relais_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = PgConnection::establish(admin_url).expect("TEST_DATABASE_URL is reachable");
-        conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+        conn.batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create test database");
         let url = with_database(admin_url, &name);
-        Self { admin_url: admin_url.to_owned(), name, url }
+        Self {
+            admin_url: admin_url.to_owned(),
+            name,
+            url,
+        }
     }
 }
 
@@ -27,7 +32,10 @@ fn with_database(url: &str, name: &str) -> String {
         None => (url, None),
     };
     let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[scheme_end..].find('/').map(|i| scheme_end + i).unwrap_or(base.len());
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
     let mut out = format!("{}/{name}", &base[..host_end]);
     if let Some(q) = query {
         out.push('?');

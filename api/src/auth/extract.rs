@@ -50,7 +50,11 @@ impl Auth {
 
     /// Like `admit`, and partner keys too.
     pub fn admit_with_partners(&self, roles: &[Role]) -> Result<&Caller, ApiError> {
-        if self.caller.is_partner() { Ok(&self.caller) } else { self.admit(roles) }
+        if self.caller.is_partner() {
+            Ok(&self.caller)
+        } else {
+            self.admit(roles)
+        }
     }
 
     /// Any authenticated staff member, even before the second factor: for the endpoints
@@ -79,7 +83,10 @@ impl Auth {
 fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
 }
 
 impl FromRequest for Auth {
@@ -95,7 +102,12 @@ impl FromRequest for Auth {
             if token.starts_with(api_keys::KEY_PREFIX) {
                 let caller = state.db(move |conn| api_keys::authenticate(conn, &token)).await?;
                 let caller = caller.ok_or(ApiError::Unauthenticated)?;
-                return Ok(Auth { caller, session: None, second_factor_required: false, second_factor_missing: false });
+                return Ok(Auth {
+                    caller,
+                    session: None,
+                    second_factor_required: false,
+                    second_factor_missing: false,
+                });
             }
             let verified = state.tokens.verify(&token).ok_or(ApiError::Unauthenticated)?;
             let caller = state
@@ -103,9 +115,12 @@ impl FromRequest for Auth {
                 .await?
                 .ok_or(ApiError::Unauthenticated)?;
             let (required, passed) = match &caller.principal {
-                Principal::Staff { roles, second_factor, .. } => {
-                    (login::needs_second_factor(state.settings.require_totp, roles), *second_factor)
-                }
+                Principal::Staff {
+                    roles, second_factor, ..
+                } => (
+                    login::needs_second_factor(state.settings.require_totp, roles),
+                    *second_factor,
+                ),
                 Principal::Partner { .. } => (false, false),
             };
             Ok(Auth {

@@ -78,6 +78,9 @@ impl TokenKeys {
         if data.header.alg != Algorithm::HS256 {
             return None;
         }
-        Some(Verified { user: data.claims.sub.parse().ok()?, session: data.claims.sid.parse().ok()? })
+        Some(Verified {
+            user: data.claims.sub.parse().ok()?,
+            session: data.claims.sid.parse().ok()?,
+        })
     }
 }

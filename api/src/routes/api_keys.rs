@@ -26,15 +26,24 @@ pub async fn list(state: web::Data<AppState>, auth: Auth, path: web::Path<String
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-pub async fn create(state: web::Data<AppState>, auth: Auth, path: web::Path<String>, body: web::Json<NewApiKeyBody>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: web::Json<NewApiKeyBody>,
+) -> ApiResult<HttpResponse> {
     let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
     let org: OrganisationId = parse_id(&path)?;
     let visible = caller.clone();
     state.db(move |conn| organisations::get(conn, &visible, org)).await?;
     auth.require(ADMIN)?;
     let name = body.into_inner().name;
-    let created = state.db(move |conn| api_keys::create(conn, &caller, org, &name)).await?;
-    Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(created))
+    let created = state
+        .db(move |conn| api_keys::create(conn, &caller, org, &name))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(created))
 }
 
 pub async fn revoke(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {

@@ -78,12 +78,14 @@ fn token_pair(state: &AppState, issued: Issued) -> ApiResult<HttpResponse> {
         .tokens
         .issue(issued.user_id, issued.session_id)
         .map_err(|e| ApiError::Internal(format!("token signing failed: {e}")))?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenPair {
-        access_token,
-        refresh_token: issued.refresh_token,
-        token_type: "Bearer",
-        expires_in: state.tokens.ttl_seconds(),
-    }))
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(TokenPair {
+            access_token,
+            refresh_token: issued.refresh_token,
+            token_type: "Bearer",
+            expires_in: state.tokens.ttl_seconds(),
+        }))
 }
 
 #[tracing::instrument(skip_all)]
@@ -95,7 +97,11 @@ pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) ->
     let shared = state.clone();
     let issued = state
         .db(move |conn| {
-            let creds = Credentials { email: &body.email, password: &body.password, totp: body.totp.as_deref() };
+            let creds = Credentials {
+                email: &body.email,
+                password: &body.password,
+                totp: body.totp.as_deref(),
+            };
             login::login(conn, &shared.secrets, &settings(&shared), &creds)
         })
         .await?;
@@ -125,12 +131,20 @@ pub async fn logout(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRes
 pub async fn totp_enrol(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
     let caller = auth.admit_before_second_factor()?.clone();
     let shared = state.clone();
-    let enrolment = state.db(move |conn| totp::enrol(conn, &shared.secrets.field_key, &caller)).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(enrolment))
+    let enrolment = state
+        .db(move |conn| totp::enrol(conn, &shared.secrets.field_key, &caller))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(enrolment))
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn totp_confirm(state: web::Data<AppState>, auth: Auth, body: web::Json<TotpConfirmRequest>) -> ApiResult<HttpResponse> {
+pub async fn totp_confirm(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Json<TotpConfirmRequest>,
+) -> ApiResult<HttpResponse> {
     let caller = auth.admit_before_second_factor()?.clone();
     let session = auth.session();
     let code = body.into_inner().code;

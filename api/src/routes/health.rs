@@ -11,7 +11,9 @@ pub async fn healthz() -> HttpResponse {
 
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let database = state.database.clone();
-    let up = tokio::task::spawn_blocking(move || database.ping()).await.unwrap_or(false);
+    let up = tokio::task::spawn_blocking(move || database.ping())
+        .await
+        .unwrap_or(false);
     if up {
         Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready", "database": "ok" })))
     } else {
@@ -21,7 +23,9 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let database = state.database.clone();
-    let up = tokio::task::spawn_blocking(move || database.ping()).await.unwrap_or(false);
+    let up = tokio::task::spawn_blocking(move || database.ping())
+        .await
+        .unwrap_or(false);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(up, state.database.backend()))

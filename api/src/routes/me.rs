@@ -9,11 +9,21 @@ use crate::state::AppState;
 
 pub async fn me(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
     let caller = auth.caller().clone();
-    let second_factor = matches!(&caller.principal, relais_core::access::Principal::Staff { second_factor: true, .. });
+    let second_factor = matches!(
+        &caller.principal,
+        relais_core::access::Principal::Staff {
+            second_factor: true,
+            ..
+        }
+    );
     let required = auth.second_factor_required();
     let (user, organisation) = state
         .db(move |conn| {
-            let user = if caller.is_partner() { None } else { Some(users::me(conn, &caller)?) };
+            let user = if caller.is_partner() {
+                None
+            } else {
+                Some(users::me(conn, &caller)?)
+            };
             let organisation = organisations::find(conn, caller.organisation_id)?;
             Ok::<_, relais_core::Error>((user, organisation))
         })

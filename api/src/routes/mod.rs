@@ -43,11 +43,19 @@ pub fn table() -> Vec<RouteDef> {
         def(M::GET, "/v1/organisations", web::get().to(organisations::list)),
         def(M::POST, "/v1/organisations", web::post().to(organisations::create)),
         def(M::GET, "/v1/organisations/{id}", web::get().to(organisations::get)),
-        def(M::PATCH, "/v1/organisations/{id}", web::patch().to(organisations::update)),
+        def(
+            M::PATCH,
+            "/v1/organisations/{id}",
+            web::patch().to(organisations::update),
+        ),
         def(M::GET, "/v1/organisations/{id}/users", web::get().to(users::list)),
         def(M::POST, "/v1/organisations/{id}/users", web::post().to(users::create)),
         def(M::GET, "/v1/organisations/{id}/api-keys", web::get().to(api_keys::list)),
-        def(M::POST, "/v1/organisations/{id}/api-keys", web::post().to(api_keys::create)),
+        def(
+            M::POST,
+            "/v1/organisations/{id}/api-keys",
+            web::post().to(api_keys::create),
+        ),
         def(M::DELETE, "/v1/api-keys/{id}", web::delete().to(api_keys::revoke)),
         def(M::GET, "/v1/users/{id}", web::get().to(users::get)),
         def(M::PATCH, "/v1/users/{id}", web::patch().to(users::update)),
@@ -62,7 +70,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .app_data(web::PayloadConfig::new(body_limit))
         .app_data(web::PathConfig::default().error_handler(|_: PathError, _| ApiError::NotFound.into()))
         .app_data(web::QueryConfig::default().error_handler(|e: QueryPayloadError, _| {
-            ApiError::Validation { detail: format!("query: {e}"), errors: Vec::new() }.into()
+            ApiError::Validation {
+                detail: format!("query: {e}"),
+                errors: Vec::new(),
+            }
+            .into()
         }));
     let mut resources: Vec<(&'static str, actix_web::Resource)> = Vec::new();
     for RouteDef { path, route, .. } in table() {
@@ -71,7 +83,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
                 let taken = std::mem::replace(resource, web::resource(path));
                 *resource = taken.route(route);
             }
-            None => resources.push((path, web::resource(path).route(route).default_service(web::to(method_not_allowed)))),
+            None => resources.push((
+                path,
+                web::resource(path)
+                    .route(route)
+                    .default_service(web::to(method_not_allowed)),
+            )),
         }
     }
     for (_, resource) in resources {
@@ -80,21 +97,29 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
 }
 
 fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default().limit(limit).content_type_required(true).error_handler(|e: JsonPayloadError, _| {
-        let api = match e {
-            JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => ApiError::PayloadTooLarge { limit },
-            JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
-            JsonPayloadError::Deserialize(err) => {
-                if err.is_data() {
-                    ApiError::Validation { detail: err.to_string(), errors: Vec::new() }
-                } else {
-                    ApiError::BadRequest(format!("the body is not valid JSON: {err}"))
+    web::JsonConfig::default()
+        .limit(limit)
+        .content_type_required(true)
+        .error_handler(|e: JsonPayloadError, _| {
+            let api = match e {
+                JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
+                    ApiError::PayloadTooLarge { limit }
                 }
-            }
-            other => ApiError::BadRequest(other.to_string()),
-        };
-        api.into()
-    })
+                JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+                JsonPayloadError::Deserialize(err) => {
+                    if err.is_data() {
+                        ApiError::Validation {
+                            detail: err.to_string(),
+                            errors: Vec::new(),
+                        }
+                    } else {
+                        ApiError::BadRequest(format!("the body is not valid JSON: {err}"))
+                    }
+                }
+                other => ApiError::BadRequest(other.to_string()),
+            };
+            api.into()
+        })
 }
 
 pub async fn not_found(_: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -109,7 +134,10 @@ async fn method_not_allowed(_: HttpRequest) -> Result<HttpResponse, ApiError> {
 pub(crate) fn invalid(field: &str, message: &str) -> ApiError {
     ApiError::Validation {
         detail: format!("{field}: {message}"),
-        errors: vec![FieldError { field: field.to_owned(), message: message.to_owned() }],
+        errors: vec![FieldError {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        }],
     }
 }
 

@@ -46,10 +46,20 @@ pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<List
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-pub async fn create(state: web::Data<AppState>, auth: Auth, body: web::Json<NewOrganisationBody>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Json<NewOrganisationBody>,
+) -> ApiResult<HttpResponse> {
     let caller = auth.admit(ADMIN)?.clone();
     let body = body.into_inner();
-    let new = NewOrganisation::parse(&state.geo, body.kind, &body.name, body.timezone.as_deref(), body.coverage.unwrap_or_default())?;
+    let new = NewOrganisation::parse(
+        &state.geo,
+        body.kind,
+        &body.name,
+        body.timezone.as_deref(),
+        body.coverage.unwrap_or_default(),
+    )?;
     let actor = caller.actor();
     let org = state.db(move |conn| organisations::create(conn, &actor, new)).await?;
     Ok(HttpResponse::Created().json(org))
@@ -77,7 +87,13 @@ pub async fn update(
     auth.require(STAFF_MANAGERS)?;
     let org = state
         .db(move |conn| {
-            let changes = OrganisationChanges::parse(&shared.geo, current.kind, body.name.as_deref(), body.timezone.as_deref(), body.coverage)?;
+            let changes = OrganisationChanges::parse(
+                &shared.geo,
+                current.kind,
+                body.name.as_deref(),
+                body.timezone.as_deref(),
+                body.coverage,
+            )?;
             organisations::update(conn, &caller, id, changes)
         })
         .await?;

@@ -43,7 +43,12 @@ pub async fn list(state: web::Data<AppState>, auth: Auth, path: web::Path<String
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-pub async fn create(state: web::Data<AppState>, auth: Auth, path: web::Path<String>, body: web::Json<NewUserBody>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: web::Json<NewUserBody>,
+) -> ApiResult<HttpResponse> {
     let caller = auth.admit(ANY_STAFF)?.clone();
     let org: OrganisationId = parse_id(&path)?;
     let visible = caller.clone();
@@ -62,7 +67,12 @@ pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<String>
     Ok(HttpResponse::Ok().json(user))
 }
 
-pub async fn update(state: web::Data<AppState>, auth: Auth, path: web::Path<String>, body: web::Json<UserChangesBody>) -> ApiResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: web::Json<UserChangesBody>,
+) -> ApiResult<HttpResponse> {
     let caller = auth.admit(ANY_STAFF)?.clone();
     let id: UserId = parse_id(&path)?;
     let visible = caller.clone();
@@ -70,7 +80,10 @@ pub async fn update(state: web::Data<AppState>, auth: Auth, path: web::Path<Stri
     auth.require(STAFF_MANAGERS)?;
     let body = body.into_inner();
     let changes = UserChanges {
-        display_name: body.display_name.map(|n| parse_label("display_name", &n, 120)).transpose()?,
+        display_name: body
+            .display_name
+            .map(|n| parse_label("display_name", &n, 120))
+            .transpose()?,
         roles: body.roles,
         active: body.active,
         password: body.password.map(|p| NewPassword::parse(&p)).transpose()?,

@@ -75,7 +75,10 @@ pub fn create(conn: &mut DbConn, caller: &Caller, organisation: OrganisationId, 
     caller.scope(organisation)?;
     let org = organisations::find(conn, organisation)?;
     if org.kind != OrganisationKind::Partner {
-        return Err(Error::invalid("organisation", "API keys are for partner organisations only"));
+        return Err(Error::invalid(
+            "organisation",
+            "API keys are for partner organisations only",
+        ));
     }
     let secret = format!("{KEY_PREFIX}{}", crypto::random_token());
     let row = Row {
@@ -91,10 +94,17 @@ pub fn create(conn: &mut DbConn, caller: &Caller, organisation: OrganisationId, 
     };
     write_tx(conn, |conn| {
         diesel::insert_into(api_keys::table).values(&row).execute(conn)?;
-        audit::record(conn, &caller.actor(), Entry::new("api_key.create").object("api_key", &row.id).details(
-            serde_json::json!({ "organisation_id": row.organisation_id }),
-        ))?;
-        Ok(CreatedKey { key: row.to_model(), secret })
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("api_key.create")
+                .object("api_key", &row.id)
+                .details(serde_json::json!({ "organisation_id": row.organisation_id })),
+        )?;
+        Ok(CreatedKey {
+            key: row.to_model(),
+            secret,
+        })
     })
 }
 
@@ -110,21 +120,38 @@ pub fn list(conn: &mut DbConn, caller: &Caller, organisation: OrganisationId) ->
 }
 
 pub fn get(conn: &mut DbConn, caller: &Caller, id: ApiKeyId) -> Result<ApiKey> {
-    let row: Row = api_keys::table.find(id.to_string()).select(Row::as_select()).first(conn)?;
+    let row: Row = api_keys::table
+        .find(id.to_string())
+        .select(Row::as_select())
+        .first(conn)?;
     caller.scope(OrganisationId::from_db(&row.organisation_id))?;
     Ok(row.to_model())
 }
 
 pub fn revoke(conn: &mut DbConn, caller: &Caller, id: ApiKeyId) -> Result<ApiKey> {
-    let row: Row = api_keys::table.find(id.to_string()).select(Row::as_select()).first(conn)?;
+    let row: Row = api_keys::table
+        .find(id.to_string())
+        .select(Row::as_select())
+        .first(conn)?;
     caller.scope(OrganisationId::from_db(&row.organisation_id))?;
     write_tx(conn, |conn| {
         let now = time::to_db(time::now());
-        diesel::update(api_keys::table.find(id.to_string()).filter(api_keys::revoked_at.is_null()))
-            .set(api_keys::revoked_at.eq(Some(now)))
-            .execute(conn)?;
-        audit::record(conn, &caller.actor(), Entry::new("api_key.revoke").object("api_key", id))?;
-        let row: Row = api_keys::table.find(id.to_string()).select(Row::as_select()).first(conn)?;
+        diesel::update(
+            api_keys::table
+                .find(id.to_string())
+                .filter(api_keys::revoked_at.is_null()),
+        )
+        .set(api_keys::revoked_at.eq(Some(now)))
+        .execute(conn)?;
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("api_key.revoke").object("api_key", id),
+        )?;
+        let row: Row = api_keys::table
+            .find(id.to_string())
+            .select(Row::as_select())
+            .first(conn)?;
         Ok(row.to_model())
     })
 }
@@ -148,13 +175,18 @@ pub fn authenticate(conn: &mut DbConn, presented: &str) -> Result<Option<Caller>
     let org = organisations::find(conn, OrganisationId::from_db(&row.organisation_id))?;
     // Note the use at most once a minute: a partner's every request need not be a write.
     let now = time::now();
-    if row.last_used_at.is_none_or(|t| now - time::from_db(t) > chrono::Duration::minutes(1)) {
+    if row
+        .last_used_at
+        .is_none_or(|t| now - time::from_db(t) > chrono::Duration::minutes(1))
+    {
         diesel::update(api_keys::table.find(&row.id))
             .set(api_keys::last_used_at.eq(Some(time::to_db(now))))
             .execute(conn)?;
     }
     Ok(Some(Caller {
-        principal: Principal::Partner { key_id: ApiKeyId::from_db(&row.id) },
+        principal: Principal::Partner {
+            key_id: ApiKeyId::from_db(&row.id),
+        },
         organisation_id: org.id,
         organisation_kind: org.kind,
     }))

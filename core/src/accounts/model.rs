@@ -18,7 +18,13 @@ pub enum OrganisationKind {
 }
 
 impl OrganisationKind {
-    pub const ALL: [Self; 5] = [Self::Helpline, Self::Centre, Self::HousingPlatform, Self::National, Self::Partner];
+    pub const ALL: [Self; 5] = [
+        Self::Helpline,
+        Self::Centre,
+        Self::HousingPlatform,
+        Self::National,
+        Self::Partner,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -106,7 +112,10 @@ impl Role {
 impl FromStr for Role {
     type Err = crate::Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| crate::Error::invalid("roles", format!("unknown role {s:?}")))
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| crate::Error::invalid("roles", format!("unknown role {s:?}")))
     }
 }
 
@@ -131,7 +140,10 @@ impl Roles {
         if let Some(bad) = roles.iter().find(|r| r.organisation_kind() != kind) {
             return Err(crate::Error::invalid(
                 "roles",
-                format!("role {bad} belongs to a {} organisation, not a {kind}", bad.organisation_kind()),
+                format!(
+                    "role {bad} belongs to a {} organisation, not a {kind}",
+                    bad.organisation_kind()
+                ),
             ));
         }
         Ok(Self(roles))
@@ -190,7 +202,9 @@ mod tests {
 
     #[test]
     fn roles_must_fit_the_organisation() {
-        assert!(Roles::for_organisation(vec![Role::Practitioner, Role::CentreManager], OrganisationKind::Centre).is_ok());
+        assert!(
+            Roles::for_organisation(vec![Role::Practitioner, Role::CentreManager], OrganisationKind::Centre).is_ok()
+        );
         assert!(Roles::for_organisation(vec![Role::Listener], OrganisationKind::Centre).is_err());
         assert!(Roles::for_organisation(vec![], OrganisationKind::Centre).is_err());
         assert!(Roles::for_organisation(vec![Role::Admin], OrganisationKind::Partner).is_err());

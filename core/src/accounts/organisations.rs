@@ -29,7 +29,10 @@ impl Row {
     fn into_model(self) -> Result<Organisation> {
         Ok(Organisation {
             id: OrganisationId::from_db(&self.id),
-            kind: self.kind.parse().map_err(|_| Error::Internal(format!("bad organisation kind in row {}", self.id)))?,
+            kind: self
+                .kind
+                .parse()
+                .map_err(|_| Error::Internal(format!("bad organisation kind in row {}", self.id)))?,
             name: self.name,
             timezone: self.timezone,
             coverage: serde_json::from_str(&self.coverage).unwrap_or_default(),
@@ -49,7 +52,13 @@ pub struct NewOrganisation {
 }
 
 impl NewOrganisation {
-    pub fn parse(geo: &Geography, kind: OrganisationKind, name: &str, timezone: Option<&str>, coverage: Vec<String>) -> Result<Self> {
+    pub fn parse(
+        geo: &Geography,
+        kind: OrganisationKind,
+        name: &str,
+        timezone: Option<&str>,
+        coverage: Vec<String>,
+    ) -> Result<Self> {
         Ok(Self {
             kind,
             name: parse_label("name", name, 200)?,
@@ -85,7 +94,13 @@ fn parse_coverage(geo: &Geography, kind: OrganisationKind, mut codes: Vec<String
 }
 
 impl OrganisationChanges {
-    pub fn parse(geo: &Geography, kind: OrganisationKind, name: Option<&str>, timezone: Option<&str>, coverage: Option<Vec<String>>) -> Result<Self> {
+    pub fn parse(
+        geo: &Geography,
+        kind: OrganisationKind,
+        name: Option<&str>,
+        timezone: Option<&str>,
+        coverage: Option<Vec<String>>,
+    ) -> Result<Self> {
         Ok(Self {
             name: name.map(|n| parse_label("name", n, 200)).transpose()?,
             timezone: timezone.map(TimeZone::parse).transpose()?,
@@ -107,9 +122,13 @@ pub fn create(conn: &mut DbConn, actor: &Actor, new: NewOrganisation) -> Result<
     };
     write_tx(conn, |conn| {
         diesel::insert_into(organisations::table).values(&row).execute(conn)?;
-        audit::record(conn, actor, Entry::new("organisation.create").object("organisation", &row.id).details(
-            serde_json::json!({ "kind": row.kind }),
-        ))?;
+        audit::record(
+            conn,
+            actor,
+            Entry::new("organisation.create")
+                .object("organisation", &row.id)
+                .details(serde_json::json!({ "kind": row.kind })),
+        )?;
         row.clone().into_model()
     })
 }
@@ -141,7 +160,10 @@ pub fn get(conn: &mut DbConn, caller: &Caller, id: OrganisationId) -> Result<Org
 
 /// The organisations the caller may see: all for an admin, their own otherwise.
 pub fn list(conn: &mut DbConn, caller: &Caller, kind: Option<OrganisationKind>) -> Result<Vec<Organisation>> {
-    let mut query = organisations::table.select(Row::as_select()).order(organisations::name.asc()).into_boxed();
+    let mut query = organisations::table
+        .select(Row::as_select())
+        .order(organisations::name.asc())
+        .into_boxed();
     if !caller.is_admin() {
         query = query.filter(organisations::id.eq(caller.organisation_id.to_string()));
     }
@@ -151,10 +173,18 @@ pub fn list(conn: &mut DbConn, caller: &Caller, kind: Option<OrganisationKind>) 
     query.load(conn)?.into_iter().map(Row::into_model).collect()
 }
 
-pub fn update(conn: &mut DbConn, caller: &Caller, id: OrganisationId, changes: OrganisationChanges) -> Result<Organisation> {
+pub fn update(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: OrganisationId,
+    changes: OrganisationChanges,
+) -> Result<Organisation> {
     caller.scope(id)?;
     write_tx(conn, |conn| {
-        let mut row: Row = organisations::table.find(id.to_string()).select(Row::as_select()).first(conn)?;
+        let mut row: Row = organisations::table
+            .find(id.to_string())
+            .select(Row::as_select())
+            .first(conn)?;
         let mut changed = Vec::new();
         if let Some(name) = changes.name {
             row.name = name;
@@ -169,10 +199,16 @@ pub fn update(conn: &mut DbConn, caller: &Caller, id: OrganisationId, changes: O
             changed.push("coverage");
         }
         row.updated_at = time::to_db(time::now());
-        diesel::update(organisations::table.find(&row.id)).set(&row).execute(conn)?;
-        audit::record(conn, &caller.actor(), Entry::new("organisation.update").object("organisation", id).details(
-            serde_json::json!({ "fields": changed }),
-        ))?;
+        diesel::update(organisations::table.find(&row.id))
+            .set(&row)
+            .execute(conn)?;
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("organisation.update")
+                .object("organisation", id)
+                .details(serde_json::json!({ "fields": changed })),
+        )?;
         row.into_model()
     })
 }

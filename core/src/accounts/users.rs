@@ -80,7 +80,9 @@ pub fn create(conn: &mut DbConn, caller: &Caller, organisation: OrganisationId, 
     caller.scope(organisation)?;
     let org = organisations::find(conn, organisation)?;
     if new.roles.contains(&Role::Admin) && !caller.is_admin() {
-        return Err(Error::Forbidden("only an administrator can create an administrator".into()));
+        return Err(Error::Forbidden(
+            "only an administrator can create an administrator".into(),
+        ));
     }
     insert(conn, &caller.actor(), &org, new)
 }
@@ -109,15 +111,24 @@ fn insert(conn: &mut DbConn, actor: &Actor, org: &Organisation, new: NewUser) ->
         updated_at: now,
     };
     write_tx(conn, |conn| {
-        let taken: i64 = users::table.filter(users::email.eq(&row.email)).count().get_result(conn)?;
+        let taken: i64 = users::table
+            .filter(users::email.eq(&row.email))
+            .count()
+            .get_result(conn)?;
         if taken > 0 {
             return Err(Error::Conflict("an account with this email already exists".into()));
         }
         diesel::insert_into(users::table).values(&row).execute(conn)?;
-        audit::record(conn, actor, Entry::new("user.create").object("user", &row.id).details(serde_json::json!({
-            "organisation_id": row.organisation_id,
-            "roles": roles.as_slice(),
-        })))?;
+        audit::record(
+            conn,
+            actor,
+            Entry::new("user.create")
+                .object("user", &row.id)
+                .details(serde_json::json!({
+                    "organisation_id": row.organisation_id,
+                    "roles": roles.as_slice(),
+                })),
+        )?;
         Ok(row.to_model())
     })
 }
@@ -127,7 +138,11 @@ pub(crate) fn find_row(conn: &mut DbConn, id: UserId) -> Result<Row> {
 }
 
 pub(crate) fn find_row_by_email(conn: &mut DbConn, email: &Email) -> Result<Option<Row>> {
-    Ok(users::table.filter(users::email.eq(email.as_str())).select(Row::as_select()).first(conn).optional()?)
+    Ok(users::table
+        .filter(users::email.eq(email.as_str()))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// The caller's own account, unscoped.
@@ -171,7 +186,9 @@ pub fn update(conn: &mut DbConn, caller: &Caller, id: UserId, changes: UserChang
     if let Some(roles) = changes.roles {
         let was_admin = Roles::from_db(&row.roles).contains(Role::Admin);
         if (roles.contains(&Role::Admin) || was_admin) && !caller.is_admin() {
-            return Err(Error::Forbidden("only an administrator can change an administrator's roles".into()));
+            return Err(Error::Forbidden(
+                "only an administrator can change an administrator's roles".into(),
+            ));
         }
         row.roles = Roles::for_organisation(roles, org.kind)?.to_db();
         changed.push("roles");
@@ -196,9 +213,13 @@ pub fn update(conn: &mut DbConn, caller: &Caller, id: UserId, changes: UserChang
             // Whatever someone could do with the old access ends now.
             sessions::revoke_all_for_user(conn, id, "account changed")?;
         }
-        audit::record(conn, &caller.actor(), Entry::new("user.update").object("user", id).details(
-            serde_json::json!({ "fields": changed }),
-        ))?;
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("user.update")
+                .object("user", id)
+                .details(serde_json::json!({ "fields": changed })),
+        )?;
         Ok(row.to_model())
     })
 }

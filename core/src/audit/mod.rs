@@ -13,7 +13,7 @@ use crate::time;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// Advisory lock key serialising appends on PostgreSQL ("audit" in ASCII).
-const CHAIN_LOCK: i64 = 0x6175_6469_74;
+const CHAIN_LOCK: i64 = 0x0061_7564_6974;
 
 /// What is being recorded. `object` is (type, id).
 pub struct Entry<'a> {
@@ -24,7 +24,11 @@ pub struct Entry<'a> {
 
 impl<'a> Entry<'a> {
     pub fn new(action: &'a str) -> Self {
-        Self { action, object: None, details: serde_json::Value::Object(Default::default()) }
+        Self {
+            action,
+            object: None,
+            details: serde_json::Value::Object(Default::default()),
+        }
     }
     pub fn object(mut self, kind: &'a str, id: impl ToString) -> Self {
         self.object = Some((kind, id.to_string()));
@@ -150,10 +154,16 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification> {
         for row in rows {
             let broken = |reason: String| Verification {
                 entries_checked: checked,
-                first_broken: Some(BrokenLink { seq: expected_seq, reason }),
+                first_broken: Some(BrokenLink {
+                    seq: expected_seq,
+                    reason,
+                }),
             };
             if row.seq != expected_seq {
-                return Ok(broken(format!("entry {expected_seq} is missing (next present is {})", row.seq)));
+                return Ok(broken(format!(
+                    "entry {expected_seq} is missing (next present is {})",
+                    row.seq
+                )));
             }
             if row.prev_hash != prev_hash {
                 return Ok(broken("its link to the previous entry does not match".into()));
@@ -166,7 +176,10 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification> {
             checked += 1;
         }
     }
-    Ok(Verification { entries_checked: checked, first_broken: None })
+    Ok(Verification {
+        entries_checked: checked,
+        first_broken: None,
+    })
 }
 
 /// How many entries the trail holds.

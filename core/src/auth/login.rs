@@ -49,16 +49,27 @@ impl From<diesel::result::Error> for LoginError {
     }
 }
 
-pub fn login(conn: &mut DbConn, secrets: &Secrets, settings: &LoginSettings, creds: &Credentials<'_>) -> Result<sessions::Issued, LoginError> {
+pub fn login(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    settings: &LoginSettings,
+    creds: &Credentials<'_>,
+) -> Result<sessions::Issued, LoginError> {
     let normalised = creds.email.trim().to_lowercase();
     let subject = crypto::hmac_hex(&secrets.hmac_pepper, "login-throttle", normalised.as_bytes());
     let now = time::now();
 
     if let Some(until) = throttle::blocked_until(conn, &settings.throttle, &subject, now)? {
         write_tx(conn, |conn| {
-            audit::record(conn, &Actor::ANONYMOUS, Entry::new("auth.login_throttled").details(serde_json::json!({ "subject": &subject[..16] })))
+            audit::record(
+                conn,
+                &Actor::ANONYMOUS,
+                Entry::new("auth.login_throttled").details(serde_json::json!({ "subject": &subject[..16] })),
+            )
         })?;
-        return Err(LoginError::Throttled { retry_after_secs: (until - now).num_seconds().max(1) });
+        return Err(LoginError::Throttled {
+            retry_after_secs: (until - now).num_seconds().max(1),
+        });
     }
 
     let account = match Email::parse(&normalised) {
@@ -74,7 +85,9 @@ pub fn login(conn: &mut DbConn, secrets: &Secrets, settings: &LoginSettings, cre
     };
 
     let fail = |conn: &mut DbConn, reason: &str, err: LoginError| -> Result<sessions::Issued, LoginError> {
-        let user = account.as_ref().map(|r| (UserId::from_db(&r.id), OrganisationId::from_db(&r.organisation_id)));
+        let user = account
+            .as_ref()
+            .map(|r| (UserId::from_db(&r.id), OrganisationId::from_db(&r.organisation_id)));
         write_tx(conn, |conn| -> Result<(), Error> {
             let locked = throttle::record_failure(conn, &settings.throttle, &subject, now)?;
             let mut entry = Entry::new("auth.login_failed")
@@ -117,7 +130,9 @@ pub fn login(conn: &mut DbConn, secrets: &Secrets, settings: &LoginSettings, cre
         audit::record(
             conn,
             &Actor::user(user_id, org_id),
-            Entry::new("auth.login").object("session", issued.session_id).details(serde_json::json!({ "second_factor": second_factor })),
+            Entry::new("auth.login")
+                .object("session", issued.session_id)
+                .details(serde_json::json!({ "second_factor": second_factor })),
         )?;
         Ok(issued)
     })?;

@@ -85,7 +85,12 @@ pub(crate) fn open(conn: &mut DbConn, user: UserId, second_factor: bool, ttl: Du
         })
         .execute(conn)?;
     let refresh_token = insert_token(conn, &id.to_string(), ttl)?;
-    Ok(Issued { session_id: id, user_id: user, second_factor, refresh_token })
+    Ok(Issued {
+        session_id: id,
+        user_id: user,
+        second_factor,
+        refresh_token,
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,7 +112,7 @@ impl From<diesel::result::Error> for RefreshError {
 /// Trades a refresh token for the next one of its family.
 pub fn refresh(conn: &mut DbConn, presented: &str, ttl: Duration) -> Result<Issued, RefreshError> {
     let hash = token_hash(presented);
-    let outcome = write_tx(conn, |conn| -> Result<Result<Issued, RefreshError>, RefreshError> {
+    write_tx(conn, |conn| -> Result<Result<Issued, RefreshError>, RefreshError> {
         let Some(token) = refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(&hash))
             .select(TokenRow::as_select())
@@ -116,7 +121,10 @@ pub fn refresh(conn: &mut DbConn, presented: &str, ttl: Duration) -> Result<Issu
         else {
             return Ok(Err(RefreshError::Invalid));
         };
-        let session: SessionRow = sessions::table.find(&token.session_id).select(SessionRow::as_select()).first(conn)?;
+        let session: SessionRow = sessions::table
+            .find(&token.session_id)
+            .select(SessionRow::as_select())
+            .first(conn)?;
         let user_id = UserId::from_db(&session.user_id);
         let now = time::now();
         if session.revoked_at.is_some() {
@@ -153,13 +161,15 @@ pub fn refresh(conn: &mut DbConn, presented: &str, ttl: Duration) -> Result<Issu
             second_factor: session.second_factor,
             refresh_token,
         }))
-    })?;
-    outcome
+    })?
 }
 
 fn revoke_session(conn: &mut DbConn, session: &str, reason: &str) -> Result<()> {
     diesel::update(sessions::table.find(session).filter(sessions::revoked_at.is_null()))
-        .set((sessions::revoked_at.eq(Some(time::to_db(time::now()))), sessions::revoked_reason.eq(Some(reason))))
+        .set((
+            sessions::revoked_at.eq(Some(time::to_db(time::now()))),
+            sessions::revoked_reason.eq(Some(reason)),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -177,14 +187,25 @@ pub fn logout(conn: &mut DbConn, caller: &Caller, session: SessionId) -> Result<
             return Err(Error::NotFound);
         }
         revoke_session(conn, &session.to_string(), "logout")?;
-        audit::record(conn, &caller.actor(), Entry::new("auth.logout").object("session", session))
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("auth.logout").object("session", session),
+        )
     })
 }
 
 pub(crate) fn revoke_all_for_user(conn: &mut DbConn, user: UserId, reason: &str) -> Result<()> {
-    diesel::update(sessions::table.filter(sessions::user_id.eq(user.to_string())).filter(sessions::revoked_at.is_null()))
-        .set((sessions::revoked_at.eq(Some(time::to_db(time::now()))), sessions::revoked_reason.eq(Some(reason))))
-        .execute(conn)?;
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user.to_string()))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(Some(time::to_db(time::now()))),
+        sessions::revoked_reason.eq(Some(reason)),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 
@@ -210,7 +231,11 @@ pub fn caller_for_session(conn: &mut DbConn, session: SessionId, user: UserId) -
     }
     let org = organisations::find(conn, crate::ids::OrganisationId::from_db(&account.organisation_id))?;
     Ok(Some(Caller {
-        principal: Principal::Staff { user_id: user, roles: Roles::from_db(&account.roles), second_factor: row.second_factor },
+        principal: Principal::Staff {
+            user_id: user,
+            roles: Roles::from_db(&account.roles),
+            second_factor: row.second_factor,
+        },
         organisation_id: org.id,
         organisation_kind: org.kind,
     }))
@@ -218,6 +243,8 @@ pub fn caller_for_session(conn: &mut DbConn, session: SessionId, user: UserId) -
 
 /// Records that a session has passed the second factor (right after enrolment).
 pub fn mark_second_factor(conn: &mut DbConn, session: SessionId) -> Result<()> {
-    diesel::update(sessions::table.find(session.to_string())).set(sessions::second_factor.eq(true)).execute(conn)?;
+    diesel::update(sessions::table.find(session.to_string()))
+        .set(sessions::second_factor.eq(true))
+        .execute(conn)?;
     Ok(())
 }

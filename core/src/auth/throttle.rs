@@ -23,7 +23,12 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { free_failures: 3, lockout_after: 10, lockout: Duration::minutes(15), window: Duration::hours(1) }
+        Self {
+            free_failures: 3,
+            lockout_after: 10,
+            lockout: Duration::minutes(15),
+            window: Duration::hours(1),
+        }
     }
 }
 
@@ -37,8 +42,17 @@ struct Row {
 }
 
 /// When the subject may try again, if not now.
-pub fn blocked_until(conn: &mut DbConn, policy: &Policy, subject: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
-    let row: Option<Row> = login_throttle::table.find(subject).select(Row::as_select()).first(conn).optional()?;
+pub fn blocked_until(
+    conn: &mut DbConn,
+    policy: &Policy,
+    subject: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    let row: Option<Row> = login_throttle::table
+        .find(subject)
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?;
     let Some(row) = row else { return Ok(None) };
     if let Some(until) = row.locked_until.map(time::from_db)
         && until > now
@@ -57,7 +71,11 @@ pub fn blocked_until(conn: &mut DbConn, policy: &Policy, subject: &str, now: Dat
 
 /// Counts one failure; returns whether this failure locked the subject.
 pub fn record_failure(conn: &mut DbConn, policy: &Policy, subject: &str, now: DateTime<Utc>) -> Result<bool> {
-    let existing: Option<Row> = login_throttle::table.find(subject).select(Row::as_select()).first(conn).optional()?;
+    let existing: Option<Row> = login_throttle::table
+        .find(subject)
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?;
     let failures = match &existing {
         Some(row) if now - time::from_db(row.last_failure_at) <= policy.window => row.failures + 1,
         _ => 1,
@@ -70,7 +88,9 @@ pub fn record_failure(conn: &mut DbConn, policy: &Policy, subject: &str, now: Da
         locked_until: locked.then(|| time::to_db(now + policy.lockout)),
     };
     if existing.is_some() {
-        diesel::update(login_throttle::table.find(subject)).set(&row).execute(conn)?;
+        diesel::update(login_throttle::table.find(subject))
+            .set(&row)
+            .execute(conn)?;
     } else {
         diesel::insert_into(login_throttle::table).values(&row).execute(conn)?;
     }

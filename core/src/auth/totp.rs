@@ -41,7 +41,9 @@ pub fn enrol(conn: &mut DbConn, key: &SecretKey, caller: &Caller) -> Result<Enro
     let user_id = caller.user_id().ok_or(Error::NotFound)?;
     let row = users::find_row(conn, user_id)?;
     if row.totp_enabled {
-        return Err(Error::Conflict("a second factor is already active for this account".into()));
+        return Err(Error::Conflict(
+            "a second factor is already active for this account".into(),
+        ));
     }
     let secret = crypto::random_bytes::<20>().to_vec();
     let totp = build(secret.clone(), &row.email)?;
@@ -49,11 +51,21 @@ pub fn enrol(conn: &mut DbConn, key: &SecretKey, caller: &Caller) -> Result<Enro
     let sealed = crypto::seal(key, &context(user_id), &secret);
     write_tx(conn, |conn| {
         diesel::update(users_table::table.find(user_id.to_string()))
-            .set((users_table::totp_secret.eq(Some(sealed)), users_table::updated_at.eq(time::to_db(time::now()))))
+            .set((
+                users_table::totp_secret.eq(Some(sealed)),
+                users_table::updated_at.eq(time::to_db(time::now())),
+            ))
             .execute(conn)?;
-        audit::record(conn, &caller.actor(), Entry::new("user.totp_enrol").object("user", user_id))
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("user.totp_enrol").object("user", user_id),
+        )
     })?;
-    Ok(Enrolment { secret: totp.secret().to_base32(), otpauth_uri: uri })
+    Ok(Enrolment {
+        secret: totp.secret().to_base32(),
+        otpauth_uri: uri,
+    })
 }
 
 /// Checks a code against the user's secret and returns its time step, refusing replays.
@@ -71,7 +83,9 @@ pub(crate) fn check(key: &SecretKey, row: &users::Row, code: &str) -> Option<i64
 }
 
 pub(crate) fn mark_used(conn: &mut DbConn, user: UserId, step: i64) -> Result<()> {
-    diesel::update(users_table::table.find(user.to_string())).set(users_table::totp_last_step.eq(Some(step))).execute(conn)?;
+    diesel::update(users_table::table.find(user.to_string()))
+        .set(users_table::totp_last_step.eq(Some(step)))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -80,7 +94,9 @@ pub fn confirm(conn: &mut DbConn, key: &SecretKey, caller: &Caller, code: &str) 
     let user_id = caller.user_id().ok_or(Error::NotFound)?;
     let row = users::find_row(conn, user_id)?;
     if row.totp_enabled {
-        return Err(Error::Conflict("a second factor is already active for this account".into()));
+        return Err(Error::Conflict(
+            "a second factor is already active for this account".into(),
+        ));
     }
     if row.totp_secret.is_none() {
         return Err(Error::Conflict("start enrolment first".into()));
@@ -94,7 +110,11 @@ pub fn confirm(conn: &mut DbConn, key: &SecretKey, caller: &Caller, code: &str) 
                 users_table::updated_at.eq(time::to_db(time::now())),
             ))
             .execute(conn)?;
-        audit::record(conn, &caller.actor(), Entry::new("user.totp_confirm").object("user", user_id))
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("user.totp_confirm").object("user", user_id),
+        )
     })
 }
 
@@ -112,6 +132,10 @@ pub fn reset(conn: &mut DbConn, caller: &Caller, user: UserId) -> Result<()> {
             ))
             .execute(conn)?;
         crate::auth::sessions::revoke_all_for_user(conn, user, "second factor reset")?;
-        audit::record(conn, &caller.actor(), Entry::new("user.totp_reset").object("user", user))
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("user.totp_reset").object("user", user),
+        )
     })
 }

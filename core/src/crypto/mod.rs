@@ -3,7 +3,7 @@
 
 pub mod secrets;
 
-pub use secrets::{SecretError, Secrets, SecretKey};
+pub use secrets::{SecretError, SecretKey, Secrets};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -63,7 +63,13 @@ pub fn seal(key: &SecretKey, context: &str, plaintext: &[u8]) -> Vec<u8> {
     };
     let nonce_bytes = random_bytes::<24>();
     let nonce = XNonce::from(nonce_bytes);
-    let sealed = cipher.encrypt(&nonce, Payload { msg: plaintext, aad: context.as_bytes() });
+    let sealed = cipher.encrypt(
+        &nonce,
+        Payload {
+            msg: plaintext,
+            aad: context.as_bytes(),
+        },
+    );
     let Ok(ciphertext) = sealed else {
         std::process::abort();
     };
@@ -83,7 +89,13 @@ pub fn open(key: &SecretKey, context: &str, sealed: &[u8]) -> Result<Vec<u8>, Op
     nonce_bytes.copy_from_slice(&sealed[1..25]);
     let nonce = XNonce::from(nonce_bytes);
     cipher
-        .decrypt(&nonce, Payload { msg: &sealed[25..], aad: context.as_bytes() })
+        .decrypt(
+            &nonce,
+            Payload {
+                msg: &sealed[25..],
+                aad: context.as_bytes(),
+            },
+        )
         .map_err(|_| OpenError)
 }
 

@@ -38,14 +38,20 @@ pub struct Secrets {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    #[error(
-        "secret {name} is missing: set {env} (base64, at least 32 random bytes) or put it in {file}"
-    )]
-    Missing { name: &'static str, env: &'static str, file: String },
+    #[error("secret {name} is missing: set {env} (base64, at least 32 random bytes) or put it in {file}")]
+    Missing {
+        name: &'static str,
+        env: &'static str,
+        file: String,
+    },
     #[error("secret {name} is weak: {why}. Generate one with `openssl rand -base64 48`")]
     Weak { name: &'static str, why: &'static str },
     #[error("cannot read or write secret {name} at {path}: {source}")]
-    Io { name: &'static str, path: String, source: std::io::Error },
+    Io {
+        name: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Where each secret comes from: an environment value (already read) or a file.
@@ -62,9 +68,21 @@ struct Spec {
     file: &'static str,
 }
 
-const JWT: Spec = Spec { name: "jwt_key", env: "RELAIS_JWT_KEY", file: "jwt.key" };
-const PEPPER: Spec = Spec { name: "hmac_pepper", env: "RELAIS_HMAC_PEPPER", file: "hmac_pepper.key" };
-const FIELD: Spec = Spec { name: "field_key", env: "RELAIS_FIELD_KEY", file: "field.key" };
+const JWT: Spec = Spec {
+    name: "jwt_key",
+    env: "RELAIS_JWT_KEY",
+    file: "jwt.key",
+};
+const PEPPER: Spec = Spec {
+    name: "hmac_pepper",
+    env: "RELAIS_HMAC_PEPPER",
+    file: "hmac_pepper.key",
+};
+const FIELD: Spec = Spec {
+    name: "field_key",
+    env: "RELAIS_FIELD_KEY",
+    file: "field.key",
+};
 
 impl Secrets {
     /// `generate`: embedded mode, create what is missing; otherwise refuse.
@@ -101,14 +119,19 @@ fn load_one(spec: &Spec, given: Option<&str>, dir: &Path, generate: bool) -> Res
             })?;
             Ok(SecretKey(bytes))
         }
-        Err(source) => Err(SecretError::Io { name: spec.name, path: path.display().to_string(), source }),
+        Err(source) => Err(SecretError::Io {
+            name: spec.name,
+            path: path.display().to_string(),
+            source,
+        }),
     }
 }
 
 fn decode_and_check(name: &'static str, value: &str) -> Result<SecretKey, SecretError> {
-    let bytes = STANDARD
-        .decode(value.trim())
-        .map_err(|_| SecretError::Weak { name, why: "it is not valid base64" })?;
+    let bytes = STANDARD.decode(value.trim()).map_err(|_| SecretError::Weak {
+        name,
+        why: "it is not valid base64",
+    })?;
     check_strength(&bytes).map_err(|why| SecretError::Weak { name, why })?;
     Ok(SecretKey(bytes))
 }
@@ -174,8 +197,16 @@ mod tests {
     #[test]
     fn production_refuses_missing_and_embedded_generates_private_files() {
         let dir = std::env::temp_dir().join(format!("relais-secrets-{}", uuid::Uuid::new_v4()));
-        let sources = SecretSources { data_dir: &dir, jwt_key: None, hmac_pepper: None, field_key: None };
-        assert!(matches!(Secrets::load(&sources, false), Err(SecretError::Missing { .. })));
+        let sources = SecretSources {
+            data_dir: &dir,
+            jwt_key: None,
+            hmac_pepper: None,
+            field_key: None,
+        };
+        assert!(matches!(
+            Secrets::load(&sources, false),
+            Err(SecretError::Missing { .. })
+        ));
         let first = Secrets::load(&sources, true).ok();
         let again = Secrets::load(&sources, false).ok();
         assert!(first.is_some());

@@ -6,11 +6,11 @@ pub mod schema;
 
 use std::time::Duration;
 
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
-use diesel::Connection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
@@ -129,7 +129,10 @@ impl Db {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| DbError::Config(e.to_string()))?;
-        Ok(Self { pool, backend: url.backend() })
+        Ok(Self {
+            pool,
+            backend: url.backend(),
+        })
     }
 
     pub fn backend(&self) -> &'static str {

@@ -76,15 +76,27 @@ pub struct PostalCodeArea {
     pub regions: Vec<Region>,
 }
 
-fn rows(file: &'static str, text: &'static str, columns: usize) -> impl Iterator<Item = Result<(usize, Vec<&'static str>), GeoLoadError>> {
-    text.lines().enumerate().skip(1).filter(|(_, l)| !l.trim().is_empty()).map(move |(i, line)| {
-        let fields: Vec<&str> = line.split(',').collect();
-        if fields.len() == columns {
-            Ok((i + 1, fields))
-        } else {
-            Err(GeoLoadError { file, line: i + 1, message: format!("expected {columns} columns, found {}", fields.len()) })
-        }
-    })
+fn rows(
+    file: &'static str,
+    text: &'static str,
+    columns: usize,
+) -> impl Iterator<Item = Result<(usize, Vec<&'static str>), GeoLoadError>> {
+    text.lines()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(move |(i, line)| {
+            let fields: Vec<&str> = line.split(',').collect();
+            if fields.len() == columns {
+                Ok((i + 1, fields))
+            } else {
+                Err(GeoLoadError {
+                    file,
+                    line: i + 1,
+                    message: format!("expected {columns} columns, found {}", fields.len()),
+                })
+            }
+        })
 }
 
 impl Geography {
@@ -92,17 +104,33 @@ impl Geography {
         let mut regions = HashMap::new();
         for row in rows("regions.csv", REGIONS_CSV, 4) {
             let (_, f) = row?;
-            regions.insert(f[0].to_owned(), Region { code: f[0].into(), name: f[1].into(), zone: f[3].into() });
+            regions.insert(
+                f[0].to_owned(),
+                Region {
+                    code: f[0].into(),
+                    name: f[1].into(),
+                    zone: f[3].into(),
+                },
+            );
         }
         let mut departements = HashMap::new();
         for row in rows("departements.csv", DEPARTEMENTS_CSV, 5) {
             let (line, f) = row?;
             if !regions.contains_key(f[2]) && f[4] != "com" {
-                return Err(GeoLoadError { file: "departements.csv", line, message: format!("unknown region {}", f[2]) });
+                return Err(GeoLoadError {
+                    file: "departements.csv",
+                    line,
+                    message: format!("unknown region {}", f[2]),
+                });
             }
             departements.insert(
                 f[0].to_owned(),
-                Departement { code: f[0].into(), name: f[1].into(), region_code: f[2].into(), zone: f[4].into() },
+                Departement {
+                    code: f[0].into(),
+                    name: f[1].into(),
+                    region_code: f[2].into(),
+                    zone: f[4].into(),
+                },
             );
         }
         let mut communes = Vec::with_capacity(36_000);
@@ -110,7 +138,11 @@ impl Geography {
         for row in rows("communes.csv", COMMUNES_CSV, 7) {
             let (line, f) = row?;
             if !departements.contains_key(f[2]) {
-                return Err(GeoLoadError { file: "communes.csv", line, message: format!("unknown département {}", f[2]) });
+                return Err(GeoLoadError {
+                    file: "communes.csv",
+                    line,
+                    message: format!("unknown département {}", f[2]),
+                });
             }
             let postal_codes: Vec<String> = f[4].split_whitespace().map(str::to_owned).collect();
             for code in &postal_codes {
@@ -126,7 +158,12 @@ impl Geography {
                 kind: f[6].into(),
             });
         }
-        Ok(Self { regions, departements, communes, by_postal_code })
+        Ok(Self {
+            regions,
+            departements,
+            communes,
+            by_postal_code,
+        })
     }
 
     pub fn departement(&self, code: &str) -> Option<&Departement> {
@@ -167,7 +204,12 @@ impl Geography {
                 regions.push(r.clone());
             }
         }
-        Some(PostalCodeArea { postal_code: code.as_str().to_owned(), communes, departements, regions })
+        Some(PostalCodeArea {
+            postal_code: code.as_str().to_owned(),
+            communes,
+            departements,
+            regions,
+        })
     }
 }
 

@@ -13,7 +13,12 @@ async fn centres(app: &TestApp) -> Centres {
     let a = app.organisation_id("CPCA Île-de-France Est").await;
     let b = app.organisation_id("CPCA La Réunion").await;
     let admin = app.token("admin").await;
-    let users = app.get(&format!("/v1/organisations/{b}/users")).bearer(&admin).send().await.json();
+    let users = app
+        .get(&format!("/v1/organisations/{b}/users"))
+        .bearer(&admin)
+        .send()
+        .await
+        .json();
     let b_user = users["items"][0]["id"].as_str().unwrap().to_owned();
     Centres { a, b, b_user }
 }
@@ -36,8 +41,16 @@ async fn another_centres_objects_answer_404_in_reads_updates_and_lists() {
             assert_eq!(reply.problem(), "not-found");
         }
         let updates = [
-            ("PATCH", format!("/v1/organisations/{}", c.b), json!({ "name": "Renamed" })),
-            ("PATCH", format!("/v1/users/{}", c.b_user), json!({ "display_name": "Renamed" })),
+            (
+                "PATCH",
+                format!("/v1/organisations/{}", c.b),
+                json!({ "name": "Renamed" }),
+            ),
+            (
+                "PATCH",
+                format!("/v1/users/{}", c.b_user),
+                json!({ "display_name": "Renamed" }),
+            ),
             ("POST", format!("/v1/users/{}/totp-reset", c.b_user), json!(null)),
             (
                 "POST",
@@ -52,16 +65,36 @@ async fn another_centres_objects_answer_404_in_reads_updates_and_lists() {
             assert_eq!(reply.status, 404, "{who} {method} {path}");
         }
         let list = app.get("/v1/organisations").bearer(&token).send().await.json();
-        let ids: Vec<&str> = list["items"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+        let ids: Vec<&str> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap())
+            .collect();
         assert_eq!(ids, vec![c.a.as_str()], "{who} lists only their own organisation");
     }
     // Nothing of centre B changed.
     let admin = app.token("admin").await;
-    let b = app.get(&format!("/v1/organisations/{}", c.b)).bearer(&admin).send().await.json();
+    let b = app
+        .get(&format!("/v1/organisations/{}", c.b))
+        .bearer(&admin)
+        .send()
+        .await
+        .json();
     assert_eq!(b["name"], "CPCA La Réunion");
-    let user = app.get(&format!("/v1/users/{}", c.b_user)).bearer(&admin).send().await.json();
+    let user = app
+        .get(&format!("/v1/users/{}", c.b_user))
+        .bearer(&admin)
+        .send()
+        .await
+        .json();
     assert_eq!(user["display_name"], "Nadia Praticienne");
-    let users = app.get(&format!("/v1/organisations/{}/users", c.b)).bearer(&admin).send().await.json();
+    let users = app
+        .get(&format!("/v1/organisations/{}/users", c.b))
+        .bearer(&admin)
+        .send()
+        .await
+        .json();
     assert_eq!(users["items"].as_array().unwrap().len(), 1);
 }
 
@@ -70,10 +103,19 @@ async fn own_organisation_objects_are_visible_and_roles_decide_what_changes() {
     let app = spawn_app().await;
     let c = centres(&app).await;
     let practitioner = app.token("practitioner").await;
-    let colleagues = app.get(&format!("/v1/organisations/{}/users", c.a)).bearer(&practitioner).send().await;
+    let colleagues = app
+        .get(&format!("/v1/organisations/{}/users", c.a))
+        .bearer(&practitioner)
+        .send()
+        .await;
     assert_eq!(colleagues.status, 200);
     assert_eq!(colleagues.json()["items"].as_array().unwrap().len(), 2);
-    let denied = app.patch(&format!("/v1/organisations/{}", c.a)).bearer(&practitioner).json(&json!({ "name": "X" })).send().await;
+    let denied = app
+        .patch(&format!("/v1/organisations/{}", c.a))
+        .bearer(&practitioner)
+        .json(&json!({ "name": "X" }))
+        .send()
+        .await;
     assert_eq!(denied.status, 403);
 
     let manager = app.token("manager").await;
@@ -132,6 +174,11 @@ async fn administrators_manage_every_organisation() {
         .await;
     assert_eq!(bad_tz.status, 400);
     let practitioner = app.token("practitioner").await;
-    let denied = app.post("/v1/organisations").bearer(&practitioner).json(&json!({ "kind": "centre", "name": "Mine" })).send().await;
+    let denied = app
+        .post("/v1/organisations")
+        .bearer(&practitioner)
+        .json(&json!({ "kind": "centre", "name": "Mine" }))
+        .send()
+        .await;
     assert_eq!(denied.status, 403);
 }

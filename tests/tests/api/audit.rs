@@ -8,7 +8,11 @@ fn actions(app: &TestApp) -> Vec<String> {
     use diesel::prelude::*;
     use relais_core::db::schema::audit_log;
     let mut conn = app.conn();
-    audit_log::table.select(audit_log::action).order(audit_log::seq.asc()).load(&mut *conn).unwrap()
+    audit_log::table
+        .select(audit_log::action)
+        .order(audit_log::seq.asc())
+        .load(&mut *conn)
+        .unwrap()
 }
 
 fn drop_append_only_guard(app: &TestApp) {
@@ -34,12 +38,30 @@ async fn logins_failures_and_account_changes_are_audited() {
     app.login_reply(&listener.email, "a wrong password").await;
     app.login("listener").await;
     let manager = app.token("supervisor").await;
-    let me = app.get("/v1/me").bearer(&app.token("listener").await).send().await.json();
+    let me = app
+        .get("/v1/me")
+        .bearer(&app.token("listener").await)
+        .send()
+        .await
+        .json();
     let id = me["user"]["id"].as_str().unwrap();
-    app.patch(&format!("/v1/users/{id}")).bearer(&manager).json(&json!({ "display_name": "Léa É." })).send().await;
+    app.patch(&format!("/v1/users/{id}"))
+        .bearer(&manager)
+        .json(&json!({ "display_name": "Léa É." }))
+        .send()
+        .await;
     let recorded = actions(&app);
-    for expected in ["organisation.create", "user.create", "auth.login_failed", "auth.login", "user.update"] {
-        assert!(recorded.iter().any(|a| a == expected), "{expected} missing from {recorded:?}");
+    for expected in [
+        "organisation.create",
+        "user.create",
+        "auth.login_failed",
+        "auth.login",
+        "user.update",
+    ] {
+        assert!(
+            recorded.iter().any(|a| a == expected),
+            "{expected} missing from {recorded:?}"
+        );
     }
 }
 
@@ -54,7 +76,13 @@ async fn audit_entries_hold_no_credentials_or_emails() {
     use relais_core::db::schema::audit_log;
     let details: Vec<String> = audit_log::table.select(audit_log::details).load(&mut *conn).unwrap();
     let all = details.join("\n");
-    for secret in ["my secret attempt", "another secret", "unknown.person", &listener.email, &listener.password] {
+    for secret in [
+        "my secret attempt",
+        "another secret",
+        "unknown.person",
+        &listener.email,
+        &listener.password,
+    ] {
         assert!(!all.contains(secret), "{secret} leaked into the audit trail");
     }
 }
@@ -82,7 +110,9 @@ async fn verify_finds_an_edited_entry() {
     let app = spawn_app().await;
     app.login("listener").await;
     drop_append_only_guard(&app);
-    app.conn().batch_execute("UPDATE audit_log SET action = 'auth.logout' WHERE seq = 5").unwrap();
+    app.conn()
+        .batch_execute("UPDATE audit_log SET action = 'auth.logout' WHERE seq = 5")
+        .unwrap();
     let report = verify(&app).await;
     assert_eq!(report["first_broken"]["seq"], 5, "{report}");
     assert_eq!(report["entries_checked"], 4);
@@ -103,7 +133,9 @@ async fn verify_finds_a_rewritten_chain_tail() {
     // Deleting a row and renumbering the rest breaks the links instead.
     let app = spawn_app().await;
     drop_append_only_guard(&app);
-    app.conn().batch_execute("DELETE FROM audit_log WHERE seq = 3; UPDATE audit_log SET seq = seq - 1 WHERE seq > 3;").unwrap();
+    app.conn()
+        .batch_execute("DELETE FROM audit_log WHERE seq = 3; UPDATE audit_log SET seq = seq - 1 WHERE seq > 3;")
+        .unwrap();
     let report = verify(&app).await;
     assert_eq!(report["first_broken"]["seq"], 3, "{report}");
 }
@@ -112,5 +144,8 @@ async fn verify_finds_a_rewritten_chain_tail() {
 async fn only_administrators_verify() {
     let app = spawn_app().await;
     let practitioner = app.token("practitioner").await;
-    assert_eq!(app.get("/v1/audit/verify").bearer(&practitioner).send().await.status, 403);
+    assert_eq!(
+        app.get("/v1/audit/verify").bearer(&practitioner).send().await.status,
+        403
+    );
 }

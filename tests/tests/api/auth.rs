@@ -41,7 +41,12 @@ async fn a_wrong_email_and_a_wrong_password_get_the_same_answer() {
         let a = app.login_reply(&known, &format!("not-the-password-{i}")).await;
         wrong_password.push(start.elapsed());
         let start = Instant::now();
-        let b = app.login_reply(&format!("nobody{i}@demo.relais.example"), &format!("not-the-password-{i}")).await;
+        let b = app
+            .login_reply(
+                &format!("nobody{i}@demo.relais.example"),
+                &format!("not-the-password-{i}"),
+            )
+            .await;
         wrong_email.push(start.elapsed());
         assert_eq!(a.status, 401);
         assert_eq!(a.status, b.status);
@@ -83,16 +88,28 @@ async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_family() {
     let app = spawn_app().await;
     let (access, first) = app.login("listener").await;
 
-    let rotated = app.post("/v1/auth/refresh").json(&json!({ "refresh_token": first })).send().await;
+    let rotated = app
+        .post("/v1/auth/refresh")
+        .json(&json!({ "refresh_token": first }))
+        .send()
+        .await;
     assert_eq!(rotated.status, 200);
     let second = rotated.json()["refresh_token"].as_str().unwrap().to_owned();
     let second_access = rotated.json()["access_token"].as_str().unwrap().to_owned();
     assert_ne!(first, second);
 
     // The first token again: theft is assumed, the whole family dies.
-    let reuse = app.post("/v1/auth/refresh").json(&json!({ "refresh_token": first })).send().await;
+    let reuse = app
+        .post("/v1/auth/refresh")
+        .json(&json!({ "refresh_token": first }))
+        .send()
+        .await;
     assert_eq!(reuse.status, 401);
-    let next = app.post("/v1/auth/refresh").json(&json!({ "refresh_token": second })).send().await;
+    let next = app
+        .post("/v1/auth/refresh")
+        .json(&json!({ "refresh_token": second }))
+        .send()
+        .await;
     assert_eq!(next.status, 401, "the newest token of the family is revoked too");
     assert_eq!(app.get("/v1/me").bearer(&second_access).send().await.status, 401);
     assert_eq!(app.get("/v1/me").bearer(&access).send().await.status, 401);
@@ -108,7 +125,11 @@ async fn logout_revokes_the_session() {
     let (access, refresh) = app.login("practitioner").await;
     assert_eq!(app.post("/v1/auth/logout").bearer(&access).send().await.status, 204);
     assert_eq!(app.get("/v1/me").bearer(&access).send().await.status, 401);
-    let reply = app.post("/v1/auth/refresh").json(&json!({ "refresh_token": refresh })).send().await;
+    let reply = app
+        .post("/v1/auth/refresh")
+        .json(&json!({ "refresh_token": refresh }))
+        .send()
+        .await;
     assert_eq!(reply.status, 401);
 }
 
@@ -119,7 +140,12 @@ async fn deactivating_an_account_ends_its_sessions() {
     let me = app.get("/v1/me").bearer(&practitioner).send().await.json();
     let id = me["user"]["id"].as_str().unwrap().to_owned();
     let manager = app.token("manager").await;
-    let reply = app.patch(&format!("/v1/users/{id}")).bearer(&manager).json(&json!({ "active": false })).send().await;
+    let reply = app
+        .patch(&format!("/v1/users/{id}"))
+        .bearer(&manager)
+        .json(&json!({ "active": false }))
+        .send()
+        .await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json()["active"], false);
     assert_eq!(app.get("/v1/me").bearer(&practitioner).send().await.status, 401);
@@ -134,7 +160,10 @@ fn totp_code(secret_base32: &str, at: u64) -> String {
 }
 
 fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 #[tokio::test]
@@ -148,7 +177,11 @@ async fn the_second_factor_is_required_enrolled_confirmed_and_checked_at_login()
     assert_eq!(me["second_factor_required"], true);
     assert_eq!(me["second_factor"], false);
     let org = me["organisation"]["id"].as_str().unwrap().to_owned();
-    let blocked = app.get(&format!("/v1/organisations/{org}/users")).bearer(&access).send().await;
+    let blocked = app
+        .get(&format!("/v1/organisations/{org}/users"))
+        .bearer(&access)
+        .send()
+        .await;
     assert_eq!(blocked.status, 403);
     assert_eq!(blocked.problem(), "second-factor-required");
 
@@ -156,14 +189,36 @@ async fn the_second_factor_is_required_enrolled_confirmed_and_checked_at_login()
     let enrolment = app.post("/v1/auth/totp/enrol").bearer(&access).send().await;
     assert_eq!(enrolment.status, 200);
     let secret = enrolment.json()["secret"].as_str().unwrap().to_owned();
-    assert!(enrolment.json()["otpauth_uri"].as_str().unwrap().starts_with("otpauth://totp/"));
-    let wrong = app.post("/v1/auth/totp/confirm").bearer(&access).json(&json!({ "code": "000000" })).send().await;
+    assert!(
+        enrolment.json()["otpauth_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/")
+    );
+    let wrong = app
+        .post("/v1/auth/totp/confirm")
+        .bearer(&access)
+        .json(&json!({ "code": "000000" }))
+        .send()
+        .await;
     assert_eq!(wrong.status, 400);
     let t = now();
     let code = totp_code(&secret, t);
-    let confirmed = app.post("/v1/auth/totp/confirm").bearer(&access).json(&json!({ "code": code })).send().await;
+    let confirmed = app
+        .post("/v1/auth/totp/confirm")
+        .bearer(&access)
+        .json(&json!({ "code": code }))
+        .send()
+        .await;
     assert_eq!(confirmed.status, 204, "{}", confirmed.text());
-    assert_eq!(app.get(&format!("/v1/organisations/{org}/users")).bearer(&access).send().await.status, 200);
+    assert_eq!(
+        app.get(&format!("/v1/organisations/{org}/users"))
+            .bearer(&access)
+            .send()
+            .await
+            .status,
+        200
+    );
 
     // From now on the password alone is not enough.
     let without = app.login_reply(&account.email, &account.password).await;
@@ -186,7 +241,10 @@ async fn the_second_factor_is_required_enrolled_confirmed_and_checked_at_login()
         .await;
     assert_eq!(ok.status, 200, "{}", ok.text());
     let token = ok.json()["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(app.get("/v1/me").bearer(&token).send().await.json()["second_factor"], true);
+    assert_eq!(
+        app.get("/v1/me").bearer(&token).send().await.json()["second_factor"],
+        true
+    );
 }
 
 #[tokio::test]
@@ -195,7 +253,10 @@ async fn roles_without_personal_data_need_no_second_factor() {
     let coordinator = app.token("coordinator").await;
     let me = app.get("/v1/me").bearer(&coordinator).send().await.json();
     assert_eq!(me["second_factor_required"], false);
-    assert_eq!(app.get("/v1/organisations").bearer(&coordinator).send().await.status, 200);
+    assert_eq!(
+        app.get("/v1/organisations").bearer(&coordinator).send().await.status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -205,17 +266,32 @@ async fn partner_api_keys_are_scoped_to_their_organisation_and_revocable() {
     let partner = app.organisation_id("SPIP de Paris").await;
     let centre = app.organisation_id("CPCA Île-de-France Est").await;
 
-    let refused = app.post(&format!("/v1/organisations/{centre}/api-keys")).bearer(&admin).json(&json!({ "name": "x" })).send().await;
+    let refused = app
+        .post(&format!("/v1/organisations/{centre}/api-keys"))
+        .bearer(&admin)
+        .json(&json!({ "name": "x" }))
+        .send()
+        .await;
     assert_eq!(refused.status, 400, "keys are for partner organisations only");
 
-    let created = app.post(&format!("/v1/organisations/{partner}/api-keys")).bearer(&admin).json(&json!({ "name": "SPIP integration" })).send().await;
+    let created = app
+        .post(&format!("/v1/organisations/{partner}/api-keys"))
+        .bearer(&admin)
+        .json(&json!({ "name": "SPIP integration" }))
+        .send()
+        .await;
     assert_eq!(created.status, 201);
     let key = created.json()["secret"].as_str().unwrap().to_owned();
     let key_id = created.json()["id"].as_str().unwrap().to_owned();
     assert!(key.starts_with("relais_pk_"));
 
     // The key is stored hashed: the database never holds it.
-    let listed = app.get(&format!("/v1/organisations/{partner}/api-keys")).bearer(&admin).send().await.json();
+    let listed = app
+        .get(&format!("/v1/organisations/{partner}/api-keys"))
+        .bearer(&admin)
+        .send()
+        .await
+        .json();
     assert!(!listed.to_string().contains(&key));
     {
         use diesel::prelude::*;
@@ -233,12 +309,33 @@ async fn partner_api_keys_are_scoped_to_their_organisation_and_revocable() {
     assert_eq!(me.status, 200);
     assert_eq!(me.json()["kind"], "partner");
     assert_eq!(me.json()["organisation"]["id"], partner.as_str());
-    assert_eq!(app.get(&format!("/v1/organisations/{partner}")).bearer(&key).send().await.status, 200);
-    assert_eq!(app.get(&format!("/v1/organisations/{centre}")).bearer(&key).send().await.status, 404);
+    assert_eq!(
+        app.get(&format!("/v1/organisations/{partner}"))
+            .bearer(&key)
+            .send()
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.get(&format!("/v1/organisations/{centre}"))
+            .bearer(&key)
+            .send()
+            .await
+            .status,
+        404
+    );
     let orgs = app.get("/v1/organisations").bearer(&key).send().await.json();
     assert_eq!(orgs["items"].as_array().unwrap().len(), 1);
 
-    assert_eq!(app.delete(&format!("/v1/api-keys/{key_id}")).bearer(&admin).send().await.status, 204);
+    assert_eq!(
+        app.delete(&format!("/v1/api-keys/{key_id}"))
+            .bearer(&admin)
+            .send()
+            .await
+            .status,
+        204
+    );
     assert_eq!(app.get("/v1/me").bearer(&key).send().await.status, 401);
 }
 

@@ -8,7 +8,10 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
     let app = spawn_app().await;
     let unknown = app.get("/v1/nothing-here").send_unchecked().await;
     assert_eq!(unknown.status, 404);
-    assert_eq!(unknown.header("content-type").as_deref(), Some("application/problem+json"));
+    assert_eq!(
+        unknown.header("content-type").as_deref(),
+        Some("application/problem+json")
+    );
     assert_eq!(unknown.problem(), "not-found");
 
     let wrong_method = app.call("PUT", "/v1/me").send_unchecked().await;
@@ -20,9 +23,17 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
 async fn malformed_json_unknown_fields_wrong_type_and_oversized_bodies_are_refused() {
     let app = spawn_app_limit().await;
     let admin = app.token("admin").await;
-    let before = app.get("/v1/organisations").bearer(&admin).send().await.json()["items"].as_array().unwrap().len();
+    let before = app.get("/v1/organisations").bearer(&admin).send().await.json()["items"]
+        .as_array()
+        .unwrap()
+        .len();
 
-    let malformed = app.post("/v1/organisations").bearer(&admin).raw("application/json", "{\"kind\": ").send().await;
+    let malformed = app
+        .post("/v1/organisations")
+        .bearer(&admin)
+        .raw("application/json", "{\"kind\": ")
+        .send()
+        .await;
     assert_eq!(malformed.status, 400);
     assert_eq!(malformed.problem(), "bad-request");
 
@@ -38,7 +49,10 @@ async fn malformed_json_unknown_fields_wrong_type_and_oversized_bodies_are_refus
     let wrong_type = app
         .post("/v1/organisations")
         .bearer(&admin)
-        .raw("text/plain", json!({ "kind": "centre", "name": "CPCA Test" }).to_string())
+        .raw(
+            "text/plain",
+            json!({ "kind": "centre", "name": "CPCA Test" }).to_string(),
+        )
         .send()
         .await;
     assert_eq!(wrong_type.status, 415);
@@ -63,7 +77,10 @@ async fn malformed_json_unknown_fields_wrong_type_and_oversized_bodies_are_refus
     assert_eq!(invalid.status, 400);
     assert_eq!(invalid.json()["errors"][0]["field"], "coverage");
 
-    let after = app.get("/v1/organisations").bearer(&admin).send().await.json()["items"].as_array().unwrap().len();
+    let after = app.get("/v1/organisations").bearer(&admin).send().await.json()["items"]
+        .as_array()
+        .unwrap()
+        .len();
     assert_eq!(before, after, "refused requests changed nothing");
 }
 

@@ -7,7 +7,13 @@ async fn a_postal_code_answers_its_communes_departement_and_region() {
     assert_eq!(reply.status, 200);
     let body = reply.json();
     assert_eq!(body["postal_code"], "69001");
-    assert!(body["communes"].as_array().unwrap().iter().any(|c| c["name"] == "Lyon 1er Arrondissement"));
+    assert!(
+        body["communes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "Lyon 1er Arrondissement")
+    );
     assert_eq!(body["departements"][0]["code"], "69");
     assert_eq!(body["regions"][0]["name"], "Auvergne-Rhône-Alpes");
 }
@@ -25,7 +31,10 @@ async fn unknown_and_malformed_postal_codes_are_problems() {
     let app = spawn_app().await;
     let unknown = app.get("/v1/geo/postal-codes/00000").send().await;
     assert_eq!(unknown.status, 404);
-    assert_eq!(unknown.header("content-type").as_deref(), Some("application/problem+json"));
+    assert_eq!(
+        unknown.header("content-type").as_deref(),
+        Some("application/problem+json")
+    );
     let malformed = app.get("/v1/geo/postal-codes/7501").send().await;
     assert_eq!(malformed.status, 400);
     assert_eq!(malformed.problem(), "validation");

@@ -15,7 +15,10 @@ async fn health_readiness_and_metrics_answer() {
     assert_eq!(metrics.status, 200);
     let text = metrics.text();
     assert!(text.contains("relais_database_up 1"), "{text}");
-    assert!(text.contains(r#"relais_http_requests_total{method="GET",route="/healthz",status="200"} 1"#), "{text}");
+    assert!(
+        text.contains(r#"relais_http_requests_total{method="GET",route="/healthz",status="200"} 1"#),
+        "{text}"
+    );
 }
 
 #[tokio::test]

@@ -8,4 +8,5 @@ mod errors;
 mod first_start;
 mod geo;
 mod health;
+mod logs;
 mod tokens;

@@ -72,7 +72,10 @@ async fn tampered_tokens_are_refused() {
     let mut raw = URL_SAFE_NO_PAD.decode(parts[1]).unwrap();
     let i = raw.iter().position(|b| *b == b'r').unwrap();
     raw[i] = b's';
-    cases.push(("flipped payload byte", format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(raw), parts[2])));
+    cases.push((
+        "flipped payload byte",
+        format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(raw), parts[2]),
+    ));
 
     // Garbage.
     cases.push(("garbage", "not.a.token".to_owned()));
