@@ -1,2 +1,8 @@
-//! relais-bots: the channel adapters of the text line (Telegram, SMS, web chat), the triage
-//! dialogue and outbound delivery. Built by the text-line issue; empty until then.
+//! relais-bots: the anonymous text line. Channel adapters (Telegram, SMS, web chat) verify
+//! their provider before reading anything and turn updates into inbound messages; ingestion
+//! stores them and runs the triage dialogue in one transaction; the delivery worker drains
+//! the outbox. Nothing here logs a message's content, a phone number or a chat id.
+
+pub mod dialogue;
+pub mod hours;
+pub mod script;

@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod geo;
+pub mod helpline;
 pub mod ids;
 pub mod time;
 pub mod values;

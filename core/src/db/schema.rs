@@ -106,3 +106,86 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_log,
 );
+
+diesel::table! {
+    contacts (id) {
+        id -> Text,
+        channel -> Text,
+        address_hmac -> Text,
+        address_sealed -> Binary,
+        alias -> Text,
+        kind -> Text,
+        language -> Text,
+        status -> Text,
+        flag -> Nullable<Text>,
+        flag_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> Text,
+        contact_id -> Text,
+        channel -> Text,
+        state -> Text,
+        step -> Text,
+        priority -> Integer,
+        waiting_since -> Nullable<Timestamp>,
+        acknowledged -> Bool,
+        led_to_something -> Bool,
+        close_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_message_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        conversation_id -> Text,
+        direction -> Text,
+        author -> Text,
+        body_sealed -> Binary,
+        delivery -> Nullable<Text>,
+        created_at -> Timestamp,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    inbound_receipts (channel, provider_id) {
+        channel -> Text,
+        provider_id -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        channel -> Text,
+        chat_key -> Text,
+        conversation_id -> Nullable<Text>,
+        message_id -> Nullable<Text>,
+        destination_sealed -> Binary,
+        payload_sealed -> Binary,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        provider_message_id -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        position -> Integer,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(conversations -> contacts (contact_id));
+diesel::joinable!(messages -> conversations (conversation_id));
+diesel::allow_tables_to_appear_in_same_query!(contacts, conversations, messages, inbound_receipts, outbox);

@@ -1,0 +1,279 @@
+//! The bot's script, loaded from `data/bot/script.toml` (compiled in): messages in French
+//! and English, the choices of each question, keywords, and the reviewed risk rules.
+
+use std::collections::HashMap;
+
+use relais_core::helpline::model::Language;
+use relais_core::helpline::outbox::Choice;
+
+const SCRIPT_TOML: &str = include_str!("../../data/bot/script.toml");
+
+#[derive(Debug, serde::Deserialize)]
+struct Text {
+    fr: String,
+    en: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ChoiceText {
+    key: String,
+    fr: String,
+    en: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Keywords {
+    stop: Vec<String>,
+    erase: Vec<String>,
+    help: Vec<String>,
+    english: Vec<String>,
+    french: Vec<String>,
+    yes: Vec<String>,
+    no: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskCategory {
+    Danger,
+    Suicide,
+    Victim,
+    Location,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Rule {
+    category: RiskCategory,
+    #[allow(dead_code)]
+    reason: String,
+    phrases: Vec<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    keywords: Keywords,
+    messages: HashMap<String, Text>,
+    choices: HashMap<String, Vec<ChoiceText>>,
+    rules: Vec<Rule>,
+}
+
+/// A keyword class the bot reacts to wherever the person is in the dialogue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keyword {
+    Stop,
+    Erase,
+    Help,
+    English,
+    French,
+    Yes,
+    No,
+}
+
+pub struct Script {
+    file: File,
+    /// Each rule's phrases, already split into normalised words.
+    rules: Vec<(RiskCategory, Vec<Vec<String>>)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the bot script is not valid: {0}")]
+pub struct ScriptError(String);
+
+/// Lower case, accents removed, every run of non-alphanumeric characters one space.
+pub fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = true;
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'à' | 'â' | 'ä' | 'á' | 'ã' => 'a',
+            'ç' => 'c',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' | 'í' | 'ì' => 'i',
+            'ô' | 'ö' | 'ó' | 'ò' | 'õ' => 'o',
+            'ù' | 'û' | 'ü' | 'ú' => 'u',
+            'ÿ' => 'y',
+            'œ' => 'o',
+            other => other,
+        };
+        if c.is_alphanumeric() {
+            out.push(c);
+            space = false;
+        } else if !space {
+            out.push(' ');
+            space = true;
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+fn words(text: &str) -> Vec<String> {
+    normalise(text).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect()
+}
+
+impl Script {
+    pub fn load() -> Result<Self, ScriptError> {
+        Self::parse(SCRIPT_TOML)
+    }
+
+    pub fn parse(text: &str) -> Result<Self, ScriptError> {
+        let file: File = toml::from_str(text).map_err(|e| ScriptError(e.to_string()))?;
+        for needed in REQUIRED_MESSAGES {
+            if !file.messages.contains_key(*needed) {
+                return Err(ScriptError(format!("message {needed:?} is missing")));
+            }
+        }
+        for needed in ["danger", "who", "menu"] {
+            if !file.choices.contains_key(needed) {
+                return Err(ScriptError(format!("choices {needed:?} are missing")));
+            }
+        }
+        let rules = file
+            .rules
+            .iter()
+            .map(|r| (r.category, r.phrases.iter().map(|p| words(p)).filter(|w| !w.is_empty()).collect()))
+            .collect();
+        Ok(Self { file, rules })
+    }
+
+    pub fn message(&self, key: &str, language: Language) -> String {
+        match self.file.messages.get(key) {
+            Some(t) => match language {
+                Language::French => t.fr.clone(),
+                Language::English => t.en.clone(),
+            },
+            None => String::new(),
+        }
+    }
+
+    pub fn choices(&self, question: &str, language: Language) -> Vec<Choice> {
+        self.file
+            .choices
+            .get(question)
+            .map(|list| {
+                list.iter()
+                    .map(|c| Choice {
+                        key: c.key.clone(),
+                        label: match language {
+                            Language::French => c.fr.clone(),
+                            Language::English => c.en.clone(),
+                        },
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The choice of `question` the person picked: by number, key, or label, in any language.
+    pub fn pick(&self, question: &str, input: &str) -> Option<String> {
+        let list = self.file.choices.get(question)?;
+        let n = normalise(input);
+        if let Ok(index) = n.parse::<usize>() {
+            return list.get(index.checked_sub(1)?).map(|c| c.key.clone());
+        }
+        list.iter()
+            .find(|c| normalise(&c.key) == n || normalise(&c.fr) == n || normalise(&c.en) == n)
+            .map(|c| c.key.clone())
+    }
+
+    /// The keyword the whole message is, if it is one.
+    pub fn keyword(&self, input: &str) -> Option<Keyword> {
+        let n = normalise(input);
+        if n.is_empty() {
+            return None;
+        }
+        let k = &self.file.keywords;
+        let classes: [(&Vec<String>, Keyword); 7] = [
+            (&k.erase, Keyword::Erase),
+            (&k.stop, Keyword::Stop),
+            (&k.help, Keyword::Help),
+            (&k.english, Keyword::English),
+            (&k.french, Keyword::French),
+            (&k.yes, Keyword::Yes),
+            (&k.no, Keyword::No),
+        ];
+        classes.into_iter().find(|(list, _)| list.iter().any(|w| normalise(w) == n)).map(|(_, kw)| kw)
+    }
+
+    /// The risk categories a message falls under, most serious first.
+    pub fn risks(&self, input: &str) -> Vec<RiskCategory> {
+        let text = words(input);
+        let mut found = Vec::new();
+        for (category, phrases) in &self.rules {
+            let hit = phrases.iter().any(|phrase| text.windows(phrase.len()).any(|w| w == phrase.as_slice()));
+            if hit && !found.contains(category) {
+                found.push(*category);
+            }
+        }
+        found.sort_by_key(|c| match c {
+            RiskCategory::Danger => 0,
+            RiskCategory::Suicide => 1,
+            RiskCategory::Victim => 2,
+            RiskCategory::Location => 3,
+        });
+        found
+    }
+}
+
+const REQUIRED_MESSAGES: &[&str] = &[
+    "welcome",
+    "danger_question",
+    "danger",
+    "suicide",
+    "victim",
+    "location",
+    "who_question",
+    "menu",
+    "queued",
+    "queued_urgent",
+    "out_of_hours",
+    "waiting_ack",
+    "postal_code_question",
+    "postal_code_unknown",
+    "centres_found",
+    "centres_none",
+    "about",
+    "hours",
+    "help",
+    "stopped",
+    "erased",
+    "language_set",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_script_is_complete() {
+        let script = Script::load().expect("the shipped script parses");
+        for key in REQUIRED_MESSAGES {
+            assert!(!script.message(key, Language::French).is_empty(), "{key} fr");
+            assert!(!script.message(key, Language::English).is_empty(), "{key} en");
+        }
+    }
+
+    #[test]
+    fn risk_rules_match_whole_words_without_accents() {
+        let script = Script::load().expect("script");
+        assert_eq!(script.risks("J'ai un COUTEAU dans la main"), vec![RiskCategory::Danger]);
+        assert_eq!(script.risks("She is next to me, I'm going to kill her"), vec![RiskCategory::Danger]);
+        assert_eq!(script.risks("je veux en finir"), vec![RiskCategory::Suicide]);
+        assert_eq!(script.risks("Où est-elle ?"), vec![RiskCategory::Location]);
+        assert!(script.risks("j'ai des larmes, l'armée").is_empty(), "no match inside words");
+        assert!(script.risks("bonjour").is_empty());
+    }
+
+    #[test]
+    fn keywords_and_choices_are_recognised() {
+        let script = Script::load().expect("script");
+        assert_eq!(script.keyword(" Effacer "), Some(Keyword::Erase));
+        assert_eq!(script.keyword("STOP"), Some(Keyword::Stop));
+        assert_eq!(script.keyword("arrêt"), Some(Keyword::Stop));
+        assert_eq!(script.keyword("stop it please"), None);
+        assert_eq!(script.pick("menu", "2").as_deref(), Some("centre"));
+        assert_eq!(script.pick("menu", "9"), None);
+        assert_eq!(script.pick("danger", "no").as_deref(), Some("no"));
+        assert_eq!(script.pick("who", "Je suis un proche").as_deref(), Some("relative"));
+    }
+}

@@ -1,0 +1,106 @@
+//! Conversations: `bot → waiting → active → closed` (and `bot → closed`). The dialogue step
+//! is the bot's place in its script.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::model::{Channel, ConversationState};
+use crate::db::DbConn;
+use crate::db::schema::conversations;
+use crate::error::Result;
+use crate::time;
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Clone, Debug)]
+#[diesel(table_name = conversations, treat_none_as_null = true)]
+pub struct Conversation {
+    pub id: String,
+    pub contact_id: String,
+    pub channel: String,
+    pub state: String,
+    pub step: String,
+    pub priority: i32,
+    pub waiting_since: Option<chrono::NaiveDateTime>,
+    pub acknowledged: bool,
+    pub led_to_something: bool,
+    pub close_reason: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+    pub last_message_at: chrono::NaiveDateTime,
+    pub closed_at: Option<chrono::NaiveDateTime>,
+}
+
+impl Conversation {
+    pub fn state(&self) -> ConversationState {
+        self.state.parse().unwrap_or(ConversationState::Closed)
+    }
+
+    pub fn set_state(&mut self, state: ConversationState, now: DateTime<Utc>) {
+        if state == ConversationState::Waiting && self.state() != ConversationState::Waiting {
+            self.waiting_since = Some(time::to_db(now));
+            self.acknowledged = false;
+        }
+        if state == ConversationState::Closed {
+            self.closed_at = Some(time::to_db(now));
+        }
+        self.state = state.as_str().to_owned();
+    }
+}
+
+/// The contact's open conversation, or a new one at the bot's first step.
+pub fn open_for_contact(conn: &mut DbConn, contact_id: &str, channel: Channel, first_step: &str) -> Result<(Conversation, bool)> {
+    let existing = conversations::table
+        .filter(conversations::contact_id.eq(contact_id))
+        .filter(conversations::state.ne(ConversationState::Closed.as_str()))
+        .order(conversations::created_at.desc())
+        .select(Conversation::as_select())
+        .first(conn)
+        .optional()?;
+    if let Some(c) = existing {
+        return Ok((c, false));
+    }
+    let now = time::to_db(time::now());
+    let conversation = Conversation {
+        id: uuid::Uuid::new_v4().to_string(),
+        contact_id: contact_id.to_owned(),
+        channel: channel.as_str().to_owned(),
+        state: ConversationState::Bot.as_str().to_owned(),
+        step: first_step.to_owned(),
+        priority: 0,
+        waiting_since: None,
+        acknowledged: false,
+        led_to_something: false,
+        close_reason: None,
+        created_at: now,
+        updated_at: now,
+        last_message_at: now,
+        closed_at: None,
+    };
+    diesel::insert_into(conversations::table).values(&conversation).execute(conn)?;
+    Ok((conversation, true))
+}
+
+pub fn save(conn: &mut DbConn, conversation: &mut Conversation) -> Result<()> {
+    conversation.updated_at = time::to_db(time::now());
+    diesel::update(conversations::table.find(&conversation.id)).set(&*conversation).execute(conn)?;
+    Ok(())
+}
+
+pub fn get(conn: &mut DbConn, id: &str) -> Result<Conversation> {
+    Ok(conversations::table.find(id).select(Conversation::as_select()).first(conn)?)
+}
+
+/// Counts by state, for metrics.
+pub fn count_by_state(conn: &mut DbConn) -> Result<Vec<(String, i64)>> {
+    use diesel::dsl::count_star;
+    Ok(conversations::table.group_by(conversations::state).select((conversations::state, count_star())).load(conn)?)
+}
+
+/// Conversations that led to nothing and saw no message since `before`: the retention
+/// purge erases them.
+pub fn stale_without_outcome(conn: &mut DbConn, before: DateTime<Utc>) -> Result<Vec<(String, String)>> {
+    Ok(conversations::table
+        .filter(conversations::led_to_something.eq(false))
+        .filter(conversations::last_message_at.lt(time::to_db(before)))
+        .select((conversations::id, conversations::contact_id))
+        .load(conn)?)
+}

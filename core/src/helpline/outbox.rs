@@ -1,0 +1,306 @@
+//! The outbox: every outbound message is a row here first, written in the same transaction
+//! as what caused it, then drained by delivery workers on any instance. A worker claims a
+//! row with a compare-and-set on its status (so two workers never both own it), only the
+//! oldest unfinished row of each chat (so order is kept), and holds it under a lease (so a
+//! crashed worker's rows come back).
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+
+use super::model::{Channel, OutboxStatus};
+use crate::crypto::{self, Secrets};
+use crate::db::schema::{messages, outbox};
+use crate::db::{DbConn, write_tx};
+use crate::error::{Error, Result};
+use crate::time;
+
+/// What is sent: a text and, where the channel has them, choices (buttons).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Payload {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<Choice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Choice {
+    pub key: String,
+    pub label: String,
+}
+
+pub struct NewOutbound<'a> {
+    pub channel: Channel,
+    pub chat_key: &'a str,
+    pub destination_sealed: Vec<u8>,
+    pub conversation_id: Option<&'a str>,
+    pub message_id: Option<&'a str>,
+    pub payload: &'a Payload,
+    pub position: i32,
+}
+
+#[derive(Queryable, Selectable, Insertable, Clone, Debug)]
+#[diesel(table_name = outbox)]
+struct Row {
+    id: String,
+    channel: String,
+    chat_key: String,
+    conversation_id: Option<String>,
+    message_id: Option<String>,
+    destination_sealed: Vec<u8>,
+    payload_sealed: Vec<u8>,
+    status: String,
+    attempts: i32,
+    next_attempt_at: chrono::NaiveDateTime,
+    locked_by: Option<String>,
+    locked_until: Option<chrono::NaiveDateTime>,
+    provider_message_id: Option<String>,
+    last_error: Option<String>,
+    created_at: chrono::NaiveDateTime,
+    position: i32,
+    sent_at: Option<chrono::NaiveDateTime>,
+}
+
+fn payload_context(id: &str) -> String {
+    format!("outbox.payload:{id}")
+}
+
+/// Queues one outbound message. Call inside the transaction of its cause.
+pub fn enqueue(conn: &mut DbConn, secrets: &Secrets, item: NewOutbound<'_>) -> Result<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let json = serde_json::to_vec(item.payload).map_err(|e| Error::Internal(e.to_string()))?;
+    let now = time::to_db(time::now());
+    let row = Row {
+        payload_sealed: crypto::seal(&secrets.field_key, &payload_context(&id), &json),
+        id: id.clone(),
+        channel: item.channel.as_str().to_owned(),
+        chat_key: item.chat_key.to_owned(),
+        conversation_id: item.conversation_id.map(str::to_owned),
+        message_id: item.message_id.map(str::to_owned),
+        destination_sealed: item.destination_sealed,
+        status: OutboxStatus::Pending.as_str().to_owned(),
+        attempts: 0,
+        next_attempt_at: now,
+        locked_by: None,
+        locked_until: None,
+        provider_message_id: None,
+        last_error: None,
+        created_at: now,
+        position: item.position,
+        sent_at: None,
+    };
+    diesel::insert_into(outbox::table).values(&row).execute(conn)?;
+    Ok(id)
+}
+
+/// A row a worker now owns, opened for sending.
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    pub id: String,
+    pub channel: Channel,
+    pub chat_key: String,
+    pub destination: String,
+    pub payload: Payload,
+    pub attempts: i32,
+    pub message_id: Option<String>,
+}
+
+/// Claims up to `limit` rows that are due, the head of their chat, and (for channels with
+/// a per-chat pace) not too soon after the chat's last send.
+pub fn claim(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    worker: &str,
+    limit: i64,
+    lease: Duration,
+    per_chat_gap: &dyn Fn(Channel) -> Duration,
+) -> Result<Vec<Claimed>> {
+    let now = time::now();
+    let now_db = time::to_db(now);
+    let pending = OutboxStatus::Pending.as_str();
+    let sending = OutboxStatus::Sending.as_str();
+    let candidates: Vec<Row> = outbox::table
+        .filter(
+            outbox::status
+                .eq(pending)
+                .and(outbox::next_attempt_at.le(now_db))
+                .or(outbox::status.eq(sending).and(outbox::locked_until.lt(now_db))),
+        )
+        .order((outbox::created_at.asc(), outbox::position.asc()))
+        .limit(limit * 4)
+        .select(Row::as_select())
+        .load(conn)?;
+    let mut claimed = Vec::new();
+    let mut chats_seen: Vec<String> = Vec::new();
+    for row in candidates {
+        if claimed.len() as i64 >= limit {
+            break;
+        }
+        if chats_seen.contains(&row.chat_key) {
+            continue;
+        }
+        chats_seen.push(row.chat_key.clone());
+        // Only the oldest unfinished row of a chat may go: order within a conversation.
+        let head: Option<String> = outbox::table
+            .filter(outbox::chat_key.eq(&row.chat_key))
+            .filter(outbox::status.eq_any([pending, sending]))
+            .order((outbox::created_at.asc(), outbox::position.asc()))
+            .select(outbox::id)
+            .first(conn)
+            .optional()?;
+        if head.as_deref() != Some(row.id.as_str()) {
+            continue;
+        }
+        let channel: Channel = row.channel.parse()?;
+        let gap = per_chat_gap(channel);
+        if gap > Duration::zero() {
+            let last: Option<chrono::NaiveDateTime> = outbox::table
+                .filter(outbox::chat_key.eq(&row.chat_key))
+                .select(diesel::dsl::max(outbox::sent_at))
+                .first(conn)?;
+            if last.is_some_and(|t| now - time::from_db(t) < gap) {
+                continue;
+            }
+        }
+        let taken = diesel::update(
+            outbox::table.find(&row.id).filter(
+                outbox::status
+                    .eq(pending)
+                    .or(outbox::status.eq(sending).and(outbox::locked_until.lt(now_db))),
+            ),
+        )
+        .set((
+            outbox::status.eq(sending),
+            outbox::locked_by.eq(Some(worker)),
+            outbox::locked_until.eq(Some(time::to_db(now + lease))),
+        ))
+        .execute(conn)?;
+        if taken != 1 {
+            continue; // another worker got there first
+        }
+        let payload_bytes = crypto::open(&secrets.field_key, &payload_context(&row.id), &row.payload_sealed)
+            .map_err(|_| Error::Internal("an outbox payload could not be opened".into()))?;
+        let payload: Payload = serde_json::from_slice(&payload_bytes).map_err(|e| Error::Internal(e.to_string()))?;
+        let destination = super::contacts::open_address(secrets, &row.chat_key, &row.destination_sealed)?;
+        claimed.push(Claimed {
+            id: row.id,
+            channel,
+            chat_key: row.chat_key,
+            destination,
+            payload,
+            attempts: row.attempts,
+            message_id: row.message_id,
+        });
+    }
+    Ok(claimed)
+}
+
+/// Claims inside one write transaction (SQLite serialises it; PostgreSQL relies on the
+/// compare-and-set).
+pub fn claim_batch(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    worker: &str,
+    limit: i64,
+    lease: Duration,
+    per_chat_gap: &dyn Fn(Channel) -> Duration,
+) -> Result<Vec<Claimed>> {
+    write_tx(conn, |conn| claim(conn, secrets, worker, limit, lease, per_chat_gap))
+}
+
+pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str, provider_message_id: Option<&str>) -> Result<()> {
+    write_tx(conn, |conn| {
+        let now = time::to_db(time::now());
+        let updated = diesel::update(outbox::table.find(id).filter(outbox::locked_by.eq(worker)))
+            .set((
+                outbox::status.eq(OutboxStatus::Sent.as_str()),
+                outbox::sent_at.eq(Some(now)),
+                outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
+                outbox::provider_message_id.eq(provider_message_id),
+                outbox::attempts.eq(outbox::attempts + 1),
+            ))
+            .execute(conn)?;
+        if updated == 1 {
+            let message: Option<Option<String>> =
+                outbox::table.find(id).select(outbox::message_id).first(conn).optional()?;
+            if let Some(Some(message)) = message {
+                diesel::update(messages::table.find(message)).set(messages::delivery.eq(Some("sent"))).execute(conn)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Puts a row back for a later try. `counts` is false when the provider only asked us to
+/// slow down (429): that is not a failed attempt.
+pub fn retry_later(conn: &mut DbConn, id: &str, worker: &str, at: DateTime<Utc>, error: &str, counts: bool) -> Result<()> {
+    let increment = i32::from(counts);
+    diesel::update(outbox::table.find(id).filter(outbox::locked_by.eq(worker)))
+        .set((
+            outbox::status.eq(OutboxStatus::Pending.as_str()),
+            outbox::next_attempt_at.eq(time::to_db(at)),
+            outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
+            outbox::last_error.eq(Some(error)),
+            outbox::attempts.eq(outbox::attempts + increment),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn mark_failed(conn: &mut DbConn, id: &str, worker: &str, error: &str) -> Result<()> {
+    write_tx(conn, |conn| {
+        let updated = diesel::update(outbox::table.find(id).filter(outbox::locked_by.eq(worker)))
+            .set((
+                outbox::status.eq(OutboxStatus::Failed.as_str()),
+                outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
+                outbox::last_error.eq(Some(error)),
+                outbox::attempts.eq(outbox::attempts + 1),
+            ))
+            .execute(conn)?;
+        if updated == 1 {
+            let message: Option<Option<String>> =
+                outbox::table.find(id).select(outbox::message_id).first(conn).optional()?;
+            if let Some(Some(message)) = message {
+                diesel::update(messages::table.find(message)).set(messages::delivery.eq(Some("failed"))).execute(conn)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// A provider's delivery report for a message it accepted earlier.
+pub fn delivery_report(conn: &mut DbConn, channel: Channel, provider_message_id: &str, delivery: &str) -> Result<bool> {
+    let message: Option<Option<String>> = outbox::table
+        .filter(outbox::channel.eq(channel.as_str()))
+        .filter(outbox::provider_message_id.eq(provider_message_id))
+        .select(outbox::message_id)
+        .first(conn)
+        .optional()?;
+    match message {
+        Some(Some(id)) => {
+            diesel::update(messages::table.find(id)).set(messages::delivery.eq(Some(delivery))).execute(conn)?;
+            Ok(true)
+        }
+        Some(None) => Ok(true),
+        None => Ok(false),
+    }
+}
+
+/// Depth (rows not yet sent or failed) and the age in seconds of the oldest of them.
+pub fn depth(conn: &mut DbConn) -> Result<(i64, f64)> {
+    let unfinished = [OutboxStatus::Pending.as_str(), OutboxStatus::Sending.as_str()];
+    let count: i64 = outbox::table.filter(outbox::status.eq_any(unfinished)).count().get_result(conn)?;
+    let oldest: Option<chrono::NaiveDateTime> =
+        outbox::table.filter(outbox::status.eq_any(unfinished)).select(diesel::dsl::min(outbox::created_at)).first(conn)?;
+    let age = oldest.map(|t| (time::now() - time::from_db(t)).num_milliseconds() as f64 / 1000.0).unwrap_or(0.0);
+    Ok((count, age.max(0.0)))
+}
+
+/// Erases sent and failed rows older than `before` (they hold sealed texts).
+pub fn purge_finished(conn: &mut DbConn, before: DateTime<Utc>) -> Result<usize> {
+    Ok(diesel::delete(
+        outbox::table
+            .filter(outbox::status.eq_any([OutboxStatus::Sent.as_str(), OutboxStatus::Failed.as_str()]))
+            .filter(outbox::created_at.lt(time::to_db(before))),
+    )
+    .execute(conn)?)
+}

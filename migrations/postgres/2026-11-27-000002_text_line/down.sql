@@ -1,0 +1,5 @@
+DROP TABLE outbox;
+DROP TABLE inbound_receipts;
+DROP TABLE messages;
+DROP TABLE conversations;
+DROP TABLE contacts;
