@@ -2,6 +2,7 @@
 //! configuration and the `relais` command line.
 
 pub mod auth;
+pub mod body;
 pub mod cli;
 pub mod config;
 pub mod metrics;

@@ -33,6 +33,10 @@ impl Input {
     }
 }
 
+/// The centres covering a postal code: (the place, in words; the centres' names), or
+/// `None` for an unknown postal code.
+pub type CentreFinder<'a> = dyn FnMut(&str) -> Option<(String, Vec<String>)> + 'a;
+
 /// What the dialogue needs to know of the world.
 pub struct Context<'a> {
     pub language: Language,
@@ -42,7 +46,7 @@ pub struct Context<'a> {
     /// Whether the conversation has already acknowledged the person's waiting messages.
     pub acknowledged: bool,
     /// Finds the centres covering a postal code: (place, centre names); `None` if unknown.
-    pub centres: &'a mut dyn FnMut(&str) -> Option<(String, Vec<String>)>,
+    pub centres: &'a mut CentreFinder<'a>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,10 +54,14 @@ pub enum Effect {
     SetLanguage(Language),
     SetKind(ContactKind),
     /// Hand over to a listener; `urgent` puts the conversation first in the queue.
-    Queue { urgent: bool },
+    Queue {
+        urgent: bool,
+    },
     /// Waiting messages have been acknowledged once.
     Acknowledge,
-    Close { reason: &'static str },
+    Close {
+        reason: &'static str,
+    },
     /// The person asked to stop: close, and mark the contact stopped.
     Stop,
     /// The person asked to erase everything, now.
@@ -69,10 +77,16 @@ pub struct Outcome {
 
 impl Outcome {
     fn say(&mut self, text: String) {
-        self.replies.push(Payload { text, choices: Vec::new() });
+        self.replies.push(Payload {
+            text,
+            choices: Vec::new(),
+        });
     }
     fn ask(&mut self, script: &Script, question_text: &str, choices: &str, language: Language) {
-        self.replies.push(Payload { text: script.message(question_text, language), choices: script.choices(choices, language) });
+        self.replies.push(Payload {
+            text: script.message(question_text, language),
+            choices: script.choices(choices, language),
+        });
     }
     fn to(mut self, step: &'static str) -> Self {
         self.next_step = Some(step);
@@ -81,7 +95,9 @@ impl Outcome {
 }
 
 fn fill(template: String, pairs: &[(&str, &str)]) -> String {
-    pairs.iter().fold(template, |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v))
+    pairs
+        .iter()
+        .fold(template, |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v))
 }
 
 /// Re-asks the question of a step (after help, or a change of language).
@@ -114,7 +130,11 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
                 return out;
             }
             Some(Keyword::English) | Some(Keyword::French) => {
-                lang = if script.keyword(t) == Some(Keyword::English) { Language::English } else { Language::French };
+                lang = if script.keyword(t) == Some(Keyword::English) {
+                    Language::English
+                } else {
+                    Language::French
+                };
                 out.effects.push(Effect::SetLanguage(lang));
                 if current == step::NEW {
                     out.say(script.message("welcome", lang));
@@ -126,9 +146,18 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
                 return out;
             }
             Some(Keyword::Help) if current != step::QUEUED => {
-                let back = if current == step::POSTAL_CODE { step::MENU } else { current };
+                let back = if current == step::POSTAL_CODE {
+                    step::MENU
+                } else {
+                    current
+                };
                 let back = if back == step::NEW { step::DANGER } else { back };
-                prompt(script, if back == step::MENU { step::MENU } else { back }, lang, &mut out);
+                prompt(
+                    script,
+                    if back == step::MENU { step::MENU } else { back },
+                    lang,
+                    &mut out,
+                );
                 return out.to(match back {
                     step::DANGER => step::DANGER,
                     step::WHO => step::WHO,
@@ -148,18 +177,27 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
     if let Some(risk) = risks.first() {
         match risk {
             RiskCategory::Danger | RiskCategory::Suicide => {
-                let key = if *risk == RiskCategory::Danger { "danger" } else { "suicide" };
+                let key = if *risk == RiskCategory::Danger {
+                    "danger"
+                } else {
+                    "suicide"
+                };
                 out.say(script.message(key, lang));
                 out.effects.push(Effect::Queue { urgent: true });
                 if !ctx.open_now {
-                    out.say(fill(script.message("out_of_hours", lang), &[("hours", &ctx.hours), ("next_open", &ctx.next_open)]));
+                    out.say(fill(
+                        script.message("out_of_hours", lang),
+                        &[("hours", &ctx.hours), ("next_open", &ctx.next_open)],
+                    ));
                 }
                 return out.to(step::QUEUED);
             }
             RiskCategory::Victim => {
                 out.effects.push(Effect::SetKind(ContactKind::Victim));
                 out.say(script.message("victim", lang));
-                out.effects.push(Effect::Close { reason: "victim_redirected" });
+                out.effects.push(Effect::Close {
+                    reason: "victim_redirected",
+                });
                 return out;
             }
             RiskCategory::Location => {
@@ -167,8 +205,17 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
                 if current == step::QUEUED {
                     return out;
                 }
-                prompt(script, if current == step::NEW { step::DANGER } else { current }, lang, &mut out);
-                return out.to(if current == step::NEW { step::DANGER } else { step_static(current) });
+                prompt(
+                    script,
+                    if current == step::NEW { step::DANGER } else { current },
+                    lang,
+                    &mut out,
+                );
+                return out.to(if current == step::NEW {
+                    step::DANGER
+                } else {
+                    step_static(current)
+                });
             }
         }
     }
@@ -189,7 +236,10 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
                     out.say(script.message("danger", lang));
                     out.effects.push(Effect::Queue { urgent: true });
                     if !ctx.open_now {
-                        out.say(fill(script.message("out_of_hours", lang), &[("hours", &ctx.hours), ("next_open", &ctx.next_open)]));
+                        out.say(fill(
+                            script.message("out_of_hours", lang),
+                            &[("hours", &ctx.hours), ("next_open", &ctx.next_open)],
+                        ));
                     }
                     out.to(step::QUEUED)
                 }
@@ -208,7 +258,9 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
             Some("victim") => {
                 out.effects.push(Effect::SetKind(ContactKind::Victim));
                 out.say(script.message("victim", lang));
-                out.effects.push(Effect::Close { reason: "victim_redirected" });
+                out.effects.push(Effect::Close {
+                    reason: "victim_redirected",
+                });
                 out
             }
             Some(key) => {
@@ -229,7 +281,10 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
                 if ctx.open_now {
                     out.say(script.message("queued", lang));
                 } else {
-                    out.say(fill(script.message("out_of_hours", lang), &[("hours", &ctx.hours), ("next_open", &ctx.next_open)]));
+                    out.say(fill(
+                        script.message("out_of_hours", lang),
+                        &[("hours", &ctx.hours), ("next_open", &ctx.next_open)],
+                    ));
                 }
                 out.to(step::QUEUED)
             }
@@ -255,10 +310,17 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
         },
         step::POSTAL_CODE => {
             let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-            let found = if digits.len() == 5 { (ctx.centres)(&digits) } else { None };
+            let found = if digits.len() == 5 {
+                (ctx.centres)(&digits)
+            } else {
+                None
+            };
             match found {
                 Some((place, centres)) if !centres.is_empty() => {
-                    out.say(fill(script.message("centres_found", lang), &[("place", &place), ("centres", &centres.join(", "))]));
+                    out.say(fill(
+                        script.message("centres_found", lang),
+                        &[("place", &place), ("centres", &centres.join(", "))],
+                    ));
                     out.ask(script, "menu", "menu", lang);
                     out.to(step::MENU)
                 }
@@ -281,7 +343,10 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
                 if ctx.open_now {
                     out.say(script.message("waiting_ack", lang));
                 } else {
-                    out.say(fill(script.message("out_of_hours", lang), &[("hours", &ctx.hours), ("next_open", &ctx.next_open)]));
+                    out.say(fill(
+                        script.message("out_of_hours", lang),
+                        &[("hours", &ctx.hours), ("next_open", &ctx.next_open)],
+                    ));
                 }
             }
             out.to(step::QUEUED)
@@ -304,7 +369,9 @@ mod tests {
     use super::*;
 
     fn run(script: &Script, step: &str, text: &str, open: bool) -> Outcome {
-        let mut centres = |code: &str| (code == "75011").then(|| ("Paris (75)".to_owned(), vec!["CPCA Île-de-France Est".to_owned()]));
+        let mut centres = |code: &str| {
+            (code == "75011").then(|| ("Paris (75)".to_owned(), vec!["CPCA Île-de-France Est".to_owned()]))
+        };
         let mut ctx = Context {
             language: Language::French,
             open_now: open,
@@ -331,7 +398,11 @@ mod tests {
         for step in [step::NEW, step::WHO, step::MENU, step::POSTAL_CODE, step::QUEUED] {
             let out = run(&script, step, "j'ai un couteau", true);
             assert!(out.effects.contains(&Effect::Queue { urgent: true }), "{step}");
-            assert!(out.replies.iter().any(|r| r.text.contains("17") && r.text.contains("112") && r.text.contains("114")));
+            assert!(
+                out.replies
+                    .iter()
+                    .any(|r| r.text.contains("17") && r.text.contains("112") && r.text.contains("114"))
+            );
         }
     }
 

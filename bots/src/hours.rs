@@ -29,19 +29,24 @@ fn parse_time(s: &str) -> Result<NaiveTime, HoursError> {
 
 impl Hours {
     pub fn parse(spec: &str, timezone: &str, holidays: &str) -> Result<Self, HoursError> {
-        let tz: Tz = timezone.parse().map_err(|_| HoursError(format!("time zone {timezone:?} is unknown")))?;
+        let tz: Tz = timezone
+            .parse()
+            .map_err(|_| HoursError(format!("time zone {timezone:?} is unknown")))?;
         let mut days = [None; 7];
         let spec = spec.trim();
         if spec != "closed" && !spec.is_empty() {
             for part in spec.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-                let (range, window) =
-                    part.split_once(' ').ok_or_else(|| HoursError(format!("{part:?} is not `days HH:MM-HH:MM`")))?;
+                let (range, window) = part
+                    .split_once(' ')
+                    .ok_or_else(|| HoursError(format!("{part:?} is not `days HH:MM-HH:MM`")))?;
                 let (from, to) = match range.split_once('-') {
                     Some((a, b)) => (a, b),
                     None => (range, range),
                 };
                 let index = |d: &str| {
-                    DAYS.iter().position(|x| *x == d).ok_or_else(|| HoursError(format!("day {d:?} is not mon…sun")))
+                    DAYS.iter()
+                        .position(|x| *x == d)
+                        .ok_or_else(|| HoursError(format!("day {d:?} is not mon…sun")))
                 };
                 let (a, b) = (index(from)?, index(to)?);
                 let (start, end) = window
@@ -65,7 +70,10 @@ impl Hours {
         let holidays = holidays
             .split([',', ' '])
             .filter(|d| !d.is_empty())
-            .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| HoursError(format!("holiday {d:?} is not YYYY-MM-DD"))))
+            .map(|d| {
+                NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map_err(|_| HoursError(format!("holiday {d:?} is not YYYY-MM-DD")))
+            })
             .collect::<Result<_, _>>()?;
         Ok(Self { tz, days, holidays })
     }
@@ -105,7 +113,11 @@ impl Hours {
             Language::French if t == NaiveTime::MIN => "minuit".to_owned(),
             Language::French => {
                 let (h, m) = (t.format("%-H").to_string(), t.format("%M").to_string());
-                if m == "00" { format!("{h} h") } else { format!("{h} h {m}") }
+                if m == "00" {
+                    format!("{h} h")
+                } else {
+                    format!("{h} h {m}")
+                }
             }
             Language::English if t == NaiveTime::MIN => "midnight".to_owned(),
             Language::English => t.format("%H:%M").to_string(),
@@ -123,7 +135,15 @@ impl Hours {
             };
         }
         let names_fr = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
-        let names_en = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+        let names_en = [
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday",
+        ];
         let parts: Vec<String> = self
             .days
             .iter()
@@ -158,7 +178,11 @@ impl Hours {
         let time = match language {
             Language::French => {
                 let m = local.format("%M").to_string();
-                if m == "00" { format!("{} h", local.format("%-H")) } else { format!("{} h {m}", local.format("%-H")) }
+                if m == "00" {
+                    format!("{} h", local.format("%-H"))
+                } else {
+                    format!("{} h {m}", local.format("%-H"))
+                }
             }
             Language::English => local.format("%H:%M").to_string(),
         };
@@ -182,7 +206,11 @@ impl Default for Hours {
     fn default() -> Self {
         let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap_or(NaiveTime::MIN);
         let seven_pm = NaiveTime::from_hms_opt(19, 0, 0).unwrap_or(NaiveTime::MIN);
-        Self { tz: chrono_tz::Europe::Paris, days: [Some((nine, seven_pm)); 7], holidays: Vec::new() }
+        Self {
+            tz: chrono_tz::Europe::Paris,
+            days: [Some((nine, seven_pm)); 7],
+            holidays: Vec::new(),
+        }
     }
 }
 
@@ -199,11 +227,20 @@ mod tests {
         let h = Hours::default();
         assert!(h.is_open(at("2026-11-27T08:30:00Z")), "09:30 in Paris (UTC+1)");
         assert!(!h.is_open(at("2026-11-27T18:30:00Z")), "19:30 in Paris");
-        assert!(h.is_open(at("2026-07-01T07:30:00Z")), "09:30 in Paris summer time (UTC+2)");
+        assert!(
+            h.is_open(at("2026-07-01T07:30:00Z")),
+            "09:30 in Paris summer time (UTC+2)"
+        );
         assert!(!h.is_open(at("2026-07-01T06:30:00Z")), "08:30 in Paris summer time");
         assert_eq!(h.describe(Language::French), "tous les jours de 9 h à 19 h");
-        assert_eq!(h.describe_next_open(at("2026-11-27T18:30:00Z"), Language::French), "demain à 9 h");
-        assert_eq!(h.describe_next_open(at("2026-11-27T18:30:00Z"), Language::English), "tomorrow at 09:00");
+        assert_eq!(
+            h.describe_next_open(at("2026-11-27T18:30:00Z"), Language::French),
+            "demain à 9 h"
+        );
+        assert_eq!(
+            h.describe_next_open(at("2026-11-27T18:30:00Z"), Language::English),
+            "tomorrow at 09:00"
+        );
     }
 
     #[test]
@@ -212,7 +249,10 @@ mod tests {
         assert!(!h.is_open(at("2026-12-25T10:00:00Z")), "Christmas");
         assert!(!h.is_open(at("2026-11-29T10:00:00Z")), "Sunday");
         assert!(h.is_open(at("2026-11-28T10:00:00Z")), "Saturday 11:00");
-        assert_eq!(h.describe_next_open(at("2026-11-28T16:00:00Z"), Language::French), "lundi à 9 h");
+        assert_eq!(
+            h.describe_next_open(at("2026-11-28T16:00:00Z"), Language::French),
+            "lundi à 9 h"
+        );
         assert!(Hours::parse("mon 19:00-09:00", "Europe/Paris", "").is_err());
         assert!(Hours::parse("mon-sun 09:00-19:00", "Mars/Base", "").is_err());
         let closed = Hours::parse("closed", "Europe/Paris", "").expect("valid");

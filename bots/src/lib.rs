@@ -5,4 +5,5 @@
 
 pub mod dialogue;
 pub mod hours;
+pub mod render;
 pub mod script;

@@ -108,7 +108,11 @@ pub fn normalise(text: &str) -> String {
 }
 
 fn words(text: &str) -> Vec<String> {
-    normalise(text).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect()
+    normalise(text)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 impl Script {
@@ -131,7 +135,12 @@ impl Script {
         let rules = file
             .rules
             .iter()
-            .map(|r| (r.category, r.phrases.iter().map(|p| words(p)).filter(|w| !w.is_empty()).collect()))
+            .map(|r| {
+                (
+                    r.category,
+                    r.phrases.iter().map(|p| words(p)).filter(|w| !w.is_empty()).collect(),
+                )
+            })
             .collect();
         Ok(Self { file, rules })
     }
@@ -192,7 +201,10 @@ impl Script {
             (&k.yes, Keyword::Yes),
             (&k.no, Keyword::No),
         ];
-        classes.into_iter().find(|(list, _)| list.iter().any(|w| normalise(w) == n)).map(|(_, kw)| kw)
+        classes
+            .into_iter()
+            .find(|(list, _)| list.iter().any(|w| normalise(w) == n))
+            .map(|(_, kw)| kw)
     }
 
     /// The risk categories a message falls under, most serious first.
@@ -200,7 +212,9 @@ impl Script {
         let text = words(input);
         let mut found = Vec::new();
         for (category, phrases) in &self.rules {
-            let hit = phrases.iter().any(|phrase| text.windows(phrase.len()).any(|w| w == phrase.as_slice()));
+            let hit = phrases
+                .iter()
+                .any(|phrase| text.windows(phrase.len()).any(|w| w == phrase.as_slice()));
             if hit && !found.contains(category) {
                 found.push(*category);
             }
@@ -257,10 +271,16 @@ mod tests {
     fn risk_rules_match_whole_words_without_accents() {
         let script = Script::load().expect("script");
         assert_eq!(script.risks("J'ai un COUTEAU dans la main"), vec![RiskCategory::Danger]);
-        assert_eq!(script.risks("She is next to me, I'm going to kill her"), vec![RiskCategory::Danger]);
+        assert_eq!(
+            script.risks("She is next to me, I'm going to kill her"),
+            vec![RiskCategory::Danger]
+        );
         assert_eq!(script.risks("je veux en finir"), vec![RiskCategory::Suicide]);
         assert_eq!(script.risks("Où est-elle ?"), vec![RiskCategory::Location]);
-        assert!(script.risks("j'ai des larmes, l'armée").is_empty(), "no match inside words");
+        assert!(
+            script.risks("j'ai des larmes, l'armée").is_empty(),
+            "no match inside words"
+        );
         assert!(script.risks("bonjour").is_empty());
     }
 

@@ -7,6 +7,7 @@ use relais_core::ids::{ApiKeyId, OrganisationId};
 use super::parse_id;
 use crate::auth::Auth;
 use crate::auth::policy::{ADMIN, ANY_STAFF};
+use crate::body::Body;
 use crate::problem::ApiResult;
 use crate::state::AppState;
 
@@ -30,7 +31,7 @@ pub async fn create(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
-    body: web::Json<NewApiKeyBody>,
+    body: Body<NewApiKeyBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
     let org: OrganisationId = parse_id(&path)?;

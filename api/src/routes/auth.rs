@@ -7,6 +7,7 @@ use relais_core::auth::sessions::{self, Issued, RefreshError};
 use relais_core::auth::{throttle, totp};
 
 use crate::auth::Auth;
+use crate::body::Body;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -89,7 +90,7 @@ fn token_pair(state: &AppState, issued: Issued) -> ApiResult<HttpResponse> {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> ApiResult<HttpResponse> {
+pub async fn login(state: web::Data<AppState>, body: Body<LoginRequest>) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     if body.email.len() > 320 || body.password.len() > 1024 || body.totp.as_ref().is_some_and(|t| t.len() > 16) {
         return Err(ApiError::InvalidCredentials);
@@ -109,7 +110,7 @@ pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) ->
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiResult<HttpResponse> {
     let token = body.into_inner().refresh_token;
     if token.len() > 256 {
         return Err(ApiError::Unauthenticated);
@@ -143,7 +144,7 @@ pub async fn totp_enrol(state: web::Data<AppState>, auth: Auth) -> ApiResult<Htt
 pub async fn totp_confirm(
     state: web::Data<AppState>,
     auth: Auth,
-    body: web::Json<TotpConfirmRequest>,
+    body: Body<TotpConfirmRequest>,
 ) -> ApiResult<HttpResponse> {
     let caller = auth.admit_before_second_factor()?.clone();
     let session = auth.session();

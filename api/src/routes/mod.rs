@@ -12,7 +12,8 @@ mod users;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::Method;
-use actix_web::{HttpRequest, HttpResponse, Route, web};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError as _, Route, web};
 
 use crate::problem::{ApiError, FieldError};
 
@@ -76,19 +77,44 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
             }
             .into()
         }));
+    let routes = table();
+    let allow_for = |path: &str| -> String {
+        let methods: Vec<&str> = routes
+            .iter()
+            .filter(|r| r.path == path)
+            .map(|r| r.method.as_str())
+            .collect();
+        methods.join(", ")
+    };
+    let allow_lists: Vec<(&'static str, String)> = routes.iter().map(|r| (r.path, allow_for(r.path))).collect();
     let mut resources: Vec<(&'static str, actix_web::Resource)> = Vec::new();
-    for RouteDef { path, route, .. } in table() {
+    for RouteDef { path, route, .. } in routes {
         match resources.iter_mut().find(|(p, _)| *p == path) {
             Some((_, resource)) => {
                 let taken = std::mem::replace(resource, web::resource(path));
                 *resource = taken.route(route);
             }
-            None => resources.push((
-                path,
-                web::resource(path)
-                    .route(route)
-                    .default_service(web::to(method_not_allowed)),
-            )),
+            None => {
+                let allow = allow_lists
+                    .iter()
+                    .find(|(p, _)| *p == path)
+                    .map(|(_, a)| a.clone())
+                    .unwrap_or_default();
+                let not_allowed = move || {
+                    let allow = allow.clone();
+                    async move {
+                        let mut response = ApiError::MethodNotAllowed.error_response();
+                        if let Ok(value) = HeaderValue::from_str(&allow) {
+                            response.headers_mut().insert(header::ALLOW, value);
+                        }
+                        response
+                    }
+                };
+                resources.push((
+                    path,
+                    web::resource(path).route(route).default_service(web::to(not_allowed)),
+                ));
+            }
         }
     }
     for (_, resource) in resources {
@@ -124,10 +150,6 @@ fn json_config(limit: usize) -> web::JsonConfig {
 
 pub async fn not_found(_: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
-}
-
-async fn method_not_allowed(_: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
 }
 
 /// Turns a core validation error list into one problem.

@@ -8,6 +8,7 @@ use relais_core::ids::OrganisationId;
 use super::parse_id;
 use crate::auth::Auth;
 use crate::auth::policy::{ADMIN, ANY_STAFF, STAFF_MANAGERS};
+use crate::body::Body;
 use crate::problem::ApiResult;
 use crate::state::AppState;
 
@@ -49,7 +50,7 @@ pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<List
 pub async fn create(
     state: web::Data<AppState>,
     auth: Auth,
-    body: web::Json<NewOrganisationBody>,
+    body: Body<NewOrganisationBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = auth.admit(ADMIN)?.clone();
     let body = body.into_inner();
@@ -76,7 +77,7 @@ pub async fn update(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
-    body: web::Json<OrganisationChangesBody>,
+    body: Body<OrganisationChangesBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = auth.admit(ANY_STAFF)?.clone();
     let id: OrganisationId = parse_id(&path)?;

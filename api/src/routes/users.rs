@@ -11,6 +11,7 @@ use relais_core::values::{NewPassword, parse_label};
 use super::parse_id;
 use crate::auth::Auth;
 use crate::auth::policy::{ANY_STAFF, STAFF_MANAGERS};
+use crate::body::Body;
 use crate::problem::ApiResult;
 use crate::state::AppState;
 
@@ -47,7 +48,7 @@ pub async fn create(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
-    body: web::Json<NewUserBody>,
+    body: Body<NewUserBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = auth.admit(ANY_STAFF)?.clone();
     let org: OrganisationId = parse_id(&path)?;
@@ -71,7 +72,7 @@ pub async fn update(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<String>,
-    body: web::Json<UserChangesBody>,
+    body: Body<UserChangesBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = auth.admit(ANY_STAFF)?.clone();
     let id: UserId = parse_id(&path)?;

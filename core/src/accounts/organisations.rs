@@ -216,3 +216,21 @@ pub fn update(
 pub fn count(conn: &mut DbConn) -> Result<i64> {
     Ok(organisations::table.count().get_result(conn)?)
 }
+
+/// The centres covering any of these départements, by name. Public information: the
+/// bot tells it to anyone who asks.
+pub fn centres_covering(conn: &mut DbConn, departements: &[String]) -> Result<Vec<Organisation>> {
+    let rows: Vec<Row> = organisations::table
+        .filter(organisations::kind.eq(OrganisationKind::Centre.as_str()))
+        .order(organisations::name.asc())
+        .select(Row::as_select())
+        .load(conn)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let org = row.into_model()?;
+        if org.coverage.iter().any(|c| departements.contains(c)) {
+            out.push(org);
+        }
+    }
+    Ok(out)
+}

@@ -70,7 +70,11 @@ impl Contact {
 
 /// The keyed lookup value of an address. Also the lock and ordering key of its chat.
 pub fn address_key(secrets: &Secrets, channel: Channel, address: &str) -> String {
-    crypto::hmac_hex(&secrets.hmac_pepper, "contact-address", format!("{channel}:{address}").as_bytes())
+    crypto::hmac_hex(
+        &secrets.hmac_pepper,
+        "contact-address",
+        format!("{channel}:{address}").as_bytes(),
+    )
 }
 
 fn seal_context(key: &str) -> String {
@@ -92,15 +96,26 @@ pub fn open_address(secrets: &Secrets, key: &str, sealed: &[u8]) -> Result<Strin
 fn new_alias() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let bytes = crypto::random_bytes::<4>();
-    let code: String = bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+    let code: String = bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
     format!("Contact {code}")
 }
 
 /// Finds the contact of an address, or creates it. Call inside the ingestion transaction.
-pub fn find_or_create(conn: &mut DbConn, secrets: &Secrets, channel: Channel, address: &str) -> Result<(Contact, bool)> {
+pub fn find_or_create(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    channel: Channel,
+    address: &str,
+) -> Result<(Contact, bool)> {
     let key = address_key(secrets, channel, address);
-    if let Some(row) =
-        contacts::table.filter(contacts::address_hmac.eq(&key)).select(Row::as_select()).first(conn).optional()?
+    if let Some(row) = contacts::table
+        .filter(contacts::address_hmac.eq(&key))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
     {
         return Ok((row.to_model(), false));
     }
@@ -133,26 +148,39 @@ pub fn find_by_key(conn: &mut DbConn, key: &str) -> Result<Option<Contact>> {
 }
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<Contact> {
-    Ok(contacts::table.find(id).select(Row::as_select()).first(conn)?.to_model())
+    Ok(contacts::table
+        .find(id)
+        .select(Row::as_select())
+        .first(conn)?
+        .to_model())
 }
 
 pub fn set_kind(conn: &mut DbConn, id: &str, kind: ContactKind) -> Result<()> {
     diesel::update(contacts::table.find(id))
-        .set((contacts::kind.eq(kind.as_str()), contacts::updated_at.eq(time::to_db(time::now()))))
+        .set((
+            contacts::kind.eq(kind.as_str()),
+            contacts::updated_at.eq(time::to_db(time::now())),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
 pub fn set_language(conn: &mut DbConn, id: &str, language: Language) -> Result<()> {
     diesel::update(contacts::table.find(id))
-        .set((contacts::language.eq(language.as_str()), contacts::updated_at.eq(time::to_db(time::now()))))
+        .set((
+            contacts::language.eq(language.as_str()),
+            contacts::updated_at.eq(time::to_db(time::now())),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
 pub fn set_status(conn: &mut DbConn, id: &str, status: ContactStatus) -> Result<()> {
     diesel::update(contacts::table.find(id))
-        .set((contacts::status.eq(status.as_str()), contacts::updated_at.eq(time::to_db(time::now()))))
+        .set((
+            contacts::status.eq(status.as_str()),
+            contacts::updated_at.eq(time::to_db(time::now())),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -160,12 +188,20 @@ pub fn set_status(conn: &mut DbConn, id: &str, status: ContactStatus) -> Result<
 /// Marks the contact of a chat stopped (the provider says the person blocked the bot).
 pub fn mark_stopped_by_key(conn: &mut DbConn, key: &str) -> Result<()> {
     diesel::update(contacts::table.filter(contacts::address_hmac.eq(key)))
-        .set((contacts::status.eq(ContactStatus::Stopped.as_str()), contacts::updated_at.eq(time::to_db(time::now()))))
+        .set((
+            contacts::status.eq(ContactStatus::Stopped.as_str()),
+            contacts::updated_at.eq(time::to_db(time::now())),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn set_flag(conn: &mut DbConn, id: &str, flag: Option<ContactFlag>, until: Option<DateTime<Utc>>) -> Result<Contact> {
+pub fn set_flag(
+    conn: &mut DbConn,
+    id: &str,
+    flag: Option<ContactFlag>,
+    until: Option<DateTime<Utc>>,
+) -> Result<Contact> {
     let updated = diesel::update(contacts::table.find(id))
         .set((
             contacts::flag.eq(flag.map(|f| f.as_str())),
@@ -183,8 +219,10 @@ pub fn set_flag(conn: &mut DbConn, id: &str, flag: Option<ContactFlag>, until: O
 /// and the contact itself. Call inside a write transaction.
 pub fn erase(conn: &mut DbConn, id: &str) -> Result<()> {
     let key: String = contacts::table.find(id).select(contacts::address_hmac).first(conn)?;
-    let conversation_ids: Vec<String> =
-        conversations::table.filter(conversations::contact_id.eq(id)).select(conversations::id).load(conn)?;
+    let conversation_ids: Vec<String> = conversations::table
+        .filter(conversations::contact_id.eq(id))
+        .select(conversations::id)
+        .load(conn)?;
     diesel::delete(messages::table.filter(messages::conversation_id.eq_any(&conversation_ids))).execute(conn)?;
     diesel::delete(outbox::table.filter(outbox::chat_key.eq(&key))).execute(conn)?;
     diesel::delete(conversations::table.filter(conversations::contact_id.eq(id))).execute(conn)?;

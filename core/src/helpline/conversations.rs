@@ -47,7 +47,12 @@ impl Conversation {
 }
 
 /// The contact's open conversation, or a new one at the bot's first step.
-pub fn open_for_contact(conn: &mut DbConn, contact_id: &str, channel: Channel, first_step: &str) -> Result<(Conversation, bool)> {
+pub fn open_for_contact(
+    conn: &mut DbConn,
+    contact_id: &str,
+    channel: Channel,
+    first_step: &str,
+) -> Result<(Conversation, bool)> {
     let existing = conversations::table
         .filter(conversations::contact_id.eq(contact_id))
         .filter(conversations::state.ne(ConversationState::Closed.as_str()))
@@ -75,24 +80,34 @@ pub fn open_for_contact(conn: &mut DbConn, contact_id: &str, channel: Channel, f
         last_message_at: now,
         closed_at: None,
     };
-    diesel::insert_into(conversations::table).values(&conversation).execute(conn)?;
+    diesel::insert_into(conversations::table)
+        .values(&conversation)
+        .execute(conn)?;
     Ok((conversation, true))
 }
 
 pub fn save(conn: &mut DbConn, conversation: &mut Conversation) -> Result<()> {
     conversation.updated_at = time::to_db(time::now());
-    diesel::update(conversations::table.find(&conversation.id)).set(&*conversation).execute(conn)?;
+    diesel::update(conversations::table.find(&conversation.id))
+        .set(&*conversation)
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<Conversation> {
-    Ok(conversations::table.find(id).select(Conversation::as_select()).first(conn)?)
+    Ok(conversations::table
+        .find(id)
+        .select(Conversation::as_select())
+        .first(conn)?)
 }
 
 /// Counts by state, for metrics.
 pub fn count_by_state(conn: &mut DbConn) -> Result<Vec<(String, i64)>> {
     use diesel::dsl::count_star;
-    Ok(conversations::table.group_by(conversations::state).select((conversations::state, count_star())).load(conn)?)
+    Ok(conversations::table
+        .group_by(conversations::state)
+        .select((conversations::state, count_star()))
+        .load(conn)?)
 }
 
 /// Conversations that led to nothing and saw no message since `before`: the retention

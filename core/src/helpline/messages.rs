@@ -63,7 +63,9 @@ pub fn store(
 }
 
 pub fn set_delivery(conn: &mut DbConn, id: &str, delivery: &str) -> Result<()> {
-    diesel::update(messages::table.find(id)).set(messages::delivery.eq(Some(delivery))).execute(conn)?;
+    diesel::update(messages::table.find(id))
+        .set(messages::delivery.eq(Some(delivery)))
+        .execute(conn)?;
     Ok(())
 }
 

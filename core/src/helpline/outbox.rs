@@ -220,10 +220,15 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str, provider_message_id:
             ))
             .execute(conn)?;
         if updated == 1 {
-            let message: Option<Option<String>> =
-                outbox::table.find(id).select(outbox::message_id).first(conn).optional()?;
+            let message: Option<Option<String>> = outbox::table
+                .find(id)
+                .select(outbox::message_id)
+                .first(conn)
+                .optional()?;
             if let Some(Some(message)) = message {
-                diesel::update(messages::table.find(message)).set(messages::delivery.eq(Some("sent"))).execute(conn)?;
+                diesel::update(messages::table.find(message))
+                    .set(messages::delivery.eq(Some("sent")))
+                    .execute(conn)?;
             }
         }
         Ok(())
@@ -232,7 +237,14 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str, provider_message_id:
 
 /// Puts a row back for a later try. `counts` is false when the provider only asked us to
 /// slow down (429): that is not a failed attempt.
-pub fn retry_later(conn: &mut DbConn, id: &str, worker: &str, at: DateTime<Utc>, error: &str, counts: bool) -> Result<()> {
+pub fn retry_later(
+    conn: &mut DbConn,
+    id: &str,
+    worker: &str,
+    at: DateTime<Utc>,
+    error: &str,
+    counts: bool,
+) -> Result<()> {
     let increment = i32::from(counts);
     diesel::update(outbox::table.find(id).filter(outbox::locked_by.eq(worker)))
         .set((
@@ -257,10 +269,15 @@ pub fn mark_failed(conn: &mut DbConn, id: &str, worker: &str, error: &str) -> Re
             ))
             .execute(conn)?;
         if updated == 1 {
-            let message: Option<Option<String>> =
-                outbox::table.find(id).select(outbox::message_id).first(conn).optional()?;
+            let message: Option<Option<String>> = outbox::table
+                .find(id)
+                .select(outbox::message_id)
+                .first(conn)
+                .optional()?;
             if let Some(Some(message)) = message {
-                diesel::update(messages::table.find(message)).set(messages::delivery.eq(Some("failed"))).execute(conn)?;
+                diesel::update(messages::table.find(message))
+                    .set(messages::delivery.eq(Some("failed")))
+                    .execute(conn)?;
             }
         }
         Ok(())
@@ -277,7 +294,9 @@ pub fn delivery_report(conn: &mut DbConn, channel: Channel, provider_message_id:
         .optional()?;
     match message {
         Some(Some(id)) => {
-            diesel::update(messages::table.find(id)).set(messages::delivery.eq(Some(delivery))).execute(conn)?;
+            diesel::update(messages::table.find(id))
+                .set(messages::delivery.eq(Some(delivery)))
+                .execute(conn)?;
             Ok(true)
         }
         Some(None) => Ok(true),
@@ -288,10 +307,17 @@ pub fn delivery_report(conn: &mut DbConn, channel: Channel, provider_message_id:
 /// Depth (rows not yet sent or failed) and the age in seconds of the oldest of them.
 pub fn depth(conn: &mut DbConn) -> Result<(i64, f64)> {
     let unfinished = [OutboxStatus::Pending.as_str(), OutboxStatus::Sending.as_str()];
-    let count: i64 = outbox::table.filter(outbox::status.eq_any(unfinished)).count().get_result(conn)?;
-    let oldest: Option<chrono::NaiveDateTime> =
-        outbox::table.filter(outbox::status.eq_any(unfinished)).select(diesel::dsl::min(outbox::created_at)).first(conn)?;
-    let age = oldest.map(|t| (time::now() - time::from_db(t)).num_milliseconds() as f64 / 1000.0).unwrap_or(0.0);
+    let count: i64 = outbox::table
+        .filter(outbox::status.eq_any(unfinished))
+        .count()
+        .get_result(conn)?;
+    let oldest: Option<chrono::NaiveDateTime> = outbox::table
+        .filter(outbox::status.eq_any(unfinished))
+        .select(diesel::dsl::min(outbox::created_at))
+        .first(conn)?;
+    let age = oldest
+        .map(|t| (time::now() - time::from_db(t)).num_milliseconds() as f64 / 1000.0)
+        .unwrap_or(0.0);
     Ok((count, age.max(0.0)))
 }
 

@@ -31,6 +31,8 @@ pub fn first_time(conn: &mut DbConn, channel: Channel, provider_id: &str) -> Res
 
 /// Forgets receipts older than `before` (a replay that late is not a replay).
 pub fn purge(conn: &mut DbConn, before: chrono::DateTime<chrono::Utc>) -> Result<usize> {
-    Ok(diesel::delete(inbound_receipts::table.filter(inbound_receipts::received_at.lt(time::to_db(before))))
-        .execute(conn)?)
+    Ok(
+        diesel::delete(inbound_receipts::table.filter(inbound_receipts::received_at.lt(time::to_db(before))))
+            .execute(conn)?,
+    )
 }

@@ -17,6 +17,7 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
     let wrong_method = app.call("PUT", "/v1/me").send_unchecked().await;
     assert_eq!(wrong_method.status, 405);
     assert_eq!(wrong_method.problem(), "method-not-allowed");
+    assert_eq!(wrong_method.header("allow").as_deref(), Some("GET"));
 }
 
 #[tokio::test]
@@ -82,6 +83,28 @@ async fn malformed_json_unknown_fields_wrong_type_and_oversized_bodies_are_refus
         .unwrap()
         .len();
     assert_eq!(before, after, "refused requests changed nothing");
+}
+
+#[tokio::test]
+async fn bodies_must_be_json_objects() {
+    let app = spawn_app().await;
+    let admin = app.token("admin").await;
+    let account = app.account("housing").clone();
+    let login = app
+        .post("/v1/auth/login")
+        .json(&json!([account.email, account.password]))
+        .send()
+        .await;
+    assert_eq!(login.status, 400, "an array is not a login request");
+    let org = app
+        .post("/v1/organisations")
+        .bearer(&admin)
+        .json(&json!(["partner", "Array Org"]))
+        .send()
+        .await;
+    assert_eq!(org.status, 400);
+    let list = app.get("/v1/organisations").bearer(&admin).send().await.json();
+    assert!(!list.to_string().contains("Array Org"));
 }
 
 async fn spawn_app_limit() -> relais_tests::TestApp {
