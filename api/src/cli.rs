@@ -26,6 +26,10 @@ USAGE:
                     [--name NAME] [--password PASSWORD]
                                 create a staff account (a password is generated if none is given)
     relais audit verify         check the audit trail's hash chain; exit 1 at the first broken link
+    relais purge                erase text-line conversations that led to nothing after the
+                                retention delay (RELAIS_RETENTION_DAYS, default 90)
+    relais telegram set-webhook register RELAIS_PUBLIC_URL/webhooks/telegram with Telegram,
+                                with RELAIS_TELEGRAM_WEBHOOK_SECRET
     relais help                 this text
 
 Configuration: defaults, then relais.toml (or RELAIS_CONFIG), then RELAIS_* variables.
@@ -99,6 +103,45 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::from(1))
                 }
             }
+        }
+        ["purge"] => {
+            let settings = Settings::load()?;
+            telemetry::init(settings.log_format);
+            let prepared = prepare(&settings)?;
+            let mut conn = prepared.database.get()?;
+            let retention = chrono::Duration::days(settings.retention_days);
+            let purged = relais_core::helpline::retention::purge(&mut conn, relais_core::time::now(), retention)?;
+            out(&format!(
+                "purged {} conversation(s) and {} contact(s) older than {} days without outcome; {} receipt(s), {} outbound row(s)",
+                purged.conversations, purged.contacts, settings.retention_days, purged.receipts, purged.outbox
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        ["telegram", "set-webhook"] => {
+            let settings = Settings::load()?;
+            telemetry::init(settings.log_format);
+            let token = settings
+                .telegram_token
+                .expose()
+                .context("RELAIS_TELEGRAM_TOKEN is not set")?;
+            let secret = settings
+                .telegram_webhook_secret
+                .expose()
+                .context("RELAIS_TELEGRAM_WEBHOOK_SECRET is not set")?;
+            let public = settings.public_url.as_deref().context("RELAIS_PUBLIC_URL is not set")?;
+            let config = relais_bots::telegram::TelegramConfig {
+                token: token.to_owned(),
+                api_url: settings.telegram_api_url.clone(),
+                webhook_secret: Some(secret.to_owned()),
+            };
+            let bot = relais_bots::telegram::bot(&config).map_err(|e| anyhow::anyhow!(e))?;
+            let url = format!("{}/webhooks/telegram", public.trim_end_matches('/'));
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime
+                .block_on(relais_bots::telegram::set_webhook(&bot, &url, secret))
+                .map_err(|e| anyhow::anyhow!(e))?;
+            out(&format!("webhook registered: {url}"));
+            Ok(ExitCode::SUCCESS)
         }
         ["help"] | ["--help"] | ["-h"] => {
             out(USAGE);

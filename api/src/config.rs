@@ -62,6 +62,20 @@ pub struct Settings {
     pub jwt_key: SecretString,
     pub hmac_pepper: SecretString,
     pub field_key: SecretString,
+    pub telegram_token: SecretString,
+    pub telegram_api_url: String,
+    pub telegram_webhook_secret: SecretString,
+    pub twilio_account_sid: Option<String>,
+    pub twilio_auth_token: SecretString,
+    pub twilio_api_url: String,
+    pub twilio_from: Option<String>,
+    pub sms_per_second: u32,
+    pub sms_max_segments: usize,
+    pub helpline_hours: String,
+    pub helpline_timezone: String,
+    pub helpline_holidays: String,
+    pub retention_days: i64,
+    pub delivery_max_attempts: i32,
 }
 
 /// The shape of `relais.toml`: every key optional, unknown keys refused.
@@ -88,6 +102,20 @@ struct FileSettings {
     jwt_key: Option<String>,
     hmac_pepper: Option<String>,
     field_key: Option<String>,
+    telegram_token: Option<String>,
+    telegram_api_url: Option<String>,
+    telegram_webhook_secret: Option<String>,
+    twilio_account_sid: Option<String>,
+    twilio_auth_token: Option<String>,
+    twilio_api_url: Option<String>,
+    twilio_from: Option<String>,
+    sms_per_second: Option<u32>,
+    sms_max_segments: Option<usize>,
+    helpline_hours: Option<String>,
+    helpline_timezone: Option<String>,
+    helpline_holidays: Option<String>,
+    retention_days: Option<i64>,
+    delivery_max_attempts: Option<i32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -227,6 +255,42 @@ impl Settings {
             jwt_key: SecretString(env_string(env, "RELAIS_JWT_KEY").or(from_file.jwt_key)),
             hmac_pepper: SecretString(env_string(env, "RELAIS_HMAC_PEPPER").or(from_file.hmac_pepper)),
             field_key: SecretString(env_string(env, "RELAIS_FIELD_KEY").or(from_file.field_key)),
+            telegram_token: SecretString(env_string(env, "RELAIS_TELEGRAM_TOKEN").or(from_file.telegram_token)),
+            telegram_api_url: env_string(env, "RELAIS_TELEGRAM_API_URL")
+                .or(from_file.telegram_api_url)
+                .unwrap_or_else(|| "https://api.telegram.org".into()),
+            telegram_webhook_secret: SecretString(
+                env_string(env, "RELAIS_TELEGRAM_WEBHOOK_SECRET").or(from_file.telegram_webhook_secret),
+            ),
+            twilio_account_sid: env_string(env, "RELAIS_TWILIO_ACCOUNT_SID").or(from_file.twilio_account_sid),
+            twilio_auth_token: SecretString(
+                env_string(env, "RELAIS_TWILIO_AUTH_TOKEN").or(from_file.twilio_auth_token),
+            ),
+            twilio_api_url: env_string(env, "RELAIS_TWILIO_API_URL")
+                .or(from_file.twilio_api_url)
+                .unwrap_or_else(|| "https://api.twilio.com".into()),
+            twilio_from: env_string(env, "RELAIS_TWILIO_FROM").or(from_file.twilio_from),
+            sms_per_second: env_parse(env, "RELAIS_SMS_PER_SECOND")?
+                .or(from_file.sms_per_second)
+                .unwrap_or(1),
+            sms_max_segments: env_parse(env, "RELAIS_SMS_MAX_SEGMENTS")?
+                .or(from_file.sms_max_segments)
+                .unwrap_or(3),
+            helpline_hours: env_string(env, "RELAIS_HELPLINE_HOURS")
+                .or(from_file.helpline_hours)
+                .unwrap_or_else(|| "mon-sun 09:00-19:00".into()),
+            helpline_timezone: env_string(env, "RELAIS_HELPLINE_TIMEZONE")
+                .or(from_file.helpline_timezone)
+                .unwrap_or_else(|| "Europe/Paris".into()),
+            helpline_holidays: env_string(env, "RELAIS_HELPLINE_HOLIDAYS")
+                .or(from_file.helpline_holidays)
+                .unwrap_or_default(),
+            retention_days: env_parse(env, "RELAIS_RETENTION_DAYS")?
+                .or(from_file.retention_days)
+                .unwrap_or(90),
+            delivery_max_attempts: env_parse(env, "RELAIS_DELIVERY_MAX_ATTEMPTS")?
+                .or(from_file.delivery_max_attempts)
+                .unwrap_or(8),
         };
         settings.check()?;
         Ok(settings)
@@ -246,6 +310,34 @@ impl Settings {
         if !(1_024..=64 * 1024 * 1024).contains(&self.body_limit) {
             return Err(ConfigError::Invalid(
                 "body_limit must be between 1 KiB and 64 MiB".into(),
+            ));
+        }
+        if relais_bots::hours::Hours::parse(&self.helpline_hours, &self.helpline_timezone, &self.helpline_holidays)
+            .is_err()
+        {
+            let detail = relais_bots::hours::Hours::parse(
+                &self.helpline_hours,
+                &self.helpline_timezone,
+                &self.helpline_holidays,
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+            return Err(ConfigError::Invalid(detail));
+        }
+        if self.retention_days < 1 || self.delivery_max_attempts < 1 || self.sms_max_segments < 1 {
+            return Err(ConfigError::Invalid(
+                "retention_days, delivery_max_attempts and sms_max_segments must be positive".into(),
+            ));
+        }
+        if self.twilio_account_sid.is_some() != self.twilio_auth_token.expose().is_some() {
+            return Err(ConfigError::Invalid(
+                "RELAIS_TWILIO_ACCOUNT_SID and RELAIS_TWILIO_AUTH_TOKEN go together".into(),
+            ));
+        }
+        if self.twilio_account_sid.is_some() && (self.twilio_from.is_none() || self.public_url.is_none()) {
+            return Err(ConfigError::Invalid(
+                "SMS needs RELAIS_TWILIO_FROM and RELAIS_PUBLIC_URL (webhook signatures cover the public URL)".into(),
             ));
         }
         if self.database_pool_size == 0 {

@@ -2,9 +2,11 @@
 //! configuration and the `relais` command line.
 
 pub mod auth;
+pub mod background;
 pub mod body;
 pub mod cli;
 pub mod config;
+pub mod line;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;

@@ -13,7 +13,9 @@ use relais_core::db::{DatabaseUrl, Db};
 use relais_core::geo::Geography;
 
 use crate::auth::tokens::TokenKeys;
+use crate::background;
 use crate::config::{Mode, Settings};
+use crate::line::Line;
 use crate::metrics::Metrics;
 use crate::middleware::observe;
 use crate::routes;
@@ -97,14 +99,18 @@ impl Application {
             settings.access_token_ttl_seconds,
         );
         let body_limit = settings.body_limit;
+        let geo = Arc::new(prepared.geo);
+        let line = Line::build(&settings, &prepared.secrets, geo.clone())?;
         let state = web::Data::new(AppState {
             settings,
             database: prepared.database,
-            geo: Arc::new(prepared.geo),
+            geo,
             secrets: prepared.secrets,
             tokens,
             metrics: Arc::new(Metrics::default()),
+            line,
         });
+        background::start(&state);
         let shared = state.clone();
         let server = HttpServer::new(move || {
             App::new()

@@ -8,6 +8,7 @@ use relais_core::geo::Geography;
 
 use crate::auth::tokens::TokenKeys;
 use crate::config::Settings;
+use crate::line::Line;
 use crate::metrics::Metrics;
 use crate::problem::ApiError;
 
@@ -18,6 +19,7 @@ pub struct AppState {
     pub secrets: Secrets,
     pub tokens: TokenKeys,
     pub metrics: Arc<Metrics>,
+    pub line: Line,
 }
 
 impl AppState {

@@ -3,7 +3,11 @@
 //! stores them and runs the triage dialogue in one transaction; the delivery worker drains
 //! the outbox. Nothing here logs a message's content, a phone number or a chat id.
 
+pub mod delivery;
 pub mod dialogue;
 pub mod hours;
+pub mod ingest;
 pub mod render;
 pub mod script;
+pub mod telegram;
+pub mod twilio;

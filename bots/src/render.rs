@@ -81,10 +81,16 @@ fn numbered(payload: &Payload) -> String {
 pub fn for_channel(channel: Channel, payload: &Payload, sms_max_segments: usize) -> Vec<Payload> {
     match channel {
         Channel::Telegram => vec![payload.clone()],
-        Channel::WebChat => vec![Payload { text: numbered(payload), choices: payload.choices.clone() }],
+        Channel::WebChat => vec![Payload {
+            text: numbered(payload),
+            choices: payload.choices.clone(),
+        }],
         Channel::Sms => split_sms(&numbered(payload), sms_max_segments)
             .into_iter()
-            .map(|text| Payload { text, choices: Vec::new() })
+            .map(|text| Payload {
+                text,
+                choices: Vec::new(),
+            })
             .collect(),
     }
 }

@@ -4,6 +4,9 @@
 //! response against `openapi.yaml`.
 
 pub mod contract;
+pub mod fakes;
+pub mod line;
+pub mod logs;
 mod postgres;
 
 use std::collections::HashMap;
@@ -31,6 +34,8 @@ pub struct TestApp {
     client: reqwest::Client,
     contract: Arc<Contract>,
     _postgres: Option<postgres::TestDatabase>,
+    pub telegram: Option<fakes::Fake>,
+    pub sms: Option<fakes::Fake>,
 }
 
 /// Re-exported so tests need not depend on actix-web.
@@ -112,6 +117,8 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
             .expect("client"),
         contract: contract(),
         _postgres: postgres,
+        telegram: None,
+        sms: None,
     }
 }
 
@@ -122,11 +129,16 @@ pub struct Call<'a> {
     path: String,
     token: Option<String>,
     body: Option<(String, Vec<u8>)>,
+    headers: Vec<(String, String)>,
 }
 
 impl Call<'_> {
     pub fn bearer(mut self, token: &str) -> Self {
         self.token = Some(token.to_owned());
+        self
+    }
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
     pub fn json(mut self, body: &Value) -> Self {
@@ -166,6 +178,9 @@ impl Call<'_> {
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
         }
+        for (name, value) in &self.headers {
+            req = req.header(name, value);
+        }
         if let Some((ct, body)) = &self.body {
             req = req.header("content-type", ct).body(body.clone());
         }
@@ -185,6 +200,7 @@ impl TestApp {
             path: path.to_owned(),
             token: None,
             body: None,
+            headers: Vec::new(),
         }
     }
     pub fn get(&self, path: &str) -> Call<'_> {

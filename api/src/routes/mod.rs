@@ -6,9 +6,12 @@ mod audit;
 mod auth;
 mod geo;
 mod health;
+mod helpline;
 mod me;
 mod organisations;
 mod users;
+mod webchat;
+mod webhooks;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::Method;
@@ -62,6 +65,22 @@ pub fn table() -> Vec<RouteDef> {
         def(M::PATCH, "/v1/users/{id}", web::patch().to(users::update)),
         def(M::POST, "/v1/users/{id}/totp-reset", web::post().to(users::totp_reset)),
         def(M::GET, "/v1/audit/verify", web::get().to(audit::verify)),
+        def(M::GET, "/v1/conversations", web::get().to(helpline::list)),
+        def(M::GET, "/v1/conversations/{id}", web::get().to(helpline::get)),
+        def(M::POST, "/v1/contacts/{id}/flag", web::post().to(helpline::flag)),
+        def(M::POST, "/webhooks/telegram", web::post().to(webhooks::telegram)),
+        def(M::POST, "/webhooks/sms/twilio", web::post().to(webhooks::sms)),
+        def(
+            M::POST,
+            "/webhooks/sms/twilio/status",
+            web::post().to(webhooks::sms_status),
+        ),
+        def(M::GET, "/chat", web::get().to(webchat::page)),
+        def(M::GET, "/chat/chat.js", web::get().to(webchat::script)),
+        def(M::POST, "/chat/api/sessions", web::post().to(webchat::create_session)),
+        def(M::POST, "/chat/api/messages", web::post().to(webchat::post_message)),
+        def(M::GET, "/chat/api/messages", web::get().to(webchat::list_messages)),
+        def(M::GET, "/chat/ws", web::get().to(webchat::socket)),
     ]
 }
 

@@ -119,3 +119,86 @@ pub fn stale_without_outcome(conn: &mut DbConn, before: DateTime<Utc>) -> Result
         .select((conversations::id, conversations::contact_id))
         .load(conn)?)
 }
+
+/// The contact's most recent conversation, whatever its state.
+pub fn latest_for_contact(conn: &mut DbConn, contact_id: &str) -> Result<Option<Conversation>> {
+    Ok(conversations::table
+        .filter(conversations::contact_id.eq(contact_id))
+        .order(conversations::created_at.desc())
+        .select(Conversation::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A conversation as staff see it: the contact's alias, never its address.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ConversationView {
+    pub id: String,
+    pub contact_id: String,
+    pub contact_alias: String,
+    pub contact_kind: String,
+    pub language: String,
+    pub channel: String,
+    pub state: String,
+    pub priority: i32,
+    pub waiting_since: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub last_message_at: DateTime<Utc>,
+}
+
+type ViewRow = (Conversation, (String, String, String));
+
+fn to_view((c, (alias, kind, language)): ViewRow) -> ConversationView {
+    ConversationView {
+        id: c.id,
+        contact_id: c.contact_id,
+        contact_alias: alias,
+        contact_kind: kind,
+        language,
+        channel: c.channel,
+        state: c.state,
+        priority: c.priority,
+        waiting_since: c.waiting_since.map(time::from_db),
+        created_at: time::from_db(c.created_at),
+        last_message_at: time::from_db(c.last_message_at),
+    }
+}
+
+/// Conversations for the helpline's staff, the queue first (priority, then waiting time).
+pub fn list_for_staff(
+    conn: &mut DbConn,
+    state: Option<ConversationState>,
+    limit: i64,
+) -> Result<Vec<ConversationView>> {
+    use crate::db::schema::contacts;
+    let mut query = conversations::table
+        .inner_join(contacts::table)
+        .select((
+            Conversation::as_select(),
+            (contacts::alias, contacts::kind, contacts::language),
+        ))
+        .order((
+            conversations::priority.desc(),
+            conversations::waiting_since.asc(),
+            conversations::created_at.desc(),
+        ))
+        .limit(limit)
+        .into_boxed();
+    if let Some(state) = state {
+        query = query.filter(conversations::state.eq(state.as_str()));
+    }
+    Ok(query.load::<ViewRow>(conn)?.into_iter().map(to_view).collect())
+}
+
+pub fn view(conn: &mut DbConn, id: &str) -> Result<ConversationView> {
+    use crate::db::schema::contacts;
+    let row: ViewRow = conversations::table
+        .inner_join(contacts::table)
+        .filter(conversations::id.eq(id))
+        .select((
+            Conversation::as_select(),
+            (contacts::alias, contacts::kind, contacts::language),
+        ))
+        .first(conn)?;
+    Ok(to_view(row))
+}

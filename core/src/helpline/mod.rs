@@ -9,3 +9,4 @@ pub mod messages;
 pub mod model;
 pub mod outbox;
 pub mod receipts;
+pub mod retention;

@@ -1,41 +1,11 @@
 //! Nothing that identifies a person, and no credential, goes into a log.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use relais_tests::spawn_app;
 use serde_json::json;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test]
 async fn logs_hold_no_email_password_token_or_body() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("info,relais_api=trace,relais_core=trace,actix_web=debug")
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .finish();
-    // Global: the server logs from its own worker threads. Only this test installs one.
-    tracing::subscriber::set_global_default(subscriber).expect("no other subscriber in this process");
+    let captured = relais_tests::logs::capture();
 
     let app = spawn_app().await;
     let listener = app.account("listener").clone();
@@ -76,7 +46,7 @@ async fn logs_hold_no_email_password_token_or_body() {
         .send()
         .await;
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     assert!(text.contains("request handled"), "the capture works: {text}");
     let forbidden = [
         listener.email.as_str(),

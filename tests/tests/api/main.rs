@@ -9,4 +9,5 @@ mod first_start;
 mod geo;
 mod health;
 mod logs;
+mod text_line;
 mod tokens;

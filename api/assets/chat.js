@@ -1,0 +1,102 @@
+// The web chat, with no third-party code. The session token lives only in this tab's
+// sessionStorage: closing the tab forgets it.
+(function () {
+  "use strict";
+  var log = document.getElementById("log");
+  var form = document.getElementById("send");
+  var box = document.getElementById("message");
+  var langButton = document.getElementById("lang");
+  var lang = "fr";
+  var token = sessionStorage.getItem("relais-chat");
+  var socket = null;
+
+  function uuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function show(from, text, choices) {
+    var item = document.createElement("li");
+    item.className = from;
+    item.textContent = text;
+    if (choices && choices.length) {
+      var row = document.createElement("div");
+      row.className = "choices";
+      choices.forEach(function (c) {
+        var b = document.createElement("button");
+        b.type = "button";
+        b.textContent = c.label;
+        b.addEventListener("click", function () { send({ choice: c.key }, c.label); });
+        row.appendChild(b);
+      });
+      item.appendChild(row);
+    }
+    log.appendChild(item);
+    item.scrollIntoView({ block: "end" });
+  }
+
+  function ensureSession() {
+    if (token) return Promise.resolve(token);
+    return fetch("/chat/api/sessions", { method: "POST" })
+      .then(function (r) { return r.json(); })
+      .then(function (body) { token = body.token; sessionStorage.setItem("relais-chat", token); connect(); return token; });
+  }
+
+  function send(message, shown) {
+    message.id = uuid();
+    show("you", shown);
+    return ensureSession().then(function (t) {
+      return fetch("/chat/api/messages", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Chat-Session": t },
+        body: JSON.stringify(message)
+      });
+    });
+  }
+
+  function connect() {
+    if (!token || socket) return;
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/chat/ws");
+    socket.onopen = function () { socket.send(JSON.stringify({ session: token })); };
+    socket.onmessage = function (e) {
+      var event = JSON.parse(e.data);
+      if (event.type === "message") show("line", event.text, event.choices);
+      if (event.type === "resync") history();
+    };
+    socket.onclose = function () { socket = null; setTimeout(connect, 3000); };
+  }
+
+  function history() {
+    if (!token) return;
+    fetch("/chat/api/messages", { headers: { "X-Chat-Session": token } })
+      .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+      .then(function (body) {
+        log.textContent = "";
+        body.items.forEach(function (m) { show(m.from, m.text); });
+      });
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var text = box.value.trim();
+    if (!text) return;
+    box.value = "";
+    send({ text: text }, text);
+  });
+
+  langButton.addEventListener("click", function () {
+    lang = lang === "fr" ? "en" : "fr";
+    document.documentElement.lang = lang;
+    langButton.textContent = lang === "fr" ? "English" : "Français";
+    langButton.setAttribute("aria-pressed", String(lang === "en"));
+    document.querySelectorAll("[data-fr]").forEach(function (el) { el.textContent = el.getAttribute("data-" + lang); });
+    if (token) send({ text: lang === "fr" ? "FR" : "EN" }, lang === "fr" ? "Français" : "English");
+  });
+
+  history();
+  connect();
+})();

@@ -1,0 +1,59 @@
+//! Work every instance does besides answering requests: draining the outbox, polling
+//! Telegram when no webhook is set, and the periodic retention purge.
+
+use actix_web::web;
+use relais_bots::telegram;
+
+use crate::state::AppState;
+
+pub fn start(state: &web::Data<AppState>) {
+    let worker = state.line.worker(state.database.clone(), state.secrets.clone());
+    tokio::spawn(worker.run());
+
+    if let (Some(config), Some(bot)) = (&state.line.telegram, &state.line.telegram_bot)
+        && config.webhook_secret.is_none()
+    {
+        let shared = state.clone();
+        let bot = bot.clone();
+        tracing::info!("telegram: long polling (no webhook secret configured)");
+        tokio::spawn(telegram::poll(bot, move |update| {
+            let shared = shared.clone();
+            async move {
+                let Some((inbound, _)) = telegram::to_inbound(&update) else {
+                    return true;
+                };
+                shared
+                    .line
+                    .metrics
+                    .inbound(relais_core::helpline::model::Channel::Telegram);
+                let inner = shared.clone();
+                let stored = shared
+                    .db(move |conn| inner.line.text_line.ingest(conn, &inbound))
+                    .await
+                    .is_ok();
+                shared.line.wake.notify_one();
+                stored
+            }
+        }));
+    }
+
+    let shared = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let retention = chrono::Duration::days(shared.line.retention_days);
+            let result = shared
+                .db(move |conn| relais_core::helpline::retention::purge(conn, relais_core::time::now(), retention))
+                .await;
+            match result {
+                Ok(purged) => tracing::info!(
+                    conversations = purged.conversations,
+                    contacts = purged.contacts,
+                    "retention purge"
+                ),
+                Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+            }
+        }
+    });
+}

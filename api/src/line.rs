@@ -1,0 +1,112 @@
+//! The text line's wiring at the edge: the configured channels, the ingestion service, the
+//! delivery worker and its wake-up, the web chat hub and the line's metrics.
+
+use std::sync::Arc;
+
+use relais_bots::delivery::{DeliveryConfig, LineMetrics, Senders, WebChatHub, Worker};
+use relais_bots::hours::Hours;
+use relais_bots::ingest::TextLine;
+use relais_bots::script::Script;
+use relais_bots::telegram::{self, TelegramConfig};
+use relais_bots::twilio::TwilioConfig;
+use relais_core::crypto::Secrets;
+use relais_core::db::Db;
+use relais_core::geo::Geography;
+use tokio::sync::Notify;
+
+use crate::config::Settings;
+
+pub struct Line {
+    pub text_line: TextLine,
+    pub telegram: Option<TelegramConfig>,
+    pub telegram_bot: Option<teloxide::Bot>,
+    pub sms: Option<TwilioConfig>,
+    pub webchat: WebChatHub,
+    pub wake: Arc<Notify>,
+    pub metrics: Arc<LineMetrics>,
+    pub senders: Arc<Senders>,
+    pub delivery: DeliveryConfig,
+    pub retention_days: i64,
+}
+
+impl Line {
+    pub fn build(settings: &Settings, secrets: &Secrets, geo: Arc<Geography>) -> anyhow::Result<Self> {
+        let script = Script::load()?;
+        let hours = Hours::parse(
+            &settings.helpline_hours,
+            &settings.helpline_timezone,
+            &settings.helpline_holidays,
+        )?;
+        let telegram = settings.telegram_token.expose().map(|token| TelegramConfig {
+            token: token.to_owned(),
+            api_url: settings.telegram_api_url.clone(),
+            webhook_secret: settings.telegram_webhook_secret.expose().map(str::to_owned),
+        });
+        let telegram_bot = telegram
+            .as_ref()
+            .map(telegram::bot)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let sms = match (
+            &settings.twilio_account_sid,
+            settings.twilio_auth_token.expose(),
+            &settings.twilio_from,
+            &settings.public_url,
+        ) {
+            (Some(sid), Some(token), Some(from), Some(public)) => Some(TwilioConfig {
+                account_sid: sid.clone(),
+                auth_token: token.to_owned(),
+                api_url: settings.twilio_api_url.clone(),
+                from: from.clone(),
+                public_url: public.clone(),
+            }),
+            _ => None,
+        };
+        let webchat = WebChatHub::default();
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(15))
+            .build()?;
+        let senders = Arc::new(Senders {
+            telegram: telegram_bot.clone(),
+            sms: sms.clone(),
+            webchat: webchat.clone(),
+            http,
+        });
+        let delivery = DeliveryConfig {
+            max_attempts: settings.delivery_max_attempts,
+            sms_per_second: settings.sms_per_second,
+            ..DeliveryConfig::default()
+        };
+        Ok(Self {
+            text_line: TextLine {
+                script,
+                hours,
+                secrets: secrets.clone(),
+                geo,
+                sms_max_segments: settings.sms_max_segments,
+            },
+            telegram,
+            telegram_bot,
+            sms,
+            webchat,
+            wake: Arc::new(Notify::new()),
+            metrics: Arc::new(LineMetrics::default()),
+            senders,
+            delivery,
+            retention_days: settings.retention_days,
+        })
+    }
+
+    /// The delivery worker of this instance, ready to be spawned.
+    pub fn worker(&self, db: Db, secrets: Secrets) -> Worker {
+        Worker {
+            id: format!("worker-{}", uuid::Uuid::new_v4().simple()),
+            db,
+            secrets,
+            senders: self.senders.clone(),
+            config: self.delivery.clone(),
+            wake: self.wake.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
+}

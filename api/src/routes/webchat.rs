@@ -1,0 +1,210 @@
+//! The web chat: an anonymous session (a random token, nothing else), messages over HTTP
+//! and a WebSocket, and a small page at `/chat` with no third-party script. The token is the
+//! session's channel address: it is looked up by keyed HMAC and never stored in clear.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt as _;
+use relais_bots::dialogue::Input;
+use relais_bots::ingest::{Inbound, Ingested};
+use relais_core::helpline::model::{Author, Channel};
+use relais_core::helpline::{contacts, conversations, messages};
+
+use crate::body::Body;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+
+const PAGE: &str = include_str!("../../assets/chat.html");
+const SCRIPT: &str = include_str!("../../assets/chat.js");
+pub const SESSION_HEADER: &str = "X-Chat-Session";
+
+pub async fn page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        ))
+        .body(PAGE)
+}
+
+pub async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(SCRIPT)
+}
+
+fn valid_token(token: &str) -> bool {
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn session(req: &HttpRequest) -> ApiResult<String> {
+    let token = req
+        .headers()
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ApiError::Unauthenticated)?;
+    if valid_token(token) {
+        Ok(token.to_owned())
+    } else {
+        Err(ApiError::Unauthenticated)
+    }
+}
+
+pub async fn create_session() -> HttpResponse {
+    HttpResponse::Created().json(serde_json::json!({ "token": relais_core::crypto::random_token() }))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatMessage {
+    /// The client's id for this message, so a retry on a bad network counts once.
+    id: uuid::Uuid,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    choice: Option<String>,
+}
+
+fn inbound(token: &str, message: ChatMessage) -> ApiResult<Inbound> {
+    let input = match (message.text, message.choice) {
+        (Some(text), None) if text.chars().count() <= 4000 => Input::Text(text),
+        (None, Some(choice)) if choice.len() <= 64 => Input::Choice(choice),
+        _ => {
+            return Err(super::invalid(
+                "text",
+                "send either a text (at most 4000 characters) or a choice",
+            ));
+        }
+    };
+    Ok(Inbound {
+        channel: Channel::WebChat,
+        address: token.to_owned(),
+        provider_id: format!(
+            "{}:{}",
+            &relais_core::crypto::sha256_hex(token.as_bytes())[..16],
+            message.id
+        ),
+        input,
+    })
+}
+
+async fn ingest(state: &web::Data<AppState>, inbound: Inbound) -> ApiResult<Ingested> {
+    state.line.metrics.inbound(Channel::WebChat);
+    let shared = state.clone();
+    let outcome = state
+        .db(move |conn| shared.line.text_line.ingest(conn, &inbound))
+        .await?;
+    state.line.wake.notify_one();
+    Ok(outcome)
+}
+
+pub async fn post_message(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body<ChatMessage>,
+) -> ApiResult<HttpResponse> {
+    let token = session(&req)?;
+    let outcome = ingest(&state, inbound(&token, body.into_inner())?).await?;
+    let status = match outcome {
+        Ingested::Duplicate => "duplicate",
+        _ => "received",
+    };
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "status": status })))
+}
+
+/// The session's current conversation, for a page that (re)loads or a client catching up.
+pub async fn list_messages(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let token = session(&req)?;
+    let shared = state.clone();
+    let items = state
+        .db(move |conn| {
+            let secrets = &shared.secrets;
+            let key = contacts::address_key(secrets, Channel::WebChat, &token);
+            let Some(contact) = contacts::find_by_key(conn, &key)? else {
+                return Ok(Vec::new());
+            };
+            let Some(conversation) = conversations::latest_for_contact(conn, &contact.id)? else {
+                return Ok(Vec::new());
+            };
+            let list = messages::list(conn, secrets, &conversation.id)?;
+            Ok::<_, relais_core::Error>(
+                list.into_iter()
+                    .map(|m| {
+                        serde_json::json!({
+                            "id": m.id,
+                            "from": if m.author == Author::Contact { "you" } else { "line" },
+                            "text": m.body,
+                            "at": m.created_at,
+                        })
+                    })
+                    .collect(),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+#[derive(serde::Deserialize)]
+struct Hello {
+    session: String,
+}
+
+/// WebSocket: the first frame names the session (`{"session": token}`); then the server
+/// pushes the line's messages and the client sends `{"id", "text"}` or `{"id", "choice"}`.
+pub async fn socket(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    let (response, mut session, mut stream) = actix_ws::handle(&req, body)?;
+    actix_web::rt::spawn(async move {
+        let first = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next()).await;
+        let token = match first {
+            Ok(Some(Ok(actix_ws::Message::Text(text)))) => match serde_json::from_str::<Hello>(&text) {
+                Ok(hello) if valid_token(&hello.session) => hello.session,
+                _ => {
+                    let _ = session.close(None).await;
+                    return;
+                }
+            },
+            _ => {
+                let _ = session.close(None).await;
+                return;
+            }
+        };
+        let key = contacts::address_key(&state.secrets, Channel::WebChat, &token);
+        let mut events = state.line.webchat.subscribe();
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Ok(event) if event.chat_key == key => {
+                        let frame = serde_json::json!({ "type": "message", "from": "line", "text": event.payload.text, "choices": event.payload.choices });
+                        if session.text(frame.to_string()).await.is_err() { break; }
+                    }
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        let _ = session.text(serde_json::json!({ "type": "resync" }).to_string()).await;
+                    }
+                    Err(_) => break,
+                },
+                frame = stream.next() => match frame {
+                    Some(Ok(actix_ws::Message::Text(text))) => {
+                        let Ok(message) = serde_json::from_str::<ChatMessage>(&text) else { continue };
+                        let Ok(inbound) = inbound(&token, message) else { continue };
+                        if ingest(&state, inbound).await.is_err() {
+                            let _ = session.text(serde_json::json!({ "type": "error" }).to_string()).await;
+                        }
+                    }
+                    Some(Ok(actix_ws::Message::Ping(bytes))) => { let _ = session.pong(&bytes).await; }
+                    Some(Ok(actix_ws::Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+        let _ = session.close(None).await;
+    });
+    Ok(response)
+}

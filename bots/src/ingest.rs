@@ -1,0 +1,247 @@
+//! Ingestion: one transaction stores an inbound message and advances its conversation,
+//! replies included (in the outbox), before the webhook answers 2xx. Events of one chat are
+//! handled one at a time: a lock on the chat's key (PostgreSQL advisory lock; SQLite holds
+//! the database write lock for the whole transaction).
+
+use std::sync::Arc;
+
+use relais_core::accounts::organisations;
+use relais_core::crypto::Secrets;
+use relais_core::db::{DbConn, lock_for_sequence, write_tx};
+use relais_core::geo::{Geography, PostalCode};
+use relais_core::helpline::model::{Author, Channel, ContactStatus, ConversationState, Direction, PRIORITY_URGENT};
+use relais_core::helpline::outbox::{NewOutbound, Payload};
+use relais_core::helpline::{contacts, conversations, messages, outbox, receipts};
+use relais_core::{Error, time};
+
+use crate::dialogue::{self, Context, Effect, Input, step};
+use crate::hours::Hours;
+use crate::render;
+use crate::script::Script;
+
+/// One message from a person, as an adapter hands it over: already verified, with nothing
+/// but the address, the provider's id for deduplication, and the input.
+#[derive(Clone, Debug)]
+pub struct Inbound {
+    pub channel: Channel,
+    /// The channel address (chat id, phone number, web chat session). Sealed at once.
+    pub address: String,
+    /// The provider's id of this message (Telegram update id, Twilio MessageSid, …).
+    pub provider_id: String,
+    pub input: Input,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ingested {
+    /// Stored; the conversation advanced and `replies` outbound rows were queued.
+    Stored { conversation_id: String, replies: usize },
+    /// This provider id was already received: nothing changed.
+    Duplicate,
+    /// The contact is blocked: dropped at the door, nobody told.
+    Dropped,
+    /// The person asked to be erased: done.
+    Erased,
+}
+
+/// Everything ingestion needs besides a connection.
+pub struct TextLine {
+    pub script: Script,
+    pub hours: Hours,
+    pub secrets: Secrets,
+    pub geo: Arc<Geography>,
+    pub sms_max_segments: usize,
+}
+
+/// A 63-bit lock key from a hex HMAC.
+fn lock_key(chat_key: &str) -> i64 {
+    i64::from_str_radix(&chat_key[..15.min(chat_key.len())], 16).unwrap_or(0)
+}
+
+/// Texts longer than this are cut before storage: nobody types more in one message.
+const MAX_TEXT_CHARS: usize = 4000;
+
+impl TextLine {
+    pub fn ingest(&self, conn: &mut DbConn, inbound: &Inbound) -> Result<Ingested, Error> {
+        let chat_key = contacts::address_key(&self.secrets, inbound.channel, &inbound.address);
+        write_tx(conn, |conn| {
+            lock_for_sequence(conn, lock_key(&chat_key))?;
+            if !receipts::first_time(conn, inbound.channel, &inbound.provider_id)? {
+                return Ok(Ingested::Duplicate);
+            }
+            let now = time::now();
+            if let Some(existing) = contacts::find_by_key(conn, &chat_key)?
+                && existing.is_blocked(now)
+            {
+                return Ok(Ingested::Dropped);
+            }
+            let (contact, _) = contacts::find_or_create(conn, &self.secrets, inbound.channel, &inbound.address)?;
+            if contact.status == ContactStatus::Stopped {
+                // Writing again after STOP starts afresh.
+                contacts::set_status(conn, &contact.id, ContactStatus::Active)?;
+            }
+            let (mut conversation, _) = conversations::open_for_contact(conn, &contact.id, inbound.channel, step::NEW)?;
+            let text: String = match &inbound.input {
+                Input::Text(t) => t.chars().take(MAX_TEXT_CHARS).collect(),
+                Input::Choice(key) => key.clone(),
+            };
+            messages::store(
+                conn,
+                &self.secrets,
+                &conversation.id,
+                Direction::In,
+                Author::Contact,
+                &text,
+                0,
+            )?;
+
+            let language = contact.language;
+            let open_now = self.hours.is_open(now);
+            let geo = self.geo.clone();
+            let mut centres = |code: &str| -> Option<(String, Vec<String>)> {
+                let code = PostalCode::parse(code).ok()?;
+                let area = geo.postal_code(&code)?;
+                let departements: Vec<String> = area.departements.iter().map(|d| d.code.clone()).collect();
+                let place = area
+                    .departements
+                    .iter()
+                    .map(|d| format!("{} ({})", d.name, d.code))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                // A lookup failure reads as "no centre listed", never as silence.
+                let names = organisations::centres_covering(conn, &departements)
+                    .map(|list| list.into_iter().map(|o| o.name).collect())
+                    .unwrap_or_default();
+                Some((place, names))
+            };
+            let hours_text = self.hours.describe(language);
+            let mut ctx = Context {
+                language,
+                open_now,
+                hours: hours_text,
+                next_open: self.hours.describe_next_open(now, language),
+                acknowledged: conversation.acknowledged,
+                centres: &mut centres,
+            };
+            let input = match &inbound.input {
+                Input::Text(_) => Input::Text(text.clone()),
+                other => other.clone(),
+            };
+            let outcome = dialogue::advance(&self.script, &mut ctx, &conversation.step, &input);
+
+            let mut erase = false;
+            for effect in &outcome.effects {
+                match effect {
+                    Effect::SetLanguage(l) => {
+                        contacts::set_language(conn, &contact.id, *l)?;
+                    }
+                    Effect::SetKind(k) => contacts::set_kind(conn, &contact.id, *k)?,
+                    Effect::Queue { urgent } => {
+                        if conversation.state() != ConversationState::Active {
+                            conversation.set_state(ConversationState::Waiting, now);
+                        }
+                        if *urgent {
+                            conversation.priority = PRIORITY_URGENT;
+                        }
+                        conversation.led_to_something = true;
+                    }
+                    Effect::Acknowledge => conversation.acknowledged = true,
+                    Effect::Close { reason } => {
+                        conversation.set_state(ConversationState::Closed, now);
+                        conversation.close_reason = Some((*reason).to_owned());
+                    }
+                    Effect::Stop => {
+                        contacts::set_status(conn, &contact.id, ContactStatus::Stopped)?;
+                        conversation.set_state(ConversationState::Closed, now);
+                        conversation.close_reason = Some("stopped".to_owned());
+                    }
+                    Effect::Erase => erase = true,
+                }
+            }
+
+            if erase {
+                contacts::erase(conn, &contact.id)?;
+                // The confirmation travels alone, tied to nothing that remains.
+                for (position, reply) in outcome.replies.iter().enumerate() {
+                    for part in render::for_channel(inbound.channel, reply, self.sms_max_segments) {
+                        outbox::enqueue(
+                            conn,
+                            &self.secrets,
+                            NewOutbound {
+                                channel: inbound.channel,
+                                chat_key: &chat_key,
+                                destination_sealed: contacts::seal_address(&self.secrets, &chat_key, &inbound.address),
+                                conversation_id: None,
+                                message_id: None,
+                                payload: &part,
+                                position: position as i32,
+                            },
+                        )?;
+                    }
+                }
+                return Ok(Ingested::Erased);
+            }
+
+            if let Some(next) = outcome.next_step {
+                conversation.step = next.to_owned();
+            }
+            conversation.last_message_at = time::to_db(now);
+            conversations::save(conn, &mut conversation)?;
+
+            let replies = self.queue_replies(
+                conn,
+                inbound.channel,
+                &chat_key,
+                &inbound.address,
+                &conversation.id,
+                &outcome.replies,
+            )?;
+            Ok(Ingested::Stored {
+                conversation_id: conversation.id.clone(),
+                replies,
+            })
+        })
+    }
+
+    /// Stores each reply as an outbound message and queues its parts for delivery.
+    pub fn queue_replies(
+        &self,
+        conn: &mut DbConn,
+        channel: Channel,
+        chat_key: &str,
+        address: &str,
+        conversation_id: &str,
+        replies: &[Payload],
+    ) -> Result<usize, Error> {
+        let mut queued = 0;
+        let mut position = 1;
+        for reply in replies {
+            for part in render::for_channel(channel, reply, self.sms_max_segments) {
+                let message_id = messages::store(
+                    conn,
+                    &self.secrets,
+                    conversation_id,
+                    Direction::Out,
+                    Author::Bot,
+                    &part.text,
+                    position,
+                )?;
+                outbox::enqueue(
+                    conn,
+                    &self.secrets,
+                    NewOutbound {
+                        channel,
+                        chat_key,
+                        destination_sealed: contacts::seal_address(&self.secrets, chat_key, address),
+                        conversation_id: Some(conversation_id),
+                        message_id: Some(&message_id),
+                        payload: &part,
+                        position,
+                    },
+                )?;
+                position += 1;
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+}

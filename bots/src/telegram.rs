@@ -1,0 +1,179 @@
+//! Telegram, through teloxide: webhook updates (secret header checked first, in constant
+//! time), long polling for a machine without a public URL, `setWebhook`, and sending with
+//! inline keyboards. Only the chat id and the text or button pressed are kept from an
+//! update; names, usernames and everything else are dropped at the door.
+
+use std::time::Duration;
+
+use relais_core::crypto::constant_time_eq;
+use relais_core::helpline::model::Channel;
+use relais_core::helpline::outbox::Payload;
+use teloxide::payloads::{GetUpdatesSetters as _, SendMessageSetters as _, SetWebhookSetters as _};
+use teloxide::prelude::Requester as _;
+use teloxide::types::{AllowedUpdate, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, Update, UpdateKind};
+use teloxide::{ApiError, Bot, RequestError};
+
+use crate::delivery::SendError;
+use crate::dialogue::Input;
+use crate::ingest::Inbound;
+
+pub const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
+
+#[derive(Clone, Debug)]
+pub struct TelegramConfig {
+    pub token: String,
+    pub api_url: String,
+    /// Set for webhook mode; unset means long polling (when a token is set).
+    pub webhook_secret: Option<String>,
+}
+
+pub fn bot(config: &TelegramConfig) -> Result<Bot, String> {
+    let url = reqwest::Url::parse(&config.api_url).map_err(|e| format!("telegram API URL: {e}"))?;
+    Ok(Bot::new(config.token.clone()).set_api_url(url))
+}
+
+/// Whether the presented secret header is the configured one (constant time).
+pub fn secret_ok(expected: &str, presented: Option<&[u8]>) -> bool {
+    presented.is_some_and(|p| constant_time_eq(p, expected.as_bytes()))
+}
+
+/// What an update means for the line. `None`: nothing for us (edits, channel posts, …).
+pub fn to_inbound(update: &Update) -> Option<(Inbound, Option<String>)> {
+    let provider_id = format!("u{}", update.id.0);
+    match &update.kind {
+        UpdateKind::Message(message) => {
+            if !message.chat.is_private() {
+                return None;
+            }
+            // A photo, a sticker, a voice note: no text, so the bot answers with help.
+            let text = message.text().unwrap_or_default().to_owned();
+            Some((
+                Inbound {
+                    channel: Channel::Telegram,
+                    address: message.chat.id.0.to_string(),
+                    provider_id,
+                    input: Input::Text(text),
+                },
+                None,
+            ))
+        }
+        UpdateKind::CallbackQuery(query) => {
+            let chat = query
+                .message
+                .as_ref()
+                .map(|m| m.chat().id.0)
+                .unwrap_or(query.from.id.0 as i64);
+            let data = query.data.clone().unwrap_or_default();
+            Some((
+                Inbound {
+                    channel: Channel::Telegram,
+                    address: chat.to_string(),
+                    provider_id,
+                    input: Input::Choice(data),
+                },
+                Some(query.id.0.clone()),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Parses a webhook body. An update that cannot be parsed is an error the caller logs
+/// (without content) and acknowledges.
+pub fn parse(body: &[u8]) -> Result<Update, serde_json::Error> {
+    serde_json::from_slice(body)
+}
+
+fn classify(error: RequestError) -> SendError {
+    match error {
+        RequestError::RetryAfter(seconds) => SendError::RetryAfter(Duration::from_secs(u64::from(seconds.seconds()))),
+        RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::ChatNotFound) => SendError::Gone,
+        RequestError::Api(other) => SendError::Permanent(format!("telegram: {other}")),
+        // The error's text would carry the URL, which holds the bot token: describe it instead.
+        RequestError::Network(e) => SendError::Transient(format!(
+            "telegram network error (timeout: {}, connect: {}, status: {:?})",
+            e.is_timeout(),
+            e.is_connect(),
+            e.status()
+        )),
+        RequestError::MigrateToChatId(_) => SendError::Permanent("telegram: chat migrated".into()),
+        RequestError::InvalidJson { .. } => SendError::Transient("telegram: unreadable answer".into()),
+        RequestError::Io(e) => SendError::Transient(format!("telegram io: {e}")),
+    }
+}
+
+/// Sends one message; returns Telegram's message id.
+pub async fn send(bot: &Bot, chat: &str, payload: &Payload) -> Result<Option<String>, SendError> {
+    let chat: i64 = chat
+        .parse()
+        .map_err(|_| SendError::Permanent("telegram: bad chat id".into()))?;
+    let mut request = bot.send_message(ChatId(chat), payload.text.clone());
+    if !payload.choices.is_empty() {
+        let rows: Vec<Vec<InlineKeyboardButton>> = payload
+            .choices
+            .iter()
+            .map(|c| vec![InlineKeyboardButton::callback(c.label.clone(), c.key.clone())])
+            .collect();
+        request = request.reply_markup(InlineKeyboardMarkup::new(rows));
+    }
+    match request.await {
+        Ok(message) => Ok(Some(message.id.0.to_string())),
+        // Telegram answered, but not in a shape we can read: it most likely sent the
+        // message. Sending again could send it twice; count it as sent.
+        Err(RequestError::InvalidJson { .. }) => {
+            tracing::warn!("telegram accepted a message with an unreadable answer; counted as sent");
+            Ok(None)
+        }
+        Err(e) => Err(classify(e)),
+    }
+}
+
+/// Stops the spinner on a pressed button. Best effort: nothing depends on it.
+pub async fn answer_callback(bot: &Bot, id: String) {
+    let _ = bot.answer_callback_query(teloxide::types::CallbackQueryId(id)).await;
+}
+
+/// Registers the webhook with its secret and the updates the line needs.
+pub async fn set_webhook(bot: &Bot, url: &str, secret: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(url).map_err(|e| format!("webhook URL: {e}"))?;
+    bot.set_webhook(url)
+        .secret_token(secret.to_owned())
+        .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
+        .drop_pending_updates(false)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("setWebhook failed: {e}"))
+}
+
+/// Long polling: fetches updates and hands each to `handle`, which must store it before
+/// it returns; the offset only moves past updates that were handled.
+pub async fn poll<F, Fut>(bot: Bot, mut handle: F)
+where
+    F: FnMut(Update) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut offset: i32 = 0;
+    loop {
+        let request = bot
+            .get_updates()
+            .offset(offset)
+            .timeout(25)
+            .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
+        match request.await {
+            Ok(updates) => {
+                for update in updates {
+                    let next = update.id.0 as i32 + 1;
+                    if handle(update).await {
+                        offset = next;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %classify(e), "telegram polling failed; retrying");
+                tokio::time::sleep(Duration::from_secs(3)).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,615 @@
+//! The anonymous text line end to end: providers' webhooks through the real HTTP stack, the
+//! bot's replies arriving at the fake providers, verification, replays, the danger, erase
+//! and out-of-hours paths in French and English, delivery under 429, and anonymity.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection as _;
+use diesel::prelude::*;
+use relais_tests::TestApp;
+use relais_tests::fakes::Scripted;
+use relais_tests::line::{PUBLIC_URL, form_body, spawn_line_app, twilio_signature};
+use serde_json::json;
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn count(app: &TestApp, table: &str) -> i64 {
+    let mut conn = app.conn();
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+        .get_result::<Count>(&mut *conn)
+        .unwrap()
+        .n
+}
+
+fn texts(calls: &[relais_tests::fakes::Call], field: &str) -> Vec<String> {
+    calls
+        .iter()
+        .map(|c| c.body[field].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+async fn listener_queue(app: &TestApp) -> serde_json::Value {
+    let token = app.token("listener").await;
+    let reply = app.get("/v1/conversations").bearer(&token).send().await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()
+}
+
+#[tokio::test]
+async fn a_telegram_message_gets_the_bots_reply_at_the_provider() {
+    let app = spawn_line_app(&[]).await;
+    app.telegram_says(5001, "Bonjour").await;
+    let sent = app.telegram_received(5001, 2).await;
+    assert_eq!(sent.len(), 2, "welcome and the danger question");
+    let said = texts(&sent, "text");
+    assert!(said[0].contains("anonyme et confidentiel"), "{said:?}");
+    assert!(said[1].contains("danger immédiat"), "{said:?}");
+    let keyboard = &sent[1].body["reply_markup"]["inline_keyboard"];
+    assert_eq!(keyboard.as_array().map(Vec::len), Some(2), "two buttons: {keyboard}");
+
+    // Pressing "no" leads to "who is writing", then the menu.
+    app.telegram_presses(5001, "no").await;
+    let sent = app.telegram_received(5001, 3).await;
+    assert!(sent[2].body["text"].as_str().unwrap().contains("Qui nous écrit"));
+    app.telegram_presses(5001, "author").await;
+    let sent = app.telegram_received(5001, 4).await;
+    assert_eq!(sent.len(), 4, "{:?}", texts(&sent, "text"));
+    assert_eq!(
+        sent[3].body["reply_markup"]["inline_keyboard"].as_array().map(Vec::len),
+        Some(4)
+    );
+    // The menu: find a centre by postal code.
+    app.telegram_presses(5001, "centre").await;
+    app.telegram_says(5001, "75011").await;
+    let sent = app.telegram_received(5001, 7).await;
+    let all = texts(&sent, "text").join("\n");
+    assert!(all.contains("CPCA Île-de-France Est"), "{all}");
+}
+
+#[tokio::test]
+async fn forged_or_missing_telegram_secrets_are_refused_and_store_nothing() {
+    let app = spawn_line_app(&[]).await;
+    let update = TestApp::telegram_update(5002, "Bonjour");
+    let missing = app.post("/webhooks/telegram").json(&update).send().await;
+    assert_eq!(missing.status, 401);
+    let forged = app
+        .post("/webhooks/telegram")
+        .header("X-Telegram-Bot-Api-Secret-Token", "guess")
+        .json(&update)
+        .send()
+        .await;
+    assert_eq!(forged.status, 403);
+    for table in ["contacts", "conversations", "messages", "inbound_receipts", "outbox"] {
+        assert_eq!(count(&app, table), 0, "{table}");
+    }
+}
+
+#[tokio::test]
+async fn a_replayed_update_is_processed_once() {
+    let app = spawn_line_app(&[]).await;
+    let update = TestApp::telegram_update(5003, "Bonjour");
+    assert_eq!(app.telegram_post(&update).await.status, 200);
+    assert_eq!(app.telegram_post(&update).await.status, 200);
+    app.telegram_received(5003, 2).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(app.telegram_sent(5003).len(), 2, "replies sent once");
+    assert_eq!(count(&app, "contacts"), 1);
+    let mut conn = app.conn();
+    let inbound = diesel::sql_query("SELECT COUNT(*) AS n FROM messages WHERE direction = 'in'")
+        .get_result::<Count>(&mut *conn)
+        .unwrap();
+    assert_eq!(inbound.n, 1);
+}
+
+#[tokio::test]
+async fn an_unreadable_update_is_acknowledged_and_blocks_nothing() {
+    let app = spawn_line_app(&[]).await;
+    let reply = app
+        .post("/webhooks/telegram")
+        .header("X-Telegram-Bot-Api-Secret-Token", relais_tests::line::TELEGRAM_SECRET)
+        .raw("application/json", "{\"update_id\": \"not a number\", \"message\": 3}")
+        .send()
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(count(&app, "messages"), 0);
+    app.telegram_says(5004, "Bonjour").await;
+    assert_eq!(app.telegram_received(5004, 2).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_signed_sms_gets_numbered_choices_and_forged_signatures_store_nothing() {
+    let app = spawn_line_app(&[]).await;
+    let params = [
+        ("MessageSid", "SMforged"),
+        ("From", "+33611111111"),
+        ("Body", "Bonjour"),
+    ];
+    assert_eq!(app.sms_post(&params, None).await.status, 401);
+    assert_eq!(app.sms_post(&params, Some("bm90IGEgc2lnbmF0dXJl")).await.status, 403);
+    // A signature for other parameters does not fit these.
+    let other = twilio_signature(
+        &format!("{PUBLIC_URL}/webhooks/sms/twilio"),
+        &[("MessageSid", "SMother"), ("From", "+33611111111"), ("Body", "x")],
+    );
+    assert_eq!(app.sms_post(&params, Some(&other)).await.status, 403);
+    assert_eq!(count(&app, "contacts"), 0);
+    assert_eq!(count(&app, "inbound_receipts"), 0);
+
+    let reply = app.sms_says("+33611111111", "Bonjour").await;
+    assert!(reply.text().contains("<Response/>"));
+    wait_outbox_drained(&app).await;
+    let sent = app.sms_sent("+33611111111");
+    let bodies = texts(&sent, "Body");
+    assert!(
+        bodies.iter().any(|b| b.contains("1. Oui") && b.contains("2. Non")),
+        "{bodies:?}"
+    );
+    for body in &bodies {
+        assert!(relais_bots::render::segments(body) <= 3, "{body}");
+    }
+    // Answering by number.
+    app.sms_says("+33611111111", "2").await;
+    wait_outbox_drained(&app).await;
+    let sent = app.sms_sent("+33611111111");
+    assert!(texts(&sent, "Body").last().unwrap().contains("Qui nous écrit"));
+}
+
+#[tokio::test]
+async fn sms_delivery_reports_update_the_message() {
+    let app = spawn_line_app(&[]).await;
+    app.sms_says("+33622222222", "Bonjour").await;
+    app.sms_received("+33622222222", 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut conn = app.conn();
+    #[derive(QueryableByName)]
+    struct Sid {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        provider_message_id: String,
+    }
+    let sid = diesel::sql_query("SELECT provider_message_id FROM outbox WHERE provider_message_id IS NOT NULL")
+        .load::<Sid>(&mut *conn)
+        .unwrap()
+        .remove(0)
+        .provider_message_id;
+    drop(conn);
+    let params = [("MessageSid", sid.as_str()), ("MessageStatus", "delivered")];
+    let unsigned = app
+        .post("/webhooks/sms/twilio/status")
+        .raw("application/x-www-form-urlencoded", form_body(&params))
+        .send()
+        .await;
+    assert_eq!(unsigned.status, 401);
+    let sig = twilio_signature(&format!("{PUBLIC_URL}/webhooks/sms/twilio/status"), &params);
+    let reply = app
+        .post("/webhooks/sms/twilio/status")
+        .header("X-Twilio-Signature", &sig)
+        .raw("application/x-www-form-urlencoded", form_body(&params))
+        .send()
+        .await;
+    assert_eq!(reply.status, 204);
+    let mut conn = app.conn();
+    let delivered = diesel::sql_query("SELECT COUNT(*) AS n FROM messages WHERE delivery = 'delivered'")
+        .get_result::<Count>(&mut *conn)
+        .unwrap();
+    assert_eq!(delivered.n, 1);
+}
+
+#[tokio::test]
+async fn the_danger_path_in_french_and_english_queues_at_top_priority() {
+    let app = spawn_line_app(&[]).await;
+    app.telegram_says(6001, "J'ai un couteau, elle est à côté de moi").await;
+    let sent = app.telegram_received(6001, 2).await;
+    let all = texts(&sent, "text").join("\n");
+    assert!(
+        all.contains("17") && all.contains("112") && all.contains("114"),
+        "{all}"
+    );
+    assert!(all.contains("priorité"), "{all}");
+
+    app.telegram_says(6002, "EN").await;
+    app.telegram_received(6002, 2).await;
+    app.telegram_presses(6002, "yes").await;
+    let sent = app.telegram_received(6002, 3).await;
+    let last = sent[2].body["text"].as_str().unwrap();
+    assert!(
+        last.contains("immediate danger") && last.contains("17") && last.contains("112") && last.contains("114"),
+        "{last}"
+    );
+
+    let queue = listener_queue(&app).await;
+    let items = queue["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    for item in items {
+        assert_eq!(item["state"], "waiting");
+        assert_eq!(item["priority"], 100);
+    }
+    assert!(items.iter().any(|i| i["language"] == "en"));
+}
+
+#[tokio::test]
+async fn suicide_risk_and_victims_get_the_right_numbers() {
+    let app = spawn_line_app(&[]).await;
+    app.sms_says("+33633333333", "je veux en finir").await;
+    wait_outbox_drained(&app).await;
+    let all = texts(&app.sms_sent("+33633333333"), "Body").join("\n");
+    assert!(all.contains("3114"), "{all}");
+    app.sms_says("+33644444444", "Mon mari me bat, je suis victime").await;
+    wait_outbox_drained(&app).await;
+    let all = texts(&app.sms_sent("+33644444444"), "Body").join("\n");
+    assert!(all.contains("3919"), "{all}");
+    let queue = listener_queue(&app).await;
+    let victim = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["contact_kind"] == "victim")
+        .cloned()
+        .unwrap();
+    assert_eq!(victim["state"], "closed", "a victim is not kept on the authors' line");
+}
+
+async fn erase_path(app: &TestApp, chat: i64, first: &str, keyword: &str, confirmation: &str) {
+    app.telegram_says(chat, first).await;
+    app.telegram_received(chat, 2).await;
+    app.telegram_presses(chat, "no").await;
+    let before = app.telegram_received(chat, 3).await.len();
+    app.telegram_says(chat, keyword).await;
+    let sent = app.telegram_received(chat, before + 1).await;
+    let last = sent.last().unwrap().body["text"].as_str().unwrap().to_owned();
+    assert!(last.contains(confirmation), "{last}");
+}
+
+#[tokio::test]
+async fn erase_removes_the_contact_and_its_conversations_at_once_in_french_and_english() {
+    let app = spawn_line_app(&[]).await;
+    erase_path(&app, 7001, "Bonjour", "EFFACER", "ont été effacés").await;
+    erase_path(&app, 7002, "EN", "DELETE", "have been erased").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for table in ["contacts", "conversations", "messages"] {
+        assert_eq!(count(&app, table), 0, "{table}");
+    }
+    let mut conn = app.conn();
+    let left = diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE status IN ('pending', 'sending')")
+        .get_result::<Count>(&mut *conn)
+        .unwrap();
+    assert_eq!(left.n, 0, "the confirmations went out");
+}
+
+fn today_in_paris() -> String {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+#[tokio::test]
+async fn out_of_hours_the_bot_says_when_listeners_are_back_and_takes_a_message() {
+    let today = today_in_paris();
+    let app = spawn_line_app(&[
+        ("RELAIS_HELPLINE_HOURS", "mon-sun 09:00-19:00"),
+        ("RELAIS_HELPLINE_HOLIDAYS", &today),
+    ])
+    .await;
+    for (chat, first, expected) in [(8001, "Bonjour", "Ils seront là"), (8002, "EN", "They will be back")] {
+        app.telegram_says(chat, first).await;
+        app.telegram_received(chat, 2).await;
+        app.telegram_presses(chat, "no").await;
+        app.telegram_presses(chat, "author").await;
+        app.telegram_presses(chat, "listener").await;
+        let sent = app.telegram_received(chat, 5).await;
+        let last = sent[4].body["text"].as_str().unwrap();
+        assert!(last.contains(expected), "{last}");
+        assert!(last.contains("9 h") || last.contains("09:00"), "{last}");
+    }
+    // The message left is kept for the listeners: the conversation waits.
+    let queue = listener_queue(&app).await;
+    assert!(
+        queue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["state"] == "waiting")
+    );
+}
+
+#[tokio::test]
+async fn unexpected_input_gets_help() {
+    let app = spawn_line_app(&[]).await;
+    app.telegram_says(8101, "Bonjour").await;
+    app.telegram_received(8101, 2).await;
+    app.telegram_says(8101, "euh").await;
+    let sent = app.telegram_received(8101, 4).await;
+    assert!(sent[2].body["text"].as_str().unwrap().contains("Je n'ai pas compris"));
+}
+
+#[tokio::test]
+async fn a_provider_429_then_200_delivers_each_message_exactly_once_in_order() {
+    let app = spawn_line_app(&[]).await;
+    app.telegram_fake()
+        .recorder
+        .answer_next(Scripted::TooManyRequests { retry_after: 1 });
+    app.telegram_says(9001, "Bonjour").await;
+    let sent = app.telegram_received(9001, 3).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let sent_all = app.telegram_sent(9001);
+    assert_eq!(
+        sent_all.len(),
+        3,
+        "one refused try, then each message once: {:?}",
+        texts(&sent_all, "text")
+    );
+    let said = texts(&sent, "text");
+    assert_eq!(said[0], said[1], "the refused message is retried first");
+    assert!(
+        said[1].contains("anonyme") && said[2].contains("danger"),
+        "order kept: {said:?}"
+    );
+
+    app.sms_fake()
+        .recorder
+        .answer_next(Scripted::TooManyRequests { retry_after: 1 });
+    app.sms_says("+33655555555", "Bonjour").await;
+    wait_outbox_drained(&app).await;
+    let bodies = texts_of(&app.sms_sent("+33655555555"));
+    let mut conn = app.conn();
+    let parts = diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE channel = 'sms' AND status = 'sent'")
+        .get_result::<Count>(&mut *conn)
+        .unwrap()
+        .n as usize;
+    assert_eq!(
+        bodies.len(),
+        parts + 1,
+        "one refused try, then each part once: {bodies:?}"
+    );
+    assert_eq!(bodies[0], bodies[1], "the refused part is retried first");
+    let mut delivered = bodies[1..].to_vec();
+    delivered.dedup();
+    assert_eq!(delivered.len(), parts, "no part twice");
+}
+
+async fn wait_outbox_drained(app: &TestApp) {
+    for _ in 0..200 {
+        let pending = {
+            let mut conn = app.conn();
+            diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE status IN ('pending', 'sending')")
+                .get_result::<Count>(&mut *conn)
+                .unwrap()
+                .n
+        };
+        if pending == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the outbox did not drain");
+}
+
+fn texts_of(calls: &[relais_tests::fakes::Call]) -> Vec<String> {
+    texts(calls, "Body")
+}
+
+#[tokio::test]
+async fn a_bot_blocked_by_the_person_marks_the_contact_stopped() {
+    let app = spawn_line_app(&[]).await;
+    app.telegram_fake().recorder.answer_next(Scripted::Blocked);
+    app.telegram_says(9101, "Bonjour").await;
+    app.telegram_received(9101, 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut conn = app.conn();
+    let stopped = diesel::sql_query("SELECT COUNT(*) AS n FROM contacts WHERE status = 'stopped'")
+        .get_result::<Count>(&mut *conn)
+        .unwrap();
+    assert_eq!(stopped.n, 1);
+}
+
+#[tokio::test]
+async fn a_blocked_contact_is_dropped_at_the_door() {
+    let app = spawn_line_app(&[]).await;
+    app.telegram_says(9201, "Bonjour").await;
+    app.telegram_received(9201, 2).await;
+    let queue = listener_queue(&app).await;
+    let contact = queue["items"][0]["contact_id"].as_str().unwrap().to_owned();
+    let supervisor = app.token("supervisor").await;
+    let until = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
+    let flagged = app
+        .post(&format!("/v1/contacts/{contact}/flag"))
+        .bearer(&supervisor)
+        .json(&json!({ "flag": "blocked", "until": until }))
+        .send()
+        .await;
+    assert_eq!(flagged.status, 200, "{}", flagged.text());
+    let practitioner = app.token("practitioner").await;
+    let refused = app
+        .post(&format!("/v1/contacts/{contact}/flag"))
+        .bearer(&practitioner)
+        .json(&json!({ "flag": "abusive" }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 403);
+
+    let before = count(&app, "messages");
+    app.telegram_says(9201, "encore moi").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(count(&app, "messages"), before, "nothing stored");
+    assert_eq!(app.telegram_sent(9201).len(), 2, "no reply");
+}
+
+#[tokio::test]
+async fn no_phone_number_or_telegram_id_in_responses_logs_or_clear_columns() {
+    let logs = relais_tests::logs::capture();
+    let app = spawn_line_app(&[]).await;
+    let phone = "+33698765432";
+    let chat: i64 = 987_654_321_012;
+    app.sms_says(phone, "Bonjour").await;
+    app.telegram_says(chat, "Bonjour").await;
+    app.sms_received(phone, 2).await;
+    app.telegram_received(chat, 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let identifiers = [
+        phone.to_owned(),
+        phone[1..].to_owned(),
+        "698765432".to_owned(),
+        chat.to_string(),
+        "jean_dupont_75".into(),
+        "Dupont".into(),
+        "PARIS".into(),
+    ];
+    let queue = listener_queue(&app).await;
+    let token = app.token("listener").await;
+    let mut responses = queue.to_string();
+    for item in queue["items"].as_array().unwrap() {
+        let id = item["id"].as_str().unwrap();
+        responses.push_str(
+            &app.get(&format!("/v1/conversations/{id}"))
+                .bearer(&token)
+                .send()
+                .await
+                .text(),
+        );
+    }
+    responses.push_str(&app.get("/metrics").send().await.text());
+    let log_text = logs.text();
+    let stored = dump_database(&app);
+    for id in &identifiers {
+        assert!(!responses.contains(id.as_str()), "{id} in an API response");
+        assert!(!log_text.contains(id.as_str()), "{id} in the logs");
+        assert!(!stored.contains(id.as_str()), "{id} stored in clear");
+    }
+    assert!(responses.contains("Contact "), "staff see an alias");
+}
+
+/// Every byte the database holds, as text: the SQLite files, or every row of every table.
+fn dump_database(app: &TestApp) -> String {
+    match app.app_state().database.backend() {
+        "postgres" => {
+            #[derive(QueryableByName)]
+            struct Row {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                t: String,
+            }
+            let mut conn = app.conn();
+            let mut out = String::new();
+            for table in [
+                "contacts",
+                "conversations",
+                "messages",
+                "inbound_receipts",
+                "outbox",
+                "audit_log",
+            ] {
+                let rows = diesel::sql_query(format!("SELECT x::text AS t FROM {table} x"))
+                    .load::<Row>(&mut *conn)
+                    .unwrap();
+                for r in rows {
+                    out.push_str(&r.t);
+                    out.push('\n');
+                }
+            }
+            out
+        }
+        _ => {
+            app.conn().batch_execute("PRAGMA wal_checkpoint(FULL)").unwrap();
+            let dir = app.data_dir.path();
+            let mut out = String::new();
+            for name in ["relais.sqlite3", "relais.sqlite3-wal"] {
+                if let Ok(bytes) = std::fs::read(dir.join(name)) {
+                    out.push_str(&String::from_utf8_lossy(&bytes));
+                }
+            }
+            assert!(out.len() > 10_000, "the database files were read");
+            out
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_web_chat_is_anonymous_and_answers() {
+    let app = spawn_line_app(&[]).await;
+    let page = app.get("/chat").send().await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("lang=\"fr\""));
+    assert!(
+        !page.text().contains("http://") && !page.text().contains("https://"),
+        "no third-party resource"
+    );
+    let session = app.post("/chat/api/sessions").send().await.json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id = uuid::Uuid::new_v4().to_string();
+    let sent = app
+        .post("/chat/api/messages")
+        .header("X-Chat-Session", &session)
+        .json(&json!({ "id": id, "text": "Bonjour" }))
+        .send()
+        .await;
+    assert_eq!(sent.status, 202);
+    let again = app
+        .post("/chat/api/messages")
+        .header("X-Chat-Session", &session)
+        .json(&json!({ "id": id, "text": "Bonjour" }))
+        .send()
+        .await;
+    assert_eq!(again.json()["status"], "duplicate");
+    let items = app
+        .get("/chat/api/messages")
+        .header("X-Chat-Session", &session)
+        .send()
+        .await
+        .json();
+    let list = items["items"].as_array().unwrap();
+    assert_eq!(list[0]["from"], "you");
+    assert!(list.iter().any(|m| m["text"].as_str().unwrap().contains("1. Oui")));
+    let anonymous = app.get("/chat/api/messages").send().await;
+    assert_eq!(anonymous.status, 401);
+    let stranger = app
+        .get("/chat/api/messages")
+        .header("X-Chat-Session", &relais_core::crypto::random_token())
+        .send()
+        .await;
+    assert_eq!(stranger.json()["items"], json!([]), "another session sees nothing");
+}
+
+#[tokio::test]
+async fn conversations_that_led_to_nothing_are_purged_after_the_retention_delay() {
+    let app = spawn_line_app(&[]).await;
+    app.telegram_says(9301, "Bonjour").await; // bot only: led to nothing
+    app.telegram_says(9302, "j'ai une arme").await; // handed to a listener: kept
+    app.telegram_received(9301, 2).await;
+    app.telegram_received(9302, 2).await;
+    let old = "2020-01-01 00:00:00";
+    app.conn()
+        .batch_execute(&format!("UPDATE conversations SET last_message_at = '{old}'"))
+        .unwrap();
+    let purged = {
+        let mut conn = app.conn();
+        relais_core::helpline::retention::purge(&mut conn, chrono::Utc::now(), chrono::Duration::days(90)).unwrap()
+    };
+    assert_eq!(purged.conversations, 1);
+    assert_eq!(purged.contacts, 1);
+    assert_eq!(count(&app, "conversations"), 1);
+}
+
+#[tokio::test]
+async fn metrics_count_the_line() {
+    let app = spawn_line_app(&[]).await;
+    app.telegram_says(9401, "Bonjour").await;
+    app.telegram_received(9401, 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = app.get("/metrics").send().await.text();
+    assert!(
+        text.contains(r#"relais_messages_in_total{channel="telegram"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"relais_messages_out_total{channel="telegram"} 2"#),
+        "{text}"
+    );
+    assert!(text.contains("relais_outbox_depth 0"), "{text}");
+    assert!(text.contains(r#"relais_conversations{state="bot"} 1"#), "{text}");
+}
