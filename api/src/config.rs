@@ -76,6 +76,8 @@ pub struct Settings {
     pub helpline_holidays: String,
     pub retention_days: i64,
     pub delivery_max_attempts: i32,
+    /// How long a worker owns an outbound message it is sending before another may retry it.
+    pub delivery_lease_seconds: u64,
 }
 
 /// The shape of `relais.toml`: every key optional, unknown keys refused.
@@ -116,6 +118,7 @@ struct FileSettings {
     helpline_holidays: Option<String>,
     retention_days: Option<i64>,
     delivery_max_attempts: Option<i32>,
+    delivery_lease_seconds: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -291,6 +294,9 @@ impl Settings {
             delivery_max_attempts: env_parse(env, "RELAIS_DELIVERY_MAX_ATTEMPTS")?
                 .or(from_file.delivery_max_attempts)
                 .unwrap_or(8),
+            delivery_lease_seconds: env_parse(env, "RELAIS_DELIVERY_LEASE_SECONDS")?
+                .or(from_file.delivery_lease_seconds)
+                .unwrap_or(60),
         };
         settings.check()?;
         Ok(settings)

@@ -75,8 +75,10 @@ impl Line {
         let delivery = DeliveryConfig {
             max_attempts: settings.delivery_max_attempts,
             sms_per_second: settings.sms_per_second,
+            lease: std::time::Duration::from_secs(settings.delivery_lease_seconds.max(1)),
             ..DeliveryConfig::default()
         };
+
         Ok(Self {
             text_line: TextLine {
                 script,

@@ -7,7 +7,8 @@ pub mod contract;
 pub mod fakes;
 pub mod line;
 pub mod logs;
-mod postgres;
+pub mod postgres;
+pub mod process;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};

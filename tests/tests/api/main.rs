@@ -4,6 +4,7 @@ mod access;
 mod audit;
 mod auth;
 mod contract;
+mod crash;
 mod errors;
 mod first_start;
 mod geo;

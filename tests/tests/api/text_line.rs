@@ -613,3 +613,19 @@ async fn metrics_count_the_line() {
     assert!(text.contains("relais_outbox_depth 0"), "{text}");
     assert!(text.contains(r#"relais_conversations{state="bot"} 1"#), "{text}");
 }
+
+#[tokio::test]
+async fn without_a_webhook_secret_the_instance_long_polls_telegram() {
+    let app = spawn_line_app(&[("RELAIS_TELEGRAM_WEBHOOK_SECRET", "")]).await;
+    let closed = app
+        .post("/webhooks/telegram")
+        .json(&TestApp::telegram_update(9501, "Bonjour"))
+        .send()
+        .await;
+    assert_eq!(closed.status, 404, "no webhook in polling mode");
+    app.telegram_fake()
+        .recorder
+        .push_update(TestApp::telegram_update(9501, "Bonjour"));
+    let sent = app.telegram_received(9501, 2).await;
+    assert_eq!(sent.len(), 2, "the polled update got the bot's replies");
+}
