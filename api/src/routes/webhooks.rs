@@ -87,8 +87,9 @@ fn twiml_ok() -> HttpResponse {
         .body("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>")
 }
 
-pub async fn sms(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> ApiResult<HttpResponse> {
-    let config = state.line.sms.clone().ok_or(ApiError::NotFound)?;
+/// Reads a Twilio webhook's form and checks its signature; nothing is acted on before.
+async fn verified_form(state: &AppState, req: &HttpRequest, payload: web::Payload) -> ApiResult<Vec<(String, String)>> {
+    let config = state.line.sms.as_ref().ok_or(ApiError::NotFound)?;
     let presented = req
         .headers()
         .get(twilio::SIGNATURE_HEADER)
@@ -98,16 +99,21 @@ pub async fn sms(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
     }
     // The signature covers the form parameters: they must be read, but nothing is kept
     // or acted on before it matches.
-    let body = read_body(&state, payload).await?;
+    let body = read_body(state, payload).await?;
     let params = twilio::form(&body);
     let path = req
         .uri()
         .path_and_query()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
-    if !twilio::verify(&config, &path, &params, presented.as_deref()) {
+    if !twilio::verify(config, &path, &params, presented.as_deref()) {
         return Err(unverified(true));
     }
+    Ok(params)
+}
+
+pub async fn sms(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> ApiResult<HttpResponse> {
+    let params = verified_form(&state, &req, payload).await?;
     let Some(inbound) = twilio::to_inbound(&params) else {
         tracing::warn!("sms webhook without its fields acknowledged");
         return Ok(twiml_ok());
@@ -127,24 +133,7 @@ pub async fn sms_status(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let config = state.line.sms.clone().ok_or(ApiError::NotFound)?;
-    let presented = req
-        .headers()
-        .get(twilio::SIGNATURE_HEADER)
-        .map(|v| v.as_bytes().to_vec());
-    if presented.is_none() {
-        return Err(unverified(false));
-    }
-    let body = read_body(&state, payload).await?;
-    let params = twilio::form(&body);
-    let path = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_default();
-    if !twilio::verify(&config, &path, &params, presented.as_deref()) {
-        return Err(unverified(true));
-    }
+    let params = verified_form(&state, &req, payload).await?;
     if let Some((sid, delivery)) = twilio::to_status(&params) {
         let known = state
             .db(move |conn| outbox::delivery_report(conn, Channel::Sms, &sid, delivery))

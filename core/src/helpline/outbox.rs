@@ -207,6 +207,21 @@ pub fn claim_batch(
     write_tx(conn, |conn| claim(conn, secrets, worker, limit, lease, per_chat_gap))
 }
 
+/// Copies an outbound row's fate onto its conversation message, if it has one.
+fn set_message_delivery(conn: &mut DbConn, outbox_id: &str, delivery: &str) -> Result<()> {
+    let message: Option<Option<String>> = outbox::table
+        .find(outbox_id)
+        .select(outbox::message_id)
+        .first(conn)
+        .optional()?;
+    if let Some(Some(message)) = message {
+        diesel::update(messages::table.find(message))
+            .set(messages::delivery.eq(Some(delivery)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str, provider_message_id: Option<&str>) -> Result<()> {
     write_tx(conn, |conn| {
         let now = time::to_db(time::now());
@@ -220,16 +235,7 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str, provider_message_id:
             ))
             .execute(conn)?;
         if updated == 1 {
-            let message: Option<Option<String>> = outbox::table
-                .find(id)
-                .select(outbox::message_id)
-                .first(conn)
-                .optional()?;
-            if let Some(Some(message)) = message {
-                diesel::update(messages::table.find(message))
-                    .set(messages::delivery.eq(Some("sent")))
-                    .execute(conn)?;
-            }
+            set_message_delivery(conn, id, "sent")?;
         }
         Ok(())
     })
@@ -269,16 +275,7 @@ pub fn mark_failed(conn: &mut DbConn, id: &str, worker: &str, error: &str) -> Re
             ))
             .execute(conn)?;
         if updated == 1 {
-            let message: Option<Option<String>> = outbox::table
-                .find(id)
-                .select(outbox::message_id)
-                .first(conn)
-                .optional()?;
-            if let Some(Some(message)) = message {
-                diesel::update(messages::table.find(message))
-                    .set(messages::delivery.eq(Some("failed")))
-                    .execute(conn)?;
-            }
+            set_message_delivery(conn, id, "failed")?;
         }
         Ok(())
     })
