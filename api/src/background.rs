@@ -37,6 +37,30 @@ pub fn start(state: &web::Data<AppState>) {
         }));
     }
 
+    // Conversations whose listener went silent go back to the queue at their old place.
+    let shared = state.clone();
+    tokio::spawn(async move {
+        let silence = shared.settings.listener_silence_seconds.max(1);
+        let period = std::time::Duration::from_secs(u64::try_from((silence / 4).clamp(1, 30)).unwrap_or(30));
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tick.tick().await;
+            let result = shared
+                .db(move |conn| relais_core::helpline::desk::requeue_silent(conn, chrono::Duration::seconds(silence)))
+                .await;
+            match result {
+                Ok(moved) if !moved.is_empty() => {
+                    tracing::warn!(
+                        conversations = moved.len(),
+                        "silent listeners: conversations back in the queue"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "silent-listener check failed"),
+            }
+        }
+    });
+
     let shared = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));

@@ -78,6 +78,10 @@ pub struct Settings {
     pub delivery_max_attempts: i32,
     /// How long a worker owns an outbound message it is sending before another may retry it.
     pub delivery_lease_seconds: u64,
+    /// How many conversations a listener may hold at once.
+    pub listener_capacity: i64,
+    /// A conversation whose listener stays silent this long goes back to the queue.
+    pub listener_silence_seconds: i64,
 }
 
 /// The shape of `relais.toml`: every key optional, unknown keys refused.
@@ -119,6 +123,8 @@ struct FileSettings {
     retention_days: Option<i64>,
     delivery_max_attempts: Option<i32>,
     delivery_lease_seconds: Option<u64>,
+    listener_capacity: Option<i64>,
+    listener_silence_seconds: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -297,6 +303,12 @@ impl Settings {
             delivery_lease_seconds: env_parse(env, "RELAIS_DELIVERY_LEASE_SECONDS")?
                 .or(from_file.delivery_lease_seconds)
                 .unwrap_or(60),
+            listener_capacity: env_parse(env, "RELAIS_LISTENER_CAPACITY")?
+                .or(from_file.listener_capacity)
+                .unwrap_or(3),
+            listener_silence_seconds: env_parse(env, "RELAIS_LISTENER_SILENCE_SECONDS")?
+                .or(from_file.listener_silence_seconds)
+                .unwrap_or(600),
         };
         settings.check()?;
         Ok(settings)

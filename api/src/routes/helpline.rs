@@ -10,6 +10,7 @@ use relais_core::helpline::model::{ContactFlag, ConversationState};
 use relais_core::helpline::{contacts, conversations, messages};
 
 use crate::auth::Auth;
+use crate::auth::policy::ANY_STAFF;
 use crate::body::Body;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -17,11 +18,12 @@ use crate::state::AppState;
 const HELPLINE_STAFF: &[Role] = &[Role::Listener, Role::HelplineSupervisor];
 
 /// Conversations belong to the helpline: staff of any other organisation get 404.
-fn helpline_only(auth: &Auth) -> ApiResult<relais_core::access::Caller> {
-    let caller = auth.admit(HELPLINE_STAFF)?.clone();
+pub(super) fn helpline_only(auth: &Auth) -> ApiResult<relais_core::access::Caller> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
     if caller.organisation_kind != OrganisationKind::Helpline {
         return Err(ApiError::NotFound);
     }
+    auth.require(HELPLINE_STAFF)?;
     Ok(caller)
 }
 

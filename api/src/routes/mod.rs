@@ -4,6 +4,7 @@
 mod api_keys;
 mod audit;
 mod auth;
+mod desk;
 mod geo;
 mod health;
 mod helpline;
@@ -68,6 +69,23 @@ pub fn table() -> Vec<RouteDef> {
         def(M::GET, "/v1/conversations", web::get().to(helpline::list)),
         def(M::GET, "/v1/conversations/{id}", web::get().to(helpline::get)),
         def(M::POST, "/v1/contacts/{id}/flag", web::post().to(helpline::flag)),
+        def(M::POST, "/v1/queue/take-next", web::post().to(desk::take_next)),
+        def(M::POST, "/v1/conversations/{id}/take", web::post().to(desk::take)),
+        def(M::POST, "/v1/conversations/{id}/assign", web::post().to(desk::assign)),
+        def(M::POST, "/v1/conversations/{id}/messages", web::post().to(desk::reply)),
+        def(
+            M::POST,
+            "/v1/conversations/{id}/transfer",
+            web::post().to(desk::transfer),
+        ),
+        def(M::POST, "/v1/conversations/{id}/close", web::post().to(desk::close)),
+        def(M::GET, "/v1/conversations/{id}/notes", web::get().to(desk::notes)),
+        def(M::POST, "/v1/conversations/{id}/notes", web::post().to(desk::add_note)),
+        def(
+            M::GET,
+            "/v1/conversations/{id}/queue-position",
+            web::get().to(desk::position),
+        ),
         def(M::POST, "/webhooks/telegram", web::post().to(webhooks::telegram)),
         def(M::POST, "/webhooks/sms/twilio", web::post().to(webhooks::sms)),
         def(

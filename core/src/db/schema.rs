@@ -140,6 +140,10 @@ diesel::table! {
         updated_at -> Timestamp,
         last_message_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
+        listener_id -> Nullable<Text>,
+        assigned_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+        summary_sealed -> Nullable<Binary>,
     }
 }
 
@@ -189,3 +193,41 @@ diesel::table! {
 diesel::joinable!(conversations -> contacts (contact_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::allow_tables_to_appear_in_same_query!(contacts, conversations, messages, inbound_receipts, outbox);
+
+diesel::table! {
+    conversation_notes (id) {
+        id -> Text,
+        conversation_id -> Text,
+        author_id -> Text,
+        body_sealed -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    canned_replies (id) {
+        id -> Text,
+        language -> Text,
+        title -> Text,
+        body -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    phone_calls (id) {
+        id -> Text,
+        listener_id -> Text,
+        started_at -> Timestamp,
+        duration_seconds -> Integer,
+        caller_kind -> Text,
+        topics -> Text,
+        outcome -> Text,
+        centre_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(conversations, conversation_notes, users);

@@ -27,6 +27,10 @@ pub struct Conversation {
     pub updated_at: chrono::NaiveDateTime,
     pub last_message_at: chrono::NaiveDateTime,
     pub closed_at: Option<chrono::NaiveDateTime>,
+    pub listener_id: Option<String>,
+    pub assigned_at: Option<chrono::NaiveDateTime>,
+    pub outcome: Option<String>,
+    pub summary_sealed: Option<Vec<u8>>,
 }
 
 impl Conversation {
@@ -79,6 +83,10 @@ pub fn open_for_contact(
         updated_at: now,
         last_message_at: now,
         closed_at: None,
+        listener_id: None,
+        assigned_at: None,
+        outcome: None,
+        summary_sealed: None,
     };
     diesel::insert_into(conversations::table)
         .values(&conversation)
@@ -144,6 +152,9 @@ pub struct ConversationView {
     pub waiting_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub last_message_at: DateTime<Utc>,
+    /// The listener holding the conversation, while it is active.
+    pub listener_id: Option<String>,
+    pub outcome: Option<String>,
 }
 
 type ViewRow = (Conversation, (String, String, String));
@@ -161,6 +172,8 @@ fn to_view((c, (alias, kind, language)): ViewRow) -> ConversationView {
         waiting_since: c.waiting_since.map(time::from_db),
         created_at: time::from_db(c.created_at),
         last_message_at: time::from_db(c.last_message_at),
+        listener_id: c.listener_id,
+        outcome: c.outcome,
     }
 }
 

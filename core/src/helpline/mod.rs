@@ -5,6 +5,7 @@
 
 pub mod contacts;
 pub mod conversations;
+pub mod desk;
 pub mod messages;
 pub mod model;
 pub mod outbox;

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod contract;
 mod crash;
+mod desk;
 mod errors;
 mod first_start;
 mod geo;

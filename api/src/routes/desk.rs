@@ -1,0 +1,206 @@
+//! The listener's desk over HTTP: take the next conversation or a chosen one, assign
+//! (supervisors), reply, private notes, transfer, close with an outcome. Helpline staff
+//! only; anyone else gets 404, as for every helpline object.
+
+use actix_web::{HttpResponse, web};
+use relais_core::accounts::model::Role;
+use relais_core::helpline::{conversations, desk};
+
+use super::helpline::helpline_only;
+use crate::auth::Auth;
+use crate::body::Body;
+use crate::problem::ApiResult;
+use crate::state::AppState;
+
+const LISTENERS: &[Role] = &[Role::Listener];
+const SUPERVISORS: &[Role] = &[Role::HelplineSupervisor];
+
+fn id(path: &str) -> ApiResult<String> {
+    let id: uuid::Uuid = super::parse_id(path)?;
+    Ok(id.to_string())
+}
+
+async fn view(state: &web::Data<AppState>, id: String) -> ApiResult<HttpResponse> {
+    let view = state.db(move |conn| conversations::view(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn take_next(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    let caller = helpline_only(&auth)?;
+    auth.require(LISTENERS)?;
+    let capacity = state.settings.listener_capacity;
+    let taken = state.db(move |conn| desk::take_next(conn, &caller, capacity)).await?;
+    match taken {
+        Some(c) => view(&state, c.id).await,
+        None => Ok(HttpResponse::NoContent().finish()),
+    }
+}
+
+pub async fn take(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = helpline_only(&auth)?;
+    auth.require(LISTENERS)?;
+    let id = id(&path)?;
+    let capacity = state.settings.listener_capacity;
+    let c = state.db(move |conn| desk::take(conn, &caller, &id, capacity)).await?;
+    view(&state, c.id).await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    listener_id: uuid::Uuid,
+}
+
+pub async fn assign(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<AssignBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = helpline_only(&auth)?;
+    auth.require(SUPERVISORS)?;
+    let id = id(&path)?;
+    let listener = body.into_inner().listener_id.to_string();
+    let capacity = state.settings.listener_capacity;
+    let c = state
+        .db(move |conn| desk::assign(conn, &caller, &id, &listener, capacity))
+        .await?;
+    view(&state, c.id).await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyBody {
+    text: String,
+}
+
+pub async fn reply(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<ReplyBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = helpline_only(&auth)?;
+    auth.require(LISTENERS)?;
+    let id = id(&path)?;
+    let text = body.into_inner().text;
+    let shared = state.clone();
+    let message = state
+        .db(move |conn| desk::reply(conn, &shared.secrets, &caller, &id, &text))
+        .await?;
+    state.line.wake.notify_one();
+    Ok(HttpResponse::Created().json(serde_json::json!({ "id": message })))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    /// Another listener, or null to put the conversation back in the queue.
+    #[serde(default)]
+    listener_id: Option<uuid::Uuid>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+pub async fn transfer(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<TransferBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = helpline_only(&auth)?;
+    auth.require(LISTENERS)?;
+    let id = id(&path)?;
+    let body = body.into_inner();
+    let capacity = state.settings.listener_capacity;
+    let shared = state.clone();
+    let c = state
+        .db(move |conn| {
+            let to = body.listener_id.map(|u| u.to_string());
+            desk::transfer(
+                conn,
+                &caller,
+                &id,
+                to.as_deref(),
+                body.note.as_deref(),
+                &shared.secrets,
+                capacity,
+            )
+        })
+        .await?;
+    view(&state, c.id).await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseBody {
+    outcome: String,
+    #[serde(default)]
+    summary: Option<String>,
+}
+
+pub async fn close(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<CloseBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = helpline_only(&auth)?;
+    auth.require(LISTENERS)?;
+    let id = id(&path)?;
+    let body = body.into_inner();
+    let shared = state.clone();
+    let c = state
+        .db(move |conn| {
+            desk::close(
+                conn,
+                &shared.secrets,
+                &caller,
+                &id,
+                &body.outcome,
+                body.summary.as_deref().unwrap_or_default(),
+            )
+        })
+        .await?;
+    view(&state, c.id).await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    body: String,
+}
+
+pub async fn notes(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = helpline_only(&auth)?;
+    let id = id(&path)?;
+    let shared = state.clone();
+    let items = state
+        .db(move |conn| desk::notes(conn, &shared.secrets, &caller, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+pub async fn add_note(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<NoteBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = helpline_only(&auth)?;
+    let id = id(&path)?;
+    let text = body.into_inner().body;
+    let shared = state.clone();
+    let note = state
+        .db(move |conn| desk::add_note(conn, &shared.secrets, &caller, &id, &text))
+        .await?;
+    Ok(HttpResponse::Created().json(note))
+}
+
+/// The person's place in the queue, for the listener app's display.
+pub async fn position(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    helpline_only(&auth)?;
+    let id = id(&path)?;
+    let position = state.db(move |conn| desk::queue_position(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "position": position })))
+}

@@ -1,0 +1,242 @@
+//! The listener's desk through the real HTTP stack: priority order, "take the next one",
+//! capacity, replies reaching the person's channel, private notes, transfer, close, the
+//! silent-listener requeue, and need-to-know.
+
+use std::time::Duration;
+
+use relais_tests::TestApp;
+use relais_tests::line::spawn_line_app;
+use serde_json::json;
+
+/// A normal conversation (menu → listener) and an urgent one (danger words).
+async fn two_waiting(app: &TestApp) {
+    app.telegram_says(20001, "Bonjour").await;
+    app.telegram_presses(20001, "no").await;
+    app.telegram_presses(20001, "author").await;
+    app.telegram_presses(20001, "listener").await;
+    app.telegram_says(20002, "j'ai une arme").await;
+    app.telegram_received(20002, 2).await;
+}
+
+async fn queue(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
+    let reply = app.get("/v1/conversations?state=waiting").bearer(token).send().await;
+    assert_eq!(reply.status, 200);
+    reply.json()["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn take_next_serves_the_most_urgent_first_within_capacity() {
+    let app = spawn_line_app(&[("RELAIS_LISTENER_CAPACITY", "1")]).await;
+    two_waiting(&app).await;
+    let listener = app.token("listener").await;
+    let waiting = queue(&app, &listener).await;
+    assert_eq!(waiting.len(), 2);
+    assert_eq!(waiting[0]["priority"], 100, "the urgent one is listed first");
+
+    let taken = app.post("/v1/queue/take-next").bearer(&listener).send().await;
+    assert_eq!(taken.status, 200);
+    assert_eq!(taken.json()["priority"], 100);
+    assert_eq!(taken.json()["state"], "active");
+    let full = app.post("/v1/queue/take-next").bearer(&listener).send().await;
+    assert_eq!(full.status, 409, "capacity of one");
+
+    let other = waiting[1]["id"].as_str().unwrap();
+    let position = app
+        .get(&format!("/v1/conversations/{other}/queue-position"))
+        .bearer(&listener)
+        .send()
+        .await;
+    assert_eq!(position.json()["position"], 1);
+}
+
+#[tokio::test]
+async fn a_listener_replies_notes_transfers_and_closes() {
+    let app = spawn_line_app(&[]).await;
+    two_waiting(&app).await;
+    let listener = app.token("listener").await;
+    let taken = app.post("/v1/queue/take-next").bearer(&listener).send().await.json();
+    let id = taken["id"].as_str().unwrap().to_owned();
+
+    let before = app.telegram_received(20002, 2).await.len();
+    let reply = app
+        .post(&format!("/v1/conversations/{id}/messages"))
+        .bearer(&listener)
+        .json(&json!({ "text": "Bonjour, je suis Léa, écoutante. Êtes-vous en sécurité ?" }))
+        .send()
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let sent = app.telegram_received(20002, before + 1).await;
+    assert!(
+        sent.last().unwrap().body["text"]
+            .as_str()
+            .unwrap()
+            .contains("je suis Léa")
+    );
+
+    let note = app
+        .post(&format!("/v1/conversations/{id}/notes"))
+        .bearer(&listener)
+        .json(&json!({ "body": "Note privée : mentionne une arme." }))
+        .send()
+        .await;
+    assert_eq!(note.status, 201);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !app.telegram_sent(20002)
+            .iter()
+            .any(|c| c.body["text"].as_str().unwrap_or_default().contains("Note privée")),
+        "a note is never sent to the person"
+    );
+    let notes = app
+        .get(&format!("/v1/conversations/{id}/notes"))
+        .bearer(&listener)
+        .send()
+        .await
+        .json();
+    assert_eq!(notes["items"].as_array().unwrap().len(), 1);
+
+    // Back to the queue: it keeps its place (still first, being urgent and older).
+    let back = app
+        .post(&format!("/v1/conversations/{id}/transfer"))
+        .bearer(&listener)
+        .json(&json!({ "listener_id": null, "note": "Je dois partir." }))
+        .send()
+        .await;
+    assert_eq!(back.status, 200);
+    assert_eq!(back.json()["state"], "waiting");
+    assert_eq!(queue(&app, &listener).await[0]["id"], id.as_str());
+
+    // Someone else can no longer act on it; the listener takes it again and closes it.
+    let not_held = app
+        .post(&format!("/v1/conversations/{id}/messages"))
+        .bearer(&listener)
+        .json(&json!({ "text": "x" }))
+        .send()
+        .await;
+    assert_eq!(not_held.status, 409);
+    assert_eq!(
+        app.post(&format!("/v1/conversations/{id}/take"))
+            .bearer(&listener)
+            .send()
+            .await
+            .status,
+        200
+    );
+    let bad = app
+        .post(&format!("/v1/conversations/{id}/close"))
+        .bearer(&listener)
+        .json(&json!({ "outcome": "solved" }))
+        .send()
+        .await;
+    assert_eq!(bad.status, 400);
+    let closed = app
+        .post(&format!("/v1/conversations/{id}/close"))
+        .bearer(&listener)
+        .json(&json!({ "outcome": "emergency_redirected", "summary": "Orienté vers le 17." }))
+        .send()
+        .await;
+    assert_eq!(closed.status, 200);
+    assert_eq!(closed.json()["state"], "closed");
+    assert_eq!(closed.json()["outcome"], "emergency_redirected");
+}
+
+#[tokio::test]
+async fn a_supervisor_assigns_and_a_listener_transfers_to_a_colleague() {
+    let app = spawn_line_app(&[]).await;
+    two_waiting(&app).await;
+    let supervisor = app.token("supervisor").await;
+    let helpline = app.organisation_id("Ne frappez pas (ligne d'écoute)").await;
+    let colleague = app
+        .post(&format!("/v1/organisations/{helpline}/users"))
+        .bearer(&supervisor)
+        .json(&json!({ "email": "paul.ecoutant@demo.relais.example", "display_name": "Paul", "password": "a long enough password", "roles": ["listener"] }))
+        .send()
+        .await
+        .json();
+    let colleague_id = colleague["id"].as_str().unwrap().to_owned();
+    let listener = app.token("listener").await;
+    let me = app.get("/v1/me").bearer(&listener).send().await.json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let waiting = queue(&app, &supervisor).await;
+    let id = waiting[1]["id"].as_str().unwrap().to_owned();
+
+    let assigned = app
+        .post(&format!("/v1/conversations/{id}/assign"))
+        .bearer(&supervisor)
+        .json(&json!({ "listener_id": me }))
+        .send()
+        .await;
+    assert_eq!(assigned.status, 200);
+    assert_eq!(assigned.json()["listener_id"], me.as_str());
+    let not_a_supervisor = app
+        .post(&format!("/v1/conversations/{id}/assign"))
+        .bearer(&listener)
+        .json(&json!({ "listener_id": me }))
+        .send()
+        .await;
+    assert_eq!(not_a_supervisor.status, 403);
+
+    let moved = app
+        .post(&format!("/v1/conversations/{id}/transfer"))
+        .bearer(&listener)
+        .json(&json!({ "listener_id": colleague_id }))
+        .send()
+        .await;
+    assert_eq!(moved.status, 200);
+    assert_eq!(moved.json()["listener_id"], colleague_id.as_str());
+}
+
+#[tokio::test]
+async fn a_silent_listener_loses_the_conversation_back_to_the_queue() {
+    let app = spawn_line_app(&[("RELAIS_LISTENER_SILENCE_SECONDS", "1")]).await;
+    two_waiting(&app).await;
+    let listener = app.token("listener").await;
+    let taken = app.post("/v1/queue/take-next").bearer(&listener).send().await.json();
+    let id = taken["id"].as_str().unwrap().to_owned();
+    let mut back = false;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let view = app
+            .get(&format!("/v1/conversations/{id}"))
+            .bearer(&listener)
+            .send()
+            .await
+            .json();
+        if view["conversation"]["state"] == "waiting" {
+            back = true;
+            break;
+        }
+    }
+    assert!(back, "the conversation went back to the queue");
+    assert_eq!(queue(&app, &listener).await[0]["id"], id.as_str(), "at its old place");
+}
+
+#[tokio::test]
+async fn the_helplines_queue_and_notes_are_out_of_reach_of_other_organisations() {
+    let app = spawn_line_app(&[]).await;
+    two_waiting(&app).await;
+    let listener = app.token("listener").await;
+    let id = queue(&app, &listener).await[0]["id"].as_str().unwrap().to_owned();
+    for who in ["practitioner", "manager", "housing", "admin"] {
+        let token = app.token(who).await;
+        let paths = [
+            format!("/v1/conversations/{id}"),
+            format!("/v1/conversations/{id}/notes"),
+            "/v1/conversations".to_owned(),
+        ];
+        for path in &paths {
+            assert_eq!(
+                app.get(path).bearer(&token).send().await.status,
+                404,
+                "{who} GET {path}"
+            );
+        }
+        assert_eq!(
+            app.post("/v1/queue/take-next").bearer(&token).send().await.status,
+            404,
+            "{who} take-next"
+        );
+    }
+}
