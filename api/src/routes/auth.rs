@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::Duration;
-use relais_core::auth::login::{self, Credentials, LoginError, LoginSettings};
+use relais_core::auth::login::{self, LoginError, LoginSettings};
 use relais_core::auth::sessions::{self, Issued, RefreshError};
 use relais_core::auth::{throttle, totp};
 
@@ -96,14 +96,30 @@ pub async fn login(state: web::Data<AppState>, body: Body<LoginRequest>) -> ApiR
         return Err(ApiError::InvalidCredentials);
     }
     let shared = state.clone();
+    let email = body.email;
+    let attempt = state
+        .db(move |conn| login::begin(conn, &shared.secrets, &settings(&shared), &email))
+        .await?;
+    // The slow hash runs without a database connection.
+    let password = body.password;
+    let checked = tokio::task::spawn_blocking(move || {
+        let ok = login::check_password(&attempt, &password);
+        (attempt, ok)
+    })
+    .await;
+    let (attempt, password_ok) = checked.map_err(|e| ApiError::Internal(format!("password check failed: {e}")))?;
+    let shared = state.clone();
+    let totp = body.totp;
     let issued = state
         .db(move |conn| {
-            let creds = Credentials {
-                email: &body.email,
-                password: &body.password,
-                totp: body.totp.as_deref(),
-            };
-            login::login(conn, &shared.secrets, &settings(&shared), &creds)
+            login::finish(
+                conn,
+                &shared.secrets,
+                &settings(&shared),
+                attempt,
+                password_ok,
+                totp.as_deref(),
+            )
         })
         .await?;
     token_pair(&state, issued)

@@ -9,17 +9,11 @@ use crate::accounts::model::Roles;
 use crate::accounts::users;
 use crate::audit::{self, Entry};
 use crate::crypto::{self, Secrets};
-use crate::db::{DbConn, write_tx};
+use crate::db::{DbConn, lock_for_sequence, write_tx};
 use crate::error::{Error, Result};
 use crate::ids::{OrganisationId, UserId};
 use crate::time;
 use crate::values::Email;
-
-pub struct Credentials<'a> {
-    pub email: &'a str,
-    pub password: &'a str,
-    pub totp: Option<&'a str>,
-}
 
 #[derive(Clone, Debug)]
 pub struct LoginSettings {
@@ -49,16 +43,25 @@ impl From<diesel::result::Error> for LoginError {
     }
 }
 
-pub fn login(
+/// A login in progress: what the first look at the database found. The password is
+/// checked between `begin` and `finish` without holding a database connection (argon2id
+/// takes tens of milliseconds; a pool must not wait on it).
+pub struct Attempt {
+    subject: String,
+    account: Option<users::Row>,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// Throttling first (a throttled attempt is audited and refused), then the account.
+pub fn begin(
     conn: &mut DbConn,
     secrets: &Secrets,
     settings: &LoginSettings,
-    creds: &Credentials<'_>,
-) -> Result<sessions::Issued, LoginError> {
-    let normalised = creds.email.trim().to_lowercase();
+    email: &str,
+) -> Result<Attempt, LoginError> {
+    let normalised = email.trim().to_lowercase();
     let subject = crypto::hmac_hex(&secrets.hmac_pepper, "login-throttle", normalised.as_bytes());
     let now = time::now();
-
     if let Some(until) = throttle::blocked_until(conn, &settings.throttle, &subject, now)? {
         write_tx(conn, |conn| {
             audit::record(
@@ -71,59 +74,73 @@ pub fn login(
             retry_after_secs: (until - now).num_seconds().max(1),
         });
     }
-
     let account = match Email::parse(&normalised) {
         Ok(email) => users::find_row_by_email(conn, &email)?,
         Err(_) => None,
     };
-    let password_ok = match &account {
-        Some(row) => passwords::verify(creds.password, &row.password_hash),
+    Ok(Attempt { subject, account, now })
+}
+
+/// The password against the account's hash, or against a decoy when the email is unknown,
+/// so that both cost the same time. Blocking and slow: no connection held.
+pub fn check_password(attempt: &Attempt, password: &str) -> bool {
+    match &attempt.account {
+        Some(row) => passwords::verify(password, &row.password_hash),
         None => {
-            passwords::verify(creds.password, passwords::decoy_hash());
+            passwords::verify(password, passwords::decoy_hash());
             false
         }
-    };
+    }
+}
 
+/// Records the outcome: a failure (throttle count, audit) or a session. The second factor
+/// is checked here, under a lock on the account, so one code cannot serve two logins.
+pub fn finish(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    settings: &LoginSettings,
+    attempt: Attempt,
+    password_ok: bool,
+    totp_code: Option<&str>,
+) -> Result<sessions::Issued, LoginError> {
+    let Attempt { subject, account, now } = attempt;
     let fail = |conn: &mut DbConn, reason: &str, err: LoginError| -> Result<sessions::Issued, LoginError> {
-        let user = account
-            .as_ref()
-            .map(|r| (UserId::from_db(&r.id), OrganisationId::from_db(&r.organisation_id)));
+        let user = account.as_ref().map(|r| UserId::from_db(&r.id));
         write_tx(conn, |conn| -> Result<(), Error> {
             let locked = throttle::record_failure(conn, &settings.throttle, &subject, now)?;
             let mut entry = Entry::new("auth.login_failed")
                 .details(serde_json::json!({ "reason": reason, "subject": &subject[..16], "locked": locked }));
-            if let Some((id, _)) = user {
+            if let Some(id) = user {
                 entry = entry.object("user", id);
             }
             audit::record(conn, &Actor::ANONYMOUS, entry)
         })?;
         Err(err)
     };
-
     let Some(row) = account.as_ref().filter(|r| password_ok && r.active) else {
         return fail(conn, "credentials", LoginError::InvalidCredentials);
     };
-
     let user_id = UserId::from_db(&row.id);
     let org_id = OrganisationId::from_db(&row.organisation_id);
-    let mut second_factor = false;
-    let mut totp_step = None;
-    if row.totp_enabled {
-        let Some(code) = creds.totp.filter(|c| !c.trim().is_empty()) else {
-            return Err(LoginError::TotpRequired);
-        };
-        match totp::check(&secrets.field_key, row, code) {
-            Some(step) => {
-                second_factor = true;
-                totp_step = Some(step);
-            }
-            None => return fail(conn, "totp", LoginError::TotpInvalid),
-        }
+    if row.totp_enabled && totp_code.is_none_or(|c| c.trim().is_empty()) {
+        return Err(LoginError::TotpRequired);
     }
-
-    let issued = write_tx(conn, |conn| -> Result<sessions::Issued, Error> {
-        if let Some(step) = totp_step {
-            totp::mark_used(conn, user_id, step)?;
+    let outcome = write_tx(conn, |conn| -> Result<Option<sessions::Issued>, Error> {
+        // Re-read under a per-account lock: the last used TOTP step must be current.
+        lock_for_sequence(conn, i64::from_str_radix(&subject[..15], 16).unwrap_or(0))?;
+        let fresh = users::find_row(conn, user_id)?;
+        if !fresh.active {
+            return Ok(None);
+        }
+        let mut second_factor = false;
+        if fresh.totp_enabled {
+            match totp_code.and_then(|code| totp::check(&secrets.field_key, &fresh, code)) {
+                Some(step) => {
+                    totp::mark_used(conn, user_id, step)?;
+                    second_factor = true;
+                }
+                None => return Ok(None),
+            }
         }
         throttle::clear(conn, &subject)?;
         let issued = sessions::open(conn, user_id, second_factor, settings.refresh_ttl)?;
@@ -134,9 +151,13 @@ pub fn login(
                 .object("session", issued.session_id)
                 .details(serde_json::json!({ "second_factor": second_factor })),
         )?;
-        Ok(issued)
+        Ok(Some(issued))
     })?;
-    Ok(issued)
+    match outcome {
+        Some(issued) => Ok(issued),
+        None if row.totp_enabled => fail(conn, "totp", LoginError::TotpInvalid),
+        None => fail(conn, "credentials", LoginError::InvalidCredentials),
+    }
 }
 
 /// Whether a session without a second factor must be refused for these roles.
