@@ -27,10 +27,11 @@ pub fn start(state: &web::Data<AppState>) {
                     .metrics
                     .inbound(relais_core::helpline::model::Channel::Telegram);
                 let inner = shared.clone();
-                let stored = shared
-                    .db(move |conn| inner.line.text_line.ingest(conn, &inbound))
-                    .await
-                    .is_ok();
+                let outcome = shared.db(move |conn| inner.line.text_line.ingest(conn, &inbound)).await;
+                if matches!(outcome, Ok(relais_bots::ingest::Ingested::Stored { live: true, .. })) {
+                    shared.live.signal().await;
+                }
+                let stored = outcome.is_ok();
                 shared.line.wake.notify_one();
                 stored
             }
@@ -50,6 +51,7 @@ pub fn start(state: &web::Data<AppState>) {
                 .await;
             match result {
                 Ok(moved) if !moved.is_empty() => {
+                    shared.live.signal().await;
                     tracing::warn!(
                         conversations = moved.len(),
                         "silent listeners: conversations back in the queue"

@@ -169,7 +169,7 @@ fn serve() -> anyhow::Result<ExitCode> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let app = Application::from_prepared(settings.clone(), prepared)?;
+        let app = Application::from_prepared(settings.clone(), prepared).await?;
         tracing::info!(bind = %settings.bind, port = app.port(), "serving");
         app.run_until_stopped().await?;
         Ok::<_, anyhow::Error>(())

@@ -7,6 +7,7 @@ pub mod body;
 pub mod cli;
 pub mod config;
 pub mod line;
+pub mod live;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;

@@ -85,10 +85,10 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let for_prepare = settings.clone();
         let prepared = tokio::task::spawn_blocking(move || prepare(&for_prepare)).await??;
-        Self::from_prepared(settings, prepared)
+        Self::from_prepared(settings, prepared).await
     }
 
-    pub fn from_prepared(settings: Settings, prepared: Prepared) -> anyhow::Result<Self> {
+    pub async fn from_prepared(settings: Settings, prepared: Prepared) -> anyhow::Result<Self> {
         let listener =
             TcpListener::bind(&settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -101,6 +101,9 @@ impl Application {
         let body_limit = settings.body_limit;
         let geo = Arc::new(prepared.geo);
         let line = Line::build(&settings, &prepared.secrets, geo.clone())?;
+        let live = crate::live::LiveHub::start(prepared.database.clone(), settings.redis_url.as_deref())
+            .await
+            .context("cannot start live events (is RELAIS_REDIS_URL reachable?)")?;
         let state = web::Data::new(AppState {
             settings,
             database: prepared.database,
@@ -109,6 +112,7 @@ impl Application {
             tokens,
             metrics: Arc::new(Metrics::default()),
             line,
+            live,
         });
         background::start(&state);
         let shared = state.clone();

@@ -20,6 +20,7 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub metrics: Arc<Metrics>,
     pub line: Line,
+    pub live: crate::live::LiveHub,
 }
 
 impl AppState {

@@ -11,7 +11,7 @@ use relais_core::db::{DbConn, lock_for_sequence, write_tx};
 use relais_core::geo::{Geography, PostalCode};
 use relais_core::helpline::model::{Author, Channel, ContactStatus, ConversationState, Direction, PRIORITY_URGENT};
 use relais_core::helpline::outbox::{NewOutbound, Payload};
-use relais_core::helpline::{contacts, conversations, messages, outbox, receipts};
+use relais_core::helpline::{contacts, conversations, events, messages, outbox, receipts};
 use relais_core::{Error, time};
 
 use crate::dialogue::{self, Context, Effect, Input, step};
@@ -34,7 +34,12 @@ pub struct Inbound {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ingested {
     /// Stored; the conversation advanced and `replies` outbound rows were queued.
-    Stored { conversation_id: String, replies: usize },
+    /// `live`: listeners have something new to hear about.
+    Stored {
+        conversation_id: String,
+        replies: usize,
+        live: bool,
+    },
     /// This provider id was already received: nothing changed.
     Duplicate,
     /// The contact is blocked: dropped at the door, nobody told.
@@ -84,7 +89,8 @@ impl TextLine {
                 Input::Text(t) => t.chars().take(MAX_TEXT_CHARS).collect(),
                 Input::Choice(key) => key.clone(),
             };
-            messages::store(
+            let state_before = conversation.state();
+            let inbound_id = messages::store(
                 conn,
                 &self.secrets,
                 &conversation.id,
@@ -187,6 +193,25 @@ impl TextLine {
             conversation.last_message_at = time::to_db(now);
             conversations::save(conn, &mut conversation)?;
 
+            // Listeners hear of the queue and of the messages of handed-over conversations.
+            let handed_over = matches!(
+                conversation.state(),
+                ConversationState::Waiting | ConversationState::Active
+            );
+            if handed_over {
+                if state_before == ConversationState::Bot {
+                    events::record(conn, events::kind::QUEUE, Some(&conversation.id), None, None)?;
+                }
+                let listener = conversation.listener_id.clone();
+                events::record(
+                    conn,
+                    events::kind::MESSAGE,
+                    Some(&conversation.id),
+                    Some(&inbound_id),
+                    listener.as_deref(),
+                )?;
+            }
+
             let replies = self.queue_replies(
                 conn,
                 inbound.channel,
@@ -198,6 +223,7 @@ impl TextLine {
             Ok(Ingested::Stored {
                 conversation_id: conversation.id.clone(),
                 replies,
+                live: handed_over,
             })
         })
     }

@@ -37,6 +37,8 @@ pub struct TestApp {
     _postgres: Option<postgres::TestDatabase>,
     pub telegram: Option<fakes::Fake>,
     pub sms: Option<fakes::Fake>,
+    /// The PostgreSQL database URL, when the suite runs on PostgreSQL.
+    pub database_url: Option<String>,
 }
 
 /// Re-exported so tests need not depend on actix-web.
@@ -78,17 +80,32 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with extra `RELAIS_*` settings.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    let data_dir = tempfile::tempdir().expect("temporary folder");
     let postgres = match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => Some(postgres::TestDatabase::create(&url)),
         _ => None,
     };
+    start(extra, postgres, None).await
+}
+
+/// A second instance on the same database as `other` (PostgreSQL), as behind a load balancer.
+pub async fn spawn_instance_sharing(other: &TestApp, extra: &[(&str, &str)]) -> TestApp {
+    let url = other.database_url.clone().expect("a PostgreSQL test app");
+    start(extra, None, Some(url)).await
+}
+
+async fn start(
+    extra: &[(&str, &str)],
+    postgres: Option<postgres::TestDatabase>,
+    shared_url: Option<String>,
+) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temporary folder");
     let mut env: HashMap<String, String> = HashMap::new();
     env.insert("RELAIS_BIND".into(), "127.0.0.1:0".into());
     env.insert("RELAIS_DATA_DIR".into(), data_dir.path().display().to_string());
     env.insert("RELAIS_DATABASE_POOL_SIZE".into(), "4".into());
-    if let Some(pg) = &postgres {
-        env.insert("RELAIS_DATABASE_URL".into(), pg.url.clone());
+    let database_url = postgres.as_ref().map(|pg| pg.url.clone()).or(shared_url);
+    if let Some(url) = &database_url {
+        env.insert("RELAIS_DATABASE_URL".into(), url.clone());
     }
     for (k, v) in extra {
         env.insert((*k).to_owned(), (*v).to_owned());
@@ -120,6 +137,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         _postgres: postgres,
         telegram: None,
         sms: None,
+        database_url,
     }
 }
 

@@ -187,3 +187,22 @@ impl TestApp {
             .await
     }
 }
+
+/// A second instance on the same database and the same fake providers as `a`.
+pub async fn spawn_line_instance_sharing(a: &TestApp, extra: &[(&str, &str)]) -> TestApp {
+    let telegram_url = a.telegram_fake().url.clone();
+    let sms_url = a.sms_fake().url.clone();
+    let mut settings: Vec<(&str, &str)> = vec![
+        ("RELAIS_TELEGRAM_TOKEN", "123456:TEST-TOKEN"),
+        ("RELAIS_TELEGRAM_WEBHOOK_SECRET", TELEGRAM_SECRET),
+        ("RELAIS_TWILIO_ACCOUNT_SID", "ACtest"),
+        ("RELAIS_TWILIO_AUTH_TOKEN", TWILIO_TOKEN),
+        ("RELAIS_TWILIO_FROM", "+33100000000"),
+        ("RELAIS_PUBLIC_URL", PUBLIC_URL),
+        ("RELAIS_HELPLINE_HOURS", "mon-sun 00:00-24:00"),
+        ("RELAIS_TELEGRAM_API_URL", &telegram_url),
+        ("RELAIS_TWILIO_API_URL", &sms_url),
+    ];
+    settings.extend_from_slice(extra);
+    crate::spawn_instance_sharing(a, &settings).await
+}

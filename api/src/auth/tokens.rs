@@ -32,6 +32,8 @@ pub struct TokenKeys {
 pub struct Verified {
     pub user: UserId,
     pub session: SessionId,
+    /// Unix time at which the token stops being valid.
+    pub expires_at: i64,
 }
 
 impl TokenKeys {
@@ -81,6 +83,7 @@ impl TokenKeys {
         Some(Verified {
             user: data.claims.sub.parse().ok()?,
             session: data.claims.sid.parse().ok()?,
+            expires_at: data.claims.exp,
         })
     }
 }

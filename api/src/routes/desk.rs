@@ -20,7 +20,10 @@ fn id(path: &str) -> ApiResult<String> {
     Ok(id.to_string())
 }
 
+/// After a change of hands: tells the listeners' apps (live events), then answers with the
+/// conversation as it is now.
 async fn view(state: &web::Data<AppState>, id: String) -> ApiResult<HttpResponse> {
+    state.live.signal().await;
     let view = state.db(move |conn| conversations::view(conn, &id)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -89,6 +92,7 @@ pub async fn reply(
         .db(move |conn| desk::reply(conn, &shared.secrets, &caller, &id, &text))
         .await?;
     state.line.wake.notify_one();
+    state.live.signal().await;
     Ok(HttpResponse::Created().json(serde_json::json!({ "id": message })))
 }
 

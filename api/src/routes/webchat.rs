@@ -98,6 +98,9 @@ async fn ingest(state: &web::Data<AppState>, inbound: Inbound) -> ApiResult<Inge
         .db(move |conn| shared.line.text_line.ingest(conn, &inbound))
         .await?;
     state.line.wake.notify_one();
+    if matches!(outcome, Ingested::Stored { live: true, .. }) {
+        state.live.signal().await;
+    }
     Ok(outcome)
 }
 

@@ -74,6 +74,9 @@ pub async fn telegram(state: web::Data<AppState>, req: HttpRequest, payload: web
         .db(move |conn| shared.line.text_line.ingest(conn, &inbound))
         .await?;
     log_outcome(Channel::Telegram, &outcome);
+    if matches!(outcome, Ingested::Stored { live: true, .. }) {
+        state.live.signal().await;
+    }
     line.wake.notify_one();
     if let (Some(id), Some(bot)) = (callback, line.telegram_bot.clone()) {
         tokio::spawn(async move { telegram::answer_callback(&bot, id).await });
@@ -124,6 +127,9 @@ pub async fn sms(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
         .db(move |conn| shared.line.text_line.ingest(conn, &inbound))
         .await?;
     log_outcome(Channel::Sms, &outcome);
+    if matches!(outcome, Ingested::Stored { live: true, .. }) {
+        state.live.signal().await;
+    }
     state.line.wake.notify_one();
     Ok(twiml_ok())
 }

@@ -231,3 +231,14 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(conversations, conversation_notes, users);
+
+diesel::table! {
+    live_events (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        kind -> Text,
+        conversation_id -> Nullable<Text>,
+        message_id -> Nullable<Text>,
+        listener_id -> Nullable<Text>,
+    }
+}

@@ -6,9 +6,9 @@ use chrono::Duration;
 use diesel::prelude::*;
 
 use super::conversations::{self, Conversation};
-use super::messages;
 use super::model::{Author, Channel, ConversationState, Direction};
 use super::outbox::{self, NewOutbound, Payload};
+use super::{events, messages};
 use crate::access::Caller;
 use crate::audit::{self, Entry};
 use crate::crypto::{self, Secrets};
@@ -62,6 +62,7 @@ fn hand_to(
             .object("conversation", &c.id)
             .details(serde_json::json!({ "listener_id": listener })),
     )?;
+    events::record(conn, events::kind::ASSIGNED, Some(&c.id), None, Some(listener))?;
     Ok(c)
 }
 
@@ -178,6 +179,13 @@ pub fn reply(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str, te
         )?;
         c.last_message_at = time::to_db(time::now());
         conversations::save(conn, &mut c)?;
+        events::record(
+            conn,
+            events::kind::MESSAGE,
+            Some(&c.id),
+            Some(&message_id),
+            c.listener_id.as_deref(),
+        )?;
         Ok(message_id)
     })
 }
@@ -218,6 +226,7 @@ pub fn transfer(
                     &caller.actor(),
                     Entry::new("conversation.requeue").object("conversation", &c.id),
                 )?;
+                events::record(conn, events::kind::QUEUE, Some(&c.id), None, None)?;
                 Ok(c)
             }
         }
@@ -258,6 +267,7 @@ pub fn close(
                 .object("conversation", &c.id)
                 .details(serde_json::json!({ "outcome": outcome })),
         )?;
+        events::record(conn, events::kind::CLOSED, Some(&c.id), None, None)?;
         Ok(c)
     })
 }
@@ -383,6 +393,7 @@ pub fn requeue_silent(conn: &mut DbConn, silence: Duration) -> Result<Vec<String
                     &crate::access::Actor::SYSTEM,
                     Entry::new("conversation.requeue_silent").object("conversation", &c.id),
                 )?;
+                events::record(conn, events::kind::REQUEUED, Some(&c.id), None, None)?;
                 moved.push(c.id);
             }
         }

@@ -6,6 +6,7 @@
 pub mod contacts;
 pub mod conversations;
 pub mod desk;
+pub mod events;
 pub mod messages;
 pub mod model;
 pub mod outbox;

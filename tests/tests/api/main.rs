@@ -10,6 +10,7 @@ mod errors;
 mod first_start;
 mod geo;
 mod health;
+mod live;
 mod logs;
 mod text_line;
 mod tokens;

@@ -1,0 +1,147 @@
+//! `GET /v1/live`: the listeners' WebSocket. The first frame authenticates:
+//! `{"token": "<access token>", "after": <last event number seen, optional>}`. The server
+//! replays what the app missed from the database, then streams new events. When the access
+//! token expires the server closes with code 4001; the app reconnects with a fresh token and
+//! its last number, and loses nothing.
+
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt as _;
+use relais_core::access::{Caller, Principal};
+use relais_core::accounts::model::{OrganisationKind, Role};
+use relais_core::auth::{login, sessions};
+use relais_core::helpline::events::{self, LiveEvent};
+
+use crate::state::AppState;
+
+#[derive(serde::Deserialize)]
+struct Hello {
+    token: String,
+    #[serde(default)]
+    after: Option<i64>,
+}
+
+fn frame(event: &LiveEvent) -> String {
+    serde_json::json!({
+        "type": "event",
+        "seq": event.seq,
+        "kind": event.kind,
+        "conversation_id": event.conversation_id,
+        "message_id": event.message_id,
+        "listener_id": event.listener_id,
+        "at": event.at.and_utc(),
+    })
+    .to_string()
+}
+
+/// Helpline staff only, with their second factor where it is required.
+fn admitted(state: &AppState, caller: &Caller) -> bool {
+    let Principal::Staff {
+        roles, second_factor, ..
+    } = &caller.principal
+    else {
+        return false;
+    };
+    caller.organisation_kind == OrganisationKind::Helpline
+        && (roles.contains(Role::Listener) || roles.contains(Role::HelplineSupervisor))
+        && (*second_factor || !login::needs_second_factor(state.settings.require_totp, roles))
+}
+
+pub async fn socket(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    let (response, mut session, mut stream) = actix_ws::handle(&req, body)?;
+    actix_web::rt::spawn(async move {
+        let close = |code: u16, why: &'static str| actix_ws::CloseReason {
+            code: actix_ws::CloseCode::Other(code),
+            description: Some(why.to_owned()),
+        };
+        let first = tokio::time::timeout(Duration::from_secs(10), stream.next()).await;
+        let Ok(Some(Ok(actix_ws::Message::Text(text)))) = first else {
+            let _ = session.close(Some(close(4000, "authenticate first"))).await;
+            return;
+        };
+        let Ok(hello) = serde_json::from_str::<Hello>(&text) else {
+            let _ = session.close(Some(close(4000, "authenticate first"))).await;
+            return;
+        };
+        let Some(verified) = state.tokens.verify(&hello.token) else {
+            let _ = session.close(Some(close(4001, "token invalid or expired"))).await;
+            return;
+        };
+        let caller = state
+            .db(move |conn| sessions::caller_for_session(conn, verified.session, verified.user))
+            .await;
+        let Ok(Some(caller)) = caller else {
+            let _ = session.close(Some(close(4001, "session ended"))).await;
+            return;
+        };
+        if !admitted(&state, &caller) {
+            let _ = session.close(Some(close(4003, "not helpline staff"))).await;
+            return;
+        }
+        // Subscribe before reading the backlog, so nothing falls between the two.
+        let mut live = state.live.subscribe();
+        let mut last = match hello.after {
+            Some(after) => after,
+            None => state.db(events::latest).await.unwrap_or(0),
+        };
+        loop {
+            let from = last;
+            let backlog = state
+                .db(move |conn| events::since(conn, from, 500))
+                .await
+                .unwrap_or_default();
+            let full = backlog.len() == 500;
+            for event in backlog {
+                if session.text(frame(&event)).await.is_err() {
+                    return;
+                }
+                last = event.seq;
+            }
+            if !full {
+                break;
+            }
+        }
+        let _ = session
+            .text(serde_json::json!({ "type": "ready", "seq": last }).to_string())
+            .await;
+        let expires_in = (verified.expires_at - chrono::Utc::now().timestamp()).max(0) as u64;
+        let expiry = tokio::time::sleep(Duration::from_secs(expires_in));
+        tokio::pin!(expiry);
+        loop {
+            tokio::select! {
+                _ = &mut expiry => {
+                    let _ = session.close(Some(close(4001, "token expired: reconnect with a fresh token and your last seq"))).await;
+                    return;
+                }
+                event = live.recv() => match event {
+                    Ok(event) if event.seq > last => {
+                        if session.text(frame(&event)).await.is_err() { return; }
+                        last = event.seq;
+                    }
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        // Fell behind the local stream: read what was missed from the database.
+                        let from = last;
+                        let missed = state.db(move |conn| events::since(conn, from, 5000)).await.unwrap_or_default();
+                        for event in missed {
+                            if session.text(frame(&event)).await.is_err() { return; }
+                            last = event.seq;
+                        }
+                    }
+                    Err(_) => return,
+                },
+                incoming = stream.next() => match incoming {
+                    Some(Ok(actix_ws::Message::Ping(bytes))) => { let _ = session.pong(&bytes).await; }
+                    Some(Ok(actix_ws::Message::Close(_))) | None | Some(Err(_)) => return,
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+    });
+    Ok(response)
+}

@@ -1,0 +1,90 @@
+//! Live events of the helpline: what changed (a new message, the queue, an assignment),
+//! as ids only. Written in the transaction of the change with a gap-free sequence number,
+//! then published on the event bus after commit; an app that reconnects asks for the
+//! events after the last number it saw, so nothing is lost or seen twice.
+
+use diesel::prelude::*;
+
+use crate::db::schema::live_events;
+use crate::db::{DbConn, lock_for_sequence};
+use crate::error::Result;
+use crate::time;
+
+/// Advisory lock key serialising event numbering on PostgreSQL ("events").
+const EVENTS_LOCK: i64 = 0x0065_7665_6e74;
+
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
+#[diesel(table_name = live_events)]
+pub struct LiveEvent {
+    pub seq: i64,
+    #[serde(with = "naive_utc")]
+    pub at: chrono::NaiveDateTime,
+    pub kind: String,
+    pub conversation_id: Option<String>,
+    pub message_id: Option<String>,
+    pub listener_id: Option<String>,
+}
+
+mod naive_utc {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<chrono::NaiveDateTime, D::Error> {
+        let text = String::deserialize(d)?;
+        chrono::DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.naive_utc())
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+pub mod kind {
+    pub const MESSAGE: &str = "message.new";
+    pub const QUEUE: &str = "queue.changed";
+    pub const ASSIGNED: &str = "conversation.assigned";
+    pub const CLOSED: &str = "conversation.closed";
+    pub const REQUEUED: &str = "conversation.requeued";
+}
+
+/// Records an event in the current transaction; returns it (with its number) for publishing
+/// once the transaction commits.
+pub fn record(
+    conn: &mut DbConn,
+    kind: &str,
+    conversation_id: Option<&str>,
+    message_id: Option<&str>,
+    listener_id: Option<&str>,
+) -> Result<LiveEvent> {
+    lock_for_sequence(conn, EVENTS_LOCK)?;
+    let last: Option<i64> = live_events::table
+        .select(diesel::dsl::max(live_events::seq))
+        .first(conn)?;
+    let event = LiveEvent {
+        seq: last.unwrap_or(0) + 1,
+        at: time::to_db(time::now()),
+        kind: kind.to_owned(),
+        conversation_id: conversation_id.map(str::to_owned),
+        message_id: message_id.map(str::to_owned),
+        listener_id: listener_id.map(str::to_owned),
+    };
+    diesel::insert_into(live_events::table).values(&event).execute(conn)?;
+    Ok(event)
+}
+
+/// Events after `seq`, oldest first.
+pub fn since(conn: &mut DbConn, seq: i64, limit: i64) -> Result<Vec<LiveEvent>> {
+    Ok(live_events::table
+        .filter(live_events::seq.gt(seq))
+        .order(live_events::seq.asc())
+        .limit(limit)
+        .select(LiveEvent::as_select())
+        .load(conn)?)
+}
+
+pub fn latest(conn: &mut DbConn) -> Result<i64> {
+    Ok(live_events::table
+        .select(diesel::dsl::max(live_events::seq))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
+}

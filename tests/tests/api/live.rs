@@ -1,0 +1,190 @@
+//! Live events at `/v1/live`: authenticated by the first frame, replayed from a cursor on
+//! reconnect without loss or repetition, and carried across instances by Redis.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use relais_tests::TestApp;
+use relais_tests::line::{spawn_line_app, spawn_line_instance_sharing};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(app: &TestApp, token: &str, after: Option<i64>) -> Socket {
+    let url = format!("{}/v1/live", app.address.replace("http://", "ws://"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("websocket");
+    let mut hello = json!({ "token": token });
+    if let Some(after) = after {
+        hello["after"] = json!(after);
+    }
+    socket.send(Message::Text(hello.to_string().into())).await.unwrap();
+    socket
+}
+
+/// The next JSON frame, or None at close or after the timeout.
+async fn next(socket: &mut Socket, timeout: Duration) -> Option<Value> {
+    loop {
+        match tokio::time::timeout(timeout, socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => return serde_json::from_str(&text).ok(),
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                return Some(json!({ "type": "closed", "code": frame.map(|f| u16::from(f.code)) }));
+            }
+            Ok(Some(Ok(_))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+/// Events until `count` of them arrived (after "ready"), or the timeout.
+async fn events(socket: &mut Socket, count: usize) -> Vec<Value> {
+    let mut out = Vec::new();
+    while out.len() < count {
+        match next(socket, Duration::from_secs(10)).await {
+            Some(frame) if frame["type"] == "event" => out.push(frame),
+            Some(frame) if frame["type"] == "ready" => {}
+            _ => break,
+        }
+    }
+    out
+}
+
+async fn ready(socket: &mut Socket) -> Value {
+    loop {
+        let frame = next(socket, Duration::from_secs(10)).await.expect("a frame");
+        if frame["type"] == "ready" {
+            return frame;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_listener_hears_of_the_queue_and_new_messages_and_catches_up_after_a_reconnect() {
+    let app = spawn_line_app(&[]).await;
+    let token = app.token("listener").await;
+    let mut socket = connect(&app, &token, None).await;
+    let start = ready(&mut socket).await["seq"].as_i64().unwrap();
+
+    app.telegram_says(30001, "j'ai une arme").await; // queued at once: queue.changed + message.new
+    let got = events(&mut socket, 2).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0]["kind"], "queue.changed");
+    assert_eq!(got[1]["kind"], "message.new");
+    let conversation = got[1]["conversation_id"].as_str().unwrap().to_owned();
+    assert!(
+        got.iter().all(|e| e.get("text").is_none()),
+        "events carry ids, never content"
+    );
+    let last = got[1]["seq"].as_i64().unwrap();
+    assert!(last > start);
+    drop(socket);
+
+    // While away: two messages of the person, and the conversation taken.
+    app.telegram_says(30001, "vous êtes là ?").await;
+    app.telegram_says(30001, "allô").await;
+    let taken = app
+        .post(&format!("/v1/conversations/{conversation}/take"))
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(taken.status, 200);
+
+    let mut socket = connect(&app, &token, Some(last)).await;
+    let missed = events(&mut socket, 3).await;
+    let kinds: Vec<&str> = missed.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["message.new", "message.new", "conversation.assigned"]);
+    let seqs: Vec<i64> = missed.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (last + 1..=last + 3).collect::<Vec<_>>(),
+        "nothing lost, nothing repeated"
+    );
+    assert_eq!(ready(&mut socket).await["seq"], last + 3);
+
+    // Live again: the listener's own reply is an event too, and nothing else arrives twice.
+    app.post(&format!("/v1/conversations/{conversation}/messages"))
+        .bearer(&token)
+        .json(&json!({ "text": "Je suis là." }))
+        .send()
+        .await;
+    let more = events(&mut socket, 1).await;
+    assert_eq!(more[0]["seq"], last + 4);
+    assert!(
+        next(&mut socket, Duration::from_millis(500)).await.is_none(),
+        "no duplicate"
+    );
+}
+
+#[tokio::test]
+async fn only_helpline_staff_with_a_valid_token_may_listen() {
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let mut socket = connect(&app, &practitioner, None).await;
+    assert_eq!(next(&mut socket, Duration::from_secs(5)).await.unwrap()["code"], 4003);
+    let mut socket = connect(&app, "not-a-token", None).await;
+    assert_eq!(next(&mut socket, Duration::from_secs(5)).await.unwrap()["code"], 4001);
+}
+
+#[tokio::test]
+async fn a_message_on_one_instance_reaches_a_listener_on_another() {
+    let (Ok(_), Ok(redis)) = (std::env::var("TEST_DATABASE_URL"), std::env::var("TEST_REDIS_URL")) else {
+        // Several instances share PostgreSQL and Redis; the SQLite run has neither. The
+        // PostgreSQL run in CI sets both.
+        eprintln!("skipped: needs TEST_DATABASE_URL and TEST_REDIS_URL");
+        return;
+    };
+    let a = spawn_line_app(&[("RELAIS_REDIS_URL", &redis)]).await;
+    // Instances behind one load balancer share the database, Redis and the secrets.
+    use base64::Engine as _;
+    let key = |k: &relais_core::crypto::SecretKey| base64::engine::general_purpose::STANDARD.encode(k.expose());
+    let secrets = &a.app_state().secrets;
+    let (jwt, pepper, field) = (
+        key(&secrets.jwt_key),
+        key(&secrets.hmac_pepper),
+        key(&secrets.field_key),
+    );
+    let b = spawn_line_instance_sharing(
+        &a,
+        &[
+            ("RELAIS_REDIS_URL", &redis),
+            ("RELAIS_JWT_KEY", &jwt),
+            ("RELAIS_HMAC_PEPPER", &pepper),
+            ("RELAIS_FIELD_KEY", &field),
+        ],
+    )
+    .await;
+    let token = b.token("listener").await;
+    let mut socket = connect(&b, &token, None).await;
+    ready(&mut socket).await;
+
+    a.telegram_says(31001, "j'ai une arme").await;
+    let got = events(&mut socket, 2).await;
+    assert_eq!(got.len(), 2, "the listener on B heard of A's message: {got:?}");
+    let conversation = got[1]["conversation_id"].as_str().unwrap().to_owned();
+
+    // The reply, given on B, reaches the person once, whichever instance delivers it.
+    assert_eq!(
+        b.post(&format!("/v1/conversations/{conversation}/take"))
+            .bearer(&token)
+            .send()
+            .await
+            .status,
+        200
+    );
+    let before = a.telegram_received(31001, 2).await.len();
+    let reply = b
+        .post(&format!("/v1/conversations/{conversation}/messages"))
+        .bearer(&token)
+        .json(&json!({ "text": "Ici Léa." }))
+        .send()
+        .await;
+    assert_eq!(reply.status, 201);
+    a.telegram_received(31001, before + 1).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let replies = a
+        .telegram_sent(31001)
+        .into_iter()
+        .filter(|c| c.body["text"] == "Ici Léa.")
+        .count();
+    assert_eq!(replies, 1, "sent once across two instances");
+}
