@@ -212,13 +212,30 @@ impl TextLine {
                 )?;
             }
 
+            // Newly queued while listeners are on duty: tell the person their place.
+            let mut replies_to_send = outcome.replies.clone();
+            if handed_over
+                && state_before == ConversationState::Bot
+                && open_now
+                && let Some(position) = relais_core::helpline::desk::queue_position(conn, &conversation.id)?
+            {
+                let language = contacts::get(conn, &contact.id).map(|c| c.language).unwrap_or(language);
+                let text = self
+                    .script
+                    .message("queue_position", language)
+                    .replace("{position}", &position.to_string());
+                replies_to_send.push(relais_core::helpline::outbox::Payload {
+                    text,
+                    choices: Vec::new(),
+                });
+            }
             let replies = self.queue_replies(
                 conn,
                 inbound.channel,
                 &chat_key,
                 &inbound.address,
                 &conversation.id,
-                &outcome.replies,
+                &replies_to_send,
             )?;
             Ok(Ingested::Stored {
                 conversation_id: conversation.id.clone(),

@@ -242,6 +242,7 @@ const REQUIRED_MESSAGES: &[&str] = &[
     "queued_urgent",
     "out_of_hours",
     "waiting_ack",
+    "queue_position",
     "postal_code_question",
     "postal_code_unknown",
     "centres_found",

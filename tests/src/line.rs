@@ -206,3 +206,17 @@ pub async fn spawn_line_instance_sharing(a: &TestApp, extra: &[(&str, &str)]) ->
     settings.extend_from_slice(extra);
     crate::spawn_instance_sharing(a, &settings).await
 }
+
+impl TestApp {
+    /// Waits until a message containing `needle` reached a Telegram chat.
+    pub async fn telegram_wait_text(&self, chat: i64, needle: &str) -> Vec<Call> {
+        self.telegram_fake()
+            .recorder
+            .wait_for(1, Duration::from_secs(10), |c| {
+                c.method == "sendMessage"
+                    && c.body["chat_id"].as_i64() == Some(chat)
+                    && c.body["text"].as_str().is_some_and(|t| t.contains(needle))
+            })
+            .await
+    }
+}

@@ -19,6 +19,7 @@ pub struct LiveHub {
     redis: Option<redis::aio::ConnectionManager>,
     /// The last event number this instance has pumped.
     pumped: Arc<AtomicI64>,
+    pub presence: super::presence::PresenceStore,
 }
 
 impl LiveHub {
@@ -44,11 +45,17 @@ impl LiveHub {
                 .await?
                 .unwrap_or(0)
         };
+        let redis = redis.map(|(m, _)| m);
+        let presence = match &redis {
+            Some(manager) => super::presence::PresenceStore::Redis(manager.clone()),
+            None => super::presence::PresenceStore::in_process(),
+        };
         let hub = Self {
             local: broadcast::channel(4096).0,
             wake,
-            redis: redis.map(|(m, _)| m),
+            redis,
             pumped: Arc::new(AtomicI64::new(start)),
+            presence,
         };
         tokio::spawn(hub.clone().pump(db));
         Ok(hub)

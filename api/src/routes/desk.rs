@@ -208,3 +208,54 @@ pub async fn position(state: web::Data<AppState>, auth: Auth, path: web::Path<St
     let position = state.db(move |conn| desk::queue_position(conn, &id)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "position": position })))
 }
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresenceBody {
+    status: crate::live::presence::Status,
+}
+
+/// The app's heartbeat: the listener's status, alive for 90 seconds.
+pub async fn set_presence(state: web::Data<AppState>, auth: Auth, body: Body<PresenceBody>) -> ApiResult<HttpResponse> {
+    let caller = helpline_only(&auth)?;
+    let me = caller.user_id().map(|u| u.to_string()).unwrap_or_default();
+    let presence = crate::live::presence::Presence {
+        listener_id: me.clone(),
+        status: body.into_inner().status,
+        updated_at: chrono::Utc::now(),
+    };
+    let previous = state
+        .live
+        .presence
+        .set(presence.clone())
+        .await
+        .map_err(crate::problem::ApiError::Unavailable)?;
+    if previous != Some(presence.status) {
+        state
+            .db(move |conn| {
+                relais_core::db::write_tx(conn, |conn| {
+                    relais_core::helpline::events::record(
+                        conn,
+                        relais_core::helpline::events::kind::PRESENCE,
+                        None,
+                        None,
+                        Some(&me),
+                    )
+                })
+            })
+            .await?;
+        state.live.signal().await;
+    }
+    Ok(HttpResponse::Ok().json(presence))
+}
+
+pub async fn list_presence(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    helpline_only(&auth)?;
+    let items = state
+        .live
+        .presence
+        .list()
+        .await
+        .map_err(crate::problem::ApiError::Unavailable)?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}

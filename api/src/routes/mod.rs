@@ -10,6 +10,7 @@ mod health;
 mod helpline;
 mod me;
 mod organisations;
+mod records;
 mod users;
 mod webchat;
 mod webhooks;
@@ -87,6 +88,23 @@ pub fn table() -> Vec<RouteDef> {
             "/v1/conversations/{id}/queue-position",
             web::get().to(desk::position),
         ),
+        def(M::GET, "/v1/presence", web::get().to(desk::list_presence)),
+        def(M::POST, "/v1/presence", web::post().to(desk::set_presence)),
+        def(M::GET, "/v1/canned-replies", web::get().to(records::list_canned)),
+        def(M::POST, "/v1/canned-replies", web::post().to(records::create_canned)),
+        def(
+            M::PATCH,
+            "/v1/canned-replies/{id}",
+            web::patch().to(records::update_canned),
+        ),
+        def(
+            M::DELETE,
+            "/v1/canned-replies/{id}",
+            web::delete().to(records::delete_canned),
+        ),
+        def(M::GET, "/v1/phone-calls", web::get().to(records::list_calls)),
+        def(M::POST, "/v1/phone-calls", web::post().to(records::log_call)),
+        def(M::GET, "/v1/helpline/statistics", web::get().to(records::statistics)),
         def(M::POST, "/webhooks/telegram", web::post().to(webhooks::telegram)),
         def(M::POST, "/webhooks/sms/twilio", web::post().to(webhooks::sms)),
         def(

@@ -45,6 +45,7 @@ pub mod kind {
     pub const ASSIGNED: &str = "conversation.assigned";
     pub const CLOSED: &str = "conversation.closed";
     pub const REQUEUED: &str = "conversation.requeued";
+    pub const PRESENCE: &str = "presence.changed";
 }
 
 /// Records an event in the current transaction; returns it (with its number) for publishing

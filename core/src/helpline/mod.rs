@@ -3,6 +3,8 @@
 //! messages (bodies sealed), receipts of provider message ids, and the outbox.
 //! Nothing here ever returns a channel address to a caller other than the delivery worker.
 
+pub mod calls;
+pub mod canned;
 pub mod contacts;
 pub mod conversations;
 pub mod desk;
@@ -12,3 +14,4 @@ pub mod model;
 pub mod outbox;
 pub mod receipts;
 pub mod retention;
+pub mod statistics;

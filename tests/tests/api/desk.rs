@@ -57,7 +57,6 @@ async fn a_listener_replies_notes_transfers_and_closes() {
     let taken = app.post("/v1/queue/take-next").bearer(&listener).send().await.json();
     let id = taken["id"].as_str().unwrap().to_owned();
 
-    let before = app.telegram_received(20002, 2).await.len();
     let reply = app
         .post(&format!("/v1/conversations/{id}/messages"))
         .bearer(&listener)
@@ -65,13 +64,7 @@ async fn a_listener_replies_notes_transfers_and_closes() {
         .send()
         .await;
     assert_eq!(reply.status, 201, "{}", reply.text());
-    let sent = app.telegram_received(20002, before + 1).await;
-    assert!(
-        sent.last().unwrap().body["text"]
-            .as_str()
-            .unwrap()
-            .contains("je suis Léa")
-    );
+    assert_eq!(app.telegram_wait_text(20002, "je suis Léa").await.len(), 1);
 
     let note = app
         .post(&format!("/v1/conversations/{id}/notes"))
@@ -239,4 +232,45 @@ async fn the_helplines_queue_and_notes_are_out_of_reach_of_other_organisations()
             "{who} take-next"
         );
     }
+}
+
+#[tokio::test]
+async fn presence_is_shared_and_changes_are_live_events() {
+    let redis = std::env::var("TEST_REDIS_URL").ok();
+    let extra: Vec<(&str, &str)> = redis
+        .as_deref()
+        .map(|r| vec![("RELAIS_REDIS_URL", r)])
+        .unwrap_or_default();
+    let app = spawn_line_app(&extra).await;
+    let listener = app.token("listener").await;
+    let me = app.get("/v1/me").bearer(&listener).send().await.json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let set = app
+        .post("/v1/presence")
+        .bearer(&listener)
+        .json(&json!({ "status": "available" }))
+        .send()
+        .await;
+    assert_eq!(set.status, 200, "{}", set.text());
+    let supervisor = app.token("supervisor").await;
+    let list = app.get("/v1/presence").bearer(&supervisor).send().await.json();
+    let mine = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["listener_id"] == me.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(mine["status"], "available");
+    let bad = app
+        .post("/v1/presence")
+        .bearer(&listener)
+        .json(&json!({ "status": "asleep" }))
+        .send()
+        .await;
+    assert_eq!(bad.status, 400);
+    let practitioner = app.token("practitioner").await;
+    assert_eq!(app.get("/v1/presence").bearer(&practitioner).send().await.status, 404);
 }

@@ -12,5 +12,6 @@ mod geo;
 mod health;
 mod live;
 mod logs;
+mod records;
 mod text_line;
 mod tokens;

@@ -629,3 +629,21 @@ async fn without_a_webhook_secret_the_instance_long_polls_telegram() {
     let sent = app.telegram_received(9501, 2).await;
     assert_eq!(sent.len(), 2, "the polled update got the bot's replies");
 }
+
+#[tokio::test]
+async fn a_queued_person_is_told_their_place() {
+    let app = spawn_line_app(&[]).await;
+    app.telegram_says(9601, "j'ai une arme").await;
+    assert_eq!(app.telegram_wait_text(9601, "n° 1 dans la file").await.len(), 1);
+    app.telegram_says(9602, "EN").await;
+    app.telegram_presses(9602, "no").await;
+    app.telegram_presses(9602, "author").await;
+    app.telegram_presses(9602, "listener").await;
+    assert_eq!(
+        app.telegram_wait_text(9602, "You are number 2 in the queue")
+            .await
+            .len(),
+        1,
+        "behind the urgent one"
+    );
+}

@@ -1,0 +1,165 @@
+//! The helpline's records besides conversations: canned replies (supervisors write them,
+//! listeners use them), the phone-call log, and statistics over a period (supervisors in
+//! full; the national coordinator with counts under 5 suppressed).
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Duration, Utc};
+use relais_core::accounts::model::{OrganisationKind, Role};
+use relais_core::helpline::model::{ContactKind, Language};
+use relais_core::helpline::{calls, canned, statistics};
+
+use super::helpline::helpline_only;
+use crate::auth::Auth;
+use crate::auth::policy::ANY_STAFF;
+use crate::body::Body;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+
+const SUPERVISORS: &[Role] = &[Role::HelplineSupervisor];
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageQuery {
+    language: Option<Language>,
+}
+
+pub async fn list_canned(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<LanguageQuery>,
+) -> ApiResult<HttpResponse> {
+    helpline_only(&auth)?;
+    let language = query.into_inner().language;
+    let items = state.db(move |conn| canned::list(conn, language)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCanned {
+    language: Language,
+    title: String,
+    body: String,
+}
+
+pub async fn create_canned(state: web::Data<AppState>, auth: Auth, body: Body<NewCanned>) -> ApiResult<HttpResponse> {
+    let caller = helpline_only(&auth)?;
+    auth.require(SUPERVISORS)?;
+    let b = body.into_inner();
+    let created = state
+        .db(move |conn| canned::create(conn, &caller, b.language, &b.title, &b.body))
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedChanges {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+fn id(path: &str) -> ApiResult<String> {
+    let id: uuid::Uuid = super::parse_id(path)?;
+    Ok(id.to_string())
+}
+
+pub async fn update_canned(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<CannedChanges>,
+) -> ApiResult<HttpResponse> {
+    let caller = helpline_only(&auth)?;
+    auth.require(SUPERVISORS)?;
+    let id = id(&path)?;
+    let b = body.into_inner();
+    let updated = state
+        .db(move |conn| canned::update(conn, &caller, &id, b.title.as_deref(), b.body.as_deref()))
+        .await?;
+    Ok(HttpResponse::Ok().json(updated))
+}
+
+pub async fn delete_canned(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = helpline_only(&auth)?;
+    auth.require(SUPERVISORS)?;
+    let id = id(&path)?;
+    state.db(move |conn| canned::delete(conn, &caller, &id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCall {
+    started_at: DateTime<Utc>,
+    duration_seconds: i32,
+    caller_kind: ContactKind,
+    #[serde(default)]
+    topics: Option<Vec<String>>,
+    outcome: String,
+    #[serde(default)]
+    centre_id: Option<uuid::Uuid>,
+}
+
+pub async fn log_call(state: web::Data<AppState>, auth: Auth, body: Body<NewCall>) -> ApiResult<HttpResponse> {
+    let caller = helpline_only(&auth)?;
+    let b = body.into_inner();
+    let new = calls::NewCall {
+        started_at: b.started_at,
+        duration_seconds: b.duration_seconds,
+        caller_kind: b.caller_kind,
+        topics: b.topics.unwrap_or_default(),
+        outcome: b.outcome,
+        centre_id: b.centre_id.map(|c| c.to_string()),
+    };
+    let call = state.db(move |conn| calls::log(conn, &caller, new)).await?;
+    Ok(HttpResponse::Created().json(call))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+}
+
+impl Period {
+    /// Defaults to the last 30 days; at most a year and a day.
+    fn resolve(self) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
+        let to = self.to.unwrap_or_else(Utc::now);
+        let from = self.from.unwrap_or(to - Duration::days(30));
+        if from >= to {
+            return Err(super::invalid("from", "must be before to"));
+        }
+        if to - from > Duration::days(367) {
+            return Err(super::invalid("from", "a period covers at most a year"));
+        }
+        Ok((from, to))
+    }
+}
+
+pub async fn list_calls(state: web::Data<AppState>, auth: Auth, query: web::Query<Period>) -> ApiResult<HttpResponse> {
+    helpline_only(&auth)?;
+    let (from, to) = query.into_inner().resolve()?;
+    let items = state.db(move |conn| calls::list(conn, from, to)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+pub async fn statistics(state: web::Data<AppState>, auth: Auth, query: web::Query<Period>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let suppress = match caller.organisation_kind {
+        OrganisationKind::National if caller.has_role(Role::NationalCoordinator) => Some(5),
+        OrganisationKind::Helpline => {
+            auth.require(SUPERVISORS)?;
+            None
+        }
+        _ => return Err(ApiError::NotFound),
+    };
+    let (from, to) = query.into_inner().resolve()?;
+    let stats = state
+        .db(move |conn| statistics::compute(conn, from, to, suppress))
+        .await?;
+    Ok(HttpResponse::Ok().json(stats))
+}

@@ -1,0 +1,128 @@
+//! Canned replies, the phone-call log and the helpline's statistics.
+
+use relais_tests::line::spawn_line_app;
+use serde_json::json;
+
+#[tokio::test]
+async fn supervisors_manage_canned_replies_and_listeners_read_them() {
+    let app = spawn_line_app(&[]).await;
+    let supervisor = app.token("supervisor").await;
+    let listener = app.token("listener").await;
+    let created = app
+        .post("/v1/canned-replies")
+        .bearer(&supervisor)
+        .json(&json!({ "language": "fr", "title": "Accueil", "body": "Bonjour, je suis écoutant·e. Je vous lis." }))
+        .send()
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let by_listener = app
+        .post("/v1/canned-replies")
+        .bearer(&listener)
+        .json(&json!({ "language": "en", "title": "x", "body": "y" }))
+        .send()
+        .await;
+    assert_eq!(by_listener.status, 403);
+    let list = app
+        .get("/v1/canned-replies?language=fr")
+        .bearer(&listener)
+        .send()
+        .await
+        .json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let renamed = app
+        .patch(&format!("/v1/canned-replies/{id}"))
+        .bearer(&supervisor)
+        .json(&json!({ "title": "Premier message" }))
+        .send()
+        .await;
+    assert_eq!(renamed.json()["title"], "Premier message");
+    assert_eq!(
+        app.delete(&format!("/v1/canned-replies/{id}"))
+            .bearer(&supervisor)
+            .send()
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        app.delete(&format!("/v1/canned-replies/{id}"))
+            .bearer(&supervisor)
+            .send()
+            .await
+            .status,
+        404
+    );
+    let practitioner = app.token("practitioner").await;
+    assert_eq!(
+        app.get("/v1/canned-replies").bearer(&practitioner).send().await.status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn calls_and_texts_count_together_in_the_statistics() {
+    let app = spawn_line_app(&[]).await;
+    let listener = app.token("listener").await;
+    let centre = app.organisation_id("CPCA Île-de-France Est").await;
+    let started = (chrono::Utc::now() - chrono::Duration::minutes(30)).to_rfc3339();
+    for kind in ["author", "author", "relative"] {
+        let call = app
+            .post("/v1/phone-calls")
+            .bearer(&listener)
+            .json(&json!({ "started_at": started, "duration_seconds": 600, "caller_kind": kind, "topics": ["violence_in_couple"], "outcome": "oriented_to_centre", "centre_id": centre }))
+            .send()
+            .await;
+        assert_eq!(call.status, 201, "{}", call.text());
+    }
+    let bad = app
+        .post("/v1/phone-calls")
+        .bearer(&listener)
+        .json(&json!({ "started_at": started, "duration_seconds": 0, "caller_kind": "author", "outcome": "oriented_to_centre" }))
+        .send()
+        .await;
+    assert_eq!(bad.status, 400);
+    // One text conversation from an author, handed to a listener.
+    app.telegram_says(40001, "Bonjour").await;
+    app.telegram_presses(40001, "no").await;
+    app.telegram_presses(40001, "author").await;
+    app.telegram_presses(40001, "listener").await;
+    app.post("/v1/queue/take-next").bearer(&listener).send().await;
+
+    let supervisor = app.token("supervisor").await;
+    let stats = app.get("/v1/helpline/statistics").bearer(&supervisor).send().await;
+    assert_eq!(stats.status, 200, "{}", stats.text());
+    let stats = stats.json();
+    assert_eq!(stats["phone_calls"], 3);
+    assert_eq!(stats["phone_call_minutes"], 30);
+    assert_eq!(stats["conversations"], 1);
+    assert_eq!(stats["handed_to_listener"], 1);
+    assert_eq!(stats["by_person_kind"]["author"], 3, "two calls and one text");
+    assert!(stats["wait_seconds_median"].is_i64());
+    assert!(!stats.to_string().contains("40001"), "no person in statistics");
+
+    // The ministry sees the same with small counts suppressed.
+    let coordinator = app.token("coordinator").await;
+    let national = app
+        .get("/v1/helpline/statistics")
+        .bearer(&coordinator)
+        .send()
+        .await
+        .json();
+    assert_eq!(national["suppressed_below"], 5);
+    assert!(national["phone_calls"].is_null(), "3 < 5 is suppressed");
+    assert!(national["by_person_kind"]["author"].is_null());
+    let listener_stats = app.get("/v1/helpline/statistics").bearer(&listener).send().await;
+    assert_eq!(listener_stats.status, 403);
+    let practitioner = app.token("practitioner").await;
+    assert_eq!(
+        app.get("/v1/helpline/statistics")
+            .bearer(&practitioner)
+            .send()
+            .await
+            .status,
+        404
+    );
+    let calls = app.get("/v1/phone-calls").bearer(&listener).send().await.json();
+    assert_eq!(calls["items"].as_array().unwrap().len(), 3);
+}
