@@ -46,6 +46,7 @@ pub struct NewCall {
     pub centre_id: Option<String>,
 }
 
+/// A row of `phone_calls`, columns in table order (`phone_calls::all_columns`).
 type Row = (
     String,
     String,
@@ -129,17 +130,7 @@ pub fn log(conn: &mut DbConn, caller: &Caller, new: NewCall) -> Result<PhoneCall
         )?;
         let row: Row = phone_calls::table
             .find(&id)
-            .select((
-                phone_calls::id,
-                phone_calls::listener_id,
-                phone_calls::started_at,
-                phone_calls::duration_seconds,
-                phone_calls::caller_kind,
-                phone_calls::topics,
-                phone_calls::outcome,
-                phone_calls::centre_id,
-                phone_calls::created_at,
-            ))
+            .select(phone_calls::all_columns)
             .first(conn)?;
         Ok(to_model(row))
     })
@@ -151,17 +142,7 @@ pub fn list(conn: &mut DbConn, from: DateTime<Utc>, to: DateTime<Utc>) -> Result
         .filter(phone_calls::started_at.lt(time::to_db(to)))
         .order(phone_calls::started_at.desc())
         .limit(1000)
-        .select((
-            phone_calls::id,
-            phone_calls::listener_id,
-            phone_calls::started_at,
-            phone_calls::duration_seconds,
-            phone_calls::caller_kind,
-            phone_calls::topics,
-            phone_calls::outcome,
-            phone_calls::centre_id,
-            phone_calls::created_at,
-        ))
+        .select(phone_calls::all_columns)
         .load(conn)?;
     Ok(rows.into_iter().map(to_model).collect())
 }
