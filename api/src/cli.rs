@@ -22,6 +22,9 @@ USAGE:
     relais [serve]              serve the API (the default)
     relais migrate              apply database migrations and exit
     relais demo                 load demo organisations and accounts, print the accounts
+    relais organisation add --kind KIND --name NAME [--timezone TZ] [--coverage 75,93]
+                                create an organisation (the first one of a production instance:
+                                the national organisation, then `user add` its admin)
     relais user add --email EMAIL --organisation NAME|ID --role ROLE [--role ROLE…]
                     [--name NAME] [--password PASSWORD]
                                 create a staff account (a password is generated if none is given)
@@ -81,6 +84,7 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ["user", "add", rest @ ..] => user_add(rest),
+        ["organisation", "add", rest @ ..] => organisation_add(rest),
         ["audit", "verify"] => {
             let settings = Settings::load()?;
             telemetry::init(settings.log_format);
@@ -254,5 +258,42 @@ fn user_add(args: &[&str]) -> anyhow::Result<ExitCode> {
     if generated {
         out(&format!("password: {password}"));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn organisation_add(args: &[&str]) -> anyhow::Result<ExitCode> {
+    let (mut kind, mut name, mut timezone, mut coverage) = (None, None, None, Vec::new());
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match *flag {
+            "--kind" => {
+                kind = Some(
+                    value
+                        .parse::<relais_core::accounts::model::OrganisationKind>()
+                        .map_err(|e| anyhow::anyhow!("{e}"))?,
+                )
+            }
+            "--name" => name = Some(value.to_string()),
+            "--timezone" => timezone = Some(value.to_string()),
+            "--coverage" => {
+                coverage = value
+                    .split(',')
+                    .map(|c| c.trim().to_owned())
+                    .filter(|c| !c.is_empty())
+                    .collect()
+            }
+            other => bail!("unknown option {other}\n\n{USAGE}"),
+        }
+    }
+    let kind = kind.context("--kind is required (helpline, centre, housing_platform, national, partner)")?;
+    let name = name.context("--name is required")?;
+    let settings = Settings::load()?;
+    telemetry::init(settings.log_format);
+    let prepared = prepare(&settings)?;
+    let new = organisations::NewOrganisation::parse(&prepared.geo, kind, &name, timezone.as_deref(), coverage)?;
+    let mut conn = prepared.database.get()?;
+    let org = organisations::create(&mut conn, &relais_core::access::Actor::SYSTEM, new)?;
+    out(&format!("created organisation {} ({})", org.id, org.kind));
     Ok(ExitCode::SUCCESS)
 }
