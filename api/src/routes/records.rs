@@ -147,7 +147,26 @@ pub async fn list_calls(state: web::Data<AppState>, auth: Auth, query: web::Quer
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-pub async fn statistics(state: web::Data<AppState>, auth: Auth, query: web::Query<Period>) -> ApiResult<HttpResponse> {
+#[derive(serde::Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatisticsQuery {
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    format: Option<Format>,
+}
+
+pub async fn statistics(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<StatisticsQuery>,
+) -> ApiResult<HttpResponse> {
     let caller = auth.admit(ANY_STAFF)?.clone();
     let suppress = match caller.organisation_kind {
         OrganisationKind::National if caller.has_role(Role::NationalCoordinator) => Some(5),
@@ -157,9 +176,19 @@ pub async fn statistics(state: web::Data<AppState>, auth: Auth, query: web::Quer
         }
         _ => return Err(ApiError::NotFound),
     };
-    let (from, to) = query.into_inner().resolve()?;
+    let query = query.into_inner();
+    let (from, to) = Period {
+        from: query.from,
+        to: query.to,
+    }
+    .resolve()?;
     let stats = state
         .db(move |conn| statistics::compute(conn, from, to, suppress))
         .await?;
+    if query.format == Some(Format::Csv) {
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(stats.to_csv()));
+    }
     Ok(HttpResponse::Ok().json(stats))
 }

@@ -99,6 +99,15 @@ async fn calls_and_texts_count_together_in_the_statistics() {
     assert_eq!(stats["handed_to_listener"], 1);
     assert_eq!(stats["by_person_kind"]["author"], 3, "two calls and one text");
     assert!(stats["wait_seconds_median"].is_i64());
+    assert_eq!(stats["orientations"], 3, "three calls oriented to a centre");
+    assert_eq!(stats["abandoned_before_answer"], 0);
+    let hours: i64 = stats["by_hour"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_i64().unwrap())
+        .sum();
+    assert_eq!(hours, 4, "three calls and one text");
     assert!(!stats.to_string().contains("40001"), "no person in statistics");
 
     // The ministry sees the same with small counts suppressed.
@@ -122,6 +131,25 @@ async fn calls_and_texts_count_together_in_the_statistics() {
             .await
             .status,
         404
+    );
+    let csv = app
+        .get("/v1/helpline/statistics?format=csv")
+        .bearer(&supervisor)
+        .send()
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.text().starts_with("metric,key,value\n"));
+    assert!(csv.text().contains("phone_calls,,3\n"), "{}", csv.text());
+    assert!(csv.text().contains("by_weekday,"), "{}", csv.text());
+    let national_csv = app
+        .get("/v1/helpline/statistics?format=csv")
+        .bearer(&coordinator)
+        .send()
+        .await
+        .text();
+    assert!(
+        national_csv.contains("phone_calls,,\n"),
+        "suppressed in the national view: {national_csv}"
     );
     let calls = app.get("/v1/phone-calls").bearer(&listener).send().await.json();
     assert_eq!(calls["items"].as_array().unwrap().len(), 3);
