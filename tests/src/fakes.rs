@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 pub struct Call {
     pub method: String,
     pub body: Value,
+    /// The body as received (for multipart requests, which `body` does not parse).
+    pub raw: String,
 }
 
 /// What a fake answers to the next sends, before it answers normally again.
@@ -61,11 +63,13 @@ impl Recorder {
     pub fn push_update(&self, update: Value) {
         self.0.lock().unwrap().updates.push_back(update);
     }
-    fn record(&self, method: &str, body: Value) -> Option<Scripted> {
+    fn record(&self, method: &str, body: Value, raw: &[u8]) -> Option<Scripted> {
         let mut shared = self.0.lock().unwrap();
+        let raw = String::from_utf8_lossy(raw).into_owned();
         shared.calls.push(Call {
             method: method.to_owned(),
             body,
+            raw,
         });
         shared.script.pop_front()
     }
@@ -138,7 +142,7 @@ async fn telegram(
             }
         };
     }
-    let scripted = recorder.record(&method, payload.clone());
+    let scripted = recorder.record(&method, payload.clone(), &body);
     match scripted {
         Some(Scripted::TooManyRequests { retry_after }) => {
             return HttpResponse::TooManyRequests().json(json!({
@@ -175,7 +179,7 @@ async fn telegram(
 
 async fn twilio(req: HttpRequest, body: web::Bytes, recorder: web::Data<Recorder>) -> HttpResponse {
     let payload = parse_body(&req, &body);
-    match recorder.record("Messages", payload) {
+    match recorder.record("Messages", payload, &body) {
         Some(Scripted::TooManyRequests { retry_after }) => HttpResponse::TooManyRequests()
             .insert_header(("Retry-After", retry_after.to_string()))
             .json(json!({ "code": 20429, "message": "Too Many Requests", "status": 429 })),

@@ -647,3 +647,126 @@ async fn a_queued_person_is_told_their_place() {
         "behind the urgent one"
     );
 }
+
+#[tokio::test]
+async fn a_message_that_keeps_failing_is_marked_failed_after_its_last_try() {
+    let app = spawn_line_app(&[("RELAIS_DELIVERY_MAX_ATTEMPTS", "2")]).await;
+    for _ in 0..4 {
+        app.sms_fake().recorder.answer_next(Scripted::ServerError);
+    }
+    app.sms_says("+33677777777", "Bonjour").await;
+    let mut failed = 0;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut conn = app.conn();
+        failed = diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'failed'")
+            .get_result::<Count>(&mut *conn)
+            .unwrap()
+            .n;
+        if failed > 0 {
+            break;
+        }
+    }
+    assert_eq!(failed, 1, "the first part failed after two tries");
+    let mut conn = app.conn();
+    let delivery = diesel::sql_query("SELECT COUNT(*) AS n FROM messages WHERE delivery = 'failed'")
+        .get_result::<Count>(&mut *conn)
+        .unwrap()
+        .n;
+    assert_eq!(delivery, 1, "its message says so");
+    drop(conn);
+    let text = app.get("/metrics").send().await.text();
+    assert!(
+        text.contains(r#"relais_delivery_failures_total{channel="sms"} 1"#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn set_webhook_registers_the_url_with_its_secret() {
+    let app = spawn_line_app(&[]).await;
+    let config = relais_bots::telegram::TelegramConfig {
+        token: "123456:TEST-TOKEN".into(),
+        api_url: app.telegram_fake().url.clone(),
+        webhook_secret: Some("s3cret".into()),
+    };
+    let bot = relais_bots::telegram::bot(&config).unwrap();
+    relais_bots::telegram::set_webhook(&bot, "https://relais.example.org/webhooks/telegram", "s3cret")
+        .await
+        .unwrap();
+    let call = app
+        .telegram_fake()
+        .recorder
+        .calls()
+        .into_iter()
+        .find(|c| c.method == "setWebhook")
+        .expect("setWebhook called");
+    // teloxide sends setWebhook as multipart/form-data.
+    for part in [
+        "https://relais.example.org/webhooks/telegram",
+        "s3cret",
+        "callback_query",
+        "message",
+    ] {
+        assert!(call.raw.contains(part), "{part} in {}", call.raw);
+    }
+}
+
+#[tokio::test]
+async fn the_web_chat_socket_carries_the_conversation_both_ways() {
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use tokio_tungstenite::tungstenite::Message;
+    let app = spawn_line_app(&[]).await;
+    let session = app.post("/chat/api/sessions").send().await.json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = format!("{}/chat/ws", app.address.replace("http://", "ws://"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    socket
+        .send(Message::Text(json!({ "session": session }).to_string().into()))
+        .await
+        .unwrap();
+    socket
+        .send(Message::Text(
+            json!({ "id": uuid::Uuid::new_v4(), "text": "Bonjour" })
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
+    let mut frames = Vec::new();
+    while frames.len() < 2 {
+        match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => frames.push(serde_json::from_str::<serde_json::Value>(&text).unwrap()),
+            Ok(Some(Ok(_))) => {}
+            _ => break,
+        }
+    }
+    assert_eq!(frames.len(), 2, "{frames:?}");
+    assert!(frames[0]["text"].as_str().unwrap().contains("anonyme et confidentiel"));
+    assert_eq!(
+        frames[1]["choices"].as_array().map(Vec::len),
+        Some(2),
+        "buttons for the web page"
+    );
+    // Another session's socket hears nothing of it.
+    let other = app.post("/chat/api/sessions").send().await.json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = format!("{}/chat/ws", app.address.replace("http://", "ws://"));
+    let (mut stranger, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    stranger
+        .send(Message::Text(json!({ "session": other }).to_string().into()))
+        .await
+        .unwrap();
+    socket
+        .send(Message::Text(
+            json!({ "id": uuid::Uuid::new_v4(), "choice": "no" }).to_string().into(),
+        ))
+        .await
+        .unwrap();
+    let heard = tokio::time::timeout(Duration::from_millis(800), stranger.next()).await;
+    assert!(!matches!(heard, Ok(Some(Ok(Message::Text(_))))), "no cross-talk");
+}
