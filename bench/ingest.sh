@@ -4,7 +4,7 @@
 # measured in the same run. Reproduces the section "Text line: webhook ingestion" of
 # docs/benchmarks.md (what the figures mean is written there).
 #
-#   bash bench/ingest.sh                      # about 5 minutes (plus BENCH_WAIT_IDLE waits)
+#   bash bench/ingest.sh                      # about 6 minutes (plus BENCH_WAIT_IDLE waits)
 #
 # For each database, on a fresh server (SQLite: a new data folder; PostgreSQL: a new database,
 # dropped at exit):
@@ -14,7 +14,8 @@
 #      8 processes; PostgreSQL: pgbench -n -f insert.sql, autocommit, 1, 4 and 8 clients);
 #   2. warms a pool of existing chats (one update each), then
 #   3. latency at a fixed rate: ingest_tool.py fixed, an open-loop generator (latency from each
-#      request's due time, as wrk2 measures), at BENCH_RATES in turn, stopping at the first
+#      request's due time, as wrk2 measures; at most 40 connections, as Telegram; a per-second
+#      timeline in fixed-*.timeline.tsv), at BENCH_RATES in turn, stopping at the first
 #      rate that is held (>= 95 % of it answered) with p99 < 25 ms and no error;
 #   4. sustained throughput: wrk with bench/ingest.lua (closed loop) at BENCH_CONNECTIONS.
 # Every webhook carries a unique update_id; BENCH_NEW_PCT % come from new chats (a new contact
@@ -30,7 +31,8 @@
 # Knobs (environment):
 #   BENCH_BIN              binary to measure (default target/release/relais; copied first)
 #   BENCH_DURATION         seconds per wrk throughput run (default 12)
-#   BENCH_CONNECTIONS      wrk connection counts for throughput (default "8 32")
+#   BENCH_CONNECTIONS      wrk connection counts for throughput (default "8 40"; 40 is the number
+#                          of simultaneous webhook connections Telegram opens by default)
 #   BENCH_THREADS          wrk threads (default 2)
 #   BENCH_HEALTHZ_CONNS    connections of the /healthz run (default 32)
 #   BENCH_RAW_DURATION     seconds per raw database insert run (default 10)
@@ -53,7 +55,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HERE=$REPO/bench
 BIN=${BENCH_BIN:-$REPO/target/release/relais}
 DURATION=${BENCH_DURATION:-12}
-CONNECTIONS=${BENCH_CONNECTIONS:-"8 32"}
+CONNECTIONS=${BENCH_CONNECTIONS:-"8 40"}
 THREADS=${BENCH_THREADS:-2}
 HEALTHZ_CONNS=${BENCH_HEALTHZ_CONNS:-32}
 RAW_DURATION=${BENCH_RAW_DURATION:-10}
@@ -223,12 +225,12 @@ webhook_run() {
     delivered=$(awk -v d=$((out1 - out0)) -v s="$SECS" 'BEGIN { printf "%.1f", d / s }')
     # shellcheck disable=SC2154  # r_* come from the RESULT line
     if [[ $kind == fixed ]]; then
-        local note="held ${r_achieved_rps}/s of ${r_target_rate}; statuses ${r_statuses}; service p50/p99 ${r_service_p50_ms}/${r_service_p99_ms} ms; send lag p99 ${r_lag_p99_ms} ms, max ${r_lag_max_ms} ms; ${r_inflight_max} in flight at most, ${r_conns_max} connections"
+        local note="held ${r_achieved_rps}/s of ${r_target_rate}; p99.9 ${r_p999_ms} ms; statuses ${r_statuses}; service p50/p99 ${r_service_p50_ms}/${r_service_p99_ms} ms; send lag p99 ${r_lag_p99_ms} ms, max ${r_lag_max_ms} ms; ${r_inflight_max} in flight at most, ${r_conns_max} connections"
         row "$backend" fixed "$param" "$r_achieved_rps" "$r_p50_ms" "$r_p90_ms" "$r_p99_ms" "$r_max_ms" "$r_completed" \
             "$r_non200" "$r_errors" $((b1 - b0)) $((o1 - o0)) "$d0" "$d1" "$delivered" \
             "$C_SERVER" "$C_PG" "$C_LOAD" "$C_FAKE" "$C_OTHER" "$M_BUSY" "$note"
         TOTAL_OK=$((TOTAL_OK + r_ok200))
-        log "$backend fixed $param/s: held ${r_achieved_rps}/s, p50 ${r_p50_ms} ms, p99 ${r_p99_ms} ms, max ${r_max_ms} ms, non-200 $r_non200, errors $r_errors; outbox $d0 -> $d1; cpu other $C_OTHER"
+        log "$backend fixed $param/s: held ${r_achieved_rps}/s, p50 ${r_p50_ms} ms, p99 ${r_p99_ms} ms, p99.9 ${r_p999_ms} ms, max ${r_max_ms} ms, non-200 $r_non200, errors $r_errors; outbox $d0 -> $d1; cpu other $C_OTHER"
     else
         local p50 p90 p99 mx errs
         p50=$(awk -v x="$r_p50_us" 'BEGIN { printf "%.2f", x / 1000 }')
@@ -350,8 +352,9 @@ ingest_runs() {
     for rate in $RATES; do
         local raw=$OUT/fixed-$backend-$rate.txt
         local cmd=(python3 "$HERE/ingest_tool.py" fixed "$BASE/webhooks/telegram" "$SECRET" --rate "$rate"
-            --duration "$FIXED_DURATION" --pool "$POOL" --new-pct "$NEW_PCT" --first-update "$NEXT_UPDATE")
-        printf '$ %s\n' "${cmd[*]/$SECRET/\$SECRET}" >"$raw"
+            --duration "$FIXED_DURATION" --pool "$POOL" --new-pct "$NEW_PCT" --first-update "$NEXT_UPDATE"
+            --timeline "$OUT/fixed-$backend-$rate.timeline.tsv")
+        printf '$ %s\n' "$(sed "s#$OUT/##" <<<"${cmd[*]/$SECRET/\$SECRET}")" >"$raw"
         webhook_run "$backend" fixed "$rate" "$raw" -- "${cmd[@]}"
         NEXT_UPDATE=$((NEXT_UPDATE + 10000000))
         # shellcheck disable=SC2154
@@ -392,16 +395,16 @@ print(" ".join(str(x) for x in c.execute(sys.argv[2]).fetchone()))' "$SERVER_DIR
     read -r receipts msgs contacts convs pending sent failed <<<"$counts"
     local warns
     warns=$(grep -ciE 'warn|error' "$OUT/server-$backend.log" || true)
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$backend" "$TOTAL_OK" "$receipts" "$msgs" \
-        $((receipts - TOTAL_OK)) "$contacts" "$convs" "$pending" "$sent" "$failed" "$warns" >>"$OUT/db-check.tsv"
-    log "$backend: answered 200 $TOTAL_OK; in the database: $receipts receipts, $msgs inbound messages, $contacts contacts, $convs conversations; outbox $pending unsent, $sent sent, $failed failed; $warns warning/error lines in the server log"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$backend" "$TOTAL_OK" "$receipts" "$msgs" \
+        $((receipts - TOTAL_OK)) "$contacts" "$convs" "$pending" "$sent" "$failed" "$warns" "$FILES_MB" >>"$OUT/db-check.tsv"
+    log "$backend: answered 200 $TOTAL_OK; in the database: $receipts receipts, $msgs inbound messages, $contacts contacts, $convs conversations; outbox $pending unsent, $sent sent, $failed failed; $warns warning/error lines in the server log; database / WAL: $FILES_MB MB"
 }
 
 # ---------------------------------------------------------------------------------------------
 cp "$BIN" "$WORK/relais"
 COMMIT=$(git -C "$REPO" log -1 --format='%h, committed %ci' 2>/dev/null || echo unknown)
 DIRTY=$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null | wc -l)
-printf 'backend\tanswered_200\treceipts\tinbound_messages\tstored_minus_answered\tcontacts\tconversations\toutbox_unsent\toutbox_sent\toutbox_failed\tlog_warnings\n' >"$OUT/db-check.tsv"
+printf 'backend\tanswered_200\treceipts\tinbound_messages\tstored_minus_answered\tcontacts\tconversations\toutbox_unsent\toutbox_sent\toutbox_failed\tlog_warnings\tdb_wal_mb\n' >"$OUT/db-check.tsv"
 {
     echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "commit: $COMMIT ($DIRTY tracked files modified in the work tree)"
@@ -437,6 +440,9 @@ done
 rm -f "$WORK/raw.sqlite3"*
 warm_pool sqlite
 ingest_runs sqlite
+# the WAL is checkpointed and removed when the server closes the database: its size is read first
+FILES_MB=$(stat -c %s "$SERVER_DIR/var/relais.sqlite3" "$SERVER_DIR/var/relais.sqlite3-wal" 2>/dev/null \
+    | awk '{ printf "%s%.0f", (NR > 1 ? " / " : ""), $1 / 1048576 }')
 stop_pid "$SERVER_PID"
 check_db sqlite
 
@@ -479,6 +485,7 @@ if [[ $SKIP_PG != 1 ]] && command -v psql >/dev/null && command -v pgbench >/dev
     psql "$PG_URL" -qc 'DROP TABLE raw_insert'
     warm_pool postgres
     ingest_runs postgres
+    FILES_MB="$(psql "$PG_URL" -qAtc 'select round(pg_database_size(current_database()) / 1048576.0)') / -"
     stop_pid "$SERVER_PID"
     check_db postgres
 else
@@ -502,9 +509,9 @@ fi
     echo
     tail -n +2 "$RESULTS" | awk -F'\t' '$2 == "fixed" { printf "- %s, %s/s: %s\n", $1, $3, $23 }'
     echo
-    echo "| backend | answered 200 | receipts | inbound messages | stored − answered | contacts | conversations | outbox unsent | sent | failed | server log warnings |"
-    echo "| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |"
-    tail -n +2 "$OUT/db-check.tsv" | awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }'
+    echo "| backend | answered 200 | receipts | inbound messages | stored − answered | contacts | conversations | outbox unsent | sent | failed | server log warnings | database / WAL MB |"
+    echo "| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |"
+    tail -n +2 "$OUT/db-check.tsv" | awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }'
     echo
     echo "raw outputs: $OUT"
 } | tee "$OUT/summary.md"

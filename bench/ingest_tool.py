@@ -111,36 +111,61 @@ async def warm(args):
 # ---- fixed -----------------------------------------------------------------------------------
 async def fixed(args):
     """Request i is due at t0 + i/rate, whatever happened before (open loop). At its due time it
-    takes an idle keep-alive connection, or opens one (up to --max-conns; past that it waits for
-    one, and the wait counts). Its latency is measured from its due time, not from when it
-    could be written, so a stall of the server (or of this generator) is charged in full, as
-    wrk2 does; the time from write to answer ("service") is recorded too, and so is how late
-    each request was written ("lag"), which shows whether the generator kept its schedule."""
+    takes an idle keep-alive connection, or opens one, up to --max-conns (default 40, the number
+    of simultaneous webhook connections Telegram opens by default, setWebhook's max_connections);
+    past that it waits for one, and the wait counts. Its latency is measured from its due time,
+    not from when it could be written, so a stall of the server (or of this generator) is
+    charged in full, as wrk2 does; the time from write to answer ("service") is recorded too,
+    and so is how late each request was written ("lag"), which shows whether the generator kept
+    its schedule or waited for a connection. A connection left idle for --max-idle seconds is
+    closed rather than reused (the server closes idle keep-alive connections after 5 s, and a
+    request written into one it is closing would be an error of this generator, not of the
+    server). With --timeline FILE, one line per second of due time: count, p50, p99, max."""
     hostport, host, port = split_url(args.url)
     rng = random.Random(args.first_update)
     total = int(args.rate * args.duration)
-    idle = asyncio.LifoQueue()
+    idle = asyncio.LifoQueue()  # [reader, writer, last_used]
     opened = 0
+    conns_max = 0
     busy_max = 0
     busy = 0
     lat, service, lag = [], [], []
+    by_second = {}
     statuses = {}
     errors = 0
     last_done = 0.0
-
-    conns_max = 0
 
     async def new_conn():
         nonlocal opened, conns_max
         opened += 1
         conns_max = max(conns_max, opened)
-        return await asyncio.open_connection(host, port)
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+        except Exception:
+            opened -= 1
+            raise
+        return [reader, writer, time.perf_counter()]
+
+    def drop(conn):
+        nonlocal opened
+        conn[1].close()
+        opened -= 1
+
+    async def acquire():
+        while not idle.empty():
+            conn = idle.get_nowait()
+            if time.perf_counter() - conn[2] < args.max_idle:
+                return conn
+            drop(conn)
+        if opened < args.max_conns:
+            return await new_conn()
+        return await idle.get()
 
     for _ in range(min(args.preopen, args.max_conns)):
         idle.put_nowait(await new_conn())
 
-    async def one(i, due):
-        nonlocal busy, busy_max, errors, last_done, opened
+    async def one(i, due, t0):
+        nonlocal busy, busy_max, errors, last_done
         busy += 1
         busy_max = max(busy_max, busy)
         update_id = args.first_update + i
@@ -151,11 +176,8 @@ async def fixed(args):
         data = request_bytes(hostport, args.secret, update_body(update_id, chat))
         conn = None
         try:
-            if idle.empty() and opened < args.max_conns:
-                conn = await new_conn()
-            else:
-                conn = await idle.get()
-            reader, writer = conn
+            conn = await acquire()
+            reader, writer = conn[0], conn[1]
             sent = time.perf_counter()
             writer.write(data)
             status, close = await asyncio.wait_for(read_response(reader), args.timeout)
@@ -163,11 +185,12 @@ async def fixed(args):
             lat.append(done - due)
             service.append(done - sent)
             lag.append(sent - due)
+            by_second.setdefault(int(due - t0), []).append(done - due)
             last_done = max(last_done, done)
             statuses[status] = statuses.get(status, 0) + 1
+            conn[2] = done
             if close:
-                writer.close()
-                opened -= 1
+                drop(conn)
             else:
                 idle.put_nowait(conn)
         except Exception as e:  # noqa: BLE001 - any failure is counted and reported
@@ -175,8 +198,7 @@ async def fixed(args):
             if errors <= 3:
                 print(f"request {i}: {type(e).__name__}: {e}", file=sys.stderr)
             if conn is not None:
-                conn[1].close()
-                opened -= 1
+                drop(conn)
         finally:
             busy -= 1
 
@@ -189,13 +211,19 @@ async def fixed(args):
         now = time.perf_counter()
         if due > now:
             await asyncio.sleep(due - now)
-        tasks.append(loop.create_task(one(i, due)))
+        tasks.append(loop.create_task(one(i, due, t0)))
     sending_end = time.perf_counter()
     await asyncio.gather(*tasks)
     ru1 = resource.getrusage(resource.RUSAGE_SELF)
     while not idle.empty():
-        idle.get_nowait()[1].close()
+        drop(idle.get_nowait())
 
+    if args.timeline:
+        with open(args.timeline, "w") as f:
+            f.write("second\tanswered\tp50_ms\tp99_ms\tmax_ms\n")
+            for sec in sorted(by_second):
+                v = sorted(by_second[sec])
+                f.write(f"{sec}\t{len(v)}\t{pct(v, 50) * 1000:.2f}\t{pct(v, 99) * 1000:.2f}\t{v[-1] * 1000:.2f}\n")
     lat.sort()
     service.sort()
     lag.sort()
@@ -284,8 +312,10 @@ def main():
     f.add_argument("--pool", type=int, required=True)
     f.add_argument("--new-pct", type=float, required=True)
     f.add_argument("--first-update", type=int, required=True)
-    f.add_argument("--max-conns", type=int, default=512)
-    f.add_argument("--preopen", type=int, default=16)
+    f.add_argument("--max-conns", type=int, default=40)
+    f.add_argument("--max-idle", type=float, default=2.0)
+    f.add_argument("--preopen", type=int, default=8)
+    f.add_argument("--timeline")
     f.add_argument("--timeout", type=float, default=10.0)
     s = sub.add_parser("sqlite-insert")
     s.add_argument("path")
