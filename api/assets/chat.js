@@ -9,6 +9,16 @@
   var lang = "fr";
   var token = sessionStorage.getItem("relais-chat");
   var socket = null;
+  var typingNote = document.getElementById("typing");
+  var typingTimer = null;
+  var lastTyping = 0;
+
+  // "A listener is typing…" for a few seconds after each signal.
+  function showTyping() {
+    typingNote.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { typingNote.hidden = true; }, 6000);
+  }
 
   function uuid() {
     if (crypto.randomUUID) return crypto.randomUUID();
@@ -64,7 +74,8 @@
     socket.onopen = function () { socket.send(JSON.stringify({ session: token })); };
     socket.onmessage = function (e) {
       var event = JSON.parse(e.data);
-      if (event.type === "message") show("line", event.text, event.choices);
+      if (event.type === "message") { typingNote.hidden = true; show("line", event.text, event.choices); }
+      if (event.type === "typing") showTyping();
       if (event.type === "resync") history();
     };
     socket.onclose = function () { socket = null; setTimeout(connect, 3000); };
@@ -79,6 +90,14 @@
         body.items.forEach(function (m) { show(m.from, m.text); });
       });
   }
+
+  // Tell the listener the person is typing, at most every three seconds.
+  box.addEventListener("input", function () {
+    var now = Date.now();
+    if (!socket || socket.readyState !== 1 || now - lastTyping < 3000) return;
+    lastTyping = now;
+    socket.send(JSON.stringify({ type: "typing" }));
+  });
 
   form.addEventListener("submit", function (e) {
     e.preventDefault();

@@ -10,6 +10,15 @@ pub fn start(state: &web::Data<AppState>) {
     let worker = state.line.worker(state.database.clone(), state.secrets.clone());
     tokio::spawn(worker.run());
 
+    // Delivery states recorded by the worker reach the listeners' apps on every instance.
+    let shared = state.clone();
+    tokio::spawn(async move {
+        loop {
+            shared.line.published.notified().await;
+            shared.live.signal().await;
+        }
+    });
+
     if let (Some(config), Some(bot)) = (&state.line.telegram, &state.line.telegram_bot)
         && config.webhook_secret.is_none()
     {
@@ -59,6 +68,27 @@ pub fn start(state: &web::Data<AppState>) {
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "silent-listener check failed"),
+            }
+        }
+    });
+
+    // People waiting hear of their new place when it changed a lot.
+    let shared = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(shared.settings.queue_place_seconds));
+        loop {
+            tick.tick().await;
+            let inner = shared.clone();
+            match shared
+                .db(move |conn| inner.line.text_line.tell_queue_places(conn))
+                .await
+            {
+                Ok(0) => {}
+                Ok(told) => {
+                    tracing::info!(told, "queue places told");
+                    shared.line.wake.notify_one();
+                }
+                Err(e) => tracing::warn!(error = %e, "telling queue places failed"),
             }
         }
     });

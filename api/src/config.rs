@@ -46,6 +46,8 @@ pub struct Settings {
     pub database_url: String,
     pub database_pool_size: u32,
     pub redis_url: Option<String>,
+    /// A read replica for heavy reads (the helpline's statistics); the primary when unset.
+    pub database_replica_url: Option<String>,
     pub public_url: Option<String>,
     pub log_format: LogFormat,
     /// The largest request body accepted, in bytes.
@@ -82,6 +84,8 @@ pub struct Settings {
     pub listener_capacity: i64,
     /// A conversation whose listener stays silent this long goes back to the queue.
     pub listener_silence_seconds: i64,
+    /// How often waiting people are told their new place when it changed a lot.
+    pub queue_place_seconds: u64,
 }
 
 /// The shape of `relais.toml`: every key optional, unknown keys refused.
@@ -94,6 +98,7 @@ struct FileSettings {
     database_url: Option<String>,
     database_pool_size: Option<u32>,
     redis_url: Option<String>,
+    database_replica_url: Option<String>,
     public_url: Option<String>,
     log_format: Option<LogFormat>,
     body_limit: Option<usize>,
@@ -125,6 +130,7 @@ struct FileSettings {
     delivery_lease_seconds: Option<u64>,
     listener_capacity: Option<i64>,
     listener_silence_seconds: Option<i64>,
+    queue_place_seconds: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -232,6 +238,7 @@ impl Settings {
                 .or(from_file.database_pool_size)
                 .unwrap_or(8),
             redis_url: env_string(env, "RELAIS_REDIS_URL").or(from_file.redis_url),
+            database_replica_url: env_string(env, "RELAIS_DATABASE_REPLICA_URL").or(from_file.database_replica_url),
             public_url: env_string(env, "RELAIS_PUBLIC_URL").or(from_file.public_url),
             log_format,
             body_limit: env_parse(env, "RELAIS_BODY_LIMIT")?
@@ -309,6 +316,10 @@ impl Settings {
             listener_silence_seconds: env_parse(env, "RELAIS_LISTENER_SILENCE_SECONDS")?
                 .or(from_file.listener_silence_seconds)
                 .unwrap_or(600),
+            queue_place_seconds: env_parse(env, "RELAIS_QUEUE_PLACE_SECONDS")?
+                .or(from_file.queue_place_seconds)
+                .unwrap_or(20)
+                .max(1),
         };
         settings.check()?;
         Ok(settings)

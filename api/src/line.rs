@@ -23,6 +23,8 @@ pub struct Line {
     pub sms: Option<TwilioConfig>,
     pub webchat: WebChatHub,
     pub wake: Arc<Notify>,
+    /// Notified by the delivery worker when a delivery state became a live event.
+    pub published: Arc<Notify>,
     pub metrics: Arc<LineMetrics>,
     pub senders: Arc<Senders>,
     pub delivery: DeliveryConfig,
@@ -92,6 +94,7 @@ impl Line {
             sms,
             webchat,
             wake: Arc::new(Notify::new()),
+            published: Arc::new(Notify::new()),
             metrics: Arc::new(LineMetrics::default()),
             senders,
             delivery,
@@ -109,6 +112,7 @@ impl Line {
             config: self.delivery.clone(),
             wake: self.wake.clone(),
             metrics: self.metrics.clone(),
+            published: self.published.clone(),
         }
     }
 }

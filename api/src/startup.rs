@@ -101,12 +101,22 @@ impl Application {
         let body_limit = settings.body_limit;
         let geo = Arc::new(prepared.geo);
         let line = Line::build(&settings, &prepared.secrets, geo.clone())?;
-        let live = crate::live::LiveHub::start(prepared.database.clone(), settings.redis_url.as_deref())
-            .await
-            .context("cannot start live events (is RELAIS_REDIS_URL reachable?)")?;
+        let live = crate::live::LiveHub::start(
+            prepared.database.clone(),
+            settings.redis_url.as_deref(),
+            line.webchat.clone(),
+            prepared.secrets.clone(),
+        )
+        .await
+        .context("cannot start live events (is RELAIS_REDIS_URL reachable?)")?;
+        let replica = match &settings.database_replica_url {
+            Some(url) => Some(connect_replica(url, settings.database_pool_size).await?),
+            None => None,
+        };
         let state = web::Data::new(AppState {
             settings,
             database: prepared.database,
+            replica,
             geo,
             secrets: prepared.secrets,
             tokens,
@@ -146,4 +156,20 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Connects the read replica and checks that it holds the schema (a replica is migrated
+/// by its primary, never by us).
+async fn connect_replica(url: &str, pool_size: u32) -> anyhow::Result<Db> {
+    let parsed = DatabaseUrl::parse(url).context("RELAIS_DATABASE_REPLICA_URL")?;
+    let replica = Db::connect(&parsed, pool_size).context("cannot connect to the read replica")?;
+    let probe = replica.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn = probe.get()?;
+        relais_core::helpline::events::latest(&mut conn)
+            .map(|_| ())
+            .map_err(|_| anyhow::anyhow!("the read replica has no Relais schema: point RELAIS_DATABASE_REPLICA_URL at a replica of the primary"))
+    })
+    .await??;
+    Ok(replica)
 }

@@ -15,6 +15,8 @@ use crate::problem::ApiError;
 pub struct AppState {
     pub settings: Settings,
     pub database: Db,
+    /// A read replica for heavy reads, when configured.
+    pub replica: Option<Db>,
     pub geo: Arc<Geography>,
     pub secrets: Secrets,
     pub tokens: TokenKeys,
@@ -31,7 +33,27 @@ impl AppState {
         T: Send + 'static,
         E: Into<ApiError> + Send + 'static,
     {
-        let database = self.database.clone();
+        self.run_on(self.database.clone(), f).await
+    }
+
+    /// As [`db`](Self::db), on the read replica when there is one: for heavy reads that may
+    /// lag the primary by a little (statistics). Never for a read that follows a write.
+    pub async fn read_replica<T, E, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+    {
+        let database = self.replica.clone().unwrap_or_else(|| self.database.clone());
+        self.run_on(database, f).await
+    }
+
+    async fn run_on<T, E, F>(&self, database: Db, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+    {
         let span = tracing::Span::current();
         let joined = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();

@@ -14,7 +14,7 @@ use relais_core::db::Db;
 use relais_core::helpline::contacts;
 use relais_core::helpline::model::Channel;
 use relais_core::helpline::outbox::{self, Claimed, Payload};
-use tokio::sync::{Mutex, Notify, broadcast};
+use tokio::sync::{Mutex, Notify, broadcast, mpsc};
 
 use crate::telegram;
 use crate::twilio::{self, TwilioConfig};
@@ -31,24 +31,39 @@ pub enum SendError {
     Transient(String),
 }
 
-/// A message for a web chat session, pushed to its open WebSocket(s).
-#[derive(Clone, Debug)]
+/// Something for a web chat session's open WebSocket(s): a message of the line, or the
+/// listener typing.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WebChatEvent {
+    /// The session's keyed HMAC (never the session token).
     pub chat_key: String,
-    pub message_id: Option<String>,
-    pub payload: Payload,
+    pub frame: WebChatFrame,
 }
 
-/// Where the web chat's deliveries go: every open socket of this instance listens.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WebChatFrame {
+    Message {
+        message_id: Option<String>,
+        payload: Payload,
+    },
+    Typing,
+}
+
+/// Where the web chat's deliveries go. Every open socket of this instance listens to the
+/// local stream; with several instances a relay (Redis) carries each event to all of them,
+/// since the person's socket may be open on another instance than the one delivering.
 #[derive(Clone)]
 pub struct WebChatHub {
     sender: broadcast::Sender<WebChatEvent>,
+    relay: Arc<std::sync::OnceLock<mpsc::UnboundedSender<WebChatEvent>>>,
 }
 
 impl Default for WebChatHub {
     fn default() -> Self {
         Self {
             sender: broadcast::channel(1024).0,
+            relay: Arc::default(),
         }
     }
 }
@@ -57,8 +72,25 @@ impl WebChatHub {
     pub fn subscribe(&self) -> broadcast::Receiver<WebChatEvent> {
         self.sender.subscribe()
     }
+    /// Sends to every instance (through the relay when there is one).
     pub fn publish(&self, event: WebChatEvent) {
+        match self.relay.get() {
+            Some(relay) => {
+                if let Err(mpsc::error::SendError(event)) = relay.send(event) {
+                    self.deliver_local(event);
+                }
+            }
+            None => self.deliver_local(event),
+        }
+    }
+    /// Hands an event to this instance's sockets.
+    pub fn deliver_local(&self, event: WebChatEvent) {
         let _ = self.sender.send(event);
+    }
+    /// From now on, [`publish`](Self::publish) goes through `relay`, which must bring each
+    /// event back to [`deliver_local`](Self::deliver_local) on every instance.
+    pub fn set_relay(&self, relay: mpsc::UnboundedSender<WebChatEvent>) {
+        let _ = self.relay.set(relay);
     }
 }
 
@@ -148,11 +180,34 @@ impl Senders {
             Channel::WebChat => {
                 self.webchat.publish(WebChatEvent {
                     chat_key: item.chat_key.clone(),
-                    message_id: item.message_id.clone(),
-                    payload: item.payload.clone(),
+                    frame: WebChatFrame::Message {
+                        message_id: item.message_id.clone(),
+                        payload: item.payload.clone(),
+                    },
                 });
                 Ok(None)
             }
+        }
+    }
+}
+
+impl Senders {
+    /// Tells the person a listener is typing, where the channel can show it (Telegram, web
+    /// chat; SMS cannot). Best effort and never stored: returns whether it was shown.
+    pub async fn typing(&self, channel: Channel, chat_key: &str, destination: &str) -> bool {
+        match channel {
+            Channel::Telegram => match &self.telegram {
+                Some(bot) => telegram::typing(bot, destination).await.is_ok(),
+                None => false,
+            },
+            Channel::WebChat => {
+                self.webchat.publish(WebChatEvent {
+                    chat_key: chat_key.to_owned(),
+                    frame: WebChatFrame::Typing,
+                });
+                true
+            }
+            Channel::Sms => false,
         }
     }
 }
@@ -185,6 +240,8 @@ pub struct Worker {
     pub config: DeliveryConfig,
     pub wake: Arc<Notify>,
     pub metrics: Arc<LineMetrics>,
+    /// Notified when a settled message recorded a live event (its delivery state).
+    pub published: Arc<Notify>,
 }
 
 fn backoff(attempts: i32) -> Duration {
@@ -255,7 +312,7 @@ impl Worker {
         let worker = self.id.clone();
         let max_attempts = self.config.max_attempts;
         let metrics = self.metrics.clone();
-        tokio::task::spawn_blocking(move || {
+        let published = tokio::task::spawn_blocking(move || {
             let mut conn = db.get()?;
             let now = relais_core::time::now();
             match result {
@@ -267,6 +324,7 @@ impl Worker {
                     tracing::info!(channel = %item.channel, wait_ms = wait.as_millis() as u64, "provider asked to slow down");
                     let at = now + chrono::Duration::from_std(wait).unwrap_or_default();
                     outbox::retry_later(&mut conn, &item.id, &worker, at, "rate limited by the provider", false)
+                        .map(|()| false)
                 }
                 Err(SendError::Gone) => {
                     metrics.failures[index(item.channel)].fetch_add(1, Ordering::Relaxed);
@@ -286,12 +344,16 @@ impl Worker {
                         outbox::mark_failed(&mut conn, &item.id, &worker, &reason)
                     } else {
                         let at = now + chrono::Duration::from_std(backoff(item.attempts)).unwrap_or_default();
-                        outbox::retry_later(&mut conn, &item.id, &worker, at, &reason, true)
+                        outbox::retry_later(&mut conn, &item.id, &worker, at, &reason, true).map(|()| false)
                     }
                 }
             }
         })
         .await
-        .map_err(|e| relais_core::Error::Internal(e.to_string()))?
+        .map_err(|e| relais_core::Error::Internal(e.to_string()))??;
+        if published {
+            self.published.notify_one();
+        }
+        Ok(())
     }
 }

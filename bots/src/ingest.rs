@@ -220,14 +220,9 @@ impl TextLine {
                 && let Some(position) = relais_core::helpline::desk::queue_position(conn, &conversation.id)?
             {
                 let language = contacts::get(conn, &contact.id).map(|c| c.language).unwrap_or(language);
-                let text = self
-                    .script
-                    .message("queue_position", language)
-                    .replace("{position}", &position.to_string());
-                replies_to_send.push(relais_core::helpline::outbox::Payload {
-                    text,
-                    choices: Vec::new(),
-                });
+                let position = i32::try_from(position).unwrap_or(i32::MAX);
+                conversations::set_told_position(conn, &conversation.id, conversation.told_position, position)?;
+                replies_to_send.push(self.place_message(position, language));
             }
             let replies = self.queue_replies(
                 conn,

@@ -243,6 +243,7 @@ const REQUIRED_MESSAGES: &[&str] = &[
     "out_of_hours",
     "waiting_ack",
     "queue_position",
+    "queue_next",
     "postal_code_question",
     "postal_code_unknown",
     "centres_found",

@@ -128,6 +128,17 @@ pub async fn send(bot: &Bot, chat: &str, payload: &Payload) -> Result<Option<Str
     }
 }
 
+/// Shows "typing…" in the person's chat for a few seconds. Best effort.
+pub async fn typing(bot: &Bot, chat: &str) -> Result<(), SendError> {
+    let chat: i64 = chat
+        .parse()
+        .map_err(|_| SendError::Permanent("telegram: bad chat id".into()))?;
+    bot.send_chat_action(ChatId(chat), teloxide::types::ChatAction::Typing)
+        .await
+        .map(|_| ())
+        .map_err(classify)
+}
+
 /// Stops the spinner on a pressed button. Best effort: nothing depends on it.
 pub async fn answer_callback(bot: &Bot, id: String) {
     let _ = bot.answer_callback_query(teloxide::types::CallbackQueryId(id)).await;

@@ -9,6 +9,7 @@ pub mod line;
 pub mod logs;
 pub mod postgres;
 pub mod process;
+pub mod webchat;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -285,5 +286,45 @@ impl TestApp {
 
     pub fn app_state(&self) -> &AppState {
         &self.state
+    }
+}
+
+/// An empty database beside the test app's, migrated: PostgreSQL when `TEST_DATABASE_URL` is
+/// set, else a temporary SQLite file. Dropped with the value.
+pub struct ScratchDatabase {
+    pub url: String,
+    _postgres: Option<postgres::TestDatabase>,
+    _folder: Option<tempfile::TempDir>,
+}
+
+impl ScratchDatabase {
+    pub fn create() -> Self {
+        let (url, postgres, folder) = match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin) if !admin.is_empty() => {
+                let db = postgres::TestDatabase::create(&admin);
+                (db.url.clone(), Some(db), None)
+            }
+            _ => {
+                let folder = tempfile::tempdir().expect("temporary folder");
+                let url = format!("sqlite://{}/scratch.sqlite3", folder.path().display());
+                (url, None, Some(folder))
+            }
+        };
+        let parsed = relais_core::db::DatabaseUrl::parse(&url).expect("a database URL");
+        let db = relais_core::db::Db::connect(&parsed, 2).expect("scratch database");
+        db.migrate().expect("scratch database migrated");
+        Self {
+            url,
+            _postgres: postgres,
+            _folder: folder,
+        }
+    }
+
+    pub fn conn(&self) -> PooledConn {
+        let parsed = relais_core::db::DatabaseUrl::parse(&self.url).expect("a database URL");
+        relais_core::db::Db::connect(&parsed, 1)
+            .expect("scratch database")
+            .get()
+            .expect("connection")
     }
 }

@@ -1,20 +1,39 @@
 //! The event-bus port. A signal carries nothing but "look again"; the events themselves
 //! come from the database, so an instance that misses a signal loses nothing (it also
 //! looks every few seconds).
+//!
+//! Two ephemeral streams ride the same bus and are never stored: "the person is typing"
+//! for the listeners' apps, and the web chat's frames (messages of the line, "the listener
+//! is typing") for whichever instance holds the person's socket. With Redis each goes to
+//! every instance; web chat frames are sealed with the field key on the way, so Redis never
+//! holds a message in clear.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use relais_bots::delivery::{WebChatEvent, WebChatHub};
+use relais_core::crypto::{self, Secrets};
 use relais_core::db::Db;
 use relais_core::helpline::events::{self, LiveEvent};
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::{Notify, broadcast, mpsc};
 
 const CHANNEL: &str = "relais:live";
+const TYPING_CHANNEL: &str = "relais:live:typing";
+const WEBCHAT_CHANNEL: &str = "relais:webchat";
+const WEBCHAT_CONTEXT: &str = "webchat.relay";
+
+/// "The person is typing" in a conversation: ids only, never stored, never replayed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Typing {
+    pub conversation_id: String,
+    pub listener_id: Option<String>,
+}
 
 #[derive(Clone)]
 pub struct LiveHub {
     local: broadcast::Sender<LiveEvent>,
+    typing: broadcast::Sender<Typing>,
     wake: Arc<Notify>,
     redis: Option<redis::aio::ConnectionManager>,
     /// The last event number this instance has pumped.
@@ -23,14 +42,27 @@ pub struct LiveHub {
 }
 
 impl LiveHub {
-    /// Starts the pump (and, with Redis, the subscriber). Needs a Tokio runtime.
-    pub async fn start(db: Db, redis_url: Option<&str>) -> anyhow::Result<Self> {
+    /// Starts the pump (and, with Redis, the subscriber and the web chat relay). Needs a
+    /// Tokio runtime.
+    pub async fn start(db: Db, redis_url: Option<&str>, webchat: WebChatHub, secrets: Secrets) -> anyhow::Result<Self> {
+        let typing = broadcast::channel(1024).0;
         let redis = match redis_url {
             Some(url) => {
                 let client = redis::Client::open(url)?;
                 let manager = redis::aio::ConnectionManager::new(client.clone()).await?;
                 let wake = Arc::new(Notify::new());
-                spawn_subscriber(client, wake.clone());
+                let (relay, outgoing) = mpsc::unbounded_channel();
+                webchat.set_relay(relay);
+                spawn_webchat_publisher(manager.clone(), outgoing, secrets.clone());
+                spawn_subscriber(
+                    client,
+                    Inbox {
+                        wake: wake.clone(),
+                        typing: typing.clone(),
+                        webchat,
+                        secrets,
+                    },
+                );
                 Some((manager, wake))
             }
             None => None,
@@ -52,6 +84,7 @@ impl LiveHub {
         };
         let hub = Self {
             local: broadcast::channel(4096).0,
+            typing,
             wake,
             redis,
             pumped: Arc::new(AtomicI64::new(start)),
@@ -65,18 +98,31 @@ impl LiveHub {
         self.local.subscribe()
     }
 
+    pub fn subscribe_typing(&self) -> broadcast::Receiver<Typing> {
+        self.typing.subscribe()
+    }
+
+    /// Tells every instance's listeners that the person is typing.
+    pub async fn typing(&self, typing: Typing) {
+        let Some(redis) = &self.redis else {
+            let _ = self.typing.send(typing);
+            return;
+        };
+        let Ok(json) = serde_json::to_vec(&typing) else {
+            return;
+        };
+        if let Err(e) = publish(redis, TYPING_CHANNEL, json).await {
+            tracing::debug!(error = %e, "live events: typing not relayed");
+        }
+    }
+
     /// Tells every instance that new events are in the database.
     pub async fn signal(&self) {
         self.wake.notify_one();
-        if let Some(mut redis) = self.redis.clone() {
-            let published: Result<i64, redis::RedisError> = redis::cmd("PUBLISH")
-                .arg(CHANNEL)
-                .arg("1")
-                .query_async(&mut redis)
-                .await;
-            if let Err(e) = published {
-                tracing::warn!(error = %e, "live events: Redis publish failed; other instances will catch up by polling");
-            }
+        if let Some(redis) = &self.redis
+            && let Err(e) = publish(redis, CHANNEL, b"1".to_vec()).await
+        {
+            tracing::warn!(error = %e, "live events: Redis publish failed; other instances will catch up by polling");
         }
     }
 
@@ -115,18 +161,78 @@ impl LiveHub {
     }
 }
 
-fn spawn_subscriber(client: redis::Client, wake: Arc<Notify>) {
+async fn publish(redis: &redis::aio::ConnectionManager, channel: &str, payload: Vec<u8>) -> redis::RedisResult<i64> {
+    let mut redis = redis.clone();
+    redis::cmd("PUBLISH")
+        .arg(channel)
+        .arg(payload)
+        .query_async(&mut redis)
+        .await
+}
+
+/// Where the subscriber hands what arrives from Redis.
+struct Inbox {
+    wake: Arc<Notify>,
+    typing: broadcast::Sender<Typing>,
+    webchat: WebChatHub,
+    secrets: Secrets,
+}
+
+impl Inbox {
+    fn receive(&self, channel: &str, payload: &[u8]) {
+        match channel {
+            CHANNEL => self.wake.notify_one(),
+            TYPING_CHANNEL => {
+                if let Ok(typing) = serde_json::from_slice::<Typing>(payload) {
+                    let _ = self.typing.send(typing);
+                }
+            }
+            WEBCHAT_CHANNEL => {
+                let event = crypto::open(&self.secrets.field_key, WEBCHAT_CONTEXT, payload)
+                    .ok()
+                    .and_then(|json| serde_json::from_slice::<WebChatEvent>(&json).ok());
+                match event {
+                    Some(event) => self.webchat.deliver_local(event),
+                    None => tracing::warn!(
+                        "web chat relay: a frame could not be opened (do the instances share RELAIS_FIELD_KEY?)"
+                    ),
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Carries this instance's web chat frames to every instance (itself included), sealed.
+fn spawn_webchat_publisher(
+    manager: redis::aio::ConnectionManager,
+    mut outgoing: mpsc::UnboundedReceiver<WebChatEvent>,
+    secrets: Secrets,
+) {
+    tokio::spawn(async move {
+        while let Some(event) = outgoing.recv().await {
+            let Ok(json) = serde_json::to_vec(&event) else { continue };
+            let sealed = crypto::seal(&secrets.field_key, WEBCHAT_CONTEXT, &json);
+            if let Err(e) = publish(&manager, WEBCHAT_CHANNEL, sealed).await {
+                // The message stays in the conversation: the page shows it when it reloads.
+                tracing::warn!(error = %e, "web chat relay: Redis publish failed");
+            }
+        }
+    });
+}
+
+fn spawn_subscriber(client: redis::Client, inbox: Inbox) {
     tokio::spawn(async move {
         loop {
             match client.get_async_pubsub().await {
                 Ok(mut pubsub) => {
-                    if let Err(e) = pubsub.subscribe(CHANNEL).await {
+                    if let Err(e) = pubsub.subscribe(&[CHANNEL, TYPING_CHANNEL, WEBCHAT_CHANNEL]).await {
                         tracing::warn!(error = %e, "live events: Redis subscribe failed");
                     } else {
                         use futures_util::StreamExt as _;
                         let mut messages = pubsub.on_message();
-                        while messages.next().await.is_some() {
-                            wake.notify_one();
+                        while let Some(message) = messages.next().await {
+                            inbox.receive(message.get_channel_name(), message.get_payload_bytes());
                         }
                     }
                 }

@@ -30,6 +30,7 @@ fn frame(event: &LiveEvent) -> String {
         "conversation_id": event.conversation_id,
         "message_id": event.message_id,
         "listener_id": event.listener_id,
+        "detail": event.detail,
         "at": event.at.and_utc(),
     })
     .to_string()
@@ -85,6 +86,10 @@ pub async fn socket(
         }
         // Subscribe before reading the backlog, so nothing falls between the two.
         let mut live = state.live.subscribe();
+        let mut typing = state.live.subscribe_typing();
+        let me = caller.user_id().map(|u| u.to_string());
+        let supervisor =
+            matches!(&caller.principal, Principal::Staff { roles, .. } if roles.contains(Role::HelplineSupervisor));
         let mut last = match hello.after {
             Some(after) => after,
             None => state.db(events::latest).await.unwrap_or(0),
@@ -133,6 +138,15 @@ pub async fn socket(
                             last = event.seq;
                         }
                     }
+                    Err(_) => return,
+                },
+                typing_now = typing.recv() => match typing_now {
+                    // Ephemeral, no number: for the listener holding the conversation (and supervisors).
+                    Ok(t) if supervisor || (t.listener_id.is_some() && t.listener_id == me) => {
+                        let frame = serde_json::json!({ "type": "typing", "conversation_id": t.conversation_id });
+                        if session.text(frame.to_string()).await.is_err() { return; }
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(_) => return,
                 },
                 incoming = stream.next() => match incoming {

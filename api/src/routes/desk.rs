@@ -201,6 +201,21 @@ pub async fn add_note(
     Ok(HttpResponse::Created().json(note))
 }
 
+/// "The listener is typing", shown to the person where the channel can (Telegram, web
+/// chat). Ephemeral: nothing is stored or queued. The app calls it at most every few seconds
+/// while the listener types.
+pub async fn typing(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = helpline_only(&auth)?;
+    auth.require(LISTENERS)?;
+    let id = id(&path)?;
+    let shared = state.clone();
+    let (channel, key, address) = state
+        .db(move |conn| desk::typing_target(conn, &shared.secrets, &caller, &id))
+        .await?;
+    let shown = state.line.senders.typing(channel, &key, &address).await;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "shown": shown })))
+}
+
 /// The person's place in the queue, for the listener app's display.
 pub async fn position(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     helpline_only(&auth)?;

@@ -81,6 +81,7 @@ pub fn table() -> Vec<RouteDef> {
             web::post().to(desk::transfer),
         ),
         def(M::POST, "/v1/conversations/{id}/close", web::post().to(desk::close)),
+        def(M::POST, "/v1/conversations/{id}/typing", web::post().to(desk::typing)),
         def(M::GET, "/v1/conversations/{id}/notes", web::get().to(desk::notes)),
         def(M::POST, "/v1/conversations/{id}/notes", web::post().to(desk::add_note)),
         def(

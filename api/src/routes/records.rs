@@ -183,7 +183,7 @@ pub async fn statistics(
     }
     .resolve()?;
     let stats = state
-        .db(move |conn| statistics::compute(conn, from, to, suppress))
+        .read_replica(move |conn| statistics::compute(conn, from, to, suppress))
         .await?;
     if query.format == Some(Format::Csv) {
         return Ok(HttpResponse::Ok()

@@ -4,9 +4,10 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt as _;
+use relais_bots::delivery::WebChatFrame;
 use relais_bots::dialogue::Input;
 use relais_bots::ingest::{Inbound, Ingested};
-use relais_core::helpline::model::{Author, Channel};
+use relais_core::helpline::model::{Author, Channel, ConversationState};
 use relais_core::helpline::{contacts, conversations, messages};
 
 use crate::body::Body;
@@ -150,6 +151,47 @@ pub async fn list_messages(state: web::Data<AppState>, req: HttpRequest) -> ApiR
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
+/// `{"type": "typing"}` from the person's page.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TypingFrame {
+    #[serde(rename = "type")]
+    _kind: TypingTag,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum TypingTag {
+    Typing,
+}
+
+/// Tells the listener holding the person's conversation, if any, that the person types.
+async fn person_typing(state: &web::Data<AppState>, key: String) {
+    let found = state
+        .db(move |conn| {
+            let Some(contact) = contacts::find_by_key(conn, &key)? else {
+                return Ok(None);
+            };
+            let Some(conversation) = conversations::latest_for_contact(conn, &contact.id)? else {
+                return Ok(None);
+            };
+            Ok::<_, relais_core::Error>(
+                (conversation.state() == ConversationState::Active)
+                    .then_some((conversation.id, conversation.listener_id)),
+            )
+        })
+        .await;
+    if let Ok(Some((conversation_id, listener_id))) = found {
+        state
+            .live
+            .typing(crate::live::Typing {
+                conversation_id,
+                listener_id,
+            })
+            .await;
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct Hello {
     session: String,
@@ -180,11 +222,15 @@ pub async fn socket(
         };
         let key = contacts::address_key(&state.secrets, Channel::WebChat, &token);
         let mut events = state.line.webchat.subscribe();
+        let mut last_typing: Option<std::time::Instant> = None;
         loop {
             tokio::select! {
                 event = events.recv() => match event {
                     Ok(event) if event.chat_key == key => {
-                        let frame = serde_json::json!({ "type": "message", "from": "line", "text": event.payload.text, "choices": event.payload.choices });
+                        let frame = match event.frame {
+                            WebChatFrame::Message { payload, .. } => serde_json::json!({ "type": "message", "from": "line", "text": payload.text, "choices": payload.choices }),
+                            WebChatFrame::Typing => serde_json::json!({ "type": "typing", "from": "line" }),
+                        };
                         if session.text(frame.to_string()).await.is_err() { break; }
                     }
                     Ok(_) => {}
@@ -195,6 +241,14 @@ pub async fn socket(
                 },
                 frame = stream.next() => match frame {
                     Some(Ok(actix_ws::Message::Text(text))) => {
+                        if serde_json::from_str::<TypingFrame>(&text).is_ok() {
+                            // At most one every two seconds reaches the listener.
+                            if last_typing.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(2)) {
+                                last_typing = Some(std::time::Instant::now());
+                                person_typing(&state, key.clone()).await;
+                            }
+                            continue;
+                        }
                         let Ok(message) = serde_json::from_str::<ChatMessage>(&text) else { continue };
                         let Ok(inbound) = inbound(&token, message) else { continue };
                         if ingest(&state, inbound).await.is_err() {

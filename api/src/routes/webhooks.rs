@@ -141,10 +141,17 @@ pub async fn sms_status(
 ) -> ApiResult<HttpResponse> {
     let params = verified_form(&state, &req, payload).await?;
     if let Some((sid, delivery)) = twilio::to_status(&params) {
-        let known = state
+        let report = state
             .db(move |conn| outbox::delivery_report(conn, Channel::Sms, &sid, delivery))
             .await?;
-        tracing::info!(delivery, known, "sms delivery report");
+        if report == outbox::Report::Published {
+            state.live.signal().await;
+        }
+        tracing::info!(
+            delivery,
+            known = report != outbox::Report::Unknown,
+            "sms delivery report"
+        );
     }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -144,6 +144,7 @@ diesel::table! {
         assigned_at -> Nullable<Timestamp>,
         outcome -> Nullable<Text>,
         summary_sealed -> Nullable<Binary>,
+        told_position -> Nullable<Integer>,
     }
 }
 
@@ -240,5 +241,6 @@ diesel::table! {
         conversation_id -> Nullable<Text>,
         message_id -> Nullable<Text>,
         listener_id -> Nullable<Text>,
+        detail -> Nullable<Text>,
     }
 }

@@ -86,6 +86,14 @@ pub fn seal_address(secrets: &Secrets, key: &str, address: &str) -> Vec<u8> {
     crypto::seal(&secrets.field_key, &seal_context(key), address.as_bytes())
 }
 
+/// A contact's address key and sealed address, to queue a message to them.
+pub fn sealed_address(conn: &mut DbConn, id: &str) -> Result<(String, Vec<u8>)> {
+    Ok(contacts::table
+        .find(id)
+        .select((contacts::address_hmac, contacts::address_sealed))
+        .first(conn)?)
+}
+
 /// Opens a sealed address: the delivery worker only.
 pub fn open_address(secrets: &Secrets, key: &str, sealed: &[u8]) -> Result<String> {
     let bytes = crypto::open(&secrets.field_key, &seal_context(key), sealed)

@@ -31,6 +31,8 @@ pub struct Conversation {
     pub assigned_at: Option<chrono::NaiveDateTime>,
     pub outcome: Option<String>,
     pub summary_sealed: Option<Vec<u8>>,
+    /// The queue place the person was last told.
+    pub told_position: Option<i32>,
 }
 
 impl Conversation {
@@ -87,6 +89,7 @@ pub fn open_for_contact(
         assigned_at: None,
         outcome: None,
         summary_sealed: None,
+        told_position: None,
     };
     diesel::insert_into(conversations::table)
         .values(&conversation)
@@ -107,6 +110,30 @@ pub fn get(conn: &mut DbConn, id: &str) -> Result<Conversation> {
         .find(id)
         .select(Conversation::as_select())
         .first(conn)?)
+}
+
+/// The queue in the order listeners take it: priority first, then waiting time.
+pub fn waiting_in_order(conn: &mut DbConn) -> Result<Vec<Conversation>> {
+    Ok(conversations::table
+        .filter(conversations::state.eq(ConversationState::Waiting.as_str()))
+        .order((conversations::priority.desc(), conversations::waiting_since.asc()))
+        .select(Conversation::as_select())
+        .load(conn)?)
+}
+
+/// Records the place the person was told, if it is still `expected` (a compare-and-set, so
+/// two instances never both tell the same change). True when this call recorded it.
+pub fn set_told_position(conn: &mut DbConn, id: &str, expected: Option<i32>, told: i32) -> Result<bool> {
+    let target = conversations::table.find(id);
+    let updated = match expected {
+        Some(before) => diesel::update(target.filter(conversations::told_position.eq(before)))
+            .set(conversations::told_position.eq(Some(told)))
+            .execute(conn)?,
+        None => diesel::update(target.filter(conversations::told_position.is_null()))
+            .set(conversations::told_position.eq(Some(told)))
+            .execute(conn)?,
+    };
+    Ok(updated == 1)
 }
 
 /// Counts by state, for metrics.

@@ -12,7 +12,7 @@ use super::{events, messages};
 use crate::access::Caller;
 use crate::audit::{self, Entry};
 use crate::crypto::{self, Secrets};
-use crate::db::schema::{contacts as contacts_table, conversation_notes, conversations as conv, users};
+use crate::db::schema::{conversation_notes, conversations as conv, users};
 use crate::db::{DbConn, lock_for_sequence, write_tx};
 use crate::error::{Error, Result};
 use crate::time;
@@ -155,10 +155,7 @@ pub fn reply(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str, te
     write_tx(conn, |conn| {
         let mut c = load(conn, id)?;
         held_by_caller(&c, caller)?;
-        let (key, sealed): (String, Vec<u8>) = contacts_table::table
-            .find(&c.contact_id)
-            .select((contacts_table::address_hmac, contacts_table::address_sealed))
-            .first(conn)?;
+        let (key, sealed) = super::contacts::sealed_address(conn, &c.contact_id)?;
         let channel: Channel = c.channel.parse()?;
         let message_id = messages::store(conn, secrets, &c.id, Direction::Out, Author::Listener, text, 0)?;
         outbox::enqueue(
@@ -188,6 +185,22 @@ pub fn reply(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str, te
         )?;
         Ok(message_id)
     })
+}
+
+/// Where to show "the listener is typing": the channel, the chat's key and the opened
+/// address, for the conversation's own listener only. Nothing is stored.
+pub fn typing_target(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    caller: &Caller,
+    id: &str,
+) -> Result<(Channel, String, String)> {
+    let c = load(conn, id)?;
+    held_by_caller(&c, caller)?;
+    let (key, sealed) = super::contacts::sealed_address(conn, &c.contact_id)?;
+    let channel: Channel = c.channel.parse()?;
+    let address = super::contacts::open_address(secrets, &key, &sealed)?;
+    Ok((channel, key, address))
 }
 
 /// Hands the conversation to another listener, or back to the queue at its old place.

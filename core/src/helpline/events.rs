@@ -23,6 +23,8 @@ pub struct LiveEvent {
     pub conversation_id: Option<String>,
     pub message_id: Option<String>,
     pub listener_id: Option<String>,
+    /// A short state that goes with the kind (a message's delivery: sent, delivered, failed).
+    pub detail: Option<String>,
 }
 
 mod naive_utc {
@@ -46,6 +48,7 @@ pub mod kind {
     pub const CLOSED: &str = "conversation.closed";
     pub const REQUEUED: &str = "conversation.requeued";
     pub const PRESENCE: &str = "presence.changed";
+    pub const MESSAGE_STATUS: &str = "message.status";
 }
 
 /// Records an event in the current transaction; returns it (with its number) for publishing
@@ -56,6 +59,18 @@ pub fn record(
     conversation_id: Option<&str>,
     message_id: Option<&str>,
     listener_id: Option<&str>,
+) -> Result<LiveEvent> {
+    record_with_detail(conn, kind, conversation_id, message_id, listener_id, None)
+}
+
+/// As [`record`], with a detail.
+pub fn record_with_detail(
+    conn: &mut DbConn,
+    kind: &str,
+    conversation_id: Option<&str>,
+    message_id: Option<&str>,
+    listener_id: Option<&str>,
+    detail: Option<&str>,
 ) -> Result<LiveEvent> {
     lock_for_sequence(conn, EVENTS_LOCK)?;
     let last: Option<i64> = live_events::table
@@ -68,6 +83,7 @@ pub fn record(
         conversation_id: conversation_id.map(str::to_owned),
         message_id: message_id.map(str::to_owned),
         listener_id: listener_id.map(str::to_owned),
+        detail: detail.map(str::to_owned),
     };
     diesel::insert_into(live_events::table).values(&event).execute(conn)?;
     Ok(event)

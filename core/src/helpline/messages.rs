@@ -3,10 +3,11 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::events::{self, LiveEvent};
 use super::model::{Author, Direction};
 use crate::crypto::{self, Secrets};
 use crate::db::DbConn;
-use crate::db::schema::messages;
+use crate::db::schema::{conversations, messages};
 use crate::error::{Error, Result};
 use crate::time;
 
@@ -62,11 +63,38 @@ pub fn store(
     Ok(id)
 }
 
-pub fn set_delivery(conn: &mut DbConn, id: &str, delivery: &str) -> Result<()> {
-    diesel::update(messages::table.find(id))
+/// Records a message's delivery state. A listener's message also tells the listeners' apps
+/// (`message.status`), so the one who wrote it sees it leave, arrive or fail. Returns the
+/// live event to publish, if any. Call inside a transaction.
+pub fn set_delivery(conn: &mut DbConn, id: &str, delivery: &str) -> Result<Option<LiveEvent>> {
+    let updated = diesel::update(messages::table.find(id))
+        .filter(messages::delivery.is_null().or(messages::delivery.ne(delivery)))
         .set(messages::delivery.eq(Some(delivery)))
         .execute(conn)?;
-    Ok(())
+    if updated == 0 {
+        return Ok(None);
+    }
+    let (conversation_id, author): (String, String) = messages::table
+        .find(id)
+        .select((messages::conversation_id, messages::author))
+        .first(conn)?;
+    if author != Author::Listener.as_str() {
+        return Ok(None);
+    }
+    let listener: Option<Option<String>> = conversations::table
+        .find(&conversation_id)
+        .select(conversations::listener_id)
+        .first(conn)
+        .optional()?;
+    let event = events::record_with_detail(
+        conn,
+        events::kind::MESSAGE_STATUS,
+        Some(&conversation_id),
+        Some(id),
+        listener.flatten().as_deref(),
+        Some(delivery),
+    )?;
+    Ok(Some(event))
 }
 
 /// The messages of a conversation in order, opened.

@@ -7,9 +7,10 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
+use super::messages;
 use super::model::{Channel, OutboxStatus};
 use crate::crypto::{self, Secrets};
-use crate::db::schema::{messages, outbox};
+use crate::db::schema::outbox;
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
 use crate::time;
@@ -207,22 +208,22 @@ pub fn claim_batch(
     write_tx(conn, |conn| claim(conn, secrets, worker, limit, lease, per_chat_gap))
 }
 
-/// Copies an outbound row's fate onto its conversation message, if it has one.
-fn set_message_delivery(conn: &mut DbConn, outbox_id: &str, delivery: &str) -> Result<()> {
+/// Copies an outbound row's fate onto its conversation message, if it has one; true when
+/// the listeners' apps were told (a live event to publish).
+fn set_message_delivery(conn: &mut DbConn, outbox_id: &str, delivery: &str) -> Result<bool> {
     let message: Option<Option<String>> = outbox::table
         .find(outbox_id)
         .select(outbox::message_id)
         .first(conn)
         .optional()?;
-    if let Some(Some(message)) = message {
-        diesel::update(messages::table.find(message))
-            .set(messages::delivery.eq(Some(delivery)))
-            .execute(conn)?;
+    match message {
+        Some(Some(message)) => Ok(messages::set_delivery(conn, &message, delivery)?.is_some()),
+        _ => Ok(false),
     }
-    Ok(())
 }
 
-pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str, provider_message_id: Option<&str>) -> Result<()> {
+/// Marks a row sent; true when a live event was recorded.
+pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str, provider_message_id: Option<&str>) -> Result<bool> {
     write_tx(conn, |conn| {
         let now = time::to_db(time::now());
         let updated = diesel::update(outbox::table.find(id).filter(outbox::locked_by.eq(worker)))
@@ -235,9 +236,9 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str, provider_message_id:
             ))
             .execute(conn)?;
         if updated == 1 {
-            set_message_delivery(conn, id, "sent")?;
+            return set_message_delivery(conn, id, "sent");
         }
-        Ok(())
+        Ok(false)
     })
 }
 
@@ -264,7 +265,8 @@ pub fn retry_later(
     Ok(())
 }
 
-pub fn mark_failed(conn: &mut DbConn, id: &str, worker: &str, error: &str) -> Result<()> {
+/// Marks a row failed for good; true when a live event was recorded.
+pub fn mark_failed(conn: &mut DbConn, id: &str, worker: &str, error: &str) -> Result<bool> {
     write_tx(conn, |conn| {
         let updated = diesel::update(outbox::table.find(id).filter(outbox::locked_by.eq(worker)))
             .set((
@@ -275,30 +277,46 @@ pub fn mark_failed(conn: &mut DbConn, id: &str, worker: &str, error: &str) -> Re
             ))
             .execute(conn)?;
         if updated == 1 {
-            set_message_delivery(conn, id, "failed")?;
+            return set_message_delivery(conn, id, "failed");
         }
-        Ok(())
+        Ok(false)
     })
 }
 
+/// What a provider's delivery report changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Report {
+    /// No message of ours has this provider id.
+    Unknown,
+    /// Known; nothing for the listeners' apps.
+    Recorded,
+    /// Known, and a live event was recorded.
+    Published,
+}
+
 /// A provider's delivery report for a message it accepted earlier.
-pub fn delivery_report(conn: &mut DbConn, channel: Channel, provider_message_id: &str, delivery: &str) -> Result<bool> {
-    let message: Option<Option<String>> = outbox::table
-        .filter(outbox::channel.eq(channel.as_str()))
-        .filter(outbox::provider_message_id.eq(provider_message_id))
-        .select(outbox::message_id)
-        .first(conn)
-        .optional()?;
-    match message {
-        Some(Some(id)) => {
-            diesel::update(messages::table.find(id))
-                .set(messages::delivery.eq(Some(delivery)))
-                .execute(conn)?;
-            Ok(true)
-        }
-        Some(None) => Ok(true),
-        None => Ok(false),
-    }
+pub fn delivery_report(
+    conn: &mut DbConn,
+    channel: Channel,
+    provider_message_id: &str,
+    delivery: &str,
+) -> Result<Report> {
+    write_tx(conn, |conn| {
+        let message: Option<Option<String>> = outbox::table
+            .filter(outbox::channel.eq(channel.as_str()))
+            .filter(outbox::provider_message_id.eq(provider_message_id))
+            .select(outbox::message_id)
+            .first(conn)
+            .optional()?;
+        Ok(match message {
+            Some(Some(id)) => match messages::set_delivery(conn, &id, delivery)? {
+                Some(_) => Report::Published,
+                None => Report::Recorded,
+            },
+            Some(None) => Report::Recorded,
+            None => Report::Unknown,
+        })
+    })
 }
 
 /// Depth (rows not yet sent or failed) and the age in seconds of the oldest of them.

@@ -274,3 +274,78 @@ async fn presence_is_shared_and_changes_are_live_events() {
     let practitioner = app.token("practitioner").await;
     assert_eq!(app.get("/v1/presence").bearer(&practitioner).send().await.status, 404);
 }
+
+#[tokio::test]
+async fn people_waiting_hear_of_their_place_when_it_changes_a_lot() {
+    let app = spawn_line_app(&[("RELAIS_QUEUE_PLACE_SECONDS", "1")]).await;
+    for chat in [20101, 20102, 20103] {
+        app.telegram_says(chat, "j'ai une arme").await;
+    }
+    assert_eq!(app.telegram_wait_text(20101, "prochain dans la file").await.len(), 1);
+    assert_eq!(app.telegram_wait_text(20102, "n° 2 dans la file").await.len(), 1);
+    assert_eq!(app.telegram_wait_text(20103, "n° 3 dans la file").await.len(), 1);
+    let places = |chat: i64| {
+        app.telegram_sent(chat)
+            .iter()
+            .filter(|c| c.body["text"].as_str().unwrap_or_default().contains("dans la file"))
+            .count()
+    };
+
+    let listener = app.token("listener").await;
+    let taken = app.post("/v1/queue/take-next").bearer(&listener).send().await;
+    assert_eq!(taken.status, 200);
+    // 2 → 1: next in line, told; 3 → 2: one place is not worth a message.
+    assert_eq!(app.telegram_wait_text(20102, "prochain dans la file").await.len(), 1);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(places(20103), 1, "a one-place move is not told");
+    assert_eq!(places(20102), 2, "told once, not at every round");
+
+    app.post("/v1/queue/take-next").bearer(&listener).send().await;
+    assert_eq!(app.telegram_wait_text(20103, "prochain dans la file").await.len(), 1);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(places(20103), 2);
+    assert_eq!(places(20101), 1, "the person being answered hears no more of the queue");
+}
+
+#[tokio::test]
+async fn typing_shows_in_telegram_and_not_over_sms() {
+    let app = spawn_line_app(&[]).await;
+    app.telegram_says(20201, "j'ai une arme").await;
+    app.telegram_wait_text(20201, "prochain dans la file").await;
+    let listener = app.token("listener").await;
+    let taken = app.post("/v1/queue/take-next").bearer(&listener).send().await.json();
+    let id = taken["id"].as_str().unwrap().to_owned();
+    let typing = app
+        .post(&format!("/v1/conversations/{id}/typing"))
+        .bearer(&listener)
+        .send()
+        .await;
+    assert_eq!(typing.json()["shown"], true);
+    let actions = app
+        .telegram_fake()
+        .recorder
+        .wait_for(1, Duration::from_secs(5), |c| c.method == "sendChatAction")
+        .await;
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0].body["chat_id"], 20201);
+    assert_eq!(actions[0].body["action"], "typing");
+
+    app.sms_says("+33611111111", "j'ai une arme").await;
+    app.sms_received("+33611111111", 2).await;
+    let taken = app.post("/v1/queue/take-next").bearer(&listener).send().await.json();
+    let sms = taken["id"].as_str().unwrap().to_owned();
+    let typing = app
+        .post(&format!("/v1/conversations/{sms}/typing"))
+        .bearer(&listener)
+        .send()
+        .await;
+    assert_eq!(typing.json()["shown"], false, "SMS cannot show typing");
+
+    let practitioner = app.token("practitioner").await;
+    let hidden = app
+        .post(&format!("/v1/conversations/{id}/typing"))
+        .bearer(&practitioner)
+        .send()
+        .await;
+    assert_eq!(hidden.status, 404);
+}

@@ -6,6 +6,7 @@ use std::time::Duration;
 use futures_util::{SinkExt as _, StreamExt as _};
 use relais_tests::TestApp;
 use relais_tests::line::{spawn_line_app, spawn_line_instance_sharing};
+use relais_tests::webchat::WebChat;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -125,13 +126,12 @@ async fn only_helpline_staff_with_a_valid_token_may_listen() {
     assert_eq!(next(&mut socket, Duration::from_secs(5)).await.unwrap()["code"], 4001);
 }
 
-#[tokio::test]
-async fn a_message_on_one_instance_reaches_a_listener_on_another() {
+/// Two instances on one PostgreSQL and one Redis, or None in the SQLite run (which has
+/// neither; the PostgreSQL run in CI sets both).
+async fn two_instances() -> Option<(TestApp, TestApp)> {
     let (Ok(_), Ok(redis)) = (std::env::var("TEST_DATABASE_URL"), std::env::var("TEST_REDIS_URL")) else {
-        // Several instances share PostgreSQL and Redis; the SQLite run has neither. The
-        // PostgreSQL run in CI sets both.
         eprintln!("skipped: needs TEST_DATABASE_URL and TEST_REDIS_URL");
-        return;
+        return None;
     };
     let a = spawn_line_app(&[("RELAIS_REDIS_URL", &redis)]).await;
     // Instances behind one load balancer share the database, Redis and the secrets.
@@ -153,6 +153,12 @@ async fn a_message_on_one_instance_reaches_a_listener_on_another() {
         ],
     )
     .await;
+    Some((a, b))
+}
+
+#[tokio::test]
+async fn a_message_on_one_instance_reaches_a_listener_on_another() {
+    let Some((a, b)) = two_instances().await else { return };
     let token = b.token("listener").await;
     let mut socket = connect(&b, &token, None).await;
     ready(&mut socket).await;
@@ -186,4 +192,124 @@ async fn a_message_on_one_instance_reaches_a_listener_on_another() {
         .filter(|c| c.body["text"] == "Ici Léa.")
         .count();
     assert_eq!(replies, 1, "sent once across two instances");
+}
+
+/// Frames until one matches (events, typing, anything), within ten seconds.
+async fn until(socket: &mut Socket, matches: impl Fn(&Value) -> bool) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while let Some(left) = deadline.checked_duration_since(tokio::time::Instant::now()) {
+        match next(socket, left).await {
+            Some(frame) if matches(&frame) => return Some(frame),
+            Some(frame) if frame["type"] == "closed" => return None,
+            Some(_) => {}
+            None => return None,
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn typing_shows_at_both_ends_and_the_listener_sees_a_reply_leave() {
+    let app = spawn_line_app(&[]).await;
+    let token = app.token("listener").await;
+    let mut socket = connect(&app, &token, None).await;
+    ready(&mut socket).await;
+    let mut person = WebChat::open(&app).await;
+    person.say("j'ai une arme").await;
+    assert!(person.wait_text("prochain dans la file").await.is_some());
+    let queued = until(&mut socket, |f| f["kind"] == "message.new")
+        .await
+        .expect("the message event");
+    let conversation = queued["conversation_id"].as_str().unwrap().to_owned();
+    let taken = app
+        .post(&format!("/v1/conversations/{conversation}/take"))
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(taken.status, 200);
+
+    // The listener types: the person's page shows it.
+    let typing = app
+        .post(&format!("/v1/conversations/{conversation}/typing"))
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(typing.status, 200);
+    assert_eq!(typing.json()["shown"], true);
+    assert!(person.wait_for(|f| f["type"] == "typing").await.is_some());
+
+    // The person types: the listener's app shows it, for that conversation, with no number.
+    person.send(json!({ "type": "typing" })).await;
+    let frame = until(&mut socket, |f| f["type"] == "typing")
+        .await
+        .expect("a typing frame");
+    assert_eq!(frame["conversation_id"], conversation.as_str());
+    assert!(frame.get("seq").is_none(), "ephemeral: not replayed after a reconnect");
+
+    // The reply leaves: message.new, then message.status "sent" for that message.
+    let reply = app
+        .post(&format!("/v1/conversations/{conversation}/messages"))
+        .bearer(&token)
+        .json(&json!({ "text": "Je suis là, je vous écoute." }))
+        .send()
+        .await;
+    assert_eq!(reply.status, 201);
+    let message = reply.json()["id"].as_str().unwrap().to_owned();
+    assert!(person.wait_text("je vous écoute").await.is_some());
+    let status = until(&mut socket, |f| f["kind"] == "message.status")
+        .await
+        .expect("a delivery event");
+    assert_eq!(status["message_id"], message.as_str());
+    assert_eq!(status["detail"], "sent");
+    assert_eq!(status["conversation_id"], conversation.as_str());
+
+    // Only listeners type to people; supervisors do not.
+    let supervisor = app.token("supervisor").await;
+    let refused = app
+        .post(&format!("/v1/conversations/{conversation}/typing"))
+        .bearer(&supervisor)
+        .send()
+        .await;
+    assert_eq!(refused.status, 403);
+}
+
+#[tokio::test]
+async fn a_web_chat_reply_given_on_one_instance_reaches_the_person_on_another() {
+    let Some((a, b)) = two_instances().await else { return };
+    let mut person = WebChat::open(&a).await;
+    person.say("j'ai une arme").await;
+    assert!(person.wait_text("prochain dans la file").await.is_some());
+
+    let token = b.token("listener").await;
+    let taken = b.post("/v1/queue/take-next").bearer(&token).send().await;
+    assert_eq!(taken.status, 200);
+    let conversation = taken.json()["id"].as_str().unwrap().to_owned();
+    let reply = b
+        .post(&format!("/v1/conversations/{conversation}/messages"))
+        .bearer(&token)
+        .json(&json!({ "text": "Ici Léa, sur l'autre instance." }))
+        .send()
+        .await;
+    assert_eq!(reply.status, 201);
+    assert!(
+        person.wait_text("Ici Léa").await.is_some(),
+        "the socket on A got B's reply"
+    );
+    let typing = b
+        .post(&format!("/v1/conversations/{conversation}/typing"))
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(typing.json()["shown"], true);
+    let mut frames = Vec::new();
+    while let Some(frame) = person.next(Duration::from_millis(1500)).await {
+        frames.push(frame);
+    }
+    assert!(frames.iter().any(|f| f["type"] == "typing"), "{frames:?}");
+    assert!(
+        !frames
+            .iter()
+            .any(|f| f["text"].as_str().is_some_and(|t| t.contains("Ici Léa"))),
+        "the reply arrived once: {frames:?}"
+    );
 }

@@ -1,5 +1,6 @@
 //! Canned replies, the phone-call log and the helpline's statistics.
 
+use diesel::connection::SimpleConnection as _;
 use relais_tests::line::spawn_line_app;
 use serde_json::json;
 
@@ -153,4 +154,44 @@ async fn calls_and_texts_count_together_in_the_statistics() {
     );
     let calls = app.get("/v1/phone-calls").bearer(&listener).send().await.json();
     assert_eq!(calls["items"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn statistics_are_read_from_the_replica_when_one_is_set() {
+    // A "replica" holding three calls the primary does not have: the figures show which one
+    // was read. (A real replica is a copy of the primary; this one differs on purpose.)
+    let replica = relais_tests::ScratchDatabase::create();
+    let plain = spawn_line_app(&[]).await;
+    {
+        let state = plain.app_state();
+        let mut conn = replica.conn();
+        relais_core::demo::load(&mut conn, &state.geo, &state.secrets).unwrap();
+        let at = (chrono::Utc::now() - chrono::Duration::hours(1))
+            .naive_utc()
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        for n in 0..3 {
+            conn.batch_execute(&format!(
+                "INSERT INTO phone_calls (id, listener_id, started_at, duration_seconds, caller_kind, topics, outcome, centre_id, created_at) \
+                 SELECT '00000000-0000-4000-8000-00000000000{n}', id, '{at}', 300, 'author', '[]', 'information_given', NULL, '{at}' FROM users WHERE email LIKE 'listener@%'"
+            ))
+            .unwrap();
+        }
+    }
+    let app = spawn_line_app(&[("RELAIS_DATABASE_REPLICA_URL", &replica.url)]).await;
+    let supervisor = app.token("supervisor").await;
+    let stats = app
+        .get("/v1/helpline/statistics")
+        .bearer(&supervisor)
+        .send()
+        .await
+        .json();
+    assert_eq!(stats["phone_calls"], 3, "read from the replica: {stats}");
+    let primary = plain
+        .get("/v1/helpline/statistics")
+        .bearer(&plain.token("supervisor").await)
+        .send()
+        .await
+        .json();
+    assert_eq!(primary["phone_calls"], 0);
 }

@@ -634,7 +634,7 @@ async fn without_a_webhook_secret_the_instance_long_polls_telegram() {
 async fn a_queued_person_is_told_their_place() {
     let app = spawn_line_app(&[]).await;
     app.telegram_says(9601, "j'ai une arme").await;
-    assert_eq!(app.telegram_wait_text(9601, "n° 1 dans la file").await.len(), 1);
+    assert_eq!(app.telegram_wait_text(9601, "prochain dans la file").await.len(), 1);
     app.telegram_says(9602, "EN").await;
     app.telegram_presses(9602, "no").await;
     app.telegram_presses(9602, "author").await;

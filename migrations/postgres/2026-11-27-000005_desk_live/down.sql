@@ -1,0 +1,2 @@
+ALTER TABLE live_events DROP COLUMN detail;
+ALTER TABLE conversations DROP COLUMN told_position;

@@ -1,0 +1,83 @@
+//! A person on the web chat: a session, and the page's WebSocket at `/chat/ws`.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::TestApp;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub struct WebChat {
+    pub session: String,
+    socket: Socket,
+}
+
+impl WebChat {
+    /// A new session with its socket open on `app`.
+    pub async fn open(app: &TestApp) -> Self {
+        let session = app.post("/chat/api/sessions").send().await.json()["token"]
+            .as_str()
+            .expect("a session token")
+            .to_owned();
+        Self::resume(app, session).await
+    }
+
+    /// The same session's socket on `app` (another instance, or after a reload).
+    pub async fn resume(app: &TestApp, session: String) -> Self {
+        let url = format!("{}/chat/ws", app.address.replace("http://", "ws://"));
+        let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("web chat socket");
+        socket
+            .send(Message::Text(json!({ "session": session }).to_string().into()))
+            .await
+            .expect("hello");
+        Self { session, socket }
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        self.socket
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .expect("frame sent");
+    }
+
+    pub async fn say(&mut self, text: &str) {
+        self.send(json!({ "id": uuid::Uuid::new_v4(), "text": text })).await;
+    }
+
+    pub async fn press(&mut self, choice: &str) {
+        self.send(json!({ "id": uuid::Uuid::new_v4(), "choice": choice })).await;
+    }
+
+    /// The next JSON frame, or None after `timeout`.
+    pub async fn next(&mut self, timeout: Duration) -> Option<Value> {
+        loop {
+            match tokio::time::timeout(timeout, self.socket.next()).await {
+                Ok(Some(Ok(Message::Text(text)))) => return serde_json::from_str(&text).ok(),
+                Ok(Some(Ok(_))) => continue,
+                _ => return None,
+            }
+        }
+    }
+
+    /// Frames until one matches, within ten seconds; the matching one.
+    pub async fn wait_for(&mut self, matches: impl Fn(&Value) -> bool) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while let Some(left) = deadline.checked_duration_since(tokio::time::Instant::now()) {
+            match self.next(left).await {
+                Some(frame) if matches(&frame) => return Some(frame),
+                Some(_) => {}
+                None => return None,
+            }
+        }
+        None
+    }
+
+    /// Waits for a message of the line containing `needle`.
+    pub async fn wait_text(&mut self, needle: &str) -> Option<Value> {
+        self.wait_for(|f| f["type"] == "message" && f["text"].as_str().is_some_and(|t| t.contains(needle)))
+            .await
+    }
+}
