@@ -280,6 +280,19 @@ async fn a_web_chat_reply_given_on_one_instance_reaches_the_person_on_another() 
     person.say("j'ai une arme").await;
     assert!(person.wait_text("prochain dans la file").await.is_some());
 
+    // Whatever crosses Redis is sealed: a spy on the relay channel never reads the reply.
+    let redis = redis::Client::open(std::env::var("TEST_REDIS_URL").unwrap()).unwrap();
+    let mut spy = redis.get_async_pubsub().await.unwrap();
+    spy.subscribe("relais:webchat").await.unwrap();
+    let spied = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
+    let recorder = spied.clone();
+    tokio::spawn(async move {
+        let mut messages = spy.on_message();
+        while let Some(message) = messages.next().await {
+            recorder.lock().unwrap().push(message.get_payload_bytes().to_vec());
+        }
+    });
+
     let token = b.token("listener").await;
     let taken = b.post("/v1/queue/take-next").bearer(&token).send().await;
     assert_eq!(taken.status, 200);
@@ -312,4 +325,13 @@ async fn a_web_chat_reply_given_on_one_instance_reaches_the_person_on_another() 
             .any(|f| f["text"].as_str().is_some_and(|t| t.contains("Ici Léa"))),
         "the reply arrived once: {frames:?}"
     );
+    let spied = spied.lock().unwrap().clone();
+    assert!(spied.len() >= 2, "the reply and the typing crossed Redis");
+    for payload in spied {
+        let text = String::from_utf8_lossy(&payload);
+        assert!(
+            !text.contains("Ici L") && !text.contains("typing") && !text.contains(&person.session),
+            "sealed on the wire: {text}"
+        );
+    }
 }
