@@ -159,6 +159,12 @@ impl Db {
     }
 }
 
+thread_local! {
+    /// SQLite connections of this thread inside a `write_tx`, so a nested call joins the
+    /// outer transaction instead of failing on a second `BEGIN`.
+    static SQLITE_OPEN_WRITES: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// A write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`): a
 /// deferred transaction that reads and then writes can fail with `SQLITE_BUSY` when another
 /// writer got there first, which the busy timeout cannot cure.
@@ -169,8 +175,15 @@ where
     match conn {
         DbConn::Pg(_) => conn.transaction(f),
         DbConn::Sqlite(_) => {
+            // Nested: the outer transaction already holds the write lock; join it.
+            let address = std::ptr::from_ref::<DbConn>(conn) as usize;
+            if SQLITE_OPEN_WRITES.with(|open| open.borrow().contains(&address)) {
+                return f(conn);
+            }
             conn.batch_execute("BEGIN IMMEDIATE")?;
+            SQLITE_OPEN_WRITES.with(|open| open.borrow_mut().push(address));
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)));
+            SQLITE_OPEN_WRITES.with(|open| open.borrow_mut().retain(|a| *a != address));
             match outcome {
                 Ok(Ok(value)) => match conn.batch_execute("COMMIT") {
                     Ok(()) => Ok(value),

@@ -244,3 +244,156 @@ diesel::table! {
         detail -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    centre_profiles (organisation_id) {
+        organisation_id -> Text,
+        phone -> Nullable<Text>,
+        notify_email -> Nullable<Text>,
+        what_to_bring_fr -> Text,
+        what_to_bring_en -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    referrals (id) {
+        id -> Text,
+        source_org_id -> Text,
+        target_org_id -> Text,
+        source_snapshot -> Text,
+        target_snapshot -> Text,
+        subject_alias -> Text,
+        conversation_id -> Nullable<Text>,
+        summary_sealed -> Binary,
+        status -> Text,
+        legal_basis -> Text,
+        consent_at -> Nullable<Timestamp>,
+        authority -> Nullable<Text>,
+        decision_reference -> Nullable<Text>,
+        order_ends_on -> Nullable<Date>,
+        rejection_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        done_by -> Nullable<Text>,
+        done_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    availabilities (id) {
+        id -> Text,
+        organisation_id -> Text,
+        practitioner_id -> Nullable<Text>,
+        modality -> Text,
+        location -> Text,
+        first_start -> Timestamp,
+        duration_minutes -> Integer,
+        seats -> Integer,
+        weekly -> Bool,
+        repeat_until -> Nullable<Date>,
+        buffer_minutes -> Integer,
+        booking_notice_minutes -> Integer,
+        cancellation_notice_minutes -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    slots (id) {
+        id -> Text,
+        availability_id -> Text,
+        organisation_id -> Text,
+        practitioner_id -> Nullable<Text>,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        seats -> Integer,
+        booked -> Integer,
+        modality -> Text,
+        location -> Text,
+        buffer_minutes -> Integer,
+        booking_notice_minutes -> Integer,
+        cancellation_notice_minutes -> Integer,
+        withdrawn -> Bool,
+    }
+}
+
+diesel::table! {
+    appointments (id) {
+        id -> Text,
+        slot_id -> Text,
+        organisation_id -> Text,
+        referral_id -> Nullable<Text>,
+        conversation_id -> Nullable<Text>,
+        subject_alias -> Text,
+        status -> Text,
+        cancellation_reason -> Nullable<Text>,
+        reminded_day_before -> Bool,
+        reminded_two_hours -> Bool,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orientations (id) {
+        id -> Text,
+        conversation_id -> Text,
+        contact_id -> Text,
+        centre_id -> Text,
+        listener_id -> Text,
+        summary_sealed -> Binary,
+        state -> Text,
+        page -> Integer,
+        offered -> Text,
+        referral_id -> Nullable<Text>,
+        appointment_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        route -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (user_id) {
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_outbox (id) {
+        id -> Text,
+        to_address -> Text,
+        subject -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(appointments -> slots (slot_id));
+diesel::allow_tables_to_appear_in_same_query!(appointments, slots, referrals, organisations);

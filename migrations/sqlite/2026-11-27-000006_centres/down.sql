@@ -1,0 +1,9 @@
+DROP TABLE email_outbox;
+DROP TABLE calendar_feeds;
+DROP TABLE idempotency_keys;
+DROP TABLE orientations;
+DROP TABLE appointments;
+DROP TABLE slots;
+DROP TABLE availabilities;
+DROP TABLE referrals;
+DROP TABLE centre_profiles;
