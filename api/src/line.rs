@@ -88,6 +88,7 @@ impl Line {
                 secrets: secrets.clone(),
                 geo,
                 sms_max_segments: settings.sms_max_segments,
+                clock: relais_core::time::Clock::default(),
             },
             telegram,
             telegram_bot,

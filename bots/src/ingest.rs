@@ -17,7 +17,7 @@ use relais_core::{Error, time};
 use crate::dialogue::{self, Context, Effect, Input, step};
 use crate::hours::Hours;
 use crate::render;
-use crate::script::Script;
+use crate::script::{Keyword, Script};
 
 /// One message from a person, as an adapter hands it over: already verified, with nothing
 /// but the address, the provider's id for deduplication, and the input.
@@ -55,6 +55,8 @@ pub struct TextLine {
     pub secrets: Secrets,
     pub geo: Arc<Geography>,
     pub sms_max_segments: usize,
+    /// The server's clock (booking notice, reminders); tests move it forward.
+    pub clock: relais_core::time::Clock,
 }
 
 /// A 63-bit lock key from a hex HMAC.
@@ -102,6 +104,24 @@ impl TextLine {
 
             let language = contact.language;
             let open_now = self.hours.is_open(now);
+            let input = match &inbound.input {
+                Input::Text(_) => Input::Text(text.clone()),
+                other => other.clone(),
+            };
+            // An orientation in play reads the replies it expects first (consent, a slot,
+            // cancel, move); keywords such as STOP and EFFACER always win.
+            let keyword_first = matches!(
+                &input,
+                Input::Text(t) if matches!(
+                    self.script.keyword(t),
+                    Some(Keyword::Stop | Keyword::Erase | Keyword::English | Keyword::French | Keyword::Help)
+                )
+            );
+            let oriented = if keyword_first {
+                None
+            } else {
+                self.orientation_input(conn, &contact, &input, self.clock.now())?
+            };
             let geo = self.geo.clone();
             let mut centres = |code: &str| -> Option<(String, Vec<String>)> {
                 let code = PostalCode::parse(code).ok()?;
@@ -128,11 +148,13 @@ impl TextLine {
                 acknowledged: conversation.acknowledged,
                 centres: &mut centres,
             };
-            let input = match &inbound.input {
-                Input::Text(_) => Input::Text(text.clone()),
-                other => other.clone(),
+            let outcome = match oriented {
+                Some(replies) => dialogue::Outcome {
+                    replies,
+                    ..Default::default()
+                },
+                None => dialogue::advance(&self.script, &mut ctx, &conversation.step, &input),
             };
-            let outcome = dialogue::advance(&self.script, &mut ctx, &conversation.step, &input);
 
             let mut erase = false;
             for effect in &outcome.effects {

@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod dialogue;
 pub mod hours;
 pub mod ingest;
+pub mod orientation;
 pub mod queue_place;
 pub mod render;
 pub mod script;

@@ -30,6 +30,9 @@ struct Keywords {
     french: Vec<String>,
     yes: Vec<String>,
     no: Vec<String>,
+    cancel: Vec<String>,
+    reschedule: Vec<String>,
+    more: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
@@ -68,6 +71,9 @@ pub enum Keyword {
     French,
     Yes,
     No,
+    Cancel,
+    Reschedule,
+    More,
 }
 
 pub struct Script {
@@ -192,7 +198,7 @@ impl Script {
             return None;
         }
         let k = &self.file.keywords;
-        let classes: [(&Vec<String>, Keyword); 7] = [
+        let classes: [(&Vec<String>, Keyword); 10] = [
             (&k.erase, Keyword::Erase),
             (&k.stop, Keyword::Stop),
             (&k.help, Keyword::Help),
@@ -200,6 +206,9 @@ impl Script {
             (&k.french, Keyword::French),
             (&k.yes, Keyword::Yes),
             (&k.no, Keyword::No),
+            (&k.cancel, Keyword::Cancel),
+            (&k.reschedule, Keyword::Reschedule),
+            (&k.more, Keyword::More),
         ];
         classes
             .into_iter()
@@ -244,6 +253,23 @@ const REQUIRED_MESSAGES: &[&str] = &[
     "waiting_ack",
     "queue_position",
     "queue_next",
+    "orient_consent",
+    "orient_refused",
+    "orient_slots",
+    "orient_no_slots",
+    "orient_no_more",
+    "orient_slot_taken",
+    "orient_booked",
+    "orient_bring",
+    "orient_more",
+    "reminder_day_before",
+    "reminder_two_hours",
+    "booking_cancelled",
+    "booking_too_late",
+    "booking_none",
+    "modality_on_site",
+    "modality_phone",
+    "modality_video",
     "postal_code_question",
     "postal_code_unknown",
     "centres_found",

@@ -99,7 +99,14 @@ pub fn mark_sent(conn: &mut DbConn, id: &str) -> Result<()> {
 }
 
 /// Tries again at `at`, or gives up after `max_attempts`.
-pub fn retry_or_fail(conn: &mut DbConn, id: &str, attempts: i32, max_attempts: i32, at: DateTime<Utc>, error: &str) -> Result<()> {
+pub fn retry_or_fail(
+    conn: &mut DbConn,
+    id: &str,
+    attempts: i32,
+    max_attempts: i32,
+    at: DateTime<Utc>,
+    error: &str,
+) -> Result<()> {
     let status = if attempts >= max_attempts { "failed" } else { "pending" };
     diesel::update(email_outbox::table.find(id))
         .set((

@@ -145,6 +145,11 @@ pub(crate) fn find_row_by_email(conn: &mut DbConn, email: &Email) -> Result<Opti
         .optional()?)
 }
 
+/// The organisation a staff member belongs to (for the server's own bookkeeping).
+pub fn organisation_of(conn: &mut DbConn, id: UserId) -> Result<OrganisationId> {
+    Ok(find_row(conn, id)?.to_model().organisation_id)
+}
+
 /// The caller's own account, unscoped.
 pub fn me(conn: &mut DbConn, caller: &Caller) -> Result<User> {
     let id = caller.user_id().ok_or(Error::NotFound)?;

@@ -73,7 +73,9 @@ fn notify(conn: &mut DbConn, organisation: &str, subject: &str, fr: &str, en: &s
             conn,
             &to,
             subject,
-            &format!("Bonjour,\n\n{fr}\n{{base}}/app/appointments/{id}\n\nHello,\n\n{en}\n{{base}}/app/appointments/{id}\n\n— Relais\n"),
+            &format!(
+                "Bonjour,\n\n{fr}\n{{base}}/app/appointments/{id}\n\nHello,\n\n{en}\n{{base}}/app/appointments/{id}\n\n— Relais\n"
+            ),
         )?;
     }
     Ok(())
@@ -139,7 +141,9 @@ pub fn book(conn: &mut DbConn, booking: Booking, now: DateTime<Utc>) -> Result<A
         audit::record(
             conn,
             &crate::access::Actor::SYSTEM,
-            Entry::new("appointment.book").object("appointment", &id).details(serde_json::json!({ "slot": slot.id })),
+            Entry::new("appointment.book")
+                .object("appointment", &id)
+                .details(serde_json::json!({ "slot": slot.id })),
         )?;
         notify(
             conn,
@@ -172,7 +176,10 @@ pub fn cancel(conn: &mut DbConn, id: &str, by: CancelledBy, reason: &str, now: D
         let row = load(conn, id)?;
         let status: AppointmentStatus = row.status.parse()?;
         if !status.can_become(AppointmentStatus::Cancelled) {
-            return Err(Error::Conflict(format!("a {} appointment cannot be cancelled", status.as_str())));
+            return Err(Error::Conflict(format!(
+                "a {} appointment cannot be cancelled",
+                status.as_str()
+            )));
         }
         let slot = slots::load(conn, &row.slot_id)?;
         if by == CancelledBy::Person
@@ -181,13 +188,17 @@ pub fn cancel(conn: &mut DbConn, id: &str, by: CancelledBy, reason: &str, now: D
             return Err(Error::Conflict("too late to cancel: please call the centre".into()));
         }
         let reason = crate::values::parse_label("reason", reason, 300)?;
-        diesel::update(appointments::table.find(id).filter(appointments::status.eq(status.as_str())))
-            .set((
-                appointments::status.eq(AppointmentStatus::Cancelled.as_str()),
-                appointments::cancellation_reason.eq(Some(&reason)),
-                appointments::updated_at.eq(time::to_db(now)),
-            ))
-            .execute(conn)?;
+        diesel::update(
+            appointments::table
+                .find(id)
+                .filter(appointments::status.eq(status.as_str())),
+        )
+        .set((
+            appointments::status.eq(AppointmentStatus::Cancelled.as_str()),
+            appointments::cancellation_reason.eq(Some(&reason)),
+            appointments::updated_at.eq(time::to_db(now)),
+        ))
+        .execute(conn)?;
         release_seat(conn, &slot.id)?;
         audit::record(
             conn,
@@ -236,12 +247,16 @@ pub fn set_status(
                 next.as_str()
             )));
         }
-        diesel::update(appointments::table.find(id).filter(appointments::status.eq(status.as_str())))
-            .set((
-                appointments::status.eq(next.as_str()),
-                appointments::updated_at.eq(time::to_db(now)),
-            ))
-            .execute(conn)?;
+        diesel::update(
+            appointments::table
+                .find(id)
+                .filter(appointments::status.eq(status.as_str())),
+        )
+        .set((
+            appointments::status.eq(next.as_str()),
+            appointments::updated_at.eq(time::to_db(now)),
+        ))
+        .execute(conn)?;
         audit::record(
             conn,
             &caller.actor(),

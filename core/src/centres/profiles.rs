@@ -55,12 +55,20 @@ fn phone(raw: &str) -> Result<Option<String>> {
     let digits = value.chars().filter(char::is_ascii_digit).count();
     let allowed = value.chars().all(|c| c.is_ascii_digit() || " +.-()".contains(c));
     if !allowed || !(4..=15).contains(&digits) {
-        return Err(Error::invalid("phone", "a phone number such as 01 23 45 67 89 or +262 262 00 00 00"));
+        return Err(Error::invalid(
+            "phone",
+            "a phone number such as 01 23 45 67 89 or +262 262 00 00 00",
+        ));
     }
     Ok(Some(value.to_owned()))
 }
 
-pub fn update(conn: &mut DbConn, caller: &Caller, organisation: OrganisationId, changes: ProfileChanges) -> Result<Profile> {
+pub fn update(
+    conn: &mut DbConn,
+    caller: &Caller,
+    organisation: OrganisationId,
+    changes: ProfileChanges,
+) -> Result<Profile> {
     caller.scope(organisation)?;
     let mut profile = get(conn, organisation)?;
     if let Some(raw) = &changes.phone {
@@ -73,10 +81,18 @@ pub fn update(conn: &mut DbConn, caller: &Caller, organisation: OrganisationId, 
         };
     }
     if let Some(text) = &changes.what_to_bring_fr {
-        profile.what_to_bring_fr = if text.trim().is_empty() { String::new() } else { parse_label("what_to_bring_fr", text, 500)? };
+        profile.what_to_bring_fr = if text.trim().is_empty() {
+            String::new()
+        } else {
+            parse_label("what_to_bring_fr", text, 500)?
+        };
     }
     if let Some(text) = &changes.what_to_bring_en {
-        profile.what_to_bring_en = if text.trim().is_empty() { String::new() } else { parse_label("what_to_bring_en", text, 500)? };
+        profile.what_to_bring_en = if text.trim().is_empty() {
+            String::new()
+        } else {
+            parse_label("what_to_bring_en", text, 500)?
+        };
     }
     profile.updated_at = time::to_db(time::now());
     write_tx(conn, |conn| {
@@ -85,7 +101,9 @@ pub fn update(conn: &mut DbConn, caller: &Caller, organisation: OrganisationId, 
             .set(&profile)
             .execute(conn)?;
         if updated == 0 {
-            diesel::insert_into(centre_profiles::table).values(&profile).execute(conn)?;
+            diesel::insert_into(centre_profiles::table)
+                .values(&profile)
+                .execute(conn)?;
         }
         audit::record(
             conn,

@@ -252,7 +252,11 @@ fn visible(row: &Row, caller: &Caller) -> Result<()> {
 pub fn get(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str, stall_after: Duration) -> Result<Referral> {
     let row = load(conn, id)?;
     visible(&row, caller)?;
-    audit::record(conn, &caller.actor(), Entry::new("referral.read").object("referral", id))?;
+    audit::record(
+        conn,
+        &caller.actor(),
+        Entry::new("referral.read").object("referral", id),
+    )?;
     view(row, secrets, time::now(), stall_after)
 }
 
@@ -299,7 +303,14 @@ pub enum Action {
 
 /// Applies `action`: accept, reject and done belong to the receiving organisation, revoke
 /// to the sending one. A move the state does not allow answers 409.
-pub fn act(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str, action: Action, stall_after: Duration) -> Result<Referral> {
+pub fn act(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    caller: &Caller,
+    id: &str,
+    action: Action,
+    stall_after: Duration,
+) -> Result<Referral> {
     write_tx(conn, |conn| {
         let row = load(conn, id)?;
         visible(&row, caller)?;
@@ -364,7 +375,10 @@ pub fn act(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str, acti
                 return Err(Error::Forbidden("only the sending organisation revokes".into()));
             }
             _ => {
-                return Err(Error::Conflict(format!("a {} referral cannot do that", status.as_str())));
+                return Err(Error::Conflict(format!(
+                    "a {} referral cannot do that",
+                    status.as_str()
+                )));
             }
         };
         audit::record(

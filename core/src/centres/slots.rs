@@ -79,7 +79,11 @@ pub struct Slot {
 impl From<SlotRow> for Slot {
     fn from(r: SlotRow) -> Self {
         Self {
-            status: if r.withdrawn || r.booked >= r.seats { "busy" } else { "free" },
+            status: if r.withdrawn || r.booked >= r.seats {
+                "busy"
+            } else {
+                "free"
+            },
             modality: r.modality.parse().unwrap_or(Modality::OnSite),
             starts_at: time::from_db(r.starts_at),
             ends_at: time::from_db(r.ends_at),
@@ -124,17 +128,28 @@ impl NewAvailability {
         in_range("seats", self.seats, 1, 50)?;
         in_range("buffer_minutes", self.buffer_minutes, 0, 240)?;
         in_range("booking_notice_minutes", self.booking_notice_minutes, 0, 43_200)?;
-        in_range("cancellation_notice_minutes", self.cancellation_notice_minutes, 0, 43_200)?;
+        in_range(
+            "cancellation_notice_minutes",
+            self.cancellation_notice_minutes,
+            0,
+            43_200,
+        )?;
         crate::values::parse_label("location", &self.location, 300)?;
         if self.first_start <= now {
             return Err(Error::invalid("starts_at", "must be in the future"));
         }
         if let Some(until) = self.repeat_weekly_until {
             if until < self.first_start.date_naive() - Duration::days(1) {
-                return Err(Error::invalid("repeat_weekly_until", "must not be before the first slot"));
+                return Err(Error::invalid(
+                    "repeat_weekly_until",
+                    "must not be before the first slot",
+                ));
             }
             if until > self.first_start.date_naive() + Duration::days(7 * MAX_OCCURRENCES as i64) {
-                return Err(Error::invalid("repeat_weekly_until", "at most two years of weekly slots at once"));
+                return Err(Error::invalid(
+                    "repeat_weekly_until",
+                    "at most two years of weekly slots at once",
+                ));
             }
         }
         Ok(())
@@ -213,7 +228,10 @@ pub fn publish(
             for start in &starts {
                 let mine = (*start, *start + duration, new.buffer_minutes);
                 if let Some(clash) = existing.iter().find(|s| {
-                    collide(mine, (time::from_db(s.starts_at), time::from_db(s.ends_at), s.buffer_minutes))
+                    collide(
+                        mine,
+                        (time::from_db(s.starts_at), time::from_db(s.ends_at), s.buffer_minutes),
+                    )
                 }) {
                     return Err(Error::Conflict(format!(
                         "overlaps the practitioner's slot {} (buffers included)",
@@ -304,7 +322,12 @@ pub fn free(conn: &mut DbConn, organisation: &str, now: DateTime<Utc>, skip: usi
 }
 
 /// The centre's slots between two instants, for its staff.
-pub fn list(conn: &mut DbConn, organisation: OrganisationId, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Slot>> {
+pub fn list(
+    conn: &mut DbConn,
+    organisation: OrganisationId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Slot>> {
     let rows: Vec<SlotRow> = slots::table
         .filter(slots::organisation_id.eq(organisation.to_string()))
         .filter(slots::withdrawn.eq(false))
@@ -326,7 +349,9 @@ pub fn withdraw(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<()> {
             .set(slots::withdrawn.eq(true))
             .execute(conn)?;
         if updated == 0 {
-            return Err(Error::Conflict("people are booked on this slot: cancel their appointments first".into()));
+            return Err(Error::Conflict(
+                "people are booked on this slot: cancel their appointments first".into(),
+            ));
         }
         audit::record(conn, &caller.actor(), Entry::new("slot.withdraw").object("slot", id))
     })
@@ -343,7 +368,7 @@ mod tests {
         let first = Utc.with_ymd_and_hms(2026, 10, 22, 12, 0, 0).unwrap();
         let until = NaiveDate::from_ymd_opt(2026, 11, 5).unwrap();
         let starts = occurrences(first, chrono_tz::Europe::Paris, Some(until));
-        let hours: Vec<u32> = starts.iter().map(|s| chrono::Timelike::hour(s)).collect();
+        let hours: Vec<u32> = starts.iter().map(chrono::Timelike::hour).collect();
         assert_eq!(hours, [12, 13, 13]);
     }
 
@@ -351,8 +376,14 @@ mod tests {
     fn buffers_keep_slots_apart() {
         let at = |h: u32, m: u32| Utc.with_ymd_and_hms(2026, 12, 1, h, m, 0).unwrap();
         assert!(collide((at(9, 0), at(10, 0), 0), (at(9, 30), at(10, 30), 0)));
-        assert!(!collide((at(9, 0), at(10, 0), 0), (at(10, 0), at(11, 0), 0)), "back to back");
-        assert!(collide((at(9, 0), at(10, 0), 15), (at(10, 0), at(11, 0), 0)), "buffer of 15 minutes");
+        assert!(
+            !collide((at(9, 0), at(10, 0), 0), (at(10, 0), at(11, 0), 0)),
+            "back to back"
+        );
+        assert!(
+            collide((at(9, 0), at(10, 0), 15), (at(10, 0), at(11, 0), 0)),
+            "buffer of 15 minutes"
+        );
         assert!(!collide((at(9, 0), at(10, 0), 15), (at(10, 15), at(11, 0), 0)));
     }
 }

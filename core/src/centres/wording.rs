@@ -5,12 +5,42 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use crate::helpline::model::Language;
 
 const DAYS_FR: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
-const DAYS_EN: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const DAYS_EN: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 const MONTHS_FR: [&str; 12] = [
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 ];
 const MONTHS_EN: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 const SHORT_DAYS_FR: [&str; 7] = ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."];
@@ -105,7 +135,13 @@ mod tests {
             local_time(at, chrono_tz::Europe::Paris, Language::English),
             "Tuesday 1 December at 11:30 (Paris time)"
         );
-        assert_eq!(short_time(at, chrono_tz::Europe::Paris, Language::English), "Tue 1 Dec 11:30");
-        assert_eq!(short_time(at, chrono_tz::Europe::Paris, Language::French), "mar. 1 déc. 11:30");
+        assert_eq!(
+            short_time(at, chrono_tz::Europe::Paris, Language::English),
+            "Tue 1 Dec 11:30"
+        );
+        assert_eq!(
+            short_time(at, chrono_tz::Europe::Paris, Language::French),
+            "mar. 1 déc. 11:30"
+        );
     }
 }

@@ -233,6 +233,10 @@ pub fn erase(conn: &mut DbConn, id: &str) -> Result<()> {
         .load(conn)?;
     diesel::delete(messages::table.filter(messages::conversation_id.eq_any(&conversation_ids))).execute(conn)?;
     diesel::delete(outbox::table.filter(outbox::chat_key.eq(&key))).execute(conn)?;
+    // The orientation dialogue goes too; a referral and an appointment already at a centre
+    // stay there under the alias, which no longer leads back to anyone.
+    diesel::delete(crate::db::schema::orientations::table.filter(crate::db::schema::orientations::contact_id.eq(id)))
+        .execute(conn)?;
     diesel::delete(conversations::table.filter(conversations::contact_id.eq(id))).execute(conn)?;
     diesel::delete(contacts::table.find(id)).execute(conn)?;
     Ok(())

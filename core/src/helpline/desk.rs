@@ -138,6 +138,13 @@ pub fn assign(conn: &mut DbConn, caller: &Caller, id: &str, listener: &str, capa
     })
 }
 
+/// The conversation, if the caller holds it (a listener acting on it); 409 otherwise.
+pub fn held(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Conversation> {
+    let c = load(conn, id)?;
+    held_by_caller(&c, caller)?;
+    Ok(c)
+}
+
 fn held_by_caller(c: &Conversation, caller: &Caller) -> Result<()> {
     let me = caller.user_id().map(|u| u.to_string());
     if c.state() != ConversationState::Active || c.listener_id != me {

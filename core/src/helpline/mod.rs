@@ -11,6 +11,7 @@ pub mod desk;
 pub mod events;
 pub mod messages;
 pub mod model;
+pub mod orientations;
 pub mod outbox;
 pub mod receipts;
 pub mod retention;

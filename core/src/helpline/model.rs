@@ -1,6 +1,5 @@
 //! The words of the text line.
 
-
 string_enum!(Channel { Telegram => "telegram", Sms => "sms", WebChat => "webchat" });
 string_enum!(ContactKind {
     Author => "author",

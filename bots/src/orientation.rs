@@ -1,0 +1,400 @@
+//! Orientation through the person's own channel: the listener proposes a centre; the bot
+//! asks consent in the person's language; on yes the centre receives a referral and the
+//! person is offered its next free slots, three at a time; a pick books the appointment and
+//! the confirmation gives the date and time in the centre's zone, the place and what to
+//! bring. On no, nothing reaches the centre. Later the person may cancel or move the
+//! appointment by replying, and reminders come the day before and two hours before.
+
+use chrono::{DateTime, Utc};
+use relais_core::Error;
+use relais_core::access::{Actor, Caller};
+use relais_core::accounts::model::{Organisation, OrganisationKind};
+use relais_core::accounts::{organisations, users};
+use relais_core::audit::{self, Entry};
+use relais_core::centres::appointments::{self, Booking, CancelledBy, Reminder};
+use relais_core::centres::model::{AppointmentStatus, LegalBasis, Modality};
+use relais_core::centres::referrals::{self, NewReferral};
+use relais_core::centres::{profiles, slots, wording};
+use relais_core::db::{DbConn, write_tx};
+use relais_core::helpline::contacts::{self, Contact};
+use relais_core::helpline::model::Language;
+use relais_core::helpline::orientations::{self, Orientation, OrientationState};
+use relais_core::helpline::outbox::{Choice, Payload};
+use relais_core::helpline::{conversations, desk};
+use relais_core::ids::{OrganisationId, UserId};
+
+use crate::dialogue::Input;
+use crate::ingest::TextLine;
+use crate::script::Keyword;
+
+const PAGE: usize = 3;
+
+fn fill(template: String, pairs: &[(&str, &str)]) -> String {
+    pairs.iter().fold(template, |text, (key, value)| {
+        text.replace(&format!("{{{key}}}"), value)
+    })
+}
+
+fn say(text: String) -> Payload {
+    Payload {
+        text,
+        choices: Vec::new(),
+    }
+}
+
+fn tz_of(centre: &Organisation) -> chrono_tz::Tz {
+    centre.timezone.parse().unwrap_or(chrono_tz::Europe::Paris)
+}
+
+impl TextLine {
+    fn modality(&self, modality: Modality, language: Language) -> String {
+        let key = match modality {
+            Modality::OnSite => "modality_on_site",
+            Modality::Phone => "modality_phone",
+            Modality::Video => "modality_video",
+        };
+        self.script.message(key, language)
+    }
+
+    /// Queues messages to a contact in one of their conversations.
+    fn send_to_contact(
+        &self,
+        conn: &mut DbConn,
+        conversation_id: &str,
+        contact: &Contact,
+        replies: &[Payload],
+    ) -> Result<usize, Error> {
+        let (key, sealed) = contacts::sealed_address(conn, &contact.id)?;
+        let address = contacts::open_address(&self.secrets, &key, &sealed)?;
+        self.queue_replies(conn, contact.channel, &key, &address, conversation_id, replies)
+    }
+
+    /// The listener proposes `centre` with a short summary; the bot asks the person's consent.
+    pub fn orient(
+        &self,
+        conn: &mut DbConn,
+        caller: &Caller,
+        conversation_id: &str,
+        centre: OrganisationId,
+        summary: &str,
+    ) -> Result<Orientation, Error> {
+        let summary = summary.trim();
+        if summary.is_empty() || summary.chars().count() > 2000 {
+            return Err(Error::invalid("summary", "a summary has 1 to 2000 characters"));
+        }
+        let listener = caller.user_id().ok_or(Error::NotFound)?;
+        write_tx(conn, |conn| {
+            let mut conversation = desk::held(conn, caller, conversation_id)?;
+            let centre = match organisations::find(conn, centre) {
+                Ok(org) if org.kind == OrganisationKind::Centre => org,
+                _ => return Err(Error::invalid("centre_id", "not a care centre")),
+            };
+            let orientation = orientations::create(
+                conn,
+                &self.secrets,
+                &conversation.id,
+                &conversation.contact_id,
+                &centre.id.to_string(),
+                &listener.to_string(),
+                summary,
+            )?;
+            let contact = contacts::get(conn, &conversation.contact_id)?;
+            let question = Payload {
+                text: fill(
+                    self.script.message("orient_consent", contact.language),
+                    &[("centre", &centre.name)],
+                ),
+                choices: self.script.choices("consent", contact.language),
+            };
+            self.send_to_contact(conn, &conversation.id, &contact, &[question])?;
+            conversation.led_to_something = true;
+            conversations::save(conn, &mut conversation)?;
+            audit::record(
+                conn,
+                &caller.actor(),
+                Entry::new("conversation.orient")
+                    .object("conversation", &conversation.id)
+                    .details(serde_json::json!({ "centre": centre.id })),
+            )?;
+            Ok(orientation)
+        })
+    }
+
+    /// Offers a page of free slots (or says there is none), remembering what was offered.
+    fn offer(
+        &self,
+        conn: &mut DbConn,
+        o: &mut Orientation,
+        centre: &Organisation,
+        language: Language,
+        now: DateTime<Utc>,
+        lead: Option<&str>,
+    ) -> Result<Vec<Payload>, Error> {
+        let page = usize::try_from(o.page.max(0)).unwrap_or(0);
+        let mut free = slots::free(conn, &o.centre_id, now, page * PAGE, PAGE)?;
+        let mut lead = lead.map(|key| self.script.message(key, language));
+        if free.is_empty() && page > 0 {
+            o.page = 0;
+            free = slots::free(conn, &o.centre_id, now, 0, PAGE)?;
+            lead = Some(self.script.message("orient_no_more", language));
+        }
+        o.offered = free.iter().map(|s| s.id.clone()).collect();
+        if free.is_empty() {
+            return Ok(vec![say(fill(
+                self.script.message("orient_no_slots", language),
+                &[("centre", &centre.name)],
+            ))]);
+        }
+        let tz = tz_of(centre);
+        let mut choices: Vec<Choice> = free
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Choice {
+                key: format!("slot:{}", i + 1),
+                label: format!(
+                    "{} · {}",
+                    wording::short_time(s.starts_at, tz, language),
+                    self.modality(s.modality, language)
+                ),
+            })
+            .collect();
+        choices.push(Choice {
+            key: "more".into(),
+            label: self.script.message("orient_more", language),
+        });
+        let mut text = fill(
+            self.script.message("orient_slots", language),
+            &[("centre", &centre.name)],
+        );
+        if let Some(lead) = lead {
+            text = format!("{lead}\n{text}");
+        }
+        Ok(vec![Payload { text, choices }])
+    }
+
+    fn booked_message(
+        &self,
+        conn: &mut DbConn,
+        centre: &Organisation,
+        slot: &slots::Slot,
+        language: Language,
+    ) -> Result<Payload, Error> {
+        let profile = profiles::get(conn, centre.id)?;
+        let bring = match language {
+            Language::French => profile.what_to_bring_fr,
+            Language::English => profile.what_to_bring_en,
+        };
+        let bring = if bring.is_empty() {
+            String::new()
+        } else {
+            fill(self.script.message("orient_bring", language), &[("bring", &bring)])
+        };
+        Ok(say(fill(
+            self.script.message("orient_booked", language),
+            &[
+                ("centre", &centre.name),
+                ("when", &wording::local_time(slot.starts_at, tz_of(centre), language)),
+                ("modality", &self.modality(slot.modality, language)),
+                ("location", &slot.location),
+                ("bring", &bring),
+            ],
+        )))
+    }
+
+    /// Reads a reply as part of the contact's orientation, if one is in play and the reply
+    /// is one it expects (yes/no, a slot, "more", cancel, move). Anything else goes on to
+    /// the listener as usual (None).
+    pub(crate) fn orientation_input(
+        &self,
+        conn: &mut DbConn,
+        contact: &Contact,
+        input: &Input,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<Payload>>, Error> {
+        let Some(mut o) = orientations::open_for_contact(conn, &contact.id)? else {
+            return Ok(None);
+        };
+        let language = contact.language;
+        let text = match input {
+            Input::Text(t) => t.trim().to_owned(),
+            Input::Choice(key) => key.clone(),
+        };
+        let keyword = self.script.keyword(&text);
+        let digit: Option<usize> = text.parse().ok();
+        let centre = organisations::find(conn, OrganisationId::from_db(&o.centre_id))?;
+        match o.state {
+            OrientationState::AskingConsent => {
+                if text == "consent_yes" || keyword == Some(Keyword::Yes) || digit == Some(1) {
+                    let listener: UserId = o
+                        .listener_id
+                        .parse()
+                        .map_err(|_| Error::Internal("bad listener id".into()))?;
+                    let source = users::organisation_of(conn, listener)?;
+                    let summary = orientations::summary(conn, &self.secrets, &o.id)?;
+                    let referral = referrals::create(
+                        conn,
+                        &self.secrets,
+                        &Actor::user(listener, source),
+                        NewReferral {
+                            source,
+                            target: centre.id,
+                            subject_alias: contact.alias.clone(),
+                            conversation_id: Some(o.conversation_id.clone()),
+                            summary,
+                            basis: LegalBasis::Voluntary { consent_at: now },
+                        },
+                    )?;
+                    o.referral_id = Some(referral);
+                    o.state = OrientationState::ChoosingSlot;
+                    o.page = 0;
+                    let replies = self.offer(conn, &mut o, &centre, language, now, None)?;
+                    orientations::save(conn, &o)?;
+                    Ok(Some(replies))
+                } else if text == "consent_no" || keyword == Some(Keyword::No) || digit == Some(2) {
+                    o.state = OrientationState::Refused;
+                    orientations::save(conn, &o)?;
+                    Ok(Some(vec![say(self.script.message("orient_refused", language))]))
+                } else {
+                    Ok(None)
+                }
+            }
+            OrientationState::ChoosingSlot => {
+                let offered = o.offered.len();
+                let pick = match text.strip_prefix("slot:") {
+                    Some(n) => n.parse::<usize>().ok(),
+                    None => digit.filter(|d| (1..=offered).contains(d)),
+                }
+                .filter(|n| (1..=offered).contains(n));
+                let more =
+                    text == "more" || keyword == Some(Keyword::More) || (offered > 0 && digit == Some(offered + 1));
+                if let Some(n) = pick {
+                    let booking = Booking {
+                        slot_id: o.offered[n - 1].clone(),
+                        organisation_id: o.centre_id.clone(),
+                        subject_alias: contact.alias.clone(),
+                        referral_id: o.referral_id.clone(),
+                        conversation_id: Some(o.conversation_id.clone()),
+                        created_by: "contact".into(),
+                    };
+                    match appointments::book(conn, booking, now) {
+                        Ok(appointment) => {
+                            o.state = OrientationState::Booked;
+                            o.appointment_id = Some(appointment.id.clone());
+                            orientations::save(conn, &o)?;
+                            Ok(Some(vec![self.booked_message(
+                                conn,
+                                &centre,
+                                &appointment.slot,
+                                language,
+                            )?]))
+                        }
+                        Err(Error::Conflict(_)) => {
+                            let replies =
+                                self.offer(conn, &mut o, &centre, language, now, Some("orient_slot_taken"))?;
+                            orientations::save(conn, &o)?;
+                            Ok(Some(replies))
+                        }
+                        Err(e) => Err(e),
+                    }
+                } else if more {
+                    o.page += 1;
+                    let replies = self.offer(conn, &mut o, &centre, language, now, None)?;
+                    orientations::save(conn, &o)?;
+                    Ok(Some(replies))
+                } else {
+                    Ok(None)
+                }
+            }
+            OrientationState::Booked => {
+                let cancel = keyword == Some(Keyword::Cancel);
+                let reschedule = keyword == Some(Keyword::Reschedule);
+                if !cancel && !reschedule {
+                    return Ok(None);
+                }
+                let Some(appointment_id) = o.appointment_id.clone() else {
+                    return Ok(None);
+                };
+                let current = appointments::load(conn, &appointment_id)?;
+                if current.status != AppointmentStatus::Booked.as_str() {
+                    // Over, or cancelled by the centre: nothing left to act on.
+                    o.state = OrientationState::Withdrawn;
+                    orientations::save(conn, &o)?;
+                    return Ok(Some(vec![say(self.script.message("booking_none", language))]));
+                }
+                let reason = if reschedule {
+                    "moved by the person"
+                } else {
+                    "cancelled by the person"
+                };
+                match appointments::cancel(conn, &appointment_id, CancelledBy::Person, reason, now) {
+                    Ok(_) => {
+                        let mut replies = vec![say(self.script.message("booking_cancelled", language))];
+                        if reschedule {
+                            o.state = OrientationState::ChoosingSlot;
+                            o.page = 0;
+                            o.appointment_id = None;
+                            replies.extend(self.offer(conn, &mut o, &centre, language, now, None)?);
+                        } else {
+                            o.state = OrientationState::Withdrawn;
+                        }
+                        orientations::save(conn, &o)?;
+                        Ok(Some(replies))
+                    }
+                    Err(Error::Conflict(_)) => {
+                        let phone = profiles::get(conn, centre.id)?.phone.unwrap_or_else(|| "—".into());
+                        Ok(Some(vec![say(fill(
+                            self.script.message("booking_too_late", language),
+                            &[("phone", &phone)],
+                        ))]))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            OrientationState::Refused | OrientationState::Withdrawn => Ok(None),
+        }
+    }
+
+    /// Sends the reminders due at `now` through each person's own channel; returns how many.
+    pub fn send_reminders(&self, conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, Error> {
+        let due = appointments::due_reminders(conn, now)?;
+        let mut sent = 0;
+        for (appointment, slot, which) in due {
+            let done = write_tx(conn, |conn| {
+                if !appointments::mark_reminded(conn, &appointment.id, &which)? {
+                    return Ok(false); // another instance sent it
+                }
+                let Some(conversation_id) = appointment.conversation_id.as_deref() else {
+                    return Ok(false);
+                };
+                let Ok(conversation) = conversations::get(conn, conversation_id) else {
+                    return Ok(false); // the person erased their data
+                };
+                let contact = contacts::get(conn, &conversation.contact_id)?;
+                let centre = organisations::find(conn, OrganisationId::from_db(&appointment.organisation_id))?;
+                let slot: slots::Slot = slot.clone().into();
+                let key = match which {
+                    Reminder::DayBefore => "reminder_day_before",
+                    Reminder::TwoHours => "reminder_two_hours",
+                };
+                let text = fill(
+                    self.script.message(key, contact.language),
+                    &[
+                        ("centre", &centre.name),
+                        (
+                            "when",
+                            &wording::local_time(slot.starts_at, tz_of(&centre), contact.language),
+                        ),
+                        ("modality", &self.modality(slot.modality, contact.language)),
+                        ("location", &slot.location),
+                    ],
+                );
+                self.send_to_contact(conn, conversation_id, &contact, &[say(text)])?;
+                Ok::<_, Error>(true)
+            })?;
+            if done {
+                sent += 1;
+            }
+        }
+        Ok(sent)
+    }
+}
