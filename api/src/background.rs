@@ -72,6 +72,36 @@ pub fn start(state: &web::Data<AppState>) {
         }
     });
 
+    // Centres' emails.
+    match crate::mail::Transport::build(state.settings.smtp_url.expose(), &state.settings.data_dir) {
+        Ok(transport) => {
+            tokio::spawn(crate::mail::run(state.clone(), transport));
+        }
+        Err(e) => tracing::error!(error = %e, "email transport unavailable; centres' emails wait in the outbox"),
+    }
+
+    // Appointment reminders through each person's own channel, by the server's clock.
+    let shared = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(shared.settings.reminder_seconds));
+        loop {
+            tick.tick().await;
+            let inner = shared.clone();
+            let now = shared.line.text_line.clock.now();
+            match shared
+                .db(move |conn| inner.line.text_line.send_reminders(conn, now))
+                .await
+            {
+                Ok(0) => {}
+                Ok(sent) => {
+                    tracing::info!(sent, "appointment reminders queued");
+                    shared.line.wake.notify_one();
+                }
+                Err(e) => tracing::warn!(error = %e, "appointment reminders failed"),
+            }
+        }
+    });
+
     // People waiting hear of their new place when it changed a lot.
     let shared = state.clone();
     tokio::spawn(async move {
@@ -109,6 +139,13 @@ pub fn start(state: &web::Data<AppState>) {
                     "retention purge"
                 ),
                 Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+            }
+            let day_ago = relais_core::time::now() - chrono::Duration::days(1);
+            if let Err(e) = shared
+                .db(move |conn| relais_core::idempotency::purge(conn, day_ago))
+                .await
+            {
+                tracing::warn!(error = %e, "idempotency keys purge failed");
             }
         }
     });

@@ -86,6 +86,15 @@ pub struct Settings {
     pub listener_silence_seconds: i64,
     /// How often waiting people are told their new place when it changed a lot.
     pub queue_place_seconds: u64,
+    /// A pending referral untouched this many days shows as stalled.
+    pub referral_stall_days: i64,
+    /// How often due appointment reminders are looked for.
+    pub reminder_seconds: u64,
+    /// SMTP server for the centres' notifications (`smtp://host:port`, `smtps://…`); unset:
+    /// `.eml` files under the data folder's `mail/`.
+    pub smtp_url: SecretString,
+    /// The sender of those notifications.
+    pub mail_from: String,
 }
 
 /// The shape of `relais.toml`: every key optional, unknown keys refused.
@@ -131,6 +140,10 @@ struct FileSettings {
     listener_capacity: Option<i64>,
     listener_silence_seconds: Option<i64>,
     queue_place_seconds: Option<u64>,
+    referral_stall_days: Option<i64>,
+    reminder_seconds: Option<u64>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -320,6 +333,18 @@ impl Settings {
                 .or(from_file.queue_place_seconds)
                 .unwrap_or(20)
                 .max(1),
+            referral_stall_days: env_parse(env, "RELAIS_REFERRAL_STALL_DAYS")?
+                .or(from_file.referral_stall_days)
+                .unwrap_or(7)
+                .max(1),
+            reminder_seconds: env_parse(env, "RELAIS_REMINDER_SECONDS")?
+                .or(from_file.reminder_seconds)
+                .unwrap_or(60)
+                .max(1),
+            smtp_url: SecretString(env_string(env, "RELAIS_SMTP_URL").or(from_file.smtp_url)),
+            mail_from: env_string(env, "RELAIS_MAIL_FROM")
+                .or(from_file.mail_from)
+                .unwrap_or_else(|| "Relais <no-reply@relais.invalid>".into()),
         };
         settings.check()?;
         Ok(settings)

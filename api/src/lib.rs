@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod line;
 pub mod live;
+pub mod mail;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;

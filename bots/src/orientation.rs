@@ -42,10 +42,6 @@ fn say(text: String) -> Payload {
     }
 }
 
-fn tz_of(centre: &Organisation) -> chrono_tz::Tz {
-    centre.timezone.parse().unwrap_or(chrono_tz::Europe::Paris)
-}
-
 impl TextLine {
     fn modality(&self, modality: Modality, language: Language) -> String {
         let key = match modality {
@@ -145,7 +141,7 @@ impl TextLine {
                 &[("centre", &centre.name)],
             ))]);
         }
-        let tz = tz_of(centre);
+        let tz = centre.tz();
         let mut choices: Vec<Choice> = free
             .iter()
             .enumerate()
@@ -193,7 +189,7 @@ impl TextLine {
             self.script.message("orient_booked", language),
             &[
                 ("centre", &centre.name),
-                ("when", &wording::local_time(slot.starts_at, tz_of(centre), language)),
+                ("when", &wording::local_time(slot.starts_at, centre.tz(), language)),
                 ("modality", &self.modality(slot.modality, language)),
                 ("location", &slot.location),
                 ("bring", &bring),
@@ -382,7 +378,7 @@ impl TextLine {
                         ("centre", &centre.name),
                         (
                             "when",
-                            &wording::local_time(slot.starts_at, tz_of(&centre), contact.language),
+                            &wording::local_time(slot.starts_at, centre.tz(), contact.language),
                         ),
                         ("modality", &self.modality(slot.modality, contact.language)),
                         ("location", &slot.location),

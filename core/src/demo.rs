@@ -121,6 +121,21 @@ pub fn load(conn: &mut DbConn, geo: &Geography, secrets: &Secrets) -> Result<Vec
         };
         orgs.push((spec.key, org));
     }
+    for (key, org) in &orgs {
+        let (phone, mail) = match *key {
+            "centre-idf" => ("01 23 45 67 89", "accueil.cpca-idf-est@demo.relais.example"),
+            "centre-reunion" => ("0262 00 00 00", "accueil.cpca-reunion@demo.relais.example"),
+            _ => continue,
+        };
+        crate::centres::profiles::seed(
+            conn,
+            org.id,
+            phone,
+            mail,
+            "une pièce d'identité si vous le souhaitez, et la convocation du tribunal si vous en avez une",
+            "an identity document if you wish, and the court's summons if you have one",
+        )?;
+    }
     let mut accounts = Vec::new();
     for (local, role, org_key, name) in ACCOUNTS {
         let Some((_, org)) = orgs.iter().find(|(k, _)| k == org_key) else {

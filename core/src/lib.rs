@@ -46,6 +46,7 @@ pub mod email;
 pub mod error;
 pub mod geo;
 pub mod helpline;
+pub mod idempotency;
 pub mod ids;
 pub mod time;
 pub mod values;

@@ -9,6 +9,7 @@ pub mod line;
 pub mod logs;
 pub mod postgres;
 pub mod process;
+pub mod smtp;
 pub mod webchat;
 
 use std::collections::HashMap;

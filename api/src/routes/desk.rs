@@ -216,6 +216,41 @@ pub async fn typing(state: web::Data<AppState>, auth: Auth, path: web::Path<Stri
     Ok(HttpResponse::Ok().json(serde_json::json!({ "shown": shown })))
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrientBody {
+    centre_id: uuid::Uuid,
+    summary: String,
+}
+
+/// The listener orients the person to a centre: the bot asks their consent; on yes the
+/// centre receives a referral and the person is offered its free slots.
+pub async fn orient(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<OrientBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = helpline_only(&auth)?;
+    auth.require(LISTENERS)?;
+    let id = id(&path)?;
+    let b = body.into_inner();
+    let shared = state.clone();
+    let orientation = state
+        .db(move |conn| {
+            shared.line.text_line.orient(
+                conn,
+                &caller,
+                &id,
+                relais_core::ids::OrganisationId::from(b.centre_id),
+                &b.summary,
+            )
+        })
+        .await?;
+    state.line.wake.notify_one();
+    Ok(HttpResponse::Created().json(orientation))
+}
+
 /// The person's place in the queue, for the listener app's display.
 pub async fn position(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     helpline_only(&auth)?;

@@ -4,6 +4,7 @@
 mod api_keys;
 mod audit;
 mod auth;
+mod centres;
 mod desk;
 mod geo;
 mod health;
@@ -11,6 +12,8 @@ mod helpline;
 mod me;
 mod organisations;
 mod records;
+mod referrals;
+mod schedule;
 mod users;
 mod webchat;
 mod webhooks;
@@ -82,6 +85,47 @@ pub fn table() -> Vec<RouteDef> {
         ),
         def(M::POST, "/v1/conversations/{id}/close", web::post().to(desk::close)),
         def(M::POST, "/v1/conversations/{id}/typing", web::post().to(desk::typing)),
+        def(
+            M::POST,
+            "/v1/conversations/{id}/orientation",
+            web::post().to(desk::orient),
+        ),
+        def(M::GET, "/v1/centres", web::get().to(centres::list)),
+        def(M::GET, "/v1/centres/{id}", web::get().to(centres::get)),
+        def(
+            M::PATCH,
+            "/v1/centres/{id}/profile",
+            web::patch().to(centres::update_profile),
+        ),
+        def(M::GET, "/v1/referrals", web::get().to(referrals::list)),
+        def(M::POST, "/v1/referrals", web::post().to(referrals::create)),
+        def(M::GET, "/v1/referrals/{id}", web::get().to(referrals::get)),
+        def(M::POST, "/v1/referrals/{id}/accept", web::post().to(referrals::accept)),
+        def(M::POST, "/v1/referrals/{id}/reject", web::post().to(referrals::reject)),
+        def(M::POST, "/v1/referrals/{id}/done", web::post().to(referrals::done)),
+        def(M::POST, "/v1/referrals/{id}/revoke", web::post().to(referrals::revoke)),
+        def(M::POST, "/v1/availabilities", web::post().to(schedule::publish)),
+        def(M::GET, "/v1/slots", web::get().to(schedule::list_slots)),
+        def(M::DELETE, "/v1/slots/{id}", web::delete().to(schedule::withdraw_slot)),
+        def(M::POST, "/v1/appointments", web::post().to(schedule::book)),
+        def(M::GET, "/v1/appointments", web::get().to(schedule::list_appointments)),
+        def(
+            M::GET,
+            "/v1/appointments/{id}",
+            web::get().to(schedule::get_appointment),
+        ),
+        def(
+            M::POST,
+            "/v1/appointments/{id}/status",
+            web::post().to(schedule::set_status),
+        ),
+        def(M::GET, "/v1/centre-inbox", web::get().to(schedule::inbox)),
+        def(
+            M::POST,
+            "/v1/me/calendar-feed",
+            web::post().to(schedule::reset_calendar_feed),
+        ),
+        def(M::GET, "/calendar/{token}", web::get().to(schedule::calendar_feed)),
         def(M::GET, "/v1/conversations/{id}/notes", web::get().to(desk::notes)),
         def(M::POST, "/v1/conversations/{id}/notes", web::post().to(desk::add_note)),
         def(

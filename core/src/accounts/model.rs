@@ -183,6 +183,13 @@ pub struct Organisation {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Organisation {
+    /// The organisation's time zone (stored valid; Paris if it ever were not).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::Europe::Paris)
+    }
+}
+
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct User {
     pub id: UserId,

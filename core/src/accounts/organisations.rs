@@ -234,3 +234,13 @@ pub fn centres_covering(conn: &mut DbConn, departements: &[String]) -> Result<Ve
     }
     Ok(out)
 }
+
+/// Every organisation of a kind, by name (the centres directory).
+pub fn all_of_kind(conn: &mut DbConn, kind: OrganisationKind) -> Result<Vec<Organisation>> {
+    let rows: Vec<Row> = organisations::table
+        .filter(organisations::kind.eq(kind.as_str()))
+        .order(organisations::name.asc())
+        .select(Row::as_select())
+        .load(conn)?;
+    rows.into_iter().map(Row::into_model).collect()
+}

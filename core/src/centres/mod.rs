@@ -3,6 +3,8 @@
 //! local-time wording a person reads.
 
 pub mod appointments;
+pub mod calendar;
+pub mod directory;
 pub mod model;
 pub mod profiles;
 pub mod referrals;

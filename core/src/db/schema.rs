@@ -397,3 +397,29 @@ diesel::table! {
 
 diesel::joinable!(appointments -> slots (slot_id));
 diesel::allow_tables_to_appear_in_same_query!(appointments, slots, referrals, organisations);
+
+diesel::table! {
+    centre_services (id) {
+        id -> Text,
+        organisation_id -> Text,
+        kind -> Text,
+        description -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    centre_locations (id) {
+        id -> Text,
+        organisation_id -> Text,
+        name -> Text,
+        address -> Text,
+        postal_code -> Text,
+        city -> Text,
+        departement -> Text,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        opening_hours -> Text,
+        position -> Integer,
+    }
+}

@@ -3,6 +3,7 @@
 mod access;
 mod audit;
 mod auth;
+mod centres;
 mod contract;
 mod crash;
 mod desk;

@@ -1,0 +1,139 @@
+//! The centres directory for staff and partners: centres covering a postal code (through
+//! the reference geography: commune → département → centres), a centre's public profile, and
+//! its manager's changes to it.
+
+use actix_web::{HttpResponse, web};
+use relais_core::accounts::model::{Organisation, OrganisationKind, Role};
+use relais_core::accounts::organisations;
+use relais_core::centres::profiles::{self, ProfileChanges};
+use relais_core::geo::PostalCode;
+use relais_core::ids::OrganisationId;
+
+use crate::auth::Auth;
+use crate::auth::policy::ANY_STAFF;
+use crate::body::Body;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryQuery {
+    postal_code: Option<String>,
+}
+
+fn entry(org: Organisation, profile: profiles::Profile) -> serde_json::Value {
+    serde_json::json!({
+        "id": org.id,
+        "name": org.name,
+        "timezone": org.timezone,
+        "coverage": org.coverage,
+        "phone": profile.phone,
+        "what_to_bring_fr": profile.what_to_bring_fr,
+        "what_to_bring_en": profile.what_to_bring_en,
+    })
+}
+
+/// Centres, or those covering a postal code's départements.
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<DirectoryQuery>,
+) -> ApiResult<HttpResponse> {
+    auth.admit_with_partners(ANY_STAFF)?;
+    let departements = match &query.postal_code {
+        Some(raw) => {
+            let code =
+                PostalCode::parse(raw).map_err(|_| super::invalid("postal_code", "five digits, such as 75011"))?;
+            let area = state.geo.postal_code(&code).ok_or(ApiError::NotFound)?;
+            Some(area.departements.iter().map(|d| d.code.clone()).collect::<Vec<_>>())
+        }
+        None => None,
+    };
+    let items = state
+        .db(move |conn| {
+            let centres = match &departements {
+                Some(codes) => organisations::centres_covering(conn, codes)?,
+                None => organisations::all_of_kind(conn, OrganisationKind::Centre)?,
+            };
+            centres
+                .into_iter()
+                .map(|org| {
+                    let profile = profiles::get(conn, org.id)?;
+                    Ok::<_, relais_core::Error>(entry(org, profile))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+async fn centre(state: &web::Data<AppState>, id: OrganisationId) -> ApiResult<serde_json::Value> {
+    state
+        .db(move |conn| {
+            let org = organisations::find(conn, id)?;
+            if org.kind != OrganisationKind::Centre {
+                return Err(relais_core::Error::NotFound);
+            }
+            let profile = profiles::get(conn, org.id)?;
+            Ok(entry(org, profile))
+        })
+        .await
+}
+
+pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    auth.admit_with_partners(ANY_STAFF)?;
+    let id: OrganisationId = super::parse_id(&path)?;
+    Ok(HttpResponse::Ok().json(centre(&state, id).await?))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileBody {
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    notify_email: Option<String>,
+    #[serde(default)]
+    what_to_bring_fr: Option<String>,
+    #[serde(default)]
+    what_to_bring_en: Option<String>,
+}
+
+/// The centre's manager (or an administrator) edits its profile; others get 404 or 403.
+pub async fn update_profile(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<ProfileBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let id: OrganisationId = super::parse_id(&path)?;
+    caller.scope(id)?;
+    auth.require(&[Role::CentreManager, Role::Admin])?;
+    let b = body.into_inner();
+    state
+        .db(move |conn| {
+            if organisations::find(conn, id)?.kind != OrganisationKind::Centre {
+                return Err(relais_core::Error::NotFound);
+            }
+            profiles::update(
+                conn,
+                &caller,
+                id,
+                ProfileChanges {
+                    phone: b.phone,
+                    notify_email: b.notify_email,
+                    what_to_bring_fr: b.what_to_bring_fr,
+                    what_to_bring_en: b.what_to_bring_en,
+                },
+            )
+        })
+        .await?;
+    let view = centre(&state, id).await?;
+    let notify = state
+        .db(move |conn| profiles::get(conn, id).map(|p| p.notify_email))
+        .await?;
+    let mut view = view;
+    view["notify_email"] = serde_json::json!(notify);
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,0 +1,197 @@
+//! Referrals over HTTP: the receiving centre accepts, rejects (with a reason) and closes;
+//! the sender revokes; partners (justice services) and staff send court-ordered or voluntary
+//! referrals. Only the two organisations a referral joins can see it (404 for anyone else).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Duration;
+use relais_core::accounts::model::Role;
+use relais_core::centres::model::{LegalBasis, ReferralStatus};
+use relais_core::centres::referrals::{self, Action, Direction, NewReferral};
+use relais_core::idempotency;
+use relais_core::ids::OrganisationId;
+
+use crate::auth::Auth;
+use crate::auth::policy::ANY_STAFF;
+use crate::body::Body;
+use crate::problem::ApiResult;
+use crate::state::AppState;
+
+fn stall(state: &AppState) -> Duration {
+    Duration::days(state.settings.referral_stall_days)
+}
+
+/// The caller's `Idempotency-Key`, if sent, and the scope it is unique in.
+pub(super) fn idempotency_key(req: &HttpRequest, auth: &Auth) -> ApiResult<(String, Option<String>)> {
+    let caller = auth.caller();
+    let who = match caller.user_id() {
+        Some(user) => format!("user:{user}"),
+        None => format!("org:{}", caller.organisation_id),
+    };
+    let key = match req.headers().get("Idempotency-Key") {
+        Some(value) => {
+            let text = value
+                .to_str()
+                .map_err(|_| super::invalid("Idempotency-Key", "visible ASCII only"))?;
+            Some(idempotency::parse_key(text)?)
+        }
+        None => None,
+    };
+    Ok((who, key))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(default)]
+    direction: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
+    let q = query.into_inner();
+    let direction = match q.direction.as_deref() {
+        None | Some("incoming") => Direction::Incoming,
+        Some("outgoing") => Direction::Outgoing,
+        Some(_) => return Err(super::invalid("direction", "incoming or outgoing")),
+    };
+    let status: Option<ReferralStatus> = q.status.as_deref().map(str::parse).transpose()?;
+    let stall_after = stall(&state);
+    let shared = state.clone();
+    let items = state
+        .db(move |conn| referrals::list(conn, &shared.secrets, &caller, direction, status, stall_after))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
+    let id: uuid::Uuid = super::parse_id(&path)?;
+    let stall_after = stall(&state);
+    let shared = state.clone();
+    let referral = state
+        .db(move |conn| referrals::get(conn, &shared.secrets, &caller, &id.to_string(), stall_after))
+        .await?;
+    Ok(HttpResponse::Ok().json(referral))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewReferralBody {
+    centre_id: uuid::Uuid,
+    subject_alias: String,
+    summary: String,
+    legal_basis: String,
+    #[serde(default)]
+    consent_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    authority: Option<String>,
+    #[serde(default)]
+    decision_reference: Option<String>,
+    #[serde(default)]
+    order_ends_on: Option<chrono::NaiveDate>,
+}
+
+/// A referral from a partner (justice services) or staff: court-ordered with its authority,
+/// decision and end date, or voluntary with the time the person consented.
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: Body<NewReferralBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = auth
+        .admit_with_partners(&[
+            Role::HelplineSupervisor,
+            Role::CentreManager,
+            Role::HousingOperator,
+            Role::Admin,
+        ])?
+        .clone();
+    let (scope, key) = idempotency_key(&req, &auth)?;
+    let b = body.into_inner();
+    let basis = match b.legal_basis.as_str() {
+        "voluntary" => LegalBasis::Voluntary {
+            consent_at: b.consent_at.ok_or_else(|| {
+                super::invalid("consent_at", "a voluntary referral records when the person consented")
+            })?,
+        },
+        "court_ordered" => referrals::court_ordered(
+            b.authority.as_deref().unwrap_or_default(),
+            b.decision_reference.as_deref().unwrap_or_default(),
+            b.order_ends_on
+                .ok_or_else(|| super::invalid("order_ends_on", "a court-ordered referral has an end date"))?,
+        )?,
+        _ => return Err(super::invalid("legal_basis", "voluntary or court_ordered")),
+    };
+    let alias = relais_core::values::parse_label("subject_alias", &b.subject_alias, 100)?;
+    let stall_after = stall(&state);
+    let shared = state.clone();
+    let created = state
+        .db(move |conn| {
+            idempotency::once(conn, &scope, key.as_deref(), "referrals.create", |conn| {
+                let id = referrals::create(
+                    conn,
+                    &shared.secrets,
+                    &caller.actor(),
+                    NewReferral {
+                        source: caller.organisation_id,
+                        target: OrganisationId::from(b.centre_id),
+                        subject_alias: alias,
+                        conversation_id: None,
+                        summary: b.summary,
+                        basis,
+                    },
+                )?;
+                let view = referrals::get(conn, &shared.secrets, &caller, &id, stall_after)?;
+                serde_json::to_value(view).map_err(|e| relais_core::Error::Internal(e.to_string()))
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectBody {
+    reason: String,
+}
+
+async fn act(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    action: Action,
+) -> ApiResult<HttpResponse> {
+    let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
+    let id: uuid::Uuid = super::parse_id(&path)?;
+    let stall_after = stall(&state);
+    let shared = state.clone();
+    let referral = state
+        .db(move |conn| referrals::act(conn, &shared.secrets, &caller, &id.to_string(), action, stall_after))
+        .await?;
+    Ok(HttpResponse::Ok().json(referral))
+}
+
+pub async fn accept(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    act(state, auth, path, Action::Accept).await
+}
+
+pub async fn reject(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<RejectBody>,
+) -> ApiResult<HttpResponse> {
+    let reason = body.into_inner().reason;
+    act(state, auth, path, Action::Reject { reason }).await
+}
+
+pub async fn done(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    act(state, auth, path, Action::Done).await
+}
+
+pub async fn revoke(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    act(state, auth, path, Action::Revoke).await
+}

@@ -1,0 +1,325 @@
+//! A centre's schedule: availability published by practitioners and managers, its slots,
+//! appointments (booked by staff here, or by the person through the bot), the inbox of the
+//! day, and each practitioner's private calendar feed (RFC 5545).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use relais_core::accounts::model::{OrganisationKind, Role};
+use relais_core::accounts::organisations;
+use relais_core::centres::appointments::{self, Booking};
+use relais_core::centres::calendar;
+use relais_core::centres::model::{AppointmentStatus, Modality, ReferralStatus};
+use relais_core::centres::referrals::{self, Direction};
+use relais_core::centres::slots::{self, NewAvailability};
+use relais_core::idempotency;
+use relais_core::ids::UserId;
+
+use super::referrals::idempotency_key;
+use crate::auth::Auth;
+use crate::auth::policy::ANY_STAFF;
+use crate::body::Body;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+
+const CENTRE_STAFF: &[Role] = &[Role::Practitioner, Role::CentreManager];
+
+/// Schedules belong to centres: staff of any other organisation get 404.
+fn centre_only(auth: &Auth) -> ApiResult<relais_core::access::Caller> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    if caller.organisation_kind != OrganisationKind::Centre {
+        return Err(ApiError::NotFound);
+    }
+    auth.require(CENTRE_STAFF)?;
+    Ok(caller)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityBody {
+    #[serde(default)]
+    practitioner_id: Option<uuid::Uuid>,
+    modality: Modality,
+    location: String,
+    starts_at: DateTime<Utc>,
+    duration_minutes: i32,
+    #[serde(default)]
+    seats: Option<i32>,
+    #[serde(default)]
+    repeat_weekly_until: Option<NaiveDate>,
+    #[serde(default)]
+    buffer_minutes: Option<i32>,
+    #[serde(default)]
+    booking_notice_minutes: Option<i32>,
+    #[serde(default)]
+    cancellation_notice_minutes: Option<i32>,
+}
+
+pub async fn publish(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: Body<AvailabilityBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_only(&auth)?;
+    let (scope, key) = idempotency_key(&req, &auth)?;
+    let b = body.into_inner();
+    // A practitioner publishes their own time; a manager may publish anyone's, or a group's.
+    let practitioner = match b.practitioner_id {
+        Some(id) => Some(UserId::from(id)),
+        None if caller.has_role(Role::Practitioner) && !caller.has_role(Role::CentreManager) => caller.user_id(),
+        None => None,
+    };
+    if !caller.has_role(Role::CentreManager) && practitioner != caller.user_id() {
+        return Err(ApiError::Forbidden(
+            "a practitioner publishes their own availability".into(),
+        ));
+    }
+    let new = NewAvailability {
+        practitioner_id: practitioner,
+        modality: b.modality,
+        location: b.location,
+        first_start: b.starts_at,
+        duration_minutes: b.duration_minutes,
+        seats: b.seats.unwrap_or(1),
+        repeat_weekly_until: b.repeat_weekly_until,
+        buffer_minutes: b.buffer_minutes.unwrap_or(0),
+        booking_notice_minutes: b.booking_notice_minutes.unwrap_or(0),
+        cancellation_notice_minutes: b.cancellation_notice_minutes.unwrap_or(0),
+    };
+    let now = state.line.text_line.clock.now();
+    let created = state
+        .db(move |conn| {
+            idempotency::once(conn, &scope, key.as_deref(), "availabilities.create", |conn| {
+                let tz = organisations::find(conn, caller.organisation_id)?.tz();
+                let availability = slots::publish(conn, &caller, tz, new, now)?;
+                serde_json::to_value(availability).map_err(|e| relais_core::Error::Internal(e.to_string()))
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    #[serde(default)]
+    from: Option<DateTime<Utc>>,
+    #[serde(default)]
+    to: Option<DateTime<Utc>>,
+    #[serde(default)]
+    status: Option<AppointmentStatus>,
+}
+
+impl Range {
+    /// Defaults to the next 30 days; at most 366 days.
+    fn resolve(&self, now: DateTime<Utc>) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
+        let from = self.from.unwrap_or(now);
+        let to = self.to.unwrap_or(from + Duration::days(30));
+        if from >= to {
+            return Err(super::invalid("from", "must be before to"));
+        }
+        if to - from > Duration::days(366) {
+            return Err(super::invalid("to", "a range covers at most a year"));
+        }
+        Ok((from, to))
+    }
+}
+
+pub async fn list_slots(state: web::Data<AppState>, auth: Auth, query: web::Query<Range>) -> ApiResult<HttpResponse> {
+    let caller = centre_only(&auth)?;
+    let (from, to) = query.resolve(state.line.text_line.clock.now())?;
+    let items = state
+        .db(move |conn| slots::list(conn, caller.organisation_id, from, to))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+pub async fn withdraw_slot(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = centre_only(&auth)?;
+    let id: uuid::Uuid = super::parse_id(&path)?;
+    state
+        .db(move |conn| slots::withdraw(conn, &caller, &id.to_string()))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookingBody {
+    slot_id: uuid::Uuid,
+    subject_alias: String,
+    #[serde(default)]
+    referral_id: Option<uuid::Uuid>,
+}
+
+/// Staff book a seat for someone (a person who phoned, a court-ordered referral).
+pub async fn book(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: Body<BookingBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_only(&auth)?;
+    let (scope, key) = idempotency_key(&req, &auth)?;
+    let b = body.into_inner();
+    let alias = relais_core::values::parse_label("subject_alias", &b.subject_alias, 100)?;
+    let now = state.line.text_line.clock.now();
+    let shared = state.clone();
+    let stall_after = Duration::days(state.settings.referral_stall_days);
+    let created = state
+        .db(move |conn| {
+            idempotency::once(conn, &scope, key.as_deref(), "appointments.create", |conn| {
+                if let Some(referral) = b.referral_id {
+                    // Only a referral addressed to this centre.
+                    let r = referrals::get(conn, &shared.secrets, &caller, &referral.to_string(), stall_after)?;
+                    if r.target.id != caller.organisation_id.to_string() {
+                        return Err(relais_core::Error::NotFound);
+                    }
+                }
+                let appointment = appointments::book(
+                    conn,
+                    Booking {
+                        slot_id: b.slot_id.to_string(),
+                        organisation_id: caller.organisation_id.to_string(),
+                        subject_alias: alias,
+                        referral_id: b.referral_id.map(|r| r.to_string()),
+                        conversation_id: None,
+                        created_by: referrals::actor_label(&caller.actor()),
+                    },
+                    now,
+                )?;
+                serde_json::to_value(appointment).map_err(|e| relais_core::Error::Internal(e.to_string()))
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+pub async fn list_appointments(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<Range>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_only(&auth)?;
+    let (from, to) = query.resolve(state.line.text_line.clock.now())?;
+    let status = query.status;
+    let items = state
+        .db(move |conn| appointments::list(conn, &caller, from, to, status))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+pub async fn get_appointment(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_only(&auth)?;
+    let id: uuid::Uuid = super::parse_id(&path)?;
+    let appointment = state
+        .db(move |conn| appointments::get(conn, &caller, &id.to_string()))
+        .await?;
+    Ok(HttpResponse::Ok().json(appointment))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBody {
+    status: AppointmentStatus,
+    #[serde(default)]
+    cancellation_reason: Option<String>,
+}
+
+pub async fn set_status(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<StatusBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_only(&auth)?;
+    let id: uuid::Uuid = super::parse_id(&path)?;
+    let b = body.into_inner();
+    let now = state.line.text_line.clock.now();
+    let appointment = state
+        .db(move |conn| {
+            appointments::set_status(
+                conn,
+                &caller,
+                &id.to_string(),
+                b.status,
+                b.cancellation_reason.as_deref(),
+                now,
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(appointment))
+}
+
+/// What a centre acts on today: referrals to accept or reject, the day's appointments (in
+/// the centre's zone), and no-shows of the last 30 days to follow.
+pub async fn inbox(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    let caller = centre_only(&auth)?;
+    let now = state.line.text_line.clock.now();
+    let stall_after = Duration::days(state.settings.referral_stall_days);
+    let shared = state.clone();
+    let inbox = state
+        .db(move |conn| {
+            let org = organisations::find(conn, caller.organisation_id)?;
+            let tz = org.tz();
+            let today = now.with_timezone(&tz).date_naive();
+            let start = calendar::local_midnight(today, tz);
+            let end = calendar::local_midnight(today + Duration::days(1), tz);
+            let pending = referrals::list(
+                conn,
+                &shared.secrets,
+                &caller,
+                Direction::Incoming,
+                Some(ReferralStatus::Pending),
+                stall_after,
+            )?;
+            let day = appointments::list(conn, &caller, start, end, None)?;
+            let noshows = appointments::list(
+                conn,
+                &caller,
+                now - Duration::days(30),
+                now,
+                Some(AppointmentStatus::Noshow),
+            )?;
+            Ok::<_, relais_core::Error>(serde_json::json!({
+                "date": today,
+                "timezone": org.timezone,
+                "referrals_pending": pending,
+                "appointments_today": day,
+                "noshows_to_follow": noshows,
+            }))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(inbox))
+}
+
+/// Creates (or replaces) the caller's private calendar feed; the URL is shown once.
+pub async fn reset_calendar_feed(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    let caller = centre_only(&auth)?;
+    let user = caller.user_id().ok_or(ApiError::NotFound)?;
+    let token = state.db(move |conn| calendar::reset_feed(conn, &caller, user)).await?;
+    let base = state
+        .settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", state.settings.bind));
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "url": format!("{}/calendar/{token}.ics", base.trim_end_matches('/')),
+    })))
+}
+
+/// The feed itself: no session, the secret token in the path is the credential.
+pub async fn calendar_feed(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let token = path.into_inner();
+    let token = token.strip_suffix(".ics").ok_or(ApiError::NotFound)?.to_owned();
+    let now = state.line.text_line.clock.now();
+    let body = state.db(move |conn| calendar::feed(conn, &token, now)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(body))
+}

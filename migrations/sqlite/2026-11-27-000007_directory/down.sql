@@ -1,0 +1,2 @@
+DROP TABLE centre_locations;
+DROP TABLE centre_services;

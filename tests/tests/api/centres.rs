@@ -1,0 +1,533 @@
+//! Centres: orientation through the person's channel (consent, slots, booking, reminders,
+//! cancel by reply), referrals, the last-seat race, notices and buffers, idempotent creates,
+//! emails to a real SMTP server, overseas local time, the calendar feed, need-to-know.
+
+use std::time::Duration;
+
+use chrono::{DurationRound as _, Utc};
+use relais_core::centres::wording;
+use relais_core::helpline::model::Language;
+use relais_tests::TestApp;
+use relais_tests::line::spawn_line_app;
+use relais_tests::smtp::SmtpSink;
+use serde_json::{Value, json};
+
+const PARIS_CENTRE: &str = "CPCA Île-de-France Est";
+const REUNION_CENTRE: &str = "CPCA La Réunion";
+
+/// A whole hour, `days` from now.
+fn in_days(days: i64) -> chrono::DateTime<Utc> {
+    (Utc::now() + chrono::Duration::days(days))
+        .duration_trunc(chrono::Duration::hours(1))
+        .unwrap()
+}
+
+async fn publish(app: &TestApp, token: &str, body: Value) -> Value {
+    let reply = app.post("/v1/availabilities").bearer(token).json(&body).send().await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    reply.json()
+}
+
+/// A person on Telegram reaches a listener, who takes the conversation and orients them.
+async fn oriented(app: &TestApp, chat: i64, centre: &str) -> String {
+    app.telegram_says(chat, "j'ai une arme").await;
+    app.telegram_wait_text(chat, "prochain dans la file").await;
+    let listener = app.token("listener").await;
+    let taken = app.post("/v1/queue/take-next").bearer(&listener).send().await;
+    assert_eq!(taken.status, 200);
+    let conversation = taken.json()["id"].as_str().unwrap().to_owned();
+    let centre_id = app.organisation_id(centre).await;
+    let orient = app
+        .post(&format!("/v1/conversations/{conversation}/orientation"))
+        .bearer(&listener)
+        .json(&json!({ "centre_id": centre_id, "summary": "Violences verbales répétées, souhaite être aidé." }))
+        .send()
+        .await;
+    assert_eq!(orient.status, 201, "{}", orient.text());
+    assert_eq!(orient.json()["state"], "asking_consent");
+    let asked = app.telegram_wait_text(chat, "Acceptez-vous").await;
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].body["reply_markup"].to_string().contains("consent_yes"));
+    conversation
+}
+
+#[tokio::test]
+async fn a_person_is_oriented_books_through_telegram_and_is_reminded() {
+    let smtp = SmtpSink::start().await;
+    let app = spawn_line_app(&[("RELAIS_SMTP_URL", &smtp.url), ("RELAIS_REMINDER_SECONDS", "1")]).await;
+    let practitioner = app.token("practitioner").await;
+    let start = in_days(3);
+    publish(
+        &app,
+        &practitioner,
+        json!({ "modality": "on_site", "location": "12 rue de la Paix, 75011 Paris", "starts_at": start,
+                "duration_minutes": 60, "booking_notice_minutes": 60, "cancellation_notice_minutes": 1440 }),
+    )
+    .await;
+
+    oriented(&app, 50001, PARIS_CENTRE).await;
+    app.telegram_presses(50001, "consent_yes").await;
+    let offered = app.telegram_wait_text(50001, "Voici les prochains créneaux").await;
+    let buttons = offered[0].body["reply_markup"].to_string();
+    assert!(buttons.contains("slot:1") && buttons.contains("more"), "{buttons}");
+    app.telegram_presses(50001, "slot:1").await;
+    let confirmed = app.telegram_wait_text(50001, "Rendez-vous confirmé").await;
+    let text = confirmed[0].body["text"].as_str().unwrap().to_owned();
+    let paris = chrono_tz::Europe::Paris;
+    assert!(
+        text.contains(&wording::local_time(start, paris, Language::French)),
+        "{text}"
+    );
+    assert!(
+        text.contains("12 rue de la Paix") && text.contains("À apporter"),
+        "{text}"
+    );
+
+    // The centre sees the referral and the appointment, under the alias only.
+    let referrals = app.get("/v1/referrals").bearer(&practitioner).send().await.json();
+    let items = referrals["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["status"], "pending");
+    assert_eq!(items[0]["legal_basis"], "voluntary");
+    assert!(items[0]["subject_alias"].as_str().unwrap().starts_with("Contact "));
+    assert!(items[0]["summary"].as_str().unwrap().contains("Violences verbales"));
+    let inbox = app.get("/v1/centre-inbox").bearer(&practitioner).send().await.json();
+    assert_eq!(inbox["referrals_pending"].as_array().unwrap().len(), 1);
+    let appointments = app.get("/v1/appointments").bearer(&practitioner).send().await.json();
+    assert_eq!(appointments["items"][0]["status"], "booked");
+    for seen in [referrals.to_string(), inbox.to_string(), appointments.to_string()] {
+        assert!(!seen.contains("50001"), "the centre never sees a Telegram id");
+    }
+
+    // The centre is told by email: a referral and a booking, with an alias and a link only.
+    let mails = smtp.wait_for(2).await;
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.to == ["accueil.cpca-idf-est@demo.relais.example"])
+    );
+    assert!(mails.iter().any(|m| m.data.contains("Nouvelle orientation")));
+    assert!(mails.iter().any(|m| m.data.contains("Nouveau rendez-vous")));
+    assert!(
+        mails
+            .iter()
+            .all(|m| !m.data.contains("50001") && !m.data.contains("Violences verbales"))
+    );
+
+    // The day before, then two hours before: reminders through Telegram, by the server's clock.
+    let clock = app.app_state().line.text_line.clock.clone();
+    clock.advance(start - Utc::now() - chrono::Duration::hours(23));
+    assert_eq!(
+        app.telegram_wait_text(50001, "Rappel : rendez-vous demain").await.len(),
+        1
+    );
+    clock.advance(chrono::Duration::hours(22));
+    assert_eq!(
+        app.telegram_wait_text(50001, "Rappel : votre rendez-vous").await.len(),
+        1
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let reminders = app
+        .telegram_sent(50001)
+        .iter()
+        .filter(|c| c.body["text"].as_str().unwrap_or_default().starts_with("Rappel"))
+        .count();
+    assert_eq!(reminders, 2, "each reminder once");
+
+    // An hour before, inside the day's cancellation notice: too late to cancel by message.
+    app.telegram_says(50001, "ANNULER").await;
+    let late = app.telegram_wait_text(50001, "trop tard").await;
+    assert!(late[0].body["text"].as_str().unwrap().contains("01 23 45 67 89"));
+    let still = app.get("/v1/appointments").bearer(&practitioner).send().await.json();
+    assert_eq!(still["items"][0]["status"], "booked");
+}
+
+#[tokio::test]
+async fn a_person_who_declines_sends_nothing_to_the_centre() {
+    let smtp = SmtpSink::start().await;
+    let app = spawn_line_app(&[("RELAIS_SMTP_URL", &smtp.url)]).await;
+    oriented(&app, 50101, PARIS_CENTRE).await;
+    app.telegram_presses(50101, "consent_no").await;
+    assert_eq!(app.telegram_wait_text(50101, "rien n'est transmis").await.len(), 1);
+    let practitioner = app.token("practitioner").await;
+    let referrals = app.get("/v1/referrals").bearer(&practitioner).send().await.json();
+    assert_eq!(referrals["items"], json!([]));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(smtp.received().is_empty(), "no email either");
+}
+
+#[tokio::test]
+async fn a_person_cancels_or_moves_by_replying_and_an_overseas_centre_speaks_local_time() {
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner.reunion").await;
+    let first = in_days(4);
+    publish(
+        &app,
+        &practitioner,
+        json!({ "modality": "video", "location": "Lien envoyé par le centre", "starts_at": first,
+                "duration_minutes": 45, "repeat_weekly_until": (first + chrono::Duration::days(14)).date_naive() }),
+    )
+    .await;
+    oriented(&app, 50201, REUNION_CENTRE).await;
+    app.telegram_says(50201, "oui").await;
+    let offered = app.telegram_wait_text(50201, "Voici les prochains créneaux").await;
+    assert_eq!(
+        offered[0].body["reply_markup"]["inline_keyboard"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4,
+        "three slots and more"
+    );
+    app.telegram_says(50201, "2").await; // by number, as on SMS
+    let confirmed = app.telegram_wait_text(50201, "Rendez-vous confirmé").await;
+    let text = confirmed[0].body["text"].as_str().unwrap();
+    let second = first + chrono::Duration::days(7);
+    let reunion = chrono_tz::Indian::Reunion;
+    assert!(
+        text.contains(&wording::local_time(second, reunion, Language::French)),
+        "{text}"
+    );
+    assert!(
+        text.contains("(heure de La Réunion)") && text.contains("en visio"),
+        "{text}"
+    );
+
+    // Move it: the seat is freed and new times are offered.
+    app.telegram_says(50201, "DÉPLACER").await;
+    app.telegram_wait_text(50201, "Votre rendez-vous est annulé").await;
+    let centre = app.get("/v1/appointments").bearer(&practitioner).send().await.json();
+    assert_eq!(centre["items"][0]["status"], "cancelled");
+    assert_eq!(centre["items"][0]["cancellation_reason"], "moved by the person");
+    app.telegram_presses(50201, "slot:1").await;
+    let rebooked = app
+        .telegram_fake()
+        .recorder
+        .wait_for(2, Duration::from_secs(10), |c| {
+            c.body["chat_id"] == 50201
+                && c.body["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("Rendez-vous confirmé"))
+        })
+        .await;
+    assert_eq!(rebooked.len(), 2);
+    app.telegram_says(50201, "annuler").await;
+    app.telegram_wait_text(50201, "le centre est prévenu").await;
+    let slots = app.get("/v1/slots").bearer(&practitioner).send().await.json();
+    assert!(
+        slots["items"].as_array().unwrap().iter().all(|s| s["booked"] == 0),
+        "every seat is free again"
+    );
+}
+
+#[tokio::test]
+async fn the_last_seat_goes_to_one_person_only() {
+    let app = spawn_line_app(&[]).await;
+    let manager = app.token("manager").await;
+    let single = publish(
+        &app,
+        &manager,
+        json!({ "modality": "on_site", "location": "Salle 1", "starts_at": in_days(2), "duration_minutes": 60 }),
+    )
+    .await;
+    let group = publish(
+        &app,
+        &manager,
+        json!({ "modality": "on_site", "location": "Salle 2", "starts_at": in_days(2), "duration_minutes": 120, "seats": 3 }),
+    )
+    .await;
+    for (slot, seats) in [(&single, 1), (&group, 3)] {
+        let slot_id = slot["slots"][0]["id"].as_str().unwrap().to_owned();
+        let attempts = (0..8).map(|n| {
+            let app = &app;
+            let manager = &manager;
+            let slot_id = slot_id.clone();
+            async move {
+                app.post("/v1/appointments")
+                    .bearer(manager)
+                    .json(&json!({ "slot_id": slot_id, "subject_alias": format!("Personne {n}") }))
+                    .send()
+                    .await
+                    .status
+            }
+        });
+        let statuses = futures_util::future::join_all(attempts).await;
+        let booked = statuses.iter().filter(|s| **s == 201).count();
+        let refused = statuses.iter().filter(|s| **s == 409).count();
+        assert_eq!((booked, refused), (seats, 8 - seats), "{statuses:?}");
+        let slots = app.get("/v1/slots").bearer(&manager).send().await.json();
+        let seen = slots["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == slot_id.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(seen["booked"], seats as i64);
+        assert_eq!(seen["status"], "busy");
+    }
+}
+
+#[tokio::test]
+async fn notices_buffers_and_idempotency_keys_are_enforced() {
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    // Booking notice: a slot in 30 minutes that needs an hour's notice cannot be booked.
+    let soon = publish(
+        &app,
+        &practitioner,
+        json!({ "modality": "phone", "location": "Par téléphone", "starts_at": Utc::now() + chrono::Duration::minutes(30),
+                "duration_minutes": 30, "booking_notice_minutes": 60 }),
+    )
+    .await;
+    let late = app
+        .post("/v1/appointments")
+        .bearer(&practitioner)
+        .json(&json!({ "slot_id": soon["slots"][0]["id"], "subject_alias": "Contact A1B2" }))
+        .send()
+        .await;
+    assert_eq!(late.status, 409, "{}", late.text());
+
+    // Buffers: 15 minutes around a slot keep the next one from starting right after it.
+    let at = in_days(5);
+    publish(
+        &app,
+        &practitioner,
+        json!({ "modality": "on_site", "location": "Bureau 3", "starts_at": at, "duration_minutes": 60, "buffer_minutes": 15 }),
+    )
+    .await;
+    let clash = app
+        .post("/v1/availabilities")
+        .bearer(&practitioner)
+        .json(&json!({ "modality": "on_site", "location": "Bureau 3", "starts_at": at + chrono::Duration::minutes(70), "duration_minutes": 30 }))
+        .send()
+        .await;
+    assert_eq!(clash.status, 409, "{}", clash.text());
+    publish(
+        &app,
+        &practitioner,
+        json!({ "modality": "on_site", "location": "Bureau 3", "starts_at": at + chrono::Duration::minutes(75), "duration_minutes": 30 }),
+    )
+    .await;
+    let past = app
+        .post("/v1/availabilities")
+        .bearer(&practitioner)
+        .json(&json!({ "modality": "on_site", "location": "Bureau 3", "starts_at": Utc::now() - chrono::Duration::hours(1), "duration_minutes": 30 }))
+        .send()
+        .await;
+    assert_eq!(past.status, 400);
+
+    // Idempotency-Key: a retried booking books once and answers the same.
+    let slot = publish(
+        &app,
+        &practitioner,
+        json!({ "modality": "on_site", "location": "Bureau 4", "starts_at": in_days(6), "duration_minutes": 60, "seats": 5 }),
+    )
+    .await;
+    let body = json!({ "slot_id": slot["slots"][0]["id"], "subject_alias": "Contact Z9Y8" });
+    let first = app
+        .post("/v1/appointments")
+        .bearer(&practitioner)
+        .header("Idempotency-Key", "retry-123")
+        .json(&body)
+        .send()
+        .await;
+    let again = app
+        .post("/v1/appointments")
+        .bearer(&practitioner)
+        .header("Idempotency-Key", "retry-123")
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!((first.status, again.status), (201, 201));
+    assert_eq!(first.json()["id"], again.json()["id"]);
+    let listed = app.get("/v1/appointments").bearer(&practitioner).send().await.json();
+    let on_slot = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["slot"]["id"] == slot["slots"][0]["id"])
+        .count();
+    assert_eq!(on_slot, 1, "booked once");
+}
+
+#[tokio::test]
+async fn referrals_follow_one_state_machine_and_stay_between_their_two_organisations() {
+    let app = spawn_line_app(&[]).await;
+    let admin = app.token("admin").await;
+    let spip = app.organisation_id("SPIP de Paris").await;
+    let centre = app.organisation_id(PARIS_CENTRE).await;
+    let key = app
+        .post(&format!("/v1/organisations/{spip}/api-keys"))
+        .bearer(&admin)
+        .json(&json!({ "name": "SPIP" }))
+        .send()
+        .await
+        .json()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let missing_end = app
+        .post("/v1/referrals")
+        .bearer(&key)
+        .json(&json!({ "centre_id": centre, "subject_alias": "M. D.", "summary": "Obligation de soins.", "legal_basis": "court_ordered", "authority": "jap", "decision_reference": "JAP-2026-118" }))
+        .send()
+        .await;
+    assert_eq!(missing_end.status, 400);
+    let created = app
+        .post("/v1/referrals")
+        .bearer(&key)
+        .json(&json!({ "centre_id": centre, "subject_alias": "M. D.", "summary": "Obligation de soins.", "legal_basis": "court_ordered", "authority": "jap", "decision_reference": "JAP-2026-118", "order_ends_on": "2027-06-30" }))
+        .send()
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let referral = created.json();
+    assert_eq!(referral["authority"], "jap");
+    assert_eq!(referral["source"]["name"], "SPIP de Paris");
+    let id = referral["id"].as_str().unwrap().to_owned();
+
+    let other_centre = app.token("practitioner.reunion").await;
+    assert_eq!(
+        app.get(&format!("/v1/referrals/{id}"))
+            .bearer(&other_centre)
+            .send()
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.post(&format!("/v1/referrals/{id}/accept"))
+            .bearer(&other_centre)
+            .send()
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.post(&format!("/v1/referrals/{id}/accept"))
+            .bearer(&key)
+            .send()
+            .await
+            .status,
+        403,
+        "the sender does not decide"
+    );
+
+    let manager = app.token("manager").await;
+    let done_too_soon = app
+        .post(&format!("/v1/referrals/{id}/done"))
+        .bearer(&manager)
+        .send()
+        .await;
+    assert_eq!(done_too_soon.status, 409);
+    let accepted = app
+        .post(&format!("/v1/referrals/{id}/accept"))
+        .bearer(&manager)
+        .send()
+        .await;
+    assert_eq!(accepted.status, 200);
+    assert!(accepted.json()["decided"]["by"].as_str().unwrap().starts_with("user:"));
+    let done = app
+        .post(&format!("/v1/referrals/{id}/done"))
+        .bearer(&manager)
+        .send()
+        .await;
+    assert_eq!(done.json()["status"], "done");
+    assert_eq!(
+        app.post(&format!("/v1/referrals/{id}/revoke"))
+            .bearer(&key)
+            .send()
+            .await
+            .status,
+        409
+    );
+
+    // Another one, revoked by its sender; a rejection needs a reason.
+    let second = app
+        .post("/v1/referrals")
+        .bearer(&key)
+        .json(&json!({ "centre_id": centre, "subject_alias": "M. E.", "summary": "Stage de responsabilisation.", "legal_basis": "court_ordered", "authority": "procureur", "decision_reference": "PR-77", "order_ends_on": "2027-01-31" }))
+        .send()
+        .await
+        .json();
+    let second_id = second["id"].as_str().unwrap();
+    let no_reason = app
+        .post(&format!("/v1/referrals/{second_id}/reject"))
+        .bearer(&manager)
+        .json(&json!({ "reason": "" }))
+        .send()
+        .await;
+    assert_eq!(no_reason.status, 400);
+    let revoked = app
+        .post(&format!("/v1/referrals/{second_id}/revoke"))
+        .bearer(&key)
+        .send()
+        .await;
+    assert_eq!(revoked.json()["status"], "revoked");
+    let outgoing = app
+        .get("/v1/referrals?direction=outgoing")
+        .bearer(&key)
+        .send()
+        .await
+        .json();
+    assert_eq!(outgoing["items"].as_array().unwrap().len(), 2);
+
+    // Stalled: a pending referral untouched past the delay.
+    let third = app
+        .post("/v1/referrals")
+        .bearer(&key)
+        .json(&json!({ "centre_id": centre, "subject_alias": "M. F.", "summary": "Suivi.", "legal_basis": "voluntary", "consent_at": Utc::now() }))
+        .send()
+        .await
+        .json();
+    {
+        use diesel::connection::SimpleConnection as _;
+        app.conn()
+            .batch_execute(&format!(
+                "UPDATE referrals SET updated_at = '2020-01-01 00:00:00' WHERE id = '{}'",
+                third["id"].as_str().unwrap()
+            ))
+            .unwrap();
+    }
+    let pending = app
+        .get("/v1/referrals?status=pending")
+        .bearer(&manager)
+        .send()
+        .await
+        .json();
+    assert_eq!(pending["items"][0]["stalled"], true);
+}
+
+#[tokio::test]
+async fn a_practitioner_has_a_private_calendar_feed_without_names() {
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let slot = publish(
+        &app,
+        &practitioner,
+        json!({ "modality": "on_site", "location": "12 rue de la Paix, 75011 Paris", "starts_at": in_days(2), "duration_minutes": 60 }),
+    )
+    .await;
+    app.post("/v1/appointments")
+        .bearer(&practitioner)
+        .json(&json!({ "slot_id": slot["slots"][0]["id"], "subject_alias": "Contact Q4R5" }))
+        .send()
+        .await;
+    let feed = app.post("/v1/me/calendar-feed").bearer(&practitioner).send().await;
+    assert_eq!(feed.status, 201);
+    let url = feed.json()["url"].as_str().unwrap().to_owned();
+    let path = &url[url.find("/calendar/").unwrap()..];
+    let ics = app.get(path).send().await;
+    assert_eq!(ics.status, 200);
+    let text = ics.text();
+    assert!(text.starts_with("BEGIN:VCALENDAR\r\n") && text.contains("BEGIN:VEVENT") && text.contains("DTSTART:"));
+    assert!(text.contains("12 rue de la Paix\\, 75011 Paris"));
+    assert!(!text.contains("Q4R5"), "no alias or name in a calendar");
+    // Reset: the old address stops working.
+    app.post("/v1/me/calendar-feed").bearer(&practitioner).send().await;
+    assert_eq!(app.get(path).send().await.status, 404);
+    // The helpline has no schedule.
+    let listener = app.token("listener").await;
+    assert_eq!(app.get("/v1/slots").bearer(&listener).send().await.status, 404);
+}
