@@ -233,6 +233,9 @@ impl TestApp {
     pub fn patch(&self, path: &str) -> Call<'_> {
         self.call("PATCH", path)
     }
+    pub fn put(&self, path: &str) -> Call<'_> {
+        self.call("PUT", path)
+    }
     pub fn delete(&self, path: &str) -> Call<'_> {
         self.call("DELETE", path)
     }

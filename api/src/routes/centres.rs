@@ -5,6 +5,7 @@
 use actix_web::{HttpResponse, web};
 use relais_core::accounts::model::{Organisation, OrganisationKind, Role};
 use relais_core::accounts::organisations;
+use relais_core::centres::directory::{self, NewLocation, NewService, OpeningHours, ServiceKind};
 use relais_core::centres::profiles::{self, ProfileChanges};
 use relais_core::geo::PostalCode;
 use relais_core::ids::OrganisationId;
@@ -21,8 +22,15 @@ pub struct DirectoryQuery {
     postal_code: Option<String>,
 }
 
-fn entry(org: Organisation, profile: profiles::Profile) -> serde_json::Value {
+fn entry(
+    org: Organisation,
+    profile: profiles::Profile,
+    services: Vec<directory::Service>,
+    locations: Vec<directory::Location>,
+) -> serde_json::Value {
     serde_json::json!({
+        "services": services,
+        "locations": locations,
         "id": org.id,
         "name": org.name,
         "timezone": org.timezone,
@@ -59,7 +67,9 @@ pub async fn list(
                 .into_iter()
                 .map(|org| {
                     let profile = profiles::get(conn, org.id)?;
-                    Ok::<_, relais_core::Error>(entry(org, profile))
+                    let services = directory::services(conn, org.id)?;
+                    let locations = directory::locations(conn, org.id)?;
+                    Ok::<_, relais_core::Error>(entry(org, profile, services, locations))
                 })
                 .collect::<Result<Vec<_>, _>>()
         })
@@ -75,7 +85,9 @@ async fn centre(state: &web::Data<AppState>, id: OrganisationId) -> ApiResult<se
                 return Err(relais_core::Error::NotFound);
             }
             let profile = profiles::get(conn, org.id)?;
-            Ok(entry(org, profile))
+            let services = directory::services(conn, org.id)?;
+            let locations = directory::locations(conn, org.id)?;
+            Ok(entry(org, profile, services, locations))
         })
         .await
 }
@@ -136,4 +148,110 @@ pub async fn update_profile(
     let mut view = view;
     view["notify_email"] = serde_json::json!(notify);
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// The national coverage: centres per region against the target of two, and the regions
+/// and départements with none. Any staff: it names centres, never people.
+pub async fn coverage(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    auth.admit_with_partners(ANY_STAFF)?;
+    let shared = state.clone();
+    let view = state.db(move |conn| directory::coverage(conn, &shared.geo)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+fn managed(auth: &Auth, id: OrganisationId) -> ApiResult<relais_core::access::Caller> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    caller.scope(id)?;
+    auth.require(&[Role::CentreManager, Role::Admin])?;
+    Ok(caller)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceItem {
+    kind: ServiceKind,
+    description: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Items<T> {
+    items: Vec<T>,
+}
+
+/// Replaces what the centre offers.
+pub async fn put_services(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<Items<ServiceItem>>,
+) -> ApiResult<HttpResponse> {
+    let id: OrganisationId = super::parse_id(&path)?;
+    let caller = managed(&auth, id)?;
+    let items = body
+        .into_inner()
+        .items
+        .into_iter()
+        .map(|s| NewService {
+            kind: s.kind,
+            description: s.description,
+        })
+        .collect();
+    let saved = state
+        .db(move |conn| {
+            if organisations::find(conn, id)?.kind != OrganisationKind::Centre {
+                return Err(relais_core::Error::NotFound);
+            }
+            directory::replace_services(conn, &caller, id, items)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": saved })))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationItem {
+    name: String,
+    address: String,
+    postal_code: String,
+    #[serde(default)]
+    latitude: Option<f64>,
+    #[serde(default)]
+    longitude: Option<f64>,
+    #[serde(default)]
+    opening_hours: Vec<OpeningHours>,
+}
+
+/// Replaces where the centre receives people, with opening hours.
+pub async fn put_locations(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<Items<LocationItem>>,
+) -> ApiResult<HttpResponse> {
+    let id: OrganisationId = super::parse_id(&path)?;
+    let caller = managed(&auth, id)?;
+    let items = body
+        .into_inner()
+        .items
+        .into_iter()
+        .map(|l| NewLocation {
+            name: l.name,
+            address: l.address,
+            postal_code: l.postal_code,
+            latitude: l.latitude,
+            longitude: l.longitude,
+            opening_hours: l.opening_hours,
+        })
+        .collect();
+    let shared = state.clone();
+    let saved = state
+        .db(move |conn| {
+            if organisations::find(conn, id)?.kind != OrganisationKind::Centre {
+                return Err(relais_core::Error::NotFound);
+            }
+            directory::replace_locations(conn, &caller, &shared.geo, id, items)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": saved })))
 }

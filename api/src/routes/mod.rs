@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod centres;
 mod desk;
+mod directory;
 mod geo;
 mod health;
 mod helpline;
@@ -91,11 +92,48 @@ pub fn table() -> Vec<RouteDef> {
             web::post().to(desk::orient),
         ),
         def(M::GET, "/v1/centres", web::get().to(centres::list)),
+        def(M::GET, "/v1/centres/coverage", web::get().to(centres::coverage)),
         def(M::GET, "/v1/centres/{id}", web::get().to(centres::get)),
         def(
             M::PATCH,
             "/v1/centres/{id}/profile",
             web::patch().to(centres::update_profile),
+        ),
+        def(
+            M::PUT,
+            "/v1/centres/{id}/services",
+            web::put().to(centres::put_services),
+        ),
+        def(
+            M::PUT,
+            "/v1/centres/{id}/locations",
+            web::put().to(centres::put_locations),
+        ),
+        def(M::GET, "/v1/directory/hsds", web::get().to(directory::root)),
+        def(
+            M::GET,
+            "/v1/directory/hsds/organizations",
+            web::get().to(directory::organizations),
+        ),
+        def(
+            M::GET,
+            "/v1/directory/hsds/organizations/{id}",
+            web::get().to(directory::organization),
+        ),
+        def(
+            M::GET,
+            "/v1/directory/hsds/services",
+            web::get().to(directory::services),
+        ),
+        def(
+            M::GET,
+            "/v1/directory/hsds/services/{id}",
+            web::get().to(directory::service),
+        ),
+        def(
+            M::GET,
+            "/v1/directory/hsds/service_at_locations",
+            web::get().to(directory::service_at_locations),
         ),
         def(M::GET, "/v1/referrals", web::get().to(referrals::list)),
         def(M::POST, "/v1/referrals", web::post().to(referrals::create)),

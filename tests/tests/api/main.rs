@@ -7,6 +7,7 @@ mod centres;
 mod contract;
 mod crash;
 mod desk;
+mod directory;
 mod errors;
 mod first_start;
 mod geo;
