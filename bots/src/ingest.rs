@@ -148,6 +148,8 @@ impl TextLine {
                 acknowledged: conversation.acknowledged,
                 centres: &mut centres,
             };
+            // A centre hears of a referral or a booking made by this reply.
+            let centre_news = oriented.is_some();
             let outcome = match oriented {
                 Some(replies) => dialogue::Outcome {
                     replies,
@@ -257,7 +259,7 @@ impl TextLine {
             Ok(Ingested::Stored {
                 conversation_id: conversation.id.clone(),
                 replies,
-                live: handed_over,
+                live: handed_over || centre_news,
             })
         })
     }

@@ -31,12 +31,14 @@ fn frame(event: &LiveEvent) -> String {
         "message_id": event.message_id,
         "listener_id": event.listener_id,
         "detail": event.detail,
+        "object_id": event.object_id,
         "at": event.at.and_utc(),
     })
     .to_string()
 }
 
-/// Helpline staff only, with their second factor where it is required.
+/// Helpline staff (the helpline's events) and centre staff (their centre's events), with
+/// their second factor where it is required.
 fn admitted(state: &AppState, caller: &Caller) -> bool {
     let Principal::Staff {
         roles, second_factor, ..
@@ -44,9 +46,21 @@ fn admitted(state: &AppState, caller: &Caller) -> bool {
     else {
         return false;
     };
-    caller.organisation_kind == OrganisationKind::Helpline
-        && (roles.contains(Role::Listener) || roles.contains(Role::HelplineSupervisor))
-        && (*second_factor || !login::needs_second_factor(state.settings.require_totp, roles))
+    let role = match caller.organisation_kind {
+        OrganisationKind::Helpline => roles.contains(Role::Listener) || roles.contains(Role::HelplineSupervisor),
+        OrganisationKind::Centre => roles.contains(Role::Practitioner) || roles.contains(Role::CentreManager),
+        _ => false,
+    };
+    role && (*second_factor || !login::needs_second_factor(state.settings.require_totp, roles))
+}
+
+/// Whether an event is the caller's to see: the helpline's events for helpline staff, a
+/// centre's for its own staff.
+fn theirs(caller: &Caller, event: &LiveEvent) -> bool {
+    match &event.organisation_id {
+        None => caller.organisation_kind == OrganisationKind::Helpline,
+        Some(org) => *org == caller.organisation_id.to_string(),
+    }
 }
 
 pub async fn socket(
@@ -81,7 +95,7 @@ pub async fn socket(
             return;
         };
         if !admitted(&state, &caller) {
-            let _ = session.close(Some(close(4003, "not helpline staff"))).await;
+            let _ = session.close(Some(close(4003, "not helpline or centre staff"))).await;
             return;
         }
         // Subscribe before reading the backlog, so nothing falls between the two.
@@ -102,7 +116,7 @@ pub async fn socket(
                 .unwrap_or_default();
             let full = backlog.len() == 500;
             for event in backlog {
-                if session.text(frame(&event)).await.is_err() {
+                if theirs(&caller, &event) && session.text(frame(&event)).await.is_err() {
                     return;
                 }
                 last = event.seq;
@@ -125,7 +139,7 @@ pub async fn socket(
                 }
                 event = live.recv() => match event {
                     Ok(event) if event.seq > last => {
-                        if session.text(frame(&event)).await.is_err() { return; }
+                        if theirs(&caller, &event) && session.text(frame(&event)).await.is_err() { return; }
                         last = event.seq;
                     }
                     Ok(_) => {}
@@ -134,7 +148,7 @@ pub async fn socket(
                         let from = last;
                         let missed = state.db(move |conn| events::since(conn, from, 5000)).await.unwrap_or_default();
                         for event in missed {
-                            if session.text(frame(&event)).await.is_err() { return; }
+                            if theirs(&caller, &event) && session.text(frame(&event)).await.is_err() { return; }
                             last = event.seq;
                         }
                     }

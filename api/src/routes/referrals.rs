@@ -149,6 +149,7 @@ pub async fn create(
             })
         })
         .await?;
+    state.live.signal().await;
     Ok(HttpResponse::Created().json(created))
 }
 

@@ -192,6 +192,7 @@ pub async fn book(
             })
         })
         .await?;
+    state.live.signal().await;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -252,6 +253,7 @@ pub async fn set_status(
             )
         })
         .await?;
+    state.live.signal().await;
     Ok(HttpResponse::Ok().json(appointment))
 }
 

@@ -16,6 +16,7 @@ use crate::db::schema::{appointments, slots as slots_table};
 use crate::db::{DbConn, write_tx};
 use crate::email;
 use crate::error::{Error, Result};
+use crate::helpline::events;
 use crate::ids::OrganisationId;
 use crate::time;
 
@@ -145,6 +146,7 @@ pub fn book(conn: &mut DbConn, booking: Booking, now: DateTime<Utc>) -> Result<A
                 .object("appointment", &id)
                 .details(serde_json::json!({ "slot": slot.id })),
         )?;
+        events::record_for_centre(conn, &slot.organisation_id, events::kind::APPOINTMENT_BOOKED, &id, None)?;
         notify(
             conn,
             &slot.organisation_id,
@@ -200,6 +202,13 @@ pub fn cancel(conn: &mut DbConn, id: &str, by: CancelledBy, reason: &str, now: D
         ))
         .execute(conn)?;
         release_seat(conn, &slot.id)?;
+        events::record_for_centre(
+            conn,
+            &row.organisation_id,
+            events::kind::APPOINTMENT_CANCELLED,
+            id,
+            Some(if by == CancelledBy::Person { "person" } else { "centre" }),
+        )?;
         audit::record(
             conn,
             &crate::access::Actor::SYSTEM,
@@ -263,6 +272,13 @@ pub fn set_status(
             Entry::new("appointment.status")
                 .object("appointment", id)
                 .details(serde_json::json!({ "status": next.as_str() })),
+        )?;
+        events::record_for_centre(
+            conn,
+            &row.organisation_id,
+            events::kind::APPOINTMENT_STATUS,
+            id,
+            Some(next.as_str()),
         )?;
         if next == AppointmentStatus::Noshow {
             notify(

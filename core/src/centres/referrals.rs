@@ -220,6 +220,13 @@ pub fn create(conn: &mut DbConn, secrets: &Secrets, actor: &Actor, new: NewRefer
                 .object("referral", &id)
                 .details(serde_json::json!({ "target": new.target, "basis": new.basis.kind().as_str() })),
         )?;
+        crate::helpline::events::record_for_centre(
+            conn,
+            &new.target.to_string(),
+            crate::helpline::events::kind::REFERRAL_NEW,
+            &id,
+            None,
+        )?;
         if let Some(to) = profiles::get(conn, new.target)?.notify_email {
             email::enqueue(
                 conn,

@@ -242,6 +242,8 @@ diesel::table! {
         message_id -> Nullable<Text>,
         listener_id -> Nullable<Text>,
         detail -> Nullable<Text>,
+        organisation_id -> Nullable<Text>,
+        object_id -> Nullable<Text>,
     }
 }
 

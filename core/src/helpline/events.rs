@@ -25,6 +25,10 @@ pub struct LiveEvent {
     pub listener_id: Option<String>,
     /// A short state that goes with the kind (a message's delivery: sent, delivered, failed).
     pub detail: Option<String>,
+    /// Whose event it is: None for the helpline's, else a centre's id.
+    pub organisation_id: Option<String>,
+    /// The object a centre's event names (a referral, an appointment).
+    pub object_id: Option<String>,
 }
 
 mod naive_utc {
@@ -49,6 +53,10 @@ pub mod kind {
     pub const REQUEUED: &str = "conversation.requeued";
     pub const PRESENCE: &str = "presence.changed";
     pub const MESSAGE_STATUS: &str = "message.status";
+    pub const REFERRAL_NEW: &str = "referral.new";
+    pub const APPOINTMENT_BOOKED: &str = "appointment.booked";
+    pub const APPOINTMENT_CANCELLED: &str = "appointment.cancelled";
+    pub const APPOINTMENT_STATUS: &str = "appointment.status";
 }
 
 /// Records an event in the current transaction; returns it (with its number) for publishing
@@ -72,6 +80,40 @@ pub fn record_with_detail(
     listener_id: Option<&str>,
     detail: Option<&str>,
 ) -> Result<LiveEvent> {
+    insert(conn, kind, conversation_id, message_id, listener_id, detail, None, None)
+}
+
+/// An event for one centre's staff, naming an object of theirs.
+pub fn record_for_centre(
+    conn: &mut DbConn,
+    organisation_id: &str,
+    kind: &str,
+    object_id: &str,
+    detail: Option<&str>,
+) -> Result<LiveEvent> {
+    insert(
+        conn,
+        kind,
+        None,
+        None,
+        None,
+        detail,
+        Some(organisation_id),
+        Some(object_id),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert(
+    conn: &mut DbConn,
+    kind: &str,
+    conversation_id: Option<&str>,
+    message_id: Option<&str>,
+    listener_id: Option<&str>,
+    detail: Option<&str>,
+    organisation_id: Option<&str>,
+    object_id: Option<&str>,
+) -> Result<LiveEvent> {
     lock_for_sequence(conn, EVENTS_LOCK)?;
     let last: Option<i64> = live_events::table
         .select(diesel::dsl::max(live_events::seq))
@@ -84,6 +126,8 @@ pub fn record_with_detail(
         message_id: message_id.map(str::to_owned),
         listener_id: listener_id.map(str::to_owned),
         detail: detail.map(str::to_owned),
+        organisation_id: organisation_id.map(str::to_owned),
+        object_id: object_id.map(str::to_owned),
     };
     diesel::insert_into(live_events::table).values(&event).execute(conn)?;
     Ok(event)

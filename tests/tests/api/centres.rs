@@ -531,3 +531,85 @@ async fn a_practitioner_has_a_private_calendar_feed_without_names() {
     let listener = app.token("listener").await;
     assert_eq!(app.get("/v1/slots").bearer(&listener).send().await.status, 404);
 }
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next event frame on a live socket, or None after `wait`.
+async fn next_event(socket: &mut Socket, wait: Duration) -> Option<Value> {
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+    let frame = async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    let frame: Value = serde_json::from_str(&text).unwrap();
+                    if frame["type"] == "event" {
+                        return Some(frame);
+                    }
+                }
+                Some(Ok(_)) => {}
+                _ => return None,
+            }
+        }
+    };
+    tokio::time::timeout(wait, frame).await.ok().flatten()
+}
+
+#[tokio::test]
+async fn a_centre_hears_at_once_of_its_referrals_and_bookings_and_of_nobody_elses() {
+    use futures_util::SinkExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+    let app = spawn_line_app(&[]).await;
+    let connect = |token: String| {
+        let url = format!("{}/v1/live", app.address.replace("http://", "ws://"));
+        async move {
+            let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+            socket
+                .send(Message::Text(json!({ "token": token }).to_string().into()))
+                .await
+                .unwrap();
+            socket
+        }
+    };
+    let practitioner = app.token("practitioner").await;
+    let mut centre = connect(practitioner.clone()).await;
+    let mut other_centre = connect(app.token("practitioner.reunion").await).await;
+    let mut listener = connect(app.token("listener").await).await;
+    publish(
+        &app,
+        &practitioner,
+        json!({ "modality": "on_site", "location": "Salle 2", "starts_at": in_days(2), "duration_minutes": 60 }),
+    )
+    .await;
+
+    oriented(&app, 50301, PARIS_CENTRE).await;
+    app.telegram_presses(50301, "consent_yes").await;
+    let referral = next_event(&mut centre, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(referral["kind"], "referral.new");
+    app.telegram_wait_text(50301, "Voici les prochains créneaux").await;
+    app.telegram_presses(50301, "slot:1").await;
+    let booked = next_event(&mut centre, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(booked["kind"], "appointment.booked");
+    let appointment = booked["object_id"].as_str().unwrap().to_owned();
+    let seen = app
+        .get(&format!("/v1/appointments/{appointment}"))
+        .bearer(&practitioner)
+        .send()
+        .await;
+    assert_eq!(seen.status, 200);
+
+    assert!(
+        next_event(&mut other_centre, Duration::from_millis(800))
+            .await
+            .is_none(),
+        "another centre hears nothing"
+    );
+    // The helpline hears of its own conversation, never of the centre's referral or booking.
+    while let Some(event) = next_event(&mut listener, Duration::from_millis(800)).await {
+        let kind = event["kind"].as_str().unwrap();
+        assert!(
+            !kind.starts_with("referral.") && !kind.starts_with("appointment."),
+            "{event}"
+        );
+    }
+}

@@ -1,0 +1,2 @@
+ALTER TABLE live_events DROP COLUMN object_id;
+ALTER TABLE live_events DROP COLUMN organisation_id;
