@@ -77,6 +77,7 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             let prepared = prepare(&settings)?;
             let mut conn = prepared.database.get()?;
             let accounts = demo::load(&mut conn, &prepared.geo, &prepared.secrets)?;
+            demo::load_schedule(&mut conn)?;
             out("role\torganisation\temail\tpassword");
             for a in accounts {
                 out(&format!("{}\t{}\t{}\t{}", a.role, a.organisation, a.email, a.password));
@@ -190,6 +191,7 @@ fn first_start_demo(settings: &Settings, prepared: &crate::startup::Prepared) ->
         return Ok(());
     }
     let accounts = demo::load(&mut conn, &prepared.geo, &prepared.secrets)?;
+    demo::load_schedule(&mut conn)?;
     let path = settings.data_dir.join("demo-accounts.txt");
     let mut text = String::from("# Demo accounts of this instance (role, organisation, email, password).\n");
     for a in &accounts {

@@ -155,3 +155,87 @@ pub fn load(conn: &mut DbConn, geo: &Geography, secrets: &Secrets) -> Result<Vec
     }
     Ok(accounts)
 }
+
+/// Demo availability for the next eight weeks, so an orientation has slots to offer: the
+/// Paris centre's practitioner on Tuesdays and Thursdays at 10:00, the Réunion centre's on
+/// Wednesdays at 14:00 (local times). Only for `relais demo` and the embedded first start;
+/// the tests publish their own.
+pub fn load_schedule(conn: &mut DbConn) -> Result<usize> {
+    use chrono::{Datelike as _, Duration, TimeZone as _};
+
+    use crate::access::{Caller, Principal};
+    use crate::accounts::model::{Role, Roles};
+    use crate::centres::model::Modality;
+    use crate::centres::slots::{self, NewAvailability};
+
+    let plans: [(&str, &str, chrono::Weekday, u32, &str); 3] = [
+        (
+            "practitioner",
+            "CPCA Île-de-France Est",
+            chrono::Weekday::Tue,
+            10,
+            "12 rue de la Paix, 75011 Paris",
+        ),
+        (
+            "practitioner",
+            "CPCA Île-de-France Est",
+            chrono::Weekday::Thu,
+            10,
+            "12 rue de la Paix, 75011 Paris",
+        ),
+        (
+            "practitioner.reunion",
+            "CPCA La Réunion",
+            chrono::Weekday::Wed,
+            14,
+            "5 rue de Paris, 97400 Saint-Denis",
+        ),
+    ];
+    let now = crate::time::now();
+    let mut published = 0;
+    for (local, centre, weekday, hour, place) in plans {
+        let Some(org) = organisations::find_by_name(conn, centre)? else {
+            continue;
+        };
+        let Some(user) = users::find_by_email(conn, &Email::parse(&format!("{local}@{DEMO_DOMAIN}"))?)? else {
+            continue;
+        };
+        let tz = org.tz();
+        let mut day = now.with_timezone(&tz).date_naive() + Duration::days(1);
+        while day.weekday() != weekday {
+            day += Duration::days(1);
+        }
+        let Some(first) = tz
+            .from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap_or_default())
+            .earliest()
+        else {
+            continue;
+        };
+        let caller = Caller {
+            principal: Principal::Staff {
+                user_id: user.id,
+                roles: Roles::for_organisation(vec![Role::Practitioner], org.kind)?,
+                second_factor: true,
+            },
+            organisation_id: org.id,
+            organisation_kind: org.kind,
+        };
+        let new = NewAvailability {
+            practitioner_id: Some(user.id),
+            modality: Modality::OnSite,
+            location: place.to_owned(),
+            first_start: first.with_timezone(&chrono::Utc),
+            duration_minutes: 60,
+            seats: 1,
+            repeat_weekly_until: Some(day + Duration::weeks(8)),
+            buffer_minutes: 15,
+            booking_notice_minutes: 120,
+            cancellation_notice_minutes: 1440,
+        };
+        // Already published (a second `relais demo`): the overlap check refuses it.
+        if let Ok(a) = slots::publish(conn, &caller, tz, new, now) {
+            published += a.slots.len();
+        }
+    }
+    Ok(published)
+}

@@ -613,3 +613,23 @@ async fn a_centre_hears_at_once_of_its_referrals_and_bookings_and_of_nobody_else
         );
     }
 }
+
+#[tokio::test]
+async fn the_demo_schedule_offers_slots_at_local_hours() {
+    let app = spawn_line_app(&[]).await;
+    let published = relais_core::demo::load_schedule(&mut app.conn()).unwrap();
+    assert!(published >= 24, "eight weeks, three weekly slots: {published}");
+    assert_eq!(
+        relais_core::demo::load_schedule(&mut app.conn()).unwrap(),
+        0,
+        "a second run publishes nothing twice"
+    );
+    let reunion = app.token("practitioner.reunion").await;
+    let slots = app.get("/v1/slots").bearer(&reunion).send().await.json();
+    let first = slots["items"][0]["starts_at"].as_str().unwrap();
+    let at: chrono::DateTime<Utc> = first.parse().unwrap();
+    assert_eq!(
+        chrono::Timelike::hour(&at.with_timezone(&chrono_tz::Indian::Reunion)),
+        14
+    );
+}
