@@ -228,23 +228,28 @@ pub struct OrientBody {
 pub async fn orient(
     state: web::Data<AppState>,
     auth: Auth,
+    req: actix_web::HttpRequest,
     path: web::Path<String>,
     body: Body<OrientBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
+    let (scope, key) = super::referrals::idempotency_key(&req, &auth)?;
     let id = id(&path)?;
     let b = body.into_inner();
     let shared = state.clone();
     let orientation = state
         .db(move |conn| {
-            shared.line.text_line.orient(
-                conn,
-                &caller,
-                &id,
-                relais_core::ids::OrganisationId::from(b.centre_id),
-                &b.summary,
-            )
+            relais_core::idempotency::once(conn, &scope, key.as_deref(), "orientations.create", |conn| {
+                let orientation = shared.line.text_line.orient(
+                    conn,
+                    &caller,
+                    &id,
+                    relais_core::ids::OrganisationId::from(b.centre_id),
+                    &b.summary,
+                )?;
+                serde_json::to_value(orientation).map_err(|e| relais_core::Error::Internal(e.to_string()))
+            })
         })
         .await?;
     state.line.wake.notify_one();

@@ -53,6 +53,7 @@ async fn oriented(app: &TestApp, chat: i64, centre: &str) -> String {
 
 #[tokio::test]
 async fn a_person_is_oriented_books_through_telegram_and_is_reminded() {
+    let captured = relais_tests::logs::capture();
     let smtp = SmtpSink::start().await;
     let app = spawn_line_app(&[("RELAIS_SMTP_URL", &smtp.url), ("RELAIS_REMINDER_SECONDS", "1")]).await;
     let practitioner = app.token("practitioner").await;
@@ -141,6 +142,11 @@ async fn a_person_is_oriented_books_through_telegram_and_is_reminded() {
     assert!(late[0].body["text"].as_str().unwrap().contains("01 23 45 67 89"));
     let still = app.get("/v1/appointments").bearer(&practitioner).send().await.json();
     assert_eq!(still["items"][0]["status"], "booked");
+
+    let logs = captured.text();
+    for secret in ["50001", "Violences verbales", "12 rue de la Paix", "accueil.cpca"] {
+        assert!(!logs.contains(secret), "{secret} must not be logged");
+    }
 }
 
 #[tokio::test]
