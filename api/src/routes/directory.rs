@@ -33,7 +33,11 @@ fn page(items: Vec<Value>, query: &PageQuery) -> ApiResult<Value> {
     }
     let total = items.len();
     let pages = total.div_ceil(per_page).max(1);
-    let contents: Vec<Value> = items.into_iter().skip((number - 1) * per_page).take(per_page).collect();
+    let contents: Vec<Value> = items
+        .into_iter()
+        .skip((number - 1).saturating_mul(per_page))
+        .take(per_page)
+        .collect();
     Ok(json!({
         "total_items": total,
         "total_pages": pages,

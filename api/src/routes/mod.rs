@@ -302,6 +302,30 @@ pub(crate) fn invalid(field: &str, message: &str) -> ApiError {
     }
 }
 
+/// An instant a person could mean: between the years 2000 and 2199. Anything else (RFC 3339
+/// allows year 262000) is refused before it reaches a computation or a response.
+pub(crate) fn sane_instant(
+    field: &str,
+    t: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    use chrono::Datelike as _;
+    if (2000..2200).contains(&t.year()) {
+        Ok(t)
+    } else {
+        Err(invalid(field, "must be between the years 2000 and 2199"))
+    }
+}
+
+/// As [`sane_instant`], for a calendar date.
+pub(crate) fn sane_date(field: &str, d: chrono::NaiveDate) -> Result<chrono::NaiveDate, ApiError> {
+    use chrono::Datelike as _;
+    if (2000..2200).contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(invalid(field, "must be between the years 2000 and 2199"))
+    }
+}
+
 /// A path id that is not a UUID names no object.
 pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound)

@@ -107,7 +107,7 @@ pub async fn log_call(state: web::Data<AppState>, auth: Auth, body: Body<NewCall
     let caller = helpline_only(&auth)?;
     let b = body.into_inner();
     let new = calls::NewCall {
-        started_at: b.started_at,
+        started_at: super::sane_instant("started_at", b.started_at)?,
         duration_seconds: b.duration_seconds,
         caller_kind: b.caller_kind,
         topics: b.topics.unwrap_or_default(),
@@ -128,8 +128,16 @@ pub struct Period {
 impl Period {
     /// Defaults to the last 30 days; at most a year and a day.
     fn resolve(self) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
-        let to = self.to.unwrap_or_else(Utc::now);
-        let from = self.from.unwrap_or(to - Duration::days(30));
+        let to = super::sane_instant("to", self.to.unwrap_or_else(Utc::now))?;
+        if let Some(from) = self.from {
+            super::sane_instant("from", from)?;
+        }
+        let from = match self.from {
+            Some(from) => from,
+            None => to
+                .checked_sub_signed(Duration::days(30))
+                .ok_or_else(|| super::invalid("to", "out of range"))?,
+        };
         if from >= to {
             return Err(super::invalid("from", "must be before to"));
         }

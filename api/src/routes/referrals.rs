@@ -111,6 +111,12 @@ pub async fn create(
         .clone();
     let (scope, key) = idempotency_key(&req, &auth)?;
     let b = body.into_inner();
+    if let Some(at) = b.consent_at {
+        super::sane_instant("consent_at", at)?;
+    }
+    if let Some(day) = b.order_ends_on {
+        super::sane_date("order_ends_on", day)?;
+    }
     let basis = match b.legal_basis.as_str() {
         "voluntary" => LegalBasis::Voluntary {
             consent_at: b.consent_at.ok_or_else(|| {

@@ -63,6 +63,10 @@ pub async fn publish(
     let caller = centre_only(&auth)?;
     let (scope, key) = idempotency_key(&req, &auth)?;
     let b = body.into_inner();
+    super::sane_instant("starts_at", b.starts_at)?;
+    if let Some(until) = b.repeat_weekly_until {
+        super::sane_date("repeat_weekly_until", until)?;
+    }
     // A practitioner publishes their own time; a manager may publish anyone's, or a group's.
     let practitioner = match b.practitioner_id {
         Some(id) => Some(UserId::from(id)),
@@ -113,8 +117,16 @@ pub struct Range {
 impl Range {
     /// Defaults to the next 30 days; at most 366 days.
     fn resolve(&self, now: DateTime<Utc>) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
-        let from = self.from.unwrap_or(now);
-        let to = self.to.unwrap_or(from + Duration::days(30));
+        let from = super::sane_instant("from", self.from.unwrap_or(now))?;
+        if let Some(to) = self.to {
+            super::sane_instant("to", to)?;
+        }
+        let to = match self.to {
+            Some(to) => to,
+            None => from
+                .checked_add_signed(Duration::days(30))
+                .ok_or_else(|| super::invalid("from", "out of range"))?,
+        };
         if from >= to {
             return Err(super::invalid("from", "must be before to"));
         }

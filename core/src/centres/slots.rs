@@ -138,6 +138,9 @@ impl NewAvailability {
         if self.first_start <= now {
             return Err(Error::invalid("starts_at", "must be in the future"));
         }
+        if self.first_start > now + Duration::days(2 * 366) {
+            return Err(Error::invalid("starts_at", "at most two years ahead"));
+        }
         if let Some(until) = self.repeat_weekly_until {
             if until < self.first_start.date_naive() - Duration::days(1) {
                 return Err(Error::invalid(

@@ -118,3 +118,41 @@ async fn malformed_ids_in_paths_name_nothing() {
     let reply = app.get("/v1/users/not-a-uuid").bearer(&admin).send().await;
     assert_eq!(reply.status, 404);
 }
+
+#[tokio::test]
+async fn dates_at_the_edge_of_the_calendar_are_refused_not_crashed_on() {
+    let app = relais_tests::line::spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let supervisor = app.token("supervisor").await;
+    let far = "+262000-01-01T00:00:00Z";
+    let early = "-262000-01-01T00:00:00Z";
+    for (token, path) in [
+        (&practitioner, format!("/v1/slots?from={far}")),
+        (&practitioner, format!("/v1/appointments?from={far}")),
+        (&supervisor, format!("/v1/helpline/statistics?to={early}")),
+    ] {
+        let reply = app.get(&path.replace('+', "%2B")).bearer(token).send().await;
+        assert_eq!(reply.status, 400, "{path}");
+    }
+    let reply = app
+        .post("/v1/availabilities")
+        .bearer(&practitioner)
+        .json(&serde_json::json!({ "modality": "on_site", "location": "A", "starts_at": "+200000-01-01T00:00:00Z", "duration_minutes": 60, "repeat_weekly_until": "2030-01-01" }))
+        .send()
+        .await;
+    assert_eq!(reply.status, 400);
+    let admin = app.token("admin").await;
+    let centre = app.organisation_id("CPCA Île-de-France Est").await;
+    let reply = app
+        .post("/v1/referrals")
+        .bearer(&admin)
+        .json(&serde_json::json!({ "centre_id": centre, "subject_alias": "X", "summary": "S", "legal_basis": "court_ordered", "authority": "jap", "decision_reference": "R", "order_ends_on": "+100000-01-01" }))
+        .send()
+        .await;
+    assert_eq!(reply.status, 400);
+    let reply = app
+        .get("/v1/directory/hsds/organizations?page=18446744073709551615")
+        .send()
+        .await;
+    assert_eq!(reply.status, 200);
+}
