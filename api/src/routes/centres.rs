@@ -77,6 +77,15 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
+/// Not found unless `id` is a centre.
+fn ensure_centre(conn: &mut relais_core::db::DbConn, id: OrganisationId) -> Result<(), relais_core::Error> {
+    if organisations::find(conn, id)?.kind == OrganisationKind::Centre {
+        Ok(())
+    } else {
+        Err(relais_core::Error::NotFound)
+    }
+}
+
 async fn centre(state: &web::Data<AppState>, id: OrganisationId) -> ApiResult<serde_json::Value> {
     state
         .db(move |conn| {
@@ -125,9 +134,7 @@ pub async fn update_profile(
     let b = body.into_inner();
     state
         .db(move |conn| {
-            if organisations::find(conn, id)?.kind != OrganisationKind::Centre {
-                return Err(relais_core::Error::NotFound);
-            }
+            ensure_centre(conn, id)?;
             profiles::update(
                 conn,
                 &caller,
@@ -199,9 +206,7 @@ pub async fn put_services(
         .collect();
     let saved = state
         .db(move |conn| {
-            if organisations::find(conn, id)?.kind != OrganisationKind::Centre {
-                return Err(relais_core::Error::NotFound);
-            }
+            ensure_centre(conn, id)?;
             directory::replace_services(conn, &caller, id, items)
         })
         .await?;
@@ -247,9 +252,7 @@ pub async fn put_locations(
     let shared = state.clone();
     let saved = state
         .db(move |conn| {
-            if organisations::find(conn, id)?.kind != OrganisationKind::Centre {
-                return Err(relais_core::Error::NotFound);
-            }
+            ensure_centre(conn, id)?;
             directory::replace_locations(conn, &caller, &shared.geo, id, items)
         })
         .await?;
