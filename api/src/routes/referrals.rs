@@ -178,6 +178,7 @@ async fn act(
     let referral = state
         .db(move |conn| referrals::act(conn, &shared.secrets, &caller, &id.to_string(), action, stall_after))
         .await?;
+    state.live.signal().await;
     Ok(HttpResponse::Ok().json(referral))
 }
 

@@ -395,6 +395,35 @@ pub fn act(
                 .object("referral", id)
                 .details(serde_json::json!({ "status": next.as_str() })),
         )?;
+        // The other side hears of it at once: the helpline's listeners (its events have no
+        // organisation) or the other centre's staff.
+        let other = if row.target_org_id == mine {
+            &row.source_org_id
+        } else {
+            &row.target_org_id
+        };
+        let other_kind = organisations::find(conn, OrganisationId::from_db(other))?.kind;
+        match other_kind {
+            OrganisationKind::Helpline => {
+                crate::helpline::events::record_for_helpline(
+                    conn,
+                    crate::helpline::events::kind::REFERRAL_UPDATED,
+                    row.conversation_id.as_deref(),
+                    id,
+                    Some(next.as_str()),
+                )?;
+            }
+            OrganisationKind::Centre => {
+                crate::helpline::events::record_for_centre(
+                    conn,
+                    other,
+                    crate::helpline::events::kind::REFERRAL_UPDATED,
+                    id,
+                    Some(next.as_str()),
+                )?;
+            }
+            _ => {}
+        }
         view(load(conn, id)?, secrets, time::now(), stall_after)
     })
 }

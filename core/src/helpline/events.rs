@@ -54,6 +54,7 @@ pub mod kind {
     pub const PRESENCE: &str = "presence.changed";
     pub const MESSAGE_STATUS: &str = "message.status";
     pub const REFERRAL_NEW: &str = "referral.new";
+    pub const REFERRAL_UPDATED: &str = "referral.updated";
     pub const APPOINTMENT_BOOKED: &str = "appointment.booked";
     pub const APPOINTMENT_CANCELLED: &str = "appointment.cancelled";
     pub const APPOINTMENT_STATUS: &str = "appointment.status";
@@ -81,6 +82,17 @@ pub fn record_with_detail(
     detail: Option<&str>,
 ) -> Result<LiveEvent> {
     insert(conn, kind, conversation_id, message_id, listener_id, detail, None, None)
+}
+
+/// A helpline event naming an object of another organisation's (a referral the helpline sent).
+pub fn record_for_helpline(
+    conn: &mut DbConn,
+    kind: &str,
+    conversation_id: Option<&str>,
+    object_id: &str,
+    detail: Option<&str>,
+) -> Result<LiveEvent> {
+    insert(conn, kind, conversation_id, None, None, detail, None, Some(object_id))
 }
 
 /// An event for one centre's staff, naming an object of theirs.

@@ -618,6 +618,29 @@ async fn a_centre_hears_at_once_of_its_referrals_and_bookings_and_of_nobody_else
             "{event}"
         );
     }
+    // …until the centre decides: the helpline hears that its referral was accepted.
+    let referral_id = referral["object_id"].as_str().unwrap();
+    let manager = app.token("manager").await;
+    let accepted = app
+        .post(&format!("/v1/referrals/{referral_id}/accept"))
+        .bearer(&manager)
+        .send()
+        .await;
+    assert_eq!(accepted.status, 200);
+    let heard = next_event(&mut listener, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(heard["kind"], "referral.updated");
+    assert_eq!(heard["detail"], "accepted");
+    assert_eq!(heard["object_id"], referral_id);
+    assert!(
+        heard["conversation_id"].is_string(),
+        "the listener knows which conversation"
+    );
+    assert!(
+        next_event(&mut other_centre, Duration::from_millis(500))
+            .await
+            .is_none(),
+        "still nothing for another centre"
+    );
 }
 
 #[tokio::test]
