@@ -4,6 +4,7 @@
 mod api_keys;
 mod audit;
 mod auth;
+mod cases;
 mod centres;
 mod desk;
 mod directory;
@@ -142,6 +143,30 @@ pub fn table() -> Vec<RouteDef> {
         def(M::POST, "/v1/referrals/{id}/reject", web::post().to(referrals::reject)),
         def(M::POST, "/v1/referrals/{id}/done", web::post().to(referrals::done)),
         def(M::POST, "/v1/referrals/{id}/revoke", web::post().to(referrals::revoke)),
+        def(M::GET, "/v1/cases", web::get().to(cases::list)),
+        def(M::POST, "/v1/cases", web::post().to(cases::create)),
+        def(M::GET, "/v1/cases/{id}", web::get().to(cases::get)),
+        def(M::PATCH, "/v1/cases/{id}", web::patch().to(cases::update)),
+        def(M::GET, "/v1/cases/{id}/measures", web::get().to(cases::list_measures)),
+        def(M::POST, "/v1/cases/{id}/measures", web::post().to(cases::add_measure)),
+        def(
+            M::GET,
+            "/v1/cases/{id}/protected-persons",
+            web::get().to(cases::list_protected_persons),
+        ),
+        def(
+            M::POST,
+            "/v1/cases/{id}/protected-persons",
+            web::post().to(cases::add_protected_person),
+        ),
+        def(M::GET, "/v1/cases/{id}/sessions", web::get().to(cases::list_sessions)),
+        def(M::POST, "/v1/cases/{id}/sessions", web::post().to(cases::add_session)),
+        def(M::PATCH, "/v1/sessions/{id}", web::patch().to(cases::set_attendance)),
+        def(M::GET, "/v1/cases/{id}/notes", web::get().to(cases::list_notes)),
+        def(M::POST, "/v1/cases/{id}/notes", web::post().to(cases::add_note)),
+        def(M::GET, "/v1/cases/{id}/tasks", web::get().to(cases::list_tasks)),
+        def(M::POST, "/v1/cases/{id}/tasks", web::post().to(cases::add_task)),
+        def(M::PATCH, "/v1/tasks/{id}", web::patch().to(cases::update_task)),
         def(M::POST, "/v1/availabilities", web::post().to(schedule::publish)),
         def(M::GET, "/v1/slots", web::get().to(schedule::list_slots)),
         def(M::DELETE, "/v1/slots/{id}", web::delete().to(schedule::withdraw_slot)),

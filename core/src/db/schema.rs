@@ -425,3 +425,99 @@ diesel::table! {
         position -> Integer,
     }
 }
+
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        organisation_id -> Text,
+        referral_id -> Nullable<Text>,
+        appointment_id -> Nullable<Text>,
+        origin -> Text,
+        legal_basis -> Text,
+        identity_sealed -> Nullable<Binary>,
+        status -> Text,
+        close_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_practitioners (case_id, user_id) {
+        case_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    measures (id) {
+        id -> Text,
+        case_id -> Text,
+        kind -> Text,
+        authority -> Text,
+        decision_reference -> Text,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        sessions_required -> Nullable<Integer>,
+        zone_sealed -> Nullable<Binary>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    protected_persons (id) {
+        id -> Text,
+        case_id -> Text,
+        label -> Text,
+        location_sealed -> Binary,
+        radius_km -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    measure_protected_persons (measure_id, protected_person_id) {
+        measure_id -> Text,
+        protected_person_id -> Text,
+    }
+}
+
+diesel::table! {
+    case_sessions (id) {
+        id -> Text,
+        case_id -> Text,
+        kind -> Text,
+        planned_at -> Timestamp,
+        status -> Text,
+        appointment_id -> Nullable<Text>,
+        measure_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_notes (id) {
+        id -> Text,
+        case_id -> Text,
+        author_id -> Text,
+        body_sealed -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_tasks (id) {
+        id -> Text,
+        case_id -> Text,
+        title -> Text,
+        due_on -> Date,
+        done_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}

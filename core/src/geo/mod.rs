@@ -166,6 +166,11 @@ impl Geography {
         })
     }
 
+    /// Whether an INSEE commune code is known.
+    pub fn has_commune(&self, insee_code: &str) -> bool {
+        self.communes.iter().any(|c| c.insee_code == insee_code)
+    }
+
     pub fn departement(&self, code: &str) -> Option<&Departement> {
         self.departements.get(code)
     }

@@ -3,6 +3,7 @@
 mod access;
 mod audit;
 mod auth;
+mod cases;
 mod centres;
 mod contract;
 mod crash;

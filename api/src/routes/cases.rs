@@ -1,0 +1,419 @@
+//! Case files over HTTP, for the owning centre's practitioners and managers only: anyone
+//! else (another centre, the helpline, the housing platform, the ministry, a partner key)
+//! gets 404, as if the case did not exist. Every read and write is audited in core.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use relais_core::accounts::model::{OrganisationKind, Role};
+use relais_core::cases::files::{self, CaseChanges, NewCase};
+use relais_core::cases::measures::{self, NewMeasure, Zone};
+use relais_core::cases::model::{CaseStatus, Identity, MeasureKind, Origin, SessionKind, SessionStatus};
+use relais_core::cases::protected::{self, Location, NewProtectedPerson};
+use relais_core::cases::records;
+use relais_core::cases::sessions::{self, NewSession};
+use relais_core::centres::model::{Authority, LegalBasisKind};
+use relais_core::idempotency;
+use relais_core::ids::UserId;
+
+use super::referrals::idempotency_key;
+use crate::auth::Auth;
+use crate::auth::policy::ANY_STAFF;
+use crate::body::Body;
+use crate::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+
+const CENTRE_STAFF: &[Role] = &[Role::Practitioner, Role::CentreManager];
+
+/// Cases belong to centres: anyone else gets 404, whatever their role.
+fn centre_staff(auth: &Auth) -> ApiResult<relais_core::access::Caller> {
+    if auth.caller().is_partner() {
+        return Err(ApiError::NotFound);
+    }
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    if caller.organisation_kind != OrganisationKind::Centre {
+        return Err(ApiError::NotFound);
+    }
+    auth.require(CENTRE_STAFF)?;
+    Ok(caller)
+}
+
+fn uuid(path: &str) -> ApiResult<String> {
+    let id: uuid::Uuid = super::parse_id(path)?;
+    Ok(id.to_string())
+}
+
+fn to_json<T: serde::Serialize>(value: T) -> relais_core::Result<serde_json::Value> {
+    serde_json::to_value(value).map_err(|e| relais_core::Error::Internal(e.to_string()))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCaseBody {
+    #[serde(default)]
+    referral_id: Option<uuid::Uuid>,
+    #[serde(default)]
+    appointment_id: Option<uuid::Uuid>,
+    #[serde(default)]
+    origin: Option<Origin>,
+    #[serde(default)]
+    legal_basis: Option<LegalBasisKind>,
+    #[serde(default)]
+    identity: Option<Identity>,
+    #[serde(default)]
+    practitioner_ids: Option<Vec<uuid::Uuid>>,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: Body<NewCaseBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let (scope, key) = idempotency_key(&req, &auth)?;
+    let b = body.into_inner();
+    let new = NewCase {
+        referral_id: b.referral_id.map(|r| r.to_string()),
+        appointment_id: b.appointment_id.map(|a| a.to_string()),
+        origin: b.origin,
+        legal_basis: b.legal_basis,
+        identity: b.identity.unwrap_or_default(),
+        practitioner_ids: b
+            .practitioner_ids
+            .unwrap_or_default()
+            .into_iter()
+            .map(UserId::from)
+            .collect(),
+    };
+    let shared = state.clone();
+    let created = state
+        .db(move |conn| {
+            idempotency::once(conn, &scope, key.as_deref(), "cases.create", |conn| {
+                to_json(files::create(conn, &shared.secrets, &caller, new)?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(default)]
+    status: Option<CaseStatus>,
+}
+
+pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let status = query.status;
+    let shared = state.clone();
+    let items = state
+        .db(move |conn| files::list(conn, &shared.secrets, &caller, status))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = uuid(&path)?;
+    let shared = state.clone();
+    let case = state
+        .db(move |conn| files::get(conn, &shared.secrets, &caller, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(case))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseChangesBody {
+    #[serde(default)]
+    status: Option<CaseStatus>,
+    #[serde(default)]
+    close_reason: Option<String>,
+    #[serde(default)]
+    identity: Option<Identity>,
+    #[serde(default)]
+    practitioner_ids: Option<Vec<uuid::Uuid>>,
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<CaseChangesBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = uuid(&path)?;
+    let b = body.into_inner();
+    let changes = CaseChanges {
+        status: b.status,
+        close_reason: b.close_reason,
+        identity: b.identity,
+        practitioner_ids: b
+            .practitioner_ids
+            .map(|ids| ids.into_iter().map(UserId::from).collect()),
+    };
+    let shared = state.clone();
+    let case = state
+        .db(move |conn| files::update(conn, &shared.secrets, &caller, &id, changes))
+        .await?;
+    Ok(HttpResponse::Ok().json(case))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureBody {
+    kind: MeasureKind,
+    authority: Authority,
+    decision_reference: String,
+    starts_on: NaiveDate,
+    #[serde(default)]
+    ends_on: Option<NaiveDate>,
+    #[serde(default)]
+    sessions_required: Option<i32>,
+    #[serde(default)]
+    zone: Option<Zone>,
+    #[serde(default)]
+    protected_person_ids: Option<Vec<uuid::Uuid>>,
+}
+
+pub async fn add_measure(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<MeasureBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = uuid(&path)?;
+    let b = body.into_inner();
+    super::sane_date("starts_on", b.starts_on)?;
+    if let Some(end) = b.ends_on {
+        super::sane_date("ends_on", end)?;
+    }
+    let new = NewMeasure {
+        kind: b.kind,
+        authority: b.authority,
+        decision_reference: b.decision_reference,
+        starts_on: b.starts_on,
+        ends_on: b.ends_on,
+        sessions_required: b.sessions_required,
+        zone: b.zone,
+        protected_person_ids: b
+            .protected_person_ids
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| p.to_string())
+            .collect(),
+    };
+    let shared = state.clone();
+    let measure = state
+        .db(move |conn| measures::add(conn, &shared.secrets, &shared.geo, &caller, &id, new))
+        .await?;
+    Ok(HttpResponse::Created().json(measure))
+}
+
+pub async fn list_measures(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = uuid(&path)?;
+    let shared = state.clone();
+    let items = state
+        .db(move |conn| measures::list(conn, &shared.secrets, &caller, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationBody {
+    #[serde(default)]
+    address: Option<String>,
+    latitude: f64,
+    longitude: f64,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtectedPersonBody {
+    label: String,
+    location: LocationBody,
+    radius_km: i32,
+}
+
+/// The location is written, never read back: the answer holds the label and radius only.
+pub async fn add_protected_person(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<ProtectedPersonBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = uuid(&path)?;
+    let b = body.into_inner();
+    let new = NewProtectedPerson {
+        label: b.label,
+        location: Location {
+            address: b.location.address,
+            latitude: b.location.latitude,
+            longitude: b.location.longitude,
+        },
+        radius_km: b.radius_km,
+    };
+    let shared = state.clone();
+    let person = state
+        .db(move |conn| protected::add(conn, &shared.secrets, &caller, &id, new))
+        .await?;
+    Ok(HttpResponse::Created().json(person))
+}
+
+pub async fn list_protected_persons(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = uuid(&path)?;
+    let items = state.db(move |conn| protected::list(conn, &caller, &id)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionBody {
+    kind: SessionKind,
+    planned_at: DateTime<Utc>,
+    #[serde(default)]
+    appointment_id: Option<uuid::Uuid>,
+    #[serde(default)]
+    measure_id: Option<uuid::Uuid>,
+}
+
+pub async fn add_session(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<SessionBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = uuid(&path)?;
+    let b = body.into_inner();
+    let new = NewSession {
+        kind: b.kind,
+        planned_at: super::sane_instant("planned_at", b.planned_at)?,
+        appointment_id: b.appointment_id.map(|a| a.to_string()),
+        measure_id: b.measure_id.map(|m| m.to_string()),
+    };
+    let session = state.db(move |conn| sessions::add(conn, &caller, &id, new)).await?;
+    Ok(HttpResponse::Created().json(session))
+}
+
+pub async fn list_sessions(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = uuid(&path)?;
+    let items = state.db(move |conn| sessions::list(conn, &caller, &id)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceBody {
+    status: SessionStatus,
+}
+
+pub async fn set_attendance(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<AttendanceBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = uuid(&path)?;
+    let status = body.into_inner().status;
+    let now = state.line.text_line.clock.now();
+    let session = state
+        .db(move |conn| sessions::set_status(conn, &caller, &id, status, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(session))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    body: String,
+}
+
+pub async fn add_note(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<NoteBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = uuid(&path)?;
+    let text = body.into_inner().body;
+    let shared = state.clone();
+    let note = state
+        .db(move |conn| records::add_note(conn, &shared.secrets, &caller, &id, &text))
+        .await?;
+    Ok(HttpResponse::Created().json(note))
+}
+
+pub async fn list_notes(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = uuid(&path)?;
+    let shared = state.clone();
+    let items = state
+        .db(move |conn| records::notes(conn, &shared.secrets, &caller, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskBody {
+    title: String,
+    due_on: NaiveDate,
+}
+
+pub async fn add_task(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<TaskBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = uuid(&path)?;
+    let b = body.into_inner();
+    let due = super::sane_date("due_on", b.due_on)?;
+    let task = state
+        .db(move |conn| records::add_task(conn, &caller, &id, &b.title, due))
+        .await?;
+    Ok(HttpResponse::Created().json(task))
+}
+
+pub async fn list_tasks(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = uuid(&path)?;
+    let items = state.db(move |conn| records::tasks(conn, &caller, &id)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskChangesBody {
+    done: bool,
+}
+
+pub async fn update_task(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<TaskChangesBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = uuid(&path)?;
+    let done = body.into_inner().done;
+    let task = state
+        .db(move |conn| records::set_done(conn, &caller, &id, done))
+        .await?;
+    Ok(HttpResponse::Ok().json(task))
+}

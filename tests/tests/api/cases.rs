@@ -1,0 +1,466 @@
+//! Case files: the access matrix (generated from a table), protected persons' locations that
+//! never leave the server, measures, sessions and the progress of a care obligation.
+
+use diesel::prelude::*;
+use relais_tests::TestApp;
+use relais_tests::line::spawn_line_app;
+use serde_json::{Value, json};
+
+/// Everything one case has: ids to aim the matrix at.
+struct Fixture {
+    case: String,
+    session: String,
+    task: String,
+}
+
+async fn fixture(app: &TestApp, practitioner: &str) -> Fixture {
+    let case = app
+        .post("/v1/cases")
+        .bearer(practitioner)
+        .json(&json!({ "origin": "self", "legal_basis": "voluntary", "identity": { "name": "Marc Dupont", "date_of_birth": "1980-04-02" } }))
+        .send()
+        .await;
+    assert_eq!(case.status, 201, "{}", case.text());
+    let case = case.json()["id"].as_str().unwrap().to_owned();
+    let session = app
+        .post(&format!("/v1/cases/{case}/sessions"))
+        .bearer(practitioner)
+        .json(&json!({ "kind": "individual", "planned_at": "2026-01-05T09:00:00Z" }))
+        .send()
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let task = app
+        .post(&format!("/v1/cases/{case}/tasks"))
+        .bearer(practitioner)
+        .json(&json!({ "title": "Appeler le SPIP", "due_on": "2026-12-15" }))
+        .send()
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Fixture { case, session, task }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Expect {
+    /// The owning centre's practitioners and managers: served.
+    Served,
+    /// Anyone else: as if the case did not exist.
+    NotFound,
+}
+
+#[tokio::test]
+async fn every_case_endpoint_serves_the_owning_centre_and_no_one_else() {
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let f = fixture(&app, &practitioner).await;
+    let admin = app.token("admin").await;
+    let spip = app.organisation_id("SPIP de Paris").await;
+    let partner_key = app
+        .post(&format!("/v1/organisations/{spip}/api-keys"))
+        .bearer(&admin)
+        .json(&json!({ "name": "SPIP" }))
+        .send()
+        .await
+        .json()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Who calls, and what they should get. Generated below for every endpoint.
+    let mut callers: Vec<(&str, String, Expect)> = Vec::new();
+    for (who, expect) in [
+        ("practitioner", Expect::Served),
+        ("manager", Expect::Served),
+        ("practitioner.reunion", Expect::NotFound),
+        ("listener", Expect::NotFound),
+        ("supervisor", Expect::NotFound),
+        ("housing", Expect::NotFound),
+        ("coordinator", Expect::NotFound),
+        ("admin", Expect::NotFound),
+    ] {
+        callers.push((who, app.token(who).await, expect));
+    }
+    callers.push(("partner key", partner_key, Expect::NotFound));
+
+    let (c, s, t) = (&f.case, &f.session, &f.task);
+    let endpoints: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", format!("/v1/cases/{c}"), None),
+        ("PATCH", format!("/v1/cases/{c}"), Some(json!({ "status": "open" }))),
+        ("GET", format!("/v1/cases/{c}/measures"), None),
+        (
+            "POST",
+            format!("/v1/cases/{c}/measures"),
+            Some(
+                json!({ "kind": "eviction", "authority": "procureur", "decision_reference": "PR-1", "starts_on": "2026-11-01" }),
+            ),
+        ),
+        ("GET", format!("/v1/cases/{c}/protected-persons"), None),
+        (
+            "POST",
+            format!("/v1/cases/{c}/protected-persons"),
+            Some(json!({ "label": "Mme A.", "location": { "latitude": 48.85, "longitude": 2.35 }, "radius_km": 2 })),
+        ),
+        ("GET", format!("/v1/cases/{c}/sessions"), None),
+        (
+            "POST",
+            format!("/v1/cases/{c}/sessions"),
+            Some(json!({ "kind": "group", "planned_at": "2026-02-01T09:00:00Z" })),
+        ),
+        (
+            "PATCH",
+            format!("/v1/sessions/{s}"),
+            Some(json!({ "status": "attended" })),
+        ),
+        ("GET", format!("/v1/cases/{c}/notes"), None),
+        (
+            "POST",
+            format!("/v1/cases/{c}/notes"),
+            Some(json!({ "body": "Entretien calme." })),
+        ),
+        ("GET", format!("/v1/cases/{c}/tasks"), None),
+        (
+            "POST",
+            format!("/v1/cases/{c}/tasks"),
+            Some(json!({ "title": "Relancer", "due_on": "2026-12-20" })),
+        ),
+        ("PATCH", format!("/v1/tasks/{t}"), Some(json!({ "done": true }))),
+    ];
+    let mut checked = 0;
+    for (method, path, body) in &endpoints {
+        for (who, token, expect) in &callers {
+            let mut call = app.call(method, path).bearer(token);
+            if let Some(body) = body {
+                call = call.json(body);
+            }
+            let status = call.send().await.status;
+            match expect {
+                Expect::Served => assert!((200..300).contains(&status), "{who} {method} {path}: {status}"),
+                Expect::NotFound => assert_eq!(status, 404, "{who} {method} {path}"),
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, endpoints.len() * callers.len());
+
+    // The list: the owning centre sees the case; others see none of it (or 404).
+    for (who, token, expect) in &callers {
+        let reply = app.get("/v1/cases").bearer(token).send().await;
+        match (expect, *who) {
+            (Expect::Served, _) => assert!(reply.text().contains(c.as_str()), "{who}"),
+            // Another centre lists its own cases: none of ours.
+            (Expect::NotFound, "practitioner.reunion") => {
+                assert_eq!(reply.status, 200);
+                assert!(!reply.text().contains(c.as_str()));
+            }
+            (Expect::NotFound, _) => assert_eq!(reply.status, 404, "{who}"),
+        }
+    }
+    // Reads are audited.
+    let mut conn = app.conn();
+    let reads: i64 = relais_core::db::schema::audit_log::table
+        .filter(relais_core::db::schema::audit_log::action.eq("case.read"))
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(reads, 2, "one read each for the practitioner and the manager");
+}
+
+#[derive(QueryableByName)]
+struct Text {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+/// Every byte the database holds in clear (SQLite: its files; PostgreSQL: every row as text).
+fn database_text(app: &TestApp) -> String {
+    let url = &app.app_state().settings.database_url;
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let _ = diesel::sql_query("PRAGMA wal_checkpoint(FULL)").execute(&mut *app.conn());
+        let mut out = String::new();
+        for file in [path.to_owned(), format!("{path}-wal")] {
+            if let Ok(bytes) = std::fs::read(&file) {
+                out.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+        return out;
+    }
+    let mut conn = app.conn();
+    let tables: Vec<Text> = diesel::sql_query(
+        "SELECT table_name::text AS value FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .load(&mut *conn)
+    .unwrap();
+    let mut out = String::new();
+    for table in tables {
+        let rows: Vec<Text> = diesel::sql_query(format!(
+            "SELECT COALESCE(string_agg(t::text, ' '), '') AS value FROM \"{}\" t",
+            table.value
+        ))
+        .load(&mut *conn)
+        .unwrap();
+        out.extend(rows.into_iter().map(|r| r.value));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_protected_persons_location_never_leaves_the_server() {
+    let captured = relais_tests::logs::capture();
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let f = fixture(&app, &practitioner).await;
+    let c = &f.case;
+    let added = app
+        .post(&format!("/v1/cases/{c}/protected-persons"))
+        .bearer(&practitioner)
+        .json(&json!({ "label": "Mme B.", "location": { "address": "7 impasse des Lilas, 93100 Montreuil", "latitude": 48.861234, "longitude": 2.443321 }, "radius_km": 3 }))
+        .send()
+        .await;
+    assert_eq!(added.status, 201, "{}", added.text());
+    let person = added.json();
+    assert_eq!(person["radius_km"], 3);
+    let contact_ban = app
+        .post(&format!("/v1/cases/{c}/measures"))
+        .bearer(&practitioner)
+        .json(&json!({ "kind": "contact_ban", "authority": "jap", "decision_reference": "JAP-7", "starts_on": "2026-11-01", "ends_on": "2027-11-01", "protected_person_ids": [person["id"]] }))
+        .send()
+        .await;
+    assert_eq!(contact_ban.status, 201, "{}", contact_ban.text());
+
+    let mut seen = String::new();
+    for path in [
+        format!("/v1/cases/{c}"),
+        format!("/v1/cases/{c}/protected-persons"),
+        format!("/v1/cases/{c}/measures"),
+        "/v1/cases".to_owned(),
+    ] {
+        let reply = app.get(&path).bearer(&practitioner).send().await;
+        assert_eq!(reply.status, 200);
+        seen.push_str(&reply.text());
+    }
+    seen.push_str(&person.to_string());
+    for secret in ["Lilas", "48.861", "2.443", "Montreuil"] {
+        assert!(!seen.contains(secret), "{secret} in a response");
+        assert!(!captured.text().contains(secret), "{secret} in the logs");
+        assert!(
+            !database_text(&app).contains(secret),
+            "{secret} in clear in the database"
+        );
+    }
+    // The identity and the notes are sealed too.
+    app.post(&format!("/v1/cases/{c}/notes"))
+        .bearer(&practitioner)
+        .json(&json!({ "body": "Évoque une rupture récente." }))
+        .send()
+        .await;
+    let stored = database_text(&app);
+    assert!(!stored.contains("Marc Dupont") && !stored.contains("rupture récente"));
+
+    // The server itself can still use the location for exclusion checks.
+    let (location, radius) = relais_core::cases::protected::location_for_exclusion(
+        &mut app.conn(),
+        &app.app_state().secrets,
+        person["id"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert_eq!((location.latitude, radius), (48.861234, 3));
+}
+
+#[tokio::test]
+async fn measures_and_sessions_follow_the_courts_rules() {
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let f = fixture(&app, &practitioner).await;
+    let c = &f.case;
+    let post = |path: String, body: Value| {
+        let app = &app;
+        let token = practitioner.clone();
+        async move { app.post(&path).bearer(&token).json(&body).send().await }
+    };
+
+    let care = post(
+        format!("/v1/cases/{c}/measures"),
+        json!({ "kind": "care_obligation", "authority": "jap", "decision_reference": "JAP-2026-9", "starts_on": "2026-01-01", "ends_on": "2027-01-01", "sessions_required": 3 }),
+    )
+    .await;
+    assert_eq!(care.status, 201, "{}", care.text());
+    let care = care.json()["id"].as_str().unwrap().to_owned();
+    for bad in [
+        json!({ "kind": "care_obligation", "authority": "jap", "decision_reference": "X", "starts_on": "2026-01-01" }),
+        json!({ "kind": "place_ban", "authority": "jap", "decision_reference": "X", "starts_on": "2026-01-01" }),
+        json!({ "kind": "place_ban", "authority": "jap", "decision_reference": "X", "starts_on": "2026-01-01", "zone": { "departements": ["99"] } }),
+        json!({ "kind": "place_ban", "authority": "jap", "decision_reference": "X", "starts_on": "2026-01-01", "zone": { "polygon": { "type": "Polygon", "coordinates": [[[2.3, 48.8], [2.4, 48.8], [2.4, 48.9]]] } } }),
+        json!({ "kind": "eviction", "authority": "jap", "decision_reference": "X", "starts_on": "2026-02-01", "ends_on": "2026-01-01" }),
+        json!({ "kind": "eviction", "authority": "maire", "decision_reference": "X", "starts_on": "2026-02-01" }),
+    ] {
+        let reply = post(format!("/v1/cases/{c}/measures"), bad.clone()).await;
+        assert_eq!(reply.status, 400, "{bad}");
+    }
+    let ban = post(
+        format!("/v1/cases/{c}/measures"),
+        json!({ "kind": "place_ban", "authority": "jaf", "decision_reference": "JAF-3", "starts_on": "2026-01-01",
+                "zone": { "communes": ["93048"], "departements": ["94"], "polygon": { "type": "Polygon", "coordinates": [[[2.3, 48.8], [2.4, 48.8], [2.4, 48.9], [2.3, 48.8]]] } } }),
+    )
+    .await;
+    assert_eq!(ban.status, 201, "{}", ban.text());
+    assert_eq!(ban.json()["zone"]["communes"], json!(["93048"]));
+
+    // Two sessions toward the care obligation, one attended, one excused; one in the future.
+    let mut past = Vec::new();
+    for day in ["2026-03-02", "2026-03-09"] {
+        let s = post(
+            format!("/v1/cases/{c}/sessions"),
+            json!({ "kind": "individual", "planned_at": format!("{day}T09:00:00Z"), "measure_id": care }),
+        )
+        .await;
+        assert_eq!(s.status, 201, "{}", s.text());
+        past.push(s.json()["id"].as_str().unwrap().to_owned());
+    }
+    let future = post(
+        format!("/v1/cases/{c}/sessions"),
+        json!({ "kind": "group", "planned_at": "2199-01-01T09:00:00Z", "measure_id": care }),
+    )
+    .await
+    .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (id, status) in [(&past[0], "attended"), (&past[1], "excused")] {
+        let reply = app
+            .patch(&format!("/v1/sessions/{id}"))
+            .bearer(&practitioner)
+            .json(&json!({ "status": status }))
+            .send()
+            .await;
+        assert_eq!(reply.status, 200);
+    }
+    let early = app
+        .patch(&format!("/v1/sessions/{future}"))
+        .bearer(&practitioner)
+        .json(&json!({ "status": "attended" }))
+        .send()
+        .await;
+    assert_eq!(early.status, 409, "attendance before the session took place");
+    let measures = app
+        .get(&format!("/v1/cases/{c}/measures"))
+        .bearer(&practitioner)
+        .send()
+        .await
+        .json();
+    let progress = measures["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == care.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            progress["sessions_required"].as_i64(),
+            progress["sessions_attended"].as_i64()
+        ),
+        (Some(3), Some(1))
+    );
+
+    // A contact ban covers protected persons of this case only.
+    let other = fixture(&app, &practitioner).await;
+    let theirs = post(
+        format!("/v1/cases/{}/protected-persons", other.case),
+        json!({ "label": "Mme C.", "location": { "latitude": 45.0, "longitude": 5.0 }, "radius_km": 1 }),
+    )
+    .await
+    .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let crossed = post(
+        format!("/v1/cases/{c}/measures"),
+        json!({ "kind": "contact_ban", "authority": "jap", "decision_reference": "JAP-8", "starts_on": "2026-01-01", "protected_person_ids": [theirs] }),
+    )
+    .await;
+    assert_eq!(crossed.status, 400);
+    let far = post(
+        format!("/v1/cases/{c}/protected-persons"),
+        json!({ "label": "Mme D.", "location": { "latitude": 45.0, "longitude": 5.0 }, "radius_km": 11 }),
+    )
+    .await;
+    assert_eq!(far.status, 400, "radius from 1 to 10 km");
+
+    // Closing needs a reason; the identity is rectified as a whole.
+    let no_reason = app
+        .patch(&format!("/v1/cases/{c}"))
+        .bearer(&practitioner)
+        .json(&json!({ "status": "closed" }))
+        .send()
+        .await;
+    assert_eq!(no_reason.status, 400);
+    let closed = app
+        .patch(&format!("/v1/cases/{c}"))
+        .bearer(&practitioner)
+        .json(&json!({ "status": "closed", "close_reason": "Fin de la mesure", "identity": { "name": "Marc Dupond" } }))
+        .send()
+        .await;
+    assert_eq!(closed.status, 200);
+    assert_eq!(closed.json()["identity"]["name"], "Marc Dupond");
+    assert_eq!(closed.json()["identity"]["date_of_birth"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_case_opened_from_a_court_referral_keeps_the_link() {
+    let app = spawn_line_app(&[]).await;
+    let admin = app.token("admin").await;
+    let spip = app.organisation_id("SPIP de Paris").await;
+    let centre = app.organisation_id("CPCA Île-de-France Est").await;
+    let key = app
+        .post(&format!("/v1/organisations/{spip}/api-keys"))
+        .bearer(&admin)
+        .json(&json!({ "name": "SPIP" }))
+        .send()
+        .await
+        .json()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let referral = app
+        .post("/v1/referrals")
+        .bearer(&key)
+        .json(&json!({ "centre_id": centre, "subject_alias": "M. D.", "summary": "Obligation de soins.", "legal_basis": "court_ordered", "authority": "jap", "decision_reference": "JAP-1", "order_ends_on": "2027-06-30" }))
+        .send()
+        .await
+        .json();
+    let manager = app.token("manager").await;
+    let case = app
+        .post("/v1/cases")
+        .bearer(&manager)
+        .header("Idempotency-Key", "open-case-1")
+        .json(&json!({ "referral_id": referral["id"] }))
+        .send()
+        .await;
+    assert_eq!(case.status, 201, "{}", case.text());
+    let case = case.json();
+    assert_eq!(case["origin"], "justice");
+    assert_eq!(case["legal_basis"], "court_ordered");
+    assert_eq!(case["referral_id"], referral["id"]);
+    let again = app
+        .post("/v1/cases")
+        .bearer(&manager)
+        .header("Idempotency-Key", "open-case-1")
+        .json(&json!({ "referral_id": referral["id"] }))
+        .send()
+        .await;
+    assert_eq!(again.json()["id"], case["id"], "a retry opens the same case");
+    // Another centre cannot open a case on this referral.
+    let other = app.token("practitioner.reunion").await;
+    let stolen = app
+        .post("/v1/cases")
+        .bearer(&other)
+        .json(&json!({ "referral_id": referral["id"] }))
+        .send()
+        .await;
+    assert_eq!(stolen.status, 400);
+}
