@@ -117,6 +117,13 @@ pub async fn create(
     if let Some(day) = b.order_ends_on {
         super::sane_date("order_ends_on", day)?;
     }
+    // Whatever the basis, what is sent must be well-formed (even where it is not used).
+    if let Some(reference) = &b.decision_reference {
+        relais_core::values::parse_label("decision_reference", reference, 100)?;
+    }
+    if let Some(authority) = &b.authority {
+        authority.parse::<relais_core::centres::model::Authority>()?;
+    }
     let basis = match b.legal_basis.as_str() {
         "voluntary" => LegalBasis::Voluntary {
             consent_at: b.consent_at.ok_or_else(|| {

@@ -381,6 +381,14 @@ async fn referrals_follow_one_state_machine_and_stay_between_their_two_organisat
         .send()
         .await;
     assert_eq!(missing_end.status, 400);
+    // Court fields sent with a voluntary referral are still checked (found by schemathesis).
+    let long_reference = app
+        .post("/v1/referrals")
+        .bearer(&key)
+        .json(&json!({ "centre_id": centre, "subject_alias": "M. D.", "summary": "S.", "legal_basis": "voluntary", "consent_at": Utc::now(), "decision_reference": "0".repeat(101) }))
+        .send()
+        .await;
+    assert_eq!(long_reference.status, 400);
     let created = app
         .post("/v1/referrals")
         .bearer(&key)
