@@ -254,6 +254,9 @@ pub fn update(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str, c
         super::owned(conn, caller, id)?;
         let mut row = load(conn, id)?;
         let mut fields = Vec::new();
+        if let Some(reason) = &changes.close_reason {
+            crate::values::parse_label("close_reason", reason, 300)?;
+        }
         if let Some(status) = changes.status {
             if status == CaseStatus::Closed {
                 let reason = changes

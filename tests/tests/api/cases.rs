@@ -392,6 +392,13 @@ async fn measures_and_sessions_follow_the_courts_rules() {
     assert_eq!(far.status, 400, "radius from 1 to 10 km");
 
     // Closing needs a reason; the identity is rectified as a whole.
+    let long_reason = app
+        .patch(&format!("/v1/cases/{c}"))
+        .bearer(&practitioner)
+        .json(&json!({ "status": "open", "close_reason": "x".repeat(301) }))
+        .send()
+        .await;
+    assert_eq!(long_reason.status, 400, "checked even when unused");
     let no_reason = app
         .patch(&format!("/v1/cases/{c}"))
         .bearer(&practitioner)
