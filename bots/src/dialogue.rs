@@ -94,7 +94,8 @@ impl Outcome {
     }
 }
 
-fn fill(template: String, pairs: &[(&str, &str)]) -> String {
+/// Fills `{key}` placeholders of a script message.
+pub(crate) fn fill(template: String, pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
         .fold(template, |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v))

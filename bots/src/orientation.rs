@@ -23,17 +23,11 @@ use relais_core::helpline::outbox::{Choice, Payload};
 use relais_core::helpline::{conversations, desk};
 use relais_core::ids::{OrganisationId, UserId};
 
-use crate::dialogue::Input;
+use crate::dialogue::{Input, fill};
 use crate::ingest::TextLine;
 use crate::script::Keyword;
 
 const PAGE: usize = 3;
-
-fn fill(template: String, pairs: &[(&str, &str)]) -> String {
-    pairs.iter().fold(template, |text, (key, value)| {
-        text.replace(&format!("{{{key}}}"), value)
-    })
-}
 
 fn say(text: String) -> Payload {
     Payload {

@@ -271,6 +271,20 @@ impl TestApp {
         self.login(email_local).await.0
     }
 
+    /// A new API key of the demo justice partner (SPIP de Paris), created by the administrator.
+    pub async fn partner_key(&self) -> String {
+        let admin = self.token("admin").await;
+        let partner = self.organisation_id("SPIP de Paris").await;
+        let created = self
+            .post(&format!("/v1/organisations/{partner}/api-keys"))
+            .bearer(&admin)
+            .json(&serde_json::json!({ "name": "SPIP integration" }))
+            .send()
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        created.json()["secret"].as_str().expect("a key").to_owned()
+    }
+
     /// The id of the demo organisation with this exact name.
     pub async fn organisation_id(&self, name: &str) -> String {
         let admin = self.token("admin").await;

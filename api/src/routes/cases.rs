@@ -37,11 +37,6 @@ fn centre_staff(auth: &Auth) -> ApiResult<relais_core::access::Caller> {
     Ok(caller)
 }
 
-fn uuid(path: &str) -> ApiResult<String> {
-    let id: uuid::Uuid = super::parse_id(path)?;
-    Ok(id.to_string())
-}
-
 fn to_json<T: serde::Serialize>(value: T) -> relais_core::Result<serde_json::Value> {
     serde_json::to_value(value).map_err(|e| relais_core::Error::Internal(e.to_string()))
 }
@@ -115,7 +110,7 @@ pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<List
 
 pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
-    let id = uuid(&path)?;
+    let id = super::uuid_text(&path)?;
     let shared = state.clone();
     let case = state
         .db(move |conn| files::get(conn, &shared.secrets, &caller, &id))
@@ -143,7 +138,7 @@ pub async fn update(
     body: Body<CaseChangesBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
-    let id = uuid(&path)?;
+    let id = super::uuid_text(&path)?;
     let b = body.into_inner();
     let changes = CaseChanges {
         status: b.status,
@@ -184,7 +179,7 @@ pub async fn add_measure(
     body: Body<MeasureBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
-    let id = uuid(&path)?;
+    let id = super::uuid_text(&path)?;
     let b = body.into_inner();
     super::sane_date("starts_on", b.starts_on)?;
     if let Some(end) = b.ends_on {
@@ -214,7 +209,7 @@ pub async fn add_measure(
 
 pub async fn list_measures(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
-    let id = uuid(&path)?;
+    let id = super::uuid_text(&path)?;
     let shared = state.clone();
     let items = state
         .db(move |conn| measures::list(conn, &shared.secrets, &caller, &id))
@@ -247,7 +242,7 @@ pub async fn add_protected_person(
     body: Body<ProtectedPersonBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
-    let id = uuid(&path)?;
+    let id = super::uuid_text(&path)?;
     let b = body.into_inner();
     let new = NewProtectedPerson {
         label: b.label,
@@ -271,7 +266,7 @@ pub async fn list_protected_persons(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
-    let id = uuid(&path)?;
+    let id = super::uuid_text(&path)?;
     let items = state.db(move |conn| protected::list(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -294,7 +289,7 @@ pub async fn add_session(
     body: Body<SessionBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
-    let id = uuid(&path)?;
+    let id = super::uuid_text(&path)?;
     let b = body.into_inner();
     let new = NewSession {
         kind: b.kind,
@@ -308,7 +303,7 @@ pub async fn add_session(
 
 pub async fn list_sessions(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
-    let id = uuid(&path)?;
+    let id = super::uuid_text(&path)?;
     let items = state.db(move |conn| sessions::list(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -326,7 +321,7 @@ pub async fn set_attendance(
     body: Body<AttendanceBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
-    let id = uuid(&path)?;
+    let id = super::uuid_text(&path)?;
     let status = body.into_inner().status;
     let now = state.line.text_line.clock.now();
     let session = state
@@ -348,7 +343,7 @@ pub async fn add_note(
     body: Body<NoteBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
-    let id = uuid(&path)?;
+    let id = super::uuid_text(&path)?;
     let text = body.into_inner().body;
     let shared = state.clone();
     let note = state
@@ -359,7 +354,7 @@ pub async fn add_note(
 
 pub async fn list_notes(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
-    let id = uuid(&path)?;
+    let id = super::uuid_text(&path)?;
     let shared = state.clone();
     let items = state
         .db(move |conn| records::notes(conn, &shared.secrets, &caller, &id))
@@ -381,7 +376,7 @@ pub async fn add_task(
     body: Body<TaskBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
-    let id = uuid(&path)?;
+    let id = super::uuid_text(&path)?;
     let b = body.into_inner();
     let due = super::sane_date("due_on", b.due_on)?;
     let task = state
@@ -392,7 +387,7 @@ pub async fn add_task(
 
 pub async fn list_tasks(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
-    let id = uuid(&path)?;
+    let id = super::uuid_text(&path)?;
     let items = state.db(move |conn| records::tasks(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -410,7 +405,7 @@ pub async fn update_task(
     body: Body<TaskChangesBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
-    let id = uuid(&path)?;
+    let id = super::uuid_text(&path)?;
     let done = body.into_inner().done;
     let task = state
         .db(move |conn| records::set_done(conn, &caller, &id, done))

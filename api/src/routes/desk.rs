@@ -15,11 +15,6 @@ use crate::state::AppState;
 const LISTENERS: &[Role] = &[Role::Listener];
 const SUPERVISORS: &[Role] = &[Role::HelplineSupervisor];
 
-fn id(path: &str) -> ApiResult<String> {
-    let id: uuid::Uuid = super::parse_id(path)?;
-    Ok(id.to_string())
-}
-
 /// After a change of hands: tells the listeners' apps (live events), then answers with the
 /// conversation as it is now.
 async fn view(state: &web::Data<AppState>, id: String) -> ApiResult<HttpResponse> {
@@ -42,7 +37,7 @@ pub async fn take_next(state: web::Data<AppState>, auth: Auth) -> ApiResult<Http
 pub async fn take(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let id = id(&path)?;
+    let id = super::uuid_text(&path)?;
     let capacity = state.settings.listener_capacity;
     let c = state.db(move |conn| desk::take(conn, &caller, &id, capacity)).await?;
     view(&state, c.id).await
@@ -62,7 +57,7 @@ pub async fn assign(
 ) -> ApiResult<HttpResponse> {
     let caller = helpline_only(&auth)?;
     auth.require(SUPERVISORS)?;
-    let id = id(&path)?;
+    let id = super::uuid_text(&path)?;
     let listener = body.into_inner().listener_id.to_string();
     let capacity = state.settings.listener_capacity;
     let c = state
@@ -85,7 +80,7 @@ pub async fn reply(
 ) -> ApiResult<HttpResponse> {
     let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let id = id(&path)?;
+    let id = super::uuid_text(&path)?;
     let text = body.into_inner().text;
     let shared = state.clone();
     let message = state
@@ -114,7 +109,7 @@ pub async fn transfer(
 ) -> ApiResult<HttpResponse> {
     let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let id = id(&path)?;
+    let id = super::uuid_text(&path)?;
     let body = body.into_inner();
     let capacity = state.settings.listener_capacity;
     let shared = state.clone();
@@ -151,7 +146,7 @@ pub async fn close(
 ) -> ApiResult<HttpResponse> {
     let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let id = id(&path)?;
+    let id = super::uuid_text(&path)?;
     let body = body.into_inner();
     let shared = state.clone();
     let c = state
@@ -177,7 +172,7 @@ pub struct NoteBody {
 
 pub async fn notes(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let caller = helpline_only(&auth)?;
-    let id = id(&path)?;
+    let id = super::uuid_text(&path)?;
     let shared = state.clone();
     let items = state
         .db(move |conn| desk::notes(conn, &shared.secrets, &caller, &id))
@@ -192,7 +187,7 @@ pub async fn add_note(
     body: Body<NoteBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = helpline_only(&auth)?;
-    let id = id(&path)?;
+    let id = super::uuid_text(&path)?;
     let text = body.into_inner().body;
     let shared = state.clone();
     let note = state
@@ -207,7 +202,7 @@ pub async fn add_note(
 pub async fn typing(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let id = id(&path)?;
+    let id = super::uuid_text(&path)?;
     let shared = state.clone();
     let (channel, key, address) = state
         .db(move |conn| desk::typing_target(conn, &shared.secrets, &caller, &id))
@@ -235,7 +230,7 @@ pub async fn orient(
     let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
     let (scope, key) = super::referrals::idempotency_key(&req, &auth)?;
-    let id = id(&path)?;
+    let id = super::uuid_text(&path)?;
     let b = body.into_inner();
     let shared = state.clone();
     let orientation = state
@@ -259,7 +254,7 @@ pub async fn orient(
 /// The person's place in the queue, for the listener app's display.
 pub async fn position(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     helpline_only(&auth)?;
-    let id = id(&path)?;
+    let id = super::uuid_text(&path)?;
     let position = state.db(move |conn| desk::queue_position(conn, &id)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "position": position })))
 }

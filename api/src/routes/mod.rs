@@ -351,6 +351,11 @@ pub(crate) fn sane_date(field: &str, d: chrono::NaiveDate) -> Result<chrono::Nai
     }
 }
 
+/// A path id as the hyphenated text the database holds; not a UUID: no such object.
+pub(crate) fn uuid_text(raw: &str) -> Result<String, ApiError> {
+    parse_id::<uuid::Uuid>(raw).map(|id| id.to_string())
+}
+
 /// A path id that is not a UUID names no object.
 pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound)

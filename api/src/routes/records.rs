@@ -61,11 +61,6 @@ pub struct CannedChanges {
     body: Option<String>,
 }
 
-fn id(path: &str) -> ApiResult<String> {
-    let id: uuid::Uuid = super::parse_id(path)?;
-    Ok(id.to_string())
-}
-
 pub async fn update_canned(
     state: web::Data<AppState>,
     auth: Auth,
@@ -74,7 +69,7 @@ pub async fn update_canned(
 ) -> ApiResult<HttpResponse> {
     let caller = helpline_only(&auth)?;
     auth.require(SUPERVISORS)?;
-    let id = id(&path)?;
+    let id = super::uuid_text(&path)?;
     let b = body.into_inner();
     let updated = state
         .db(move |conn| canned::update(conn, &caller, &id, b.title.as_deref(), b.body.as_deref()))
@@ -85,7 +80,7 @@ pub async fn update_canned(
 pub async fn delete_canned(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let caller = helpline_only(&auth)?;
     auth.require(SUPERVISORS)?;
-    let id = id(&path)?;
+    let id = super::uuid_text(&path)?;
     state.db(move |conn| canned::delete(conn, &caller, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

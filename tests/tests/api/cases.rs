@@ -58,18 +58,7 @@ async fn every_case_endpoint_serves_the_owning_centre_and_no_one_else() {
     let app = spawn_line_app(&[]).await;
     let practitioner = app.token("practitioner").await;
     let f = fixture(&app, &practitioner).await;
-    let admin = app.token("admin").await;
-    let spip = app.organisation_id("SPIP de Paris").await;
-    let partner_key = app
-        .post(&format!("/v1/organisations/{spip}/api-keys"))
-        .bearer(&admin)
-        .json(&json!({ "name": "SPIP" }))
-        .send()
-        .await
-        .json()["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let partner_key = app.partner_key().await;
 
     // Who calls, and what they should get. Generated below for every endpoint.
     let mut callers: Vec<(&str, String, Expect)> = Vec::new();
@@ -420,19 +409,8 @@ async fn measures_and_sessions_follow_the_courts_rules() {
 #[tokio::test]
 async fn a_case_opened_from_a_court_referral_keeps_the_link() {
     let app = spawn_line_app(&[]).await;
-    let admin = app.token("admin").await;
-    let spip = app.organisation_id("SPIP de Paris").await;
     let centre = app.organisation_id("CPCA Île-de-France Est").await;
-    let key = app
-        .post(&format!("/v1/organisations/{spip}/api-keys"))
-        .bearer(&admin)
-        .json(&json!({ "name": "SPIP" }))
-        .send()
-        .await
-        .json()["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = app.partner_key().await;
     let referral = app
         .post("/v1/referrals")
         .bearer(&key)

@@ -361,19 +361,8 @@ async fn notices_buffers_and_idempotency_keys_are_enforced() {
 #[tokio::test]
 async fn referrals_follow_one_state_machine_and_stay_between_their_two_organisations() {
     let app = spawn_line_app(&[]).await;
-    let admin = app.token("admin").await;
-    let spip = app.organisation_id("SPIP de Paris").await;
     let centre = app.organisation_id(PARIS_CENTRE).await;
-    let key = app
-        .post(&format!("/v1/organisations/{spip}/api-keys"))
-        .bearer(&admin)
-        .json(&json!({ "name": "SPIP" }))
-        .send()
-        .await
-        .json()["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = app.partner_key().await;
     let missing_end = app
         .post("/v1/referrals")
         .bearer(&key)

@@ -22,17 +22,7 @@ async fn logs_hold_no_email_password_token_or_body() {
         .json();
     app.get("/v1/me").bearer(&access).send().await;
     let admin = app.token("admin").await;
-    let partner = app.organisation_id("SPIP de Paris").await;
-    let key = app
-        .post(&format!("/v1/organisations/{partner}/api-keys"))
-        .bearer(&admin)
-        .json(&json!({ "name": "k" }))
-        .send()
-        .await
-        .json()["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = app.partner_key().await;
     app.get("/v1/me").bearer(&key).send().await;
     let centre = app.organisation_id("CPCA Île-de-France Est").await;
     app.post(&format!("/v1/organisations/{centre}/users"))
