@@ -80,6 +80,9 @@ pub fn start(state: &web::Data<AppState>) {
         Err(e) => tracing::error!(error = %e, "email transport unavailable; centres' emails wait in the outbox"),
     }
 
+    // Partners' signed webhooks.
+    tokio::spawn(crate::webhook_delivery::run(state.clone()));
+
     // Appointment reminders through each person's own channel, by the server's clock.
     let shared = state.clone();
     tokio::spawn(async move {

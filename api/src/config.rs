@@ -95,6 +95,12 @@ pub struct Settings {
     pub smtp_url: SecretString,
     /// The sender of those notifications.
     pub mail_from: String,
+    /// How long a closed case is kept before it may be erased.
+    pub case_retention_days: i64,
+    /// Waits between a partner webhook's attempts; the message is dead after the last.
+    pub webhook_retry_seconds: Vec<u64>,
+    /// Whether partner webhook endpoints may be plain `http://` (default: embedded mode only).
+    pub webhook_allow_http: bool,
 }
 
 /// The shape of `relais.toml`: every key optional, unknown keys refused.
@@ -144,6 +150,9 @@ struct FileSettings {
     reminder_seconds: Option<u64>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    case_retention_days: Option<i64>,
+    webhook_retry_seconds: Option<String>,
+    webhook_allow_http: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +180,24 @@ where
             })
         })
         .transpose()
+}
+
+/// A retry schedule: waits in seconds, comma separated (`5,300,1800`), 1 to 20 of them, each
+/// at most a day.
+fn parse_schedule(text: &str) -> Result<Vec<u64>, ConfigError> {
+    let invalid = || ConfigError::Env {
+        name: "RELAIS_WEBHOOK_RETRY_SECONDS",
+        message: "1 to 20 waits in seconds, comma separated, each from 0 to 86400".into(),
+    };
+    let waits = text
+        .split(',')
+        .map(|w| w.trim().parse::<u64>().ok().filter(|w| *w <= 86_400))
+        .collect::<Option<Vec<u64>>>()
+        .ok_or_else(invalid)?;
+    if waits.is_empty() || waits.len() > 20 {
+        return Err(invalid());
+    }
+    Ok(waits)
 }
 
 fn env_string(env: &HashMap<String, String>, name: &str) -> Option<String> {
@@ -345,6 +372,17 @@ impl Settings {
             mail_from: env_string(env, "RELAIS_MAIL_FROM")
                 .or(from_file.mail_from)
                 .unwrap_or_else(|| "Relais <no-reply@relais.invalid>".into()),
+            case_retention_days: env_parse(env, "RELAIS_CASE_RETENTION_DAYS")?
+                .or(from_file.case_retention_days)
+                .unwrap_or(5 * 365 + 1),
+            webhook_retry_seconds: parse_schedule(
+                &env_string(env, "RELAIS_WEBHOOK_RETRY_SECONDS")
+                    .or(from_file.webhook_retry_seconds)
+                    .unwrap_or_else(|| "5,300,1800,7200,18000,36000,36000".into()),
+            )?,
+            webhook_allow_http: env_parse(env, "RELAIS_WEBHOOK_ALLOW_HTTP")?
+                .or(from_file.webhook_allow_http)
+                .unwrap_or(mode == Mode::Embedded),
         };
         settings.check()?;
         Ok(settings)
@@ -392,6 +430,11 @@ impl Settings {
         if self.twilio_account_sid.is_some() && (self.twilio_from.is_none() || self.public_url.is_none()) {
             return Err(ConfigError::Invalid(
                 "SMS needs RELAIS_TWILIO_FROM and RELAIS_PUBLIC_URL (webhook signatures cover the public URL)".into(),
+            ));
+        }
+        if !(1..=36_500).contains(&self.case_retention_days) {
+            return Err(ConfigError::Invalid(
+                "case_retention_days must be between 1 and 36500".into(),
             ));
         }
         if self.database_pool_size == 0 {

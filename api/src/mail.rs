@@ -60,13 +60,7 @@ pub async fn run(state: actix_web::web::Data<AppState>, transport: Transport) {
             return;
         }
     };
-    let base = state
-        .settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", state.settings.bind))
-        .trim_end_matches('/')
-        .to_owned();
+    let base = state.public_base();
     loop {
         let claimed = state
             .db(|conn| email::claim(conn, 16, chrono::Duration::minutes(5)))

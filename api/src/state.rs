@@ -26,6 +26,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The public URL people reach this service at, without a trailing slash.
+    pub fn public_base(&self) -> String {
+        self.settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.settings.bind))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
     /// Runs a storage function on the blocking pool, keeping the request's tracing span.
     pub async fn db<T, E, F>(&self, f: F) -> Result<T, ApiError>
     where

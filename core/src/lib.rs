@@ -49,6 +49,7 @@ pub mod geo;
 pub mod helpline;
 pub mod idempotency;
 pub mod ids;
+pub mod partners;
 pub mod time;
 pub mod values;
 

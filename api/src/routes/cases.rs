@@ -10,6 +10,7 @@ use relais_core::cases::measures::{self, NewMeasure, Zone};
 use relais_core::cases::model::{CaseStatus, Identity, MeasureKind, Origin, SessionKind, SessionStatus};
 use relais_core::cases::protected::{self, Location, NewProtectedPerson};
 use relais_core::cases::records;
+use relais_core::cases::rights;
 use relais_core::cases::sessions::{self, NewSession};
 use relais_core::centres::model::{Authority, LegalBasisKind};
 use relais_core::idempotency;
@@ -25,7 +26,7 @@ use crate::state::AppState;
 const CENTRE_STAFF: &[Role] = &[Role::Practitioner, Role::CentreManager];
 
 /// Cases belong to centres: anyone else gets 404, whatever their role.
-fn centre_staff(auth: &Auth) -> ApiResult<relais_core::access::Caller> {
+pub(super) fn centre_staff(auth: &Auth) -> ApiResult<relais_core::access::Caller> {
     if auth.caller().is_partner() {
         return Err(ApiError::NotFound);
     }
@@ -411,4 +412,41 @@ pub async fn update_task(
         .db(move |conn| records::set_done(conn, &caller, &id, done))
         .await?;
     Ok(HttpResponse::Ok().json(task))
+}
+
+/// The person's right of access: everything held on them, as one JSON document.
+pub async fn export(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = super::uuid_text(&path)?;
+    let stall = chrono::Duration::days(state.settings.referral_stall_days);
+    let now = state.line.text_line.clock.now();
+    let shared = state.clone();
+    let document = state
+        .db(move |conn| rights::export(conn, &shared.secrets, &caller, &id, stall, now))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"relais-export.json\"",
+        ))
+        .json(document))
+}
+
+/// Erasure, by the centre's manager, of a closed case once its legal retention has passed.
+pub async fn erase(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = super::uuid_text(&path)?;
+    let visible = caller.clone();
+    let probe = id.clone();
+    state
+        .db(move |conn| relais_core::cases::files::exists(conn, &visible, &probe))
+        .await?;
+    auth.require(&[Role::CentreManager])?;
+    let retention = chrono::Duration::days(state.settings.case_retention_days);
+    let now = state.line.text_line.clock.now();
+    let erased = state
+        .db(move |conn| rights::erase(conn, &caller, &id, retention, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(erased))
 }

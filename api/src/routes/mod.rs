@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod cases;
 mod centres;
+mod certificates;
 mod desk;
 mod directory;
 mod geo;
@@ -13,6 +14,7 @@ mod health;
 mod helpline;
 mod me;
 mod organisations;
+mod partner_webhooks;
 mod records;
 mod referrals;
 mod schedule;
@@ -167,6 +169,58 @@ pub fn table() -> Vec<RouteDef> {
         def(M::GET, "/v1/cases/{id}/tasks", web::get().to(cases::list_tasks)),
         def(M::POST, "/v1/cases/{id}/tasks", web::post().to(cases::add_task)),
         def(M::PATCH, "/v1/tasks/{id}", web::patch().to(cases::update_task)),
+        def(M::GET, "/v1/cases/{id}/export", web::get().to(cases::export)),
+        def(M::DELETE, "/v1/cases/{id}", web::delete().to(cases::erase)),
+        def(
+            M::GET,
+            "/v1/cases/{id}/certificates",
+            web::get().to(certificates::list),
+        ),
+        def(
+            M::POST,
+            "/v1/cases/{id}/certificates",
+            web::post().to(certificates::issue),
+        ),
+        def(
+            M::GET,
+            "/v1/certificates/{id}/pdf",
+            web::get().to(certificates::pdf),
+        ),
+        def(
+            M::GET,
+            "/v1/certificate-checks/{code}",
+            web::get().to(certificates::check),
+        ),
+        def(
+            M::GET,
+            "/v1/webhook-endpoint",
+            web::get().to(partner_webhooks::get_endpoint),
+        ),
+        def(
+            M::PUT,
+            "/v1/webhook-endpoint",
+            web::put().to(partner_webhooks::put_endpoint),
+        ),
+        def(
+            M::DELETE,
+            "/v1/webhook-endpoint",
+            web::delete().to(partner_webhooks::delete_endpoint),
+        ),
+        def(
+            M::GET,
+            "/v1/webhook-deliveries",
+            web::get().to(partner_webhooks::list),
+        ),
+        def(
+            M::GET,
+            "/v1/webhook-deliveries/{id}",
+            web::get().to(partner_webhooks::get),
+        ),
+        def(
+            M::POST,
+            "/v1/webhook-deliveries/{id}/replay",
+            web::post().to(partner_webhooks::replay),
+        ),
         def(M::POST, "/v1/availabilities", web::post().to(schedule::publish)),
         def(M::GET, "/v1/slots", web::get().to(schedule::list_slots)),
         def(M::DELETE, "/v1/slots/{id}", web::delete().to(schedule::withdraw_slot)),

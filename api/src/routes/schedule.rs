@@ -316,13 +316,8 @@ pub async fn reset_calendar_feed(state: web::Data<AppState>, auth: Auth) -> ApiR
     let caller = centre_only(&auth)?;
     let user = caller.user_id().ok_or(ApiError::NotFound)?;
     let token = state.db(move |conn| calendar::reset_feed(conn, &caller, user)).await?;
-    let base = state
-        .settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", state.settings.bind));
     Ok(HttpResponse::Created().json(serde_json::json!({
-        "url": format!("{}/calendar/{token}.ics", base.trim_end_matches('/')),
+        "url": format!("{}/calendar/{token}.ics", state.public_base()),
     })))
 }
 

@@ -33,6 +33,7 @@ struct Row {
     created_by: String,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
+    closed_at: Option<chrono::NaiveDateTime>,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -48,6 +49,8 @@ pub struct Case {
     pub practitioner_ids: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the case was closed: its legal retention runs from then.
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 fn identity_context(id: &str) -> String {
@@ -55,14 +58,7 @@ fn identity_context(id: &str) -> String {
 }
 
 fn view(conn: &mut DbConn, secrets: &Secrets, row: Row) -> Result<Case> {
-    let identity = match &row.identity_sealed {
-        Some(sealed) => {
-            let bytes = crypto::open(&secrets.field_key, &identity_context(&row.id), sealed)
-                .map_err(|_| Error::Internal("a case identity could not be opened".into()))?;
-            serde_json::from_slice(&bytes).map_err(|e| Error::Internal(e.to_string()))?
-        }
-        None => Identity::default(),
-    };
+    let identity = open_identity(secrets, &row.id, row.identity_sealed.as_deref())?;
     let practitioner_ids = case_practitioners::table
         .filter(case_practitioners::case_id.eq(&row.id))
         .select(case_practitioners::user_id)
@@ -79,6 +75,7 @@ fn view(conn: &mut DbConn, secrets: &Secrets, row: Row) -> Result<Case> {
         practitioner_ids,
         created_at: time::from_db(row.created_at),
         updated_at: time::from_db(row.updated_at),
+        closed_at: row.closed_at.map(time::from_db),
         id: row.id,
     })
 }
@@ -200,6 +197,7 @@ pub fn create(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, mut new: Ne
             created_by: actor_label(&caller.actor()),
             created_at: now,
             updated_at: now,
+            closed_at: None,
         };
         diesel::insert_into(cases::table).values(&row).execute(conn)?;
         set_practitioners(conn, &id, &practitioners)?;
@@ -208,8 +206,31 @@ pub fn create(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, mut new: Ne
     })
 }
 
+/// The identity as the person gave it, for a document made from the case (a certificate).
+pub(crate) fn identity_of(conn: &mut DbConn, secrets: &Secrets, id: &str) -> Result<Identity> {
+    let sealed: Option<Vec<u8>> = cases::table.find(id).select(cases::identity_sealed).first(conn)?;
+    open_identity(secrets, id, sealed.as_deref())
+}
+
+fn open_identity(secrets: &Secrets, id: &str, sealed: Option<&[u8]>) -> Result<Identity> {
+    match sealed {
+        Some(sealed) => {
+            let bytes = crypto::open(&secrets.field_key, &identity_context(id), sealed)
+                .map_err(|_| Error::Internal("a case identity could not be opened".into()))?;
+            serde_json::from_slice(&bytes).map_err(|e| Error::Internal(e.to_string()))
+        }
+        None => Ok(Identity::default()),
+    }
+}
+
 fn load(conn: &mut DbConn, id: &str) -> Result<Row> {
     Ok(cases::table.find(id).select(Row::as_select()).first(conn)?)
+}
+
+/// Not found unless the caller's centre owns the case (checked before the role, so another
+/// organisation cannot learn that a case exists).
+pub fn exists(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<()> {
+    super::owned(conn, caller, id).map(|_| ())
 }
 
 pub fn get(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str) -> Result<Case> {
@@ -258,7 +279,11 @@ pub fn update(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str, c
             crate::values::parse_label("close_reason", reason, 300)?;
         }
         if let Some(status) = changes.status {
+            let was_closed = row.status == CaseStatus::Closed.as_str();
             if status == CaseStatus::Closed {
+                if !was_closed {
+                    row.closed_at = Some(time::to_db(time::now()));
+                }
                 let reason = changes
                     .close_reason
                     .as_deref()
@@ -266,6 +291,7 @@ pub fn update(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str, c
                 row.close_reason = Some(crate::values::parse_label("close_reason", reason, 300)?);
             } else {
                 row.close_reason = None;
+                row.closed_at = None;
             }
             row.status = status.as_str().into();
             fields.push("status");
@@ -286,6 +312,7 @@ pub fn update(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str, c
                 cases::close_reason.eq(&row.close_reason),
                 cases::identity_sealed.eq(&row.identity_sealed),
                 cases::updated_at.eq(row.updated_at),
+                cases::closed_at.eq(row.closed_at),
             ))
             .execute(conn)?;
         audit::record(

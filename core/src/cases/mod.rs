@@ -3,11 +3,13 @@
 //! rest; a protected person's location is write-only (used by the server, never returned).
 //! Another organisation's case is not found, whatever the role.
 
+pub mod certificates;
 pub mod files;
 pub mod measures;
 pub mod model;
 pub mod protected;
 pub mod records;
+pub mod rights;
 pub mod sessions;
 
 use crate::access::Caller;

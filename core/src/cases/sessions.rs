@@ -140,6 +140,22 @@ pub fn set_status(
                 case_sessions::updated_at.eq(time::to_db(now)),
             ))
             .execute(conn)?;
+        // A partner whose referral opened the case hears of attendance; a session that
+        // came from an appointment was told through the appointment.
+        let previous: SessionStatus = row.status.parse()?;
+        if row.appointment_id.is_none()
+            && previous != status
+            && matches!(status, SessionStatus::Attended | SessionStatus::Unexcused)
+            && let Some(referral) = crate::partners::events::referral_of_case(conn, &row.case_id)?
+        {
+            crate::partners::events::attendance(
+                conn,
+                &referral,
+                crate::partners::events::Occasion::Session(id),
+                status == SessionStatus::Attended,
+                time::from_db(row.planned_at),
+            )?;
+        }
         audit::record(
             conn,
             &caller.actor(),

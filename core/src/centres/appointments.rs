@@ -280,6 +280,23 @@ pub fn set_status(
             id,
             Some(next.as_str()),
         )?;
+        // A partner that sent the referral hears whether the person came: once, at the
+        // first sign (arrived), or when they did not.
+        if let Some(referral) = &row.referral_id
+            && (next == AppointmentStatus::Arrived || next == AppointmentStatus::Noshow)
+        {
+            let starts_at: chrono::NaiveDateTime = crate::db::schema::slots::table
+                .find(&row.slot_id)
+                .select(crate::db::schema::slots::starts_at)
+                .first(conn)?;
+            crate::partners::events::attendance(
+                conn,
+                referral,
+                crate::partners::events::Occasion::Appointment(id),
+                next == AppointmentStatus::Arrived,
+                time::from_db(starts_at),
+            )?;
+        }
         if next == AppointmentStatus::Noshow {
             notify(
                 conn,

@@ -395,6 +395,14 @@ pub fn act(
                 .object("referral", id)
                 .details(serde_json::json!({ "status": next.as_str() })),
         )?;
+        // A partner that sent it hears of the centre's decision through its webhook.
+        match &action {
+            Action::Accept => crate::partners::events::referral_decided(conn, id, true, None)?,
+            Action::Reject { reason } => {
+                crate::partners::events::referral_decided(conn, id, false, Some(reason.trim()))?
+            }
+            Action::Done | Action::Revoke => {}
+        }
         // The other side hears of it at once: the helpline's listeners (its events have no
         // organisation) or the other centre's staff.
         let other = if row.target_org_id == mine {

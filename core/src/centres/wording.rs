@@ -68,6 +68,15 @@ fn zone_label(tz: chrono_tz::Tz, language: Language) -> String {
     }
 }
 
+/// "3 novembre 2026" / "3 November 2026".
+pub fn long_date(date: chrono::NaiveDate, language: Language) -> String {
+    let month = date.month0() as usize;
+    match language {
+        Language::French => format!("{} {} {}", date.day(), MONTHS_FR[month], date.year()),
+        Language::English => format!("{} {} {}", date.day(), MONTHS_EN[month], date.year()),
+    }
+}
+
 /// "mardi 1 décembre à 14:30 (heure de La Réunion)" / "Tuesday 1 December at 14:30 (Réunion time)".
 pub fn local_time(at: DateTime<Utc>, tz: chrono_tz::Tz, language: Language) -> String {
     let local = at.with_timezone(&tz);

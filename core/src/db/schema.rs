@@ -440,6 +440,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -521,3 +522,56 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    certificates (id) {
+        id -> Text,
+        case_id -> Text,
+        organisation_id -> Text,
+        measure_id -> Nullable<Text>,
+        code_hmac -> Text,
+        content_sealed -> Binary,
+        issued_by -> Text,
+        issued_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (organisation_id) {
+        organisation_id -> Text,
+        url -> Text,
+        secret_sealed -> Binary,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        organisation_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        attempted_at -> Timestamp,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_endpoints);

@@ -1,0 +1,95 @@
+//! Attendance certificates: issued and listed on a case by its centre, downloaded as PDF by
+//! its centre, and checked by anyone holding the printed code (no name in the answer).
+
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDate;
+use relais_core::cases::certificates::{self, Request};
+
+use super::cases::centre_staff;
+use crate::auth::Auth;
+use crate::body::Body;
+use crate::problem::ApiResult;
+use crate::state::AppState;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueBody {
+    #[serde(default)]
+    measure_id: Option<uuid::Uuid>,
+    #[serde(default)]
+    from: Option<NaiveDate>,
+    #[serde(default)]
+    to: Option<NaiveDate>,
+}
+
+fn check_url(state: &AppState, code: &str) -> String {
+    format!("{}/v1/certificate-checks/{code}", state.public_base())
+}
+
+pub async fn issue(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<IssueBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = super::uuid_text(&path)?;
+    let b = body.into_inner();
+    let request = Request {
+        measure_id: b.measure_id.map(|m| m.to_string()),
+        from: b.from.map(|d| super::sane_date("from", d)).transpose()?,
+        to: b.to.map(|d| super::sane_date("to", d)).transpose()?,
+    };
+    let now = state.line.text_line.clock.now();
+    let shared = state.clone();
+    let certificate = state
+        .db(move |conn| certificates::issue(conn, &shared.secrets, &caller, &id, request, now))
+        .await?;
+    let pdf = format!("/v1/certificates/{}/pdf", certificate.id);
+    let check = check_url(&state, &certificate.verification_code);
+    let mut json = serde_json::to_value(certificate).map_err(|e| relais_core::Error::Internal(e.to_string()))?;
+    if let Some(object) = json.as_object_mut() {
+        object.insert("pdf_url".into(), pdf.into());
+        object.insert("check_url".into(), check.into());
+    }
+    Ok(HttpResponse::Created().json(json))
+}
+
+pub async fn list(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = super::uuid_text(&path)?;
+    let shared = state.clone();
+    let items = state
+        .db(move |conn| certificates::list(conn, &shared.secrets, &caller, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+/// The PDF, made again from what was certified at issue.
+pub async fn pdf(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let id = super::uuid_text(&path)?;
+    let shared = state.clone();
+    let content = state
+        .db(move |conn| certificates::content(conn, &shared.secrets, &caller, &id))
+        .await?;
+    let url = check_url(&state, &content.verification_code);
+    let bytes = web::block(move || certificates::pdf::render(&content, &url))
+        .await
+        .map_err(|e| relais_core::Error::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(("Content-Disposition", "attachment; filename=\"attestation-de-suivi.pdf\""))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(bytes))
+}
+
+/// Public: is this printed code genuine, and for which dates.
+pub async fn check(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let code = path.into_inner();
+    let shared = state.clone();
+    let check = state
+        .db(move |conn| certificates::check(conn, &shared.secrets, &code))
+        .await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(check))
+}

@@ -1,0 +1,128 @@
+//! A justice partner's webhook: its endpoint (set with its API key; the signing secret is
+//! shown once), the messages owed to it with their delivery log, and replay of a dead one.
+
+use actix_web::{HttpResponse, web};
+use relais_core::Error;
+use relais_core::partners::webhooks::{self, DeliveryStatus};
+
+use crate::auth::Auth;
+use crate::body::Body;
+use crate::problem::ApiResult;
+use crate::state::AppState;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointBody {
+    url: String,
+}
+
+/// An endpoint the server will post to: absolute, `https` (or `http` where allowed), no
+/// credentials in it, no fragment.
+fn endpoint_url(text: &str, allow_http: bool) -> Result<String, Error> {
+    let invalid = |why: &str| Error::invalid("url", why);
+    if text.len() > 2000 {
+        return Err(invalid("at most 2000 characters"));
+    }
+    let url = reqwest::Url::parse(text.trim()).map_err(|_| invalid("an absolute URL"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_http => {}
+        _ => return Err(invalid("an https:// URL")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("a URL with a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("no credentials in the URL: the signature authenticates us"));
+    }
+    if url.fragment().is_some() {
+        return Err(invalid("no fragment"));
+    }
+    Ok(url.to_string())
+}
+
+pub async fn put_endpoint(state: web::Data<AppState>, auth: Auth, body: Body<EndpointBody>) -> ApiResult<HttpResponse> {
+    let caller = auth.caller().clone();
+    let url = endpoint_url(&body.into_inner().url, state.settings.webhook_allow_http)?;
+    let shared = state.clone();
+    let (endpoint, secret) = state
+        .db(move |conn| webhooks::set_endpoint(conn, &shared.secrets, &caller, &url))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({
+            "url": endpoint.url,
+            "secret": secret,
+            "created_at": endpoint.created_at,
+            "updated_at": endpoint.updated_at,
+        })))
+}
+
+pub async fn get_endpoint(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    let caller = auth.caller().clone();
+    let endpoint = state.db(move |conn| webhooks::endpoint(conn, &caller)).await?;
+    Ok(HttpResponse::Ok().json(endpoint))
+}
+
+pub async fn delete_endpoint(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    let caller = auth.caller().clone();
+    state.db(move |conn| webhooks::remove_endpoint(conn, &caller)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(default)]
+    status: Option<DeliveryStatus>,
+}
+
+pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    let caller = auth.caller().clone();
+    let status = query.status;
+    let items = state.db(move |conn| webhooks::list(conn, &caller, status)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+/// A message id as we make them: `msg_` and 32 hexadecimal digits.
+fn message_id(text: &str) -> Result<String, Error> {
+    text.strip_prefix("msg_")
+        .filter(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|_| text.to_owned())
+        .ok_or(Error::NotFound)
+}
+
+pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = auth.caller().clone();
+    let id = message_id(&path)?;
+    let delivery = state.db(move |conn| webhooks::get(conn, &caller, &id)).await?;
+    Ok(HttpResponse::Ok().json(delivery))
+}
+
+pub async fn replay(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = auth.caller().clone();
+    let id = message_id(&path)?;
+    let delivery = state.db(move |conn| webhooks::replay(conn, &caller, &id)).await?;
+    Ok(HttpResponse::Accepted().json(delivery))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_absolute_and_clean() {
+        assert!(endpoint_url("https://spip.example/hooks", false).is_ok());
+        assert!(endpoint_url("http://127.0.0.1:9/hooks", true).is_ok());
+        for bad in [
+            "http://spip.example/hooks",
+            "ftp://spip.example/",
+            "https://user:pw@spip.example/",
+            "https://spip.example/#x",
+            "/hooks",
+            "",
+        ] {
+            assert!(endpoint_url(bad, false).is_err(), "{bad}");
+        }
+    }
+}

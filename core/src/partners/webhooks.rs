@@ -1,0 +1,413 @@
+//! A partner's webhook endpoint and the messages owed to it. A message is a row written in
+//! the transaction of its cause; a worker on any instance claims it (compare-and-set and a
+//! lease), posts it signed, logs the attempt, and retries on a schedule until it is
+//! delivered or dead. A dead message waits for the partner to replay it.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+
+use crate::access::Caller;
+use crate::accounts::model::OrganisationKind;
+use crate::audit::{self, Entry};
+use crate::crypto::{self, Secrets};
+use crate::db::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
+use crate::db::{DbConn, write_tx};
+use crate::error::{Error, Result};
+use crate::time;
+
+string_enum!(DeliveryStatus {
+    Pending => "pending",
+    Sending => "sending",
+    Delivered => "delivered",
+    Dead => "dead",
+});
+
+fn secret_context(organisation: &str) -> String {
+    format!("webhook_endpoints.secret:{organisation}")
+}
+
+/// Only a partner, by its own key, manages its endpoint and reads its deliveries.
+fn partner_organisation(caller: &Caller) -> Result<String> {
+    if !caller.is_partner() || caller.organisation_kind != OrganisationKind::Partner {
+        return Err(Error::Forbidden("a partner's API key manages its webhooks".into()));
+    }
+    Ok(caller.organisation_id.to_string())
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Endpoint {
+    pub url: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Sets (or replaces) the caller's endpoint with a new signing secret, shown this once.
+/// `url` has been checked at the edge.
+pub fn set_endpoint(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, url: &str) -> Result<(Endpoint, String)> {
+    let organisation = partner_organisation(caller)?;
+    let secret = super::signature::new_secret();
+    let sealed = crypto::seal(&secrets.field_key, &secret_context(&organisation), secret.as_bytes());
+    let now = time::to_db(time::now());
+    write_tx(conn, |conn| {
+        let existing: Option<chrono::NaiveDateTime> = webhook_endpoints::table
+            .find(&organisation)
+            .select(webhook_endpoints::created_at)
+            .first(conn)
+            .optional()?;
+        diesel::delete(webhook_endpoints::table.find(&organisation)).execute(conn)?;
+        diesel::insert_into(webhook_endpoints::table)
+            .values((
+                webhook_endpoints::organisation_id.eq(&organisation),
+                webhook_endpoints::url.eq(url),
+                webhook_endpoints::secret_sealed.eq(&sealed),
+                webhook_endpoints::created_at.eq(existing.unwrap_or(now)),
+                webhook_endpoints::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("webhook.endpoint.set").object("organisation", &organisation),
+        )?;
+        Ok((
+            Endpoint {
+                url: url.to_owned(),
+                created_at: time::from_db(existing.unwrap_or(now)),
+                updated_at: time::from_db(now),
+            },
+            secret.clone(),
+        ))
+    })
+}
+
+pub fn endpoint(conn: &mut DbConn, caller: &Caller) -> Result<Endpoint> {
+    let organisation = partner_organisation(caller)?;
+    let (url, created_at, updated_at): (String, chrono::NaiveDateTime, chrono::NaiveDateTime) = webhook_endpoints::table
+        .find(&organisation)
+        .select((
+            webhook_endpoints::url,
+            webhook_endpoints::created_at,
+            webhook_endpoints::updated_at,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)?;
+    Ok(Endpoint {
+        url,
+        created_at: time::from_db(created_at),
+        updated_at: time::from_db(updated_at),
+    })
+}
+
+/// Removes the endpoint; messages not yet delivered stay, and go nowhere until one is set.
+pub fn remove_endpoint(conn: &mut DbConn, caller: &Caller) -> Result<()> {
+    let organisation = partner_organisation(caller)?;
+    write_tx(conn, |conn| {
+        let removed = diesel::delete(webhook_endpoints::table.find(&organisation)).execute(conn)?;
+        if removed == 0 {
+            return Err(Error::NotFound);
+        }
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("webhook.endpoint.remove").object("organisation", &organisation),
+        )?;
+        Ok(())
+    })
+}
+
+/// Owes `organisation` a message, if it has an endpoint. Call inside the transaction of the
+/// cause. The payload follows the Standard Webhooks shape: `type`, `timestamp`, `data`.
+pub fn enqueue(conn: &mut DbConn, organisation: &str, event_type: &str, data: serde_json::Value) -> Result<bool> {
+    let has_endpoint: i64 = webhook_endpoints::table
+        .filter(webhook_endpoints::organisation_id.eq(organisation))
+        .count()
+        .get_result(conn)?;
+    if has_endpoint == 0 {
+        return Ok(false);
+    }
+    let now = time::now();
+    let payload = serde_json::json!({
+        "type": event_type,
+        "timestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "data": data,
+    });
+    diesel::insert_into(webhook_deliveries::table)
+        .values((
+            webhook_deliveries::id.eq(format!("msg_{}", uuid::Uuid::new_v4().simple())),
+            webhook_deliveries::organisation_id.eq(organisation),
+            webhook_deliveries::event_type.eq(event_type),
+            webhook_deliveries::payload.eq(payload.to_string()),
+            webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()),
+            webhook_deliveries::attempts.eq(0),
+            webhook_deliveries::next_attempt_at.eq(time::to_db(now)),
+            webhook_deliveries::created_at.eq(time::to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// A message claimed for sending, with where and how to sign it.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub id: String,
+    pub url: String,
+    pub secret: String,
+    pub payload: String,
+    /// This attempt's number, from 1.
+    pub attempt: i32,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = webhook_deliveries)]
+struct Row {
+    id: String,
+    organisation_id: String,
+    event_type: String,
+    payload: String,
+    status: String,
+    attempts: i32,
+    next_attempt_at: chrono::NaiveDateTime,
+    last_status: Option<i32>,
+    last_error: Option<String>,
+    created_at: chrono::NaiveDateTime,
+    delivered_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Claims up to `limit` due messages for `lease` (a crashed sender's come back after it).
+/// Messages of a partner without an endpoint wait.
+pub fn claim(conn: &mut DbConn, secrets: &Secrets, limit: i64, lease: Duration, now: DateTime<Utc>) -> Result<Vec<Outgoing>> {
+    write_tx(conn, |conn| {
+        let due: Vec<(Row, String, Vec<u8>)> = webhook_deliveries::table
+            .inner_join(webhook_endpoints::table.on(webhook_endpoints::organisation_id.eq(webhook_deliveries::organisation_id)))
+            .filter(
+                webhook_deliveries::status
+                    .eq(DeliveryStatus::Pending.as_str())
+                    .and(webhook_deliveries::next_attempt_at.le(time::to_db(now)))
+                    .or(webhook_deliveries::status
+                        .eq(DeliveryStatus::Sending.as_str())
+                        .and(webhook_deliveries::locked_until.lt(time::to_db(now)))),
+            )
+            .order(webhook_deliveries::created_at.asc())
+            .limit(limit)
+            .select((Row::as_select(), webhook_endpoints::url, webhook_endpoints::secret_sealed))
+            .load(conn)?;
+        let mut claimed = Vec::new();
+        for (row, url, sealed) in due {
+            let updated = diesel::update(
+                webhook_deliveries::table
+                    .find(&row.id)
+                    .filter(webhook_deliveries::status.eq(&row.status))
+                    .filter(webhook_deliveries::attempts.eq(row.attempts)),
+            )
+            .set((
+                webhook_deliveries::status.eq(DeliveryStatus::Sending.as_str()),
+                webhook_deliveries::locked_until.eq(Some(time::to_db(now + lease))),
+                webhook_deliveries::attempts.eq(row.attempts + 1),
+            ))
+            .execute(conn)?;
+            if updated != 1 {
+                continue;
+            }
+            let secret = crypto::open(&secrets.field_key, &secret_context(&row.organisation_id), &sealed)
+                .map_err(|_| Error::Internal("a webhook secret could not be opened".into()))?;
+            claimed.push(Outgoing {
+                id: row.id,
+                url,
+                secret: String::from_utf8(secret).map_err(|e| Error::Internal(e.to_string()))?,
+                payload: row.payload,
+                attempt: row.attempts + 1,
+            });
+        }
+        Ok(claimed)
+    })
+}
+
+/// What one attempt gave.
+#[derive(Clone, Debug)]
+pub struct Attempt {
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+impl Attempt {
+    pub fn succeeded(&self) -> bool {
+        self.status_code.is_some_and(|c| (200..300).contains(&c))
+    }
+}
+
+/// Logs an attempt; the message is delivered, retried after `retry_after[attempt - 1]`, or
+/// dead when the schedule is spent.
+pub fn record(
+    conn: &mut DbConn,
+    outgoing: &Outgoing,
+    attempt: &Attempt,
+    retry_after: &[Duration],
+    now: DateTime<Utc>,
+) -> Result<DeliveryStatus> {
+    write_tx(conn, |conn| {
+        let error = attempt.error.as_deref().map(|e| e.chars().take(300).collect::<String>());
+        diesel::insert_into(webhook_attempts::table)
+            .values((
+                webhook_attempts::id.eq(uuid::Uuid::new_v4().to_string()),
+                webhook_attempts::delivery_id.eq(&outgoing.id),
+                webhook_attempts::attempted_at.eq(time::to_db(now)),
+                webhook_attempts::status_code.eq(attempt.status_code.map(i32::from)),
+                webhook_attempts::error.eq(&error),
+                webhook_attempts::duration_ms.eq(attempt.duration_ms),
+            ))
+            .execute(conn)?;
+        let index = usize::try_from(outgoing.attempt - 1).unwrap_or(usize::MAX);
+        let (status, next) = if attempt.succeeded() {
+            (DeliveryStatus::Delivered, now)
+        } else if let Some(wait) = retry_after.get(index) {
+            (DeliveryStatus::Pending, now + *wait)
+        } else {
+            (DeliveryStatus::Dead, now)
+        };
+        diesel::update(
+            webhook_deliveries::table
+                .find(&outgoing.id)
+                .filter(webhook_deliveries::status.eq(DeliveryStatus::Sending.as_str()))
+                .filter(webhook_deliveries::attempts.eq(outgoing.attempt)),
+        )
+        .set((
+            webhook_deliveries::status.eq(status.as_str()),
+            webhook_deliveries::next_attempt_at.eq(time::to_db(next)),
+            webhook_deliveries::locked_until.eq(None::<chrono::NaiveDateTime>),
+            webhook_deliveries::last_status.eq(attempt.status_code.map(i32::from)),
+            webhook_deliveries::last_error.eq(&error),
+            webhook_deliveries::delivered_at.eq((status == DeliveryStatus::Delivered).then_some(time::to_db(now))),
+        ))
+        .execute(conn)?;
+        if status == DeliveryStatus::Dead {
+            tracing::warn!(delivery = %outgoing.id, "webhook: dead letter after the last retry");
+        }
+        Ok(status)
+    })
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AttemptView {
+    pub attempted_at: DateTime<Utc>,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Delivery {
+    pub id: String,
+    pub event_type: String,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub payload: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<Vec<AttemptView>>,
+}
+
+fn view(row: Row, log: Option<Vec<AttemptView>>) -> Result<Delivery> {
+    let status: DeliveryStatus = row.status.parse()?;
+    Ok(Delivery {
+        next_attempt_at: (status == DeliveryStatus::Pending).then(|| time::from_db(row.next_attempt_at)),
+        status,
+        id: row.id,
+        event_type: row.event_type,
+        attempts: row.attempts,
+        last_status: row.last_status,
+        last_error: row.last_error,
+        created_at: time::from_db(row.created_at),
+        delivered_at: row.delivered_at.map(time::from_db),
+        payload: serde_json::from_str(&row.payload).map_err(|e| Error::Internal(e.to_string()))?,
+        log,
+    })
+}
+
+/// The caller's messages, newest first.
+pub fn list(conn: &mut DbConn, caller: &Caller, status: Option<DeliveryStatus>) -> Result<Vec<Delivery>> {
+    let organisation = partner_organisation(caller)?;
+    let mut query = webhook_deliveries::table
+        .filter(webhook_deliveries::organisation_id.eq(&organisation))
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(webhook_deliveries::status.eq(status.as_str()));
+    }
+    let rows: Vec<Row> = query
+        .order(webhook_deliveries::created_at.desc())
+        .limit(200)
+        .select(Row::as_select())
+        .load(conn)?;
+    rows.into_iter().map(|r| view(r, None)).collect()
+}
+
+fn load_own(conn: &mut DbConn, organisation: &str, id: &str) -> Result<Row> {
+    webhook_deliveries::table
+        .find(id)
+        .filter(webhook_deliveries::organisation_id.eq(organisation))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+/// One message with its delivery log.
+pub fn get(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Delivery> {
+    let organisation = partner_organisation(caller)?;
+    let row = load_own(conn, &organisation, id)?;
+    let log = webhook_attempts::table
+        .filter(webhook_attempts::delivery_id.eq(id))
+        .order(webhook_attempts::attempted_at.asc())
+        .select((
+            webhook_attempts::attempted_at,
+            webhook_attempts::status_code,
+            webhook_attempts::error,
+            webhook_attempts::duration_ms,
+        ))
+        .load::<(chrono::NaiveDateTime, Option<i32>, Option<String>, i64)>(conn)?
+        .into_iter()
+        .map(|(at, status_code, error, duration_ms)| AttemptView {
+            attempted_at: time::from_db(at),
+            status_code,
+            error,
+            duration_ms,
+        })
+        .collect();
+    view(row, Some(log))
+}
+
+/// Sends a dead (or delivered) message again, with the same id so the partner can tell a
+/// replay from a new event; its schedule starts over.
+pub fn replay(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Delivery> {
+    let organisation = partner_organisation(caller)?;
+    write_tx(conn, |conn| {
+        let row = load_own(conn, &organisation, id)?;
+        let status: DeliveryStatus = row.status.parse()?;
+        if !matches!(status, DeliveryStatus::Dead | DeliveryStatus::Delivered) {
+            return Err(Error::Conflict(format!("a {} message is already on its way", status.as_str())));
+        }
+        diesel::update(
+            webhook_deliveries::table
+                .find(id)
+                .filter(webhook_deliveries::status.eq(status.as_str())),
+        )
+        .set((
+            webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()),
+            webhook_deliveries::attempts.eq(0),
+            webhook_deliveries::next_attempt_at.eq(time::to_db(time::now())),
+            webhook_deliveries::delivered_at.eq(None::<chrono::NaiveDateTime>),
+        ))
+        .execute(conn)?;
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("webhook.replay").object("webhook_delivery", id),
+        )?;
+        view(load_own(conn, &organisation, id)?, None)
+    })
+}
