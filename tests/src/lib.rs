@@ -5,6 +5,7 @@
 
 pub mod contract;
 pub mod fakes;
+pub mod hooks;
 pub mod line;
 pub mod logs;
 pub mod postgres;

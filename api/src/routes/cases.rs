@@ -426,10 +426,7 @@ pub async fn export(state: web::Data<AppState>, auth: Auth, path: web::Path<Stri
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .insert_header((
-            "Content-Disposition",
-            "attachment; filename=\"relais-export.json\"",
-        ))
+        .insert_header(("Content-Disposition", "attachment; filename=\"relais-export.json\""))
         .json(document))
 }
 

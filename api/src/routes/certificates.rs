@@ -79,7 +79,10 @@ pub async fn pdf(state: web::Data<AppState>, auth: Auth, path: web::Path<String>
         .map_err(|e| relais_core::Error::Internal(e.to_string()))?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
-        .insert_header(("Content-Disposition", "attachment; filename=\"attestation-de-suivi.pdf\""))
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"attestation-de-suivi.pdf\"",
+        ))
         .insert_header(("Cache-Control", "no-store"))
         .body(bytes))
 }
@@ -91,5 +94,7 @@ pub async fn check(state: web::Data<AppState>, path: web::Path<String>) -> ApiRe
     let check = state
         .db(move |conn| certificates::check(conn, &shared.secrets, &code))
         .await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(check))
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(check))
 }

@@ -171,21 +171,13 @@ pub fn table() -> Vec<RouteDef> {
         def(M::PATCH, "/v1/tasks/{id}", web::patch().to(cases::update_task)),
         def(M::GET, "/v1/cases/{id}/export", web::get().to(cases::export)),
         def(M::DELETE, "/v1/cases/{id}", web::delete().to(cases::erase)),
-        def(
-            M::GET,
-            "/v1/cases/{id}/certificates",
-            web::get().to(certificates::list),
-        ),
+        def(M::GET, "/v1/cases/{id}/certificates", web::get().to(certificates::list)),
         def(
             M::POST,
             "/v1/cases/{id}/certificates",
             web::post().to(certificates::issue),
         ),
-        def(
-            M::GET,
-            "/v1/certificates/{id}/pdf",
-            web::get().to(certificates::pdf),
-        ),
+        def(M::GET, "/v1/certificates/{id}/pdf", web::get().to(certificates::pdf)),
         def(
             M::GET,
             "/v1/certificate-checks/{code}",
@@ -206,11 +198,7 @@ pub fn table() -> Vec<RouteDef> {
             "/v1/webhook-endpoint",
             web::delete().to(partner_webhooks::delete_endpoint),
         ),
-        def(
-            M::GET,
-            "/v1/webhook-deliveries",
-            web::get().to(partner_webhooks::list),
-        ),
+        def(M::GET, "/v1/webhook-deliveries", web::get().to(partner_webhooks::list)),
         def(
             M::GET,
             "/v1/webhook-deliveries/{id}",

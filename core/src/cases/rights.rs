@@ -14,8 +14,8 @@ use crate::access::Caller;
 use crate::audit::{self, Entry};
 use crate::crypto::Secrets;
 use crate::db::schema::{
-    case_notes, case_practitioners, case_sessions, case_tasks, cases, measure_protected_persons, measures as measure_rows,
-    protected_persons,
+    case_notes, case_practitioners, case_sessions, case_tasks, cases, measure_protected_persons,
+    measures as measure_rows, protected_persons,
 };
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
@@ -104,10 +104,14 @@ pub fn erase(
             certificates: certificates::erase(conn, case_id)?,
             ..Erased::default()
         };
-        diesel::delete(measure_protected_persons::table.filter(measure_protected_persons::measure_id.eq_any(&measure_ids)))
-            .execute(conn)?;
-        erased.sessions = diesel::delete(case_sessions::table.filter(case_sessions::case_id.eq(case_id))).execute(conn)?;
-        erased.measures = diesel::delete(measure_rows::table.filter(measure_rows::case_id.eq(case_id))).execute(conn)?;
+        diesel::delete(
+            measure_protected_persons::table.filter(measure_protected_persons::measure_id.eq_any(&measure_ids)),
+        )
+        .execute(conn)?;
+        erased.sessions =
+            diesel::delete(case_sessions::table.filter(case_sessions::case_id.eq(case_id))).execute(conn)?;
+        erased.measures =
+            diesel::delete(measure_rows::table.filter(measure_rows::case_id.eq(case_id))).execute(conn)?;
         erased.protected_persons =
             diesel::delete(protected_persons::table.filter(protected_persons::case_id.eq(case_id))).execute(conn)?;
         erased.notes = diesel::delete(case_notes::table.filter(case_notes::case_id.eq(case_id))).execute(conn)?;
@@ -117,14 +121,16 @@ pub fn erase(
         audit::record(
             conn,
             &caller.actor(),
-            Entry::new("case.erase").object("case", case_id).details(serde_json::json!({
-                "measures": erased.measures,
-                "protected_persons": erased.protected_persons,
-                "sessions": erased.sessions,
-                "notes": erased.notes,
-                "tasks": erased.tasks,
-                "certificates": erased.certificates,
-            })),
+            Entry::new("case.erase")
+                .object("case", case_id)
+                .details(serde_json::json!({
+                    "measures": erased.measures,
+                    "protected_persons": erased.protected_persons,
+                    "sessions": erased.sessions,
+                    "notes": erased.notes,
+                    "tasks": erased.tasks,
+                    "certificates": erased.certificates,
+                })),
         )?;
         Ok(erased)
     })

@@ -90,7 +90,11 @@ pub fn attendance(
         Occasion::Appointment(id) => (Some(id), None),
         Occasion::Session(id) => (None, Some(id)),
     };
-    let event = if kept { kind::APPOINTMENT_KEPT } else { kind::APPOINTMENT_MISSED };
+    let event = if kept {
+        kind::APPOINTMENT_KEPT
+    } else {
+        kind::APPOINTMENT_MISSED
+    };
     tell(
         conn,
         referral_id,

@@ -10,12 +10,17 @@ pub const SECRET_PREFIX: &str = "whsec_";
 
 /// A new signing secret, as the partner is given it once.
 pub fn new_secret() -> String {
-    format!("{SECRET_PREFIX}{}", STANDARD.encode(crate::crypto::random_bytes::<32>()))
+    format!(
+        "{SECRET_PREFIX}{}",
+        STANDARD.encode(crate::crypto::random_bytes::<32>())
+    )
 }
 
 /// The key bytes of a `whsec_…` secret.
 pub fn secret_bytes(secret: &str) -> Option<Vec<u8>> {
-    STANDARD.decode(secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret)).ok()
+    STANDARD
+        .decode(secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret))
+        .ok()
 }
 
 /// The `webhook-signature` header value for one message.
@@ -38,7 +43,12 @@ mod tests {
     fn matches_the_reference_example() {
         let key = secret_bytes("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap_or_default();
         assert_eq!(
-            sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, r#"{"test": 2432232314}"#),
+            sign(
+                &key,
+                "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1614265330,
+                r#"{"test": 2432232314}"#
+            ),
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
         );
     }

@@ -82,16 +82,17 @@ pub fn set_endpoint(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, url: 
 
 pub fn endpoint(conn: &mut DbConn, caller: &Caller) -> Result<Endpoint> {
     let organisation = partner_organisation(caller)?;
-    let (url, created_at, updated_at): (String, chrono::NaiveDateTime, chrono::NaiveDateTime) = webhook_endpoints::table
-        .find(&organisation)
-        .select((
-            webhook_endpoints::url,
-            webhook_endpoints::created_at,
-            webhook_endpoints::updated_at,
-        ))
-        .first(conn)
-        .optional()?
-        .ok_or(Error::NotFound)?;
+    let (url, created_at, updated_at): (String, chrono::NaiveDateTime, chrono::NaiveDateTime) =
+        webhook_endpoints::table
+            .find(&organisation)
+            .select((
+                webhook_endpoints::url,
+                webhook_endpoints::created_at,
+                webhook_endpoints::updated_at,
+            ))
+            .first(conn)
+            .optional()?
+            .ok_or(Error::NotFound)?;
     Ok(Endpoint {
         url,
         created_at: time::from_db(created_at),
@@ -176,10 +177,18 @@ struct Row {
 
 /// Claims up to `limit` due messages for `lease` (a crashed sender's come back after it).
 /// Messages of a partner without an endpoint wait.
-pub fn claim(conn: &mut DbConn, secrets: &Secrets, limit: i64, lease: Duration, now: DateTime<Utc>) -> Result<Vec<Outgoing>> {
+pub fn claim(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    limit: i64,
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<Outgoing>> {
     write_tx(conn, |conn| {
         let due: Vec<(Row, String, Vec<u8>)> = webhook_deliveries::table
-            .inner_join(webhook_endpoints::table.on(webhook_endpoints::organisation_id.eq(webhook_deliveries::organisation_id)))
+            .inner_join(
+                webhook_endpoints::table.on(webhook_endpoints::organisation_id.eq(webhook_deliveries::organisation_id)),
+            )
             .filter(
                 webhook_deliveries::status
                     .eq(DeliveryStatus::Pending.as_str())
@@ -190,7 +199,11 @@ pub fn claim(conn: &mut DbConn, secrets: &Secrets, limit: i64, lease: Duration, 
             )
             .order(webhook_deliveries::created_at.asc())
             .limit(limit)
-            .select((Row::as_select(), webhook_endpoints::url, webhook_endpoints::secret_sealed))
+            .select((
+                Row::as_select(),
+                webhook_endpoints::url,
+                webhook_endpoints::secret_sealed,
+            ))
             .load(conn)?;
         let mut claimed = Vec::new();
         for (row, url, sealed) in due {
@@ -247,7 +260,10 @@ pub fn record(
     now: DateTime<Utc>,
 ) -> Result<DeliveryStatus> {
     write_tx(conn, |conn| {
-        let error = attempt.error.as_deref().map(|e| e.chars().take(300).collect::<String>());
+        let error = attempt
+            .error
+            .as_deref()
+            .map(|e| e.chars().take(300).collect::<String>());
         diesel::insert_into(webhook_attempts::table)
             .values((
                 webhook_attempts::id.eq(uuid::Uuid::new_v4().to_string()),
@@ -389,7 +405,10 @@ pub fn replay(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Delivery> 
         let row = load_own(conn, &organisation, id)?;
         let status: DeliveryStatus = row.status.parse()?;
         if !matches!(status, DeliveryStatus::Dead | DeliveryStatus::Delivered) {
-            return Err(Error::Conflict(format!("a {} message is already on its way", status.as_str())));
+            return Err(Error::Conflict(format!(
+                "a {} message is already on its way",
+                status.as_str()
+            )));
         }
         diesel::update(
             webhook_deliveries::table

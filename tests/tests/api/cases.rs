@@ -11,6 +11,7 @@ struct Fixture {
     case: String,
     session: String,
     task: String,
+    certificate: String,
 }
 
 async fn fixture(app: &TestApp, practitioner: &str) -> Fixture {
@@ -32,6 +33,21 @@ async fn fixture(app: &TestApp, practitioner: &str) -> Fixture {
         .as_str()
         .unwrap()
         .to_owned();
+    let attended = app
+        .patch(&format!("/v1/sessions/{session}"))
+        .bearer(practitioner)
+        .json(&json!({ "status": "attended" }))
+        .send()
+        .await;
+    assert_eq!(attended.status, 200);
+    let certificate = app
+        .post(&format!("/v1/cases/{case}/certificates"))
+        .bearer(practitioner)
+        .json(&json!({}))
+        .send()
+        .await;
+    assert_eq!(certificate.status, 201, "{}", certificate.text());
+    let certificate = certificate.json()["id"].as_str().unwrap().to_owned();
     let task = app
         .post(&format!("/v1/cases/{case}/tasks"))
         .bearer(practitioner)
@@ -42,7 +58,12 @@ async fn fixture(app: &TestApp, practitioner: &str) -> Fixture {
         .as_str()
         .unwrap()
         .to_owned();
-    Fixture { case, session, task }
+    Fixture {
+        case,
+        session,
+        task,
+        certificate,
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -118,6 +139,10 @@ async fn every_case_endpoint_serves_the_owning_centre_and_no_one_else() {
             Some(json!({ "title": "Relancer", "due_on": "2026-12-20" })),
         ),
         ("PATCH", format!("/v1/tasks/{t}"), Some(json!({ "done": true }))),
+        ("GET", format!("/v1/cases/{c}/certificates"), None),
+        ("POST", format!("/v1/cases/{c}/certificates"), Some(json!({}))),
+        ("GET", format!("/v1/certificates/{}/pdf", f.certificate), None),
+        ("GET", format!("/v1/cases/{c}/export"), None),
     ];
     let mut checked = 0;
     for (method, path, body) in &endpoints {
@@ -135,6 +160,18 @@ async fn every_case_endpoint_serves_the_owning_centre_and_no_one_else() {
         }
     }
     assert_eq!(checked, endpoints.len() * callers.len());
+
+    // Erasure is the manager's act, and only once the case is closed and its retention over:
+    // the manager hears 409 (still open), a practitioner 403, anyone else 404.
+    for (who, token, _) in &callers {
+        let status = app.delete(&format!("/v1/cases/{c}")).bearer(token).send().await.status;
+        let expected = match *who {
+            "manager" => 409,
+            "practitioner" => 403,
+            _ => 404,
+        };
+        assert_eq!(status, expected, "{who} DELETE /v1/cases/{c}");
+    }
 
     // The list: the owning centre sees the case; others see none of it (or 404).
     for (who, token, expect) in &callers {
@@ -156,7 +193,10 @@ async fn every_case_endpoint_serves_the_owning_centre_and_no_one_else() {
         .count()
         .get_result(&mut *conn)
         .unwrap();
-    assert_eq!(reads, 2, "one read each for the practitioner and the manager");
+    assert_eq!(
+        reads, 4,
+        "one read each for the practitioner and the manager, and one within each export"
+    );
 }
 
 #[derive(QueryableByName)]
@@ -226,6 +266,7 @@ async fn a_protected_persons_location_never_leaves_the_server() {
         format!("/v1/cases/{c}"),
         format!("/v1/cases/{c}/protected-persons"),
         format!("/v1/cases/{c}/measures"),
+        format!("/v1/cases/{c}/export"),
         "/v1/cases".to_owned(),
     ] {
         let reply = app.get(&path).bearer(&practitioner).send().await;

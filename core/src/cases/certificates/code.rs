@@ -64,6 +64,9 @@ mod tests {
         assert_eq!(parse("ABCDE-FGHJK-MNPQR-STVWXY"), None);
         assert_eq!(parse("ABCDE-FGHJK-MNPQR-STVW!"), None);
         assert_eq!(parse("ABCDE-FGHJK-MNPQR-STVWU"), None);
-        assert_eq!(parse("abcde fghjk mnpqr stvwo").as_deref(), Some("ABCDEFGHJKMNPQRSTVW0"));
+        assert_eq!(
+            parse("abcde fghjk mnpqr stvwo").as_deref(),
+            Some("ABCDEFGHJKMNPQRSTVW0")
+        );
     }
 }

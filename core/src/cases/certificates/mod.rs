@@ -52,6 +52,17 @@ pub struct CertifiedSession {
     pub kind: SessionKind,
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = measures)]
+struct MeasureRow {
+    kind: String,
+    authority: String,
+    decision_reference: String,
+    starts_on: NaiveDate,
+    ends_on: Option<NaiveDate>,
+    sessions_required: Option<i32>,
+}
+
 /// A certificate as its centre sees it.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Certificate {
@@ -115,8 +126,8 @@ pub struct Request {
     pub to: Option<NaiveDate>,
 }
 
-/// Issues a certificate of the case's attended sessions: those of the measure (or of none)
-/// between `from` (default: the measure's start) and `to` (default: today, or the measure's
+/// Issues a certificate of the case's attended sessions (for a measure: those of the measure
+/// or of none; without: all of them) between `from` (default: the measure's start) and `to` (default: today, or the measure's
 /// end if sooner), dates in the centre's zone.
 pub fn issue(
     conn: &mut DbConn,
@@ -133,23 +144,21 @@ pub fn issue(
         let today = now.with_timezone(&tz).date_naive();
         let measure = match &request.measure_id {
             Some(measure_id) => {
-                let row: Option<(String, String, String, String, NaiveDate, Option<NaiveDate>, Option<i32>)> =
-                    measures::table
-                        .find(measure_id)
-                        .select((
-                            measures::case_id,
-                            measures::kind,
-                            measures::authority,
-                            measures::decision_reference,
-                            measures::starts_on,
-                            measures::ends_on,
-                            measures::sessions_required,
-                        ))
-                        .first(conn)
-                        .optional()?;
-                let (_, kind, authority, decision_reference, starts_on, ends_on, sessions_required) = row
-                    .filter(|r| r.0 == case_id)
+                let row: MeasureRow = measures::table
+                    .find(measure_id)
+                    .filter(measures::case_id.eq(case_id))
+                    .select(MeasureRow::as_select())
+                    .first(conn)
+                    .optional()?
                     .ok_or_else(|| Error::invalid("measure_id", "not a measure of this case"))?;
+                let MeasureRow {
+                    kind,
+                    authority,
+                    decision_reference,
+                    starts_on,
+                    ends_on,
+                    sessions_required,
+                } = row;
                 Some(CertifiedMeasure {
                     kind: kind.parse()?,
                     authority,
@@ -176,11 +185,15 @@ pub fn issue(
             .filter(case_sessions::case_id.eq(case_id))
             .filter(case_sessions::status.eq(SessionStatus::Attended.as_str()))
             .order(case_sessions::planned_at.asc())
-            .select((case_sessions::planned_at, case_sessions::kind, case_sessions::measure_id))
+            .select((
+                case_sessions::planned_at,
+                case_sessions::kind,
+                case_sessions::measure_id,
+            ))
             .load(conn)?;
         let mut sessions = Vec::new();
         for (planned_at, kind, of_measure) in rows {
-            if of_measure.is_some() && of_measure != request.measure_id {
+            if request.measure_id.is_some() && of_measure.is_some() && of_measure != request.measure_id {
                 continue;
             }
             let date = time::from_db(planned_at).with_timezone(&tz).date_naive();
@@ -193,7 +206,9 @@ pub fn issue(
             });
         }
         if sessions.is_empty() {
-            return Err(Error::Conflict("no attended session in that period: nothing to certify".into()));
+            return Err(Error::Conflict(
+                "no attended session in that period: nothing to certify".into(),
+            ));
         }
         let identity = super::files::identity_of(conn, secrets, case_id)?;
         let issued_by = match caller.user_id() {
@@ -312,4 +327,3 @@ pub fn check(conn: &mut DbConn, secrets: &Secrets, printed: &str) -> Result<Chec
 pub(crate) fn erase(conn: &mut DbConn, case_id: &str) -> Result<usize> {
     Ok(diesel::delete(certificates::table.filter(certificates::case_id.eq(case_id))).execute(conn)?)
 }
-

@@ -61,11 +61,19 @@ fn lines(content: &Content, check_url: &str) -> Vec<Line> {
         ),
     ];
     if let Some(born) = content.person_born_on {
-        out.push(Line(format!("Date de naissance / Born on : {}", both(born)), 11.0, false));
+        out.push(Line(
+            format!("Date de naissance / Born on : {}", both(born)),
+            11.0,
+            false,
+        ));
     }
     if let Some(m) = &content.measure {
         out.push(Line(String::new(), 6.0, false));
-        out.push(Line(format!("Mesure / Measure : {}", measure_label(m.kind)), 11.0, true));
+        out.push(Line(
+            format!("Mesure / Measure : {}", measure_label(m.kind)),
+            11.0,
+            true,
+        ));
         out.push(Line(
             format!("Autorité / Authority : {}", authority_label(&m.authority)),
             11.0,
@@ -77,7 +85,11 @@ fn lines(content: &Content, check_url: &str) -> Vec<Line> {
             false,
         ));
         let until = m.ends_on.map(|e| format!(" - {}", both(e))).unwrap_or_default();
-        out.push(Line(format!("Depuis / From : {}{until}", both(m.starts_on)), 11.0, false));
+        out.push(Line(
+            format!("Depuis / From : {}{until}", both(m.starts_on)),
+            11.0,
+            false,
+        ));
     }
     out.push(Line(String::new(), 6.0, false));
     out.push(Line(
@@ -109,7 +121,10 @@ fn lines(content: &Content, check_url: &str) -> Vec<Line> {
         .map(|r| format!(" sur {r} requises / of {r} required"))
         .unwrap_or_default();
     out.push(Line(
-        format!("Séances suivies / Sessions attended : {}{required}", content.sessions.len()),
+        format!(
+            "Séances suivies / Sessions attended : {}{required}",
+            content.sessions.len()
+        ),
         11.0,
         true,
     ));
@@ -124,7 +139,10 @@ fn lines(content: &Content, check_url: &str) -> Vec<Line> {
         false,
     ));
     out.push(Line(
-        format!("Code de vérification / Verification code : {}", content.verification_code),
+        format!(
+            "Code de vérification / Verification code : {}",
+            content.verification_code
+        ),
         12.0,
         true,
     ));
@@ -161,7 +179,11 @@ pub fn render(content: &Content, check_url: &str) -> Vec<u8> {
         if text.is_empty() {
             continue;
         }
-        let font = if bold { BuiltinFont::HelveticaBold } else { BuiltinFont::Helvetica };
+        let font = if bold {
+            BuiltinFont::HelveticaBold
+        } else {
+            BuiltinFont::Helvetica
+        };
         ops.extend([
             Op::StartTextSection,
             Op::SetTextCursor {

@@ -1,0 +1,358 @@
+//! Attendance certificates (content from the recorded sessions only, a code anyone can check
+//! without learning the name, a tampered code refused) and the person's rights over the file
+//! (export of everything, erasure once the legal retention has passed).
+
+use diesel::prelude::*;
+use relais_tests::TestApp;
+use relais_tests::line::spawn_line_app;
+use serde_json::{Value, json};
+
+async fn open_case(app: &TestApp, token: &str) -> String {
+    let case = app
+        .post("/v1/cases")
+        .bearer(token)
+        .json(&json!({ "origin": "self", "legal_basis": "court_ordered", "identity": { "name": "Marc Dupont", "date_of_birth": "1980-04-02" } }))
+        .send()
+        .await;
+    assert_eq!(case.status, 201, "{}", case.text());
+    case.json()["id"].as_str().unwrap().to_owned()
+}
+
+async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    let reply = app.post(path).bearer(token).json(&body).send().await;
+    assert_eq!(reply.status, 201, "{path}: {}", reply.text());
+    reply.json()
+}
+
+/// A session planned at `at` (UTC), then marked `status`.
+async fn session(app: &TestApp, token: &str, case: &str, at: &str, kind: &str, measure: Option<&str>, status: &str) {
+    let s = post(
+        app,
+        token,
+        &format!("/v1/cases/{case}/sessions"),
+        json!({ "kind": kind, "planned_at": at, "measure_id": measure }),
+    )
+    .await;
+    let marked = app
+        .patch(&format!("/v1/sessions/{}", s["id"].as_str().unwrap()))
+        .bearer(token)
+        .json(&json!({ "status": status }))
+        .send()
+        .await;
+    assert_eq!(marked.status, 200, "{}", marked.text());
+}
+
+/// The text of every page of a PDF, as a PDF reader extracts it.
+fn pdf_text(bytes: &[u8]) -> String {
+    let mut warnings = Vec::new();
+    let doc = printpdf::PdfDocument::parse(bytes, &printpdf::PdfParseOptions::default(), &mut warnings)
+        .expect("a readable PDF");
+    doc.extract_text().into_iter().flatten().collect::<Vec<_>>().join("\n")
+}
+
+#[tokio::test]
+async fn a_certificate_states_the_recorded_sessions_and_its_code_checks_out() {
+    let captured = relais_tests::logs::capture();
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let case = open_case(&app, &practitioner).await;
+    let care = post(
+        &app,
+        &practitioner,
+        &format!("/v1/cases/{case}/measures"),
+        json!({ "kind": "care_obligation", "authority": "jap", "decision_reference": "JAP-2026-41", "starts_on": "2026-01-01", "ends_on": "2027-01-01", "sessions_required": 3 }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let eviction = post(
+        &app,
+        &practitioner,
+        &format!("/v1/cases/{case}/measures"),
+        json!({ "kind": "eviction", "authority": "procureur", "decision_reference": "PR-9", "starts_on": "2026-01-01" }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Paris time: 23:30 UTC on 15 March is already 16 March at the centre.
+    for (at, kind, measure, status) in [
+        ("2025-12-20T09:00:00Z", "individual", None, "attended"), // before the measure
+        ("2026-03-02T09:00:00Z", "individual", Some(care.as_str()), "attended"),
+        ("2026-03-09T09:00:00Z", "individual", Some(care.as_str()), "excused"),
+        ("2026-03-15T23:30:00Z", "group", None, "attended"),
+        ("2026-04-01T09:00:00Z", "group", Some(care.as_str()), "unexcused"),
+        (
+            "2026-04-08T09:00:00Z",
+            "individual",
+            Some(eviction.as_str()),
+            "attended",
+        ), // another measure
+    ] {
+        session(&app, &practitioner, &case, at, kind, measure, status).await;
+    }
+
+    let issued = post(
+        &app,
+        &practitioner,
+        &format!("/v1/cases/{case}/certificates"),
+        json!({ "measure_id": care }),
+    )
+    .await;
+    let dates: Vec<&str> = issued["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        dates,
+        ["2026-03-02", "2026-03-16"],
+        "the attended sessions of the measure, by local date"
+    );
+    assert_eq!(issued["sessions_required"], 3);
+    assert_eq!(issued["period_from"], "2026-01-01");
+    let code = issued["verification_code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 23);
+    assert!(
+        issued["check_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/v1/certificate-checks/{code}"))
+    );
+
+    // The PDF says the same, with the name for the court.
+    let pdf = app
+        .get(issued["pdf_url"].as_str().unwrap())
+        .bearer(&practitioner)
+        .send()
+        .await;
+    assert_eq!(pdf.status, 200);
+    assert_eq!(pdf.header("content-type").as_deref(), Some("application/pdf"));
+    let text = pdf_text(&pdf.body);
+    for expected in [
+        "ATTESTATION DE SUIVI",
+        "CPCA Île-de-France Est",
+        "Marc Dupont",
+        "Obligation de soins / Care obligation",
+        "JAP-2026-41",
+        "2 mars 2026 / 2 March 2026",
+        "16 mars 2026 / 16 March 2026",
+        "Séances suivies / Sessions attended : 2 sur 3 requises / of 3 required",
+        code.as_str(),
+    ] {
+        assert!(text.contains(expected), "{expected} missing from the PDF:\n{text}");
+    }
+    for absent in ["9 mars 2026", "1 avril 2026", "8 avril 2026", "20 décembre 2025"] {
+        assert!(
+            !text.contains(absent),
+            "{absent} is not an attended session of the measure"
+        );
+    }
+    // Another centre cannot download it.
+    let other = app.token("practitioner.reunion").await;
+    let theirs = app.get(issued["pdf_url"].as_str().unwrap()).bearer(&other).send().await;
+    assert_eq!(theirs.status, 404);
+
+    // Anyone holding the code checks it, without a session and without learning the name.
+    let check = app.get(&format!("/v1/certificate-checks/{code}")).send().await;
+    assert_eq!(check.status, 200, "{}", check.text());
+    assert_eq!(check.json()["genuine"], true);
+    assert_eq!(check.json()["dates_attended"], json!(["2026-03-02", "2026-03-16"]));
+    assert_eq!(check.json()["measure_kind"], "care_obligation");
+    for private in ["Marc", "Dupont", "1980", "JAP-2026-41"] {
+        assert!(!check.text().contains(private), "{private} in the public check");
+    }
+    let typed = code.replace('-', " ").to_lowercase();
+    let typed = app
+        .get(&format!("/v1/certificate-checks/{}", typed.replace(' ', "%20")))
+        .send()
+        .await;
+    assert_eq!(typed.status, 200, "case and separators do not matter");
+
+    // A code with one character changed is refused; a malformed one too.
+    let mut tampered: Vec<char> = code.chars().collect();
+    tampered[0] = if tampered[0] == 'A' { 'B' } else { 'A' };
+    let tampered: String = tampered.into_iter().collect();
+    let refused = app.get(&format!("/v1/certificate-checks/{tampered}")).send().await;
+    assert_eq!(refused.status, 404);
+    assert_eq!(
+        refused.header("content-type").as_deref(),
+        Some("application/problem+json")
+    );
+    let malformed = app.get("/v1/certificate-checks/ABC-123").send().await;
+    assert_eq!(malformed.status, 400);
+
+    // The code is not stored in clear; nothing of the certificate reaches the logs.
+    let stored: Vec<String> = relais_core::db::schema::certificates::table
+        .select(relais_core::db::schema::certificates::code_hmac)
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].contains(&code.replace('-', "")));
+    for private in ["Marc Dupont", code.as_str()] {
+        assert!(!captured.text().contains(private), "{private} in the logs");
+    }
+
+    // Nothing to certify in a period without attended sessions; the period must make sense.
+    let empty = app
+        .post(&format!("/v1/cases/{case}/certificates"))
+        .bearer(&practitioner)
+        .json(&json!({ "measure_id": care, "from": "2026-03-03", "to": "2026-03-10" }))
+        .send()
+        .await;
+    assert_eq!(empty.status, 409);
+    let backwards = app
+        .post(&format!("/v1/cases/{case}/certificates"))
+        .bearer(&practitioner)
+        .json(&json!({ "from": "2026-03-10", "to": "2026-03-03" }))
+        .send()
+        .await;
+    assert_eq!(backwards.status, 400);
+    // Without a measure: every attended session, up to today.
+    let all = post(
+        &app,
+        &practitioner,
+        &format!("/v1/cases/{case}/certificates"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(all["sessions"].as_array().unwrap().len(), 4);
+    let listed = app
+        .get(&format!("/v1/cases/{case}/certificates"))
+        .bearer(&practitioner)
+        .send()
+        .await
+        .json();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn the_person_can_have_everything_exported_and_the_file_erased_after_retention() {
+    let app = spawn_line_app(&[("RELAIS_CASE_RETENTION_DAYS", "365")]).await;
+    let practitioner = app.token("practitioner").await;
+    let manager = app.token("manager").await;
+    let case = open_case(&app, &practitioner).await;
+    post(
+        &app,
+        &practitioner,
+        &format!("/v1/cases/{case}/protected-persons"),
+        json!({ "label": "Mme B.", "location": { "address": "7 impasse des Lilas", "latitude": 48.861234, "longitude": 2.443321 }, "radius_km": 3 }),
+    )
+    .await;
+    post(
+        &app,
+        &practitioner,
+        &format!("/v1/cases/{case}/notes"),
+        json!({ "body": "Évoque une rupture récente." }),
+    )
+    .await;
+    post(
+        &app,
+        &practitioner,
+        &format!("/v1/cases/{case}/tasks"),
+        json!({ "title": "Appeler le SPIP", "due_on": "2026-12-15" }),
+    )
+    .await;
+    session(
+        &app,
+        &practitioner,
+        &case,
+        "2026-03-02T09:00:00Z",
+        "individual",
+        None,
+        "attended",
+    )
+    .await;
+    post(
+        &app,
+        &practitioner,
+        &format!("/v1/cases/{case}/certificates"),
+        json!({}),
+    )
+    .await;
+
+    // Everything held on the person, in one document; the victim's location is not theirs.
+    let export = app
+        .get(&format!("/v1/cases/{case}/export"))
+        .bearer(&practitioner)
+        .send()
+        .await;
+    assert_eq!(export.status, 200, "{}", export.text());
+    let doc = export.json();
+    assert_eq!(doc["case"]["identity"]["name"], "Marc Dupont");
+    assert_eq!(doc["notes"][0]["body"], "Évoque une rupture récente.");
+    assert_eq!(doc["tasks"][0]["title"], "Appeler le SPIP");
+    assert_eq!(doc["sessions"][0]["status"], "attended");
+    assert_eq!(doc["certificates"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["protected_persons"][0]["label"], "Mme B.");
+    for secret in ["Lilas", "48.861", "2.443"] {
+        assert!(!export.text().contains(secret), "{secret} in the export");
+    }
+    let other = app.token("practitioner.reunion").await;
+    assert_eq!(
+        app.get(&format!("/v1/cases/{case}/export"))
+            .bearer(&other)
+            .send()
+            .await
+            .status,
+        404
+    );
+
+    // Erasure: a manager's act, only for a closed case, only after the retention.
+    let erase = |token: String| {
+        let app = &app;
+        let path = format!("/v1/cases/{case}");
+        async move { app.delete(&path).bearer(&token).send().await }
+    };
+    assert_eq!(erase(manager.clone()).await.status, 409, "an open case is kept");
+    let closed = app
+        .patch(&format!("/v1/cases/{case}"))
+        .bearer(&practitioner)
+        .json(&json!({ "status": "closed", "close_reason": "Fin de la mesure" }))
+        .send()
+        .await;
+    assert_eq!(closed.status, 200);
+    assert!(closed.json()["closed_at"].is_string());
+    let early = erase(manager.clone()).await;
+    assert_eq!(early.status, 409);
+    assert!(early.text().contains("kept until"), "{}", early.text());
+    assert_eq!(erase(practitioner.clone()).await.status, 403, "managers erase");
+    assert_eq!(erase(other.clone()).await.status, 404);
+
+    app.app_state()
+        .line
+        .text_line
+        .clock
+        .advance(chrono::Duration::days(366));
+    let erased = erase(manager.clone()).await;
+    assert_eq!(erased.status, 200, "{}", erased.text());
+    assert_eq!(
+        erased.json(),
+        json!({ "measures": 0, "protected_persons": 1, "sessions": 1, "notes": 1, "tasks": 1, "certificates": 1 })
+    );
+    assert_eq!(
+        app.get(&format!("/v1/cases/{case}"))
+            .bearer(&practitioner)
+            .send()
+            .await
+            .status,
+        404
+    );
+    use relais_core::db::schema::{audit_log, case_notes, case_sessions, certificates, protected_persons};
+    let mut conn = app.conn();
+    let left: i64 = case_notes::table.count().get_result::<i64>(&mut *conn).unwrap()
+        + case_sessions::table.count().get_result::<i64>(&mut *conn).unwrap()
+        + certificates::table.count().get_result::<i64>(&mut *conn).unwrap()
+        + protected_persons::table.count().get_result::<i64>(&mut *conn).unwrap();
+    assert_eq!(left, 0);
+    for action in ["case.export", "case.erase"] {
+        let count: i64 = audit_log::table
+            .filter(audit_log::action.eq(action))
+            .count()
+            .get_result(&mut *conn)
+            .unwrap();
+        assert_eq!(count, 1, "{action} audited");
+    }
+}

@@ -1,0 +1,419 @@
+//! Justice partners' webhooks: signed with the Standard Webhooks scheme (checked here with the
+//! reference algorithm, itself checked against the specification's example), sent for what
+//! follows from the partner's own referrals only, retried, dead-lettered and replayed.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, KeyInit, Mac};
+use relais_tests::TestApp;
+use relais_tests::hooks::{Received, WebhookSink};
+use relais_tests::line::spawn_line_app;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+/// Standard Webhooks verification, as its reference libraries do it: the key is the base64
+/// after `whsec_`; the signed content is `id.timestamp.body`; the header holds space-separated
+/// `v1,<base64>` signatures, any of which may match.
+fn verify(secret: &str, id: &str, timestamp: &str, body: &str, header: &str) -> bool {
+    let key = STANDARD.decode(secret.trim_start_matches("whsec_")).unwrap();
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+    let expected = STANDARD.encode(mac.finalize().into_bytes());
+    header
+        .split(' ')
+        .filter_map(|s| s.strip_prefix("v1,"))
+        .any(|sig| sig == expected)
+}
+
+#[test]
+fn the_reference_verification_matches_the_specification_example() {
+    let (secret, id, ts) = (
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        "1614265330",
+    );
+    let sig = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+    assert!(verify(secret, id, ts, r#"{"test": 2432232314}"#, sig));
+    assert!(verify(
+        secret,
+        id,
+        ts,
+        r#"{"test": 2432232314}"#,
+        &format!("v1,bm90IGl0 {sig}")
+    ));
+    assert!(!verify(secret, id, ts, r#"{"test": 2432232315}"#, sig));
+    assert!(!verify(secret, id, "1614265331", r#"{"test": 2432232314}"#, sig));
+}
+
+fn check_signed(secret: &str, message: &Received) {
+    assert!(
+        verify(
+            secret,
+            &message.id,
+            &message.timestamp,
+            &message.body,
+            &message.signature
+        ),
+        "a bad signature on {}",
+        message.body
+    );
+    let at: i64 = message.timestamp.parse().unwrap();
+    assert!((chrono::Utc::now().timestamp() - at).abs() < 300, "a fresh timestamp");
+    assert!(message.id.starts_with("msg_"));
+}
+
+async fn set_endpoint(app: &TestApp, key: &str, url: &str) -> String {
+    let set = app
+        .put("/v1/webhook-endpoint")
+        .bearer(key)
+        .json(&json!({ "url": url }))
+        .send()
+        .await;
+    assert_eq!(set.status, 200, "{}", set.text());
+    let secret = set.json()["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    secret
+}
+
+async fn court_referral(app: &TestApp, key: &str) -> Value {
+    let centre = app.organisation_id("CPCA Île-de-France Est").await;
+    let referral = app
+        .post("/v1/referrals")
+        .bearer(key)
+        .json(&json!({ "centre_id": centre, "subject_alias": "M. Bertin", "summary": "Obligation de soins après des violences.", "legal_basis": "court_ordered", "authority": "jap", "decision_reference": "JAP-2026-77", "order_ends_on": "2027-06-30" }))
+        .send()
+        .await;
+    assert_eq!(referral.status, 201, "{}", referral.text());
+    referral.json()
+}
+
+#[tokio::test]
+async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
+    let captured = relais_tests::logs::capture();
+    let sink = WebhookSink::start();
+    let app = spawn_line_app(&[("RELAIS_WEBHOOK_RETRY_SECONDS", "1,1")]).await;
+    let key = app.partner_key().await;
+    let practitioner = app.token("practitioner").await;
+
+    // The endpoint is the partner's own: staff cannot set it; a bad URL changes nothing.
+    let staff = app
+        .put("/v1/webhook-endpoint")
+        .bearer(&practitioner)
+        .json(&json!({ "url": sink.url }))
+        .send()
+        .await;
+    assert_eq!(staff.status, 403);
+    assert_eq!(app.get("/v1/webhook-endpoint").bearer(&key).send().await.status, 404);
+    for bad in ["ftp://127.0.0.1/hooks", "http://user:pw@127.0.0.1/hooks", "hooks"] {
+        let reply = app
+            .put("/v1/webhook-endpoint")
+            .bearer(&key)
+            .json(&json!({ "url": bad }))
+            .send()
+            .await;
+        assert_eq!(reply.status, 400, "{bad}");
+    }
+    let first = set_endpoint(&app, &key, &sink.url).await;
+    let secret = set_endpoint(&app, &key, &sink.url).await;
+    assert_ne!(first, secret, "each setting gives a new secret");
+    let shown = app.get("/v1/webhook-endpoint").bearer(&key).send().await;
+    assert_eq!(shown.json()["url"], sink.url.as_str());
+    assert!(!shown.text().contains(&secret), "the secret is shown once");
+
+    // The centre accepts; opens the case; records a session kept and one missed; certifies.
+    let referral = court_referral(&app, &key).await;
+    let r = referral["id"].as_str().unwrap();
+    let accepted = app
+        .post(&format!("/v1/referrals/{r}/accept"))
+        .bearer(&practitioner)
+        .send()
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text());
+    let case = app
+        .post("/v1/cases")
+        .bearer(&practitioner)
+        .json(&json!({ "referral_id": r, "identity": { "name": "Paul Bertin" } }))
+        .send()
+        .await;
+    assert_eq!(case.status, 201, "{}", case.text());
+    let case = case.json()["id"].as_str().unwrap().to_owned();
+    let mut sessions = Vec::new();
+    for (at, status) in [
+        ("2026-03-02T09:00:00Z", "attended"),
+        ("2026-03-09T09:00:00Z", "unexcused"),
+    ] {
+        let s = app
+            .post(&format!("/v1/cases/{case}/sessions"))
+            .bearer(&practitioner)
+            .json(&json!({ "kind": "individual", "planned_at": at }))
+            .send()
+            .await
+            .json();
+        let id = s["id"].as_str().unwrap().to_owned();
+        let marked = app
+            .patch(&format!("/v1/sessions/{id}"))
+            .bearer(&practitioner)
+            .json(&json!({ "status": status }))
+            .send()
+            .await;
+        assert_eq!(marked.status, 200);
+        sessions.push(id);
+    }
+    let certificate = app
+        .post(&format!("/v1/cases/{case}/certificates"))
+        .bearer(&practitioner)
+        .json(&json!({}))
+        .send()
+        .await;
+    assert_eq!(certificate.status, 201, "{}", certificate.text());
+    let code = certificate.json()["verification_code"].as_str().unwrap().to_owned();
+
+    let received = sink.wait_for(4).await;
+    assert_eq!(received.len(), 4, "{received:?}");
+    let mut by_type = std::collections::BTreeMap::new();
+    for message in &received {
+        check_signed(&secret, message);
+        assert!(
+            !check_signed_with(&first, message),
+            "the replaced secret no longer signs"
+        );
+        let body = message.json();
+        assert_eq!(body["data"]["referral_id"], r);
+        assert_eq!(body["data"]["decision_reference"], "JAP-2026-77");
+        for private in ["Bertin", "Obligation de soins", "violences"] {
+            assert!(!message.body.contains(private), "{private} sent to the partner");
+        }
+        by_type.insert(body["type"].as_str().unwrap().to_owned(), body);
+    }
+    assert_eq!(
+        by_type.keys().cloned().collect::<Vec<_>>(),
+        [
+            "appointment.kept",
+            "appointment.missed",
+            "certificate.issued",
+            "referral.accepted"
+        ]
+    );
+    assert_eq!(by_type["appointment.kept"]["data"]["session_id"], sessions[0].as_str());
+    assert_eq!(
+        by_type["appointment.missed"]["data"]["session_id"],
+        sessions[1].as_str()
+    );
+    assert_eq!(
+        by_type["certificate.issued"]["data"]["verification_code"],
+        code.as_str()
+    );
+    assert_eq!(
+        by_type["certificate.issued"]["data"]["dates_attended"],
+        json!(["2026-03-02"])
+    );
+    let ids: std::collections::BTreeSet<_> = received.iter().map(|m| m.id.clone()).collect();
+    assert_eq!(ids.len(), 4, "one id per message");
+
+    // The partner's log shows them delivered, once each.
+    let mut delivered = Value::Null;
+    for _ in 0..50 {
+        delivered = app
+            .get("/v1/webhook-deliveries?status=delivered")
+            .bearer(&key)
+            .send()
+            .await
+            .json();
+        if delivered["items"].as_array().map(Vec::len) == Some(4) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(delivered["items"].as_array().unwrap().len(), 4);
+    assert!(
+        delivered["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["attempts"] == 1)
+    );
+
+    // A case that did not come from the partner tells it nothing.
+    let own = app
+        .post("/v1/cases")
+        .bearer(&practitioner)
+        .json(&json!({ "origin": "self", "legal_basis": "voluntary" }))
+        .send()
+        .await
+        .json();
+    let s = app
+        .post(&format!("/v1/cases/{}/sessions", own["id"].as_str().unwrap()))
+        .bearer(&practitioner)
+        .json(&json!({ "kind": "group", "planned_at": "2026-03-03T09:00:00Z" }))
+        .send()
+        .await
+        .json();
+    app.patch(&format!("/v1/sessions/{}", s["id"].as_str().unwrap()))
+        .bearer(&practitioner)
+        .json(&json!({ "status": "attended" }))
+        .send()
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(sink.received().len(), 4);
+    assert!(!captured.text().contains(&sink.url), "the partner's URL is not logged");
+    assert!(!captured.text().contains(&secret));
+}
+
+fn check_signed_with(secret: &str, message: &Received) -> bool {
+    verify(
+        secret,
+        &message.id,
+        &message.timestamp,
+        &message.body,
+        &message.signature,
+    )
+}
+
+#[tokio::test]
+async fn a_failing_partner_endpoint_gets_retries_then_a_dead_letter_it_can_replay() {
+    let sink = WebhookSink::start();
+    sink.set_failing(true);
+    let app = spawn_line_app(&[("RELAIS_WEBHOOK_RETRY_SECONDS", "1,1")]).await;
+    let key = app.partner_key().await;
+    let secret = set_endpoint(&app, &key, &sink.url).await;
+    let practitioner = app.token("practitioner").await;
+    let referral = court_referral(&app, &key).await;
+    let r = referral["id"].as_str().unwrap();
+    let rejected = app
+        .post(&format!("/v1/referrals/{r}/reject"))
+        .bearer(&practitioner)
+        .json(&json!({ "reason": "Hors de notre ressort" }))
+        .send()
+        .await;
+    assert_eq!(rejected.status, 200, "{}", rejected.text());
+
+    // Three attempts (the first and two retries a second apart), the same message each time.
+    let tries = sink.wait_for(3).await;
+    assert_eq!(tries.len(), 3);
+    assert!(
+        tries
+            .iter()
+            .all(|t| t.id == tries[0].id && t.body == tries[0].body && t.answered == 500)
+    );
+    for t in &tries {
+        check_signed(&secret, t);
+    }
+    assert_eq!(tries[0].json()["type"], "referral.rejected");
+    assert_eq!(tries[0].json()["data"]["rejection_reason"], "Hors de notre ressort");
+    let id = tries[0].id.clone();
+    let mut dead = Value::Null;
+    for _ in 0..50 {
+        dead = app
+            .get("/v1/webhook-deliveries?status=dead")
+            .bearer(&key)
+            .send()
+            .await
+            .json();
+        if dead["items"].as_array().map(Vec::len) == Some(1) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(dead["items"][0]["id"], id.as_str());
+    assert_eq!(dead["items"][0]["attempts"], 3);
+    assert_eq!(dead["items"][0]["last_status"], 500);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(sink.received().len(), 3, "a dead letter is not retried by itself");
+    let log = app
+        .get(&format!("/v1/webhook-deliveries/{id}"))
+        .bearer(&key)
+        .send()
+        .await
+        .json();
+    let log = log["log"].as_array().unwrap().clone();
+    assert_eq!(log.len(), 3);
+    assert!(log.iter().all(|a| a["status_code"] == 500));
+
+    // Another partner, or staff, cannot see or replay it.
+    let admin = app.token("admin").await;
+    let other = app
+        .post("/v1/organisations")
+        .bearer(&admin)
+        .json(&json!({ "kind": "partner", "name": "SPIP de Lyon", "timezone": "Europe/Paris" }))
+        .send()
+        .await;
+    assert_eq!(other.status, 201, "{}", other.text());
+    let other_key = app
+        .post(&format!(
+            "/v1/organisations/{}/api-keys",
+            other.json()["id"].as_str().unwrap()
+        ))
+        .bearer(&admin)
+        .json(&json!({ "name": "Lyon" }))
+        .send()
+        .await
+        .json()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.get(&format!("/v1/webhook-deliveries/{id}"))
+            .bearer(&other_key)
+            .send()
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.post(&format!("/v1/webhook-deliveries/{id}/replay"))
+            .bearer(&other_key)
+            .send()
+            .await
+            .status,
+        404
+    );
+    let theirs = app.get("/v1/webhook-deliveries").bearer(&other_key).send().await.json();
+    assert_eq!(theirs["items"], json!([]));
+    assert_eq!(
+        app.post(&format!("/v1/webhook-deliveries/{id}/replay"))
+            .bearer(&practitioner)
+            .send()
+            .await
+            .status,
+        403
+    );
+
+    // Replayed: same id, the schedule starts over; once the endpoint is back, it is delivered.
+    let replayed = app
+        .post(&format!("/v1/webhook-deliveries/{id}/replay"))
+        .bearer(&key)
+        .send()
+        .await;
+    assert_eq!(replayed.status, 202, "{}", replayed.text());
+    let twice = app
+        .post(&format!("/v1/webhook-deliveries/{id}/replay"))
+        .bearer(&key)
+        .send()
+        .await;
+    assert_eq!(twice.status, 409, "already on its way");
+    assert_eq!(sink.wait_for(4).await.len(), 4);
+    sink.set_failing(false);
+    let all = sink.wait_for(5).await;
+    assert_eq!(all.len(), 5);
+    assert_eq!((all[4].id.as_str(), all[4].answered), (id.as_str(), 204));
+    check_signed(&secret, &all[4]);
+    let mut status = Value::Null;
+    for _ in 0..50 {
+        status = app
+            .get(&format!("/v1/webhook-deliveries/{id}"))
+            .bearer(&key)
+            .send()
+            .await
+            .json();
+        if status["status"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status["status"], "delivered");
+    assert_eq!(
+        status["log"].as_array().unwrap().len(),
+        5,
+        "the log keeps every attempt"
+    );
+}
