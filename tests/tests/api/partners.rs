@@ -137,6 +137,31 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         .await;
     assert_eq!(case.status, 201, "{}", case.text());
     let case = case.json()["id"].as_str().unwrap().to_owned();
+    // An appointment booked for the referral, and the person came.
+    let slot = app
+        .post("/v1/availabilities")
+        .bearer(&practitioner)
+        .json(&json!({ "modality": "on_site", "location": "Bureau 2", "starts_at": chrono::Utc::now() + chrono::Duration::days(3), "duration_minutes": 60 }))
+        .send()
+        .await;
+    assert_eq!(slot.status, 201, "{}", slot.text());
+    let booked = app
+        .post("/v1/appointments")
+        .bearer(&practitioner)
+        .json(&json!({ "slot_id": slot.json()["slots"][0]["id"], "subject_alias": "M. B.", "referral_id": r }))
+        .send()
+        .await;
+    assert_eq!(booked.status, 201, "{}", booked.text());
+    let appointment = booked.json()["id"].as_str().unwrap().to_owned();
+    for status in ["arrived", "fulfilled"] {
+        let moved = app
+            .post(&format!("/v1/appointments/{appointment}/status"))
+            .bearer(&practitioner)
+            .json(&json!({ "status": status }))
+            .send()
+            .await;
+        assert_eq!(moved.status, 200, "{}", moved.text());
+    }
     let mut sessions = Vec::new();
     for (at, status) in [
         ("2026-03-02T09:00:00Z", "attended"),
@@ -168,9 +193,10 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
     assert_eq!(certificate.status, 201, "{}", certificate.text());
     let code = certificate.json()["verification_code"].as_str().unwrap().to_owned();
 
-    let received = sink.wait_for(4).await;
-    assert_eq!(received.len(), 4, "{received:?}");
+    let received = sink.wait_for(5).await;
+    assert_eq!(received.len(), 5, "{received:?}");
     let mut by_type = std::collections::BTreeMap::new();
+    let mut types = Vec::new();
     for message in &received {
         check_signed(&secret, message);
         assert!(
@@ -183,16 +209,29 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         for private in ["Bertin", "Obligation de soins", "violences"] {
             assert!(!message.body.contains(private), "{private} sent to the partner");
         }
-        by_type.insert(body["type"].as_str().unwrap().to_owned(), body);
+        let kind = body["type"].as_str().unwrap().to_owned();
+        types.push(kind.clone());
+        let key = match body["data"]["appointment_id"].as_str() {
+            Some(_) => format!("{kind} (appointment)"),
+            None => kind,
+        };
+        by_type.insert(key, body);
     }
+    types.sort();
+    // Kept is told once for the appointment (at arrival, not again when fulfilled).
     assert_eq!(
-        by_type.keys().cloned().collect::<Vec<_>>(),
+        types,
         [
+            "appointment.kept",
             "appointment.kept",
             "appointment.missed",
             "certificate.issued",
             "referral.accepted"
         ]
+    );
+    assert_eq!(
+        by_type["appointment.kept (appointment)"]["data"]["appointment_id"],
+        appointment.as_str()
     );
     assert_eq!(by_type["appointment.kept"]["data"]["session_id"], sessions[0].as_str());
     assert_eq!(
@@ -208,7 +247,7 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         json!(["2026-03-02"])
     );
     let ids: std::collections::BTreeSet<_> = received.iter().map(|m| m.id.clone()).collect();
-    assert_eq!(ids.len(), 4, "one id per message");
+    assert_eq!(ids.len(), 5, "one id per message");
 
     // The partner's log shows them delivered, once each.
     let mut delivered = Value::Null;
@@ -219,12 +258,12 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
             .send()
             .await
             .json();
-        if delivered["items"].as_array().map(Vec::len) == Some(4) {
+        if delivered["items"].as_array().map(Vec::len) == Some(5) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(delivered["items"].as_array().unwrap().len(), 4);
+    assert_eq!(delivered["items"].as_array().unwrap().len(), 5);
     assert!(
         delivered["items"]
             .as_array()
@@ -254,7 +293,7 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         .send()
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(sink.received().len(), 4);
+    assert_eq!(sink.received().len(), 5);
     assert!(!captured.text().contains(&sink.url), "the partner's URL is not logged");
     assert!(!captured.text().contains(&secret));
 }
