@@ -47,6 +47,7 @@ pub mod email;
 pub mod error;
 pub mod geo;
 pub mod helpline;
+pub mod housing;
 pub mod idempotency;
 pub mod ids;
 pub mod partners;

@@ -214,7 +214,7 @@ type Row = (
     Option<Vec<u8>>,
 );
 
-fn list_unaudited(conn: &mut DbConn, secrets: &Secrets, case_id: &str) -> Result<Vec<Measure>> {
+pub(crate) fn list_unaudited(conn: &mut DbConn, secrets: &Secrets, case_id: &str) -> Result<Vec<Measure>> {
     let rows: Vec<Row> = measures::table
         .filter(measures::case_id.eq(case_id))
         .order(measures::created_at.asc())

@@ -134,3 +134,12 @@ pub fn location_for_exclusion(conn: &mut DbConn, secrets: &Secrets, id: &str) ->
     let location = serde_json::from_slice(&bytes).map_err(|e| Error::Internal(e.to_string()))?;
     Ok((location, radius))
 }
+
+/// Every protected person's location and radius on a case, for the server's exclusion checks.
+pub(crate) fn locations_of_case(conn: &mut DbConn, secrets: &Secrets, case_id: &str) -> Result<Vec<(Location, i32)>> {
+    let ids: Vec<String> = protected_persons::table
+        .filter(protected_persons::case_id.eq(case_id))
+        .select(protected_persons::id)
+        .load(conn)?;
+    ids.iter().map(|id| location_for_exclusion(conn, secrets, id)).collect()
+}

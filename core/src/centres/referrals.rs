@@ -161,6 +161,18 @@ pub fn actor_label(actor: &Actor) -> String {
 /// Creates a pending referral and tells the receiving centre by email. Call inside a
 /// transaction (the orientation dialogue) or on its own.
 pub fn create(conn: &mut DbConn, secrets: &Secrets, actor: &Actor, new: NewReferral) -> Result<String> {
+    create_to(conn, secrets, actor, new, OrganisationKind::Centre)
+}
+
+/// Creates a pending referral to an organisation of `kind`: a care centre, or the housing
+/// platform (a housing request).
+pub(crate) fn create_to(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    actor: &Actor,
+    new: NewReferral,
+    to: OrganisationKind,
+) -> Result<String> {
     let summary = new.summary.trim();
     if summary.is_empty() || summary.chars().count() > 2000 {
         return Err(Error::invalid("summary", "a summary has 1 to 2000 characters"));
@@ -168,7 +180,7 @@ pub fn create(conn: &mut DbConn, secrets: &Secrets, actor: &Actor, new: NewRefer
     write_tx(conn, |conn| {
         let (source, _) = snapshot(conn, new.source)?;
         let (target, kind) = snapshot(conn, new.target)?;
-        if kind != OrganisationKind::Centre {
+        if kind != to {
             return Err(Error::invalid("centre_id", "referrals go to a care centre"));
         }
         let id = uuid::Uuid::new_v4().to_string();

@@ -575,3 +575,99 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_endpoints);
+
+diesel::table! {
+    housing_offers (id) {
+        id -> Text,
+        organisation_id -> Text,
+        kind -> Text,
+        name -> Text,
+        provider -> Text,
+        address -> Text,
+        commune -> Text,
+        departement -> Text,
+        region -> Text,
+        latitude -> Double,
+        longitude -> Double,
+        capacity -> Integer,
+        price_cents -> BigInt,
+        accessible -> Bool,
+        pets -> Bool,
+        couples -> Bool,
+        hosts_victims -> Bool,
+        available_from -> Date,
+        available_until -> Nullable<Date>,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    housing_offer_nights (offer_id, night) {
+        offer_id -> Text,
+        night -> Date,
+        booked -> Integer,
+    }
+}
+
+diesel::table! {
+    housing_requests (id) {
+        id -> Text,
+        case_id -> Nullable<Text>,
+        organisation_id -> Text,
+        referral_id -> Text,
+        first_night -> Date,
+        last_night -> Date,
+        urgency -> Text,
+        needs_accessible -> Bool,
+        needs_pets -> Bool,
+        needs_couple -> Bool,
+        court_eviction -> Bool,
+        status -> Text,
+        unmet_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    housing_placements (id) {
+        id -> Text,
+        offer_id -> Text,
+        request_id -> Nullable<Text>,
+        case_id -> Nullable<Text>,
+        organisation_id -> Text,
+        source -> Text,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    housing_placement_nights (placement_id, night) {
+        placement_id -> Text,
+        night -> Date,
+        funding -> Text,
+        price_cents -> BigInt,
+    }
+}
+
+diesel::table! {
+    housing_index_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(housing_placement_nights -> housing_placements (placement_id));
+diesel::joinable!(housing_placements -> housing_offers (offer_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    housing_placement_nights,
+    housing_placements,
+    housing_offers,
+    housing_requests
+);

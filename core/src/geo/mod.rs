@@ -64,6 +64,7 @@ pub struct Geography {
     departements: HashMap<String, Departement>,
     communes: Vec<Commune>,
     by_postal_code: HashMap<String, Vec<usize>>,
+    by_insee_code: HashMap<String, usize>,
 }
 
 /// What a postal code covers: its communes, and the départements and régions they are in
@@ -158,17 +159,33 @@ impl Geography {
                 kind: f[6].into(),
             });
         }
+        let by_insee_code = communes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.insee_code.clone(), i))
+            .collect();
         Ok(Self {
             regions,
             departements,
             communes,
             by_postal_code,
+            by_insee_code,
         })
     }
 
     /// Whether an INSEE commune code is known.
     pub fn has_commune(&self, insee_code: &str) -> bool {
-        self.communes.iter().any(|c| c.insee_code == insee_code)
+        self.by_insee_code.contains_key(insee_code)
+    }
+
+    /// The commune with this INSEE code.
+    pub fn commune(&self, insee_code: &str) -> Option<&Commune> {
+        self.by_insee_code.get(insee_code).map(|i| &self.communes[*i])
+    }
+
+    /// Every commune, for generated data (benchmarks, demos).
+    pub fn communes(&self) -> &[Commune] {
+        &self.communes
     }
 
     pub fn departement(&self, code: &str) -> Option<&Departement> {

@@ -58,6 +58,7 @@ pub mod kind {
     pub const APPOINTMENT_BOOKED: &str = "appointment.booked";
     pub const APPOINTMENT_CANCELLED: &str = "appointment.cancelled";
     pub const APPOINTMENT_STATUS: &str = "appointment.status";
+    pub const HOUSING_PLACED: &str = "housing.placed";
 }
 
 /// Records an event in the current transaction; returns it (with its number) for publishing

@@ -1,0 +1,1 @@
+//! The national inventory (état des lieux) for the Government. Written next.

@@ -1,0 +1,607 @@
+//! Placements, night by night: each night has its funding and its price. A place is taken by
+//! one conditional update per night (`booked < capacity`), so parallel bookings never exceed
+//! an offer's capacity. The court's rules are checked again at placement, whoever chose the
+//! offer. The platform's funding of a court-ordered eviction stops at six months.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+
+use super::matching::{Needs, OfferIndex, Query};
+use super::model::{EVICTION_FUNDING_CAP_NIGHTS, Funding, PlacementSource, PlacementStatus, RequestStatus};
+use super::{constraints, requests};
+use crate::access::Caller;
+use crate::accounts::model::OrganisationKind;
+use crate::audit::{self, Entry};
+use crate::centres::referrals::actor_label;
+use crate::crypto::Secrets;
+use crate::db::schema::{
+    housing_offer_nights, housing_offers, housing_placement_nights, housing_placements, housing_requests, referrals,
+};
+use crate::db::{DbConn, write_tx};
+use crate::error::{Error, Result};
+use crate::time;
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Placement {
+    pub id: String,
+    pub offer_id: String,
+    pub offer_name: String,
+    pub address: String,
+    pub commune: String,
+    pub request_id: Option<String>,
+    pub centre_id: String,
+    pub source: PlacementSource,
+    pub status: PlacementStatus,
+    pub first_night: Option<NaiveDate>,
+    pub last_night: Option<NaiveDate>,
+    pub nights: Vec<Night>,
+    pub cost_cents: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Night {
+    pub night: NaiveDate,
+    pub funding: Funding,
+    pub price_cents: i64,
+}
+
+pub struct NewPlacement {
+    /// The platform places for a request; a centre declares for one of its cases.
+    pub request_id: Option<String>,
+    pub case_id: Option<String>,
+    pub offer_id: String,
+    pub first_night: NaiveDate,
+    pub last_night: NaiveDate,
+    pub funding: Funding,
+    pub radius_factor: f64,
+}
+
+fn nights_of(first: NaiveDate, last: NaiveDate) -> Result<Vec<NaiveDate>> {
+    let count = (last - first).num_days() + 1;
+    if count < 1 {
+        return Err(Error::invalid(
+            "last_night",
+            "the last night comes on or after the first",
+        ));
+    }
+    if count > 366 {
+        return Err(Error::invalid("last_night", "at most 366 nights at once"));
+    }
+    Ok(first.iter_days().take(usize::try_from(count).unwrap_or(0)).collect())
+}
+
+/// Takes one place on each night, or fails (the transaction then takes none).
+fn take(conn: &mut DbConn, offer: &str, capacity: i32, nights: &[NaiveDate]) -> Result<()> {
+    for night in nights {
+        // Both backends speak `ON CONFLICT DO NOTHING` (and `$n` placeholders); diesel's
+        // builder does not offer it through the multi-backend connection.
+        diesel::sql_query(
+            "INSERT INTO housing_offer_nights (offer_id, night, booked) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
+        )
+        .bind::<diesel::sql_types::Text, _>(offer)
+        .bind::<diesel::sql_types::Date, _>(night)
+        .execute(conn)?;
+        let taken = diesel::update(
+            housing_offer_nights::table
+                .find((offer, night))
+                .filter(housing_offer_nights::booked.lt(capacity)),
+        )
+        .set(housing_offer_nights::booked.eq(housing_offer_nights::booked + 1))
+        .execute(conn)?;
+        if taken == 0 {
+            return Err(Error::Conflict(format!("the offer is full on the night of {night}")));
+        }
+    }
+    Ok(())
+}
+
+fn release(conn: &mut DbConn, offer: &str, nights: &[NaiveDate]) -> Result<()> {
+    for night in nights {
+        diesel::update(
+            housing_offer_nights::table
+                .find((offer, night))
+                .filter(housing_offer_nights::booked.gt(0)),
+        )
+        .set(housing_offer_nights::booked.eq(housing_offer_nights::booked - 1))
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Platform-funded nights already given to a case.
+fn platform_nights_of_case(conn: &mut DbConn, case_id: &str) -> Result<i64> {
+    Ok(housing_placement_nights::table
+        .inner_join(housing_placements::table)
+        .filter(housing_placements::case_id.eq(case_id))
+        .filter(housing_placement_nights::funding.eq(Funding::Platform.as_str()))
+        .count()
+        .get_result(conn)?)
+}
+
+fn check_cap(conn: &mut DbConn, case_id: &str, eviction: bool, funding: Funding, adding: usize) -> Result<()> {
+    if !eviction || funding != Funding::Platform {
+        return Ok(());
+    }
+    let already = platform_nights_of_case(conn, case_id)?;
+    if already + i64::try_from(adding).unwrap_or(i64::MAX) > EVICTION_FUNDING_CAP_NIGHTS {
+        return Err(Error::Conflict(format!(
+            "the platform funds a court-ordered eviction for {EVICTION_FUNDING_CAP_NIGHTS} nights at most ({already} given)"
+        )));
+    }
+    Ok(())
+}
+
+type OfferFacts = (String, i32, i64, bool);
+
+/// The offer's owner, capacity and price, if active.
+fn offer_facts(conn: &mut DbConn, id: &str) -> Result<OfferFacts> {
+    housing_offers::table
+        .find(id)
+        .filter(housing_offers::active.eq(true))
+        .select((
+            housing_offers::organisation_id,
+            housing_offers::capacity,
+            housing_offers::price_cents,
+            housing_offers::hosts_victims,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::invalid("offer_id", "no such active offer"))
+}
+
+/// The court's rules, checked again for the chosen offer.
+fn check_rules(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    case_id: &str,
+    offer_id: &str,
+    first: NaiveDate,
+    last: NaiveDate,
+    needs: Needs,
+    radius_factor: f64,
+) -> Result<()> {
+    let rules = constraints::of_case(conn, secrets, case_id, first)?;
+    let entry = super::offers::entries_of(conn, &[offer_id])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::invalid("offer_id", "no such active offer"))?;
+    let query = Query {
+        constraints: &rules,
+        radius_factor: radius_factor.clamp(1.0, 2.0),
+        near: None,
+        first_night: first,
+        last_night: last,
+        needs,
+        limit: 1,
+        examine: 1,
+    };
+    match OfferIndex::static_rule(&entry, &query) {
+        Some(rule) => Err(Error::Conflict(format!(
+            "this offer cannot house this person: {}",
+            serde_json::to_value(rule)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        ))),
+        None => Ok(()),
+    }
+}
+
+pub fn place(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    caller: &Caller,
+    new: NewPlacement,
+    now: DateTime<Utc>,
+) -> Result<Placement> {
+    let nights = nights_of(new.first_night, new.last_night)?;
+    write_tx(conn, |conn| {
+        let (offer_owner, capacity, price, _) = offer_facts(conn, &new.offer_id)?;
+        let (source, case_id, centre, request, needs, eviction) = if requests::is_operator(caller) {
+            let id = new
+                .request_id
+                .as_deref()
+                .ok_or_else(|| Error::invalid("request_id", "the platform places for a request"))?;
+            let row = requests::load(conn, id).map_err(|_| Error::invalid("request_id", "no such request"))?;
+            if row.status != RequestStatus::Open.as_str() {
+                return Err(Error::Conflict(format!("a {} request is not placed", row.status)));
+            }
+            let case = row
+                .case_id
+                .clone()
+                .ok_or_else(|| Error::Conflict("the case behind this request was erased".into()))?;
+            let needs = Needs {
+                accessible: row.needs_accessible,
+                pets: row.needs_pets,
+                couple: row.needs_couple,
+            };
+            (
+                PlacementSource::Platform,
+                case,
+                row.organisation_id.clone(),
+                Some(row),
+                needs,
+                None,
+            )
+        } else if caller.organisation_kind == OrganisationKind::Centre && !caller.is_partner() {
+            super::offers::manager(caller)?;
+            if new.request_id.is_some() {
+                return Err(Error::invalid("request_id", "a centre declares a placement for a case"));
+            }
+            let case = new
+                .case_id
+                .clone()
+                .ok_or_else(|| Error::invalid("case_id", "the case the placement is for"))?;
+            crate::cases::files::exists(conn, caller, &case)?;
+            if offer_owner != caller.organisation_id.to_string() {
+                return Err(Error::invalid(
+                    "offer_id",
+                    "a centre declares placements in its own offers",
+                ));
+            }
+            if new.funding == Funding::Platform {
+                return Err(Error::invalid(
+                    "funding",
+                    "a centre's own placement is funded by the centre or a partner",
+                ));
+            }
+            let eviction = constraints::has_eviction(conn, secrets, &case)?.is_some();
+            (
+                PlacementSource::Centre,
+                case,
+                caller.organisation_id.to_string(),
+                None,
+                Needs::default(),
+                Some(eviction),
+            )
+        } else {
+            return Err(Error::Forbidden(
+                "the platform's operators place; centres declare".into(),
+            ));
+        };
+        check_rules(
+            conn,
+            secrets,
+            &case_id,
+            &new.offer_id,
+            new.first_night,
+            new.last_night,
+            needs,
+            new.radius_factor,
+        )?;
+        let eviction = eviction.unwrap_or_else(|| request.as_ref().is_some_and(|r| r.court_eviction));
+        check_cap(conn, &case_id, eviction, new.funding, nights.len())?;
+        take(conn, &new.offer_id, capacity, &nights)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let stamp = time::to_db(now);
+        diesel::insert_into(housing_placements::table)
+            .values((
+                housing_placements::id.eq(&id),
+                housing_placements::offer_id.eq(&new.offer_id),
+                housing_placements::request_id.eq(request.as_ref().map(|r| r.id.clone())),
+                housing_placements::case_id.eq(Some(&case_id)),
+                housing_placements::organisation_id.eq(&centre),
+                housing_placements::source.eq(source.as_str()),
+                housing_placements::status.eq(PlacementStatus::Active.as_str()),
+                housing_placements::created_by.eq(actor_label(&caller.actor())),
+                housing_placements::created_at.eq(stamp),
+                housing_placements::updated_at.eq(stamp),
+            ))
+            .execute(conn)?;
+        for night in &nights {
+            diesel::insert_into(housing_placement_nights::table)
+                .values((
+                    housing_placement_nights::placement_id.eq(&id),
+                    housing_placement_nights::night.eq(night),
+                    housing_placement_nights::funding.eq(new.funding.as_str()),
+                    housing_placement_nights::price_cents.eq(price),
+                ))
+                .execute(conn)?;
+        }
+        if let Some(row) = &request {
+            diesel::update(housing_requests::table.find(&row.id))
+                .set((
+                    housing_requests::status.eq(RequestStatus::Placed.as_str()),
+                    housing_requests::updated_at.eq(stamp),
+                ))
+                .execute(conn)?;
+            // The platform's answer to the request's referral: accepted.
+            diesel::update(
+                referrals::table
+                    .find(&row.referral_id)
+                    .filter(referrals::status.eq("pending")),
+            )
+            .set((
+                referrals::status.eq("accepted"),
+                referrals::decided_by.eq(Some(actor_label(&caller.actor()))),
+                referrals::decided_at.eq(Some(stamp)),
+                referrals::updated_at.eq(stamp),
+            ))
+            .execute(conn)?;
+            crate::helpline::events::record_for_centre(
+                conn,
+                &centre,
+                crate::helpline::events::kind::HOUSING_PLACED,
+                &id,
+                None,
+            )?;
+            let centre_id = crate::ids::OrganisationId::from_db(&centre);
+            if let Some(to) = crate::centres::profiles::get(conn, centre_id)?.notify_email {
+                crate::email::enqueue(
+                    conn,
+                    &to,
+                    "Hébergement trouvé / Housing found",
+                    &format!(
+                        "Bonjour,\n\nLa plateforme a trouvé un hébergement du {first} au {last}.\nDétails : {{base}}/app/housing/placements/{id}\n\nHello,\n\nThe platform found housing from {first} to {last}.\nDetails: {{base}}/app/housing/placements/{id}\n\n— Relais\n",
+                        first = new.first_night,
+                        last = new.last_night
+                    ),
+                )?;
+            }
+        }
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("placement.create")
+                .object("placement", &id)
+                .details(serde_json::json!({ "nights": nights.len(), "source": source.as_str() })),
+        )?;
+        load_view(conn, &id)
+    })
+}
+
+fn load_view(conn: &mut DbConn, id: &str) -> Result<Placement> {
+    let (offer_id, request_id, centre, source, status, created_at): (
+        String,
+        Option<String>,
+        String,
+        String,
+        String,
+        chrono::NaiveDateTime,
+    ) = housing_placements::table
+        .find(id)
+        .select((
+            housing_placements::offer_id,
+            housing_placements::request_id,
+            housing_placements::organisation_id,
+            housing_placements::source,
+            housing_placements::status,
+            housing_placements::created_at,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)?;
+    let (offer_name, address, commune): (String, String, String) = housing_offers::table
+        .find(&offer_id)
+        .select((housing_offers::name, housing_offers::address, housing_offers::commune))
+        .first(conn)?;
+    let rows: Vec<(NaiveDate, String, i64)> = housing_placement_nights::table
+        .filter(housing_placement_nights::placement_id.eq(id))
+        .order(housing_placement_nights::night.asc())
+        .select((
+            housing_placement_nights::night,
+            housing_placement_nights::funding,
+            housing_placement_nights::price_cents,
+        ))
+        .load(conn)?;
+    let nights = rows
+        .into_iter()
+        .map(|(night, funding, price_cents)| {
+            Ok(Night {
+                night,
+                funding: funding.parse()?,
+                price_cents,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Placement {
+        id: id.to_owned(),
+        offer_id,
+        offer_name,
+        address,
+        commune,
+        request_id,
+        centre_id: centre,
+        source: source.parse()?,
+        status: status.parse()?,
+        first_night: nights.first().map(|n| n.night),
+        last_night: nights.last().map(|n| n.night),
+        cost_cents: nights.iter().map(|n| n.price_cents).sum(),
+        nights,
+        created_at: time::from_db(created_at),
+    })
+}
+
+/// Who may change a placement: the platform's operators for theirs, a centre for what it
+/// declared. The centre following a platform placement sees it, not more.
+fn manageable(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<(String, String, Option<String>, String)> {
+    let (offer, centre, case, source): (String, String, Option<String>, String) = housing_placements::table
+        .find(id)
+        .select((
+            housing_placements::offer_id,
+            housing_placements::organisation_id,
+            housing_placements::case_id,
+            housing_placements::source,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)?;
+    let own_centre = centre == caller.organisation_id.to_string() && !caller.is_partner();
+    let allowed = match source.as_str() {
+        "platform" => requests::is_operator(caller),
+        _ => own_centre && super::offers::manager(caller).is_ok(),
+    };
+    if allowed {
+        Ok((offer, centre, case, source))
+    } else if own_centre || requests::is_operator(caller) {
+        Err(Error::Forbidden("this placement is managed by whoever made it".into()))
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+pub fn get(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Placement> {
+    let centre: String = housing_placements::table
+        .find(id)
+        .select(housing_placements::organisation_id)
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)?;
+    let own = centre == caller.organisation_id.to_string() && !caller.is_partner();
+    if !own && !requests::is_operator(caller) {
+        return Err(Error::NotFound);
+    }
+    audit::record(
+        conn,
+        &caller.actor(),
+        Entry::new("placement.read").object("placement", id),
+    )?;
+    load_view(conn, id)
+}
+
+fn status_of(conn: &mut DbConn, id: &str) -> Result<PlacementStatus> {
+    let status: String = housing_placements::table
+        .find(id)
+        .select(housing_placements::status)
+        .first(conn)?;
+    status.parse()
+}
+
+fn set_status(conn: &mut DbConn, id: &str, status: PlacementStatus, now: DateTime<Utc>) -> Result<()> {
+    diesel::update(housing_placements::table.find(id))
+        .set((
+            housing_placements::status.eq(status.as_str()),
+            housing_placements::updated_at.eq(time::to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Adds nights after the current last one.
+pub fn extend(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    caller: &Caller,
+    id: &str,
+    last_night: NaiveDate,
+    funding: Funding,
+    now: DateTime<Utc>,
+) -> Result<Placement> {
+    write_tx(conn, |conn| {
+        let (offer, _, case, source) = manageable(conn, caller, id)?;
+        if status_of(conn, id)? != PlacementStatus::Active {
+            return Err(Error::Conflict("only an active placement is extended".into()));
+        }
+        if source == "centre" && funding == Funding::Platform {
+            return Err(Error::invalid(
+                "funding",
+                "a centre's own placement is funded by the centre or a partner",
+            ));
+        }
+        let current = load_view(conn, id)?;
+        let after = current
+            .last_night
+            .ok_or_else(|| Error::Conflict("a placement without nights".into()))?;
+        let first = after
+            .succ_opt()
+            .ok_or_else(|| Error::invalid("last_night", "out of range"))?;
+        let nights = nights_of(first, last_night)?;
+        let case = case.ok_or_else(|| Error::Conflict("the case behind this placement was erased".into()))?;
+        check_rules(conn, secrets, &case, &offer, first, last_night, Needs::default(), 2.0)?;
+        let eviction = constraints::has_eviction(conn, secrets, &case)?.is_some();
+        check_cap(conn, &case, eviction, funding, nights.len())?;
+        let (_, capacity, price, _) = offer_facts(conn, &offer)?;
+        take(conn, &offer, capacity, &nights)?;
+        for night in &nights {
+            diesel::insert_into(housing_placement_nights::table)
+                .values((
+                    housing_placement_nights::placement_id.eq(id),
+                    housing_placement_nights::night.eq(night),
+                    housing_placement_nights::funding.eq(funding.as_str()),
+                    housing_placement_nights::price_cents.eq(price),
+                ))
+                .execute(conn)?;
+        }
+        set_status(conn, id, PlacementStatus::Active, now)?;
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("placement.extend")
+                .object("placement", id)
+                .details(serde_json::json!({ "nights": nights.len() })),
+        )?;
+        load_view(conn, id)
+    })
+}
+
+/// Ends a placement after `last_night` (early end), or, for a no-show, after its first night
+/// (booked and owed). The nights given back free their places.
+pub fn end(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: &str,
+    last_night: Option<NaiveDate>,
+    no_show: bool,
+    now: DateTime<Utc>,
+) -> Result<Placement> {
+    write_tx(conn, |conn| {
+        let (offer, _, _, _) = manageable(conn, caller, id)?;
+        if status_of(conn, id)? != PlacementStatus::Active {
+            return Err(Error::Conflict("the placement has already ended".into()));
+        }
+        let current = load_view(conn, id)?;
+        let keep_until = if no_show {
+            current.first_night
+        } else {
+            let last = last_night.ok_or_else(|| Error::invalid("last_night", "the last night spent there"))?;
+            if current.first_night.is_some_and(|f| last < f) || current.last_night.is_some_and(|l| last > l) {
+                return Err(Error::invalid("last_night", "a night of the placement"));
+            }
+            Some(last)
+        };
+        let dropped: Vec<NaiveDate> = current
+            .nights
+            .iter()
+            .map(|n| n.night)
+            .filter(|n| keep_until.is_some_and(|k| *n > k))
+            .collect();
+        release(conn, &offer, &dropped)?;
+        diesel::delete(
+            housing_placement_nights::table
+                .filter(housing_placement_nights::placement_id.eq(id))
+                .filter(housing_placement_nights::night.eq_any(&dropped)),
+        )
+        .execute(conn)?;
+        let status = if no_show {
+            PlacementStatus::NoShow
+        } else {
+            PlacementStatus::Ended
+        };
+        set_status(conn, id, status, now)?;
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("placement.end")
+                .object("placement", id)
+                .details(serde_json::json!({ "status": status.as_str(), "nights_released": dropped.len() })),
+        )?;
+        load_view(conn, id)
+    })
+}
+
+/// Where the case's author is housed, for the centre that follows them only.
+pub fn of_case(conn: &mut DbConn, caller: &Caller, case_id: &str) -> Result<Vec<Placement>> {
+    crate::cases::files::exists(conn, caller, case_id)?;
+    audit::record(
+        conn,
+        &caller.actor(),
+        Entry::new("placement.list").object("case", case_id),
+    )?;
+    let ids: Vec<String> = housing_placements::table
+        .filter(housing_placements::case_id.eq(case_id))
+        .order(housing_placements::created_at.desc())
+        .select(housing_placements::id)
+        .load(conn)?;
+    ids.iter().map(|id| load_view(conn, id)).collect()
+}

@@ -1,0 +1,284 @@
+//! Housing requests: a centre asks the platform to house the author of one of its cases. Each
+//! request is also a referral to the platform (the same state machine: pending, accepted or
+//! rejected, done). The platform sees the request (dates, urgency, needs, how many rules
+//! apply), never the case; the constraints are read from the case on the server at matching.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+
+use super::model::{RequestStatus, UnmetReason, Urgency};
+use crate::access::Caller;
+use crate::accounts::model::{OrganisationKind, Role};
+use crate::accounts::organisations;
+use crate::audit::{self, Entry};
+use crate::centres::model::LegalBasis;
+use crate::centres::referrals::{self, NewReferral, actor_label};
+use crate::crypto::Secrets;
+use crate::db::schema::housing_requests;
+use crate::db::{DbConn, write_tx};
+use crate::error::{Error, Result};
+use crate::time;
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = housing_requests)]
+pub(crate) struct Row {
+    pub id: String,
+    pub case_id: Option<String>,
+    pub organisation_id: String,
+    pub referral_id: String,
+    pub first_night: NaiveDate,
+    pub last_night: NaiveDate,
+    pub urgency: String,
+    pub needs_accessible: bool,
+    pub needs_pets: bool,
+    pub needs_couple: bool,
+    pub court_eviction: bool,
+    pub status: String,
+    pub unmet_reason: Option<String>,
+    pub created_by: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// A request as the platform and the requesting centre see it: no case id for the platform.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Request {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<String>,
+    pub centre_id: String,
+    pub centre_name: String,
+    pub referral_id: String,
+    pub first_night: NaiveDate,
+    pub last_night: NaiveDate,
+    pub nights: i64,
+    pub urgency: Urgency,
+    pub needs: NeedsView,
+    pub court_eviction: bool,
+    pub status: RequestStatus,
+    pub unmet_reason: Option<UnmetReason>,
+    pub created_at: DateTime<Utc>,
+    pub age_hours: i64,
+}
+
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub struct NeedsView {
+    pub accessible: bool,
+    pub pets: bool,
+    pub couple: bool,
+}
+
+pub(crate) fn view(conn: &mut DbConn, row: Row, caller: &Caller, now: DateTime<Utc>) -> Result<Request> {
+    let centre = organisations::find(conn, crate::ids::OrganisationId::from_db(&row.organisation_id))?;
+    let created = time::from_db(row.created_at);
+    let own = row.organisation_id == caller.organisation_id.to_string();
+    Ok(Request {
+        case_id: if own { row.case_id } else { None },
+        centre_id: row.organisation_id,
+        centre_name: centre.name,
+        nights: (row.last_night - row.first_night).num_days() + 1,
+        urgency: row.urgency.parse()?,
+        needs: NeedsView {
+            accessible: row.needs_accessible,
+            pets: row.needs_pets,
+            couple: row.needs_couple,
+        },
+        status: row.status.parse()?,
+        unmet_reason: row.unmet_reason.map(|r| r.parse()).transpose()?,
+        created_at: created,
+        age_hours: (now - created).num_hours().max(0),
+        id: row.id,
+        referral_id: row.referral_id,
+        first_night: row.first_night,
+        last_night: row.last_night,
+        court_eviction: row.court_eviction,
+    })
+}
+
+pub struct NewRequest {
+    pub first_night: NaiveDate,
+    pub last_night: NaiveDate,
+    pub urgency: Urgency,
+    pub needs: NeedsView,
+}
+
+/// The platform (the one organisation of that kind).
+pub(crate) fn platform(conn: &mut DbConn) -> Result<crate::accounts::model::Organisation> {
+    organisations::all_of_kind(conn, OrganisationKind::HousingPlatform)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Conflict("no housing platform is set up".into()))
+}
+
+/// A centre asks for housing for one of its cases.
+pub fn create(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    caller: &Caller,
+    case_id: &str,
+    new: NewRequest,
+    now: DateTime<Utc>,
+) -> Result<Request> {
+    let nights = (new.last_night - new.first_night).num_days() + 1;
+    if nights < 1 {
+        return Err(Error::invalid(
+            "last_night",
+            "the last night comes on or after the first",
+        ));
+    }
+    if nights > 366 {
+        return Err(Error::invalid("last_night", "at most 366 nights at once"));
+    }
+    write_tx(conn, |conn| {
+        crate::cases::files::exists(conn, caller, case_id)?;
+        let platform = platform(conn)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let eviction = super::constraints::has_eviction(conn, secrets, case_id)?;
+        let basis = match &eviction {
+            Some(m) => LegalBasis::CourtOrdered {
+                authority: m.authority.parse()?,
+                decision_reference: m.decision_reference.clone(),
+                ends_on: m.ends_on.unwrap_or(new.last_night),
+            },
+            None => LegalBasis::Voluntary { consent_at: now },
+        };
+        let referral = referrals::create_to(
+            conn,
+            secrets,
+            &caller.actor(),
+            NewReferral {
+                source: caller.organisation_id,
+                target: platform.id,
+                subject_alias: format!("Hébergement {}", &id[..8]),
+                conversation_id: None,
+                summary: format!(
+                    "Demande d'hébergement du {} au {} ({} nuits). / Housing request from {} to {} ({} nights).",
+                    new.first_night, new.last_night, nights, new.first_night, new.last_night, nights
+                ),
+                basis,
+            },
+            OrganisationKind::HousingPlatform,
+        )?;
+        let stamp = time::to_db(now);
+        let row = Row {
+            id: id.clone(),
+            case_id: Some(case_id.to_owned()),
+            organisation_id: caller.organisation_id.to_string(),
+            referral_id: referral,
+            first_night: new.first_night,
+            last_night: new.last_night,
+            urgency: new.urgency.as_str().into(),
+            needs_accessible: new.needs.accessible,
+            needs_pets: new.needs.pets,
+            needs_couple: new.needs.couple,
+            court_eviction: eviction.is_some(),
+            status: RequestStatus::Open.as_str().into(),
+            unmet_reason: None,
+            created_by: actor_label(&caller.actor()),
+            created_at: stamp,
+            updated_at: stamp,
+        };
+        diesel::insert_into(housing_requests::table)
+            .values(&row)
+            .execute(conn)?;
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("housing_request.create")
+                .object("housing_request", &id)
+                .details(serde_json::json!({ "case": case_id })),
+        )?;
+        view(conn, row, caller, now)
+    })
+}
+
+pub(crate) fn is_operator(caller: &Caller) -> bool {
+    caller.organisation_kind == OrganisationKind::HousingPlatform && caller.has_role(Role::HousingOperator)
+}
+
+pub(crate) fn load(conn: &mut DbConn, id: &str) -> Result<Row> {
+    housing_requests::table
+        .find(id)
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+/// The platform's operators and the requesting centre; anyone else 404.
+pub(crate) fn visible(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Row> {
+    let row = load(conn, id)?;
+    if is_operator(caller) || (row.organisation_id == caller.organisation_id.to_string() && !caller.is_partner()) {
+        Ok(row)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+pub fn get(conn: &mut DbConn, caller: &Caller, id: &str, now: DateTime<Utc>) -> Result<Request> {
+    let row = visible(conn, caller, id)?;
+    view(conn, row, caller, now)
+}
+
+/// The operators' queue (open requests, tonight first, then the oldest), or a centre's own.
+pub fn list(
+    conn: &mut DbConn,
+    caller: &Caller,
+    status: Option<RequestStatus>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Request>> {
+    let mut query = housing_requests::table.into_boxed();
+    if !is_operator(caller) {
+        if caller.organisation_kind != OrganisationKind::Centre || caller.is_partner() {
+            return Err(Error::NotFound);
+        }
+        query = query.filter(housing_requests::organisation_id.eq(caller.organisation_id.to_string()));
+    }
+    query = query.filter(housing_requests::status.eq(status.unwrap_or(RequestStatus::Open).as_str()));
+    let mut rows: Vec<Row> = query
+        .order(housing_requests::created_at.asc())
+        .limit(500)
+        .select(Row::as_select())
+        .load(conn)?;
+    rows.sort_by_key(|r| (r.urgency != Urgency::Tonight.as_str(), r.created_at));
+    rows.into_iter().map(|r| view(conn, r, caller, now)).collect()
+}
+
+/// The platform could not house the person: why, for the inventory.
+pub fn mark_unmet(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: &str,
+    reason: UnmetReason,
+    now: DateTime<Utc>,
+) -> Result<Request> {
+    if !is_operator(caller) {
+        visible(conn, caller, id)?;
+        return Err(Error::Forbidden("the platform's operators close a request".into()));
+    }
+    write_tx(conn, |conn| {
+        let row = load(conn, id)?;
+        if row.status != RequestStatus::Open.as_str() {
+            return Err(Error::Conflict(format!(
+                "a {} request cannot be closed as unmet",
+                row.status
+            )));
+        }
+        diesel::update(housing_requests::table.find(id))
+            .set((
+                housing_requests::status.eq(RequestStatus::Unmet.as_str()),
+                housing_requests::unmet_reason.eq(Some(reason.as_str())),
+                housing_requests::updated_at.eq(time::to_db(now)),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("housing_request.unmet")
+                .object("housing_request", id)
+                .details(serde_json::json!({ "reason": reason.as_str() })),
+        )?;
+        let row = load(conn, id)?;
+        view(conn, row, caller, now)
+    })
+}
