@@ -14,8 +14,8 @@ use crate::access::Caller;
 use crate::audit::{self, Entry};
 use crate::crypto::Secrets;
 use crate::db::schema::{
-    case_notes, case_practitioners, case_sessions, case_tasks, cases, measure_protected_persons,
-    measures as measure_rows, protected_persons,
+    case_notes, case_practitioners, case_sessions, case_tasks, cases, housing_placements, housing_requests,
+    measure_protected_persons, measures as measure_rows, protected_persons,
 };
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
