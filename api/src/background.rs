@@ -150,6 +150,14 @@ pub fn start(state: &web::Data<AppState>) {
             {
                 tracing::warn!(error = %e, "idempotency keys purge failed");
             }
+            // Partners' messages and their delivery logs are kept 90 days.
+            let quarter_ago = relais_core::time::now() - chrono::Duration::days(90);
+            if let Err(e) = shared
+                .db(move |conn| relais_core::partners::webhooks::purge(conn, quarter_ago))
+                .await
+            {
+                tracing::warn!(error = %e, "webhook messages purge failed");
+            }
         }
     });
 }

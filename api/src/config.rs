@@ -101,6 +101,9 @@ pub struct Settings {
     pub webhook_retry_seconds: Vec<u64>,
     /// Whether partner webhook endpoints may be plain `http://` (default: embedded mode only).
     pub webhook_allow_http: bool,
+    /// Whether partner webhook endpoints may be on loopback or private networks (default:
+    /// embedded mode only), so a partner key cannot reach inside the operator's network.
+    pub webhook_allow_private: bool,
 }
 
 /// The shape of `relais.toml`: every key optional, unknown keys refused.
@@ -153,6 +156,7 @@ struct FileSettings {
     case_retention_days: Option<i64>,
     webhook_retry_seconds: Option<String>,
     webhook_allow_http: Option<bool>,
+    webhook_allow_private: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -382,6 +386,9 @@ impl Settings {
             )?,
             webhook_allow_http: env_parse(env, "RELAIS_WEBHOOK_ALLOW_HTTP")?
                 .or(from_file.webhook_allow_http)
+                .unwrap_or(mode == Mode::Embedded),
+            webhook_allow_private: env_parse(env, "RELAIS_WEBHOOK_ALLOW_PRIVATE")?
+                .or(from_file.webhook_allow_private)
                 .unwrap_or(mode == Mode::Embedded),
         };
         settings.check()?;

@@ -21,9 +21,61 @@ fn client() -> reqwest::Result<reqwest::Client> {
         .build()
 }
 
+/// Loopback, private, link-local, shared (CGNAT), unspecified or multicast: not a partner's
+/// server on the internet.
+pub fn is_internal(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    let v4 = |a: std::net::Ipv4Addr| {
+        let o = a.octets();
+        a.is_loopback()
+            || a.is_private()
+            || a.is_link_local()
+            || a.is_unspecified()
+            || a.is_broadcast()
+            || a.is_multicast()
+            || (o[0] == 100 && (o[1] & 0xc0) == 64)
+    };
+    match ip {
+        IpAddr::V4(a) => v4(a),
+        IpAddr::V6(a) => {
+            let first = a.segments()[0];
+            a.is_loopback()
+                || a.is_unspecified()
+                || a.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || a.to_ipv4_mapped().is_some_and(v4)
+        }
+    }
+}
+
+/// Whether the endpoint's host resolves to an internal address (one is enough to refuse).
+/// Checked before each attempt, so a name that later points inside is caught; a resolver
+/// that changes its answer between this check and the connection is not.
+async fn resolves_inside(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return true;
+    };
+    let (Some(host), Some(port)) = (parsed.host_str(), parsed.port_or_known_default()) else {
+        return true;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match tokio::net::lookup_host((host, port)).await {
+        Ok(addrs) => addrs.into_iter().any(|a| is_internal(a.ip())),
+        Err(_) => false,
+    }
+}
+
 /// One signed POST.
-async fn post(client: &reqwest::Client, message: &Outgoing) -> Attempt {
+async fn post(client: &reqwest::Client, message: &Outgoing, allow_internal: bool) -> Attempt {
     let started = Instant::now();
+    if !allow_internal && resolves_inside(&message.url).await {
+        return Attempt {
+            status_code: None,
+            error: Some("refused: the endpoint resolves to an internal address".into()),
+            duration_ms: 0,
+        };
+    }
     let timestamp = chrono::Utc::now().timestamp();
     let key = signature::secret_bytes(&message.secret).unwrap_or_default();
     let outcome = client
@@ -93,7 +145,8 @@ pub async fn run(state: web::Data<AppState>) {
             tokio::time::sleep(Duration::from_millis(500)).await;
             continue;
         }
-        let attempts = futures_util::future::join_all(claimed.iter().map(|m| post(&client, m))).await;
+        let allow_internal = state.settings.webhook_allow_private;
+        let attempts = futures_util::future::join_all(claimed.iter().map(|m| post(&client, m, allow_internal))).await;
         for (message, attempt) in claimed.into_iter().zip(attempts) {
             let schedule = schedule.clone();
             let id = message.id.clone();

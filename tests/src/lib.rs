@@ -306,6 +306,46 @@ impl TestApp {
     pub fn app_state(&self) -> &AppState {
         &self.state
     }
+
+    /// Every byte the database holds in clear (SQLite: its files; PostgreSQL: every row as
+    /// text), to show that something is stored sealed.
+    pub fn stored_text(&self) -> String {
+        use diesel::RunQueryDsl as _;
+        let url = &self.app_state().settings.database_url;
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let _ = diesel::sql_query("PRAGMA wal_checkpoint(FULL)").execute(&mut *self.conn());
+            let mut out = String::new();
+            for file in [path.to_owned(), format!("{path}-wal")] {
+                if let Ok(bytes) = std::fs::read(&file) {
+                    out.push_str(&String::from_utf8_lossy(&bytes));
+                }
+            }
+            return out;
+        }
+        let mut conn = self.conn();
+        let tables: Vec<Text> = diesel::sql_query(
+            "SELECT table_name::text AS value FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        .load(&mut *conn)
+        .unwrap();
+        let mut out = String::new();
+        for table in tables {
+            let rows: Vec<Text> = diesel::sql_query(format!(
+                "SELECT COALESCE(string_agg(t::text, ' '), '') AS value FROM \"{}\" t",
+                table.value
+            ))
+            .load(&mut *conn)
+            .unwrap();
+            out.extend(rows.into_iter().map(|r| r.value));
+        }
+        out
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Text {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
 }
 
 /// An empty database beside the test app's, migrated: PostgreSQL when `TEST_DATABASE_URL` is

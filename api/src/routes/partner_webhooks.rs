@@ -18,7 +18,7 @@ pub struct EndpointBody {
 
 /// An endpoint the server will post to: absolute, `https` (or `http` where allowed), no
 /// credentials in it, no fragment.
-fn endpoint_url(text: &str, allow_http: bool) -> Result<String, Error> {
+fn endpoint_url(text: &str, allow_http: bool, allow_internal: bool) -> Result<String, Error> {
     let invalid = |why: &str| Error::invalid("url", why);
     if text.len() > 2000 {
         return Err(invalid("at most 2000 characters"));
@@ -38,12 +38,31 @@ fn endpoint_url(text: &str, allow_http: bool) -> Result<String, Error> {
     if url.fragment().is_some() {
         return Err(invalid("no fragment"));
     }
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let internal = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => crate::webhook_delivery::is_internal(ip),
+        Err(_) => {
+            let host = host.to_ascii_lowercase();
+            host == "localhost" || host.ends_with(".localhost")
+        }
+    };
+    if internal && !allow_internal {
+        return Err(invalid("a server on the internet, not a loopback or private address"));
+    }
     Ok(url.to_string())
 }
 
 pub async fn put_endpoint(state: web::Data<AppState>, auth: Auth, body: Body<EndpointBody>) -> ApiResult<HttpResponse> {
     let caller = auth.caller().clone();
-    let url = endpoint_url(&body.into_inner().url, state.settings.webhook_allow_http)?;
+    let url = endpoint_url(
+        &body.into_inner().url,
+        state.settings.webhook_allow_http,
+        state.settings.webhook_allow_private,
+    )?;
     let shared = state.clone();
     let (endpoint, secret) = state
         .db(move |conn| webhooks::set_endpoint(conn, &shared.secrets, &caller, &url))
@@ -112,8 +131,8 @@ mod tests {
 
     #[test]
     fn endpoints_are_absolute_and_clean() {
-        assert!(endpoint_url("https://spip.example/hooks", false).is_ok());
-        assert!(endpoint_url("http://127.0.0.1:9/hooks", true).is_ok());
+        assert!(endpoint_url("https://spip.example/hooks", false, false).is_ok());
+        assert!(endpoint_url("http://127.0.0.1:9/hooks", true, true).is_ok());
         for bad in [
             "http://spip.example/hooks",
             "ftp://spip.example/",
@@ -121,8 +140,14 @@ mod tests {
             "https://spip.example/#x",
             "/hooks",
             "",
+            "https://127.0.0.1/hooks",
+            "https://10.0.0.5:8443/",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[::1]/hooks",
+            "https://[fd00::1]/hooks",
+            "https://localhost/hooks",
         ] {
-            assert!(endpoint_url(bad, false).is_err(), "{bad}");
+            assert!(endpoint_url(bad, false, false).is_err(), "{bad}");
         }
     }
 }

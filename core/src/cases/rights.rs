@@ -104,6 +104,7 @@ pub fn erase(
             certificates: certificates::erase(conn, case_id)?,
             ..Erased::default()
         };
+        crate::partners::webhooks::erase_for_case(conn, case_id)?;
         diesel::delete(
             measure_protected_persons::table.filter(measure_protected_persons::measure_id.eq_any(&measure_ids)),
         )

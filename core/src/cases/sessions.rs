@@ -140,21 +140,47 @@ pub fn set_status(
                 case_sessions::updated_at.eq(time::to_db(now)),
             ))
             .execute(conn)?;
-        // A partner whose referral opened the case hears of attendance; a session that
-        // came from an appointment was told through the appointment.
+        // A partner whose referral opened the case hears of attendance, and of a correction
+        // to what it was told; a session that came from an appointment was told through the
+        // appointment; a session of another court's measure is not its business.
         let previous: SessionStatus = row.status.parse()?;
+        let told = |s: SessionStatus| matches!(s, SessionStatus::Attended | SessionStatus::Unexcused);
         if row.appointment_id.is_none()
             && previous != status
-            && matches!(status, SessionStatus::Attended | SessionStatus::Unexcused)
+            && (told(status) || told(previous))
             && let Some(referral) = crate::partners::events::referral_of_case(conn, &row.case_id)?
         {
-            crate::partners::events::attendance(
-                conn,
-                &referral,
-                crate::partners::events::Occasion::Session(id),
-                status == SessionStatus::Attended,
-                time::from_db(row.planned_at),
-            )?;
+            let measure_reference: Option<String> = match &row.measure_id {
+                Some(measure) => Some(
+                    measures::table
+                        .find(measure)
+                        .select(measures::decision_reference)
+                        .first(conn)?,
+                ),
+                None => None,
+            };
+            let occasion = crate::partners::events::Occasion::Session {
+                id,
+                case_id: &row.case_id,
+                measure_reference: measure_reference.as_deref(),
+            };
+            if told(previous) {
+                crate::partners::events::attendance_corrected(
+                    conn,
+                    &referral,
+                    occasion,
+                    status.as_str(),
+                    time::from_db(row.planned_at),
+                )?;
+            } else {
+                crate::partners::events::attendance(
+                    conn,
+                    &referral,
+                    occasion,
+                    status == SessionStatus::Attended,
+                    time::from_db(row.planned_at),
+                )?;
+            }
         }
         audit::record(
             conn,

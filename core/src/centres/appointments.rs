@@ -202,6 +202,18 @@ pub fn cancel(conn: &mut DbConn, id: &str, by: CancelledBy, reason: &str, now: D
         ))
         .execute(conn)?;
         release_seat(conn, &slot.id)?;
+        // A partner told the person came hears that it was undone.
+        if status == AppointmentStatus::Arrived
+            && let Some(referral) = &row.referral_id
+        {
+            crate::partners::events::attendance_corrected(
+                conn,
+                referral,
+                crate::partners::events::Occasion::Appointment(id),
+                AppointmentStatus::Cancelled.as_str(),
+                time::from_db(slot.starts_at),
+            )?;
+        }
         events::record_for_centre(
             conn,
             &row.organisation_id,
@@ -283,7 +295,7 @@ pub fn set_status(
         // A partner that sent the referral hears whether the person came: once, at the
         // first sign (arrived), or when they did not.
         if let Some(referral) = &row.referral_id
-            && (next == AppointmentStatus::Arrived || next == AppointmentStatus::Noshow)
+            && matches!(next, AppointmentStatus::Arrived | AppointmentStatus::Noshow)
         {
             let starts_at: chrono::NaiveDateTime = crate::db::schema::slots::table
                 .find(&row.slot_id)

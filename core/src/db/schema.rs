@@ -550,6 +550,7 @@ diesel::table! {
     webhook_deliveries (id) {
         id -> Text,
         organisation_id -> Text,
+        case_id -> Nullable<Text>,
         event_type -> Text,
         payload -> Text,
         status -> Text,

@@ -146,7 +146,7 @@ impl NewOffer {
         if !(1..=1000).contains(&self.capacity) {
             return Err(Error::invalid("capacity", "1 to 1000 places a night"));
         }
-        if !(0..=100_000_00).contains(&self.price_cents) {
+        if !(0..=10_000_000).contains(&self.price_cents) {
             return Err(Error::invalid("price_cents", "0 to 100000 euros a night, in cents"));
         }
         if self.available_until.is_some_and(|u| u < self.available_from) {

@@ -150,17 +150,22 @@ fn offer_facts(conn: &mut DbConn, id: &str) -> Result<OfferFacts> {
         .ok_or_else(|| Error::invalid("offer_id", "no such active offer"))
 }
 
-/// The court's rules, checked again for the chosen offer.
-fn check_rules(
-    conn: &mut DbConn,
-    secrets: &Secrets,
-    case_id: &str,
-    offer_id: &str,
+/// The nights asked for, what the person needs, and the radius factor the operator chose.
+struct Stay {
     first: NaiveDate,
     last: NaiveDate,
     needs: Needs,
     radius_factor: f64,
-) -> Result<()> {
+}
+
+/// The court's rules, checked again for the chosen offer.
+fn check_rules(conn: &mut DbConn, secrets: &Secrets, case_id: &str, offer_id: &str, stay: Stay) -> Result<()> {
+    let Stay {
+        first,
+        last,
+        needs,
+        radius_factor,
+    } = stay;
     let rules = constraints::of_case(conn, secrets, case_id, first)?;
     let entry = super::offers::entries_of(conn, &[offer_id])?
         .into_iter()
@@ -260,16 +265,13 @@ pub fn place(
                 "the platform's operators place; centres declare".into(),
             ));
         };
-        check_rules(
-            conn,
-            secrets,
-            &case_id,
-            &new.offer_id,
-            new.first_night,
-            new.last_night,
+        let stay = Stay {
+            first: new.first_night,
+            last: new.last_night,
             needs,
-            new.radius_factor,
-        )?;
+            radius_factor: new.radius_factor,
+        };
+        check_rules(conn, secrets, &case_id, &new.offer_id, stay)?;
         let eviction = eviction.unwrap_or_else(|| request.as_ref().is_some_and(|r| r.court_eviction));
         check_cap(conn, &case_id, eviction, new.funding, nights.len())?;
         take(conn, &new.offer_id, capacity, &nights)?;
@@ -508,7 +510,13 @@ pub fn extend(
             .ok_or_else(|| Error::invalid("last_night", "out of range"))?;
         let nights = nights_of(first, last_night)?;
         let case = case.ok_or_else(|| Error::Conflict("the case behind this placement was erased".into()))?;
-        check_rules(conn, secrets, &case, &offer, first, last_night, Needs::default(), 2.0)?;
+        let stay = Stay {
+            first,
+            last: last_night,
+            needs: Needs::default(),
+            radius_factor: 2.0,
+        };
+        check_rules(conn, secrets, &case, &offer, stay)?;
         let eviction = constraints::has_eviction(conn, secrets, &case)?.is_some();
         check_cap(conn, &case, eviction, funding, nights.len())?;
         let (_, capacity, price, _) = offer_facts(conn, &offer)?;

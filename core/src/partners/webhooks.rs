@@ -117,16 +117,17 @@ pub fn remove_endpoint(conn: &mut DbConn, caller: &Caller) -> Result<()> {
     })
 }
 
-/// Owes `organisation` a message, if it has an endpoint. Call inside the transaction of the
-/// cause. The payload follows the Standard Webhooks shape: `type`, `timestamp`, `data`.
-pub fn enqueue(conn: &mut DbConn, organisation: &str, event_type: &str, data: serde_json::Value) -> Result<bool> {
-    let has_endpoint: i64 = webhook_endpoints::table
-        .filter(webhook_endpoints::organisation_id.eq(organisation))
-        .count()
-        .get_result(conn)?;
-    if has_endpoint == 0 {
-        return Ok(false);
-    }
+/// Owes `organisation` a message. Call inside the transaction of the cause. The payload
+/// follows the Standard Webhooks shape: `type`, `timestamp`, `data`. Without an endpoint the
+/// message waits for one (until the retention purge). `case_id` names the case it follows
+/// from, so the case's erasure removes it.
+pub fn enqueue(
+    conn: &mut DbConn,
+    organisation: &str,
+    case_id: Option<&str>,
+    event_type: &str,
+    data: serde_json::Value,
+) -> Result<()> {
     let now = time::now();
     let payload = serde_json::json!({
         "type": event_type,
@@ -137,6 +138,7 @@ pub fn enqueue(conn: &mut DbConn, organisation: &str, event_type: &str, data: se
         .values((
             webhook_deliveries::id.eq(format!("msg_{}", uuid::Uuid::new_v4().simple())),
             webhook_deliveries::organisation_id.eq(organisation),
+            webhook_deliveries::case_id.eq(case_id),
             webhook_deliveries::event_type.eq(event_type),
             webhook_deliveries::payload.eq(payload.to_string()),
             webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()),
@@ -145,7 +147,7 @@ pub fn enqueue(conn: &mut DbConn, organisation: &str, event_type: &str, data: se
             webhook_deliveries::created_at.eq(time::to_db(now)),
         ))
         .execute(conn)?;
-    Ok(true)
+    Ok(())
 }
 
 /// A message claimed for sending, with where and how to sign it.
@@ -157,6 +159,8 @@ pub struct Outgoing {
     pub payload: String,
     /// This attempt's number, from 1.
     pub attempt: i32,
+    /// The claim's lease, which is also its token: only this claim records its outcome.
+    pub lease_until: chrono::NaiveDateTime,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -206,7 +210,19 @@ pub fn claim(
             ))
             .load(conn)?;
         let mut claimed = Vec::new();
+        let lease_until = time::to_db(now + lease);
         for (row, url, sealed) in due {
+            let Ok(secret) = crypto::open(&secrets.field_key, &secret_context(&row.organisation_id), &sealed) else {
+                // One unreadable secret must not stop every partner's messages.
+                tracing::error!(delivery = %row.id, "webhook: the endpoint's secret cannot be opened; dead letter");
+                diesel::update(webhook_deliveries::table.find(&row.id))
+                    .set((
+                        webhook_deliveries::status.eq(DeliveryStatus::Dead.as_str()),
+                        webhook_deliveries::last_error.eq(Some("the signing secret cannot be opened")),
+                    ))
+                    .execute(conn)?;
+                continue;
+            };
             let updated = diesel::update(
                 webhook_deliveries::table
                     .find(&row.id)
@@ -215,16 +231,15 @@ pub fn claim(
             )
             .set((
                 webhook_deliveries::status.eq(DeliveryStatus::Sending.as_str()),
-                webhook_deliveries::locked_until.eq(Some(time::to_db(now + lease))),
+                webhook_deliveries::locked_until.eq(Some(lease_until)),
                 webhook_deliveries::attempts.eq(row.attempts + 1),
             ))
             .execute(conn)?;
             if updated != 1 {
                 continue;
             }
-            let secret = crypto::open(&secrets.field_key, &secret_context(&row.organisation_id), &sealed)
-                .map_err(|_| Error::Internal("a webhook secret could not be opened".into()))?;
             claimed.push(Outgoing {
+                lease_until,
                 id: row.id,
                 url,
                 secret: String::from_utf8(secret).map_err(|e| Error::Internal(e.to_string()))?,
@@ -282,11 +297,12 @@ pub fn record(
         } else {
             (DeliveryStatus::Dead, now)
         };
-        diesel::update(
+        let updated = diesel::update(
             webhook_deliveries::table
                 .find(&outgoing.id)
                 .filter(webhook_deliveries::status.eq(DeliveryStatus::Sending.as_str()))
-                .filter(webhook_deliveries::attempts.eq(outgoing.attempt)),
+                .filter(webhook_deliveries::attempts.eq(outgoing.attempt))
+                .filter(webhook_deliveries::locked_until.eq(Some(outgoing.lease_until))),
         )
         .set((
             webhook_deliveries::status.eq(status.as_str()),
@@ -297,6 +313,11 @@ pub fn record(
             webhook_deliveries::delivered_at.eq((status == DeliveryStatus::Delivered).then_some(time::to_db(now))),
         ))
         .execute(conn)?;
+        if updated == 0 {
+            // Another claim owns the message now (our lease ran out, or it was replayed):
+            // the attempt is logged, its outcome is not ours to record.
+            return Ok(DeliveryStatus::Sending);
+        }
         if status == DeliveryStatus::Dead {
             tracing::warn!(delivery = %outgoing.id, "webhook: dead letter after the last retry");
         }
@@ -410,7 +431,7 @@ pub fn replay(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Delivery> 
                 status.as_str()
             )));
         }
-        diesel::update(
+        let updated = diesel::update(
             webhook_deliveries::table
                 .find(id)
                 .filter(webhook_deliveries::status.eq(status.as_str())),
@@ -419,9 +440,13 @@ pub fn replay(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Delivery> 
             webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()),
             webhook_deliveries::attempts.eq(0),
             webhook_deliveries::next_attempt_at.eq(time::to_db(time::now())),
+            webhook_deliveries::locked_until.eq(None::<chrono::NaiveDateTime>),
             webhook_deliveries::delivered_at.eq(None::<chrono::NaiveDateTime>),
         ))
         .execute(conn)?;
+        if updated == 0 {
+            return Err(Error::Conflict("the message is already on its way again".into()));
+        }
         audit::record(
             conn,
             &caller.actor(),
@@ -429,4 +454,30 @@ pub fn replay(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Delivery> 
         )?;
         view(load_own(conn, &organisation, id)?, None)
     })
+}
+
+/// Removes messages (and their delivery logs) older than `before`, except those being sent.
+pub fn purge(conn: &mut DbConn, before: DateTime<Utc>) -> Result<usize> {
+    write_tx(conn, |conn| {
+        let old: Vec<String> = webhook_deliveries::table
+            .filter(webhook_deliveries::created_at.lt(time::to_db(before)))
+            .filter(webhook_deliveries::status.ne(DeliveryStatus::Sending.as_str()))
+            .select(webhook_deliveries::id)
+            .load(conn)?;
+        erase_rows(conn, &old)
+    })
+}
+
+fn erase_rows(conn: &mut DbConn, ids: &[String]) -> Result<usize> {
+    diesel::delete(webhook_attempts::table.filter(webhook_attempts::delivery_id.eq_any(ids))).execute(conn)?;
+    Ok(diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(ids))).execute(conn)?)
+}
+
+/// Removes the messages that follow from a case, at its erasure.
+pub(crate) fn erase_for_case(conn: &mut DbConn, case_id: &str) -> Result<usize> {
+    let ids: Vec<String> = webhook_deliveries::table
+        .filter(webhook_deliveries::case_id.eq(case_id))
+        .select(webhook_deliveries::id)
+        .load(conn)?;
+    erase_rows(conn, &ids)
 }

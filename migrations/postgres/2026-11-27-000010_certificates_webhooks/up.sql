@@ -1,6 +1,7 @@
 -- Attendance certificates, the partners' signed webhooks, and when a case was closed (its
 -- legal retention runs from then).
 ALTER TABLE cases ADD COLUMN closed_at TIMESTAMP;
+UPDATE cases SET closed_at = updated_at WHERE status = 'closed';
 
 -- A certificate as issued: its content (centre, measure, dates attended, the person's name as
 -- printed, the verification code) sealed, so the same PDF can be produced again; the code is
@@ -28,10 +29,11 @@ CREATE TABLE webhook_endpoints (
 );
 
 -- Every message owed to a partner, written in the transaction of its cause; 'dead' after the
--- last retry, until replayed.
+-- last retry, until replayed. The case it follows from (if any) is kept so erasure removes it.
 CREATE TABLE webhook_deliveries (
     id               TEXT PRIMARY KEY NOT NULL,
     organisation_id  TEXT NOT NULL REFERENCES organisations (id),
+    case_id          TEXT,
     event_type       TEXT NOT NULL,
     payload          TEXT NOT NULL,
     status           TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'delivered', 'dead')),
@@ -45,6 +47,7 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
 CREATE INDEX webhook_deliveries_by_partner ON webhook_deliveries (organisation_id, created_at);
+CREATE INDEX webhook_deliveries_by_case ON webhook_deliveries (case_id);
 
 -- The delivery log: one row per attempt.
 CREATE TABLE webhook_attempts (

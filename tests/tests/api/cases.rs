@@ -199,44 +199,6 @@ async fn every_case_endpoint_serves_the_owning_centre_and_no_one_else() {
     );
 }
 
-#[derive(QueryableByName)]
-struct Text {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    value: String,
-}
-
-/// Every byte the database holds in clear (SQLite: its files; PostgreSQL: every row as text).
-fn database_text(app: &TestApp) -> String {
-    let url = &app.app_state().settings.database_url;
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let _ = diesel::sql_query("PRAGMA wal_checkpoint(FULL)").execute(&mut *app.conn());
-        let mut out = String::new();
-        for file in [path.to_owned(), format!("{path}-wal")] {
-            if let Ok(bytes) = std::fs::read(&file) {
-                out.push_str(&String::from_utf8_lossy(&bytes));
-            }
-        }
-        return out;
-    }
-    let mut conn = app.conn();
-    let tables: Vec<Text> = diesel::sql_query(
-        "SELECT table_name::text AS value FROM information_schema.tables WHERE table_schema = 'public'",
-    )
-    .load(&mut *conn)
-    .unwrap();
-    let mut out = String::new();
-    for table in tables {
-        let rows: Vec<Text> = diesel::sql_query(format!(
-            "SELECT COALESCE(string_agg(t::text, ' '), '') AS value FROM \"{}\" t",
-            table.value
-        ))
-        .load(&mut *conn)
-        .unwrap();
-        out.extend(rows.into_iter().map(|r| r.value));
-    }
-    out
-}
-
 #[tokio::test]
 async fn a_protected_persons_location_never_leaves_the_server() {
     let captured = relais_tests::logs::capture();
@@ -277,10 +239,7 @@ async fn a_protected_persons_location_never_leaves_the_server() {
     for secret in ["Lilas", "48.861", "2.443", "Montreuil"] {
         assert!(!seen.contains(secret), "{secret} in a response");
         assert!(!captured.text().contains(secret), "{secret} in the logs");
-        assert!(
-            !database_text(&app).contains(secret),
-            "{secret} in clear in the database"
-        );
+        assert!(!app.stored_text().contains(secret), "{secret} in clear in the database");
     }
     // The identity and the notes are sealed too.
     app.post(&format!("/v1/cases/{c}/notes"))
@@ -288,7 +247,7 @@ async fn a_protected_persons_location_never_leaves_the_server() {
         .json(&json!({ "body": "Évoque une rupture récente." }))
         .send()
         .await;
-    let stored = database_text(&app);
+    let stored = app.stored_text();
     assert!(!stored.contains("Marc Dupont") && !stored.contains("rupture récente"));
 
     // The server itself can still use the location for exclusion checks.

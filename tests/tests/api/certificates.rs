@@ -81,7 +81,7 @@ async fn a_certificate_states_the_recorded_sessions_and_its_code_checks_out() {
         ("2025-12-20T09:00:00Z", "individual", None, "attended"), // before the measure
         ("2026-03-02T09:00:00Z", "individual", Some(care.as_str()), "attended"),
         ("2026-03-09T09:00:00Z", "individual", Some(care.as_str()), "excused"),
-        ("2026-03-15T23:30:00Z", "group", None, "attended"),
+        ("2026-03-15T23:30:00Z", "group", Some(care.as_str()), "attended"),
         ("2026-04-01T09:00:00Z", "group", Some(care.as_str()), "unexcused"),
         (
             "2026-04-08T09:00:00Z",
@@ -113,6 +113,16 @@ async fn a_certificate_states_the_recorded_sessions_and_its_code_checks_out() {
     );
     assert_eq!(issued["sessions_required"], 3);
     assert_eq!(issued["period_from"], "2026-01-01");
+    // A period asked from before the decision starts at the decision.
+    let early = post(
+        &app,
+        &practitioner,
+        &format!("/v1/cases/{case}/certificates"),
+        json!({ "measure_id": care, "from": "2025-06-01" }),
+    )
+    .await;
+    assert_eq!(early["period_from"], "2026-01-01");
+    assert_eq!(early["sessions"], issued["sessions"]);
     let code = issued["verification_code"].as_str().unwrap().to_owned();
     assert_eq!(code.len(), 23);
     assert!(
@@ -185,12 +195,9 @@ async fn a_certificate_states_the_recorded_sessions_and_its_code_checks_out() {
     assert_eq!(malformed.status, 400);
 
     // The code is not stored in clear; nothing of the certificate reaches the logs.
-    let stored: Vec<String> = relais_core::db::schema::certificates::table
-        .select(relais_core::db::schema::certificates::code_hmac)
-        .load(&mut *app.conn())
-        .unwrap();
-    assert_eq!(stored.len(), 1);
-    assert!(!stored[0].contains(&code.replace('-', "")));
+    let stored = app.stored_text();
+    assert!(!stored.contains(&code) && !stored.contains(&code.replace('-', "")));
+    assert!(!stored.contains("Marc Dupont"), "the certificate's content is sealed");
     for private in ["Marc Dupont", code.as_str()] {
         assert!(!captured.text().contains(private), "{private} in the logs");
     }
@@ -225,7 +232,7 @@ async fn a_certificate_states_the_recorded_sessions_and_its_code_checks_out() {
         .send()
         .await
         .json();
-    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 3);
 }
 
 #[tokio::test]
@@ -234,13 +241,32 @@ async fn the_person_can_have_everything_exported_and_the_file_erased_after_reten
     let practitioner = app.token("practitioner").await;
     let manager = app.token("manager").await;
     let case = open_case(&app, &practitioner).await;
-    post(
+    let protected = post(
         &app,
         &practitioner,
         &format!("/v1/cases/{case}/protected-persons"),
         json!({ "label": "Mme B.", "location": { "address": "7 impasse des Lilas", "latitude": 48.861234, "longitude": 2.443321 }, "radius_km": 3 }),
     )
     .await;
+    // A contact ban covering the protected person, and a care obligation with a session and a
+    // certificate of its own: erasure must undo every link.
+    post(
+        &app,
+        &practitioner,
+        &format!("/v1/cases/{case}/measures"),
+        json!({ "kind": "contact_ban", "authority": "jap", "decision_reference": "JAP-5", "starts_on": "2026-01-01", "protected_person_ids": [protected["id"]] }),
+    )
+    .await;
+    let care = post(
+        &app,
+        &practitioner,
+        &format!("/v1/cases/{case}/measures"),
+        json!({ "kind": "care_obligation", "authority": "jap", "decision_reference": "JAP-6", "starts_on": "2026-01-01", "sessions_required": 4 }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     post(
         &app,
         &practitioner,
@@ -261,17 +287,13 @@ async fn the_person_can_have_everything_exported_and_the_file_erased_after_reten
         &case,
         "2026-03-02T09:00:00Z",
         "individual",
-        None,
+        Some(care.as_str()),
         "attended",
     )
     .await;
-    post(
-        &app,
-        &practitioner,
-        &format!("/v1/cases/{case}/certificates"),
-        json!({}),
-    )
-    .await;
+    for body in [json!({}), json!({ "measure_id": care })] {
+        post(&app, &practitioner, &format!("/v1/cases/{case}/certificates"), body).await;
+    }
 
     // Everything held on the person, in one document; the victim's location is not theirs.
     let export = app
@@ -285,7 +307,7 @@ async fn the_person_can_have_everything_exported_and_the_file_erased_after_reten
     assert_eq!(doc["notes"][0]["body"], "Évoque une rupture récente.");
     assert_eq!(doc["tasks"][0]["title"], "Appeler le SPIP");
     assert_eq!(doc["sessions"][0]["status"], "attended");
-    assert_eq!(doc["certificates"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["certificates"].as_array().unwrap().len(), 2);
     assert_eq!(doc["protected_persons"][0]["label"], "Mme B.");
     for secret in ["Lilas", "48.861", "2.443"] {
         assert!(!export.text().contains(secret), "{secret} in the export");
@@ -330,7 +352,7 @@ async fn the_person_can_have_everything_exported_and_the_file_erased_after_reten
     assert_eq!(erased.status, 200, "{}", erased.text());
     assert_eq!(
         erased.json(),
-        json!({ "measures": 0, "protected_persons": 1, "sessions": 1, "notes": 1, "tasks": 1, "certificates": 1 })
+        json!({ "measures": 2, "protected_persons": 1, "sessions": 1, "notes": 1, "tasks": 1, "certificates": 2 })
     );
     assert_eq!(
         app.get(&format!("/v1/cases/{case}"))

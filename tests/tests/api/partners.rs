@@ -94,6 +94,10 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
     let app = spawn_line_app(&[("RELAIS_WEBHOOK_RETRY_SECONDS", "1,1")]).await;
     let key = app.partner_key().await;
     let practitioner = app.token("practitioner").await;
+    // Another partner, with its own endpoint.
+    let other_sink = WebhookSink::start();
+    let other_key = other_partner_key(&app).await;
+    set_endpoint(&app, &other_key, &other_sink.url).await;
 
     // The endpoint is the partner's own: staff cannot set it; a bad URL changes nothing.
     let staff = app
@@ -192,9 +196,39 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         .await;
     assert_eq!(certificate.status, 201, "{}", certificate.text());
     let code = certificate.json()["verification_code"].as_str().unwrap().to_owned();
+    // The missed session was excused after all: the partner hears of the correction.
+    let excused = app
+        .patch(&format!("/v1/sessions/{}", sessions[1]))
+        .bearer(&practitioner)
+        .json(&json!({ "status": "excused" }))
+        .send()
+        .await;
+    assert_eq!(excused.status, 200);
+    // A session for another court's measure on the same case is not this partner's business.
+    let other_measure = app
+        .post(&format!("/v1/cases/{case}/measures"))
+        .bearer(&practitioner)
+        .json(&json!({ "kind": "care_obligation", "authority": "procureur", "decision_reference": "PR-2026-3", "starts_on": "2026-01-01", "sessions_required": 2 }))
+        .send()
+        .await
+        .json();
+    let theirs = app
+        .post(&format!("/v1/cases/{case}/sessions"))
+        .bearer(&practitioner)
+        .json(&json!({ "kind": "group", "planned_at": "2026-03-20T09:00:00Z", "measure_id": other_measure["id"] }))
+        .send()
+        .await
+        .json();
+    let marked = app
+        .patch(&format!("/v1/sessions/{}", theirs["id"].as_str().unwrap()))
+        .bearer(&practitioner)
+        .json(&json!({ "status": "attended" }))
+        .send()
+        .await;
+    assert_eq!(marked.status, 200);
 
-    let received = sink.wait_for(5).await;
-    assert_eq!(received.len(), 5, "{received:?}");
+    let received = sink.wait_for(6).await;
+    assert_eq!(received.len(), 6, "{received:?}");
     let mut by_type = std::collections::BTreeMap::new();
     let mut types = Vec::new();
     for message in &received {
@@ -206,7 +240,7 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         let body = message.json();
         assert_eq!(body["data"]["referral_id"], r);
         assert_eq!(body["data"]["decision_reference"], "JAP-2026-77");
-        for private in ["Bertin", "Obligation de soins", "violences"] {
+        for private in ["Bertin", "Obligation de soins", "violences", code.as_str(), "PR-2026-3"] {
             assert!(!message.body.contains(private), "{private} sent to the partner");
         }
         let kind = body["type"].as_str().unwrap().to_owned();
@@ -225,10 +259,16 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
             "appointment.kept",
             "appointment.kept",
             "appointment.missed",
+            "attendance.corrected",
             "certificate.issued",
             "referral.accepted"
         ]
     );
+    assert_eq!(
+        by_type["attendance.corrected"]["data"]["session_id"],
+        sessions[1].as_str()
+    );
+    assert_eq!(by_type["attendance.corrected"]["data"]["status"], "excused");
     assert_eq!(
         by_type["appointment.kept (appointment)"]["data"]["appointment_id"],
         appointment.as_str()
@@ -238,16 +278,16 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         by_type["appointment.missed"]["data"]["session_id"],
         sessions[1].as_str()
     );
-    assert_eq!(
-        by_type["certificate.issued"]["data"]["verification_code"],
-        code.as_str()
+    assert!(
+        by_type["certificate.issued"]["data"].get("verification_code").is_none(),
+        "the code is read on the certificate, and kept nowhere in clear"
     );
     assert_eq!(
         by_type["certificate.issued"]["data"]["dates_attended"],
         json!(["2026-03-02"])
     );
     let ids: std::collections::BTreeSet<_> = received.iter().map(|m| m.id.clone()).collect();
-    assert_eq!(ids.len(), 5, "one id per message");
+    assert_eq!(ids.len(), 6, "one id per message");
 
     // The partner's log shows them delivered, once each.
     let mut delivered = Value::Null;
@@ -258,12 +298,12 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
             .send()
             .await
             .json();
-        if delivered["items"].as_array().map(Vec::len) == Some(5) {
+        if delivered["items"].as_array().map(Vec::len) == Some(6) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(delivered["items"].as_array().unwrap().len(), 5);
+    assert_eq!(delivered["items"].as_array().unwrap().len(), 6);
     assert!(
         delivered["items"]
             .as_array()
@@ -293,9 +333,62 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         .send()
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(sink.received().len(), 5);
+    assert_eq!(sink.received().len(), 6);
+    assert!(
+        other_sink.received().is_empty(),
+        "another partner hears nothing of this referral"
+    );
     assert!(!captured.text().contains(&sink.url), "the partner's URL is not logged");
     assert!(!captured.text().contains(&secret));
+}
+
+/// A key of a second justice partner (created here).
+async fn other_partner_key(app: &TestApp) -> String {
+    let admin = app.token("admin").await;
+    let other = app
+        .post("/v1/organisations")
+        .bearer(&admin)
+        .json(&json!({ "kind": "partner", "name": "SPIP de Lyon", "timezone": "Europe/Paris" }))
+        .send()
+        .await;
+    assert_eq!(other.status, 201, "{}", other.text());
+    let key = app
+        .post(&format!(
+            "/v1/organisations/{}/api-keys",
+            other.json()["id"].as_str().unwrap()
+        ))
+        .bearer(&admin)
+        .json(&json!({ "name": "Lyon" }))
+        .send()
+        .await;
+    assert_eq!(key.status, 201);
+    key.json()["secret"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_partner_endpoint_cannot_point_inside_the_operators_network() {
+    let app = relais_tests::line::spawn_line_app(&[("RELAIS_WEBHOOK_ALLOW_PRIVATE", "false")]).await;
+    let key = app.partner_key().await;
+    for inside in [
+        "http://127.0.0.1:8080/hooks",
+        "http://localhost/hooks",
+        "http://10.1.2.3/hooks",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hooks",
+    ] {
+        let reply = app
+            .put("/v1/webhook-endpoint")
+            .bearer(&key)
+            .json(&json!({ "url": inside }))
+            .send()
+            .await;
+        assert_eq!(reply.status, 400, "{inside}");
+    }
+    assert_eq!(
+        app.get("/v1/webhook-endpoint").bearer(&key).send().await.status,
+        404,
+        "nothing was set"
+    );
 }
 
 fn check_signed_with(secret: &str, message: &Received) -> bool {
@@ -369,27 +462,7 @@ async fn a_failing_partner_endpoint_gets_retries_then_a_dead_letter_it_can_repla
     assert!(log.iter().all(|a| a["status_code"] == 500));
 
     // Another partner, or staff, cannot see or replay it.
-    let admin = app.token("admin").await;
-    let other = app
-        .post("/v1/organisations")
-        .bearer(&admin)
-        .json(&json!({ "kind": "partner", "name": "SPIP de Lyon", "timezone": "Europe/Paris" }))
-        .send()
-        .await;
-    assert_eq!(other.status, 201, "{}", other.text());
-    let other_key = app
-        .post(&format!(
-            "/v1/organisations/{}/api-keys",
-            other.json()["id"].as_str().unwrap()
-        ))
-        .bearer(&admin)
-        .json(&json!({ "name": "Lyon" }))
-        .send()
-        .await
-        .json()["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let other_key = other_partner_key(&app).await;
     assert_eq!(
         app.get(&format!("/v1/webhook-deliveries/{id}"))
             .bearer(&other_key)

@@ -32,6 +32,8 @@ pub struct Content {
     pub sessions: Vec<CertifiedSession>,
     pub issued_by: String,
     pub issued_at: DateTime<Utc>,
+    /// The day of issue in the centre's zone, as printed.
+    pub issued_on: NaiveDate,
     pub verification_code: String,
 }
 
@@ -126,8 +128,8 @@ pub struct Request {
     pub to: Option<NaiveDate>,
 }
 
-/// Issues a certificate of the case's attended sessions (for a measure: those of the measure
-/// or of none; without: all of them) between `from` (default: the measure's start) and `to` (default: today, or the measure's
+/// Issues a certificate of the case's attended sessions (for a measure: those recorded for it;
+/// without: all of them) between `from` (default: the measure's start) and `to` (default: today, or the measure's
 /// end if sooner), dates in the centre's zone.
 pub fn issue(
     conn: &mut DbConn,
@@ -170,7 +172,12 @@ pub fn issue(
             }
             None => None,
         };
-        let from = request.from.or(measure.as_ref().map(|m| m.starts_on));
+        // Never before the measure's decision, never after today or the measure's end.
+        let from = match (&measure, request.from) {
+            (Some(m), Some(f)) => Some(f.max(m.starts_on)),
+            (Some(m), None) => Some(m.starts_on),
+            (None, f) => f,
+        };
         let to = request
             .to
             .unwrap_or(today)
@@ -193,7 +200,8 @@ pub fn issue(
             .load(conn)?;
         let mut sessions = Vec::new();
         for (planned_at, kind, of_measure) in rows {
-            if request.measure_id.is_some() && of_measure.is_some() && of_measure != request.measure_id {
+            // For a measure: the sessions recorded for it (as its progress counts them).
+            if request.measure_id.is_some() && of_measure != request.measure_id {
                 continue;
             }
             let date = time::from_db(planned_at).with_timezone(&tz).date_naive();
@@ -230,6 +238,7 @@ pub fn issue(
             sessions,
             issued_by,
             issued_at: time::from_db(time::to_db(now)),
+            issued_on: today,
             verification_code: code::display(&code),
         };
         let json = serde_json::to_vec(&content).map_err(|e| Error::Internal(e.to_string()))?;
@@ -254,7 +263,14 @@ pub fn issue(
         )?;
         if let Some(referral) = crate::partners::events::referral_of_case(conn, case_id)? {
             let dates: Vec<NaiveDate> = content.sessions.iter().map(|s| s.date).collect();
-            crate::partners::events::certificate_issued(conn, &referral, &id, &content.verification_code, &dates)?;
+            crate::partners::events::certificate_issued(
+                conn,
+                &referral,
+                case_id,
+                content.measure.as_ref().map(|m| m.decision_reference.as_str()),
+                &id,
+                &dates,
+            )?;
         }
         Ok(view(id, case_id.to_owned(), request.measure_id.clone(), content))
     })

@@ -132,7 +132,7 @@ fn lines(content: &Content, check_url: &str) -> Vec<Line> {
     out.push(Line(
         format!(
             "Délivrée le / Issued on {} par / by {}",
-            both(content.issued_at.date_naive()),
+            both(content.issued_on),
             content.issued_by
         ),
         11.0,
