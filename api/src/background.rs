@@ -83,6 +83,33 @@ pub fn start(state: &web::Data<AppState>) {
     // Partners' signed webhooks.
     tokio::spawn(crate::webhook_delivery::run(state.clone()));
 
+    // The national housing inventory, every Monday from 07:00 (Paris), once across instances.
+    if !state.settings.inventory_recipients.is_empty() {
+        let shared = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(900));
+            loop {
+                tick.tick().await;
+                use chrono::{Datelike as _, Timelike as _};
+                let now = shared.line.text_line.clock.now();
+                let paris = now.with_timezone(&chrono_tz::Europe::Paris);
+                if paris.weekday() != chrono::Weekday::Mon || paris.hour() < 7 {
+                    continue;
+                }
+                let inner = shared.clone();
+                let recipients = shared.settings.inventory_recipients.clone();
+                match shared
+                    .db(move |conn| relais_core::housing::inventory::send_weekly(conn, &inner.geo, &recipients, now))
+                    .await
+                {
+                    Ok(true) => tracing::info!("weekly housing inventory queued"),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "weekly housing inventory failed"),
+                }
+            }
+        });
+    }
+
     // Appointment reminders through each person's own channel, by the server's clock.
     let shared = state.clone();
     tokio::spawn(async move {

@@ -104,6 +104,8 @@ pub struct Settings {
     /// Whether partner webhook endpoints may be on loopback or private networks (default:
     /// embedded mode only), so a partner key cannot reach inside the operator's network.
     pub webhook_allow_private: bool,
+    /// Who receives the national housing inventory every Monday (addresses, comma separated).
+    pub inventory_recipients: Vec<String>,
 }
 
 /// The shape of `relais.toml`: every key optional, unknown keys refused.
@@ -157,6 +159,7 @@ struct FileSettings {
     webhook_retry_seconds: Option<String>,
     webhook_allow_http: Option<bool>,
     webhook_allow_private: Option<bool>,
+    inventory_recipients: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -390,6 +393,15 @@ impl Settings {
             webhook_allow_private: env_parse(env, "RELAIS_WEBHOOK_ALLOW_PRIVATE")?
                 .or(from_file.webhook_allow_private)
                 .unwrap_or(mode == Mode::Embedded),
+            inventory_recipients: env_string(env, "RELAIS_INVENTORY_RECIPIENTS")
+                .or(from_file.inventory_recipients)
+                .map(|list| {
+                    list.split(',')
+                        .map(|a| a.trim().to_owned())
+                        .filter(|a| !a.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
         };
         settings.check()?;
         Ok(settings)
@@ -442,6 +454,15 @@ impl Settings {
         if !(1..=36_500).contains(&self.case_retention_days) {
             return Err(ConfigError::Invalid(
                 "case_retention_days must be between 1 and 36500".into(),
+            ));
+        }
+        if self
+            .inventory_recipients
+            .iter()
+            .any(|a| !a.contains('@') || a.contains(char::is_whitespace))
+        {
+            return Err(ConfigError::Invalid(
+                "RELAIS_INVENTORY_RECIPIENTS: email addresses separated by commas".into(),
             ));
         }
         if self.database_pool_size == 0 {

@@ -123,6 +123,7 @@ impl Application {
             metrics: Arc::new(Metrics::default()),
             line,
             live,
+            housing_index: Arc::default(),
         });
         background::start(&state);
         let shared = state.clone();

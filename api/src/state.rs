@@ -23,6 +23,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub line: Line,
     pub live: crate::live::LiveHub,
+    /// This instance's housing offer index (rebuilt when an offer changes anywhere).
+    pub housing_index: Arc<relais_core::housing::proposals::IndexCache>,
 }
 
 impl AppState {

@@ -12,6 +12,7 @@ mod directory;
 mod geo;
 mod health;
 mod helpline;
+mod housing;
 mod me;
 mod organisations;
 mod partner_webhooks;
@@ -170,6 +171,46 @@ pub fn table() -> Vec<RouteDef> {
         def(M::POST, "/v1/cases/{id}/tasks", web::post().to(cases::add_task)),
         def(M::PATCH, "/v1/tasks/{id}", web::patch().to(cases::update_task)),
         def(M::GET, "/v1/cases/{id}/export", web::get().to(cases::export)),
+        def(M::GET, "/v1/housing/offers", web::get().to(housing::list_offers)),
+        def(M::POST, "/v1/housing/offers", web::post().to(housing::create_offer)),
+        def(M::GET, "/v1/housing/offers/{id}", web::get().to(housing::get_offer)),
+        def(M::PUT, "/v1/housing/offers/{id}", web::put().to(housing::update_offer)),
+        def(
+            M::POST,
+            "/v1/cases/{id}/housing-requests",
+            web::post().to(housing::create_request),
+        ),
+        def(M::GET, "/v1/cases/{id}/housing", web::get().to(housing::case_housing)),
+        def(M::GET, "/v1/housing/requests", web::get().to(housing::list_requests)),
+        def(M::GET, "/v1/housing/requests/{id}", web::get().to(housing::get_request)),
+        def(
+            M::GET,
+            "/v1/housing/requests/{id}/proposals",
+            web::get().to(housing::proposals),
+        ),
+        def(
+            M::POST,
+            "/v1/housing/requests/{id}/unmet",
+            web::post().to(housing::mark_unmet),
+        ),
+        def(M::POST, "/v1/housing/placements", web::post().to(housing::place)),
+        def(
+            M::GET,
+            "/v1/housing/placements/{id}",
+            web::get().to(housing::get_placement),
+        ),
+        def(
+            M::POST,
+            "/v1/housing/placements/{id}/extend",
+            web::post().to(housing::extend),
+        ),
+        def(M::POST, "/v1/housing/placements/{id}/end", web::post().to(housing::end)),
+        def(
+            M::POST,
+            "/v1/housing/placements/{id}/no-show",
+            web::post().to(housing::no_show),
+        ),
+        def(M::GET, "/v1/housing/inventory", web::get().to(housing::inventory)),
         def(M::DELETE, "/v1/cases/{id}", web::delete().to(cases::erase)),
         def(M::GET, "/v1/cases/{id}/certificates", web::get().to(certificates::list)),
         def(

@@ -672,3 +672,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     housing_offers,
     housing_requests
 );
+
+diesel::table! {
+    inventory_reports (week) {
+        week -> Text,
+        sent_at -> Timestamp,
+    }
+}

@@ -82,3 +82,9 @@ CREATE TABLE housing_index_version (
     version  BIGINT NOT NULL
 );
 INSERT INTO housing_index_version (id, version) VALUES (1, 0);
+
+-- The weekly inventory email: one row per ISO week sent, so one instance sends it once.
+CREATE TABLE inventory_reports (
+    week     TEXT PRIMARY KEY NOT NULL,
+    sent_at  TIMESTAMP NOT NULL
+);

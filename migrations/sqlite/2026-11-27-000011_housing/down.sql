@@ -1,3 +1,4 @@
+DROP TABLE inventory_reports;
 DROP TABLE housing_index_version;
 DROP TABLE housing_placement_nights;
 DROP TABLE housing_placements;

@@ -14,6 +14,7 @@ mod errors;
 mod first_start;
 mod geo;
 mod health;
+mod housing;
 mod live;
 mod logs;
 mod partners;

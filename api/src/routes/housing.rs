@@ -1,0 +1,409 @@
+//! The national housing platform over HTTP: offers (the platform's operators; centres for
+//! their own), housing requests from cases, proposals that respect every court ban,
+//! placements night by night, and the national inventory (JSON or CSV).
+
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDate;
+use relais_core::housing::inventory;
+use relais_core::housing::model::{Funding, OfferKind, RequestStatus, UnmetReason, Urgency};
+use relais_core::housing::offers::{self, NewOffer};
+use relais_core::housing::placements::{self, NewPlacement};
+use relais_core::housing::proposals;
+use relais_core::housing::requests::{self, NeedsView, NewRequest};
+
+use super::cases::centre_staff;
+use crate::auth::Auth;
+use crate::auth::policy::ANY_STAFF;
+use crate::body::Body;
+use crate::problem::ApiResult;
+use crate::state::AppState;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferBody {
+    kind: OfferKind,
+    name: String,
+    provider: String,
+    address: String,
+    commune: String,
+    latitude: f64,
+    longitude: f64,
+    capacity: i32,
+    price_cents: i64,
+    #[serde(default)]
+    accessible: Option<bool>,
+    #[serde(default)]
+    pets: Option<bool>,
+    #[serde(default)]
+    couples: Option<bool>,
+    #[serde(default)]
+    hosts_victims: Option<bool>,
+    available_from: NaiveDate,
+    #[serde(default)]
+    available_until: Option<NaiveDate>,
+    #[serde(default)]
+    active: Option<bool>,
+}
+
+impl OfferBody {
+    fn parse(self) -> ApiResult<(NewOffer, bool)> {
+        super::sane_date("available_from", self.available_from)?;
+        if let Some(until) = self.available_until {
+            super::sane_date("available_until", until)?;
+        }
+        Ok((
+            NewOffer {
+                kind: self.kind,
+                name: self.name,
+                provider: self.provider,
+                address: self.address,
+                commune: self.commune,
+                latitude: self.latitude,
+                longitude: self.longitude,
+                capacity: self.capacity,
+                price_cents: self.price_cents,
+                accessible: self.accessible.unwrap_or(false),
+                pets: self.pets.unwrap_or(false),
+                couples: self.couples.unwrap_or(false),
+                hosts_victims: self.hosts_victims.unwrap_or(false),
+                available_from: self.available_from,
+                available_until: self.available_until,
+            },
+            self.active.unwrap_or(true),
+        ))
+    }
+}
+
+pub async fn list_offers(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let items = state.db(move |conn| offers::list(conn, &caller)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+pub async fn create_offer(state: web::Data<AppState>, auth: Auth, body: Body<OfferBody>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let (new, _) = body.into_inner().parse()?;
+    let shared = state.clone();
+    let offer = state
+        .db(move |conn| offers::create(conn, &shared.geo, &caller, new))
+        .await?;
+    Ok(HttpResponse::Created().json(offer))
+}
+
+pub async fn get_offer(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let id = super::uuid_text(&path)?;
+    let offer = state.db(move |conn| offers::get(conn, &caller, &id)).await?;
+    Ok(HttpResponse::Ok().json(offer))
+}
+
+pub async fn update_offer(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<OfferBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let id = super::uuid_text(&path)?;
+    let (new, active) = body.into_inner().parse()?;
+    let shared = state.clone();
+    let offer = state
+        .db(move |conn| offers::update(conn, &shared.geo, &caller, &id, new, active))
+        .await?;
+    Ok(HttpResponse::Ok().json(offer))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestBody {
+    first_night: NaiveDate,
+    last_night: NaiveDate,
+    urgency: Urgency,
+    #[serde(default)]
+    needs: Option<NeedsBody>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NeedsBody {
+    #[serde(default)]
+    accessible: Option<bool>,
+    #[serde(default)]
+    pets: Option<bool>,
+    #[serde(default)]
+    couple: Option<bool>,
+}
+
+pub async fn create_request(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<RequestBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let case = super::uuid_text(&path)?;
+    let b = body.into_inner();
+    let needs = b.needs.unwrap_or_default();
+    let new = NewRequest {
+        first_night: super::sane_date("first_night", b.first_night)?,
+        last_night: super::sane_date("last_night", b.last_night)?,
+        urgency: b.urgency,
+        needs: NeedsView {
+            accessible: needs.accessible.unwrap_or(false),
+            pets: needs.pets.unwrap_or(false),
+            couple: needs.couple.unwrap_or(false),
+        },
+    };
+    let now = state.line.text_line.clock.now();
+    let shared = state.clone();
+    let request = state
+        .db(move |conn| requests::create(conn, &shared.secrets, &caller, &case, new, now))
+        .await?;
+    Ok(HttpResponse::Created().json(request))
+}
+
+/// Where the case's author is housed: the following centre only.
+pub async fn case_housing(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = centre_staff(&auth)?;
+    let case = super::uuid_text(&path)?;
+    let items = state.db(move |conn| placements::of_case(conn, &caller, &case)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "placements": items })))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestQuery {
+    #[serde(default)]
+    status: Option<RequestStatus>,
+}
+
+pub async fn list_requests(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<RequestQuery>,
+) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let status = query.status;
+    let now = state.line.text_line.clock.now();
+    let items = state.db(move |conn| requests::list(conn, &caller, status, now)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+pub async fn get_request(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let id = super::uuid_text(&path)?;
+    let now = state.line.text_line.clock.now();
+    let request = state.db(move |conn| requests::get(conn, &caller, &id, now)).await?;
+    Ok(HttpResponse::Ok().json(request))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalQuery {
+    #[serde(default)]
+    radius_factor: Option<f64>,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+pub async fn proposals(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    query: web::Query<ProposalQuery>,
+) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let id = super::uuid_text(&path)?;
+    let factor = query.radius_factor.unwrap_or(2.0);
+    if !(1.0..=2.0).contains(&factor) {
+        return Err(super::invalid(
+            "radius_factor",
+            "from 1 (the alert distance) to 2 (twice it, the default)",
+        ));
+    }
+    let limit = query.limit.unwrap_or(10);
+    if !(1..=50).contains(&limit) {
+        return Err(super::invalid("limit", "1 to 50"));
+    }
+    let shared = state.clone();
+    let found = state
+        .db(move |conn| {
+            proposals::for_request(
+                conn,
+                &shared.secrets,
+                &shared.housing_index,
+                &caller,
+                &id,
+                factor,
+                limit,
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnmetBody {
+    reason: UnmetReason,
+}
+
+pub async fn mark_unmet(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<UnmetBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let id = super::uuid_text(&path)?;
+    let reason = body.into_inner().reason;
+    let now = state.line.text_line.clock.now();
+    let request = state
+        .db(move |conn| requests::mark_unmet(conn, &caller, &id, reason, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(request))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementBody {
+    #[serde(default)]
+    request_id: Option<uuid::Uuid>,
+    #[serde(default)]
+    case_id: Option<uuid::Uuid>,
+    offer_id: uuid::Uuid,
+    first_night: NaiveDate,
+    last_night: NaiveDate,
+    funding: Funding,
+    #[serde(default)]
+    radius_factor: Option<f64>,
+}
+
+pub async fn place(state: web::Data<AppState>, auth: Auth, body: Body<PlacementBody>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let b = body.into_inner();
+    let factor = b.radius_factor.unwrap_or(2.0);
+    if !(1.0..=2.0).contains(&factor) {
+        return Err(super::invalid("radius_factor", "from 1 to 2"));
+    }
+    let new = NewPlacement {
+        request_id: b.request_id.map(|r| r.to_string()),
+        case_id: b.case_id.map(|c| c.to_string()),
+        offer_id: b.offer_id.to_string(),
+        first_night: super::sane_date("first_night", b.first_night)?,
+        last_night: super::sane_date("last_night", b.last_night)?,
+        funding: b.funding,
+        radius_factor: factor,
+    };
+    let now = state.line.text_line.clock.now();
+    let shared = state.clone();
+    let placement = state
+        .db(move |conn| placements::place(conn, &shared.secrets, &caller, new, now))
+        .await?;
+    state.live.signal().await;
+    Ok(HttpResponse::Created().json(placement))
+}
+
+pub async fn get_placement(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let id = super::uuid_text(&path)?;
+    let placement = state.db(move |conn| placements::get(conn, &caller, &id)).await?;
+    Ok(HttpResponse::Ok().json(placement))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendBody {
+    last_night: NaiveDate,
+    funding: Funding,
+}
+
+pub async fn extend(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<ExtendBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let id = super::uuid_text(&path)?;
+    let b = body.into_inner();
+    let last = super::sane_date("last_night", b.last_night)?;
+    let now = state.line.text_line.clock.now();
+    let shared = state.clone();
+    let placement = state
+        .db(move |conn| placements::extend(conn, &shared.secrets, &caller, &id, last, b.funding, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(placement))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndBody {
+    last_night: NaiveDate,
+}
+
+pub async fn end(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+    body: Body<EndBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let id = super::uuid_text(&path)?;
+    let last = super::sane_date("last_night", body.into_inner().last_night)?;
+    let now = state.line.text_line.clock.now();
+    let placement = state
+        .db(move |conn| placements::end(conn, &caller, &id, Some(last), false, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(placement))
+}
+
+pub async fn no_show(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let id = super::uuid_text(&path)?;
+    let now = state.line.text_line.clock.now();
+    let placement = state
+        .db(move |conn| placements::end(conn, &caller, &id, None, true, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(placement))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryQuery {
+    #[serde(default)]
+    from: Option<NaiveDate>,
+    #[serde(default)]
+    to: Option<NaiveDate>,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+pub async fn inventory(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<InventoryQuery>,
+) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let q = query.into_inner();
+    let from = q.from.map(|d| super::sane_date("from", d)).transpose()?;
+    let to = q.to.map(|d| super::sane_date("to", d)).transpose()?;
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(super::invalid("format", "json or csv")),
+    };
+    let now = state.line.text_line.clock.now();
+    let shared = state.clone();
+    let built = state
+        .db(move |conn| inventory::read(conn, &shared.geo, &caller, from, to, now))
+        .await?;
+    if csv {
+        Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header(("Content-Disposition", "attachment; filename=\"etat-des-lieux.csv\""))
+            .body(inventory::to_csv(&built)))
+    } else {
+        Ok(HttpResponse::Ok().json(built))
+    }
+}
