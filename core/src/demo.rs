@@ -239,3 +239,132 @@ pub fn load_schedule(conn: &mut DbConn) -> Result<usize> {
     }
     Ok(published)
 }
+
+/// Demo housing offers of the platform, around the demo centres. Only for `relais demo` and
+/// the embedded first start; idempotent (an offer of the same name is kept).
+pub fn load_housing(conn: &mut DbConn, geo: &crate::geo::Geography) -> Result<usize> {
+    use crate::access::{Caller, Principal};
+    use crate::accounts::model::{OrganisationKind, Role, Roles};
+    use crate::housing::model::OfferKind;
+    use crate::housing::offers::{self, NewOffer};
+
+    let Some(platform) = organisations::all_of_kind(conn, OrganisationKind::HousingPlatform)?
+        .into_iter()
+        .next()
+    else {
+        return Ok(0);
+    };
+    let Some(user) = users::find_by_email(conn, &Email::parse(&format!("housing@{DEMO_DOMAIN}"))?)? else {
+        return Ok(0);
+    };
+    let caller = Caller {
+        principal: Principal::Staff {
+            user_id: user.id,
+            roles: Roles::for_organisation(vec![Role::HousingOperator], platform.kind)?,
+            second_factor: true,
+        },
+        organisation_id: platform.id,
+        organisation_kind: platform.kind,
+    };
+    let existing: Vec<String> = offers::list(conn, &caller)?.into_iter().map(|o| o.name).collect();
+    // Name, kind, address, commune, latitude, longitude, capacity, price (cents), shelters victims.
+    type DemoOffer<'a> = (&'a str, OfferKind, &'a str, &'a str, f64, f64, i32, i64, bool);
+    let demo: [DemoOffer<'_>; 6] = [
+        (
+            "Hôtel de la Gare (démo)",
+            OfferKind::Hotel,
+            "3 place de la Gare",
+            "78646",
+            48.7995,
+            2.1290,
+            4,
+            5500,
+            false,
+        ),
+        (
+            "Résidence Sociale Les Tilleuls (démo)",
+            OfferKind::Shelter,
+            "18 avenue Jean Jaurès",
+            "95018",
+            48.9472,
+            2.2470,
+            10,
+            3000,
+            false,
+        ),
+        (
+            "Appartement relais Créteil (démo)",
+            OfferKind::Apartment,
+            "4 rue des Écoles",
+            "94028",
+            48.7904,
+            2.4556,
+            2,
+            4000,
+            false,
+        ),
+        (
+            "Famille d'accueil Meaux (démo)",
+            OfferKind::HostFamily,
+            "Meaux",
+            "77284",
+            48.9601,
+            2.8788,
+            1,
+            2500,
+            false,
+        ),
+        (
+            "Foyer Les Roses — accueil des victimes (démo)",
+            OfferKind::Shelter,
+            "Adresse confidentielle",
+            "75056",
+            48.8400,
+            2.3000,
+            8,
+            0,
+            true,
+        ),
+        (
+            "Hôtel du Barachois (démo)",
+            OfferKind::Hotel,
+            "2 boulevard Lancastel",
+            "97411",
+            -20.8789,
+            55.4481,
+            3,
+            6500,
+            false,
+        ),
+    ];
+    let mut added = 0;
+    for (name, kind, address, commune, lat, lon, capacity, price, victims) in demo {
+        if existing.iter().any(|n| n == name) || !geo.has_commune(commune) {
+            continue;
+        }
+        offers::create(
+            conn,
+            geo,
+            &caller,
+            NewOffer {
+                kind,
+                name: name.into(),
+                provider: "Démo".into(),
+                address: address.into(),
+                commune: commune.into(),
+                latitude: lat,
+                longitude: lon,
+                capacity,
+                price_cents: price,
+                accessible: capacity > 3,
+                pets: false,
+                couples: kind == OfferKind::Apartment,
+                hosts_victims: victims,
+                available_from: crate::time::now().date_naive(),
+                available_until: None,
+            },
+        )?;
+        added += 1;
+    }
+    Ok(added)
+}

@@ -407,3 +407,13 @@ pub async fn inventory(
         Ok(HttpResponse::Ok().json(built))
     }
 }
+
+pub async fn withdraw(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let id = super::uuid_text(&path)?;
+    let now = state.line.text_line.clock.now();
+    let request = state
+        .db(move |conn| requests::withdraw(conn, &caller, &id, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(request))
+}

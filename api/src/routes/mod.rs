@@ -193,6 +193,11 @@ pub fn table() -> Vec<RouteDef> {
             "/v1/housing/requests/{id}/unmet",
             web::post().to(housing::mark_unmet),
         ),
+        def(
+            M::POST,
+            "/v1/housing/requests/{id}/withdraw",
+            web::post().to(housing::withdraw),
+        ),
         def(M::POST, "/v1/housing/placements", web::post().to(housing::place)),
         def(
             M::GET,

@@ -282,3 +282,47 @@ pub fn mark_unmet(
         view(conn, row, caller, now)
     })
 }
+
+/// The requesting centre withdraws an open request (the person found a place, or no longer
+/// needs one); its referral to the platform is revoked.
+pub fn withdraw(conn: &mut DbConn, caller: &Caller, id: &str, now: DateTime<Utc>) -> Result<Request> {
+    write_tx(conn, |conn| {
+        let row = visible(conn, caller, id)?;
+        if row.organisation_id != caller.organisation_id.to_string() {
+            return Err(Error::Forbidden("the requesting centre withdraws its request".into()));
+        }
+        super::offers::manager(caller)?;
+        if row.status != RequestStatus::Open.as_str() {
+            return Err(Error::Conflict(format!("a {} request cannot be withdrawn", row.status)));
+        }
+        let stamp = time::to_db(now);
+        diesel::update(housing_requests::table.find(id))
+            .set((
+                housing_requests::status.eq(RequestStatus::Withdrawn.as_str()),
+                housing_requests::updated_at.eq(stamp),
+            ))
+            .execute(conn)?;
+        {
+            use crate::db::schema::referrals;
+            diesel::update(
+                referrals::table
+                    .find(&row.referral_id)
+                    .filter(referrals::status.eq_any(["pending", "accepted"])),
+            )
+            .set((
+                referrals::status.eq("revoked"),
+                referrals::revoked_by.eq(Some(actor_label(&caller.actor()))),
+                referrals::revoked_at.eq(Some(stamp)),
+                referrals::updated_at.eq(stamp),
+            ))
+            .execute(conn)?;
+        }
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("housing_request.withdraw").object("housing_request", id),
+        )?;
+        let row = load(conn, id)?;
+        view(conn, row, caller, now)
+    })
+}

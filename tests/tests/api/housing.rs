@@ -544,3 +544,71 @@ async fn the_platform_funds_a_court_ordered_eviction_for_six_months_at_most() {
         (Some("no_show"), Some(1))
     );
 }
+
+#[tokio::test]
+async fn a_centre_withdraws_its_request_and_the_platform_orients_to_a_centre() {
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let operator = app.token("housing").await;
+    let c = case(&app, &practitioner).await;
+    let r = request(&app, &practitioner, &c, "2026-12-01", "2026-12-02").await;
+    let referral = app
+        .get(&format!("/v1/housing/requests/{r}"))
+        .bearer(&practitioner)
+        .send()
+        .await
+        .json()["referral_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The request is a referral to the platform, pending until the platform acts.
+    let pending = app
+        .get(&format!("/v1/referrals/{referral}"))
+        .bearer(&operator)
+        .send()
+        .await;
+    assert_eq!(pending.json()["status"], "pending");
+    assert!(!pending.text().contains(&c), "the platform never sees the case");
+    assert_eq!(
+        app.post(&format!("/v1/housing/requests/{r}/withdraw"))
+            .bearer(&operator)
+            .send()
+            .await
+            .status,
+        403
+    );
+    let withdrawn = app
+        .post(&format!("/v1/housing/requests/{r}/withdraw"))
+        .bearer(&practitioner)
+        .send()
+        .await;
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.text());
+    assert_eq!(withdrawn.json()["status"], "withdrawn");
+    assert_eq!(
+        app.post(&format!("/v1/housing/requests/{r}/withdraw"))
+            .bearer(&practitioner)
+            .send()
+            .await
+            .status,
+        409
+    );
+    let revoked = app
+        .get(&format!("/v1/referrals/{referral}"))
+        .bearer(&practitioner)
+        .send()
+        .await
+        .json();
+    assert_eq!(revoked["status"], "revoked");
+
+    // The platform orients an author who reached it from outside the network to a centre.
+    let centre = app.organisation_id("CPCA Île-de-France Est").await;
+    let oriented = app
+        .post("/v1/referrals")
+        .bearer(&operator)
+        .json(&json!({ "centre_id": centre, "subject_alias": "M. H.", "summary": "Hébergé par le 115, demande un suivi.", "legal_basis": "voluntary", "consent_at": "2026-11-20T10:00:00Z" }))
+        .send()
+        .await;
+    assert_eq!(oriented.status, 201, "{}", oriented.text());
+    let inbox = app.get("/v1/referrals").bearer(&practitioner).send().await;
+    assert!(inbox.text().contains(oriented.json()["id"].as_str().unwrap()));
+}

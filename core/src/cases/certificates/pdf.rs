@@ -42,7 +42,7 @@ fn both(date: chrono::NaiveDate) -> String {
     if fr == en { fr } else { format!("{fr} / {en}") }
 }
 
-/// A line of text and its size.
+/// A line of text, its size, and whether it is bold.
 struct Line(String, f32, bool);
 
 fn lines(content: &Content, check_url: &str) -> Vec<Line> {
@@ -162,6 +162,25 @@ fn lines(content: &Content, check_url: &str) -> Vec<Line> {
     out
 }
 
+/// Splits a line at spaces so it fits the page: Helvetica averages about half its size per
+/// character, and the text column is 170 mm wide.
+fn wrap(text: &str, size: f32) -> Vec<String> {
+    let width = (170.0 / (size * 0.3528 * 0.52)) as usize;
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        if !current.is_empty() && current.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut current));
+            current.push_str("    ");
+        } else if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    lines.push(current);
+    lines
+}
+
 /// The PDF bytes. `check_url` is where the code can be checked.
 pub fn render(content: &Content, check_url: &str) -> Vec<u8> {
     let mut doc = PdfDocument::new("Attestation de suivi / Certificate of attendance");
@@ -169,7 +188,10 @@ pub fn render(content: &Content, check_url: &str) -> Vec<u8> {
     let mut pages = Vec::new();
     let mut ops = Vec::new();
     let mut y = 272.0_f32;
-    for Line(text, size, bold) in lines(content, check_url) {
+    let wrapped = lines(content, check_url)
+        .into_iter()
+        .flat_map(|Line(text, size, bold)| wrap(&text, size).into_iter().map(move |t| Line(t, size, bold)));
+    for Line(text, size, bold) in wrapped {
         let step = size * 0.3528 * 1.5;
         if y - step < 20.0 {
             pages.push(PdfPage::new(width, height, std::mem::take(&mut ops)));
