@@ -54,17 +54,20 @@ impl Zone {
                 .and_then(|c| c.get(0))
                 .and_then(|r| r.as_array())
                 .filter(|_| polygon.get("type").and_then(|t| t.as_str()) == Some("Polygon"));
-            let valid = ring.is_some_and(|ring| {
-                ring.len() >= 4
-                    && ring.first() == ring.last()
-                    && ring.iter().all(|p| {
-                        p.as_array().is_some_and(|xy| {
-                            xy.len() == 2
-                                && xy[0].as_f64().is_some_and(|x| (-180.0..=180.0).contains(&x))
-                                && xy[1].as_f64().is_some_and(|y| (-90.0..=90.0).contains(&y))
+            // Every ring (holes too) must read as the housing matcher reads it.
+            let readable = crate::housing::geometry::Polygon::from_geojson(polygon).is_some();
+            let valid = readable
+                && ring.is_some_and(|ring| {
+                    ring.len() >= 4
+                        && ring.first() == ring.last()
+                        && ring.iter().all(|p| {
+                            p.as_array().is_some_and(|xy| {
+                                xy.len() == 2
+                                    && xy[0].as_f64().is_some_and(|x| (-180.0..=180.0).contains(&x))
+                                    && xy[1].as_f64().is_some_and(|y| (-90.0..=90.0).contains(&y))
+                            })
                         })
-                    })
-            });
+                });
             if !valid {
                 return Err(Error::invalid(
                     "zone.polygon",

@@ -118,7 +118,15 @@ pub fn erase(
         erased.notes = diesel::delete(case_notes::table.filter(case_notes::case_id.eq(case_id))).execute(conn)?;
         erased.tasks = diesel::delete(case_tasks::table.filter(case_tasks::case_id.eq(case_id))).execute(conn)?;
         diesel::delete(case_practitioners::table.filter(case_practitioners::case_id.eq(case_id))).execute(conn)?;
-        // Housing requests and placements stay, unlinked, so the national inventory stays whole.
+        // Open housing requests are withdrawn (nothing is left to match them against);
+        // requests and placements stay, unlinked, so the national inventory stays whole.
+        diesel::update(
+            housing_requests::table
+                .filter(housing_requests::case_id.eq(case_id))
+                .filter(housing_requests::status.eq("open")),
+        )
+        .set(housing_requests::status.eq("withdrawn"))
+        .execute(conn)?;
         diesel::update(housing_requests::table.filter(housing_requests::case_id.eq(case_id)))
             .set(housing_requests::case_id.eq(None::<String>))
             .execute(conn)?;

@@ -72,7 +72,18 @@ impl Polygon {
                     .collect::<Option<Vec<_>>>()
             })
             .collect::<Option<Vec<_>>>()?;
-        let outer = rings.first().filter(|r| r.len() >= 4)?;
+        // Every ring closed with at least four points, none spanning half the globe (no
+        // antimeridian crossings in French territories' bans).
+        let sound = |r: &Vec<(f64, f64)>| {
+            let (lo, hi) = r
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
+            r.len() >= 4 && r.first() == r.last() && hi - lo < 180.0
+        };
+        if !rings.iter().all(sound) {
+            return None;
+        }
+        let outer = rings.first()?;
         let bbox = outer
             .iter()
             .fold((f64::MAX, f64::MAX, f64::MIN, f64::MIN), |(a, b, c, d), (x, y)| {
@@ -90,6 +101,9 @@ impl Polygon {
             return false;
         }
         let inside = |ring: &[(f64, f64)]| {
+            if ring.len() < 3 {
+                return false;
+            }
             let mut inside = false;
             let mut j = ring.len() - 1;
             for i in 0..ring.len() {

@@ -103,11 +103,26 @@ impl Acc {
 }
 
 fn rows(groups: BTreeMap<String, Acc>, label: impl Fn(&str) -> String, suppress: bool) -> Vec<Row> {
+    let mut hidden_keys: std::collections::HashSet<String> = groups
+        .iter()
+        .filter(|(_, acc)| suppress && (acc.placements.len() as i64) < SUPPRESS_BELOW)
+        .map(|(k, _)| k.clone())
+        .collect();
+    // One withheld row could be worked out from the total and the others: withhold the
+    // smallest other row too.
+    if hidden_keys.len() == 1
+        && let Some((key, _)) = groups
+            .iter()
+            .filter(|(k, _)| !hidden_keys.contains(*k))
+            .min_by_key(|(_, acc)| acc.placements.len())
+    {
+        hidden_keys.insert(key.clone());
+    }
     groups
         .into_iter()
         .map(|(key, acc)| {
             let placements = acc.placements.len() as i64;
-            let hidden = suppress && placements < SUPPRESS_BELOW;
+            let hidden = hidden_keys.contains(&key);
             Row {
                 label: label(&key),
                 suppressed: hidden,
@@ -263,10 +278,16 @@ pub fn read(
 }
 
 fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
+    // A spreadsheet must not read a label as a formula.
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
     } else {
         value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
     }
 }
 

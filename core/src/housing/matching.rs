@@ -74,6 +74,17 @@ pub enum Rule {
     Needs,
 }
 
+impl Rule {
+    /// Rules that say where someone must not be (a protected person's radius, banned
+    /// communes, départements, areas): told per offer only in the operators' proposals.
+    pub fn is_about_places(self) -> bool {
+        matches!(
+            self,
+            Rule::ProtectedPersonRadius | Rule::ForbiddenCommune | Rule::ForbiddenDepartement | Rule::ForbiddenArea
+        )
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Needs {
     pub accessible: bool,

@@ -11,7 +11,7 @@ use super::model::OfferKind;
 use crate::access::Caller;
 use crate::accounts::model::{OrganisationKind, Role};
 use crate::audit::{self, Entry};
-use crate::db::schema::{housing_index_version, housing_offers};
+use crate::db::schema::{housing_index_version, housing_offer_nights, housing_offers};
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
 use crate::geo::Geography;
@@ -237,7 +237,32 @@ pub fn update(
 ) -> Result<Offer> {
     let (departement, region) = new.check(geo)?;
     write_tx(conn, |conn| {
-        load_own(conn, caller, id)?;
+        let before = load_own(conn, caller, id)?;
+        // Nights already booked from today on: the offer must keep holding them.
+        let booked: Vec<(NaiveDate, i32)> = housing_offer_nights::table
+            .filter(housing_offer_nights::offer_id.eq(id))
+            .filter(housing_offer_nights::night.ge(time::now().date_naive()))
+            .filter(housing_offer_nights::booked.gt(0))
+            .select((housing_offer_nights::night, housing_offer_nights::booked))
+            .load(conn)?;
+        if let (Some(first), Some(last)) = (booked.iter().map(|b| b.0).min(), booked.iter().map(|b| b.0).max()) {
+            let most = booked.iter().map(|b| b.1).max().unwrap_or(0);
+            let moved = before.latitude != new.latitude
+                || before.longitude != new.longitude
+                || before.commune != new.commune
+                || (new.hosts_victims && !before.hosts_victims);
+            if !active
+                || moved
+                || new.capacity < most
+                || new.available_from > first
+                || new.available_until.is_some_and(|u| u < last)
+            {
+                return Err(Error::Conflict(
+                    "placements are booked in this offer: its place, kind of guests, capacity and calendar must keep holding them"
+                        .into(),
+                ));
+            }
+        }
         diesel::update(housing_offers::table.find(id))
             .set((
                 housing_offers::kind.eq(new.kind.as_str()),
@@ -279,10 +304,11 @@ pub fn list(conn: &mut DbConn, caller: &Caller) -> Result<Vec<Offer>> {
     rows.into_iter().map(view).collect()
 }
 
-/// Every active offer, for the matching index.
-pub fn entries(conn: &mut DbConn) -> Result<Vec<OfferEntry>> {
+/// Every active offer of an organisation (the platform), for the matching index.
+pub fn entries(conn: &mut DbConn, organisation: &str) -> Result<Vec<OfferEntry>> {
     let rows: Vec<Row> = housing_offers::table
         .filter(housing_offers::active.eq(true))
+        .filter(housing_offers::organisation_id.eq(organisation))
         .select(Row::as_select())
         .load(conn)?;
     to_entries(rows)

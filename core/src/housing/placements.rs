@@ -123,6 +123,11 @@ fn check_cap(conn: &mut DbConn, case_id: &str, eviction: bool, funding: Funding,
     if !eviction || funding != Funding::Platform {
         return Ok(());
     }
+    // One case at a time: a no-op update holds the case's row until commit on PostgreSQL, so
+    // two placements for the same case count each other's nights.
+    diesel::update(crate::db::schema::cases::table.find(case_id))
+        .set(crate::db::schema::cases::updated_at.eq(crate::db::schema::cases::updated_at))
+        .execute(conn)?;
     let already = platform_nights_of_case(conn, case_id)?;
     if already + i64::try_from(adding).unwrap_or(i64::MAX) > EVICTION_FUNDING_CAP_NIGHTS {
         return Err(Error::Conflict(format!(
@@ -134,8 +139,12 @@ fn check_cap(conn: &mut DbConn, case_id: &str, eviction: bool, funding: Funding,
 
 type OfferFacts = (String, i32, i64, bool);
 
-/// The offer's owner, capacity and price, if active.
+/// The offer's owner, capacity and price, if active. The offer's row is held until commit
+/// (a no-op update), so an edit of its capacity waits for this booking and sees it.
 fn offer_facts(conn: &mut DbConn, id: &str) -> Result<OfferFacts> {
+    diesel::update(housing_offers::table.find(id))
+        .set(housing_offers::updated_at.eq(housing_offers::updated_at))
+        .execute(conn)?;
     housing_offers::table
         .find(id)
         .filter(housing_offers::active.eq(true))
@@ -173,7 +182,11 @@ fn check_rules(conn: &mut DbConn, secrets: &Secrets, case_id: &str, offer_id: &s
         .ok_or_else(|| Error::invalid("offer_id", "no such active offer"))?;
     let query = Query {
         constraints: &rules,
-        radius_factor: radius_factor.clamp(1.0, 2.0),
+        radius_factor: if radius_factor.is_finite() {
+            radius_factor.clamp(1.0, 2.0)
+        } else {
+            2.0
+        },
         near: None,
         first_night: first,
         last_night: last,
@@ -182,6 +195,12 @@ fn check_rules(conn: &mut DbConn, secrets: &Secrets, case_id: &str, offer_id: &s
         examine: 1,
     };
     match OfferIndex::static_rule(&entry, &query) {
+        // Where a protected person is, or which places are banned, is never told one offer at
+        // a time here (that would let anyone map them by trying offers): only that a court
+        // rule forbids it.
+        Some(rule) if rule.is_about_places() => Err(Error::Conflict(
+            "this offer cannot house this person: a court rule of the case forbids it".into(),
+        )),
         Some(rule) => Err(Error::Conflict(format!(
             "this offer cannot house this person: {}",
             serde_json::to_value(rule)
@@ -209,8 +228,27 @@ pub fn place(
                 .as_deref()
                 .ok_or_else(|| Error::invalid("request_id", "the platform places for a request"))?;
             let row = requests::load(conn, id).map_err(|_| Error::invalid("request_id", "no such request"))?;
-            if row.status != RequestStatus::Open.as_str() {
+            // Claim the request first: of two operators placing it at once, the second waits,
+            // then finds it placed.
+            let claimed = diesel::update(
+                housing_requests::table
+                    .find(id)
+                    .filter(housing_requests::status.eq(RequestStatus::Open.as_str())),
+            )
+            .set((
+                housing_requests::status.eq(RequestStatus::Placed.as_str()),
+                housing_requests::updated_at.eq(time::to_db(now)),
+            ))
+            .execute(conn)?;
+            if claimed == 0 {
                 return Err(Error::Conflict(format!("a {} request is not placed", row.status)));
+            }
+            requests::referral_still_wanted(conn, &row.referral_id)?;
+            if offer_owner != requests::platform(conn)?.id.to_string() {
+                return Err(Error::invalid(
+                    "offer_id",
+                    "the platform places in the platform's offers",
+                ));
             }
             let case = row
                 .case_id
@@ -272,7 +310,11 @@ pub fn place(
             radius_factor: new.radius_factor,
         };
         check_rules(conn, secrets, &case_id, &new.offer_id, stay)?;
-        let eviction = eviction.unwrap_or_else(|| request.as_ref().is_some_and(|r| r.court_eviction));
+        // Whether the case has a court-ordered eviction now (it may have come after the request).
+        let eviction = match eviction {
+            Some(e) => e,
+            None => constraints::has_eviction(conn, secrets, &case_id)?.is_some(),
+        };
         check_cap(conn, &case_id, eviction, new.funding, nights.len())?;
         take(conn, &new.offer_id, capacity, &nights)?;
         let id = uuid::Uuid::new_v4().to_string();
@@ -302,12 +344,6 @@ pub fn place(
                 .execute(conn)?;
         }
         if let Some(row) = &request {
-            diesel::update(housing_requests::table.find(&row.id))
-                .set((
-                    housing_requests::status.eq(RequestStatus::Placed.as_str()),
-                    housing_requests::updated_at.eq(stamp),
-                ))
-                .execute(conn)?;
             // The platform's answer to the request's referral: accepted.
             diesel::update(
                 referrals::table
@@ -462,21 +498,23 @@ pub fn get(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Placement> {
     load_view(conn, id)
 }
 
-fn status_of(conn: &mut DbConn, id: &str) -> Result<PlacementStatus> {
-    let status: String = housing_placements::table
-        .find(id)
-        .select(housing_placements::status)
-        .first(conn)?;
-    status.parse()
-}
-
-fn set_status(conn: &mut DbConn, id: &str, status: PlacementStatus, now: DateTime<Utc>) -> Result<()> {
-    diesel::update(housing_placements::table.find(id))
-        .set((
-            housing_placements::status.eq(status.as_str()),
-            housing_placements::updated_at.eq(time::to_db(now)),
-        ))
-        .execute(conn)?;
+/// Moves an active placement to `status` (or keeps it active, to lock it) in one conditional
+/// update: of two concurrent changes on PostgreSQL, the second waits for the first and then
+/// finds it no longer active. Conflict when it is not active.
+fn claim_active(conn: &mut DbConn, id: &str, status: PlacementStatus, now: DateTime<Utc>) -> Result<()> {
+    let moved = diesel::update(
+        housing_placements::table
+            .find(id)
+            .filter(housing_placements::status.eq(PlacementStatus::Active.as_str())),
+    )
+    .set((
+        housing_placements::status.eq(status.as_str()),
+        housing_placements::updated_at.eq(time::to_db(now)),
+    ))
+    .execute(conn)?;
+    if moved == 0 {
+        return Err(Error::Conflict("the placement is no longer active".into()));
+    }
     Ok(())
 }
 
@@ -492,9 +530,7 @@ pub fn extend(
 ) -> Result<Placement> {
     write_tx(conn, |conn| {
         let (offer, _, case, source) = manageable(conn, caller, id)?;
-        if status_of(conn, id)? != PlacementStatus::Active {
-            return Err(Error::Conflict("only an active placement is extended".into()));
-        }
+        claim_active(conn, id, PlacementStatus::Active, now)?;
         if source == "centre" && funding == Funding::Platform {
             return Err(Error::invalid(
                 "funding",
@@ -510,10 +546,26 @@ pub fn extend(
             .ok_or_else(|| Error::invalid("last_night", "out of range"))?;
         let nights = nights_of(first, last_night)?;
         let case = case.ok_or_else(|| Error::Conflict("the case behind this placement was erased".into()))?;
+        // The person's needs, as the request said them.
+        let request: Option<String> = housing_placements::table
+            .find(id)
+            .select(housing_placements::request_id)
+            .first(conn)?;
+        let needs = match request {
+            Some(r) => {
+                let row = requests::load(conn, &r)?;
+                Needs {
+                    accessible: row.needs_accessible,
+                    pets: row.needs_pets,
+                    couple: row.needs_couple,
+                }
+            }
+            None => Needs::default(),
+        };
         let stay = Stay {
             first,
             last: last_night,
-            needs: Needs::default(),
+            needs,
             radius_factor: 2.0,
         };
         check_rules(conn, secrets, &case, &offer, stay)?;
@@ -531,7 +583,6 @@ pub fn extend(
                 ))
                 .execute(conn)?;
         }
-        set_status(conn, id, PlacementStatus::Active, now)?;
         audit::record(
             conn,
             &caller.actor(),
@@ -555,9 +606,12 @@ pub fn end(
 ) -> Result<Placement> {
     write_tx(conn, |conn| {
         let (offer, _, _, _) = manageable(conn, caller, id)?;
-        if status_of(conn, id)? != PlacementStatus::Active {
-            return Err(Error::Conflict("the placement has already ended".into()));
-        }
+        let status = if no_show {
+            PlacementStatus::NoShow
+        } else {
+            PlacementStatus::Ended
+        };
+        claim_active(conn, id, status, now)?;
         let current = load_view(conn, id)?;
         let keep_until = if no_show {
             current.first_night
@@ -581,12 +635,6 @@ pub fn end(
                 .filter(housing_placement_nights::night.eq_any(&dropped)),
         )
         .execute(conn)?;
-        let status = if no_show {
-            PlacementStatus::NoShow
-        } else {
-            PlacementStatus::Ended
-        };
-        set_status(conn, id, status, now)?;
         audit::record(
             conn,
             &caller.actor(),

@@ -34,7 +34,9 @@ impl IndexCache {
         {
             return Ok(index.clone());
         }
-        let index = Arc::new(OfferIndex::new(offers::entries(conn)?));
+        // The platform's own offers: a centre's places are the centre's to use.
+        let platform = requests::platform(conn)?;
+        let index = Arc::new(OfferIndex::new(offers::entries(conn, &platform.id.to_string())?));
         if let Ok(mut guard) = self.current.lock() {
             *guard = Some((version, index.clone()));
         }
@@ -105,12 +107,17 @@ pub fn for_request(
         .case_id
         .as_deref()
         .ok_or_else(|| Error::Conflict("the case behind this request was erased".into()))?;
+    requests::referral_still_wanted(conn, &row.referral_id)?;
     let rules = constraints::of_case(conn, secrets, case, row.first_night)?;
     let near = centre_point(conn, &row.organisation_id)?;
     let index = cache.get(conn)?;
     let query = Query {
         constraints: &rules,
-        radius_factor: radius_factor.clamp(1.0, 2.0),
+        radius_factor: if radius_factor.is_finite() {
+            radius_factor.clamp(1.0, 2.0)
+        } else {
+            2.0
+        },
         near,
         first_night: row.first_night,
         last_night: row.last_night,

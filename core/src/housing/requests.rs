@@ -135,9 +135,10 @@ pub fn create(
         let id = uuid::Uuid::new_v4().to_string();
         let eviction = super::constraints::has_eviction(conn, secrets, case_id)?;
         let basis = match &eviction {
+            // The platform learns there is a court-ordered eviction, not the court's docket.
             Some(m) => LegalBasis::CourtOrdered {
                 authority: m.authority.parse()?,
-                decision_reference: m.decision_reference.clone(),
+                decision_reference: "non communiquée / withheld".into(),
                 ends_on: m.ends_on.unwrap_or(new.last_night),
             },
             None => LegalBasis::Voluntary { consent_at: now },
@@ -258,19 +259,44 @@ pub fn mark_unmet(
     }
     write_tx(conn, |conn| {
         let row = load(conn, id)?;
-        if row.status != RequestStatus::Open.as_str() {
+        let closed = diesel::update(
+            housing_requests::table
+                .find(id)
+                .filter(housing_requests::status.eq(RequestStatus::Open.as_str())),
+        )
+        .set((
+            housing_requests::status.eq(RequestStatus::Unmet.as_str()),
+            housing_requests::unmet_reason.eq(Some(reason.as_str())),
+            housing_requests::updated_at.eq(time::to_db(now)),
+        ))
+        .execute(conn)?;
+        if closed == 0 {
             return Err(Error::Conflict(format!(
                 "a {} request cannot be closed as unmet",
                 row.status
             )));
         }
-        diesel::update(housing_requests::table.find(id))
+        // The platform's answer to the referral: rejected, with the reason.
+        {
+            use crate::db::schema::referrals;
+            let stamp = time::to_db(now);
+            diesel::update(
+                referrals::table
+                    .find(&row.referral_id)
+                    .filter(referrals::status.eq_any(["pending", "accepted"])),
+            )
             .set((
-                housing_requests::status.eq(RequestStatus::Unmet.as_str()),
-                housing_requests::unmet_reason.eq(Some(reason.as_str())),
-                housing_requests::updated_at.eq(time::to_db(now)),
+                referrals::status.eq("rejected"),
+                referrals::rejection_reason.eq(Some(format!(
+                    "hébergement non trouvé / not housed: {}",
+                    reason.as_str()
+                ))),
+                referrals::decided_by.eq(Some(actor_label(&caller.actor()))),
+                referrals::decided_at.eq(Some(stamp)),
+                referrals::updated_at.eq(stamp),
             ))
             .execute(conn)?;
+        }
         audit::record(
             conn,
             &caller.actor(),
@@ -292,16 +318,20 @@ pub fn withdraw(conn: &mut DbConn, caller: &Caller, id: &str, now: DateTime<Utc>
             return Err(Error::Forbidden("the requesting centre withdraws its request".into()));
         }
         super::offers::manager(caller)?;
-        if row.status != RequestStatus::Open.as_str() {
+        let stamp = time::to_db(now);
+        let withdrawn = diesel::update(
+            housing_requests::table
+                .find(id)
+                .filter(housing_requests::status.eq(RequestStatus::Open.as_str())),
+        )
+        .set((
+            housing_requests::status.eq(RequestStatus::Withdrawn.as_str()),
+            housing_requests::updated_at.eq(stamp),
+        ))
+        .execute(conn)?;
+        if withdrawn == 0 {
             return Err(Error::Conflict(format!("a {} request cannot be withdrawn", row.status)));
         }
-        let stamp = time::to_db(now);
-        diesel::update(housing_requests::table.find(id))
-            .set((
-                housing_requests::status.eq(RequestStatus::Withdrawn.as_str()),
-                housing_requests::updated_at.eq(stamp),
-            ))
-            .execute(conn)?;
         {
             use crate::db::schema::referrals;
             diesel::update(
@@ -325,4 +355,19 @@ pub fn withdraw(conn: &mut DbConn, caller: &Caller, id: &str, now: DateTime<Utc>
         let row = load(conn, id)?;
         view(conn, row, caller, now)
     })
+}
+
+/// A request whose referral to the platform was revoked (by the centre) or rejected (by the
+/// platform) is not matched or placed.
+pub(crate) fn referral_still_wanted(conn: &mut DbConn, referral_id: &str) -> Result<()> {
+    use crate::db::schema::referrals;
+    let status: String = referrals::table
+        .find(referral_id)
+        .select(referrals::status)
+        .first(conn)?;
+    if matches!(status.as_str(), "pending" | "accepted") {
+        Ok(())
+    } else {
+        Err(Error::Conflict(format!("the request's referral was {status}")))
+    }
 }

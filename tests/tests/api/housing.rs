@@ -183,10 +183,11 @@ async fn an_offer_that_breaks_a_court_rule_is_never_proposed_and_says_which_rule
         .await;
     assert_eq!(below.status, 400);
 
-    // Choosing an excluded offer anyway is refused, with the rule named.
-    for (id, rule) in [
-        (&near, "protected_person_radius"),
-        (&montreuil, "forbidden_commune"),
+    // Choosing an excluded offer anyway is refused; a rule about places is not named one offer
+    // at a time (trying offers must not map where someone is), other rules are.
+    for (id, said) in [
+        (&near, "a court rule of the case forbids it"),
+        (&montreuil, "a court rule of the case forbids it"),
         (&shelter, "hosts_victims"),
     ] {
         let placed = app
@@ -196,8 +197,8 @@ async fn an_offer_that_breaks_a_court_rule_is_never_proposed_and_says_which_rule
             .send()
             .await;
         assert_eq!(placed.status, 409, "{}", placed.text());
-        assert!(placed.text().contains(rule), "{}", placed.text());
-        assert!(!placed.text().contains("48.8566"));
+        assert!(placed.text().contains(said), "{}", placed.text());
+        assert!(!placed.text().contains("protected_person_radius") && !placed.text().contains("48.8566"));
     }
     // Only the platform's operators match; another centre does not even see the request.
     let mine = app
@@ -303,6 +304,43 @@ async fn the_last_bed_goes_to_one_operator_only() {
     // The losers' requests are still open, and nothing of theirs was written.
     let open = app.get("/v1/housing/requests").bearer(&operator).send().await.json();
     assert_eq!(open["items"].as_array().unwrap().len(), 5);
+
+    // The booked offer keeps holding its guest: it cannot move or shrink under them.
+    let moved = app
+        .put(&format!("/v1/housing/offers/{last_bed}"))
+        .bearer(&operator)
+        .json(&json!({ "kind": "hotel", "name": "Hôtel du Dernier Lit", "provider": "Hôtels Solidaires", "address": "1 rue de la Gare",
+                        "commune": "78646", "latitude": 48.90, "longitude": 2.13, "capacity": 1, "price_cents": 5500, "available_from": "2026-01-01" }))
+        .send()
+        .await;
+    assert_eq!(moved.status, 409, "{}", moved.text());
+
+    // Two operators ending the same placement at once: one ends it, the other is told, and the
+    // nights are given back once.
+    let winner = replies.iter().find(|r| r.status == 201).unwrap().json();
+    let id = winner["id"].as_str().unwrap().to_owned();
+    let ends = (0..4).map(|_| {
+        let app = &app;
+        let operator = operator.clone();
+        let path = format!("/v1/housing/placements/{id}/end");
+        async move {
+            app.post(&path)
+                .bearer(&operator)
+                .json(&json!({ "last_night": "2026-12-20" }))
+                .send()
+                .await
+        }
+    });
+    let ended = futures_util::future::join_all(ends).await;
+    assert_eq!(ended.iter().filter(|r| r.status == 200).count(), 1);
+    assert_eq!(ended.iter().filter(|r| r.status == 409).count(), 3);
+    let booked: Vec<i32> = relais_core::db::schema::housing_offer_nights::table
+        .filter(relais_core::db::schema::housing_offer_nights::offer_id.eq(&last_bed))
+        .order(relais_core::db::schema::housing_offer_nights::night.asc())
+        .select(relais_core::db::schema::housing_offer_nights::booked)
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(booked, [1, 0], "the second night given back once");
 }
 
 #[tokio::test]
