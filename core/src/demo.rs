@@ -163,8 +163,7 @@ pub fn load(conn: &mut DbConn, geo: &Geography, secrets: &Secrets) -> Result<Vec
 pub fn load_schedule(conn: &mut DbConn) -> Result<usize> {
     use chrono::{Datelike as _, Duration, TimeZone as _};
 
-    use crate::access::{Caller, Principal};
-    use crate::accounts::model::{Role, Roles};
+    use crate::accounts::model::Role;
     use crate::centres::model::Modality;
     use crate::centres::slots::{self, NewAvailability};
 
@@ -211,15 +210,7 @@ pub fn load_schedule(conn: &mut DbConn) -> Result<usize> {
         else {
             continue;
         };
-        let caller = Caller {
-            principal: Principal::Staff {
-                user_id: user.id,
-                roles: Roles::for_organisation(vec![Role::Practitioner], org.kind)?,
-                second_factor: true,
-            },
-            organisation_id: org.id,
-            organisation_kind: org.kind,
-        };
+        let caller = staff_caller(user.id, Role::Practitioner, &org)?;
         let new = NewAvailability {
             practitioner_id: Some(user.id),
             modality: Modality::OnSite,
@@ -243,8 +234,7 @@ pub fn load_schedule(conn: &mut DbConn) -> Result<usize> {
 /// Demo housing offers of the platform, around the demo centres. Only for `relais demo` and
 /// the embedded first start; idempotent (an offer of the same name is kept).
 pub fn load_housing(conn: &mut DbConn, geo: &crate::geo::Geography) -> Result<usize> {
-    use crate::access::{Caller, Principal};
-    use crate::accounts::model::{OrganisationKind, Role, Roles};
+    use crate::accounts::model::{OrganisationKind, Role};
     use crate::housing::model::OfferKind;
     use crate::housing::offers::{self, NewOffer};
 
@@ -257,15 +247,7 @@ pub fn load_housing(conn: &mut DbConn, geo: &crate::geo::Geography) -> Result<us
     let Some(user) = users::find_by_email(conn, &Email::parse(&format!("housing@{DEMO_DOMAIN}"))?)? else {
         return Ok(0);
     };
-    let caller = Caller {
-        principal: Principal::Staff {
-            user_id: user.id,
-            roles: Roles::for_organisation(vec![Role::HousingOperator], platform.kind)?,
-            second_factor: true,
-        },
-        organisation_id: platform.id,
-        organisation_kind: platform.kind,
-    };
+    let caller = staff_caller(user.id, Role::HousingOperator, &platform)?;
     let existing: Vec<String> = offers::list(conn, &caller)?.into_iter().map(|o| o.name).collect();
     // Name, kind, address, commune, latitude, longitude, capacity, price (cents), shelters victims.
     type DemoOffer<'a> = (&'a str, OfferKind, &'a str, &'a str, f64, f64, i32, i64, bool);
@@ -367,4 +349,23 @@ pub fn load_housing(conn: &mut DbConn, geo: &crate::geo::Geography) -> Result<us
         added += 1;
     }
     Ok(added)
+}
+
+/// A demo staff member acting for their organisation (second factor passed).
+fn staff_caller(
+    user_id: crate::ids::UserId,
+    role: crate::accounts::model::Role,
+    organisation: &crate::accounts::model::Organisation,
+) -> Result<crate::access::Caller> {
+    use crate::access::{Caller, Principal};
+    use crate::accounts::model::Roles;
+    Ok(Caller {
+        principal: Principal::Staff {
+            user_id,
+            roles: Roles::for_organisation(vec![role], organisation.kind)?,
+            second_factor: true,
+        },
+        organisation_id: organisation.id,
+        organisation_kind: organisation.kind,
+    })
 }

@@ -134,6 +134,16 @@ pub struct Outcome {
     pub examined: usize,
 }
 
+/// The exclusion radius factor an operator may choose: from 1 (the alert distance) to 2 (the
+/// default); anything else, or not a number, counts as 2.
+pub fn sane_factor(factor: f64) -> f64 {
+    if factor.is_finite() {
+        factor.clamp(1.0, 2.0)
+    } else {
+        2.0
+    }
+}
+
 type Point = GeomWithData<[f64; 3], usize>;
 
 /// The offers, indexed by position.
@@ -170,7 +180,7 @@ impl OfferIndex {
             return Some(Rule::HostsVictims);
         }
         let here = entry.at.xyz();
-        let factor = q.radius_factor.clamp(1.0, 2.0);
+        let factor = sane_factor(q.radius_factor);
         if c.protected
             .iter()
             .any(|(at, radius)| great_circle_km(chord_km(here, at.xyz())) < f64::from(*radius) * factor)

@@ -182,11 +182,7 @@ fn check_rules(conn: &mut DbConn, secrets: &Secrets, case_id: &str, offer_id: &s
         .ok_or_else(|| Error::invalid("offer_id", "no such active offer"))?;
     let query = Query {
         constraints: &rules,
-        radius_factor: if radius_factor.is_finite() {
-            radius_factor.clamp(1.0, 2.0)
-        } else {
-            2.0
-        },
+        radius_factor,
         near: None,
         first_night: first,
         last_night: last,

@@ -113,11 +113,7 @@ pub fn for_request(
     let index = cache.get(conn)?;
     let query = Query {
         constraints: &rules,
-        radius_factor: if radius_factor.is_finite() {
-            radius_factor.clamp(1.0, 2.0)
-        } else {
-            2.0
-        },
+        radius_factor: super::matching::sane_factor(radius_factor),
         near,
         first_night: row.first_night,
         last_night: row.last_night,
