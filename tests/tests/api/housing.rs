@@ -650,3 +650,35 @@ async fn a_centre_withdraws_its_request_and_the_platform_orients_to_a_centre() {
     let inbox = app.get("/v1/referrals").bearer(&practitioner).send().await;
     assert!(inbox.text().contains(oriented.json()["id"].as_str().unwrap()));
 }
+
+#[tokio::test]
+async fn the_weekly_inventory_is_emailed_once_a_week() {
+    use relais_core::db::schema::email_outbox;
+    let app = spawn_line_app(&[]).await;
+    let recipients = vec![
+        "dgcs@ministere.example".to_owned(),
+        "plateforme@hebergement.example".to_owned(),
+    ];
+    let monday = chrono::DateTime::parse_from_rfc3339("2026-11-30T08:00:00+01:00")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let geo = &app.app_state().geo;
+    let mut conn = app.conn();
+    assert!(relais_core::housing::inventory::send_weekly(&mut conn, geo, &recipients, monday).unwrap());
+    // Another instance, or the next tick of the same week: nothing more.
+    let later = monday + chrono::Duration::hours(5);
+    assert!(!relais_core::housing::inventory::send_weekly(&mut conn, geo, &recipients, later).unwrap());
+    let sent: Vec<(String, String)> = email_outbox::table
+        .filter(email_outbox::subject.like("%inventory%"))
+        .select((email_outbox::to_address, email_outbox::body))
+        .load(&mut *conn)
+        .unwrap();
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent.iter()
+            .all(|(_, body)| body.contains("dimension,key,label,placements,nights,cost_eur,suppressed"))
+    );
+    // The next week, again.
+    let next = monday + chrono::Duration::days(7);
+    assert!(relais_core::housing::inventory::send_weekly(&mut conn, geo, &recipients, next).unwrap());
+}
