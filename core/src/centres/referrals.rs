@@ -456,3 +456,59 @@ pub fn court_ordered(authority: &str, decision_reference: &str, ends_on: chrono:
         ends_on,
     })
 }
+
+/// How the housing platform's handling of a housing request settles its referral.
+pub(crate) enum Settlement {
+    /// The platform housed the person (from pending).
+    Accepted,
+    /// The platform could not house them (from pending or accepted).
+    Rejected(String),
+    /// The centre withdrew the request (from pending or accepted).
+    Revoked,
+}
+
+/// Settles a housing request's referral, in the transaction of the request's change. A
+/// referral already past the states the move starts from is left as it is.
+pub(crate) fn settle_for_housing(
+    conn: &mut DbConn,
+    id: &str,
+    settlement: Settlement,
+    by: &str,
+    at: chrono::NaiveDateTime,
+) -> Result<()> {
+    let open = [ReferralStatus::Pending.as_str(), ReferralStatus::Accepted.as_str()];
+    match settlement {
+        Settlement::Accepted => diesel::update(
+            referrals::table
+                .find(id)
+                .filter(referrals::status.eq(ReferralStatus::Pending.as_str())),
+        )
+        .set((
+            referrals::status.eq(ReferralStatus::Accepted.as_str()),
+            referrals::decided_by.eq(Some(by)),
+            referrals::decided_at.eq(Some(at)),
+            referrals::updated_at.eq(at),
+        ))
+        .execute(conn)?,
+        Settlement::Rejected(reason) => {
+            diesel::update(referrals::table.find(id).filter(referrals::status.eq_any(open)))
+                .set((
+                    referrals::status.eq(ReferralStatus::Rejected.as_str()),
+                    referrals::rejection_reason.eq(Some(reason)),
+                    referrals::decided_by.eq(Some(by)),
+                    referrals::decided_at.eq(Some(at)),
+                    referrals::updated_at.eq(at),
+                ))
+                .execute(conn)?
+        }
+        Settlement::Revoked => diesel::update(referrals::table.find(id).filter(referrals::status.eq_any(open)))
+            .set((
+                referrals::status.eq(ReferralStatus::Revoked.as_str()),
+                referrals::revoked_by.eq(Some(by)),
+                referrals::revoked_at.eq(Some(at)),
+                referrals::updated_at.eq(at),
+            ))
+            .execute(conn)?,
+    };
+    Ok(())
+}

@@ -15,7 +15,7 @@ use crate::audit::{self, Entry};
 use crate::centres::referrals::actor_label;
 use crate::crypto::Secrets;
 use crate::db::schema::{
-    housing_offer_nights, housing_offers, housing_placement_nights, housing_placements, housing_requests, referrals,
+    housing_offer_nights, housing_offers, housing_placement_nights, housing_placements, housing_requests,
 };
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
@@ -92,6 +92,21 @@ fn take(conn: &mut DbConn, offer: &str, capacity: i32, nights: &[NaiveDate]) -> 
         if taken == 0 {
             return Err(Error::Conflict(format!("the offer is full on the night of {night}")));
         }
+    }
+    Ok(())
+}
+
+/// The nights a placement holds, each with its funding and price.
+fn record_nights(conn: &mut DbConn, placement: &str, nights: &[NaiveDate], funding: Funding, price: i64) -> Result<()> {
+    for night in nights {
+        diesel::insert_into(housing_placement_nights::table)
+            .values((
+                housing_placement_nights::placement_id.eq(placement),
+                housing_placement_nights::night.eq(night),
+                housing_placement_nights::funding.eq(funding.as_str()),
+                housing_placement_nights::price_cents.eq(price),
+            ))
+            .execute(conn)?;
     }
     Ok(())
 }
@@ -250,11 +265,7 @@ pub fn place(
                 .case_id
                 .clone()
                 .ok_or_else(|| Error::Conflict("the case behind this request was erased".into()))?;
-            let needs = Needs {
-                accessible: row.needs_accessible,
-                pets: row.needs_pets,
-                couple: row.needs_couple,
-            };
+            let needs = row.needs();
             (
                 PlacementSource::Platform,
                 case,
@@ -329,30 +340,16 @@ pub fn place(
                 housing_placements::updated_at.eq(stamp),
             ))
             .execute(conn)?;
-        for night in &nights {
-            diesel::insert_into(housing_placement_nights::table)
-                .values((
-                    housing_placement_nights::placement_id.eq(&id),
-                    housing_placement_nights::night.eq(night),
-                    housing_placement_nights::funding.eq(new.funding.as_str()),
-                    housing_placement_nights::price_cents.eq(price),
-                ))
-                .execute(conn)?;
-        }
+        record_nights(conn, &id, &nights, new.funding, price)?;
         if let Some(row) = &request {
             // The platform's answer to the request's referral: accepted.
-            diesel::update(
-                referrals::table
-                    .find(&row.referral_id)
-                    .filter(referrals::status.eq("pending")),
-            )
-            .set((
-                referrals::status.eq("accepted"),
-                referrals::decided_by.eq(Some(actor_label(&caller.actor()))),
-                referrals::decided_at.eq(Some(stamp)),
-                referrals::updated_at.eq(stamp),
-            ))
-            .execute(conn)?;
+            crate::centres::referrals::settle_for_housing(
+                conn,
+                &row.referral_id,
+                crate::centres::referrals::Settlement::Accepted,
+                &actor_label(&caller.actor()),
+                stamp,
+            )?;
             crate::helpline::events::record_for_centre(
                 conn,
                 &centre,
@@ -548,14 +545,7 @@ pub fn extend(
             .select(housing_placements::request_id)
             .first(conn)?;
         let needs = match request {
-            Some(r) => {
-                let row = requests::load(conn, &r)?;
-                Needs {
-                    accessible: row.needs_accessible,
-                    pets: row.needs_pets,
-                    couple: row.needs_couple,
-                }
-            }
+            Some(r) => requests::load(conn, &r)?.needs(),
             None => Needs::default(),
         };
         let stay = Stay {
@@ -569,16 +559,7 @@ pub fn extend(
         check_cap(conn, &case, eviction, funding, nights.len())?;
         let (_, capacity, price, _) = offer_facts(conn, &offer)?;
         take(conn, &offer, capacity, &nights)?;
-        for night in &nights {
-            diesel::insert_into(housing_placement_nights::table)
-                .values((
-                    housing_placement_nights::placement_id.eq(id),
-                    housing_placement_nights::night.eq(night),
-                    housing_placement_nights::funding.eq(funding.as_str()),
-                    housing_placement_nights::price_cents.eq(price),
-                ))
-                .execute(conn)?;
-        }
+        record_nights(conn, id, &nights, funding, price)?;
         audit::record(
             conn,
             &caller.actor(),

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::geometry::LatLon;
-use super::matching::{Needs, OfferIndex, Outcome, Query};
+use super::matching::{OfferIndex, Outcome, Query};
 use super::model::RequestStatus;
 use super::{constraints, offers, requests};
 use crate::access::Caller;
@@ -117,11 +117,7 @@ pub fn for_request(
         near,
         first_night: row.first_night,
         last_night: row.last_night,
-        needs: Needs {
-            accessible: row.needs_accessible,
-            pets: row.needs_pets,
-            couple: row.needs_couple,
-        },
+        needs: row.needs(),
         limit: limit.clamp(1, 50),
         examine: 2000,
     };

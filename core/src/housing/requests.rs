@@ -40,6 +40,17 @@ pub(crate) struct Row {
     pub updated_at: chrono::NaiveDateTime,
 }
 
+impl Row {
+    /// What the person needs, as the request says.
+    pub(crate) fn needs(&self) -> super::matching::Needs {
+        super::matching::Needs {
+            accessible: self.needs_accessible,
+            pets: self.needs_pets,
+            couple: self.needs_couple,
+        }
+    }
+}
+
 /// A request as the platform and the requesting centre see it: no case id for the platform.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Request {
@@ -277,26 +288,13 @@ pub fn mark_unmet(
             )));
         }
         // The platform's answer to the referral: rejected, with the reason.
-        {
-            use crate::db::schema::referrals;
-            let stamp = time::to_db(now);
-            diesel::update(
-                referrals::table
-                    .find(&row.referral_id)
-                    .filter(referrals::status.eq_any(["pending", "accepted"])),
-            )
-            .set((
-                referrals::status.eq("rejected"),
-                referrals::rejection_reason.eq(Some(format!(
-                    "hébergement non trouvé / not housed: {}",
-                    reason.as_str()
-                ))),
-                referrals::decided_by.eq(Some(actor_label(&caller.actor()))),
-                referrals::decided_at.eq(Some(stamp)),
-                referrals::updated_at.eq(stamp),
-            ))
-            .execute(conn)?;
-        }
+        referrals::settle_for_housing(
+            conn,
+            &row.referral_id,
+            referrals::Settlement::Rejected(format!("hébergement non trouvé / not housed: {}", reason.as_str())),
+            &actor_label(&caller.actor()),
+            time::to_db(now),
+        )?;
         audit::record(
             conn,
             &caller.actor(),
@@ -332,21 +330,13 @@ pub fn withdraw(conn: &mut DbConn, caller: &Caller, id: &str, now: DateTime<Utc>
         if withdrawn == 0 {
             return Err(Error::Conflict(format!("a {} request cannot be withdrawn", row.status)));
         }
-        {
-            use crate::db::schema::referrals;
-            diesel::update(
-                referrals::table
-                    .find(&row.referral_id)
-                    .filter(referrals::status.eq_any(["pending", "accepted"])),
-            )
-            .set((
-                referrals::status.eq("revoked"),
-                referrals::revoked_by.eq(Some(actor_label(&caller.actor()))),
-                referrals::revoked_at.eq(Some(stamp)),
-                referrals::updated_at.eq(stamp),
-            ))
-            .execute(conn)?;
-        }
+        referrals::settle_for_housing(
+            conn,
+            &row.referral_id,
+            referrals::Settlement::Revoked,
+            &actor_label(&caller.actor()),
+            stamp,
+        )?;
         audit::record(
             conn,
             &caller.actor(),
