@@ -2,6 +2,7 @@
 //! registration and for the contract test that compares it with `openapi.yaml`.
 
 mod api_keys;
+mod app;
 mod audit;
 mod auth;
 mod cases;
@@ -314,6 +315,8 @@ pub fn table() -> Vec<RouteDef> {
         def(M::POST, "/chat/api/messages", web::post().to(webchat::post_message)),
         def(M::GET, "/chat/api/messages", web::get().to(webchat::list_messages)),
         def(M::GET, "/chat/ws", web::get().to(webchat::socket)),
+        def(M::GET, "/app", web::get().to(app::page)),
+        def(M::GET, "/app/{file}", web::get().to(app::file)),
     ]
 }
 

@@ -817,6 +817,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The practitioner app
+         * @description Public. The installable web app of listeners, practitioners, housing operators and
+         *     coordinators (its page; the app logs in through `/v1/auth/login` and calls the API like any
+         *     client). A strict Content-Security-Policy allows only this origin's script, style, images,
+         *     manifest, worker and connections. Served with an `ETag` and `Cache-Control: no-cache`; a
+         *     matching `If-None-Match` gets 304.
+         */
+        get: operations["practitionerApp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/app/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of the practitioner app
+         * @description Public. The app's script, style, service worker (with `Service-Worker-Allowed: /app`), web
+         *     manifest and icons, built from `clients/practitioner` and embedded in the binary. Served
+         *     with an `ETag` and `Cache-Control: no-cache`; a matching `If-None-Match` gets 304.
+         */
+        get: operations["practitionerAppFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/canned-replies": {
         parameters: {
             query?: never;
@@ -7184,6 +7230,102 @@ export interface operations {
             };
             /** @description Not a WebSocket handshake. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    practitionerApp: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` of the copy the browser holds. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The app's page. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The browser's copy is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unexpected error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    practitionerAppFile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` of the copy the browser holds. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description The file's name (`app.js`, `app.css`, `sw.js`, `manifest.webmanifest`, `icon.svg`, `icon-192.png`, `icon-512.png`). */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                    "text/css": string;
+                    "application/manifest+json": string;
+                    "image/svg+xml": string;
+                    "image/png": string;
+                };
+            };
+            /** @description The browser's copy is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such file. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

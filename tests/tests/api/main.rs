@@ -1,6 +1,7 @@
 //! One integration-test binary, a module per capability. Each test starts its own app.
 
 mod access;
+mod app;
 mod audit;
 mod auth;
 mod cases;

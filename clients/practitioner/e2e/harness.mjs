@@ -1,0 +1,242 @@
+// What the end-to-end test runs against: the real `relais` binary on loopback with its embedded
+// defaults and demo data, a fake Telegram Bot API server that relais is pointed at (the person's
+// side of the conversation), headless Chromium from Debian driven by Playwright, axe-core.
+import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "../../..");
+const require = createRequire(import.meta.url);
+export const ARTIFACTS = join(here, "artifacts");
+export const TELEGRAM_SECRET = "e2e-telegram-webhook-secret";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** A fake Telegram Bot API: records what the bot sends, answers like Telegram does. */
+export async function startFakeTelegram() {
+  const calls = [];
+  let nextId = 1;
+  const server = createServer((req, res) => {
+    let raw = "";
+    req.on("data", (chunk) => (raw += chunk));
+    req.on("end", () => {
+      const method = (req.url.split("/").pop() ?? "").replace(/^./, (c) => c.toLowerCase());
+      let body = {};
+      try {
+        body = raw ? JSON.parse(raw) : {};
+      } catch {
+        body = Object.fromEntries(new URLSearchParams(raw));
+      }
+      calls.push({ method, body });
+      let result = true;
+      if (method === "getMe") result = { id: 42, is_bot: true, first_name: "Relais", username: "relais_e2e_bot" };
+      if (method === "getUpdates") result = [];
+      if (method === "sendMessage") {
+        result = { message_id: nextId++, date: Math.floor(Date.now() / 1000), chat: { id: Number(body.chat_id), type: "private", first_name: "x" }, text: body.text };
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ ok: true, result }));
+    });
+  });
+  const port = await freePort();
+  await new Promise((r) => server.listen(port, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    sentTo: (chat) => calls.filter((c) => c.method === "sendMessage" && String(c.body.chat_id) === String(chat)),
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+function relaisBinary() {
+  if (process.env.RELAIS_BIN) return process.env.RELAIS_BIN;
+  const target = process.env.CARGO_TARGET_DIR ?? join(repo, "target");
+  for (const profile of ["release", "debug"]) {
+    const candidate = join(target, profile, "relais");
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error("no relais binary: run `cargo build --release` first (or set RELAIS_BIN)");
+}
+
+/** Starts relais from an empty data folder: first start loads the demo organisations and accounts. */
+export async function startRelais(telegram) {
+  const data = mkdtempSync(join(tmpdir(), "relais-e2e-"));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let log = "";
+  const child = spawn(relaisBinary(), ["serve"], {
+    cwd: data,
+    env: {
+      PATH: process.env.PATH,
+      RELAIS_BIND: `127.0.0.1:${port}`,
+      RELAIS_DATA_DIR: join(data, "var"),
+      RELAIS_REQUIRE_TOTP: "true",
+      RELAIS_TELEGRAM_TOKEN: "123456:E2E-TOKEN",
+      RELAIS_TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,
+      RELAIS_TELEGRAM_API_URL: telegram.url,
+      RELAIS_HELPLINE_HOURS: "mon-sun 00:00-24:00",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.on("data", (d) => (log += d));
+  child.stderr.on("data", (d) => (log += d));
+  for (let i = 0; ; i++) {
+    const up = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (i > 300 || child.exitCode !== null) throw new Error(`relais did not start:\n${log}`);
+    await sleep(100);
+  }
+  const accounts = readFileSync(join(data, "var", "demo-accounts.txt"), "utf8")
+    .split("\n")
+    .filter((line) => line && !line.startsWith("#"))
+    .map((line) => {
+      const [role, organisation, email, password] = line.split("\t");
+      return { role, organisation, email, password };
+    });
+  return {
+    base,
+    accounts,
+    account: (role, organisation) => {
+      const found = accounts.find((a) => a.role === role && (!organisation || a.organisation === organisation));
+      if (!found) throw new Error(`no demo account ${role} ${organisation ?? ""}`);
+      return found;
+    },
+    log: () => log,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
+let updateId = 1000;
+
+/** The person's side: messages and button presses reach relais's webhook, signed with the secret. */
+export function person(relais, telegram, chat) {
+  const post = async (update) => {
+    const response = await fetch(`${relais.base}/webhooks/telegram`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET },
+      body: JSON.stringify(update),
+    });
+    if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);
+  };
+  const from = { id: chat, is_bot: false, first_name: "Jean", last_name: "Dupont", username: "jean_dupont_e2e" };
+  return {
+    says: (text) => {
+      const id = ++updateId;
+      return post({ update_id: id, message: { message_id: id, date: Math.floor(Date.now() / 1000), chat: { id: chat, type: "private", first_name: "Jean" }, from, text } });
+    },
+    presses: (data) => {
+      const id = ++updateId;
+      return post({
+        update_id: id,
+        callback_query: {
+          id: `cb${id}`,
+          from,
+          chat_instance: "e2e",
+          data,
+          message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: chat, type: "private", first_name: "Jean" }, from: { id: 42, is_bot: true, first_name: "Relais" }, text: "question" },
+        },
+      });
+    },
+    /** Waits for a message to this chat that contains `text`, and returns it. */
+    waitFor: async (text, timeout = 15000) => {
+      const until = Date.now() + timeout;
+      while (Date.now() < until) {
+        const found = telegram.sentTo(chat).find((c) => String(c.body.text ?? "").includes(text));
+        if (found) return found;
+        await sleep(100);
+      }
+      const said = telegram.sentTo(chat).map((c) => c.body.text);
+      throw new Error(`the person never got "${text}"; got: ${JSON.stringify(said, null, 1)}`);
+    },
+  };
+}
+
+/** RFC 6238 (SHA-1, 6 digits, 30 s), as an authenticator app computes it. */
+export function totp(secret, at = Date.now()) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/=+$/, "").toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30000)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1000000;
+  return String(code).padStart(6, "0");
+}
+
+const usedSteps = new Map();
+/** A code from a 30-second step not used yet for this secret (a server refuses a replayed code). */
+export async function freshTotp(secret) {
+  while (usedSteps.get(secret) === Math.floor(Date.now() / 30000)) await sleep(500);
+  usedSteps.set(secret, Math.floor(Date.now() / 30000));
+  return totp(secret);
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/** A phone: 390×844 CSS pixels, touch, French. */
+export async function phone(browser) {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: "fr-FR",
+    timezoneId: "Europe/Paris",
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(String(e)));
+  return { context, page, problems };
+}
+
+let shot = 0;
+export async function screenshot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = join(ARTIFACTS, `${String(++shot).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+/** axe-core on the page as it is (WCAG 2.0/2.1 A and AA rules); returns serious or critical violations. */
+export async function seriousViolations(page) {
+  // Evaluated through the DevTools protocol, so the page's Content-Security-Policy stays on.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}

@@ -1,0 +1,217 @@
+// End to end, at a phone's size, in Debian's Chromium, against a real relais with demo data:
+// a person writes to the Telegram bot → a listener logs in (TOTP), takes the conversation,
+// replies, orients → the person books through the bot → the practitioner sees the appointment,
+// marks it fulfilled, opens the case. Each main screen passes axe-core with no serious
+// violation; screenshots of each step go to e2e/artifacts/.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { freshTotp, launchBrowser, person, phone, screenshot, seriousViolations, startFakeTelegram, startRelais } from "./harness.mjs";
+
+let telegram;
+let relais;
+let browser;
+const secrets = new Map();
+const CHAT = 770001;
+const checked = [];
+
+before(async () => {
+  telegram = await startFakeTelegram();
+  relais = await startRelais(telegram);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await relais?.stop();
+  await telegram?.close();
+  console.log(`axe-core: no serious violation on ${checked.length} screens: ${checked.join(", ")}`);
+});
+
+/** A screen: its screenshot, then axe-core. */
+async function check(page, name) {
+  await page.waitForLoadState("networkidle");
+  await page.getByText("Chargement…").first().waitFor({ state: "detached" }).catch(() => undefined);
+  await screenshot(page, name);
+  const violations = await seriousViolations(page);
+  assert.deepEqual(violations, [], `axe-core on ${name}`);
+  checked.push(name);
+}
+
+/** Logs in through the app: password, then enrolment the first time, the one-time code after. */
+async function logIn(page, account) {
+  await page.getByLabel("Adresse e-mail").fill(account.email);
+  await page.getByLabel("Mot de passe").fill(account.password);
+  await page.getByRole("button", { name: "Se connecter" }).click();
+  const enrol = page.getByRole("heading", { name: "Double authentification" });
+  const code = page.getByLabel("Code à usage unique");
+  const shell = page.getByRole("navigation", { name: "Navigation principale" });
+  await enrol.or(code).or(shell).first().waitFor();
+  if (await enrol.isVisible()) {
+    await check(page, `enrol-${account.role}`);
+    await page.getByRole("button", { name: "Commencer" }).click();
+    const secret = (await page.getByTestId("totp-secret").textContent()).trim();
+    secrets.set(account.email, secret);
+    await page.getByLabel("Code affiché par l'application").fill(await freshTotp(secret));
+    await page.getByRole("button", { name: "Valider" }).click();
+  } else if (await code.isVisible()) {
+    await code.fill(await freshTotp(secrets.get(account.email)));
+    await page.getByRole("button", { name: "Se connecter" }).click();
+  }
+  await shell.waitFor();
+}
+
+test("a person is heard, oriented and booked; the centre holds the appointment and opens the case", async () => {
+  // The person reaches the line on Telegram and asks for a listener.
+  const jean = person(relais, telegram, CHAT);
+  await jean.says("Bonjour");
+  await jean.waitFor("danger immédiat");
+  await jean.presses("no");
+  await jean.waitFor("Qui nous écrit");
+  await jean.presses("author");
+  await jean.waitFor("Que souhaitez-vous");
+  await jean.presses("listener");
+  await jean.waitFor("Un écoutant va vous répondre");
+  await jean.says("J'ai crié sur ma compagne hier soir, je veux que ça s'arrête.");
+
+  // The listener logs in on a phone, enrols a second factor, sees the queue live.
+  const listener = await phone(browser);
+  const page = listener.page;
+  await page.goto(`${relais.base}/app`);
+  await page.getByRole("heading", { name: "Relais" }).waitFor();
+  await check(page, "login");
+  await logIn(page, relais.account("listener"));
+  await page.getByRole("heading", { name: "File d'attente" }).waitFor();
+  await page.getByText("En direct").waitFor();
+  await check(page, "queue");
+
+  // Takes the next conversation, reads it, replies; the reply reaches the person.
+  await page.getByRole("button", { name: "Prendre la suivante" }).click();
+  await page.getByText("J'ai crié sur ma compagne").waitFor();
+  assert.match(await page.getByRole("heading", { level: 1 }).textContent(), /^Contact /, "the person appears by alias only");
+  assert.equal(await page.getByText("Jean").count(), 0, "never the Telegram name");
+  await check(page, "conversation");
+  await page.getByLabel("Votre réponse").fill("Bonjour, je suis écoutant. Merci de nous écrire, je vous écoute.");
+  await page.getByRole("button", { name: "Envoyer" }).click();
+  await jean.waitFor("je vous écoute");
+
+  // The person answers: the message arrives on the listener's screen through the live socket.
+  await jean.says("J'habite Paris 11e et je voudrais être suivi.");
+  await page.getByText("J'habite Paris 11e").waitFor();
+  await screenshot(page, "conversation-live");
+
+  // A private note, then the orientation to the centre covering the postal code.
+  await page.getByText("Notes privées").click();
+  await page.getByLabel("Nouvelle note").fill("Demande de suivi, pas de danger immédiat.");
+  await page.getByRole("button", { name: "Ajouter la note" }).click();
+  await page.getByText("Demande de suivi, pas de danger immédiat.").waitFor();
+  await page.getByText("Orienter vers un centre").click();
+  await page.getByLabel("Code postal de la personne").fill("75011");
+  await page.getByRole("button", { name: "Chercher les centres" }).click();
+  await page.getByLabel("CPCA Île-de-France Est").check();
+  await page.getByLabel("Résumé pour le centre").fill("Violences verbales, souhaite un suivi.");
+  await check(page, "orientation");
+  await page.getByRole("button", { name: "Proposer l'orientation" }).click();
+  await page.getByText("Orientation envoyée").first().waitFor();
+  await screenshot(page, "oriented");
+
+  // The person consents and books the first slot through the bot.
+  await jean.waitFor("Acceptez-vous");
+  await jean.presses("consent_yes");
+  await jean.waitFor("Voici les prochains créneaux");
+  await jean.presses("slot:1");
+  const confirmed = await jean.waitFor("Rendez-vous confirmé");
+  assert.match(confirmed.body.text, /12 rue de la Paix/);
+
+  // The listener's other screens, then logout clears the browser's storage.
+  await page.getByRole("link", { name: "Appels" }).click();
+  await page.getByRole("heading", { name: "Appels téléphoniques" }).waitFor();
+  await check(page, "calls");
+  await page.getByRole("link", { name: "Réponses" }).click();
+  await page.getByRole("heading", { name: "Réponses types" }).waitFor();
+  await check(page, "replies");
+  await page.getByRole("button", { name: "Se déconnecter" }).click();
+  await page.getByRole("button", { name: "Se connecter" }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length + localStorage.length), 0, "logout leaves nothing in storage");
+  await listener.context.close();
+  assert.deepEqual(listener.problems, [], "no error in the listener's console");
+
+  // The practitioner sees the referral and the appointment, marks it fulfilled, opens the case.
+  const practitioner = await phone(browser);
+  const p = practitioner.page;
+  await p.goto(`${relais.base}/app`);
+  await logIn(p, relais.account("practitioner", "CPCA Île-de-France Est"));
+  await p.getByRole("heading", { name: "Accueil du centre" }).waitFor();
+  await p.getByText("Violences verbales, souhaite un suivi.").waitFor();
+  await check(p, "inbox");
+  const referral = p.getByRole("listitem").filter({ hasText: "Violences verbales, souhaite un suivi." });
+  const alias = (await referral.locator(".item-title").textContent()).trim();
+  await referral.getByRole("button", { name: "Accepter" }).click();
+  await referral.waitFor({ state: "detached" });
+  const appointment = p.getByTestId("appointment").filter({ hasText: alias });
+  await appointment.getByRole("button", { name: "Arrivé" }).click();
+  await appointment.getByRole("button", { name: "Rendez-vous honoré" }).click();
+  await appointment.getByText("Honoré").waitFor();
+  await screenshot(p, "fulfilled");
+  await appointment.getByText("Ouvrir le dossier").first().click();
+  await appointment.getByLabel("Nom et prénom").fill("Jean Dupont");
+  await appointment.getByLabel("Date de naissance").fill("1984-05-12");
+  await appointment.getByRole("button", { name: "Ouvrir le dossier" }).click();
+  await p.waitForURL(/#\/case\/[0-9a-f-]{36}$/);
+  await p.getByText("Jean Dupont").first().waitFor();
+  await check(p, "case");
+  await p.getByRole("link", { name: "Dossiers" }).click();
+  await p.getByRole("link", { name: /Jean Dupont/ }).waitFor();
+  await check(p, "cases");
+  await p.getByRole("link", { name: "Agenda" }).click();
+  await p.getByRole("heading", { name: /Agenda/ }).waitFor();
+  await check(p, "agenda");
+  await practitioner.context.close();
+  assert.deepEqual(practitioner.problems, [], "no error in the practitioner's console");
+});
+
+test("the second factor at login, and the lock after inactivity ends the session", async () => {
+  const { page, context } = await phone(browser);
+  await page.goto(`${relais.base}/app?lock=5`);
+  await logIn(page, relais.account("listener"));
+  await page.getByRole("heading", { name: "File d'attente" }).waitFor();
+  const refresh = await page.evaluate(() => sessionStorage.getItem("relais.refresh"));
+  assert.ok(refresh, "the session's refresh token is kept for the tab");
+  await page.getByText("Session verrouillée après inactivité").waitFor({ timeout: 15000 });
+  await screenshot(page, "locked");
+  assert.equal(await page.getByText("Contact ").count(), 0, "nothing of the queue stays on screen");
+  assert.equal(await page.evaluate(() => sessionStorage.length + localStorage.length), 0);
+  const reuse = await fetch(`${relais.base}/v1/auth/refresh`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ refresh_token: refresh }),
+  });
+  assert.equal(reuse.status, 401, "the locked session is over on the server");
+  await context.close();
+});
+
+test("housing operators, supervisors and coordinators: their screens pass axe-core", async () => {
+  const screens = [
+    ["housing_operator", undefined, [["Demandes", "housing-requests"], ["Offres", "housing-offers"], ["Inventaire", "housing-inventory"]]],
+    ["helpline_supervisor", undefined, [["Statistiques", "statistics-supervisor"]]],
+    ["national_coordinator", undefined, [["Statistiques", "statistics-coordinator"], ["Inventaire", "inventory-coordinator"]]],
+  ];
+  for (const [role, organisation, tabs] of screens) {
+    const { page, context, problems } = await phone(browser);
+    await page.goto(`${relais.base}/app`);
+    await logIn(page, relais.account(role, organisation));
+    for (const [tab, name] of tabs) {
+      await page.getByRole("link", { name: tab, exact: true }).click();
+      await page.getByRole("heading", { level: 1 }).waitFor();
+      await check(page, name);
+    }
+    await context.close();
+    assert.deepEqual(problems, [], `no error in the ${role}'s console`);
+  }
+});
+
+test("nothing that identifies the person reaches relais's log", () => {
+  const log = relais.log();
+  for (const secret of [String(CHAT), "J'ai crié", "Jean Dupont", "J'habite Paris", "Violences verbales"]) {
+    assert.ok(!log.includes(secret), `${secret} must not be logged`);
+  }
+});

@@ -1,0 +1,106 @@
+// The live socket (`/v1/live`): authenticates with the access token, resumes after the last
+// event number seen (the server replays what was missed), reconnects with growing pauses,
+// and with a fresh token when the server says the old one expired (close code 4001).
+import { session } from "./api";
+
+export type LiveEvent = {
+  type: "event";
+  seq: number;
+  kind: string;
+  conversation_id: string | null;
+  message_id: string | null;
+  listener_id: string | null;
+  detail: string | null;
+  object_id: string | null;
+  at: string;
+};
+export type Typing = { type: "typing"; conversation_id: string };
+export type LiveState = "connecting" | "live" | "offline";
+
+type Handler = (event: LiveEvent) => void;
+
+class Live {
+  private socket: WebSocket | undefined;
+  private last: number | undefined;
+  private pause = 1000;
+  private stopped = true;
+  private retry: ReturnType<typeof setTimeout> | undefined;
+  private handlers = new Set<Handler>();
+  private typingHandlers = new Set<(t: Typing) => void>();
+  private stateHandlers = new Set<(s: LiveState) => void>();
+  state: LiveState = "offline";
+
+  on(handler: Handler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+  onTyping(handler: (t: Typing) => void): () => void {
+    this.typingHandlers.add(handler);
+    return () => this.typingHandlers.delete(handler);
+  }
+  onState(handler: (s: LiveState) => void): () => void {
+    this.stateHandlers.add(handler);
+    return () => this.stateHandlers.delete(handler);
+  }
+  private set(state: LiveState) {
+    this.state = state;
+    this.stateHandlers.forEach((h) => h(state));
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.connect();
+  }
+
+  /** Closes the socket and forgets the position (logout, lock). */
+  stop(): void {
+    this.stopped = true;
+    this.last = undefined;
+    clearTimeout(this.retry);
+    this.socket?.close(1000);
+    this.socket = undefined;
+    this.set("offline");
+  }
+
+  private async connect() {
+    if (this.stopped) return;
+    if (!session.valid && !(await session.refresh())) {
+      this.later();
+      return;
+    }
+    this.set("connecting");
+    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/live`;
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    socket.onopen = () => socket.send(JSON.stringify({ token: session.access, after: this.last }));
+    socket.onmessage = (message) => {
+      const frame = JSON.parse(String(message.data));
+      if (frame.type === "ready") {
+        this.last = frame.seq;
+        this.pause = 1000;
+        this.set("live");
+      } else if (frame.type === "event") {
+        this.last = frame.seq;
+        this.handlers.forEach((h) => h(frame as LiveEvent));
+      } else if (frame.type === "typing") {
+        this.typingHandlers.forEach((h) => h(frame as Typing));
+      }
+    };
+    socket.onclose = async (close) => {
+      if (this.socket !== socket || this.stopped) return;
+      this.set("offline");
+      if (close.code === 4003) return; // not for this account: no point retrying
+      if (close.code === 4001) await session.refresh();
+      this.later();
+    };
+  }
+
+  private later() {
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => this.connect(), this.pause);
+    this.pause = Math.min(this.pause * 2, 30000);
+  }
+}
+
+export const live = new Live();

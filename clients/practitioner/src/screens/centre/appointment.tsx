@@ -1,0 +1,117 @@
+// One appointment as a card, with the centre's moves (FHIR statuses): a booked appointment
+// becomes arrived, noshow or cancelled; an arrived one fulfilled or cancelled; and, once the
+// person came, the case file opened from it.
+import { useRef, useState } from "preact/hooks";
+import { type Schemas, api, ok } from "../../api";
+import { L, label, when } from "../../i18n";
+import { Badge, ErrorBox, Field, announce, go, useAction } from "../../ui";
+
+type Appointment = Schemas["Appointment"];
+type Status = Schemas["AppointmentStatus"];
+
+export function AppointmentCard({ appointment, timezone, onChange }: { appointment: Appointment; timezone?: string; onChange: () => void }) {
+  const [reason, setReason] = useState("");
+  const [cancelling, setCancelling] = useState(false);
+  const move = useAction(async (status: Status) => {
+    await ok(
+      api.POST("/v1/appointments/{id}/status", {
+        params: { path: { id: appointment.id } },
+        body: status === "cancelled" ? { status, cancellation_reason: reason.trim() } : { status },
+      }),
+    );
+    announce(`${L("Rendez-vous", "Appointment")} : ${label(status)}`);
+    setCancelling(false);
+    onChange();
+  });
+  const a = appointment;
+  const tone = a.status === "fulfilled" ? "ok" : a.status === "noshow" || a.status === "cancelled" ? "warn" : "info";
+  return (
+    <li data-testid="appointment">
+      <span class="item-title">{a.subject_alias}</span> <Badge tone={tone}>{label(a.status)}</Badge>
+      <p class="meta">
+        {when(a.slot.starts_at, timezone)} · {a.slot.location}
+      </p>
+      <div class="row">
+        {a.status === "booked" ? (
+          <>
+            <button type="button" onClick={() => move.run("arrived")} disabled={move.busy}>
+              {L("Arrivé", "Arrived")}
+            </button>
+            <button type="button" onClick={() => move.run("noshow")} disabled={move.busy}>
+              {L("Absent", "No-show")}
+            </button>
+          </>
+        ) : null}
+        {a.status === "arrived" ? (
+          <button class="primary" type="button" onClick={() => move.run("fulfilled")} disabled={move.busy}>
+            {L("Rendez-vous honoré", "Mark fulfilled")}
+          </button>
+        ) : null}
+        {(a.status === "booked" || a.status === "arrived") && !cancelling ? (
+          <button class="danger" type="button" onClick={() => setCancelling(true)}>
+            {L("Annuler", "Cancel")}
+          </button>
+        ) : null}
+      </div>
+      {cancelling ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void move.run("cancelled");
+          }}
+        >
+          <Field label={L("Motif d'annulation", "Reason for cancelling")}>
+            {(id) => <input id={id} required maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />}
+          </Field>
+          <div class="row">
+            <button class="danger" type="submit" disabled={move.busy}>
+              {L("Confirmer l'annulation", "Confirm cancelling")}
+            </button>
+            <button type="button" onClick={() => setCancelling(false)}>
+              {L("Retour", "Back")}
+            </button>
+          </div>
+        </form>
+      ) : null}
+      <ErrorBox error={move.error} />
+      {a.status === "arrived" || a.status === "fulfilled" ? <OpenCase appointment={a} /> : null}
+    </li>
+  );
+}
+
+/** Opens the case file from an appointment: the person gives their identity at the centre. */
+function OpenCase({ appointment }: { appointment: Appointment }) {
+  const [name, setName] = useState("");
+  const [birth, setBirth] = useState("");
+  const key = useRef(crypto.randomUUID()).current;
+  const open = useAction(async () => {
+    const created = await ok(
+      api.POST("/v1/cases", {
+        params: { header: { "Idempotency-Key": key } },
+        body: { appointment_id: appointment.id, identity: { name: name.trim() || null, date_of_birth: birth || null } },
+      }),
+    );
+    announce(L("Dossier ouvert.", "Case file opened."));
+    go(`/case/${created.id}`);
+  });
+  return (
+    <details>
+      <summary>{L("Ouvrir le dossier", "Open the case file")}</summary>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void open.run();
+        }}
+      >
+        <Field label={L("Nom et prénom", "Full name")} hint={L("Tel que la personne le donne au centre.", "As the person gives it at the centre.")}>
+          {(id, hint) => <input id={id} aria-describedby={hint} autocomplete="off" maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />}
+        </Field>
+        <Field label={L("Date de naissance", "Date of birth")}>{(id) => <input id={id} type="date" value={birth} onInput={(e) => setBirth(e.currentTarget.value)} />}</Field>
+        <ErrorBox error={open.error} />
+        <button class="primary" type="submit" disabled={open.busy}>
+          {L("Ouvrir le dossier", "Open the case file")}
+        </button>
+      </form>
+    </details>
+  );
+}

@@ -1,0 +1,46 @@
+// The centre's case files, by status; each opens the file.
+import { useState } from "preact/hooks";
+import { type Schemas, api, ok } from "../../api";
+import { L, day, label } from "../../i18n";
+import { Badge, Empty, Field, Loading, Screen, useLoad } from "../../ui";
+
+export function Cases(_: { me: Schemas["Me"] }) {
+  const [status, setStatus] = useState<Schemas["CaseStatus"] | "">("open");
+  const cases = useLoad(async () => (await ok(api.GET("/v1/cases", { params: { query: status ? { status } : {} } }))).items, [status]);
+  return (
+    <Screen title={L("Dossiers", "Case files")}>
+      <Field label={L("Statut", "Status")}>
+        {(id) => (
+          <select id={id} value={status} onChange={(e) => setStatus(e.currentTarget.value as Schemas["CaseStatus"] | "")}>
+            <option value="open">{label("open")}</option>
+            <option value="suspended">{label("suspended")}</option>
+            <option value="closed">{label("closed")}</option>
+            <option value="">{L("Tous", "All")}</option>
+          </select>
+        )}
+      </Field>
+      <Loading loaded={cases}>
+        {(items) =>
+          items.length ? (
+            <ul class="list">
+              {items.map((c) => (
+                <li key={c.id}>
+                  <a class="item" href={`#/case/${c.id}`}>
+                    <span class="item-title">{c.identity.name ?? L("Identité non renseignée", "Identity not given")}</span>{" "}
+                    <Badge tone={c.status === "open" ? "ok" : undefined}>{label(c.status)}</Badge>
+                    <span class="meta">
+                      {" "}
+                      · {label(c.legal_basis)} · {L("ouvert le", "opened")} {day(c.created_at)}
+                    </span>
+                  </a>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <Empty>{L("Aucun dossier.", "No case file.")}</Empty>
+          )
+        }
+      </Loading>
+    </Screen>
+  );
+}

@@ -1,0 +1,140 @@
+// The phone-call log: listeners note each call of the phone line (no number, no name), so the
+// statistics cover the whole line.
+import { useState } from "preact/hooks";
+import { type Schemas, api, ok } from "../../api";
+import { L, label, when } from "../../i18n";
+import { Empty, ErrorBox, Field, Loading, Screen, announce, isoFromInput, localInput, useAction, useLoad } from "../../ui";
+
+const KINDS: Schemas["ContactKind"][] = ["author", "potential_author", "relative", "professional", "victim", "unknown"];
+const TOPICS: Schemas["CallTopic"][] = ["violence_in_couple", "fear_of_acting_out", "court_measure", "housing", "addiction", "children", "mental_health", "information", "other"];
+const OUTCOMES: Schemas["ConversationOutcome"][] = ["information_given", "oriented_to_centre", "appointment_booked", "emergency_redirected", "abandoned", "out_of_scope"];
+
+export function Calls({ me }: { me: Schemas["Me"] }) {
+  const calls = useLoad(async () => (await ok(api.GET("/v1/phone-calls"))).items);
+  const centres = useLoad(async () => (await ok(api.GET("/v1/centres"))).items);
+  const centreName = (id: string | null) => centres.data?.find((c) => c.id === id)?.name ?? "";
+  return (
+    <Screen title={L("Appels téléphoniques", "Phone calls")}>
+      <LogCall centres={centres.data ?? []} onLogged={calls.reload} />
+      <h2>{L("Derniers appels (30 jours)", "Recent calls (30 days)")}</h2>
+      <Loading loaded={calls}>
+        {(items) =>
+          items.length ? (
+            <ul class="list">
+              {items.map((c) => (
+                <li key={c.id}>
+                  <span class="item-title">{when(c.started_at)}</span>
+                  <span class="meta">
+                    {" "}
+                    · {Math.round(c.duration_seconds / 60)} min · {label(c.caller_kind)} · {label(c.outcome)}
+                    {c.centre_id ? ` · ${centreName(c.centre_id)}` : ""}
+                    {c.listener_id === me.user?.id ? ` · ${L("vous", "you")}` : ""}
+                  </span>
+                  {c.topics.length ? <p class="meta">{c.topics.map(label).join(", ")}</p> : null}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <Empty>{L("Aucun appel enregistré.", "No call logged.")}</Empty>
+          )
+        }
+      </Loading>
+    </Screen>
+  );
+}
+
+function LogCall({ centres, onLogged }: { centres: Schemas["Centre"][]; onLogged: () => void }) {
+  const [started, setStarted] = useState(localInput());
+  const [minutes, setMinutes] = useState("10");
+  const [kind, setKind] = useState<Schemas["ContactKind"]>("author");
+  const [topics, setTopics] = useState<Schemas["CallTopic"][]>([]);
+  const [outcome, setOutcome] = useState<Schemas["ConversationOutcome"]>("information_given");
+  const [centre, setCentre] = useState("");
+  const log = useAction(async () => {
+    await ok(
+      api.POST("/v1/phone-calls", {
+        body: {
+          started_at: isoFromInput(started),
+          duration_seconds: Math.round(Number(minutes) * 60),
+          caller_kind: kind,
+          topics,
+          outcome,
+          centre_id: outcome === "oriented_to_centre" || outcome === "appointment_booked" ? centre || null : null,
+        },
+      }),
+    );
+    announce(L("Appel enregistré.", "Call logged."));
+    setTopics([]);
+    setStarted(localInput());
+    onLogged();
+  });
+  return (
+    <details>
+      <summary>{L("Noter un appel", "Log a call")}</summary>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void log.run();
+        }}
+      >
+        <Field label={L("Début de l'appel", "Call started")}>{(id) => <input id={id} type="datetime-local" required value={started} onInput={(e) => setStarted(e.currentTarget.value)} />}</Field>
+        <Field label={L("Durée (minutes)", "Duration (minutes)")}>
+          {(id) => <input id={id} type="number" min="0" max="600" step="1" required value={minutes} onInput={(e) => setMinutes(e.currentTarget.value)} />}
+        </Field>
+        <Field label={L("Qui appelait", "Who called")}>
+          {(id) => (
+            <select id={id} value={kind} onChange={(e) => setKind(e.currentTarget.value as Schemas["ContactKind"])}>
+              {KINDS.map((k) => (
+                <option key={k} value={k}>
+                  {label(k)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <fieldset>
+          <legend>{L("Sujets", "Topics")}</legend>
+          {TOPICS.map((t) => (
+            <label class="check" key={t}>
+              <input
+                type="checkbox"
+                checked={topics.includes(t)}
+                onChange={(e) => setTopics((list) => (e.currentTarget.checked ? [...list, t] : list.filter((x) => x !== t)))}
+              />{" "}
+              {label(t)}
+            </label>
+          ))}
+        </fieldset>
+        <Field label={L("Issue", "Outcome")}>
+          {(id) => (
+            <select id={id} value={outcome} onChange={(e) => setOutcome(e.currentTarget.value as Schemas["ConversationOutcome"])}>
+              {OUTCOMES.map((o) => (
+                <option key={o} value={o}>
+                  {label(o)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        {outcome === "oriented_to_centre" || outcome === "appointment_booked" ? (
+          <Field label={L("Centre", "Centre")}>
+            {(id) => (
+              <select id={id} value={centre} required onChange={(e) => setCentre(e.currentTarget.value)}>
+                <option value="">{L("Choisir…", "Choose…")}</option>
+                {centres.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        ) : null}
+        <ErrorBox error={log.error} />
+        <button class="primary" type="submit" disabled={log.busy}>
+          {L("Enregistrer l'appel", "Log the call")}
+        </button>
+      </form>
+    </details>
+  );
+}

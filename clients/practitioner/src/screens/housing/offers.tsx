@@ -1,0 +1,452 @@
+// The housing platform's offers: hotels, shelters, apartments, host families and centre
+// places, with their capacity, price and calendar; added and replaced whole.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { type Schemas, ApiError, api, ok } from "../../api";
+import { L, day, number } from "../../i18n";
+import { Badge, Empty, ErrorBox, Field, Loading, Screen, announce, useAction, useLoad } from "../../ui";
+import { euros, kindLabel, today } from "./requests";
+
+type Offer = Schemas["HousingOffer"];
+type Kind = Schemas["OfferKind"];
+
+const KINDS: Kind[] = ["hotel", "shelter", "apartment", "host_family", "centre_place"];
+
+/** The form's values, as typed. */
+type Draft = {
+  kind: Kind;
+  name: string;
+  provider: string;
+  address: string;
+  commune: string;
+  latitude: string;
+  longitude: string;
+  capacity: string;
+  price: string;
+  available_from: string;
+  available_until: string;
+  accessible: boolean;
+  pets: boolean;
+  couples: boolean;
+  hosts_victims: boolean;
+  active: boolean;
+};
+
+function blank(): Draft {
+  return {
+    kind: "hotel",
+    name: "",
+    provider: "",
+    address: "",
+    commune: "",
+    latitude: "",
+    longitude: "",
+    capacity: "1",
+    price: "",
+    available_from: today(),
+    available_until: "",
+    accessible: false,
+    pets: false,
+    couples: false,
+    hosts_victims: false,
+    active: true,
+  };
+}
+
+function draftOf(o: Offer): Draft {
+  return {
+    kind: o.kind,
+    name: o.name,
+    provider: o.provider,
+    address: o.address,
+    commune: o.commune,
+    latitude: String(o.latitude),
+    longitude: String(o.longitude),
+    capacity: String(o.capacity),
+    price: (o.price_cents / 100).toFixed(2),
+    available_from: o.available_from,
+    available_until: o.available_until ?? "",
+    accessible: o.accessible,
+    pets: o.pets,
+    couples: o.couples,
+    hosts_victims: o.hosts_victims,
+    active: o.active,
+  };
+}
+
+const decimal = (text: string) => Number(text.trim().replace(",", "."));
+
+/** The offer to send, or the first problem found in the form. */
+function bodyOf(d: Draft): Schemas["NewHousingOffer"] | string {
+  const latitude = decimal(d.latitude);
+  const longitude = decimal(d.longitude);
+  const capacity = Number(d.capacity);
+  const price = decimal(d.price);
+  if (!/^[0-9][0-9AB][0-9]{3}$/.test(d.commune.trim().toUpperCase()))
+    return L("Le code INSEE de la commune a 5 caractères (par exemple 75056 ou 2A004).", "The commune's INSEE code has 5 characters (e.g. 75056 or 2A004).");
+  if (d.latitude.trim() === "" || !Number.isFinite(latitude) || latitude < -90 || latitude > 90)
+    return L("La latitude est un nombre entre -90 et 90.", "The latitude is a number between -90 and 90.");
+  if (d.longitude.trim() === "" || !Number.isFinite(longitude) || longitude < -180 || longitude > 180)
+    return L("La longitude est un nombre entre -180 et 180.", "The longitude is a number between -180 and 180.");
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1000)
+    return L("Le nombre de places est un entier de 1 à 1 000.", "The number of places is a whole number from 1 to 1,000.");
+  if (d.price.trim() === "" || !Number.isFinite(price) || price < 0 || price > 100_000)
+    return L("Le prix d'une nuit est un montant de 0 à 100 000 €.", "The price of a night is an amount from €0 to €100,000.");
+  if (d.available_until && d.available_until < d.available_from)
+    return L("La dernière nuit ne peut précéder la première.", "The last night cannot come before the first.");
+  return {
+    kind: d.kind,
+    name: d.name.trim(),
+    provider: d.provider.trim(),
+    address: d.address.trim(),
+    commune: d.commune.trim().toUpperCase(),
+    latitude,
+    longitude,
+    capacity,
+    price_cents: Math.round(price * 100),
+    available_from: d.available_from,
+    available_until: d.available_until || null,
+    accessible: d.accessible,
+    pets: d.pets,
+    couples: d.couples,
+    hosts_victims: d.hosts_victims,
+    active: d.active,
+  };
+}
+
+export function Offers({ me: _me }: { me: Schemas["Me"] }) {
+  const offers = useLoad(() => ok(api.GET("/v1/housing/offers")), []);
+  const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState<string | undefined>(undefined);
+  const [hideWithdrawn, setHideWithdrawn] = useState(false);
+
+  return (
+    <Screen
+      title={L("Offres d'hébergement", "Housing offers")}
+      actions={
+        adding ? null : (
+          <button type="button" class="primary" onClick={() => setAdding(true)}>
+            {L("Ajouter une offre", "Add an offer")}
+          </button>
+        )
+      }
+    >
+      {adding ? (
+        <NewOffer
+          onCancel={() => setAdding(false)}
+          onSaved={() => {
+            setAdding(false);
+            offers.reload();
+          }}
+        />
+      ) : null}
+      <h2>{L("Les offres de la plateforme", "The platform's offers")}</h2>
+      <label class="check">
+        <input type="checkbox" checked={hideWithdrawn} onChange={(e) => setHideWithdrawn(e.currentTarget.checked)} />
+        {L("Masquer les offres retirées", "Hide withdrawn offers")}
+      </label>
+      <Loading loaded={offers}>
+        {(data) => {
+          const items = hideWithdrawn ? data.items.filter((o) => o.active) : data.items;
+          if (items.length === 0) return <Empty>{L("Aucune offre pour l'instant.", "No offer yet.")}</Empty>;
+          return (
+            <ul class="list">
+              {items.map((o) => (
+                <li key={o.id}>
+                  {editing === o.id ? (
+                    <EditOffer
+                      offer={o}
+                      onCancel={() => setEditing(undefined)}
+                      onSaved={() => {
+                        setEditing(undefined);
+                        offers.reload();
+                      }}
+                    />
+                  ) : (
+                    <OfferCard offer={o} onEdit={() => setEditing(o.id)} />
+                  )}
+                </li>
+              ))}
+            </ul>
+          );
+        }}
+      </Loading>
+    </Screen>
+  );
+}
+
+/** The form to add an offer; its heading takes the focus when it opens. */
+function NewOffer({ onCancel, onSaved }: { onCancel: () => void; onSaved: () => void }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  return (
+    <section aria-labelledby="new-offer">
+      <h2 id="new-offer" tabIndex={-1} ref={heading}>
+        {L("Nouvelle offre", "New offer")}
+      </h2>
+      <OfferForm onCancel={onCancel} onSaved={onSaved} />
+    </section>
+  );
+}
+
+function EditOffer({ offer, onCancel, onSaved }: { offer: Offer; onCancel: () => void; onSaved: () => void }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  return (
+    <>
+      <h3 tabIndex={-1} ref={heading}>
+        {L(`Modifier « ${offer.name} »`, `Edit "${offer.name}"`)}
+      </h3>
+      <OfferForm offer={offer} onCancel={onCancel} onSaved={onSaved} />
+    </>
+  );
+}
+
+function OfferCard({ offer: o, onEdit }: { offer: Offer; onEdit: () => void }) {
+  const flags = [
+    o.accessible ? L("accessible (mobilité réduite)", "accessible (reduced mobility)") : L("non accessible", "not accessible"),
+    o.pets ? L("animaux acceptés", "pets welcome") : L("sans animaux", "no pets"),
+    o.couples ? L("couples acceptés", "couples welcome") : L("sans couples", "no couples"),
+  ];
+  return (
+    <>
+      <h3 class="item-title">{o.name}</h3>
+      <p>
+        <Badge>{kindLabel(o.kind)}</Badge> {o.active ? null : <Badge tone="warn">{L("Retirée", "Withdrawn")}</Badge>}{" "}
+        {o.hosts_victims ? <Badge tone="warn">{L("Accueille des victimes : jamais proposée à un auteur", "Shelters victims: never proposed to an author")}</Badge> : null}
+      </p>
+      <dl class="facts">
+        <dt>{L("Gestionnaire", "Provider")}</dt>
+        <dd>{o.provider}</dd>
+        <dt>{L("Adresse", "Address")}</dt>
+        <dd>{o.address}</dd>
+        <dt>{L("Commune", "Commune")}</dt>
+        <dd>
+          {L("INSEE", "INSEE")} {o.commune} · {L("département", "département")} {o.departement} · {L("région", "region")} {o.region}
+        </dd>
+        <dt>{L("Places", "Places")}</dt>
+        <dd>{L(`${number(o.capacity)} par nuit`, `${number(o.capacity)} a night`)}</dd>
+        <dt>{L("Prix", "Price")}</dt>
+        <dd>{L(`${euros(o.price_cents)} la nuit`, `${euros(o.price_cents)} a night`)}</dd>
+        <dt>{L("Ouverte", "Open")}</dt>
+        <dd>
+          {o.available_until
+            ? L(`du ${day(o.available_from)} au ${day(o.available_until)}`, `from ${day(o.available_from)} to ${day(o.available_until)}`)
+            : L(`à partir du ${day(o.available_from)}, sans fin`, `from ${day(o.available_from)}, with no end`)}
+        </dd>
+        <dt>{L("Accueil", "Welcomes")}</dt>
+        <dd>{flags.join(", ")}</dd>
+      </dl>
+      <div class="row">
+        <button type="button" onClick={onEdit} aria-label={L(`Modifier : ${o.name}`, `Edit: ${o.name}`)}>
+          {L("Modifier", "Edit")}
+        </button>
+      </div>
+    </>
+  );
+}
+
+function OfferForm({ offer, onCancel, onSaved }: { offer?: Offer; onCancel: () => void; onSaved: () => void }) {
+  const [draft, setDraft] = useState<Draft>(() => (offer ? draftOf(offer) : blank()));
+  const [invalid, setInvalid] = useState<string | undefined>(undefined);
+  const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+  const save = useAction(async (body: Schemas["NewHousingOffer"]) => {
+    if (offer) {
+      await ok(api.PUT("/v1/housing/offers/{id}", { params: { path: { id: offer.id } }, body }));
+      announce(L("Offre enregistrée.", "Offer saved."));
+    } else {
+      await ok(api.POST("/v1/housing/offers", { body }));
+      announce(L("Offre ajoutée.", "Offer added."));
+    }
+    onSaved();
+  });
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const body = bodyOf(draft);
+    if (typeof body === "string") {
+      setInvalid(body);
+      return;
+    }
+    setInvalid(undefined);
+    void save.run(body);
+  };
+  const text = (key: "name" | "provider" | "address", labelText: string, max: number) => (
+    <Field label={labelText}>
+      {(id) => <input id={id} required maxLength={max} value={draft[key]} onInput={(e) => set(key, e.currentTarget.value)} />}
+    </Field>
+  );
+  const flag = (key: "accessible" | "pets" | "couples" | "hosts_victims" | "active", labelText: string) => (
+    <label class="check">
+      <input type="checkbox" checked={draft[key]} onChange={(e) => set(key, e.currentTarget.checked)} />
+      {labelText}
+    </label>
+  );
+
+  return (
+    <form onSubmit={submit}>
+      <Field label={L("Type", "Kind")}>
+        {(id) => (
+          <select id={id} value={draft.kind} onChange={(e) => set("kind", e.currentTarget.value as Kind)}>
+            {KINDS.map((k) => (
+              <option key={k} value={k}>
+                {kindLabel(k)}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      {text("name", L("Nom", "Name"), 200)}
+      {text("provider", L("Gestionnaire (chaîne hôtelière, association…)", "Provider (hotel chain, association…)"), 200)}
+      {text("address", L("Adresse", "Address"), 400)}
+      <Field
+        label={L("Code INSEE de la commune", "Commune's INSEE code")}
+        hint={L("5 caractères, pas le code postal (par exemple 75056 ou 2A004). Le département et la région en découlent.", "5 characters, not the postal code (e.g. 75056 or 2A004). The département and region follow from it.")}
+      >
+        {(id, hint) => (
+          <input
+            id={id}
+            required
+            maxLength={5}
+            pattern="[0-9][0-9AaBb][0-9]{3}"
+            autocomplete="off"
+            aria-describedby={hint}
+            value={draft.commune}
+            onInput={(e) => set("commune", e.currentTarget.value)}
+          />
+        )}
+      </Field>
+      <fieldset>
+        <legend>{L("Position (degrés WGS84)", "Position (WGS84 degrees)")}</legend>
+        <Field label={L("Latitude", "Latitude")} hint={L("De -90 à 90, par exemple 48.8566", "From -90 to 90, e.g. 48.8566")}>
+          {(id, hint) => (
+            <input
+              id={id}
+              type="number"
+              inputMode="decimal"
+              step="any"
+              min={-90}
+              max={90}
+              required
+              aria-describedby={hint}
+              value={draft.latitude}
+              onInput={(e) => set("latitude", e.currentTarget.value)}
+            />
+          )}
+        </Field>
+        <Field label={L("Longitude", "Longitude")} hint={L("De -180 à 180, par exemple 2.3522", "From -180 to 180, e.g. 2.3522")}>
+          {(id, hint) => (
+            <input
+              id={id}
+              type="number"
+              inputMode="decimal"
+              step="any"
+              min={-180}
+              max={180}
+              required
+              aria-describedby={hint}
+              value={draft.longitude}
+              onInput={(e) => set("longitude", e.currentTarget.value)}
+            />
+          )}
+        </Field>
+      </fieldset>
+      <Field label={L("Places chaque nuit", "Places each night")}>
+        {(id) => (
+          <input
+            id={id}
+            type="number"
+            inputMode="numeric"
+            min={1}
+            max={1000}
+            step={1}
+            required
+            value={draft.capacity}
+            onInput={(e) => set("capacity", e.currentTarget.value)}
+          />
+        )}
+      </Field>
+      <Field label={L("Prix d'une nuit (€)", "Price of a night (€)")}>
+        {(id) => (
+          <input
+            id={id}
+            type="number"
+            inputMode="decimal"
+            min={0}
+            max={100000}
+            step="0.01"
+            required
+            value={draft.price}
+            onInput={(e) => set("price", e.currentTarget.value)}
+          />
+        )}
+      </Field>
+      <fieldset>
+        <legend>{L("Ouverture", "Opening")}</legend>
+        <Field label={L("Première nuit", "First night")}>
+          {(id) => <input id={id} type="date" required value={draft.available_from} onInput={(e) => set("available_from", e.currentTarget.value)} />}
+        </Field>
+        <Field label={L("Dernière nuit (facultatif)", "Last night (optional)")} hint={L("Vide : sans fin.", "Empty: no end.")}>
+          {(id, hint) => (
+            <input
+              id={id}
+              type="date"
+              min={draft.available_from}
+              aria-describedby={hint}
+              value={draft.available_until}
+              onInput={(e) => set("available_until", e.currentTarget.value)}
+            />
+          )}
+        </Field>
+      </fieldset>
+      <fieldset>
+        <legend>{L("Accueil", "Welcomes")}</legend>
+        {flag("accessible", L("Accessible (mobilité réduite)", "Accessible (reduced mobility)"))}
+        {flag("pets", L("Accepte les animaux", "Takes pets"))}
+        {flag("couples", L("Accepte les couples", "Takes couples"))}
+        {flag("hosts_victims", L("Accueille aussi des victimes", "Also shelters victims"))}
+        {offer ? flag("active", L("Active", "Active")) : null}
+        <p class="hint">
+          {L(
+            "Une offre qui accueille des victimes n'est jamais proposée à un auteur. Décocher « Active » retire l'offre des propositions et des nouveaux placements.",
+            "An offer that shelters victims is never proposed to an author. Unticking “Active” withdraws it from proposals and new placements.",
+          )}
+        </p>
+      </fieldset>
+      {invalid ? (
+        <p class="error" role="alert">
+          {invalid}
+        </p>
+      ) : null}
+      <SaveError error={save.error} />
+      <div class="row">
+        <button type="submit" class="primary" disabled={save.busy}>
+          {save.busy ? L("Enregistrement…", "Saving…") : offer ? L("Enregistrer", "Save") : L("Ajouter l'offre", "Add the offer")}
+        </button>
+        <button type="button" class="link" onClick={onCancel} disabled={save.busy}>
+          {L("Annuler", "Cancel")}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** A refused save; a 409 means booked nights hold the offer where and as it is. */
+function SaveError({ error }: { error: unknown }) {
+  if (!error) return null;
+  if (error instanceof ApiError && error.status === 409) {
+    return (
+      <div class="error" role="alert">
+        <p>
+          <strong>{L("Des nuits sont réservées dans cette offre à partir d'aujourd'hui.", "Nights are booked in this offer from today on.")}</strong>
+        </p>
+        <p>
+          {L(
+            "Tant qu'elles le sont, l'offre ne peut ni changer de lieu ou de commune, ni accueillir des victimes, ni être retirée, ni avoir moins de places que de réservations, ni fermer une nuit réservée.",
+            "While they are, the offer cannot change place or commune, shelter victims, be withdrawn, have fewer places than booked, or close a booked night.",
+          )}
+        </p>
+        {error.problem?.detail ? <p>{error.problem.detail}</p> : null}
+      </div>
+    );
+  }
+  return <ErrorBox error={error} />;
+}

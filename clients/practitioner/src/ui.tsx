@@ -1,0 +1,191 @@
+// Shared pieces of every screen: routing by the address's hash, loading with errors shown,
+// form fields with labels, announcements for screen readers, notifications without content.
+import type { ComponentChildren, JSX } from "preact";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { ApiError } from "./api";
+import { L } from "./i18n";
+
+export function useHash(): string {
+  const [hash, setHash] = useState(location.hash.slice(1) || "/");
+  useEffect(() => {
+    const update = () => setHash(location.hash.slice(1) || "/");
+    addEventListener("hashchange", update);
+    return () => removeEventListener("hashchange", update);
+  }, []);
+  return hash;
+}
+
+export function go(path: string): void {
+  location.hash = path;
+}
+
+export type Loaded<T> = { data: T | undefined; error: unknown; loading: boolean; reload: () => void };
+
+/** Loads once, and again on `reload()` or when `deps` change; keeps the last data while reloading. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): Loaded<T> {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
+    data: undefined,
+    error: undefined,
+    loading: true,
+  });
+  const [tick, setTick] = useState(0);
+  const current = useRef(0);
+  useEffect(() => {
+    const mine = ++current.current;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => mine === current.current && setState({ data, error: undefined, loading: false }),
+      (error) => mine === current.current && setState((s) => ({ data: s.data, error, loading: false })),
+    );
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { ...state, reload };
+}
+
+/** Runs an action from a button or a form, showing its error and blocking double submits. */
+export function useAction<A extends unknown[]>(
+  action: (...args: A) => Promise<unknown>,
+): { run: (...args: A) => Promise<boolean>; busy: boolean; error: unknown; clear: () => void } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const run = async (...args: A) => {
+    if (busy) return false;
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action(...args);
+      return true;
+    } catch (e) {
+      setError(e);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { run, busy, error, clear: () => setError(undefined) };
+}
+
+export function message(error: unknown): string {
+  if (error instanceof ApiError) {
+    if (error.status === 404) return L("Introuvable.", "Not found.");
+    if (error.status === 403) return L("Action non autorisée pour votre compte.", "Not allowed for your account.");
+    if (error.status === 409) return `${L("Impossible maintenant", "Not possible now")} : ${error.message}`;
+    if (error.status === 401) return L("Session expirée : reconnectez-vous.", "Session expired: log in again.");
+    return error.message;
+  }
+  if (error instanceof TypeError) return L("Réseau indisponible. Réessayez.", "Network unavailable. Try again.");
+  return String(error);
+}
+
+export function ErrorBox({ error }: { error: unknown }) {
+  if (!error) return null;
+  return (
+    <p class="error" role="alert">
+      {message(error)}
+    </p>
+  );
+}
+
+export function Screen({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
+  useEffect(() => {
+    document.title = `${title} · Relais`;
+    // Move focus to the new screen's heading, so screen readers announce it.
+    document.getElementById("screen-title")?.focus();
+  }, [title]);
+  return (
+    <section class="screen" aria-labelledby="screen-title">
+      <div class="screen-head">
+        <h1 id="screen-title" tabIndex={-1}>
+          {title}
+        </h1>
+        {actions}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+export function Loading<T>({ loaded, children }: { loaded: Loaded<T>; children: (data: T) => ComponentChildren }) {
+  if (loaded.data === undefined) {
+    return loaded.error ? <ErrorBox error={loaded.error} /> : <p class="muted" role="status">{L("Chargement…", "Loading…")}</p>;
+  }
+  return (
+    <>
+      {loaded.error ? <ErrorBox error={loaded.error} /> : null}
+      {children(loaded.data)}
+    </>
+  );
+}
+
+type FieldProps = { label: string; hint?: string; children: (id: string, describedBy?: string) => JSX.Element };
+let fieldCount = 0;
+
+export function Field({ label, hint, children }: FieldProps) {
+  const id = useRef(`f${++fieldCount}`).current;
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      {children(id, hint ? `${id}-hint` : undefined)}
+      {hint ? (
+        <small id={`${id}-hint`} class="hint">
+          {hint}
+        </small>
+      ) : null}
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: ComponentChildren }) {
+  return <p class="empty">{children}</p>;
+}
+
+export function Badge({ children, tone }: { children: ComponentChildren; tone?: "warn" | "ok" | "info" }) {
+  return <span class={`badge ${tone ?? ""}`}>{children}</span>;
+}
+
+// Announcements: a polite live region, and a system notification when the person allowed
+// them. They never carry a name, a message or anything about a person.
+type Toast = { id: number; text: string };
+let toastListener: ((toasts: Toast[]) => void) | undefined;
+let toasts: Toast[] = [];
+let toastId = 0;
+
+export function announce(text: string, notifyToo = false): void {
+  const toast = { id: ++toastId, text };
+  toasts = [...toasts.slice(-2), toast];
+  toastListener?.(toasts);
+  setTimeout(() => {
+    toasts = toasts.filter((t) => t.id !== toast.id);
+    toastListener?.(toasts);
+  }, 6000);
+  if (notifyToo && "Notification" in window && Notification.permission === "granted" && document.hidden) {
+    new Notification("Relais", { body: text, tag: "relais", icon: "/app/icon-192.png" });
+  }
+}
+
+export function Toasts() {
+  const [list, setList] = useState<Toast[]>(toasts);
+  useEffect(() => {
+    toastListener = setList;
+    return () => (toastListener = undefined);
+  }, []);
+  return (
+    <div class="toasts" role="status" aria-live="polite">
+      {list.map((t) => (
+        <p key={t.id} class="toast">
+          {t.text}
+        </p>
+      ))}
+    </div>
+  );
+}
+
+/** Now as the value of a datetime-local input, in the device's zone. */
+export function localInput(date = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+export function isoFromInput(value: string): string {
+  return new Date(value).toISOString();
+}
