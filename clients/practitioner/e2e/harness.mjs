@@ -220,6 +220,7 @@ export async function phone(browser) {
 
 let shot = 0;
 export async function screenshot(page, name) {
+  if (shot === 0) rmSync(ARTIFACTS, { recursive: true, force: true });
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = join(ARTIFACTS, `${String(++shot).padStart(2, "0")}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });

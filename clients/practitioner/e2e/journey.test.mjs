@@ -123,10 +123,10 @@ test("a person is heard, oriented and booked; the centre holds the appointment a
   assert.match(confirmed.body.text, /12 rue de la Paix/);
 
   // The listener's other screens, then logout clears the browser's storage.
-  await page.getByRole("link", { name: "Appels" }).click();
+  await page.getByRole("link", { name: "Appels", exact: true }).click();
   await page.getByRole("heading", { name: "Appels téléphoniques" }).waitFor();
   await check(page, "calls");
-  await page.getByRole("link", { name: "Réponses" }).click();
+  await page.getByRole("link", { name: "Réponses", exact: true }).click();
   await page.getByRole("heading", { name: "Réponses types" }).waitFor();
   await check(page, "replies");
   await page.getByRole("button", { name: "Se déconnecter" }).click();
@@ -159,10 +159,10 @@ test("a person is heard, oriented and booked; the centre holds the appointment a
   await p.waitForURL(/#\/case\/[0-9a-f-]{36}$/);
   await p.getByText("Jean Dupont").first().waitFor();
   await check(p, "case");
-  await p.getByRole("link", { name: "Dossiers" }).click();
+  await p.getByRole("link", { name: "Dossiers", exact: true }).click();
   await p.getByRole("link", { name: /Jean Dupont/ }).waitFor();
   await check(p, "cases");
-  await p.getByRole("link", { name: "Agenda" }).click();
+  await p.getByRole("link", { name: "Agenda", exact: true }).click();
   await p.getByRole("heading", { name: /Agenda/ }).waitFor();
   await check(p, "agenda");
   await practitioner.context.close();

@@ -152,12 +152,12 @@ let toastId = 0;
 
 export function announce(text: string, notifyToo = false): void {
   const toast = { id: ++toastId, text };
-  toasts = [...toasts.slice(-2), toast];
+  toasts = [...toasts.slice(-1), toast];
   toastListener?.(toasts);
   setTimeout(() => {
     toasts = toasts.filter((t) => t.id !== toast.id);
     toastListener?.(toasts);
-  }, 6000);
+  }, 5000);
   if (notifyToo && "Notification" in window && Notification.permission === "granted" && document.hidden) {
     new Notification("Relais", { body: text, tag: "relais", icon: "/app/icon-192.png" });
   }
