@@ -7296,7 +7296,7 @@ export interface operations {
                 "If-None-Match"?: string;
             };
             path: {
-                /** @description The file's name (`app.js`, `app.css`, `sw.js`, `manifest.webmanifest`, `icon.svg`, `icon-192.png`, `icon-512.png`). */
+                /** @description The file's name (`index.html`, `app.js`, `app.css`, `sw.js`, `manifest.webmanifest`, `icon.svg`, `icon-192.png`, `icon-512.png`). */
                 file: string;
             };
             cookie?: never;
@@ -7310,9 +7310,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "text/html": string;
                     "text/javascript": string;
                     "text/css": string;
-                    "application/manifest+json": string;
+                    "application/manifest+json": {
+                        name: string;
+                        start_url: string;
+                        icons: Record<string, never>[];
+                    };
                     "image/svg+xml": string;
                     "image/png": string;
                 };
