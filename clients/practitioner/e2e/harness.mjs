@@ -86,6 +86,8 @@ export async function startRelais(telegram) {
       RELAIS_BIND: `127.0.0.1:${port}`,
       RELAIS_DATA_DIR: join(data, "var"),
       RELAIS_REQUIRE_TOTP: "true",
+      // The shortest lifetime: the app must refresh its token and reconnect its socket mid-journey.
+      RELAIS_ACCESS_TOKEN_TTL_SECONDS: "30",
       RELAIS_TELEGRAM_TOKEN: "123456:E2E-TOKEN",
       RELAIS_TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,
       RELAIS_TELEGRAM_API_URL: telegram.url,

@@ -80,6 +80,8 @@ test("a person is heard, oriented and booked; the centre holds the appointment a
   await page.getByRole("heading", { name: "Relais" }).waitFor();
   await check(page, "login");
   await logIn(page, relais.account("listener"));
+  const loggedInAt = Date.now();
+  const firstRefresh = await page.evaluate(() => sessionStorage.getItem("relais.refresh"));
   await page.getByRole("heading", { name: "File d'attente" }).waitFor();
   await page.getByText("En direct").waitFor();
   await check(page, "queue");
@@ -94,7 +96,12 @@ test("a person is heard, oriented and booked; the centre holds the appointment a
   await page.getByRole("button", { name: "Envoyer" }).click();
   await jean.waitFor("je vous écoute");
 
-  // The person answers: the message arrives on the listener's screen through the live socket.
+  // Access tokens live 30 s here: past the first one's end, the app has refreshed it (the refresh
+  // token rotated) and the server has closed the socket (4001); the app reconnected with the new
+  // token, so the person's answer still arrives live.
+  await new Promise((r) => setTimeout(r, Math.max(0, loggedInAt + 33000 - Date.now())));
+  assert.notEqual(await page.evaluate(() => sessionStorage.getItem("relais.refresh")), firstRefresh, "the token was refreshed");
+  await page.getByText("En direct").waitFor();
   await jean.says("J'habite Paris 11e et je voudrais être suivi.");
   await page.getByText("J'habite Paris 11e").waitFor();
   await screenshot(page, "conversation-live");
@@ -172,7 +179,17 @@ test("a person is heard, oriented and booked; the centre holds the appointment a
 test("the second factor at login, and the lock after inactivity ends the session", async () => {
   const { page, context } = await phone(browser);
   await page.goto(`${relais.base}/app?lock=5`);
-  await logIn(page, relais.account("listener"));
+  // By keyboard only: type, Tab to the next field, Enter submits; the code field then has focus.
+  const account = relais.account("listener");
+  await page.getByLabel("Adresse e-mail").focus();
+  await page.keyboard.type(account.email);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(account.password);
+  await page.keyboard.press("Enter");
+  await page.getByLabel("Code à usage unique").waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("autocomplete")), "one-time-code");
+  await page.keyboard.type(await freshTotp(secrets.get(account.email)));
+  await page.keyboard.press("Enter");
   await page.getByRole("heading", { name: "File d'attente" }).waitFor();
   const refresh = await page.evaluate(() => sessionStorage.getItem("relais.refresh"));
   assert.ok(refresh, "the session's refresh token is kept for the tab");

@@ -39,13 +39,13 @@ class Session {
     return () => this.listeners.delete(listener);
   }
 
-  /** Takes a new token pair and plans the next refresh a minute before expiry. */
+  /** Takes a new token pair and plans the next refresh before expiry (a minute, or a fifth of a short lifetime). */
   accept(pair: Schemas["TokenPair"]): void {
     this.access = pair.access_token;
     this.expiresAt = Date.now() + pair.expires_in * 1000;
     sessionStorage.setItem(REFRESH_KEY, pair.refresh_token);
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.refresh(), Math.max(5, pair.expires_in - 60) * 1000);
+    this.timer = setTimeout(() => void this.refresh(), Math.max(5, Math.min(pair.expires_in - 60, pair.expires_in * 0.8)) * 1000);
     this.listeners.forEach((l) => l());
   }
 

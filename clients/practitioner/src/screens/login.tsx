@@ -1,7 +1,7 @@
 // Login: email and password, then the one-time code when the account has one; the first
 // time a role that sees personal data logs in where TOTP is required, enrolment.
 import type { JSX } from "preact";
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type Schemas, api, login, logout, ok } from "../api";
 import { L } from "../i18n";
 import { ErrorBox, Field, useAction } from "../ui";
@@ -13,6 +13,11 @@ export function Login({ onDone, langButton, lockedEmail }: Props) {
   const [password, setPassword] = useState("");
   const [code, setCode] = useState("");
   const [needsCode, setNeedsCode] = useState(false);
+  const codeInput = useRef<HTMLInputElement>(null);
+  // The code field appears after the password: it takes the focus (keyboard and screen readers).
+  useEffect(() => {
+    if (needsCode) codeInput.current?.focus();
+  }, [needsCode]);
   const submit = useAction(async () => {
     try {
       await login(email.trim(), password, needsCode ? code.trim() : undefined);
@@ -71,7 +76,7 @@ export function Login({ onDone, langButton, lockedEmail }: Props) {
                 pattern="[0-9]{6}"
                 maxLength={6}
                 required
-                autoFocus
+                ref={codeInput}
                 value={code}
                 onInput={(e) => setCode(e.currentTarget.value)}
               />

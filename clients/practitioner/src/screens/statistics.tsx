@@ -9,14 +9,13 @@ import { ApiError, type Schemas, api, ok } from "../api";
 import { L, day, label, lang, number } from "../i18n";
 import { Badge, ErrorBox, Field, Loading, Screen, announce, useAction, useLoad } from "../ui";
 import { BarChart, ColumnChart, type Datum } from "./charts";
+import { CONTACT_KINDS, OUTCOMES } from "../vocabulary";
 
 type Me = Schemas["Me"];
 type Stats = Schemas["HelplineStatistics"];
 type Counts = Record<string, number | null>;
 
 const CHANNELS: Schemas["Channel"][] = ["telegram", "sms", "webchat"];
-const OUTCOMES: Schemas["ConversationOutcome"][] = ["information_given", "oriented_to_centre", "appointment_booked", "emergency_redirected", "abandoned", "out_of_scope"];
-const KINDS: Schemas["ContactKind"][] = ["author", "potential_author", "relative", "professional", "victim", "unknown"];
 const HOURS = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, "0"));
 const WEEKDAYS = ["1", "2", "3", "4", "5", "6", "7"];
 const MAX_DAYS = 366;
@@ -369,7 +368,7 @@ function HelplineSections({ s }: { s: Stats }) {
         id="stats-kinds"
         title={L("Qui contacte la ligne (écrits et appels)", "Who contacts the line (texts and calls)")}
         head={L("Type de contact", "Contact kind")}
-        data={rows(s.by_person_kind, KINDS, label)}
+        data={rows(s.by_person_kind, CONTACT_KINDS, label)}
       />
     </>
   );

@@ -3,8 +3,9 @@
 // private calendar feed. Appointments show the person's alias only.
 import { useRef, useState } from "preact/hooks";
 import { ApiError, type Schemas, api, ok } from "../../api";
-import { L, label, lang, time } from "../../i18n";
+import { L, label, time } from "../../i18n";
 import { Badge, Empty, ErrorBox, Field, Loading, Screen, announce, isoFromInput, localInput, useAction, useLoad } from "../../ui";
+import { Invalid, locale } from "./shared";
 
 type Me = Schemas["Me"];
 type Slot = Schemas["Slot"];
@@ -14,15 +15,6 @@ type Modality = Schemas["Modality"];
 type User = Schemas["User"];
 
 const DAYS = 14;
-
-/** A mistake caught before sending, shown as is by ErrorBox. */
-class Invalid extends Error {
-  override toString(): string {
-    return this.message;
-  }
-}
-
-const locale = () => (lang() === "en" ? "en-GB" : "fr-FR");
 
 function modalityLabel(m: Modality): string {
   switch (m) {

@@ -9,7 +9,9 @@ import { Badge, ErrorBox, Field, announce, go, useAction } from "../../ui";
 type Appointment = Schemas["Appointment"];
 type Status = Schemas["AppointmentStatus"];
 
-export function AppointmentCard({ appointment, timezone, onChange }: { appointment: Appointment; timezone?: string; onChange: () => void }) {
+type CardProps = { appointment: Appointment; timezone?: string; caseId?: string; onChange: () => void };
+
+export function AppointmentCard({ appointment, timezone, caseId, onChange }: CardProps) {
   const [reason, setReason] = useState("");
   const [cancelling, setCancelling] = useState(false);
   const move = useAction(async (status: Status) => {
@@ -74,7 +76,13 @@ export function AppointmentCard({ appointment, timezone, onChange }: { appointme
         </form>
       ) : null}
       <ErrorBox error={move.error} />
-      {a.status === "arrived" || a.status === "fulfilled" ? <OpenCase appointment={a} /> : null}
+      {caseId ? (
+        <p>
+          <a href={`#/case/${caseId}`}>{L("Voir le dossier", "See the case file")}</a>
+        </p>
+      ) : a.status === "arrived" || a.status === "fulfilled" ? (
+        <OpenCase appointment={a} />
+      ) : null}
     </li>
   );
 }

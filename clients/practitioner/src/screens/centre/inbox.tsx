@@ -14,9 +14,13 @@ export function Inbox(_: { me: Schemas["Me"] }) {
     const to = new Date(from.getTime() + 14 * 86400000);
     return (await ok(api.GET("/v1/appointments", { params: { query: { from: from.toISOString(), to: to.toISOString() } } }))).items;
   });
+  // The case already opened from an appointment, so it is not opened twice.
+  const cases = useLoad(async () => (await ok(api.GET("/v1/cases"))).items);
+  const caseOf = (appointment: Schemas["Appointment"]) => cases.data?.find((c) => c.appointment_id === appointment.id)?.id;
   const reload = () => {
     inbox.reload();
     upcoming.reload();
+    cases.reload();
   };
   useLiveReload(reload, ["referral.new", "referral.updated", "appointment.booked", "appointment.cancelled", "appointment.status"]);
   return (
@@ -45,7 +49,7 @@ export function Inbox(_: { me: Schemas["Me"] }) {
               {data.appointments_today.length ? (
                 <ul class="list">
                   {data.appointments_today.map((a) => (
-                    <AppointmentCard key={a.id} appointment={a} timezone={data.timezone} onChange={reload} />
+                    <AppointmentCard key={a.id} appointment={a} timezone={data.timezone} caseId={caseOf(a)} onChange={reload} />
                   ))}
                 </ul>
               ) : (
@@ -55,7 +59,7 @@ export function Inbox(_: { me: Schemas["Me"] }) {
               {later.length ? (
                 <ul class="list">
                   {later.map((a) => (
-                    <AppointmentCard key={a.id} appointment={a} timezone={data.timezone} onChange={reload} />
+                    <AppointmentCard key={a.id} appointment={a} timezone={data.timezone} caseId={caseOf(a)} onChange={reload} />
                   ))}
                 </ul>
               ) : (

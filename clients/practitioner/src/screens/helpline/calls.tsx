@@ -4,10 +4,8 @@ import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, label, when } from "../../i18n";
 import { Empty, ErrorBox, Field, Loading, Screen, announce, isoFromInput, localInput, useAction, useLoad } from "../../ui";
+import { CALL_TOPICS, CONTACT_KINDS, OUTCOMES } from "../../vocabulary";
 
-const KINDS: Schemas["ContactKind"][] = ["author", "potential_author", "relative", "professional", "victim", "unknown"];
-const TOPICS: Schemas["CallTopic"][] = ["violence_in_couple", "fear_of_acting_out", "court_measure", "housing", "addiction", "children", "mental_health", "information", "other"];
-const OUTCOMES: Schemas["ConversationOutcome"][] = ["information_given", "oriented_to_centre", "appointment_booked", "emergency_redirected", "abandoned", "out_of_scope"];
 
 export function Calls({ me }: { me: Schemas["Me"] }) {
   const calls = useLoad(async () => (await ok(api.GET("/v1/phone-calls"))).items);
@@ -84,7 +82,7 @@ function LogCall({ centres, onLogged }: { centres: Schemas["Centre"][]; onLogged
         <Field label={L("Qui appelait", "Who called")}>
           {(id) => (
             <select id={id} value={kind} onChange={(e) => setKind(e.currentTarget.value as Schemas["ContactKind"])}>
-              {KINDS.map((k) => (
+              {CONTACT_KINDS.map((k) => (
                 <option key={k} value={k}>
                   {label(k)}
                 </option>
@@ -94,7 +92,7 @@ function LogCall({ centres, onLogged }: { centres: Schemas["Centre"][]; onLogged
         </Field>
         <fieldset>
           <legend>{L("Sujets", "Topics")}</legend>
-          {TOPICS.map((t) => (
+          {CALL_TOPICS.map((t) => (
             <label class="check" key={t}>
               <input
                 type="checkbox"

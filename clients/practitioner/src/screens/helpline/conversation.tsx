@@ -7,9 +7,9 @@ import { L, label, time } from "../../i18n";
 import { live } from "../../live";
 import { Badge, ErrorBox, Field, Loading, Screen, announce, go, useAction, useLoad } from "../../ui";
 import { useLiveReload } from "./queue";
+import { OUTCOMES } from "../../vocabulary";
 
 type Outcome = Schemas["ConversationOutcome"];
-const OUTCOMES: Outcome[] = ["information_given", "oriented_to_centre", "appointment_booked", "emergency_redirected", "abandoned", "out_of_scope"];
 
 export function Conversation({ me, id }: { me: Schemas["Me"]; id: string }) {
   const detail = useLoad(() => ok(api.GET("/v1/conversations/{id}", { params: { path: { id } } })), [id]);

@@ -1,0 +1,244 @@
+// Housing: the case's placements, its requests to the housing platform (an open one can be
+// withdrawn), and asking for housing.
+import { useState } from "preact/hooks";
+import { type Schemas, api, ok } from "../../../api";
+import { L, day, when } from "../../../i18n";
+import { Badge, Empty, ErrorBox, Field, Loading, announce, useAction, useLoad } from "../../../ui";
+import { Invalid, locale } from "../shared";
+import { today } from "./shared";
+
+function euros(cents: number): string {
+  return new Intl.NumberFormat(locale(), { style: "currency", currency: "EUR" }).format(cents / 100);
+}
+
+// Labels of the housing requests and placements, as the centre reads them.
+
+function requestStatusLabel(status: Schemas["HousingRequestStatus"]): string {
+  switch (status) {
+    case "open":
+      return L("En cours", "Open");
+    case "placed":
+      return L("Hébergement trouvé", "Placed");
+    case "unmet":
+      return L("Non satisfaite", "Unmet");
+    case "withdrawn":
+      return L("Retirée", "Withdrawn");
+  }
+}
+
+function urgencyLabel(urgency: Schemas["Urgency"]): string {
+  return urgency === "tonight" ? L("Ce soir", "Tonight") : L("Dans les prochains jours", "Within days");
+}
+
+function unmetLabel(reason: Schemas["UnmetReason"]): string {
+  switch (reason) {
+    case "no_compliant_offer":
+      return L("Aucune offre compatible avec les mesures", "No offer compatible with the measures");
+    case "no_capacity":
+      return L("Plus de place", "No capacity");
+    case "declined":
+      return L("Refusée par la personne", "Declined by the person");
+    default:
+      return L("Autre raison", "Other reason");
+  }
+}
+
+function placementStatusLabel(status: Schemas["PlacementStatus"]): string {
+  switch (status) {
+    case "active":
+      return L("En cours", "Active");
+    case "ended":
+      return L("Terminé", "Ended");
+    case "no_show":
+      return L("Personne non venue", "No-show");
+  }
+}
+
+function needsText(needs: Schemas["HousingNeeds"]): string {
+  const list = [
+    needs.accessible ? L("accessible (mobilité réduite)", "accessible (reduced mobility)") : "",
+    needs.pets ? L("animaux acceptés", "pets allowed") : "",
+    needs.couple ? L("couple accepté", "couples allowed") : "",
+  ].filter(Boolean);
+  return list.length ? list.join(", ") : L("aucun besoin particulier", "no particular need");
+}
+
+const REQUEST_STATUSES: Schemas["HousingRequestStatus"][] = ["open", "placed", "unmet", "withdrawn"];
+
+export function Housing({ caseId }: { caseId: string }) {
+  const data = useLoad(async () => {
+    // The centre's requests come by status; those of this case are kept.
+    const [housing, ...lists] = await Promise.all([
+      ok(api.GET("/v1/cases/{id}/housing", { params: { path: { id: caseId } } })),
+      ...REQUEST_STATUSES.map((status) => ok(api.GET("/v1/housing/requests", { params: { query: { status } } }))),
+    ]);
+    const mine = new Map<string, Schemas["HousingRequest"]>();
+    for (const list of lists) for (const r of (list as Schemas["HousingRequestList"]).items) if (r.case_id === caseId) mine.set(r.id, r);
+    const requests = [...mine.values()].sort((a, b) => b.created_at.localeCompare(a.created_at));
+    return { placements: (housing as Schemas["CaseHousing"]).placements, requests };
+  }, [caseId]);
+  return (
+    <Loading loaded={data}>
+      {({ placements, requests }) => (
+        <>
+          <h3>{L("Hébergements", "Placements")}</h3>
+          {placements.length === 0 ? (
+            <Empty>{L("Aucun hébergement pour ce dossier.", "No placement for this case.")}</Empty>
+          ) : (
+            <ul class="list">
+              {placements.map((p) => (
+                <li key={p.id}>
+                  <div class="item-title">
+                    {p.offer_name} <Badge tone={p.status === "active" ? "ok" : p.status === "no_show" ? "warn" : undefined}>{placementStatusLabel(p.status)}</Badge>
+                  </div>
+                  <div class="meta">{p.address}</div>
+                  <div class="meta">
+                    {p.first_night && p.last_night
+                      ? `${L("Nuits du", "Nights from")} ${day(p.first_night)} ${L("au", "to")} ${day(p.last_night)} (${p.nights.length})`
+                      : L("Aucune nuit retenue", "No night held")}
+                  </div>
+                  <div class="meta">
+                    {L("Coût", "Cost")} : {euros(p.cost_cents)} ·{" "}
+                    {p.source === "platform" ? L("par la plateforme", "by the platform") : L("déclaré par le centre", "declared by the centre")}
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )}
+          <h3>{L("Demandes à la plateforme", "Requests to the platform")}</h3>
+          {requests.length === 0 ? (
+            <Empty>{L("Aucune demande.", "No request.")}</Empty>
+          ) : (
+            <ul class="list">
+              {requests.map((r) => (
+                <HousingRequestItem key={r.id} request={r} onChanged={data.reload} />
+              ))}
+            </ul>
+          )}
+          <h3>{L("Demander un hébergement", "Ask for housing")}</h3>
+          <HousingRequestForm caseId={caseId} onDone={data.reload} />
+        </>
+      )}
+    </Loading>
+  );
+}
+
+function HousingRequestItem({ request: r, onChanged }: { request: Schemas["HousingRequest"]; onChanged: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const withdraw = useAction(async () => {
+    await ok(api.POST("/v1/housing/requests/{id}/withdraw", { params: { path: { id: r.id } } }));
+    announce(L("Demande retirée", "Request withdrawn"));
+    setConfirming(false);
+    onChanged();
+  });
+  return (
+    <li>
+      <div class="item-title">
+        {L("Du", "From")} {day(r.first_night)} {L("au", "to")} {day(r.last_night)} ({L(`${r.nights} nuit(s)`, `${r.nights} night(s)`)}){" "}
+        <Badge tone={r.status === "open" ? "info" : r.status === "placed" ? "ok" : r.status === "unmet" ? "warn" : undefined}>{requestStatusLabel(r.status)}</Badge>
+      </div>
+      <div class="meta">
+        {urgencyLabel(r.urgency)} · {needsText(r.needs)}
+        {r.court_eviction ? ` · ${L("éviction ordonnée par le juge", "court-ordered eviction")}` : ""}
+      </div>
+      {r.unmet_reason ? (
+        <div class="meta">
+          {L("Motif", "Reason")} : {unmetLabel(r.unmet_reason)}
+        </div>
+      ) : null}
+      <div class="meta">
+        {L("Demandée le", "Asked")} {when(r.created_at)}
+      </div>
+      {r.status === "open" ? (
+        confirming ? (
+          <div>
+            <p>{L("Retirer cette demande ? L'orientation vers la plateforme sera annulée.", "Withdraw this request? The referral to the platform will be revoked.")}</p>
+            <div class="row">
+              <button type="button" class="danger" disabled={withdraw.busy} onClick={() => void withdraw.run()}>
+                {L("Confirmer le retrait", "Confirm withdrawal")}
+              </button>
+              <button type="button" onClick={() => (setConfirming(false), withdraw.clear())}>
+                {L("Garder la demande", "Keep the request")}
+              </button>
+            </div>
+          </div>
+        ) : (
+          <div class="row">
+            <button type="button" class="danger" onClick={() => setConfirming(true)}>
+              {L("Retirer la demande", "Withdraw the request")}
+            </button>
+          </div>
+        )
+      ) : null}
+      <ErrorBox error={withdraw.error} />
+    </li>
+  );
+}
+
+function nightsBetween(first: string, last: string): number {
+  return Math.round((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / 86400000) + 1;
+}
+
+function HousingRequestForm({ caseId, onDone }: { caseId: string; onDone: () => void }) {
+  const [first, setFirst] = useState(today());
+  const [last, setLast] = useState("");
+  const [urgency, setUrgency] = useState<Schemas["Urgency"]>("within_days");
+  const [needs, setNeeds] = useState<Schemas["HousingNeeds"]>({ accessible: false, pets: false, couple: false });
+  const ask = useAction(async () => {
+    if (!first || !last) throw new Invalid(L("Indiquez la première et la dernière nuit.", "Give the first and last nights."));
+    if (last < first) throw new Invalid(L("La dernière nuit précède la première.", "The last night comes before the first."));
+    if (nightsBetween(first, last) > 366) throw new Invalid(L("366 nuits au plus.", "366 nights at most."));
+    await ok(api.POST("/v1/cases/{id}/housing-requests", { params: { path: { id: caseId } }, body: { first_night: first, last_night: last, urgency, needs } }));
+    announce(L("Demande d'hébergement envoyée", "Housing request sent"));
+    setLast("");
+    setNeeds({ accessible: false, pets: false, couple: false });
+    onDone();
+  });
+  const need = (key: keyof Schemas["HousingNeeds"], text: string) => (
+    <label class="check">
+      <input type="checkbox" checked={needs[key]} onChange={(e) => setNeeds({ ...needs, [key]: e.currentTarget.checked })} />
+      {text}
+    </label>
+  );
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        void ask.run();
+      }}
+    >
+      <p class="muted">
+        {L(
+          "La plateforme voit la demande, le centre et les besoins, jamais le dossier ; les règles des mesures s'appliquent sans être montrées.",
+          "The platform sees the request, the centre and the needs, never the case; the measures' rules apply without being shown.",
+        )}
+      </p>
+      <Field label={L("Première nuit", "First night")}>
+        {(id) => <input id={id} type="date" required min="2000-01-01" max="2199-12-31" value={first} onInput={(e) => setFirst(e.currentTarget.value)} />}
+      </Field>
+      <Field label={L("Dernière nuit (incluse)", "Last night (included)")}>
+        {(id) => <input id={id} type="date" required min={first || "2000-01-01"} max="2199-12-31" value={last} onInput={(e) => setLast(e.currentTarget.value)} />}
+      </Field>
+      <Field label={L("Urgence", "Urgency")}>
+        {(id) => (
+          <select id={id} value={urgency} onChange={(e) => setUrgency(e.currentTarget.value as Schemas["Urgency"])}>
+            <option value="tonight">{urgencyLabel("tonight")}</option>
+            <option value="within_days">{urgencyLabel("within_days")}</option>
+          </select>
+        )}
+      </Field>
+      <fieldset>
+        <legend>{L("Besoins", "Needs")}</legend>
+        {need("accessible", L("Accessible à une personne à mobilité réduite", "Accessible to a person with reduced mobility"))}
+        {need("pets", L("Avec un animal", "With a pet"))}
+        {need("couple", L("En couple", "As a couple"))}
+      </fieldset>
+      <ErrorBox error={ask.error} />
+      <div class="row">
+        <button type="submit" class="primary" disabled={ask.busy}>
+          {L("Envoyer la demande", "Send the request")}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,215 @@
+// Judicial measures: the case's measures, and adding one (with its forbidden zone or the
+// protected persons it covers).
+import { useState } from "preact/hooks";
+import { type Schemas, api, ok } from "../../../api";
+import { L, day, label } from "../../../i18n";
+import { Badge, Empty, ErrorBox, Field, Loading, announce, useAction, useLoad } from "../../../ui";
+import { Invalid } from "../shared";
+import { authorityLabel, today } from "./shared";
+
+type MeasureKind = Schemas["MeasureKind"];
+type Authority = Schemas["Authority"];
+
+const AUTHORITIES: Authority[] = ["procureur", "juge_instruction", "jaf", "jap", "spip"];
+
+const MEASURE_KINDS: MeasureKind[] = ["care_obligation", "contact_ban", "place_ban", "residence_ban", "eviction"];
+
+export function Measures({ caseId }: { caseId: string }) {
+  const data = useLoad(async () => {
+    const path = { id: caseId };
+    const [measures, persons] = await Promise.all([
+      ok(api.GET("/v1/cases/{id}/measures", { params: { path } })),
+      ok(api.GET("/v1/cases/{id}/protected-persons", { params: { path } })),
+    ]);
+    return { measures: measures.items, persons: persons.items };
+  }, [caseId]);
+  return (
+    <Loading loaded={data}>
+      {({ measures, persons }) => (
+        <>
+          {measures.length === 0 ? <Empty>{L("Aucune mesure enregistrée.", "No measure recorded.")}</Empty> : null}
+          <ul class="list">
+            {measures.map((m) => (
+              <li key={m.id}>
+                <div class="item-title">{label(m.kind)}</div>
+                <div class="meta">
+                  {authorityLabel(m.authority)} · {L("réf.", "ref.")} {m.decision_reference}
+                </div>
+                <div class="meta">
+                  {m.ends_on ? `${L("Du", "From")} ${day(m.starts_on)} ${L("au", "to")} ${day(m.ends_on)}` : `${L("Depuis le", "Since")} ${day(m.starts_on)}`}
+                </div>
+                {m.sessions_required !== null ? (
+                  <div class="meta">
+                    {L("Séances suivies", "Sessions attended")} : {m.sessions_attended ?? 0} / {m.sessions_required}{" "}
+                    {(m.sessions_attended ?? 0) >= m.sessions_required ? <Badge tone="ok">{L("Atteint", "Reached")}</Badge> : null}
+                  </div>
+                ) : null}
+                {m.zone ? (
+                  <>
+                    {m.zone.communes.length ? (
+                      <div class="meta">
+                        {L("Communes (INSEE)", "Communes (INSEE)")} : {m.zone.communes.join(", ")}
+                      </div>
+                    ) : null}
+                    {m.zone.departements.length ? (
+                      <div class="meta">
+                        {L("Départements", "Départements")} : {m.zone.departements.join(", ")}
+                      </div>
+                    ) : null}
+                    {m.zone.polygon ? <div class="meta">{L("Et une zone tracée sur une carte", "And an area drawn on a map")}</div> : null}
+                  </>
+                ) : null}
+                {m.kind === "contact_ban" ? (
+                  <div class="meta">
+                    {L("Personnes protégées", "Protected persons")} :{" "}
+                    {m.protected_person_ids.length
+                      ? m.protected_person_ids.map((p) => persons.find((x) => x.id === p)?.label ?? "?").join(", ")
+                      : L("aucune désignée", "none named")}
+                  </div>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+          <h3>{L("Ajouter une mesure", "Add a measure")}</h3>
+          <MeasureForm caseId={caseId} persons={persons} onDone={data.reload} />
+        </>
+      )}
+    </Loading>
+  );
+}
+
+/** Codes typed with spaces, commas or semicolons between them. */
+function codes(text: string): string[] {
+  return text
+    .split(/[\s,;]+/)
+    .map((c) => c.trim().toUpperCase())
+    .filter(Boolean);
+}
+
+function MeasureForm({ caseId, persons, onDone }: { caseId: string; persons: Schemas["ProtectedPerson"][]; onDone: () => void }) {
+  const [kind, setKind] = useState<MeasureKind>("care_obligation");
+  const [authority, setAuthority] = useState<Authority>("procureur");
+  const [reference, setReference] = useState("");
+  const [starts, setStarts] = useState(today());
+  const [ends, setEnds] = useState("");
+  const [required, setRequired] = useState("");
+  const [communes, setCommunes] = useState("");
+  const [departements, setDepartements] = useState("");
+  const [covered, setCovered] = useState<string[]>([]);
+  const zoned = kind === "place_ban" || kind === "residence_ban";
+
+  const add = useAction(async () => {
+    if (!reference.trim()) throw new Invalid(L("Indiquez la référence de la décision.", "Give the decision's reference."));
+    if (!starts) throw new Invalid(L("Indiquez la date de la décision.", "Give the decision's date."));
+    if (ends && ends < starts) throw new Invalid(L("La fin précède le début.", "The end comes before the start."));
+    const body: Schemas["NewMeasure"] = { kind, authority, decision_reference: reference.trim(), starts_on: starts, ends_on: ends || null };
+    if (kind === "care_obligation") {
+      const n = Number(required);
+      if (!Number.isInteger(n) || n < 1 || n > 200) throw new Invalid(L("Séances à suivre : un nombre entier de 1 à 200.", "Sessions to attend: a whole number from 1 to 200."));
+      body.sessions_required = n;
+    }
+    if (zoned) {
+      const zone = { communes: codes(communes), departements: codes(departements) };
+      if (!zone.communes.length && !zone.departements.length) {
+        throw new Invalid(L("Indiquez au moins une commune ou un département.", "Give at least one commune or département."));
+      }
+      const badCommune = zone.communes.find((c) => !/^[0-9][0-9AB][0-9]{3}$/.test(c));
+      if (badCommune) throw new Invalid(L(`Code commune INSEE invalide : ${badCommune}`, `Invalid INSEE commune code: ${badCommune}`));
+      const badDepartement = zone.departements.find((d) => !/^([0-9]{2,3}|2[AB])$/.test(d));
+      if (badDepartement) throw new Invalid(L(`Code de département invalide : ${badDepartement}`, `Invalid département code: ${badDepartement}`));
+      body.zone = zone;
+    }
+    if (kind === "contact_ban") body.protected_person_ids = covered;
+    await ok(api.POST("/v1/cases/{id}/measures", { params: { path: { id: caseId } }, body }));
+    announce(L("Mesure ajoutée", "Measure added"));
+    setReference("");
+    setEnds("");
+    setRequired("");
+    setCommunes("");
+    setDepartements("");
+    setCovered([]);
+    onDone();
+  });
+
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        void add.run();
+      }}
+    >
+      <Field label={L("Nature", "Kind")}>
+        {(id) => (
+          <select id={id} value={kind} onChange={(e) => setKind(e.currentTarget.value as MeasureKind)}>
+            {MEASURE_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {label(k)}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field label={L("Autorité", "Authority")}>
+        {(id) => (
+          <select id={id} value={authority} onChange={(e) => setAuthority(e.currentTarget.value as Authority)}>
+            {AUTHORITIES.map((a) => (
+              <option key={a} value={a}>
+                {authorityLabel(a)}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field label={L("Référence de la décision", "Decision reference")}>
+        {(id) => <input id={id} required maxLength={100} value={reference} onInput={(e) => setReference(e.currentTarget.value)} />}
+      </Field>
+      <Field label={L("Date de la décision (début)", "Decision date (start)")}>
+        {(id) => <input id={id} type="date" required min="2000-01-01" max="2199-12-31" value={starts} onInput={(e) => setStarts(e.currentTarget.value)} />}
+      </Field>
+      <Field label={L("Fin (facultatif)", "End (optional)")}>
+        {(id) => <input id={id} type="date" min={starts || "2000-01-01"} max="2199-12-31" value={ends} onInput={(e) => setEnds(e.currentTarget.value)} />}
+      </Field>
+      {kind === "care_obligation" ? (
+        <Field label={L("Séances à suivre", "Sessions to attend")}>
+          {(id) => <input id={id} type="number" inputMode="numeric" required min={1} max={200} value={required} onInput={(e) => setRequired(e.currentTarget.value)} />}
+        </Field>
+      ) : null}
+      {zoned ? (
+        <fieldset>
+          <legend>{L("Zone interdite", "Forbidden zone")}</legend>
+          <Field label={L("Communes (codes INSEE)", "Communes (INSEE codes)")} hint={L("Séparés par des espaces ou des virgules, par exemple 75056, 69123.", "Separated by spaces or commas, for instance 75056, 69123.")}>
+            {(id, hint) => <input id={id} aria-describedby={hint} autocomplete="off" value={communes} onInput={(e) => setCommunes(e.currentTarget.value)} />}
+          </Field>
+          <Field label={L("Départements (codes)", "Départements (codes)")} hint={L("Par exemple 75, 92, 2A.", "For instance 75, 92, 2A.")}>
+            {(id, hint) => <input id={id} aria-describedby={hint} autocomplete="off" value={departements} onInput={(e) => setDepartements(e.currentTarget.value)} />}
+          </Field>
+        </fieldset>
+      ) : null}
+      {kind === "contact_ban" ? (
+        <fieldset>
+          <legend>{L("Personnes protégées couvertes", "Protected persons covered")}</legend>
+          {persons.length === 0 ? (
+            <p class="muted">{L("Aucune personne protégée dans ce dossier : ajoutez-en dans la section dédiée.", "No protected person in this case: add them in their section.")}</p>
+          ) : (
+            persons.map((p) => (
+              <label key={p.id} class="check">
+                <input
+                  type="checkbox"
+                  checked={covered.includes(p.id)}
+                  onChange={(e) => setCovered(e.currentTarget.checked ? [...covered, p.id] : covered.filter((x) => x !== p.id))}
+                />
+                {p.label}
+              </label>
+            ))
+          )}
+        </fieldset>
+      ) : null}
+      <ErrorBox error={add.error} />
+      <div class="row">
+        <button type="submit" class="primary" disabled={add.busy}>
+          {L("Ajouter la mesure", "Add the measure")}
+        </button>
+      </div>
+    </form>
+  );
+}

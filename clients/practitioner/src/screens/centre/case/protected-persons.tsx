@@ -1,0 +1,106 @@
+// Protected persons: their labels and alert distances, and adding one. Their locations are
+// write-only: sent to the server, never shown.
+import { useState } from "preact/hooks";
+import { api, ok } from "../../../api";
+import { L, day } from "../../../i18n";
+import { Empty, ErrorBox, Field, Loading, announce, useAction, useLoad } from "../../../ui";
+import { Invalid } from "../shared";
+import { orNull } from "./shared";
+
+export function ProtectedPersons({ caseId }: { caseId: string }) {
+  const persons = useLoad(() => ok(api.GET("/v1/cases/{id}/protected-persons", { params: { path: { id: caseId } } })), [caseId]);
+  return (
+    <>
+      <p class="muted">
+        {L(
+          "Leur adresse et leur position ne sont jamais affichées : elles servent seulement au serveur pour écarter les hébergements trop proches.",
+          "Their address and position are never shown: only the server uses them, to rule out housing that is too close.",
+        )}
+      </p>
+      <Loading loaded={persons}>
+        {(list) =>
+          list.items.length === 0 ? (
+            <Empty>{L("Aucune personne protégée.", "No protected person.")}</Empty>
+          ) : (
+            <ul class="list">
+              {list.items.map((p) => (
+                <li key={p.id}>
+                  <div class="item-title">{p.label}</div>
+                  <div class="meta">
+                    {L("Distance d'alerte", "Alert distance")} : {p.radius_km} km · {L("ajoutée le", "added")} {day(p.created_at)}
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </Loading>
+      <h3>{L("Ajouter une personne protégée", "Add a protected person")}</h3>
+      <ProtectedPersonForm caseId={caseId} onDone={persons.reload} />
+    </>
+  );
+}
+
+function ProtectedPersonForm({ caseId, onDone }: { caseId: string; onDone: () => void }) {
+  const [personLabel, setPersonLabel] = useState("");
+  const [radius, setRadius] = useState("1");
+  const [latitude, setLatitude] = useState("");
+  const [longitude, setLongitude] = useState("");
+  const [address, setAddress] = useState("");
+  const add = useAction(async () => {
+    if (!personLabel.trim()) throw new Invalid(L("Indiquez un libellé.", "Give a label."));
+    const r = Number(radius);
+    if (!Number.isInteger(r) || r < 1 || r > 10) throw new Invalid(L("Distance d'alerte : un nombre entier de 1 à 10 km.", "Alert distance: a whole number from 1 to 10 km."));
+    const lat = Number(latitude.replace(",", "."));
+    const lon = Number(longitude.replace(",", "."));
+    if (!latitude.trim() || !Number.isFinite(lat) || lat < -90 || lat > 90) throw new Invalid(L("Latitude : entre -90 et 90 degrés.", "Latitude: between -90 and 90 degrees."));
+    if (!longitude.trim() || !Number.isFinite(lon) || lon < -180 || lon > 180) throw new Invalid(L("Longitude : entre -180 et 180 degrés.", "Longitude: between -180 and 180 degrees."));
+    await ok(
+      api.POST("/v1/cases/{id}/protected-persons", {
+        params: { path: { id: caseId } },
+        body: { label: personLabel.trim(), radius_km: r, location: { latitude: lat, longitude: lon, address: orNull(address) } },
+      }),
+    );
+    announce(L("Personne protégée ajoutée", "Protected person added"));
+    // The location leaves the screen as soon as it is sent.
+    setPersonLabel("");
+    setLatitude("");
+    setLongitude("");
+    setAddress("");
+    onDone();
+  });
+  return (
+    <form
+      autocomplete="off"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void add.run();
+      }}
+    >
+      <Field label={L("Libellé", "Label")} hint={L("Pas son nom : par exemple « Ex-conjointe ».", "Not their name: for instance “Former partner”.")}>
+        {(id, hint) => <input id={id} aria-describedby={hint} required maxLength={100} value={personLabel} onInput={(e) => setPersonLabel(e.currentTarget.value)} />}
+      </Field>
+      <Field label={L("Distance d'alerte (km)", "Alert distance (km)")}>
+        {(id) => <input id={id} type="number" inputMode="numeric" required min={1} max={10} step={1} value={radius} onInput={(e) => setRadius(e.currentTarget.value)} />}
+      </Field>
+      <fieldset>
+        <legend>{L("Lieu de vie (jamais réaffiché)", "Where they live (never shown again)")}</legend>
+        <Field label={L("Latitude (degrés)", "Latitude (degrees)")}>
+          {(id) => <input id={id} inputMode="decimal" required value={latitude} onInput={(e) => setLatitude(e.currentTarget.value)} />}
+        </Field>
+        <Field label={L("Longitude (degrés)", "Longitude (degrees)")}>
+          {(id) => <input id={id} inputMode="decimal" required value={longitude} onInput={(e) => setLongitude(e.currentTarget.value)} />}
+        </Field>
+        <Field label={L("Adresse (facultatif)", "Address (optional)")}>
+          {(id) => <input id={id} maxLength={400} value={address} onInput={(e) => setAddress(e.currentTarget.value)} />}
+        </Field>
+      </fieldset>
+      <ErrorBox error={add.error} />
+      <div class="row">
+        <button type="submit" class="primary" disabled={add.busy}>
+          {L("Ajouter la personne protégée", "Add the protected person")}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,69 @@
+// The case's status: suspending the follow-up, reopening the case, or closing it with a reason.
+import { useState } from "preact/hooks";
+import { type Schemas, api, ok } from "../../../api";
+import { L } from "../../../i18n";
+import { ErrorBox, Field, announce, useAction } from "../../../ui";
+import { Invalid } from "../shared";
+
+type Case = Schemas["Case"];
+
+export function CaseStatus({ file: c, onChanged }: { file: Case; onChanged: () => void }) {
+  const [closing, setClosing] = useState(false);
+  const [reason, setReason] = useState("");
+  const change = useAction(async (status: Schemas["CaseStatus"]) => {
+    const body: Schemas["CaseChanges"] = { status };
+    if (status === "closed") {
+      if (!reason.trim()) throw new Invalid(L("Indiquez le motif de clôture.", "Give the reason for closing."));
+      body.close_reason = reason.trim();
+    }
+    await ok(api.PATCH("/v1/cases/{id}", { params: { path: { id: c.id } }, body }));
+    announce(status === "closed" ? L("Dossier clos", "Case closed") : status === "suspended" ? L("Dossier suspendu", "Case suspended") : L("Dossier rouvert", "Case reopened"));
+    setClosing(false);
+    setReason("");
+    onChanged();
+  });
+  if (closing) {
+    return (
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void change.run("closed");
+        }}
+      >
+        <Field label={L("Motif de clôture", "Reason for closing")} hint={L("300 caractères au plus.", "300 characters at most.")}>
+          {(id, hint) => <input id={id} aria-describedby={hint} required maxLength={300} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />}
+        </Field>
+        <ErrorBox error={change.error} />
+        <div class="row">
+          <button type="submit" class="danger" disabled={change.busy}>
+            {L("Clore le dossier", "Close the case")}
+          </button>
+          <button type="button" onClick={() => (setClosing(false), change.clear())}>
+            {L("Retour", "Back")}
+          </button>
+        </div>
+      </form>
+    );
+  }
+  return (
+    <>
+      <div class="row">
+        {c.status === "open" ? (
+          <button type="button" disabled={change.busy} onClick={() => void change.run("suspended")}>
+            {L("Suspendre le suivi", "Suspend the follow-up")}
+          </button>
+        ) : (
+          <button type="button" disabled={change.busy} onClick={() => void change.run("open")}>
+            {L("Rouvrir le dossier", "Reopen the case")}
+          </button>
+        )}
+        {c.status !== "closed" ? (
+          <button type="button" class="danger" onClick={() => setClosing(true)}>
+            {L("Clore le dossier…", "Close the case…")}
+          </button>
+        ) : null}
+      </div>
+      <ErrorBox error={change.error} />
+    </>
+  );
+}
