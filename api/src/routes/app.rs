@@ -55,7 +55,12 @@ fn serve(req: &HttpRequest, asset: &Asset) -> HttpResponse {
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+        .is_some_and(|v| {
+            // A proxy that compresses may weaken the tag (`W/"…"`): the content is still the same.
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == tag || t == "*")
+        });
     let mut response = if fresh {
         HttpResponse::NotModified()
     } else {

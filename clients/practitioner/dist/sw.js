@@ -1,6 +1,6 @@
 // The service worker caches the app's shell (never an API answer, never a person's data), so
 // the app opens on a bad network and can be installed. Its cache is named after the build.
-const CACHE = "relais-shell-b8d96ed35350bfca";
+const CACHE = "relais-shell-d6d083589153a48a";
 const SHELL = ["/app", "/app/app.js", "/app/app.css", "/app/manifest.webmanifest", "/app/icon.svg", "/app/icon-192.png", "/app/icon-512.png"];
 
 self.addEventListener("install", (event) => {
@@ -36,4 +36,15 @@ self.addEventListener("fetch", (event) => {
 self.addEventListener("message", (event) => {
   // Logout: the app asks to forget everything cached.
   if (event.data === "clear") event.waitUntil(caches.keys().then((keys) => Promise.all(keys.map((k) => caches.delete(k)))));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  // A notification says what happened, never who: opening it brings the app forward.
+  event.notification.close();
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      const open = windows.find((w) => new URL(w.url).pathname.startsWith("/app"));
+      return open ? open.focus() : self.clients.openWindow("/app");
+    }),
+  );
 });

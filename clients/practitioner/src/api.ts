@@ -26,6 +26,8 @@ type Listener = () => void;
 class Session {
   access: string | undefined;
   private expiresAt = 0;
+  /** Moves at every forget(): an answer to a refresh sent before it is not taken. */
+  private generation = 0;
   private refreshing: Promise<boolean> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private listeners = new Set<Listener>();
@@ -56,19 +58,21 @@ class Session {
   /** Rotates the refresh token once, however many callers ask at the same moment. */
   refresh(): Promise<boolean> {
     if (!this.refreshing) {
+      const generation = this.generation;
       this.refreshing = (async () => {
         const token = this.refreshToken;
         if (!token) return false;
-        const response = await fetch("/v1/auth/refresh", {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ refresh_token: token }),
-        }).catch(() => undefined);
-        if (!response?.ok) {
-          if (response && response.status === 401) this.forget();
+        const { data, response } = await api.POST("/v1/auth/refresh", { body: { refresh_token: token } }).catch(() => ({ data: undefined, response: undefined }));
+        if (generation !== this.generation) {
+          // Logged out or locked meanwhile: the new session is ended, never taken.
+          if (data) void endOnServer(data.access_token);
           return false;
         }
-        this.accept(await response.json());
+        if (!response?.ok || !data) {
+          if (response?.status === 401) this.forget();
+          return false;
+        }
+        this.accept(data);
         return true;
       })().finally(() => (this.refreshing = undefined));
     }
@@ -77,6 +81,7 @@ class Session {
 
   /** Drops every trace of the session in this browser: tokens, storage, cached shell. */
   forget(): void {
+    this.generation++;
     this.access = undefined;
     this.expiresAt = 0;
     clearTimeout(this.timer);
@@ -100,7 +105,7 @@ api.use({
   },
   async onResponse({ request, response }) {
     const again = retries.get(request);
-    if (response.status !== 401 || !again || request.url.endsWith("/v1/auth/login")) return response;
+    if (response.status !== 401 || !again || new URL(request.url).pathname.startsWith("/v1/auth/")) return response;
     if (!(await session.refresh()) || !session.access) return response;
     again.headers.set("Authorization", `Bearer ${session.access}`);
     return fetch(again);
@@ -119,7 +124,20 @@ export async function login(email: string, password: string, totp?: string): Pro
   session.accept(pair);
 }
 
+/** Ends the session: this browser forgets it at once (the screen is cleared without waiting for
+ * the network), then the server ends it, with a fresh token if the last one had expired. */
 export async function logout(): Promise<void> {
-  if (session.valid) await api.POST("/v1/auth/logout").catch(() => undefined);
+  const access = session.valid ? session.access : undefined;
+  const refresh = session.refreshToken;
   session.forget();
+  let token = access;
+  if (!token && refresh) {
+    const { data } = await api.POST("/v1/auth/refresh", { body: { refresh_token: refresh } }).catch(() => ({ data: undefined }));
+    token = data?.access_token;
+  }
+  if (token) await endOnServer(token);
+}
+
+async function endOnServer(token: string): Promise<void> {
+  await api.POST("/v1/auth/logout", { headers: { Authorization: `Bearer ${token}` } }).catch(() => undefined);
 }

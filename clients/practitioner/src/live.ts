@@ -66,9 +66,10 @@ class Live {
   private async connect() {
     if (this.stopped) return;
     if (!session.valid && !(await session.refresh())) {
-      this.later();
+      if (!this.stopped) this.later();
       return;
     }
+    if (this.stopped) return;
     this.set("connecting");
     const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/live`;
     const socket = new WebSocket(url);
@@ -82,7 +83,14 @@ class Live {
         this.set("live");
       } else if (frame.type === "event") {
         this.last = frame.seq;
-        this.handlers.forEach((h) => h(frame as LiveEvent));
+        // One failing screen must not keep the others from hearing the event.
+        this.handlers.forEach((h) => {
+          try {
+            h(frame as LiveEvent);
+          } catch {
+            /* the screen shows its own error */
+          }
+        });
       } else if (frame.type === "typing") {
         this.typingHandlers.forEach((h) => h(frame as Typing));
       }
@@ -92,7 +100,7 @@ class Live {
       this.set("offline");
       if (close.code === 4003) return; // not for this account: no point retrying
       if (close.code === 4001) await session.refresh();
-      this.later();
+      if (!this.stopped) this.later();
     };
   }
 

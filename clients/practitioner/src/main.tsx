@@ -14,7 +14,7 @@ type Phase = { name: "boot" } | { name: "login" } | { name: "enrol" } | { name: 
 /** Minutes without a touch or a key before the app locks (`?lock=<seconds>` shortens it). */
 const LOCK_MS = (() => {
   const asked = Number(new URLSearchParams(location.search).get("lock"));
-  return Number.isFinite(asked) && asked >= 5 ? Math.min(asked, 3600) * 1000 : 5 * 60 * 1000;
+  return Number.isFinite(asked) && asked >= 5 ? Math.min(asked, 300) * 1000 : 5 * 60 * 1000;
 })();
 
 async function whoAmI(): Promise<Schemas["Me"]> {
@@ -38,7 +38,10 @@ function App() {
       else setPhase({ name: "login" });
     })();
     return session.onChange(() => {
-      if (!session.refreshToken && !session.access) setPhase((p) => (p.name === "ready" ? { name: "login" } : p));
+      if (session.refreshToken || session.access) return;
+      // The session is gone (logout, lock, refused refresh): the socket and the screens go with it.
+      live.stop();
+      setPhase((p) => (p.name === "ready" ? { name: "login" } : p));
     });
   }, []);
 
@@ -49,13 +52,12 @@ function App() {
     const touch = () => (last = Date.now());
     const events = ["pointerdown", "keydown", "touchstart", "wheel"] as const;
     events.forEach((e) => addEventListener(e, touch, { passive: true }));
-    const timer = setInterval(async () => {
+    const timer = setInterval(() => {
       if (Date.now() - last < LOCK_MS) return;
       clearInterval(timer);
-      const email = phase.me.user?.email ?? "";
-      live.stop();
-      await logout();
-      setPhase({ name: "locked", email });
+      // The screen is cleared at once; the server ends the session without being waited for.
+      setPhase({ name: "locked", email: phase.me.user?.email ?? "" });
+      void logout();
     }, 1000);
     return () => {
       clearInterval(timer);
@@ -87,11 +89,10 @@ function App() {
         <Shell
           me={phase.me}
           langButton={langButton}
-          onLogout={async () => {
-            live.stop();
-            await logout();
-            go("/");
+          onLogout={() => {
             setPhase({ name: "login" });
+            go("/");
+            void logout();
           }}
         />
       );

@@ -37,3 +37,14 @@ self.addEventListener("message", (event) => {
   // Logout: the app asks to forget everything cached.
   if (event.data === "clear") event.waitUntil(caches.keys().then((keys) => Promise.all(keys.map((k) => caches.delete(k)))));
 });
+
+self.addEventListener("notificationclick", (event) => {
+  // A notification says what happened, never who: opening it brings the app forward.
+  event.notification.close();
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      const open = windows.find((w) => new URL(w.url).pathname.startsWith("/app"));
+      return open ? open.focus() : self.clients.openWindow("/app");
+    }),
+  );
+});

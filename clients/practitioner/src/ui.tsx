@@ -159,7 +159,10 @@ export function announce(text: string, notifyToo = false): void {
     toastListener?.(toasts);
   }, 5000);
   if (notifyToo && "Notification" in window && Notification.permission === "granted" && document.hidden) {
-    new Notification("Relais", { body: text, tag: "relais", icon: "/app/icon-192.png" });
+    // Through the service worker: phones refuse `new Notification` from a page.
+    navigator.serviceWorker?.ready
+      .then((worker) => worker.showNotification("Relais", { body: text, tag: "relais", icon: "/app/icon-192.png" }))
+      .catch(() => undefined);
   }
 }
 
@@ -186,6 +189,17 @@ export function localInput(date = new Date()): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
-export function isoFromInput(value: string): string {
-  return new Date(value).toISOString();
+/** A datetime-local value as an instant: read in `timeZone` (the centre's, so a time typed for an
+ * overseas centre means that centre's hour), or in the device's zone without one. */
+export function isoFromInput(value: string, timeZone?: string): string {
+  if (!timeZone) return new Date(value).toISOString();
+  const wall = Date.parse(`${value.length === 16 ? `${value}:00` : value}Z`);
+  const offset = (instant: number) => {
+    const parts = new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" }).formatToParts(new Date(instant));
+    const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+    return Date.UTC(part("year"), part("month") - 1, part("day"), part("hour"), part("minute"), part("second")) - instant;
+  };
+  // Twice, so a wall time next to a change of offset settles on the right side of it.
+  const first = wall - offset(wall);
+  return new Date(wall - offset(first)).toISOString();
 }

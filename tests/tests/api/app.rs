@@ -64,6 +64,12 @@ async fn the_page_allows_only_its_own_origin_and_revalidates() {
     let again = app.get("/app").header("If-None-Match", &tag).send().await;
     assert_eq!(again.status, 304);
     assert!(again.body.is_empty());
+    let weak = app
+        .get("/app")
+        .header("If-None-Match", &format!("W/{tag}"))
+        .send()
+        .await;
+    assert_eq!(weak.status, 304, "a weakened tag still matches");
     let other = app.get("/app").header("If-None-Match", "\"0000\"").send().await;
     assert_eq!(other.status, 200);
 

@@ -353,11 +353,11 @@ function Publish({ me, ctx, onDone }: { me: Me; ctx: Context; onDone: () => void
 
   const publish = useAction(async () => {
     if (!location.trim()) throw new Invalid(L("Indiquez le lieu ou comment rejoindre.", "Give the place or how to join."));
-    if (!startsAt || new Date(startsAt).getTime() <= Date.now()) throw new Invalid(L("Le début doit être dans le futur.", "The start must be in the future."));
+    if (!startsAt || Date.parse(isoFromInput(startsAt, ctx.timeZone)) <= Date.now()) throw new Invalid(L("Le début doit être dans le futur.", "The start must be in the future."));
     const body: Schemas["NewAvailability"] = {
       modality,
       location: location.trim(),
-      starts_at: isoFromInput(startsAt),
+      starts_at: isoFromInput(startsAt, ctx.timeZone),
       duration_minutes: wholeNumber(duration, 5, 480, L("Durée", "Duration")),
       seats: wholeNumber(seats, 1, 50, L("Places", "Seats")),
       buffer_minutes: wholeNumber(buffer, 0, 240, L("Battement", "Buffer")),

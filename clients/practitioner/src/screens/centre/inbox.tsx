@@ -14,8 +14,11 @@ export function Inbox(_: { me: Schemas["Me"] }) {
     const to = new Date(from.getTime() + 14 * 86400000);
     return (await ok(api.GET("/v1/appointments", { params: { query: { from: from.toISOString(), to: to.toISOString() } } }))).items;
   });
-  // The case already opened from an appointment, so it is not opened twice.
-  const cases = useLoad(async () => (await ok(api.GET("/v1/cases"))).items);
+  // The case already opened from an appointment, so it is not opened twice: read only when an
+  // appointment on screen is one the person came to.
+  const came = (list: Schemas["Appointment"][] | undefined) => (list ?? []).some((a) => a.status === "arrived" || a.status === "fulfilled");
+  const needCases = came(inbox.data?.appointments_today) || came(upcoming.data);
+  const cases = useLoad(async () => (needCases ? (await ok(api.GET("/v1/cases", { params: { query: { status: "open" } } }))).items : []), [needCases]);
   const caseOf = (appointment: Schemas["Appointment"]) => cases.data?.find((c) => c.appointment_id === appointment.id)?.id;
   const reload = () => {
     inbox.reload();

@@ -15,6 +15,18 @@ export function Conversation({ me, id }: { me: Schemas["Me"]; id: string }) {
   const detail = useLoad(() => ok(api.GET("/v1/conversations/{id}", { params: { path: { id } } })), [id]);
   useLiveReload(detail.reload, ["message.new", "message.status", "conversation.assigned", "conversation.closed", "conversation.requeued", "referral.updated"], id);
   const [typing, setTyping] = useState(false);
+  // A new message from the person is said to screen readers, and by the system when the app is in
+  // the background: never its words.
+  const seen = useRef<number | undefined>(undefined);
+  useEffect(() => {
+    const messages = detail.data?.messages;
+    if (!messages) return;
+    const last = messages[messages.length - 1];
+    if (seen.current !== undefined && messages.length > seen.current && last?.author === "contact") {
+      announce(L("Nouveau message dans la conversation", "New message in the conversation"), true);
+    }
+    seen.current = messages.length;
+  }, [detail.data]);
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const off = live.onTyping((t) => {

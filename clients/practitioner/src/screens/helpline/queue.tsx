@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, type Schemas, api, ok } from "../../api";
 import { L, label, time } from "../../i18n";
 import { live } from "../../live";
+import { presence, setPresence } from "../../presence";
 import { Badge, Empty, ErrorBox, Loading, Screen, announce, go, useAction, useLoad } from "../../ui";
 
 type Conversation = Schemas["ConversationView"];
@@ -96,15 +97,16 @@ function ConversationList({ items, canTake }: { items: Conversation[]; canTake?:
 }
 
 function Presence({ me }: { me: Schemas["Me"] }) {
-  const [status, setStatus] = useState<Schemas["PresenceStatus"] | "">("");
+  const [status, setStatus] = useState<Schemas["PresenceStatus"] | "">(presence() ?? "");
   useEffect(() => {
+    if (presence()) return;
     ok(api.GET("/v1/presence")).then(
       (list) => setStatus(list.items.find((p) => p.listener_id === me.user?.id)?.status ?? ""),
       () => undefined,
     );
   }, []);
   const change = useAction(async (next: Schemas["PresenceStatus"]) => {
-    await ok(api.POST("/v1/presence", { body: { status: next } }));
+    await setPresence(next);
     setStatus(next);
   });
   return (

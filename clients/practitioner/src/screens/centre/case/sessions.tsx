@@ -44,7 +44,7 @@ export function Sessions({ caseId, ctx }: { caseId: string; ctx: Context }) {
             ))}
           </ul>
           <h3>{L("Prévoir une séance", "Plan a session")}</h3>
-          <SessionForm caseId={caseId} measures={measures} onDone={data.reload} />
+          <SessionForm caseId={caseId} measures={measures} timeZone={ctx.timeZone} onDone={data.reload} />
         </>
       )}
     </Loading>
@@ -91,7 +91,7 @@ function SessionItem({ session: s, measures, ctx, onChanged }: { session: Schema
   );
 }
 
-function SessionForm({ caseId, measures, onDone }: { caseId: string; measures: Measure[]; onDone: () => void }) {
+function SessionForm({ caseId, measures, timeZone, onDone }: { caseId: string; measures: Measure[]; timeZone?: string; onDone: () => void }) {
   const [kind, setKind] = useState<SessionKind>("individual");
   const [plannedAt, setPlannedAt] = useState("");
   const [measureId, setMeasureId] = useState("");
@@ -102,7 +102,7 @@ function SessionForm({ caseId, measures, onDone }: { caseId: string; measures: M
     await ok(
       api.POST("/v1/cases/{id}/sessions", {
         params: { path: { id: caseId } },
-        body: { kind, planned_at: isoFromInput(plannedAt), measure_id: measureId || null },
+        body: { kind, planned_at: isoFromInput(plannedAt, timeZone), measure_id: measureId || null },
       }),
     );
     announce(L("Séance prévue", "Session planned"));

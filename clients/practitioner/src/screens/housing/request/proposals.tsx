@@ -138,14 +138,17 @@ export function ProposalsPanel({ request, onPlaced }: { request: Request; onPlac
                     `See the ${number(data.exclusions.length)} offers set aside and why`,
                   )}
                 </summary>
+                <PlaceRuleCounts exclusions={data.exclusions} />
                 <ul class="list">
-                  {data.exclusions.map((x) => (
-                    <li key={x.offer_id}>
-                      <span class="item-title">{x.name}</span>
-                      <br />
-                      <span class="meta">{exclusionText(x.rule)}</span>
-                    </li>
-                  ))}
+                  {data.exclusions
+                    .filter((x) => !PLACE_RULES.includes(x.rule))
+                    .map((x) => (
+                      <li key={x.offer_id}>
+                        <span class="item-title">{x.name}</span>
+                        <br />
+                        <span class="meta">{exclusionText(x.rule)}</span>
+                      </li>
+                    ))}
                 </ul>
               </details>
             )}
@@ -153,6 +156,24 @@ export function ProposalsPanel({ request, onPlaced }: { request: Request; onPlac
         )}
       </Loading>
     </>
+  );
+}
+
+/** The court's rules about places. Offers they set aside are counted, never named: which named
+ * places fall inside a zone, as the factor moves, would draw where a protected person lives. */
+const PLACE_RULES: Proposals["exclusions"][number]["rule"][] = ["protected_person_radius", "forbidden_commune", "forbidden_departement", "forbidden_area"];
+
+function PlaceRuleCounts({ exclusions }: { exclusions: Proposals["exclusions"] }) {
+  const counts = PLACE_RULES.map((rule) => [rule, exclusions.filter((x) => x.rule === rule).length] as const).filter(([, n]) => n > 0);
+  if (!counts.length) return null;
+  return (
+    <ul>
+      {counts.map(([rule, n]) => (
+        <li key={rule}>
+          {exclusionText(rule)} : {L(`${number(n)} offre(s)`, `${number(n)} offer(s)`)}
+        </li>
+      ))}
+    </ul>
   );
 }
 
