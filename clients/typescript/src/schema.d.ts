@@ -4291,6 +4291,8 @@ export interface components {
             created_at: string;
             /** @description Whole hours since the request was made. */
             age_hours: number;
+            /** @description The placements made for this request, oldest first (each at `GET /v1/housing/placements/{id}`). */
+            placement_ids: string[];
         };
         HousingRequestList: {
             items: components["schemas"]["HousingRequest"][];

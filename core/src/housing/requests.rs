@@ -14,7 +14,7 @@ use crate::audit::{self, Entry};
 use crate::centres::model::LegalBasis;
 use crate::centres::referrals::{self, NewReferral, actor_label};
 use crate::crypto::Secrets;
-use crate::db::schema::housing_requests;
+use crate::db::schema::{housing_placements, housing_requests};
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
 use crate::time;
@@ -70,6 +70,8 @@ pub struct Request {
     pub unmet_reason: Option<UnmetReason>,
     pub created_at: DateTime<Utc>,
     pub age_hours: i64,
+    /// The placements made for this request, oldest first.
+    pub placement_ids: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
@@ -83,7 +85,13 @@ pub(crate) fn view(conn: &mut DbConn, row: Row, caller: &Caller, now: DateTime<U
     let centre = organisations::find(conn, crate::ids::OrganisationId::from_db(&row.organisation_id))?;
     let created = time::from_db(row.created_at);
     let own = row.organisation_id == caller.organisation_id.to_string();
+    let placement_ids = housing_placements::table
+        .filter(housing_placements::request_id.eq(&row.id))
+        .order((housing_placements::created_at.asc(), housing_placements::id.asc()))
+        .select(housing_placements::id)
+        .load::<String>(conn)?;
     Ok(Request {
+        placement_ids,
         case_id: if own { row.case_id } else { None },
         centre_id: row.organisation_id,
         centre_name: centre.name,

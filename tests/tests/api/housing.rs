@@ -257,6 +257,18 @@ async fn an_offer_that_breaks_a_court_rule_is_never_proposed_and_says_which_rule
         .await
         .json();
     assert_eq!(after["status"], "placed");
+    assert_eq!(
+        after["placement_ids"],
+        json!([placed["id"]]),
+        "the request names its placement"
+    );
+    let queue = app
+        .get("/v1/housing/requests?status=placed")
+        .bearer(&operator)
+        .send()
+        .await
+        .json();
+    assert_eq!(queue["items"][0]["placement_ids"], json!([placed["id"]]));
 }
 
 #[tokio::test]

@@ -1,73 +1,21 @@
-// The request's placements: those made or opened in this tab (the contract lists none).
-import { useState } from "preact/hooks";
+// The request's placements (the request names them), each with its nights and the operator's moves.
 import { type Schemas, api, ok } from "../../../api";
 import { L, day, when } from "../../../i18n";
-import { Badge, Empty, Field, Loading, useLoad } from "../../../ui";
+import { Badge, Loading, useLoad } from "../../../ui";
 import { euros, fundingLabel, nightsText, placementStatusLabel, sourceLabel } from "../requests";
 import { PlacementActions } from "./placement-actions";
 
 type Request = Schemas["HousingRequest"];
 type Placement = Schemas["Placement"];
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function PlacementsPanel({
-  request,
-  ids,
-  onOpen,
-  onChanged,
-}: {
-  request: Request;
-  ids: string[];
-  onOpen: (id: string) => void;
-  onChanged: () => void;
-}) {
-  const [typed, setTyped] = useState("");
-  const [invalid, setInvalid] = useState(false);
-  if (request.status !== "placed" && ids.length === 0) return null;
-  const open = (e: Event) => {
-    e.preventDefault();
-    const value = typed.trim();
-    if (!UUID.test(value)) {
-      setInvalid(true);
-      return;
-    }
-    setInvalid(false);
-    setTyped("");
-    onOpen(value);
-  };
+export function PlacementsPanel({ request, onChanged }: { request: Request; onChanged: () => void }) {
+  if (request.placement_ids.length === 0) return null;
   return (
     <>
       <h2>{L("Placements", "Placements")}</h2>
-      {ids.length === 0 ? (
-        <Empty>
-          {L(
-            "La demande est placée. Pour prolonger ou terminer le placement, ouvrez-le avec son identifiant (donné lors du placement).",
-            "The request is placed. To extend or end the placement, open it with its id (given when placing).",
-          )}
-        </Empty>
-      ) : (
-        ids.map((placementId) => <PlacementCard key={placementId} id={placementId} request={request} onChanged={onChanged} />)
-      )}
-      <details>
-        <summary>{L("Ouvrir un placement par son identifiant", "Open a placement by its id")}</summary>
-        <form onSubmit={open}>
-          <Field label={L("Identifiant du placement", "Placement id")} hint={invalid ? L("Un identifiant a la forme 8-4-4-4-12 caractères hexadécimaux.", "An id looks like 8-4-4-4-12 hexadecimal characters.") : undefined}>
-            {(id, hint) => (
-              <input
-                id={id}
-                value={typed}
-                autocomplete="off"
-                spellcheck={false}
-                aria-invalid={invalid}
-                aria-describedby={hint}
-                onInput={(e) => setTyped(e.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <button type="submit">{L("Ouvrir", "Open")}</button>
-        </form>
-      </details>
+      {request.placement_ids.map((placementId) => (
+        <PlacementCard key={placementId} id={placementId} request={request} onChanged={onChanged} />
+      ))}
     </>
   );
 }
