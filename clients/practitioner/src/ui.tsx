@@ -1,6 +1,6 @@
 // Shared pieces of every screen: routing by the address's hash, loading with errors shown,
 // form fields with labels, announcements for screen readers, notifications without content.
-import type { ComponentChildren, JSX } from "preact";
+import type { ComponentChildren, JSX, Ref } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "./api";
 import { L } from "./i18n";
@@ -132,6 +132,70 @@ export function Field({ label, hint, children }: FieldProps) {
         </small>
       ) : null}
     </div>
+  );
+}
+
+/** A form whose submit stays in the page: `onSubmit` runs instead of the browser's navigation.
+ * Other attributes (class, aria-label, autocomplete…) reach the `<form>`; `formRef` its ref. */
+export function Form({
+  onSubmit,
+  formRef,
+  children,
+  ...attributes
+}: Omit<JSX.FormHTMLAttributes<HTMLFormElement>, "onSubmit" | "ref" | "children" | "class"> & {
+  onSubmit: () => unknown;
+  children: ComponentChildren;
+  class?: string;
+  formRef?: Ref<HTMLFormElement>;
+}) {
+  return (
+    <form
+      {...attributes}
+      ref={formRef}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void onSubmit();
+      }}
+    >
+      {children}
+    </form>
+  );
+}
+
+/** A labelled choice among the values of an enumeration, each shown by `text`; `placeholder`
+ * adds a first, empty option. */
+export function Choice<T extends string>({
+  label,
+  value,
+  options,
+  text,
+  onChange,
+  hint,
+  required,
+  placeholder,
+}: {
+  label: string;
+  value: T | "";
+  options: readonly T[];
+  text: (option: T) => string;
+  onChange: (value: T) => void;
+  hint?: string;
+  required?: boolean;
+  placeholder?: string;
+}) {
+  return (
+    <Field label={label} hint={hint}>
+      {(id, describedBy) => (
+        <select id={id} value={value} required={required} aria-describedby={describedBy} onChange={(e) => onChange(e.currentTarget.value as T)}>
+          {placeholder === undefined ? null : <option value="">{placeholder}</option>}
+          {options.map((o) => (
+            <option key={o} value={o}>
+              {text(o)}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
   );
 }
 

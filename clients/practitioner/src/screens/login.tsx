@@ -4,7 +4,7 @@ import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type Schemas, api, login, logout, ok } from "../api";
 import { L } from "../i18n";
-import { ErrorBox, Field, useAction } from "../ui";
+import { ErrorBox, Field, Form, useAction } from "../ui";
 
 type Props = { onDone: () => Promise<void>; langButton: JSX.Element; lockedEmail?: string };
 
@@ -42,12 +42,7 @@ export function Login({ onDone, langButton, lockedEmail }: Props) {
       ) : (
         <p class="muted">{L("Espace des professionnels", "For professionals")}</p>
       )}
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void submit.run();
-        }}
-      >
+      <Form onSubmit={() => submit.run()}>
         <Field label={L("Adresse e-mail", "Email address")}>
           {(id) => (
             <input id={id} type="email" autocomplete="username" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
@@ -87,7 +82,7 @@ export function Login({ onDone, langButton, lockedEmail }: Props) {
         <button class="primary" type="submit" disabled={submit.busy}>
           {L("Se connecter", "Log in")}
         </button>
-      </form>
+      </Form>
     </main>
   );
 }
@@ -124,12 +119,7 @@ export function Enrol({ onDone, langButton }: Omit<Props, "lockedEmail">) {
           </button>
         </>
       ) : (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void confirm.run();
-          }}
-        >
+        <Form onSubmit={() => confirm.run()}>
           <p>{L("Clé à saisir dans l'application :", "Key to type in the app:")}</p>
           <p class="secret" data-testid="totp-secret">
             {enrolment.secret}
@@ -155,7 +145,7 @@ export function Enrol({ onDone, langButton }: Omit<Props, "lockedEmail">) {
           <button class="primary" type="submit" disabled={confirm.busy}>
             {L("Valider", "Confirm")}
           </button>
-        </form>
+        </Form>
       )}
       <button class="link" type="button" onClick={() => logout().then(() => location.reload())}>
         {L("Annuler et se déconnecter", "Cancel and log out")}

@@ -7,7 +7,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type Schemas, api, ok } from "../api";
 import { L, day, label, lang, number } from "../i18n";
-import { Badge, ErrorBox, Field, Loading, Screen, announce, useAction, useLoad } from "../ui";
+import { Badge, ErrorBox, Field, Form, Loading, Screen, announce, useAction, useLoad } from "../ui";
 import { BarChart, ColumnChart, type Datum } from "./charts";
 import { CONTACT_KINDS, OUTCOMES } from "../vocabulary";
 
@@ -206,13 +206,7 @@ function PeriodChooser({ period, onChange }: { period: Period; onChange: (p: Per
   const today = dateInput(new Date());
 
   return (
-    <form
-      aria-label={L("Période", "Period")}
-      onSubmit={(e) => {
-        e.preventDefault();
-        apply({ from, to });
-      }}
-    >
+    <Form aria-label={L("Période", "Period")} onSubmit={() => apply({ from, to })}>
       <div class="row">
         {[7, 30, 90].map((n) => (
           <button key={n} type="button" onClick={() => preset(n)} aria-pressed={period.from === lastDays(n).from && period.to === today}>
@@ -234,7 +228,7 @@ function PeriodChooser({ period, onChange }: { period: Period; onChange: (p: Per
       <button class="primary" type="submit">
         {L("Afficher cette période", "Show this period")}
       </button>
-    </form>
+    </Form>
   );
 }
 

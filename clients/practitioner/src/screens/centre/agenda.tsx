@@ -4,7 +4,7 @@
 import { useRef, useState } from "preact/hooks";
 import { ApiError, type Schemas, api, ok } from "../../api";
 import { L, label, time } from "../../i18n";
-import { Badge, Empty, ErrorBox, Field, Loading, Screen, announce, isoFromInput, localInput, useAction, useLoad } from "../../ui";
+import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, Screen, announce, isoFromInput, localInput, useAction, useLoad } from "../../ui";
 import { Invalid, locale } from "./shared";
 
 type Me = Schemas["Me"];
@@ -282,12 +282,7 @@ function AppointmentItem({ appointment: a, onChanged }: { appointment: Appointme
         </div>
       ) : null}
       {cancelling ? (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void move.run("cancelled", reason.trim());
-          }}
-        >
+        <Form onSubmit={() => move.run("cancelled", reason.trim())}>
           <Field label={L("Motif de l'annulation", "Reason for cancelling")}>
             {(id) => <input id={id} required maxLength={300} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />}
           </Field>
@@ -299,7 +294,7 @@ function AppointmentItem({ appointment: a, onChanged }: { appointment: Appointme
               {L("Retour", "Back")}
             </button>
           </div>
-        </form>
+        </Form>
       ) : moves.length || canCancel ? (
         <div class="row" role="group" aria-label={`${L("Statut du rendez-vous de", "Status of the appointment of")} ${a.subject_alias}`}>
           {moves.map((status) => (
@@ -388,12 +383,7 @@ function Publish({ me, ctx, onDone }: { me: Me; ctx: Context; onDone: () => void
   const practitioners = ctx.users.filter((u) => u.active && u.roles.includes("practitioner"));
   const deviceZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        void publish.run();
-      }}
-    >
+    <Form onSubmit={() => publish.run()}>
       {manager ? (
         <Field label={L("Pour qui", "For whom")}>
           {(id) => (
@@ -409,17 +399,7 @@ function Publish({ me, ctx, onDone }: { me: Me; ctx: Context; onDone: () => void
           )}
         </Field>
       ) : null}
-      <Field label={L("Modalité", "Modality")}>
-        {(id) => (
-          <select id={id} value={modality} onChange={(e) => setModality(e.currentTarget.value as Modality)}>
-            {(["on_site", "phone", "video"] as const).map((m) => (
-              <option key={m} value={m}>
-                {modalityLabel(m)}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <Choice label={L("Modalité", "Modality")} value={modality} options={["on_site", "phone", "video"] as const} text={modalityLabel} onChange={setModality} />
       <Field
         label={modality === "on_site" ? L("Lieu", "Place") : L("Comment rejoindre", "How to join")}
         hint={modality === "on_site" ? L("L'adresse ou la salle.", "The address or room.") : L("Le numéro appelé ou le lien de visio.", "The number called or the video link.")}
@@ -490,7 +470,7 @@ function Publish({ me, ctx, onDone }: { me: Me; ctx: Context; onDone: () => void
           {publish.busy ? L("Publication…", "Publishing…") : L("Publier", "Publish")}
         </button>
       </div>
-    </form>
+    </Form>
   );
 }
 

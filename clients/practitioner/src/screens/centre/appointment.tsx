@@ -4,7 +4,7 @@
 import { useRef, useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, label, when } from "../../i18n";
-import { Badge, ErrorBox, Field, announce, go, useAction } from "../../ui";
+import { Badge, ErrorBox, Field, Form, announce, go, useAction } from "../../ui";
 
 type Appointment = Schemas["Appointment"];
 type Status = Schemas["AppointmentStatus"];
@@ -56,12 +56,7 @@ export function AppointmentCard({ appointment, timezone, caseId, onChange }: Car
         ) : null}
       </div>
       {cancelling ? (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void move.run("cancelled");
-          }}
-        >
+        <Form onSubmit={() => move.run("cancelled")}>
           <Field label={L("Motif d'annulation", "Reason for cancelling")}>
             {(id) => <input id={id} required maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />}
           </Field>
@@ -73,7 +68,7 @@ export function AppointmentCard({ appointment, timezone, caseId, onChange }: Car
               {L("Retour", "Back")}
             </button>
           </div>
-        </form>
+        </Form>
       ) : null}
       <ErrorBox error={move.error} />
       {caseId ? (
@@ -105,12 +100,7 @@ function OpenCase({ appointment }: { appointment: Appointment }) {
   return (
     <details>
       <summary>{L("Ouvrir le dossier", "Open the case file")}</summary>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void open.run();
-        }}
-      >
+      <Form onSubmit={() => open.run()}>
         <Field label={L("Nom et prénom", "Full name")} hint={L("Tel que la personne le donne au centre.", "As the person gives it at the centre.")}>
           {(id, hint) => <input id={id} aria-describedby={hint} autocomplete="off" maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />}
         </Field>
@@ -119,7 +109,7 @@ function OpenCase({ appointment }: { appointment: Appointment }) {
         <button class="primary" type="submit" disabled={open.busy}>
           {L("Ouvrir le dossier", "Open the case file")}
         </button>
-      </form>
+      </Form>
     </details>
   );
 }

@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, day, label, when } from "../../i18n";
-import { Badge, Empty, ErrorBox, Field, Loading, Screen, useAction, useLoad } from "../../ui";
+import { Badge, Empty, ErrorBox, Field, Form, Loading, Screen, useAction, useLoad } from "../../ui";
 import { useLiveReload } from "../helpline/queue";
 import { AppointmentCard } from "./appointment";
 
@@ -119,18 +119,13 @@ function ReferralCard({ referral, onChange }: { referral: Schemas["Referral"]; o
       </div>
       <ErrorBox error={accept.error} />
       {rejecting ? (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void reject.run();
-          }}
-        >
+        <Form onSubmit={() => reject.run()}>
           <Field label={L("Motif du refus", "Reason for refusing")}>{(id) => <textarea id={id} required maxLength={1000} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
           <ErrorBox error={reject.error} />
           <button class="danger" type="submit" disabled={reject.busy}>
             {L("Confirmer le refus", "Confirm refusing")}
           </button>
-        </form>
+        </Form>
       ) : null}
     </li>
   );

@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, label, when } from "../../i18n";
-import { Empty, ErrorBox, Field, Loading, Screen, announce, isoFromInput, localInput, useAction, useLoad } from "../../ui";
+import { Choice, Empty, ErrorBox, Field, Form, Loading, Screen, announce, isoFromInput, localInput, useAction, useLoad } from "../../ui";
 import { CALL_TOPICS, CONTACT_KINDS, OUTCOMES } from "../../vocabulary";
 
 
@@ -69,27 +69,12 @@ function LogCall({ centres, onLogged }: { centres: Schemas["Centre"][]; onLogged
   return (
     <details>
       <summary>{L("Noter un appel", "Log a call")}</summary>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void log.run();
-        }}
-      >
+      <Form onSubmit={() => log.run()}>
         <Field label={L("Début de l'appel", "Call started")}>{(id) => <input id={id} type="datetime-local" required value={started} onInput={(e) => setStarted(e.currentTarget.value)} />}</Field>
         <Field label={L("Durée (minutes)", "Duration (minutes)")}>
           {(id) => <input id={id} type="number" min="0" max="600" step="1" required value={minutes} onInput={(e) => setMinutes(e.currentTarget.value)} />}
         </Field>
-        <Field label={L("Qui appelait", "Who called")}>
-          {(id) => (
-            <select id={id} value={kind} onChange={(e) => setKind(e.currentTarget.value as Schemas["ContactKind"])}>
-              {CONTACT_KINDS.map((k) => (
-                <option key={k} value={k}>
-                  {label(k)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <Choice label={L("Qui appelait", "Who called")} value={kind} options={CONTACT_KINDS} text={label} onChange={setKind} />
         <fieldset>
           <legend>{L("Sujets", "Topics")}</legend>
           {CALL_TOPICS.map((t) => (
@@ -103,17 +88,7 @@ function LogCall({ centres, onLogged }: { centres: Schemas["Centre"][]; onLogged
             </label>
           ))}
         </fieldset>
-        <Field label={L("Issue", "Outcome")}>
-          {(id) => (
-            <select id={id} value={outcome} onChange={(e) => setOutcome(e.currentTarget.value as Schemas["ConversationOutcome"])}>
-              {OUTCOMES.map((o) => (
-                <option key={o} value={o}>
-                  {label(o)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <Choice label={L("Issue", "Outcome")} value={outcome} options={OUTCOMES} text={label} onChange={setOutcome} />
         {outcome === "oriented_to_centre" || outcome === "appointment_booked" ? (
           <Field label={L("Centre", "Centre")}>
             {(id) => (
@@ -132,7 +107,7 @@ function LogCall({ centres, onLogged }: { centres: Schemas["Centre"][]; onLogged
         <button class="primary" type="submit" disabled={log.busy}>
           {L("Enregistrer l'appel", "Log the call")}
         </button>
-      </form>
+      </Form>
     </details>
   );
 }

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, label, time } from "../../i18n";
 import { live } from "../../live";
-import { Badge, ErrorBox, Field, Loading, Screen, announce, go, useAction, useLoad } from "../../ui";
+import { Badge, Choice, ErrorBox, Field, Form, Loading, Screen, announce, go, useAction, useLoad } from "../../ui";
 import { useLiveReload } from "./queue";
 import { OUTCOMES } from "../../vocabulary";
 
@@ -127,13 +127,7 @@ function Composer({ id, language, onSent }: { id: string; language: Schemas["Lan
   };
   const replies = (canned.data ?? []).filter((c) => c.language === language);
   return (
-    <form
-      class="composer"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void send.run();
-      }}
-    >
+    <Form class="composer" onSubmit={() => send.run()}>
       {replies.length ? (
         <Field label={L("Réponse type", "Canned reply")}>
           {(fid) => (
@@ -175,7 +169,7 @@ function Composer({ id, language, onSent }: { id: string; language: Schemas["Lan
       <button class="primary" type="submit" disabled={send.busy || !text.trim()}>
         {L("Envoyer", "Send")}
       </button>
-    </form>
+    </Form>
   );
 }
 
@@ -222,12 +216,7 @@ function Orient({ id }: { id: string }) {
   return (
     <details>
       <summary>{L("Orienter vers un centre", "Orient to a centre")}</summary>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void search.run();
-        }}
-      >
+      <Form onSubmit={() => search.run()}>
         <Field label={L("Code postal de la personne", "The person's postal code")} hint={L("Les centres qui couvrent ce département sont proposés.", "Centres covering this département are suggested.")}>
           {(fid, hint) => <input id={fid} aria-describedby={hint} inputMode="numeric" pattern="[0-9]{5}" maxLength={5} value={postal} onInput={(e) => setPostal(e.currentTarget.value)} />}
         </Field>
@@ -235,14 +224,9 @@ function Orient({ id }: { id: string }) {
           {L("Chercher les centres", "Find centres")}
         </button>
         <ErrorBox error={search.error} />
-      </form>
+      </Form>
       {centres ? (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void orient.run();
-          }}
-        >
+        <Form onSubmit={() => orient.run()}>
           <fieldset>
             <legend>{L("Centre", "Centre")}</legend>
             {centres.length ? (
@@ -262,7 +246,7 @@ function Orient({ id }: { id: string }) {
           <button class="primary" type="submit" disabled={orient.busy || !centre || !summary.trim()}>
             {L("Proposer l'orientation", "Offer the orientation")}
           </button>
-        </form>
+        </Form>
       ) : null}
     </details>
   );
@@ -292,18 +276,13 @@ function Notes({ id }: { id: string }) {
           </ul>
         )}
       </Loading>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void add.run();
-        }}
-      >
+      <Form onSubmit={() => add.run()}>
         <Field label={L("Nouvelle note", "New note")}>{(fid) => <textarea id={fid} value={body} maxLength={4000} onInput={(e) => setBody(e.currentTarget.value)} />}</Field>
         <ErrorBox error={add.error} />
         <button type="submit" disabled={add.busy || !body.trim()}>
           {L("Ajouter la note", "Add the note")}
         </button>
-      </form>
+      </Form>
     </details>
   );
 }
@@ -339,17 +318,7 @@ function Close({ id }: { id: string }) {
   return (
     <details>
       <summary>{L("Clôturer", "Close")}</summary>
-      <Field label={L("Issue", "Outcome")}>
-        {(fid) => (
-          <select id={fid} value={outcome} onChange={(e) => setOutcome(e.currentTarget.value as Outcome)}>
-            {OUTCOMES.map((o) => (
-              <option key={o} value={o}>
-                {label(o)}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <Choice label={L("Issue", "Outcome")} value={outcome} options={OUTCOMES} text={label} onChange={setOutcome} />
       <Field label={L("Synthèse (facultative)", "Summary (optional)")}>{(fid) => <textarea id={fid} value={summary} maxLength={4000} onInput={(e) => setSummary(e.currentTarget.value)} />}</Field>
       <ErrorBox error={close.error} />
       <button class="danger" type="button" onClick={() => close.run()} disabled={close.busy}>

@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L } from "../../i18n";
-import { Empty, ErrorBox, Field, Loading, Screen, useAction, useLoad } from "../../ui";
+import { Empty, ErrorBox, Field, Form, Loading, Screen, useAction, useLoad } from "../../ui";
 
 type Reply = Schemas["CannedReply"];
 
@@ -83,12 +83,7 @@ function ReplyForm({ reply, onSaved }: { reply?: Reply; onSaved: () => void }) {
     onSaved();
   });
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        void save.run();
-      }}
-    >
+    <Form onSubmit={() => save.run()}>
       <Field label={L("Titre", "Title")}>{(id) => <input id={id} required maxLength={120} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />}</Field>
       <Field label={L("Texte", "Text")}>{(id) => <textarea id={id} required maxLength={4000} value={body} onInput={(e) => setBody(e.currentTarget.value)} />}</Field>
       <Field label={L("Langue", "Language")}>
@@ -103,6 +98,6 @@ function ReplyForm({ reply, onSaved }: { reply?: Reply; onSaved: () => void }) {
       <button class="primary" type="submit" disabled={save.busy}>
         {L("Enregistrer", "Save")}
       </button>
-    </form>
+    </Form>
   );
 }

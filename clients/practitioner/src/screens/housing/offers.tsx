@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Schemas, ApiError, api, ok } from "../../api";
 import { L, day, number } from "../../i18n";
-import { Badge, Empty, ErrorBox, Field, Loading, Screen, announce, useAction, useLoad } from "../../ui";
+import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, Screen, announce, useAction, useLoad } from "../../ui";
 import { euros, kindLabel, today } from "./requests";
 
 type Offer = Schemas["HousingOffer"];
@@ -259,8 +259,7 @@ function OfferForm({ offer, onCancel, onSaved }: { offer?: Offer; onCancel: () =
     }
     onSaved();
   });
-  const submit = (e: Event) => {
-    e.preventDefault();
+  const submit = () => {
     const body = bodyOf(draft);
     if (typeof body === "string") {
       setInvalid(body);
@@ -282,18 +281,8 @@ function OfferForm({ offer, onCancel, onSaved }: { offer?: Offer; onCancel: () =
   );
 
   return (
-    <form onSubmit={submit}>
-      <Field label={L("Type", "Kind")}>
-        {(id) => (
-          <select id={id} value={draft.kind} onChange={(e) => set("kind", e.currentTarget.value as Kind)}>
-            {KINDS.map((k) => (
-              <option key={k} value={k}>
-                {kindLabel(k)}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+    <Form onSubmit={submit}>
+      <Choice label={L("Type", "Kind")} value={draft.kind} options={KINDS} text={kindLabel} onChange={(k) => set("kind", k)} />
       {text("name", L("Nom", "Name"), 200)}
       {text("provider", L("Gestionnaire (chaîne hôtelière, association…)", "Provider (hotel chain, association…)"), 200)}
       {text("address", L("Adresse", "Address"), 400)}
@@ -425,7 +414,7 @@ function OfferForm({ offer, onCancel, onSaved }: { offer?: Offer; onCancel: () =
           {L("Annuler", "Cancel")}
         </button>
       </div>
-    </form>
+    </Form>
   );
 }
 

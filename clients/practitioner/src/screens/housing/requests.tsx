@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, day, lang, number } from "../../i18n";
-import { Badge, Empty, Field, Loading, Screen, useLoad } from "../../ui";
+import { Badge, Choice, Empty, Loading, Screen, useLoad } from "../../ui";
 
 type Request = Schemas["HousingRequest"];
 type Status = Schemas["HousingRequestStatus"];
@@ -129,17 +129,7 @@ export function HousingRequests({ me: _me }: { me: Schemas["Me"] }) {
         </button>
       }
     >
-      <Field label={L("Statut des demandes", "Requests' status")}>
-        {(id) => (
-          <select id={id} value={status} onChange={(e) => setStatus(e.currentTarget.value as Status)}>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {statusLabel(s)}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <Choice label={L("Statut des demandes", "Requests' status")} value={status} options={STATUSES} text={statusLabel} onChange={setStatus} />
       <Loading loaded={requests}>
         {(data) =>
           data.items.length === 0 ? (

@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
 import { L, day } from "../../../i18n";
-import { Empty, ErrorBox, Field, Loading, announce, useAction, useLoad } from "../../../ui";
+import { Empty, ErrorBox, Field, Form, Loading, announce, useAction, useLoad } from "../../../ui";
 import { Invalid } from "../shared";
 import { measureName, today, useDownload } from "./shared";
 
@@ -124,12 +124,7 @@ function CertificateForm({ caseId, measures, onDone }: { caseId: string; measure
     onDone(made);
   });
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        void issue.run();
-      }}
-    >
+    <Form onSubmit={() => issue.run()}>
       <p class="muted">
         {L(
           "L'attestation reprend seulement les séances où la présence a été notée « présent ».",
@@ -160,6 +155,6 @@ function CertificateForm({ caseId, measures, onDone }: { caseId: string; measure
           {L("Délivrer l'attestation", "Issue the certificate")}
         </button>
       </div>
-    </form>
+    </Form>
   );
 }

@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
 import { L, day, when } from "../../../i18n";
-import { Badge, Empty, ErrorBox, Field, Loading, announce, useAction, useLoad } from "../../../ui";
+import { Badge, Empty, ErrorBox, Field, Form, Loading, announce, useAction, useLoad } from "../../../ui";
 import { Invalid, locale } from "../shared";
 import { today } from "./shared";
 
@@ -201,12 +201,7 @@ function HousingRequestForm({ caseId, onDone }: { caseId: string; onDone: () => 
     </label>
   );
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        void ask.run();
-      }}
-    >
+    <Form onSubmit={() => ask.run()}>
       <p class="muted">
         {L(
           "La plateforme voit la demande, le centre et les besoins, jamais le dossier ; les règles des mesures s'appliquent sans être montrées.",
@@ -239,6 +234,6 @@ function HousingRequestForm({ caseId, onDone }: { caseId: string; onDone: () => 
           {L("Envoyer la demande", "Send the request")}
         </button>
       </div>
-    </form>
+    </Form>
   );
 }

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
 import { L } from "../../../i18n";
-import { ErrorBox, Field, announce, useAction } from "../../../ui";
+import { ErrorBox, Field, Form, announce, useAction } from "../../../ui";
 import { Invalid } from "../shared";
 import { orNull, today } from "./shared";
 
@@ -21,12 +21,7 @@ export function IdentityForm({ file: c, onDone, onCancel }: { file: Case; onDone
     onDone();
   });
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        void save.run();
-      }}
-    >
+    <Form onSubmit={() => save.run()}>
       <p class="muted">{L("La rectification remplace toute l'identité ; un champ vide est effacé.", "A rectification replaces the whole identity; an empty field is erased.")}</p>
       <Field label={L("Nom", "Name")}>
         {(id) => <input id={id} autocomplete="off" maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />}
@@ -49,6 +44,6 @@ export function IdentityForm({ file: c, onDone, onCancel }: { file: Case; onDone
           {L("Annuler", "Cancel")}
         </button>
       </div>
-    </form>
+    </Form>
   );
 }

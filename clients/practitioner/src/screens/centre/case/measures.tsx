@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
 import { L, day, label } from "../../../i18n";
-import { Badge, Empty, ErrorBox, Field, Loading, announce, useAction, useLoad } from "../../../ui";
+import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, announce, useAction, useLoad } from "../../../ui";
 import { Invalid } from "../shared";
 import { authorityLabel, today } from "./shared";
 
@@ -132,34 +132,9 @@ function MeasureForm({ caseId, persons, onDone }: { caseId: string; persons: Sch
   });
 
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        void add.run();
-      }}
-    >
-      <Field label={L("Nature", "Kind")}>
-        {(id) => (
-          <select id={id} value={kind} onChange={(e) => setKind(e.currentTarget.value as MeasureKind)}>
-            {MEASURE_KINDS.map((k) => (
-              <option key={k} value={k}>
-                {label(k)}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
-      <Field label={L("Autorité", "Authority")}>
-        {(id) => (
-          <select id={id} value={authority} onChange={(e) => setAuthority(e.currentTarget.value as Authority)}>
-            {AUTHORITIES.map((a) => (
-              <option key={a} value={a}>
-                {authorityLabel(a)}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+    <Form onSubmit={() => add.run()}>
+      <Choice label={L("Nature", "Kind")} value={kind} options={MEASURE_KINDS} text={label} onChange={setKind} />
+      <Choice label={L("Autorité", "Authority")} value={authority} options={AUTHORITIES} text={authorityLabel} onChange={setAuthority} />
       <Field label={L("Référence de la décision", "Decision reference")}>
         {(id) => <input id={id} required maxLength={100} value={reference} onInput={(e) => setReference(e.currentTarget.value)} />}
       </Field>
@@ -210,6 +185,6 @@ function MeasureForm({ caseId, persons, onDone }: { caseId: string; persons: Sch
           {L("Ajouter la mesure", "Add the measure")}
         </button>
       </div>
-    </form>
+    </Form>
   );
 }

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
 import { L, when } from "../../../i18n";
-import { Empty, ErrorBox, Field, Loading, announce, useAction, useLoad } from "../../../ui";
+import { Empty, ErrorBox, Field, Form, Loading, announce, useAction, useLoad } from "../../../ui";
 import { Invalid } from "../shared";
 import { type Context, Lines } from "./shared";
 
@@ -41,12 +41,7 @@ export function Notes({ me, caseId, ctx }: { me: Me; caseId: string; ctx: Contex
           )
         }
       </Loading>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void add.run();
-        }}
-      >
+      <Form onSubmit={() => add.run()}>
         <Field label={L("Nouvelle note", "New note")}>
           {(id) => <textarea id={id} required maxLength={10000} value={body} onInput={(e) => setBody(e.currentTarget.value)} />}
         </Field>
@@ -56,7 +51,7 @@ export function Notes({ me, caseId, ctx }: { me: Me; caseId: string; ctx: Contex
             {L("Ajouter la note", "Add the note")}
           </button>
         </div>
-      </form>
+      </Form>
     </>
   );
 }

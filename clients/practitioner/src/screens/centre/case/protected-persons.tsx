@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { api, ok } from "../../../api";
 import { L, day } from "../../../i18n";
-import { Empty, ErrorBox, Field, Loading, announce, useAction, useLoad } from "../../../ui";
+import { Empty, ErrorBox, Field, Form, Loading, announce, useAction, useLoad } from "../../../ui";
 import { Invalid } from "../shared";
 import { orNull } from "./shared";
 
@@ -70,13 +70,7 @@ function ProtectedPersonForm({ caseId, onDone }: { caseId: string; onDone: () =>
     onDone();
   });
   return (
-    <form
-      autocomplete="off"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void add.run();
-      }}
-    >
+    <Form autocomplete="off" onSubmit={() => add.run()}>
       <Field label={L("Libellé", "Label")} hint={L("Pas son nom : par exemple « Ex-conjointe ».", "Not their name: for instance “Former partner”.")}>
         {(id, hint) => <input id={id} aria-describedby={hint} required maxLength={100} value={personLabel} onInput={(e) => setPersonLabel(e.currentTarget.value)} />}
       </Field>
@@ -101,6 +95,6 @@ function ProtectedPersonForm({ caseId, onDone }: { caseId: string; onDone: () =>
           {L("Ajouter la personne protégée", "Add the protected person")}
         </button>
       </div>
-    </form>
+    </Form>
   );
 }

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
 import { L, label, when } from "../../../i18n";
-import { Badge, Empty, ErrorBox, Field, Loading, announce, isoFromInput, useAction, useLoad } from "../../../ui";
+import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, announce, isoFromInput, useAction, useLoad } from "../../../ui";
 import { Invalid } from "../shared";
 import { type Context, type Tone, measureName } from "./shared";
 
@@ -110,23 +110,8 @@ function SessionForm({ caseId, measures, timeZone, onDone }: { caseId: string; m
     onDone();
   });
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        void add.run();
-      }}
-    >
-      <Field label={L("Type de séance", "Kind of session")}>
-        {(id) => (
-          <select id={id} value={kind} onChange={(e) => setKind(e.currentTarget.value as SessionKind)}>
-            {SESSION_KINDS.map((k) => (
-              <option key={k} value={k}>
-                {sessionKindLabel(k)}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+    <Form onSubmit={() => add.run()}>
+      <Choice label={L("Type de séance", "Kind of session")} value={kind} options={SESSION_KINDS} text={sessionKindLabel} onChange={setKind} />
       <Field label={L("Date et heure", "Date and time")} hint={L("Une séance passée peut être saisie pour noter la présence.", "A past session may be entered to record attendance.")}>
         {(id, hint) => <input id={id} aria-describedby={hint} type="datetime-local" required value={plannedAt} onInput={(e) => setPlannedAt(e.currentTarget.value)} />}
       </Field>
@@ -148,6 +133,6 @@ function SessionForm({ caseId, measures, timeZone, onDone }: { caseId: string; m
           {L("Prévoir la séance", "Plan the session")}
         </button>
       </div>
-    </form>
+    </Form>
   );
 }

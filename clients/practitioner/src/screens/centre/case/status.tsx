@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
 import { L } from "../../../i18n";
-import { ErrorBox, Field, announce, useAction } from "../../../ui";
+import { ErrorBox, Field, Form, announce, useAction } from "../../../ui";
 import { Invalid } from "../shared";
 
 type Case = Schemas["Case"];
@@ -24,12 +24,7 @@ export function CaseStatus({ file: c, onChanged }: { file: Case; onChanged: () =
   });
   if (closing) {
     return (
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void change.run("closed");
-        }}
-      >
+      <Form onSubmit={() => change.run("closed")}>
         <Field label={L("Motif de clôture", "Reason for closing")} hint={L("300 caractères au plus.", "300 characters at most.")}>
           {(id, hint) => <input id={id} aria-describedby={hint} required maxLength={300} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />}
         </Field>
@@ -42,7 +37,7 @@ export function CaseStatus({ file: c, onChanged }: { file: Case; onChanged: () =
             {L("Retour", "Back")}
           </button>
         </div>
-      </form>
+      </Form>
     );
   }
   return (

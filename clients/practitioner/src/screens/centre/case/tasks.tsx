@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
 import { L, day, when } from "../../../i18n";
-import { Badge, Empty, ErrorBox, Field, Loading, announce, useAction, useLoad } from "../../../ui";
+import { Badge, Empty, ErrorBox, Field, Form, Loading, announce, useAction, useLoad } from "../../../ui";
 import { Invalid } from "../shared";
 import { type Context, today } from "./shared";
 
@@ -34,12 +34,7 @@ export function Tasks({ caseId, ctx }: { caseId: string; ctx: Context }) {
         }
       </Loading>
       <h3>{L("Ajouter une tâche", "Add a task")}</h3>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void add.run();
-        }}
-      >
+      <Form onSubmit={() => add.run()}>
         <Field label={L("Tâche", "Task")}>
           {(id) => <input id={id} required maxLength={200} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />}
         </Field>
@@ -52,7 +47,7 @@ export function Tasks({ caseId, ctx }: { caseId: string; ctx: Context }) {
             {L("Ajouter la tâche", "Add the task")}
           </button>
         </div>
-      </form>
+      </Form>
     </>
   );
 }

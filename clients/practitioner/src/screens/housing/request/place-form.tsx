@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
 import { L, day } from "../../../i18n";
-import { Field, announce, useAction } from "../../../ui";
+import { Field, Form, announce, useAction } from "../../../ui";
 import { euros, fundingLabel, nightsBetween, nightsText } from "../requests";
 import { Conflict, FundingSelect, evictionHint, useFocusInside } from "./shared";
 
@@ -41,8 +41,7 @@ export function PlaceForm({
     onPlaced(placement);
   });
 
-  const submit = (e: Event) => {
-    e.preventDefault();
+  const submit = () => {
     if (!confirming) {
       place.clear();
       setConfirming(true);
@@ -52,7 +51,7 @@ export function PlaceForm({
   };
 
   return (
-    <form ref={form} onSubmit={submit} aria-label={L("Placer dans cette offre", "Place in this offer")}>
+    <Form formRef={form} onSubmit={submit} aria-label={L("Placer dans cette offre", "Place in this offer")}>
       {confirming ? (
         <p class="notice" role="status">
           {L(
@@ -95,6 +94,6 @@ export function PlaceForm({
           {L("Annuler", "Cancel")}
         </button>
       </div>
-    </form>
+    </Form>
   );
 }

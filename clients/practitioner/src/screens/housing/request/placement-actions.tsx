@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
 import { L, day } from "../../../i18n";
-import { ErrorBox, Field, announce, useAction } from "../../../ui";
+import { ErrorBox, Field, Form, announce, useAction } from "../../../ui";
 import { addDays, nightsBetween, nightsText, today } from "../requests";
 import { Conflict, FundingSelect, evictionHint, useFocusInside } from "./shared";
 
@@ -49,13 +49,7 @@ function ExtendForm({ placement, request, onCancel, onDone }: { placement: Place
     onDone();
   });
   return (
-    <form
-      ref={form}
-      onSubmit={(e) => {
-        e.preventDefault();
-        void extend.run();
-      }}
-    >
+    <Form formRef={form} onSubmit={() => extend.run()}>
       <Field
         label={L("Nouvelle dernière nuit (incluse)", "New last night (included)")}
         hint={
@@ -83,7 +77,7 @@ function ExtendForm({ placement, request, onCancel, onDone }: { placement: Place
           {L("Annuler", "Cancel")}
         </button>
       </div>
-    </form>
+    </Form>
   );
 }
 
@@ -103,14 +97,7 @@ function EndForm({ placement, onCancel, onDone }: { placement: Placement; onCanc
     onDone();
   });
   return (
-    <form
-      ref={form}
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (!confirming) setConfirming(true);
-        else void end.run();
-      }}
-    >
+    <Form formRef={form} onSubmit={() => (confirming ? end.run() : setConfirming(true))}>
       <Field
         label={L("Dernière nuit passée sur place", "Last night spent there")}
         hint={L(
@@ -146,7 +133,7 @@ function EndForm({ placement, onCancel, onDone }: { placement: Placement; onCanc
           {confirming ? L("Modifier", "Change") : L("Annuler", "Cancel")}
         </button>
       </div>
-    </form>
+    </Form>
   );
 }
 

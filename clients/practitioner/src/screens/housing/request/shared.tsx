@@ -4,7 +4,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { ApiError, type Schemas } from "../../../api";
 import { L } from "../../../i18n";
-import { ErrorBox, Field } from "../../../ui";
+import { Choice, ErrorBox } from "../../../ui";
 import { fundingLabel } from "../requests";
 
 type Request = Schemas["HousingRequest"];
@@ -24,19 +24,7 @@ export function useFocusInside<T extends HTMLElement>() {
 }
 
 export function FundingSelect({ value, onChange, hint }: { value: Funding; onChange: (f: Funding) => void; hint?: string }) {
-  return (
-    <Field label={L("Financement", "Funding")} hint={hint}>
-      {(id, describedBy) => (
-        <select id={id} value={value} aria-describedby={describedBy} onChange={(e) => onChange(e.currentTarget.value as Funding)}>
-          {FUNDINGS.map((f) => (
-            <option key={f} value={f}>
-              {fundingLabel(f)}
-            </option>
-          ))}
-        </select>
-      )}
-    </Field>
-  );
+  return <Choice label={L("Financement", "Funding")} hint={hint} value={value} options={FUNDINGS} text={fundingLabel} onChange={onChange} />;
 }
 
 export function evictionHint(request: Request, funding: Funding): string | undefined {

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
 import { L } from "../../../i18n";
-import { ErrorBox, Field, announce, useAction } from "../../../ui";
+import { Choice, ErrorBox, announce, useAction } from "../../../ui";
 import { unmetLabel } from "../requests";
 
 type Request = Schemas["HousingRequest"];
@@ -21,28 +21,17 @@ export function UnmetPanel({ request, onDone }: { request: Request; onDone: () =
   return (
     <>
       <h2>{L("Aucune solution ?", "No solution?")}</h2>
-      <Field
+      <Choice
         label={L("Raison", "Reason")}
         hint={L("Comptée dans l'inventaire national. Le centre voit la demande close.", "Counted in the national inventory. The centre sees the request closed.")}
-      >
-        {(id, hint) => (
-          <select
-            id={id}
-            value={reason}
-            aria-describedby={hint}
-            onChange={(e) => {
-              setReason(e.currentTarget.value as Schemas["UnmetReason"]);
-              setConfirming(false);
-            }}
-          >
-            {UNMET.map((r) => (
-              <option key={r} value={r}>
-                {unmetLabel(r)}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+        value={reason}
+        options={UNMET}
+        text={unmetLabel}
+        onChange={(r) => {
+          setReason(r);
+          setConfirming(false);
+        }}
+      />
       <ErrorBox error={close.error} />
       {confirming ? (
         <>
