@@ -7254,7 +7254,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The `ETag` of the copy the browser holds. */
+                /** @description The `ETag` of the copy the browser holds (any other value is ignored). */
                 "If-None-Match"?: string;
             };
             path?: never;
@@ -7294,7 +7294,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The `ETag` of the copy the browser holds. */
+                /** @description The `ETag` of the copy the browser holds (any other value is ignored). */
                 "If-None-Match"?: string;
             };
             path: {
