@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::access::{Actor, ActorKind};
 use crate::db::schema::audit_log;
-use crate::db::{DbConn, lock_for_sequence};
+use crate::db::{DbConn, lock_for_sequence, write_tx};
 use crate::error::Result;
 use crate::ids::AuditId;
 use crate::time;
@@ -82,8 +82,15 @@ impl Row {
     }
 }
 
-/// Appends one entry. Call it inside the transaction of the change (see `db::write_tx`).
+/// Appends one entry. Call it inside the transaction of the change (see `db::write_tx`);
+/// a read that records itself outside one gets its own write transaction here, so that the
+/// read of the chain's head and the insert of the next link cannot interleave with another
+/// append (they once collided on the sequence and failed parallel reads with 409).
 pub fn record(conn: &mut DbConn, actor: &Actor, entry: Entry<'_>) -> Result<()> {
+    write_tx(conn, |conn| append(conn, actor, entry))
+}
+
+fn append(conn: &mut DbConn, actor: &Actor, entry: Entry<'_>) -> Result<()> {
     lock_for_sequence(conn, CHAIN_LOCK)?;
     let last: Option<(i64, String)> = audit_log::table
         .select((audit_log::seq, audit_log::hash))

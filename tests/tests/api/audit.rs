@@ -149,3 +149,61 @@ async fn only_administrators_verify() {
         403
     );
 }
+
+#[tokio::test]
+async fn parallel_reads_and_writes_of_one_case_never_collide_on_the_chain() {
+    // Every read of a case writes an audit entry: appends from many requests at once must
+    // queue on the chain, never fail the request (they once answered 409 "already exists").
+    use futures_util::StreamExt as _;
+    let app = spawn_app().await;
+    let practitioner = app.token("practitioner").await;
+    let case = app
+        .post("/v1/cases")
+        .bearer(&practitioner)
+        .json(&json!({ "origin": "self", "legal_basis": "voluntary", "identity": { "name": "Marc Dupont" } }))
+        .send()
+        .await;
+    assert_eq!(case.status, 201, "{}", case.text());
+    let case = case.json()["id"].as_str().unwrap().to_owned();
+    let before = verify(&app).await["entries_checked"].as_u64().unwrap();
+    let sections = ["", "/measures", "/sessions", "/certificates", "/notes", "/tasks"];
+    let calls: Vec<usize> = (0..256).collect();
+    let statuses: Vec<(usize, u16, String)> = futures_util::stream::iter(calls)
+        .map(|i| {
+            let (app, token, case) = (&app, &practitioner, &case);
+            async move {
+                let reply = if i % 8 == 7 {
+                    app.post(&format!("/v1/cases/{case}/tasks"))
+                        .bearer(token)
+                        .json(&json!({ "title": format!("Rappeler {i}"), "due_on": "2026-12-15" }))
+                        .send()
+                        .await
+                } else {
+                    let section = sections[i % sections.len()];
+                    app.get(&format!("/v1/cases/{case}{section}"))
+                        .bearer(token)
+                        .send()
+                        .await
+                };
+                (i, reply.status, reply.text())
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    assert_eq!(statuses.len(), 256);
+    let failed: Vec<_> = statuses
+        .iter()
+        .filter(|(i, status, _)| *status != if i % 8 == 7 { 201 } else { 200 })
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 256 failed, the first: {:?}",
+        failed.len(),
+        failed.iter().take(3).collect::<Vec<_>>()
+    );
+    let report = verify(&app).await;
+    assert!(report["first_broken"].is_null(), "{report}");
+    let after = report["entries_checked"].as_u64().unwrap();
+    assert!(after >= before + 256, "every call is audited: {before} then {after}");
+}
