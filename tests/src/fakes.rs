@@ -10,6 +10,8 @@ use std::time::Duration;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
 
+use crate::wait::TimedOut;
+
 /// One call a fake received.
 #[derive(Clone, Debug)]
 pub struct Call {
@@ -79,16 +81,16 @@ impl Recorder {
         shared.next_id
     }
 
-    /// Waits until `count` calls match, or the timeout passes; returns what matched.
-    pub async fn wait_for(&self, count: usize, timeout: Duration, matches: impl Fn(&Call) -> bool) -> Vec<Call> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let found: Vec<Call> = self.calls().into_iter().filter(|c| matches(c)).collect();
-            if found.len() >= count || tokio::time::Instant::now() >= deadline {
-                return found;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+    /// Waits until at least `count` calls match (within `timeout`): Ok with the matching
+    /// calls, or Err at the timeout with every call received.
+    #[must_use = "a wait that times out must fail the test"]
+    pub async fn wait_for(
+        &self,
+        count: usize,
+        timeout: Duration,
+        matches: impl Fn(&Call) -> bool,
+    ) -> Result<Vec<Call>, TimedOut<Call>> {
+        crate::wait::collect("matching calls", count, timeout, || self.calls(), matches).await
     }
 }
 

@@ -4,9 +4,10 @@
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+
+use crate::wait::TimedOut;
 
 /// One message as the partner received it.
 #[derive(Clone, Debug)]
@@ -90,15 +91,17 @@ impl WebhookSink {
         self.shared.received.lock().unwrap().clone()
     }
 
-    /// Waits until `count` messages have arrived (or 20 s), and returns all of them.
-    pub async fn wait_for(&self, count: usize) -> Vec<Received> {
-        for _ in 0..200 {
-            let received = self.received();
-            if received.len() >= count {
-                return received;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        self.received()
+    /// Waits until at least `count` messages have arrived: Ok with all of them, or Err at
+    /// the bound with what arrived.
+    #[must_use = "a wait that times out must fail the test"]
+    pub async fn wait_for(&self, count: usize) -> Result<Vec<Received>, TimedOut<Received>> {
+        crate::wait::collect(
+            "webhook messages",
+            count,
+            crate::wait::BOUND,
+            || self.received(),
+            |_| true,
+        )
+        .await
     }
 }

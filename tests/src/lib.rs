@@ -11,6 +11,7 @@ pub mod logs;
 pub mod postgres;
 pub mod process;
 pub mod smtp;
+pub mod wait;
 pub mod webchat;
 
 use std::collections::HashMap;
@@ -307,40 +308,56 @@ impl TestApp {
         &self.state
     }
 
-    /// Every byte the database holds in clear (SQLite: its files; PostgreSQL: every row as
-    /// text), to show that something is stored sealed.
+    /// Every byte the database holds in clear (SQLite: its files after a checkpoint;
+    /// PostgreSQL: every row of every table as text), to show that something is stored
+    /// sealed. Fails rather than return less: a checkpoint or a read that fails, no table, or
+    /// fewer bytes than the demo data alone fills (so "absent" can never pass on nothing).
     pub fn stored_text(&self) -> String {
         use diesel::RunQueryDsl as _;
         let url = &self.app_state().settings.database_url;
-        if let Some(path) = url.strip_prefix("sqlite://") {
-            let _ = diesel::sql_query("PRAGMA wal_checkpoint(FULL)").execute(&mut *self.conn());
-            let mut out = String::new();
-            for file in [path.to_owned(), format!("{path}-wal")] {
-                if let Ok(bytes) = std::fs::read(&file) {
-                    out.push_str(&String::from_utf8_lossy(&bytes));
-                }
+        let out = if let Some(path) = url.strip_prefix("sqlite://") {
+            diesel::sql_query("PRAGMA wal_checkpoint(FULL)")
+                .execute(&mut *self.conn())
+                .expect("a WAL checkpoint");
+            let mut out =
+                String::from_utf8_lossy(&std::fs::read(path).expect("the database file is readable")).into_owned();
+            match std::fs::read(format!("{path}-wal")) {
+                Ok(bytes) => out.push_str(&String::from_utf8_lossy(&bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => panic!("the WAL file is unreadable: {e}"),
             }
-            return out;
-        }
-        let mut conn = self.conn();
-        let tables: Vec<Text> = diesel::sql_query(
-            "SELECT table_name::text AS value FROM information_schema.tables WHERE table_schema = 'public'",
-        )
-        .load(&mut *conn)
-        .unwrap();
-        let mut out = String::new();
-        for table in tables {
-            let rows: Vec<Text> = diesel::sql_query(format!(
-                "SELECT COALESCE(string_agg(t::text, ' '), '') AS value FROM \"{}\" t",
-                table.value
-            ))
+            out
+        } else {
+            let mut conn = self.conn();
+            let tables: Vec<Text> = diesel::sql_query(
+                "SELECT table_name::text AS value FROM information_schema.tables WHERE table_schema = 'public'",
+            )
             .load(&mut *conn)
-            .unwrap();
-            out.extend(rows.into_iter().map(|r| r.value));
-        }
+            .expect("the table list");
+            assert!(tables.len() > 10, "only {} tables listed", tables.len());
+            let mut out = String::new();
+            for table in tables {
+                let rows: Vec<Text> = diesel::sql_query(format!(
+                    "SELECT COALESCE(string_agg(t::text, ' '), '') AS value FROM \"{}\" t",
+                    table.value
+                ))
+                .load(&mut *conn)
+                .expect("a table's rows");
+                out.extend(rows.into_iter().map(|r| r.value));
+            }
+            out
+        };
+        assert!(
+            out.len() > STORED_AT_LEAST,
+            "stored_text read only {} bytes: the database was not read",
+            out.len()
+        );
         out
     }
 }
+
+/// Fewer bytes than the demo data fills on either backend: `stored_text` reads at least this.
+pub const STORED_AT_LEAST: usize = 10_000;
 
 #[derive(diesel::QueryableByName)]
 struct Text {

@@ -2,13 +2,13 @@
 //! conversation (`app.telegram_says(chat, "Bonjour")`, `app.sms_says(number, "1")`).
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Duration;
 
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use serde_json::{Value, json};
 
 use crate::fakes::{Call, Fake};
+use crate::wait::{BOUND, TimedOut};
 use crate::{Reply, TestApp, spawn_app_with};
 
 pub const TELEGRAM_SECRET: &str = "telegram-webhook-secret-for-tests";
@@ -144,11 +144,13 @@ impl TestApp {
             .collect()
     }
 
-    /// Waits for at least `count` messages sent to a Telegram chat; returns them all.
-    pub async fn telegram_received(&self, chat: i64, count: usize) -> Vec<Call> {
+    /// Waits for at least `count` messages sent to a Telegram chat; Ok with them all, Err at
+    /// the bound with every call the fake received.
+    #[must_use = "a wait that times out must fail the test"]
+    pub async fn telegram_received(&self, chat: i64, count: usize) -> Result<Vec<Call>, TimedOut<Call>> {
         self.telegram_fake()
             .recorder
-            .wait_for(count, Duration::from_secs(10), |c| {
+            .wait_for(count, BOUND, |c| {
                 c.method == "sendMessage" && c.body["chat_id"].as_i64() == Some(chat)
             })
             .await
@@ -180,10 +182,12 @@ impl TestApp {
         reply
     }
 
-    pub async fn sms_received(&self, to: &str, count: usize) -> Vec<Call> {
+    /// Waits for at least `count` SMS sent to a number; Ok with them all, Err at the bound.
+    #[must_use = "a wait that times out must fail the test"]
+    pub async fn sms_received(&self, to: &str, count: usize) -> Result<Vec<Call>, TimedOut<Call>> {
         self.sms_fake()
             .recorder
-            .wait_for(count, Duration::from_secs(10), |c| c.body["To"].as_str() == Some(to))
+            .wait_for(count, BOUND, |c| c.body["To"].as_str() == Some(to))
             .await
     }
 }
@@ -208,15 +212,76 @@ pub async fn spawn_line_instance_sharing(a: &TestApp, extra: &[(&str, &str)]) ->
 }
 
 impl TestApp {
-    /// Waits until a message containing `needle` reached a Telegram chat.
-    pub async fn telegram_wait_text(&self, chat: i64, needle: &str) -> Vec<Call> {
+    /// Waits until a message containing `needle` reached a Telegram chat; Ok with every such
+    /// message, Err at the bound with every call the fake received.
+    #[must_use = "a wait that times out must fail the test"]
+    pub async fn telegram_wait_text(&self, chat: i64, needle: &str) -> Result<Vec<Call>, TimedOut<Call>> {
         self.telegram_fake()
             .recorder
-            .wait_for(1, Duration::from_secs(10), |c| {
+            .wait_for(1, BOUND, |c| {
                 c.method == "sendMessage"
                     && c.body["chat_id"].as_i64() == Some(chat)
                     && c.body["text"].as_str().is_some_and(|t| t.contains(needle))
             })
             .await
+    }
+}
+
+impl TestApp {
+    /// Waits until the line's outbox is drained (nothing pending or being sent).
+    pub async fn outbox_drained(&self) {
+        crate::wait::until(
+            "the line's outbox to drain",
+            || {
+                let state = self.state.clone();
+                async move {
+                    tokio::task::spawn_blocking(move || {
+                        let mut conn = state.database.get().expect("connection");
+                        relais_core::helpline::outbox::depth(&mut conn).expect("outbox depth").0
+                    })
+                    .await
+                    .expect("depth task")
+                }
+            },
+            |pending| *pending == 0,
+        )
+        .await;
+    }
+
+    /// The positive signal that no queue place is still on its way: the background round, run
+    /// once more here, finds nobody to tell, and the outbox is drained.
+    pub async fn queue_places_settled(&self) {
+        let state = self.state.clone();
+        let told = tokio::task::spawn_blocking(move || {
+            let mut conn = state.database.get().expect("connection");
+            state
+                .line
+                .text_line
+                .tell_queue_places(&mut conn)
+                .expect("a queue-place round")
+        })
+        .await
+        .expect("round task");
+        assert_eq!(told, 0, "a further queue-place round found someone to tell");
+        self.outbox_drained().await;
+    }
+
+    /// The positive signal that no reminder is still on its way: the background round, run
+    /// once more here at the server's time, finds nothing due, and the outbox is drained.
+    pub async fn reminders_settled(&self) {
+        let state = self.state.clone();
+        let sent = tokio::task::spawn_blocking(move || {
+            let mut conn = state.database.get().expect("connection");
+            let now = state.line.text_line.clock.now();
+            state
+                .line
+                .text_line
+                .send_reminders(&mut conn, now)
+                .expect("a reminder round")
+        })
+        .await
+        .expect("round task");
+        assert_eq!(sent, 0, "a further reminder round found a reminder due");
+        self.outbox_drained().await;
     }
 }

@@ -11,6 +11,20 @@ impl Captured {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
+
+    /// The captured text, for a check that something is absent from the logs: fails unless
+    /// the capture holds the server's request lines (at least `requests` of them), so that
+    /// "absent" cannot pass on an empty or broken capture.
+    pub fn read(&self, requests: usize) -> String {
+        let text = self.text();
+        let seen = text.matches("request handled").count();
+        assert!(
+            seen >= requests && requests > 0,
+            "the log capture holds {seen} request lines ({} bytes), expected at least {requests}",
+            text.len()
+        );
+        text
+    }
 }
 
 impl Write for Captured {

@@ -2,10 +2,11 @@
 //! DATA, RSET, NOOP, QUIT) for lettre to deliver to it; it keeps what it receives.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpListener;
+
+use crate::wait::TimedOut;
 
 #[derive(Clone, Debug, Default)]
 pub struct Mail {
@@ -83,15 +84,10 @@ impl SmtpSink {
         self.received.lock().unwrap().clone()
     }
 
-    /// Waits until `count` mails arrived (ten seconds at most).
-    pub async fn wait_for(&self, count: usize) -> Vec<Mail> {
-        for _ in 0..100 {
-            let got = self.received();
-            if got.len() >= count {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        self.received()
+    /// Waits until at least `count` mails arrived: Ok with all of them, or Err at the bound
+    /// with what arrived.
+    #[must_use = "a wait that times out must fail the test"]
+    pub async fn wait_for(&self, count: usize) -> Result<Vec<Mail>, TimedOut<Mail>> {
+        crate::wait::collect("mails", count, crate::wait::BOUND, || self.received(), |_| true).await
     }
 }

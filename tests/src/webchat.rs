@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::TestApp;
+use crate::wait::{BOUND, TimedOut};
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -62,21 +63,29 @@ impl WebChat {
         }
     }
 
-    /// Frames until one matches, within ten seconds; the matching one.
-    pub async fn wait_for(&mut self, matches: impl Fn(&Value) -> bool) -> Option<Value> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    /// Frames until one matches (within the harness's bound): Ok with the matching frame, or
+    /// Err with every frame seen meanwhile.
+    #[must_use = "a wait that times out must fail the test"]
+    pub async fn wait_for(&mut self, matches: impl Fn(&Value) -> bool) -> Result<Value, TimedOut<Value>> {
+        let deadline = tokio::time::Instant::now() + BOUND;
+        let mut seen = Vec::new();
         while let Some(left) = deadline.checked_duration_since(tokio::time::Instant::now()) {
             match self.next(left).await {
-                Some(frame) if matches(&frame) => return Some(frame),
-                Some(_) => {}
-                None => return None,
+                Some(frame) if matches(&frame) => return Ok(frame),
+                Some(frame) => seen.push(frame),
+                None => break,
             }
         }
-        None
+        Err(TimedOut {
+            wanted: "a matching frame".into(),
+            after: BOUND,
+            seen,
+        })
     }
 
     /// Waits for a message of the line containing `needle`.
-    pub async fn wait_text(&mut self, needle: &str) -> Option<Value> {
+    #[must_use = "a wait that times out must fail the test"]
+    pub async fn wait_text(&mut self, needle: &str) -> Result<Value, TimedOut<Value>> {
         self.wait_for(|f| f["type"] == "message" && f["text"].as_str().is_some_and(|t| t.contains(needle)))
             .await
     }

@@ -153,4 +153,77 @@ mod tests {
             "mar. 1 déc. 11:30"
         );
     }
+
+    /// Written out by hand (offsets from the zones' rules, not from chrono-tz): Paris in
+    /// summer (UTC+2) and winter (UTC+1), on both sides of the 2026 changes (29 March and
+    /// 25 October at 01:00 UTC), La Réunion (UTC+4, no summer time), Cayenne (UTC−3).
+    #[test]
+    fn local_times_written_out_by_hand() {
+        let cases = [
+            (
+                (2026, 7, 14, 12, 30),
+                chrono_tz::Europe::Paris,
+                Language::French,
+                "mardi 14 juillet à 14:30 (heure de Paris)",
+            ),
+            (
+                (2026, 1, 15, 9, 5),
+                chrono_tz::Europe::Paris,
+                Language::French,
+                "jeudi 15 janvier à 10:05 (heure de Paris)",
+            ),
+            (
+                (2026, 3, 29, 0, 59),
+                chrono_tz::Europe::Paris,
+                Language::French,
+                "dimanche 29 mars à 01:59 (heure de Paris)",
+            ),
+            (
+                (2026, 3, 29, 1, 0),
+                chrono_tz::Europe::Paris,
+                Language::French,
+                "dimanche 29 mars à 03:00 (heure de Paris)",
+            ),
+            (
+                (2026, 10, 25, 0, 30),
+                chrono_tz::Europe::Paris,
+                Language::English,
+                "Sunday 25 October at 02:30 (Paris time)",
+            ),
+            (
+                (2026, 10, 25, 1, 30),
+                chrono_tz::Europe::Paris,
+                Language::English,
+                "Sunday 25 October at 02:30 (Paris time)",
+            ),
+            (
+                (2026, 7, 14, 12, 30),
+                chrono_tz::Indian::Reunion,
+                Language::French,
+                "mardi 14 juillet à 16:30 (heure de La Réunion)",
+            ),
+            (
+                (2026, 3, 1, 21, 0),
+                chrono_tz::Indian::Reunion,
+                Language::French,
+                "lundi 2 mars à 01:00 (heure de La Réunion)",
+            ),
+            (
+                (2026, 12, 5, 14, 0),
+                chrono_tz::America::Cayenne,
+                Language::French,
+                "samedi 5 décembre à 11:00 (heure de Guyane)",
+            ),
+            (
+                (2026, 1, 1, 1, 0),
+                chrono_tz::America::Cayenne,
+                Language::English,
+                "Wednesday 31 December at 22:00 (French Guiana time)",
+            ),
+        ];
+        for ((y, mo, d, h, mi), tz, language, expected) in cases {
+            let at = Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap();
+            assert_eq!(local_time(at, tz, language), expected, "{at} in {tz}");
+        }
+    }
 }

@@ -15,7 +15,7 @@ async fn two_waiting(app: &TestApp) {
     app.telegram_presses(20001, "author").await;
     app.telegram_presses(20001, "listener").await;
     app.telegram_says(20002, "j'ai une arme").await;
-    app.telegram_received(20002, 2).await;
+    app.telegram_received(20002, 2).await.expect("waited for");
 }
 
 async fn queue(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
@@ -64,7 +64,13 @@ async fn a_listener_replies_notes_transfers_and_closes() {
         .send()
         .await;
     assert_eq!(reply.status, 201, "{}", reply.text());
-    assert_eq!(app.telegram_wait_text(20002, "je suis Léa").await.len(), 1);
+    assert_eq!(
+        app.telegram_wait_text(20002, "je suis Léa")
+            .await
+            .expect("waited for")
+            .len(),
+        1
+    );
 
     let note = app
         .post(&format!("/v1/conversations/{id}/notes"))
@@ -73,7 +79,18 @@ async fn a_listener_replies_notes_transfers_and_closes() {
         .send()
         .await;
     assert_eq!(note.status, 201);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A later reply reaches the person: had the note been sent, it would have gone before it.
+    let later = app
+        .post(&format!("/v1/conversations/{id}/messages"))
+        .bearer(&listener)
+        .json(&json!({ "text": "Je reste avec vous." }))
+        .send()
+        .await;
+    assert_eq!(later.status, 201, "{}", later.text());
+    app.telegram_wait_text(20002, "Je reste avec vous")
+        .await
+        .expect("the later reply");
+    app.outbox_drained().await;
     assert!(
         !app.telegram_sent(20002)
             .iter()
@@ -153,6 +170,7 @@ async fn a_supervisor_assigns_and_a_listener_transfers_to_a_colleague() {
         .unwrap()
         .to_owned();
     let waiting = queue(&app, &supervisor).await;
+    assert_eq!(waiting.len(), 2);
     let id = waiting[1]["id"].as_str().unwrap().to_owned();
 
     let assigned = app
@@ -188,21 +206,18 @@ async fn a_silent_listener_loses_the_conversation_back_to_the_queue() {
     let listener = app.token("listener").await;
     let taken = app.post("/v1/queue/take-next").bearer(&listener).send().await.json();
     let id = taken["id"].as_str().unwrap().to_owned();
-    let mut back = false;
-    for _ in 0..40 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let view = app
-            .get(&format!("/v1/conversations/{id}"))
-            .bearer(&listener)
-            .send()
-            .await
-            .json();
-        if view["conversation"]["state"] == "waiting" {
-            back = true;
-            break;
-        }
-    }
-    assert!(back, "the conversation went back to the queue");
+    relais_tests::wait::until(
+        "the conversation back in the queue",
+        || async {
+            app.get(&format!("/v1/conversations/{id}"))
+                .bearer(&listener)
+                .send()
+                .await
+                .json()
+        },
+        |view| view["conversation"]["state"] == "waiting",
+    )
+    .await;
     assert_eq!(queue(&app, &listener).await[0]["id"], id.as_str(), "at its old place");
 }
 
@@ -235,13 +250,9 @@ async fn the_helplines_queue_and_notes_are_out_of_reach_of_other_organisations()
 }
 
 #[tokio::test]
-async fn presence_is_shared_and_changes_are_live_events() {
-    let redis = std::env::var("TEST_REDIS_URL").ok();
-    let extra: Vec<(&str, &str)> = redis
-        .as_deref()
-        .map(|r| vec![("RELAIS_REDIS_URL", r)])
-        .unwrap_or_default();
-    let app = spawn_line_app(&extra).await;
+async fn presence_is_set_validated_listed_and_out_of_reach_of_other_organisations() {
+    // Shared across instances and sent as a live event: live::two_instances.
+    let app = spawn_line_app(&[]).await;
     let listener = app.token("listener").await;
     let me = app.get("/v1/me").bearer(&listener).send().await.json()["user"]["id"]
         .as_str()
@@ -281,9 +292,27 @@ async fn people_waiting_hear_of_their_place_when_it_changes_a_lot() {
     for chat in [20101, 20102, 20103] {
         app.telegram_says(chat, "j'ai une arme").await;
     }
-    assert_eq!(app.telegram_wait_text(20101, "prochain dans la file").await.len(), 1);
-    assert_eq!(app.telegram_wait_text(20102, "n° 2 dans la file").await.len(), 1);
-    assert_eq!(app.telegram_wait_text(20103, "n° 3 dans la file").await.len(), 1);
+    assert_eq!(
+        app.telegram_wait_text(20101, "prochain dans la file")
+            .await
+            .expect("waited for")
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.telegram_wait_text(20102, "n° 2 dans la file")
+            .await
+            .expect("waited for")
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.telegram_wait_text(20103, "n° 3 dans la file")
+            .await
+            .expect("waited for")
+            .len(),
+        1
+    );
     let places = |chat: i64| {
         app.telegram_sent(chat)
             .iter()
@@ -295,14 +324,27 @@ async fn people_waiting_hear_of_their_place_when_it_changes_a_lot() {
     let taken = app.post("/v1/queue/take-next").bearer(&listener).send().await;
     assert_eq!(taken.status, 200);
     // 2 → 1: next in line, told; 3 → 2: one place is not worth a message.
-    assert_eq!(app.telegram_wait_text(20102, "prochain dans la file").await.len(), 1);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        app.telegram_wait_text(20102, "prochain dans la file")
+            .await
+            .expect("waited for")
+            .len(),
+        1
+    );
+    app.queue_places_settled().await;
     assert_eq!(places(20103), 1, "a one-place move is not told");
     assert_eq!(places(20102), 2, "told once, not at every round");
 
-    app.post("/v1/queue/take-next").bearer(&listener).send().await;
-    assert_eq!(app.telegram_wait_text(20103, "prochain dans la file").await.len(), 1);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let second = app.post("/v1/queue/take-next").bearer(&listener).send().await;
+    assert_eq!(second.status, 200);
+    assert_eq!(
+        app.telegram_wait_text(20103, "prochain dans la file")
+            .await
+            .expect("waited for")
+            .len(),
+        1
+    );
+    app.queue_places_settled().await;
     assert_eq!(places(20103), 2);
     assert_eq!(places(20101), 1, "the person being answered hears no more of the queue");
 }
@@ -311,7 +353,9 @@ async fn people_waiting_hear_of_their_place_when_it_changes_a_lot() {
 async fn typing_shows_in_telegram_and_not_over_sms() {
     let app = spawn_line_app(&[]).await;
     app.telegram_says(20201, "j'ai une arme").await;
-    app.telegram_wait_text(20201, "prochain dans la file").await;
+    app.telegram_wait_text(20201, "prochain dans la file")
+        .await
+        .expect("waited for");
     let listener = app.token("listener").await;
     let taken = app.post("/v1/queue/take-next").bearer(&listener).send().await.json();
     let id = taken["id"].as_str().unwrap().to_owned();
@@ -324,14 +368,15 @@ async fn typing_shows_in_telegram_and_not_over_sms() {
     let actions = app
         .telegram_fake()
         .recorder
-        .wait_for(1, Duration::from_secs(5), |c| c.method == "sendChatAction")
-        .await;
+        .wait_for(1, Duration::from_secs(10), |c| c.method == "sendChatAction")
+        .await
+        .expect("a typing action");
     assert_eq!(actions.len(), 1);
     assert_eq!(actions[0].body["chat_id"], 20201);
     assert_eq!(actions[0].body["action"], "typing");
 
     app.sms_says("+33611111111", "j'ai une arme").await;
-    app.sms_received("+33611111111", 2).await;
+    app.sms_received("+33611111111", 2).await.expect("waited for");
     let taken = app.post("/v1/queue/take-next").bearer(&listener).send().await.json();
     let sms = taken["id"].as_str().unwrap().to_owned();
     let typing = app

@@ -159,7 +159,7 @@ async fn an_offer_that_breaks_a_court_rule_is_never_proposed_and_says_which_rule
     // Nothing says where she is.
     for secret in ["48.8566", "2.3522", "Rosiers", "Mme V."] {
         assert!(!found.text().contains(secret), "{secret} in the proposals");
-        assert!(!captured.text().contains(secret), "{secret} in the logs");
+        assert!(!captured.read(5).contains(secret), "{secret} in the logs");
     }
 
     // The operator may narrow the radius down to the alert distance, never below.

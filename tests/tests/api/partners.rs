@@ -11,6 +11,23 @@ use relais_tests::line::spawn_line_app;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// (every webhook message stored, those not yet delivered or dead): the positive sign that
+/// nothing more is on its way to any partner.
+fn deliveries(app: &TestApp) -> (i64, i64) {
+    use diesel::RunQueryDsl as _;
+    let count = |sql: &str| diesel::sql_query(sql).get_result::<Count>(&mut *app.conn()).unwrap().n;
+    (
+        count("SELECT COUNT(*) AS n FROM webhook_deliveries"),
+        count("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status NOT IN ('delivered', 'dead')"),
+    )
+}
+
 /// Standard Webhooks verification, as its reference libraries do it: the key is the base64
 /// after `whsec_`; the signed content is `id.timestamp.body`; the header holds space-separated
 /// `v1,<base64>` signatures, any of which may match.
@@ -227,7 +244,7 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         .await;
     assert_eq!(marked.status, 200);
 
-    let received = sink.wait_for(6).await;
+    let received = sink.wait_for(6).await.expect("waited for");
     assert_eq!(received.len(), 6, "{received:?}");
     let mut by_type = std::collections::BTreeMap::new();
     let mut types = Vec::new();
@@ -290,20 +307,18 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
     assert_eq!(ids.len(), 6, "one id per message");
 
     // The partner's log shows them delivered, once each.
-    let mut delivered = Value::Null;
-    for _ in 0..50 {
-        delivered = app
-            .get("/v1/webhook-deliveries?status=delivered")
-            .bearer(&key)
-            .send()
-            .await
-            .json();
-        if delivered["items"].as_array().map(Vec::len) == Some(6) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(delivered["items"].as_array().unwrap().len(), 6);
+    let delivered = relais_tests::wait::until(
+        "six delivered messages",
+        || async {
+            app.get("/v1/webhook-deliveries?status=delivered")
+                .bearer(&key)
+                .send()
+                .await
+                .json()
+        },
+        |delivered| delivered["items"].as_array().map(Vec::len) == Some(6),
+    )
+    .await;
     assert!(
         delivered["items"]
             .as_array()
@@ -327,19 +342,22 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         .send()
         .await
         .json();
-    app.patch(&format!("/v1/sessions/{}", s["id"].as_str().unwrap()))
+    let attended = app
+        .patch(&format!("/v1/sessions/{}", s["id"].as_str().unwrap()))
         .bearer(&practitioner)
         .json(&json!({ "status": "attended" }))
         .send()
         .await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(attended.status, 200, "{}", attended.text());
+    // Messages are stored with the event that makes them: six stored, none still to send.
+    assert_eq!(deliveries(&app), (6, 0), "nothing stored for the case of no partner");
     assert_eq!(sink.received().len(), 6);
     assert!(
         other_sink.received().is_empty(),
         "another partner hears nothing of this referral"
     );
-    assert!(!captured.text().contains(&sink.url), "the partner's URL is not logged");
-    assert!(!captured.text().contains(&secret));
+    assert!(!captured.read(5).contains(&sink.url), "the partner's URL is not logged");
+    assert!(!captured.read(5).contains(&secret));
 }
 
 /// A key of a second justice partner (created here).
@@ -420,7 +438,7 @@ async fn a_failing_partner_endpoint_gets_retries_then_a_dead_letter_it_can_repla
     assert_eq!(rejected.status, 200, "{}", rejected.text());
 
     // Three attempts (the first and two retries a second apart), the same message each time.
-    let tries = sink.wait_for(3).await;
+    let tries = sink.wait_for(3).await.expect("waited for");
     assert_eq!(tries.len(), 3);
     assert!(
         tries
@@ -433,23 +451,23 @@ async fn a_failing_partner_endpoint_gets_retries_then_a_dead_letter_it_can_repla
     assert_eq!(tries[0].json()["type"], "referral.rejected");
     assert_eq!(tries[0].json()["data"]["rejection_reason"], "Hors de notre ressort");
     let id = tries[0].id.clone();
-    let mut dead = Value::Null;
-    for _ in 0..50 {
-        dead = app
-            .get("/v1/webhook-deliveries?status=dead")
-            .bearer(&key)
-            .send()
-            .await
-            .json();
-        if dead["items"].as_array().map(Vec::len) == Some(1) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let dead = relais_tests::wait::until(
+        "one dead letter",
+        || async {
+            app.get("/v1/webhook-deliveries?status=dead")
+                .bearer(&key)
+                .send()
+                .await
+                .json()
+        },
+        |dead| dead["items"].as_array().map(Vec::len) == Some(1),
+    )
+    .await;
     assert_eq!(dead["items"][0]["id"], id.as_str());
     assert_eq!(dead["items"][0]["attempts"], 3);
     assert_eq!(dead["items"][0]["last_status"], 500);
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (stored, unsettled) = deliveries(&app);
+    assert_eq!(unsettled, 0, "a dead letter is not scheduled again ({stored} stored)");
     assert_eq!(sink.received().len(), 3, "a dead letter is not retried by itself");
     let log = app
         .get(&format!("/v1/webhook-deliveries/{id}"))
@@ -503,26 +521,24 @@ async fn a_failing_partner_endpoint_gets_retries_then_a_dead_letter_it_can_repla
         .send()
         .await;
     assert_eq!(twice.status, 409, "already on its way");
-    assert_eq!(sink.wait_for(4).await.len(), 4);
+    assert_eq!(sink.wait_for(4).await.expect("waited for").len(), 4);
     sink.set_failing(false);
-    let all = sink.wait_for(5).await;
+    let all = sink.wait_for(5).await.expect("waited for");
     assert_eq!(all.len(), 5);
     assert_eq!((all[4].id.as_str(), all[4].answered), (id.as_str(), 204));
     check_signed(&secret, &all[4]);
-    let mut status = Value::Null;
-    for _ in 0..50 {
-        status = app
-            .get(&format!("/v1/webhook-deliveries/{id}"))
-            .bearer(&key)
-            .send()
-            .await
-            .json();
-        if status["status"] == "delivered" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(status["status"], "delivered");
+    let status = relais_tests::wait::until(
+        "the replayed message delivered",
+        || async {
+            app.get(&format!("/v1/webhook-deliveries/{id}"))
+                .bearer(&key)
+                .send()
+                .await
+                .json()
+        },
+        |status| status["status"] == "delivered",
+    )
+    .await;
     assert_eq!(
         status["log"].as_array().unwrap().len(),
         5,

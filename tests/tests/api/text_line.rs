@@ -43,7 +43,7 @@ async fn listener_queue(app: &TestApp) -> serde_json::Value {
 async fn a_telegram_message_gets_the_bots_reply_at_the_provider() {
     let app = spawn_line_app(&[]).await;
     app.telegram_says(5001, "Bonjour").await;
-    let sent = app.telegram_received(5001, 2).await;
+    let sent = app.telegram_received(5001, 2).await.expect("waited for");
     assert_eq!(sent.len(), 2, "welcome and the danger question");
     let said = texts(&sent, "text");
     assert!(said[0].contains("anonyme et confidentiel"), "{said:?}");
@@ -53,10 +53,10 @@ async fn a_telegram_message_gets_the_bots_reply_at_the_provider() {
 
     // Pressing "no" leads to "who is writing", then the menu.
     app.telegram_presses(5001, "no").await;
-    let sent = app.telegram_received(5001, 3).await;
+    let sent = app.telegram_received(5001, 3).await.expect("waited for");
     assert!(sent[2].body["text"].as_str().unwrap().contains("Qui nous écrit"));
     app.telegram_presses(5001, "author").await;
-    let sent = app.telegram_received(5001, 4).await;
+    let sent = app.telegram_received(5001, 4).await.expect("waited for");
     assert_eq!(sent.len(), 4, "{:?}", texts(&sent, "text"));
     assert_eq!(
         sent[3].body["reply_markup"]["inline_keyboard"].as_array().map(Vec::len),
@@ -65,7 +65,7 @@ async fn a_telegram_message_gets_the_bots_reply_at_the_provider() {
     // The menu: find a centre by postal code.
     app.telegram_presses(5001, "centre").await;
     app.telegram_says(5001, "75011").await;
-    let sent = app.telegram_received(5001, 7).await;
+    let sent = app.telegram_received(5001, 7).await.expect("waited for");
     let all = texts(&sent, "text").join("\n");
     assert!(all.contains("CPCA Île-de-France Est"), "{all}");
 }
@@ -94,8 +94,8 @@ async fn a_replayed_update_is_processed_once() {
     let update = TestApp::telegram_update(5003, "Bonjour");
     assert_eq!(app.telegram_post(&update).await.status, 200);
     assert_eq!(app.telegram_post(&update).await.status, 200);
-    app.telegram_received(5003, 2).await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    app.telegram_received(5003, 2).await.expect("waited for");
+    app.outbox_drained().await;
     assert_eq!(app.telegram_sent(5003).len(), 2, "replies sent once");
     assert_eq!(count(&app, "contacts"), 1);
     let mut conn = app.conn();
@@ -117,7 +117,7 @@ async fn an_unreadable_update_is_acknowledged_and_blocks_nothing() {
     assert_eq!(reply.status, 200);
     assert_eq!(count(&app, "messages"), 0);
     app.telegram_says(5004, "Bonjour").await;
-    assert_eq!(app.telegram_received(5004, 2).await.len(), 2);
+    assert_eq!(app.telegram_received(5004, 2).await.expect("waited for").len(), 2);
 }
 
 #[tokio::test]
@@ -141,7 +141,7 @@ async fn a_signed_sms_gets_numbered_choices_and_forged_signatures_store_nothing(
 
     let reply = app.sms_says("+33611111111", "Bonjour").await;
     assert!(reply.text().contains("<Response/>"));
-    wait_outbox_drained(&app).await;
+    app.outbox_drained().await;
     let sent = app.sms_sent("+33611111111");
     let bodies = texts(&sent, "Body");
     assert!(
@@ -153,7 +153,7 @@ async fn a_signed_sms_gets_numbered_choices_and_forged_signatures_store_nothing(
     }
     // Answering by number.
     app.sms_says("+33611111111", "2").await;
-    wait_outbox_drained(&app).await;
+    app.outbox_drained().await;
     let sent = app.sms_sent("+33611111111");
     assert!(texts(&sent, "Body").last().unwrap().contains("Qui nous écrit"));
 }
@@ -162,8 +162,8 @@ async fn a_signed_sms_gets_numbered_choices_and_forged_signatures_store_nothing(
 async fn sms_delivery_reports_update_the_message() {
     let app = spawn_line_app(&[]).await;
     app.sms_says("+33622222222", "Bonjour").await;
-    app.sms_received("+33622222222", 2).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.sms_received("+33622222222", 2).await.expect("waited for");
+    app.outbox_drained().await;
     let mut conn = app.conn();
     #[derive(QueryableByName)]
     struct Sid {
@@ -202,7 +202,7 @@ async fn sms_delivery_reports_update_the_message() {
 async fn the_danger_path_in_french_and_english_queues_at_top_priority() {
     let app = spawn_line_app(&[]).await;
     app.telegram_says(6001, "J'ai un couteau, elle est à côté de moi").await;
-    let sent = app.telegram_received(6001, 2).await;
+    let sent = app.telegram_received(6001, 2).await.expect("waited for");
     let all = texts(&sent, "text").join("\n");
     assert!(
         all.contains("17") && all.contains("112") && all.contains("114"),
@@ -211,9 +211,9 @@ async fn the_danger_path_in_french_and_english_queues_at_top_priority() {
     assert!(all.contains("priorité"), "{all}");
 
     app.telegram_says(6002, "EN").await;
-    app.telegram_received(6002, 2).await;
+    app.telegram_received(6002, 2).await.expect("waited for");
     app.telegram_presses(6002, "yes").await;
-    let sent = app.telegram_received(6002, 3).await;
+    let sent = app.telegram_received(6002, 3).await.expect("waited for");
     let last = sent[2].body["text"].as_str().unwrap();
     assert!(
         last.contains("immediate danger") && last.contains("17") && last.contains("112") && last.contains("114"),
@@ -234,11 +234,11 @@ async fn the_danger_path_in_french_and_english_queues_at_top_priority() {
 async fn suicide_risk_and_victims_get_the_right_numbers() {
     let app = spawn_line_app(&[]).await;
     app.sms_says("+33633333333", "je veux en finir").await;
-    wait_outbox_drained(&app).await;
+    app.outbox_drained().await;
     let all = texts(&app.sms_sent("+33633333333"), "Body").join("\n");
     assert!(all.contains("3114"), "{all}");
     app.sms_says("+33644444444", "Mon mari me bat, je suis victime").await;
-    wait_outbox_drained(&app).await;
+    app.outbox_drained().await;
     let all = texts(&app.sms_sent("+33644444444"), "Body").join("\n");
     assert!(all.contains("3919"), "{all}");
     let queue = listener_queue(&app).await;
@@ -254,11 +254,11 @@ async fn suicide_risk_and_victims_get_the_right_numbers() {
 
 async fn erase_path(app: &TestApp, chat: i64, first: &str, keyword: &str, confirmation: &str) {
     app.telegram_says(chat, first).await;
-    app.telegram_received(chat, 2).await;
+    app.telegram_received(chat, 2).await.expect("waited for");
     app.telegram_presses(chat, "no").await;
-    let before = app.telegram_received(chat, 3).await.len();
+    let before = app.telegram_received(chat, 3).await.expect("waited for").len();
     app.telegram_says(chat, keyword).await;
-    let sent = app.telegram_received(chat, before + 1).await;
+    let sent = app.telegram_received(chat, before + 1).await.expect("waited for");
     let last = sent.last().unwrap().body["text"].as_str().unwrap().to_owned();
     assert!(last.contains(confirmation), "{last}");
 }
@@ -268,7 +268,7 @@ async fn erase_removes_the_contact_and_its_conversations_at_once_in_french_and_e
     let app = spawn_line_app(&[]).await;
     erase_path(&app, 7001, "Bonjour", "EFFACER", "ont été effacés").await;
     erase_path(&app, 7002, "EN", "DELETE", "have been erased").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.outbox_drained().await;
     for table in ["contacts", "conversations", "messages"] {
         assert_eq!(count(&app, table), 0, "{table}");
     }
@@ -296,33 +296,29 @@ async fn out_of_hours_the_bot_says_when_listeners_are_back_and_takes_a_message()
     .await;
     for (chat, first, expected) in [(8001, "Bonjour", "Ils seront là"), (8002, "EN", "They will be back")] {
         app.telegram_says(chat, first).await;
-        app.telegram_received(chat, 2).await;
+        app.telegram_received(chat, 2).await.expect("waited for");
         app.telegram_presses(chat, "no").await;
         app.telegram_presses(chat, "author").await;
         app.telegram_presses(chat, "listener").await;
-        let sent = app.telegram_received(chat, 5).await;
+        let sent = app.telegram_received(chat, 5).await.expect("waited for");
         let last = sent[4].body["text"].as_str().unwrap();
         assert!(last.contains(expected), "{last}");
         assert!(last.contains("9 h") || last.contains("09:00"), "{last}");
     }
     // The message left is kept for the listeners: the conversation waits.
     let queue = listener_queue(&app).await;
-    assert!(
-        queue["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|i| i["state"] == "waiting")
-    );
+    let items = queue["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{queue}");
+    assert!(items.iter().all(|i| i["state"] == "waiting"), "{queue}");
 }
 
 #[tokio::test]
 async fn unexpected_input_gets_help() {
     let app = spawn_line_app(&[]).await;
     app.telegram_says(8101, "Bonjour").await;
-    app.telegram_received(8101, 2).await;
+    app.telegram_received(8101, 2).await.expect("waited for");
     app.telegram_says(8101, "euh").await;
-    let sent = app.telegram_received(8101, 4).await;
+    let sent = app.telegram_received(8101, 4).await.expect("waited for");
     assert!(sent[2].body["text"].as_str().unwrap().contains("Je n'ai pas compris"));
 }
 
@@ -333,8 +329,8 @@ async fn a_provider_429_then_200_delivers_each_message_exactly_once_in_order() {
         .recorder
         .answer_next(Scripted::TooManyRequests { retry_after: 1 });
     app.telegram_says(9001, "Bonjour").await;
-    let sent = app.telegram_received(9001, 3).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let sent = app.telegram_received(9001, 3).await.expect("waited for");
+    app.outbox_drained().await;
     let sent_all = app.telegram_sent(9001);
     assert_eq!(
         sent_all.len(),
@@ -353,7 +349,7 @@ async fn a_provider_429_then_200_delivers_each_message_exactly_once_in_order() {
         .recorder
         .answer_next(Scripted::TooManyRequests { retry_after: 1 });
     app.sms_says("+33655555555", "Bonjour").await;
-    wait_outbox_drained(&app).await;
+    app.outbox_drained().await;
     let bodies = texts_of(&app.sms_sent("+33655555555"));
     let mut conn = app.conn();
     let parts = diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE channel = 'sms' AND status = 'sent'")
@@ -371,23 +367,6 @@ async fn a_provider_429_then_200_delivers_each_message_exactly_once_in_order() {
     assert_eq!(delivered.len(), parts, "no part twice");
 }
 
-async fn wait_outbox_drained(app: &TestApp) {
-    for _ in 0..200 {
-        let pending = {
-            let mut conn = app.conn();
-            diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE status IN ('pending', 'sending')")
-                .get_result::<Count>(&mut *conn)
-                .unwrap()
-                .n
-        };
-        if pending == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the outbox did not drain");
-}
-
 fn texts_of(calls: &[relais_tests::fakes::Call]) -> Vec<String> {
     texts(calls, "Body")
 }
@@ -397,8 +376,8 @@ async fn a_bot_blocked_by_the_person_marks_the_contact_stopped() {
     let app = spawn_line_app(&[]).await;
     app.telegram_fake().recorder.answer_next(Scripted::Blocked);
     app.telegram_says(9101, "Bonjour").await;
-    app.telegram_received(9101, 2).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.telegram_received(9101, 2).await.expect("waited for");
+    app.outbox_drained().await;
     let mut conn = app.conn();
     let stopped = diesel::sql_query("SELECT COUNT(*) AS n FROM contacts WHERE status = 'stopped'")
         .get_result::<Count>(&mut *conn)
@@ -410,7 +389,7 @@ async fn a_bot_blocked_by_the_person_marks_the_contact_stopped() {
 async fn a_blocked_contact_is_dropped_at_the_door() {
     let app = spawn_line_app(&[]).await;
     app.telegram_says(9201, "Bonjour").await;
-    app.telegram_received(9201, 2).await;
+    app.telegram_received(9201, 2).await.expect("waited for");
     let queue = listener_queue(&app).await;
     let contact = queue["items"][0]["contact_id"].as_str().unwrap().to_owned();
     let supervisor = app.token("supervisor").await;
@@ -433,7 +412,7 @@ async fn a_blocked_contact_is_dropped_at_the_door() {
 
     let before = count(&app, "messages");
     app.telegram_says(9201, "encore moi").await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.outbox_drained().await;
     assert_eq!(count(&app, "messages"), before, "nothing stored");
     assert_eq!(app.telegram_sent(9201).len(), 2, "no reply");
 }
@@ -446,9 +425,9 @@ async fn no_phone_number_or_telegram_id_in_responses_logs_or_clear_columns() {
     let chat: i64 = 987_654_321_012;
     app.sms_says(phone, "Bonjour").await;
     app.telegram_says(chat, "Bonjour").await;
-    app.sms_received(phone, 2).await;
-    app.telegram_received(chat, 2).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.sms_received(phone, 2).await.expect("waited for");
+    app.telegram_received(chat, 2).await.expect("waited for");
+    app.outbox_drained().await;
 
     let identifiers = [
         phone.to_owned(),
@@ -473,58 +452,14 @@ async fn no_phone_number_or_telegram_id_in_responses_logs_or_clear_columns() {
         );
     }
     responses.push_str(&app.get("/metrics").send().await.text());
-    let log_text = logs.text();
-    let stored = dump_database(&app);
+    let log_text = logs.read(5);
+    let stored = app.stored_text();
     for id in &identifiers {
         assert!(!responses.contains(id.as_str()), "{id} in an API response");
         assert!(!log_text.contains(id.as_str()), "{id} in the logs");
         assert!(!stored.contains(id.as_str()), "{id} stored in clear");
     }
     assert!(responses.contains("Contact "), "staff see an alias");
-}
-
-/// Every byte the database holds, as text: the SQLite files, or every row of every table.
-fn dump_database(app: &TestApp) -> String {
-    match app.app_state().database.backend() {
-        "postgres" => {
-            #[derive(QueryableByName)]
-            struct Row {
-                #[diesel(sql_type = diesel::sql_types::Text)]
-                t: String,
-            }
-            let mut conn = app.conn();
-            let mut out = String::new();
-            for table in [
-                "contacts",
-                "conversations",
-                "messages",
-                "inbound_receipts",
-                "outbox",
-                "audit_log",
-            ] {
-                let rows = diesel::sql_query(format!("SELECT x::text AS t FROM {table} x"))
-                    .load::<Row>(&mut *conn)
-                    .unwrap();
-                for r in rows {
-                    out.push_str(&r.t);
-                    out.push('\n');
-                }
-            }
-            out
-        }
-        _ => {
-            app.conn().batch_execute("PRAGMA wal_checkpoint(FULL)").unwrap();
-            let dir = app.data_dir.path();
-            let mut out = String::new();
-            for name in ["relais.sqlite3", "relais.sqlite3-wal"] {
-                if let Ok(bytes) = std::fs::read(dir.join(name)) {
-                    out.push_str(&String::from_utf8_lossy(&bytes));
-                }
-            }
-            assert!(out.len() > 10_000, "the database files were read");
-            out
-        }
-    }
 }
 
 #[tokio::test]
@@ -580,8 +515,8 @@ async fn conversations_that_led_to_nothing_are_purged_after_the_retention_delay(
     let app = spawn_line_app(&[]).await;
     app.telegram_says(9301, "Bonjour").await; // bot only: led to nothing
     app.telegram_says(9302, "j'ai une arme").await; // handed to a listener: kept
-    app.telegram_received(9301, 2).await;
-    app.telegram_received(9302, 2).await;
+    app.telegram_received(9301, 2).await.expect("waited for");
+    app.telegram_received(9302, 2).await.expect("waited for");
     let old = "2020-01-01 00:00:00";
     app.conn()
         .batch_execute(&format!("UPDATE conversations SET last_message_at = '{old}'"))
@@ -599,8 +534,8 @@ async fn conversations_that_led_to_nothing_are_purged_after_the_retention_delay(
 async fn metrics_count_the_line() {
     let app = spawn_line_app(&[]).await;
     app.telegram_says(9401, "Bonjour").await;
-    app.telegram_received(9401, 2).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.telegram_received(9401, 2).await.expect("waited for");
+    app.outbox_drained().await;
     let text = app.get("/metrics").send().await.text();
     assert!(
         text.contains(r#"relais_messages_in_total{channel="telegram"} 1"#),
@@ -626,7 +561,7 @@ async fn without_a_webhook_secret_the_instance_long_polls_telegram() {
     app.telegram_fake()
         .recorder
         .push_update(TestApp::telegram_update(9501, "Bonjour"));
-    let sent = app.telegram_received(9501, 2).await;
+    let sent = app.telegram_received(9501, 2).await.expect("waited for");
     assert_eq!(sent.len(), 2, "the polled update got the bot's replies");
 }
 
@@ -634,7 +569,13 @@ async fn without_a_webhook_secret_the_instance_long_polls_telegram() {
 async fn a_queued_person_is_told_their_place() {
     let app = spawn_line_app(&[]).await;
     app.telegram_says(9601, "j'ai une arme").await;
-    assert_eq!(app.telegram_wait_text(9601, "prochain dans la file").await.len(), 1);
+    assert_eq!(
+        app.telegram_wait_text(9601, "prochain dans la file")
+            .await
+            .expect("waited for")
+            .len(),
+        1
+    );
     app.telegram_says(9602, "EN").await;
     app.telegram_presses(9602, "no").await;
     app.telegram_presses(9602, "author").await;
@@ -642,6 +583,7 @@ async fn a_queued_person_is_told_their_place() {
     assert_eq!(
         app.telegram_wait_text(9602, "You are number 2 in the queue")
             .await
+            .expect("waited for")
             .len(),
         1,
         "behind the urgent one"
@@ -655,18 +597,18 @@ async fn a_message_that_keeps_failing_is_marked_failed_after_its_last_try() {
         app.sms_fake().recorder.answer_next(Scripted::ServerError);
     }
     app.sms_says("+33677777777", "Bonjour").await;
-    let mut failed = 0;
-    for _ in 0..100 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let mut conn = app.conn();
-        failed = diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'failed'")
-            .get_result::<Count>(&mut *conn)
-            .unwrap()
-            .n;
-        if failed > 0 {
-            break;
-        }
-    }
+    let failed = relais_tests::wait::until(
+        "a failed outbox row",
+        || async {
+            let mut conn = app.conn();
+            diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'failed'")
+                .get_result::<Count>(&mut *conn)
+                .unwrap()
+                .n
+        },
+        |failed| *failed > 0,
+    )
+    .await;
     assert_eq!(failed, 1, "the first part failed after two tries");
     let mut conn = app.conn();
     let delivery = diesel::sql_query("SELECT COUNT(*) AS n FROM messages WHERE delivery = 'failed'")
