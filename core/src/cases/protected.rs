@@ -156,7 +156,7 @@ pub fn location_for_exclusion(conn: &mut DbConn, secrets: &Secrets, id: &str) ->
 /// The protective disc, for the server's own exclusion checks: drawn once. A person recorded
 /// before discs existed gets hers now, stored by a conditional update so that two first uses
 /// at once keep the same one.
-pub(crate) fn disc_for_exclusion(conn: &mut DbConn, secrets: &Secrets, id: &str) -> Result<Disc> {
+pub fn disc_for_exclusion(conn: &mut DbConn, secrets: &Secrets, id: &str) -> Result<Disc> {
     let stored: Option<Vec<u8>> = protected_persons::table
         .find(id)
         .select(protected_persons::disc_sealed)
