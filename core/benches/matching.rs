@@ -1,4 +1,4 @@
-//! Housing matching speed: one request with three protected persons and five forbidden areas
+//! Housing matching speed: one request with three protected persons (their protective discs) and five forbidden areas
 //! (two communes, two départements, one polygon) against 1,000, 10,000 and 100,000 offers
 //! spread over metropolitan France, with the R-tree walk and with a plain scan of the same
 //! offers, in the same run. Prints p50 and p99 per size. `cargo bench -p relais-core --bench
@@ -14,6 +14,7 @@ use relais_core::geo::Geography;
 use relais_core::housing::geometry::{LatLon, Polygon};
 use relais_core::housing::matching::{Constraints, Needs, OfferEntry, OfferIndex, Query};
 use relais_core::housing::model::OfferKind;
+use relais_core::housing::protective_disc::Disc;
 
 /// A small deterministic generator (xorshift64*), so every run uses the same offers.
 struct Rng(u64);
@@ -62,13 +63,13 @@ fn offers(n: usize, geo: &Geography, rng: &mut Rng) -> Vec<OfferEntry> {
 fn constraints(centre: LatLon, rng: &mut Rng) -> Constraints {
     let mut c = Constraints::default();
     for _ in 0..3 {
-        c.protected.push((
-            LatLon {
-                lat: centre.lat + rng.between(-0.2, 0.2),
-                lon: centre.lon + rng.between(-0.2, 0.2),
-            },
-            1 + (rng.next() * 9.0) as i32,
-        ));
+        let her = LatLon {
+            lat: centre.lat + rng.between(-0.2, 0.2),
+            lon: centre.lon + rng.between(-0.2, 0.2),
+        };
+        let alert = 1 + (rng.next() * 9.0) as i32;
+        c.protected
+            .push(Disc::draw(her, alert, || rng.next()).unwrap_or_else(|| std::process::exit(1)));
     }
     c.communes.extend(["75056".to_owned(), "93048".to_owned()]);
     c.departements.extend(["94".to_owned(), "92".to_owned()]);

@@ -121,6 +121,8 @@ pub struct RequestBody {
     urgency: Urgency,
     #[serde(default)]
     needs: Option<NeedsBody>,
+    #[serde(default)]
+    radius_factor: Option<f64>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -153,6 +155,7 @@ pub async fn create_request(
             pets: needs.pets.unwrap_or(false),
             couple: needs.couple.unwrap_or(false),
         },
+        radius_factor: b.radius_factor,
     };
     let now = state.line.text_line.clock.now();
     let shared = state.clone();
@@ -201,8 +204,6 @@ pub async fn get_request(state: web::Data<AppState>, auth: Auth, path: web::Path
 #[serde(deny_unknown_fields)]
 pub struct ProposalQuery {
     #[serde(default)]
-    radius_factor: Option<f64>,
-    #[serde(default)]
     limit: Option<usize>,
 }
 
@@ -214,30 +215,13 @@ pub async fn proposals(
 ) -> ApiResult<HttpResponse> {
     let caller = auth.admit(ANY_STAFF)?.clone();
     let id = super::uuid_text(&path)?;
-    let factor = query.radius_factor.unwrap_or(2.0);
-    if !(1.0..=2.0).contains(&factor) {
-        return Err(super::invalid(
-            "radius_factor",
-            "from 1 (the alert distance) to 2 (twice it, the default)",
-        ));
-    }
     let limit = query.limit.unwrap_or(10);
     if !(1..=50).contains(&limit) {
         return Err(super::invalid("limit", "1 to 50"));
     }
     let shared = state.clone();
     let found = state
-        .db(move |conn| {
-            proposals::for_request(
-                conn,
-                &shared.secrets,
-                &shared.housing_index,
-                &caller,
-                &id,
-                factor,
-                limit,
-            )
-        })
+        .db(move |conn| proposals::for_request(conn, &shared.secrets, &shared.housing_index, &caller, &id, limit))
         .await?;
     Ok(HttpResponse::Ok().json(found))
 }
@@ -275,17 +259,11 @@ pub struct PlacementBody {
     first_night: NaiveDate,
     last_night: NaiveDate,
     funding: Funding,
-    #[serde(default)]
-    radius_factor: Option<f64>,
 }
 
 pub async fn place(state: web::Data<AppState>, auth: Auth, body: Body<PlacementBody>) -> ApiResult<HttpResponse> {
     let caller = auth.admit(ANY_STAFF)?.clone();
     let b = body.into_inner();
-    let factor = b.radius_factor.unwrap_or(2.0);
-    if !(1.0..=2.0).contains(&factor) {
-        return Err(super::invalid("radius_factor", "from 1 to 2"));
-    }
     let new = NewPlacement {
         request_id: b.request_id.map(|r| r.to_string()),
         case_id: b.case_id.map(|c| c.to_string()),
@@ -293,7 +271,6 @@ pub async fn place(state: web::Data<AppState>, auth: Auth, body: Body<PlacementB
         first_night: super::sane_date("first_night", b.first_night)?,
         last_night: super::sane_date("last_night", b.last_night)?,
         funding: b.funding,
-        radius_factor: factor,
     };
     let now = state.line.text_line.clock.now();
     let shared = state.clone();

@@ -2115,7 +2115,7 @@ export interface paths {
         };
         /**
          * Propose offers for a housing request
-         * @description The housing platform's operators only (the requesting centre's staff get 403, anyone else 404). Proposes only offers that respect every court rule of the case: outside every protected person's exclusion radius, outside the forbidden communes, départements and areas, never a place that hosts victims, open and with a free place on every night wanted, and meeting the person's needs. Nearest first to the centre that follows the person, then cheaper, then with more room. Each excluded offer among those examined names the rule that excludes it, never where a protected person is; `rules` counts the rules of each kind that applied, never what or where.
+         * @description The housing platform's operators only (the requesting centre's staff get 403, anyone else 404). Proposes only offers that respect every court rule of the case: outside every protected person's exclusion radius, outside the forbidden communes, départements and areas, never a place that hosts victims, open and with a free place on every night wanted, and meeting the person's needs. Nearest first to the centre that follows the person, then cheaper, then with more room. Matching is an oracle, so it says as little as it can: a protected person is tested only through a secret protective disc drawn once when her location was recorded (it contains her exclusion zone at every factor step and is not centred on her); place rules are evaluated only for offers otherwise bookable; only compatible offers are listed, with no excluded offer, no reason and no count that moves when one offer moves. The exclusion factor is the request's (set by the following centre), never chosen per call; `rules` counts the rules of each kind that applied, never what or where.
          */
         get: operations["proposeHousing"];
         put?: never;
@@ -2177,7 +2177,7 @@ export interface paths {
         put?: never;
         /**
          * Place a person in a housing offer
-         * @description The housing platform's operators place for an open request (`request_id`; source `platform`; any funding); the practitioners and managers of a care centre declare a placement they found themselves (`case_id` of one of their cases, an offer of their own, funding `centre` or `partner`; source `centre`). The court's rules of the case are checked again (with `radius_factor`, as for proposals). Each night takes a place by a conditional update, so the capacity is never exceeded, even by parallel bookings. The platform funds a court-ordered eviction for 183 nights at most. For a platform placement the following centre is notified (live event and email) and the request is placed.
+         * @description The housing platform's operators place for an open request (`request_id`; source `platform`; any funding); the practitioners and managers of a care centre declare a placement they found themselves (`case_id` of one of their cases, an offer of their own, funding `centre` or `partner`; source `centre`). The court's rules of the case are checked again, with the request's factor step (a centre's own declaration uses the largest), and the factor is kept on the placement for its extensions. Each night takes a place by a conditional update, so the capacity is never exceeded, even by parallel bookings. The platform funds a court-ordered eviction for 183 nights at most. For a platform placement the following centre is notified (live event and email) and the request is placed.
          */
         post: operations["createPlacement"];
         delete?: never;
@@ -4253,7 +4253,13 @@ export interface components {
                 pets?: boolean | null;
                 couple?: boolean | null;
             } | null;
+            radius_factor?: components["schemas"]["RadiusFactor"];
         };
+        /**
+         * @description The exclusion factor step, set by the following centre on its request (never chosen per call by the platform). Each protected person's alert distance times this is kept clear; defaults to 2, the bracelet's pre-alert distance.
+         * @enum {number|null}
+         */
+        RadiusFactor: 1 | 1.5 | 2 | null;
         /** @description A centre's request to the housing platform to house the author of one of its cases. The platform never sees the case. */
         HousingRequest: {
             /** Format: uuid */
@@ -4284,6 +4290,11 @@ export interface components {
             needs: components["schemas"]["HousingNeeds"];
             /** @description Whether a court ordered the author's eviction from the home (the platform then funds 183 nights at most). */
             court_eviction: boolean;
+            /**
+             * @description The exclusion factor step the following centre set.
+             * @enum {number}
+             */
+            radius_factor: 1 | 1.5 | 2;
             status: components["schemas"]["HousingRequestStatus"];
             /** @description Why the request was not met, or null. */
             unmet_reason: components["schemas"]["UnmetReason"] | null;
@@ -4297,17 +4308,15 @@ export interface components {
         HousingRequestList: {
             items: components["schemas"]["HousingRequest"][];
         };
-        /**
-         * @description Why an offer was not proposed: within a protected person's exclusion radius (`protected_person_radius`), in a forbidden commune, département or area, a place that hosts victims, not open on every night wanted (`not_available`), full on a night wanted (`no_capacity`), or lacking what the person needs (`needs`).
-         * @enum {string}
-         */
-        ExclusionRule: "protected_person_radius" | "forbidden_commune" | "forbidden_departement" | "forbidden_area" | "hosts_victims" | "not_available" | "no_capacity" | "needs";
-        /** @description The offers that respect every court rule of the case, and why the other offers examined were excluded. Never where a protected person is, nor what a rule forbids. */
+        /** @description The offers compatible with the request (every court rule of the case respected), and nothing about the others. Never where a protected person is, nor what a rule forbids. */
         HousingProposals: {
             /** Format: uuid */
             request_id: string;
-            /** @description The factor applied to each protected person's alert distance. */
-            radius_factor: number;
+            /**
+             * @description The request's factor step, applied to each protected person's alert distance (through her protective disc).
+             * @enum {number}
+             */
+            radius_factor: 1 | 1.5 | 2;
             /** @description How many rules of each kind applied, never what or where. */
             rules: {
                 protected_persons: number;
@@ -4331,15 +4340,6 @@ export interface components {
                 /** @description The fewest places free on any night wanted. */
                 free_places: number;
             }[];
-            /** @description The offers examined but excluded, each with the rule that excludes it. */
-            exclusions: {
-                /** Format: uuid */
-                offer_id: string;
-                name: string;
-                rule: components["schemas"]["ExclusionRule"];
-            }[];
-            /** @description How many offers were examined. */
-            examined: number;
         };
         HousingUnmet: {
             reason: components["schemas"]["UnmetReason"];
@@ -4387,8 +4387,6 @@ export interface components {
              */
             last_night: string;
             funding: components["schemas"]["Funding"];
-            /** @description The factor applied to each protected person's alert distance when the court's rules are checked, from 1 to 2. Defaults to 2. */
-            radius_factor?: number | null;
         };
         /** @description A person housed in an offer, night by night. */
         Placement: {
@@ -11861,7 +11859,7 @@ export interface operations {
                     "application/json": components["schemas"]["HousingRequest"];
                 };
             };
-            /** @description Malformed request or validation error (unknown fields are rejected; `first_night` and `last_night` are between the years 2000 and 2199; the last night may not come before the first; at most 366 nights). */
+            /** @description Malformed request or validation error (unknown fields are rejected; `first_night` and `last_night` are between the years 2000 and 2199; the last night may not come before the first; at most 366 nights; `radius_factor` is one of 1, 1.5 or 2). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12106,8 +12104,6 @@ export interface operations {
     proposeHousing: {
         parameters: {
             query?: {
-                /** @description The exclusion radius around a protected person is their alert distance times this factor, from 1 to 2. Defaults to 2; an operator may narrow it down to 1. */
-                radius_factor?: number;
                 /** @description At most this many proposals, 1 to 50. Defaults to 10. */
                 limit?: number;
             };
@@ -12120,7 +12116,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The proposals and the exclusions. */
+            /** @description The compatible offers. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -12129,7 +12125,7 @@ export interface operations {
                     "application/json": components["schemas"]["HousingProposals"];
                 };
             };
-            /** @description Invalid query parameter (unknown parameters are rejected; `radius_factor` is between 1 and 2; `limit` is between 1 and 50). */
+            /** @description Invalid query parameter (unknown parameters, `radius_factor` among them, are rejected; `limit` is between 1 and 50). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12365,7 +12361,7 @@ export interface operations {
                     "application/json": components["schemas"]["Placement"];
                 };
             };
-            /** @description Malformed request or validation error (unknown fields are rejected; an operator gives a known `request_id`, a centre a `case_id`, an offer of its own and funding `centre` or `partner`; `first_night` and `last_night` are between the years 2000 and 2199, the last night not before the first; `radius_factor` is between 1 and 2). */
+            /** @description Malformed request or validation error (unknown fields are rejected; an operator gives a known `request_id`, a centre a `case_id`, an offer of its own and funding `centre` or `partner`; `first_night` and `last_night` are between the years 2000 and 2199, the last night not before the first; `radius_factor` is not accepted, the request sets it). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12401,7 +12397,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict: the offer is full on a night wanted; the offer breaks a court rule of the case (a rule about places — a protected person's radius, a banned commune, département or area — is not named here, so trying offers cannot map them; other rules are); the platform's funding of a court-ordered eviction would go past 183 nights; or the request is not open, its referral was revoked or rejected, or its case was erased. The platform places only in the platform's own offers. */
+            /** @description Conflict: the offer is full on a night wanted; the offer is not compatible with the request (one answer for every rule, "Cette offre n'est pas compatible avec cette demande. / This offer is not compatible with this request.": not open every night, lacking a need, sheltering victims, or breaking a place rule; place rules are evaluated only for an offer otherwise bookable, after its free places); the platform's funding of a court-ordered eviction would go past 183 nights; or the request is not open, its referral was revoked or rejected, or its case was erased. The platform places only in the platform's own offers. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12541,7 +12537,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict: the placement is not active; the offer is full on a night wanted; the offer breaks a court rule of the case (rules about places are not named here); the platform's funding of a court-ordered eviction would go past 183 nights; or its case was erased. */
+            /** @description Conflict: the placement is not active; the offer is full on a night wanted; the offer is no longer compatible with the request (the same one answer as at placement, checked with the factor kept on the placement); the platform's funding of a court-ordered eviction would go past 183 nights; or its case was erased. */
             409: {
                 headers: {
                     [name: string]: unknown;

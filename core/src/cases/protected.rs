@@ -11,6 +11,8 @@ use crate::crypto::{self, Secrets};
 use crate::db::schema::protected_persons;
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
+use crate::housing::geometry::LatLon;
+use crate::housing::protective_disc::Disc;
 use crate::time;
 
 /// Where a protected person lives or works: never leaves the server.
@@ -37,6 +39,20 @@ pub struct ProtectedPerson {
 
 fn context(id: &str) -> String {
     format!("protected_persons.location:{id}")
+}
+
+fn disc_context(id: &str) -> String {
+    format!("protected_persons.disc:{id}")
+}
+
+/// Draws the person's protective disc and seals it (once per recorded location).
+fn sealed_disc(secrets: &Secrets, id: &str, location: &Location, radius_km: i32) -> Result<Vec<u8>> {
+    let at = LatLon::new(location.latitude, location.longitude)
+        .ok_or_else(|| Error::invalid("location", "latitude and longitude in degrees (WGS84)"))?;
+    let disc = Disc::draw_secret(at, radius_km)
+        .ok_or_else(|| Error::Internal("a protective disc could not be drawn".into()))?;
+    let json = serde_json::to_vec(&disc).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(crypto::seal(&secrets.field_key, &disc_context(id), &json))
 }
 
 pub struct NewProtectedPerson {
@@ -68,6 +84,7 @@ pub fn add(
         let id = uuid::Uuid::new_v4().to_string();
         let json = serde_json::to_vec(&new.location).map_err(|e| Error::Internal(e.to_string()))?;
         let now = time::to_db(time::now());
+        let disc = sealed_disc(secrets, &id, &new.location, new.radius_km)?;
         diesel::insert_into(protected_persons::table)
             .values((
                 protected_persons::id.eq(&id),
@@ -75,6 +92,7 @@ pub fn add(
                 protected_persons::label.eq(&label),
                 protected_persons::location_sealed.eq(crypto::seal(&secrets.field_key, &context(&id), &json)),
                 protected_persons::radius_km.eq(new.radius_km),
+                protected_persons::disc_sealed.eq(Some(disc)),
                 protected_persons::created_by.eq(actor_label(&caller.actor())),
                 protected_persons::created_at.eq(now),
             ))
@@ -135,11 +153,47 @@ pub fn location_for_exclusion(conn: &mut DbConn, secrets: &Secrets, id: &str) ->
     Ok((location, radius))
 }
 
-/// Every protected person's location and radius on a case, for the server's exclusion checks.
-pub(crate) fn locations_of_case(conn: &mut DbConn, secrets: &Secrets, case_id: &str) -> Result<Vec<(Location, i32)>> {
+/// The protective disc, for the server's own exclusion checks: drawn once. A person recorded
+/// before discs existed gets hers now, stored by a conditional update so that two first uses
+/// at once keep the same one.
+pub fn disc_for_exclusion(conn: &mut DbConn, secrets: &Secrets, id: &str) -> Result<Disc> {
+    let stored: Option<Vec<u8>> = protected_persons::table
+        .find(id)
+        .select(protected_persons::disc_sealed)
+        .first(conn)?;
+    let sealed = match stored {
+        Some(sealed) => sealed,
+        None => {
+            let (location, radius) = location_for_exclusion(conn, secrets, id)?;
+            let drawn = sealed_disc(secrets, id, &location, radius)?;
+            diesel::update(
+                protected_persons::table
+                    .find(id)
+                    .filter(protected_persons::disc_sealed.is_null()),
+            )
+            .set(protected_persons::disc_sealed.eq(Some(drawn)))
+            .execute(conn)?;
+            protected_persons::table
+                .find(id)
+                .select(protected_persons::disc_sealed)
+                .first::<Option<Vec<u8>>>(conn)?
+                .ok_or_else(|| Error::Internal("a protective disc was not stored".into()))?
+        }
+    };
+    let bytes = crypto::open(&secrets.field_key, &disc_context(id), &sealed)
+        .map_err(|_| Error::Internal("a protective disc could not be opened".into()))?;
+    let disc: Disc = serde_json::from_slice(&bytes).map_err(|e| Error::Internal(e.to_string()))?;
+    if !disc.is_sound() {
+        return Err(Error::Internal("a protective disc is unsound".into()));
+    }
+    Ok(disc)
+}
+
+/// Every protected person's disc on a case, for the server's exclusion checks.
+pub(crate) fn discs_of_case(conn: &mut DbConn, secrets: &Secrets, case_id: &str) -> Result<Vec<Disc>> {
     let ids: Vec<String> = protected_persons::table
         .filter(protected_persons::case_id.eq(case_id))
         .select(protected_persons::id)
         .load(conn)?;
-    ids.iter().map(|id| location_for_exclusion(conn, secrets, id)).collect()
+    ids.iter().map(|id| disc_for_exclusion(conn, secrets, id)).collect()
 }

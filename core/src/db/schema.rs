@@ -476,6 +476,7 @@ diesel::table! {
         radius_km -> Integer,
         created_by -> Text,
         created_at -> Timestamp,
+        disc_sealed -> Nullable<Binary>,
     }
 }
 
@@ -630,6 +631,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        radius_factor -> Double,
     }
 }
 
@@ -645,6 +647,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        radius_factor -> Double,
     }
 }
 

@@ -1,10 +1,10 @@
 //! What a case's court measures forbid, as matching rules: every protected person of the case
-//! (a point and its radius), and the communes, départements and areas of place and residence
+//! (her secret protective disc, never her location), and the communes, départements and areas of place and residence
 //! bans still in force on the nights wanted. Built on the server; never sent to anyone.
 
 use chrono::NaiveDate;
 
-use super::geometry::{LatLon, Polygon};
+use super::geometry::Polygon;
 use super::matching::Constraints;
 use crate::cases::model::MeasureKind;
 use crate::crypto::Secrets;
@@ -12,12 +12,10 @@ use crate::db::DbConn;
 use crate::error::{Error, Result};
 
 pub fn of_case(conn: &mut DbConn, secrets: &Secrets, case_id: &str, first_night: NaiveDate) -> Result<Constraints> {
-    let mut c = Constraints::default();
-    for (location, radius) in crate::cases::protected::locations_of_case(conn, secrets, case_id)? {
-        let at = LatLon::new(location.latitude, location.longitude)
-            .ok_or_else(|| Error::Internal("a protected location is out of range".into()))?;
-        c.protected.push((at, radius));
-    }
+    let mut c = Constraints {
+        protected: crate::cases::protected::discs_of_case(conn, secrets, case_id)?,
+        ..Constraints::default()
+    };
     for measure in crate::cases::measures::list_unaudited(conn, secrets, case_id)? {
         if !matches!(measure.kind, MeasureKind::PlaceBan | MeasureKind::ResidenceBan)
             || measure.ends_on.is_some_and(|end| end < first_night)

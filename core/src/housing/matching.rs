@@ -1,8 +1,11 @@
 //! Constraint-safe matching: only offers that respect every court ban are proposed. The
 //! offers live in memory in an R-tree (3D positions on the Earth's sphere); a request walks
-//! them nearest-first from the centre that follows the person, checks each rule, and asks the
-//! database for the nights booked only for the survivors. Each excluded offer says which rule
-//! excluded it, never where a protected person is.
+//! them nearest-first from the centre that follows the person. Matching is an oracle, so it
+//! says as little as it can: an offer is first checked for being bookable (open every night,
+//! needs met, not a victims' shelter, a place free every night), only then against the place
+//! rules (protected persons' discs, banned communes, départements, areas), and the answer
+//! lists compatible offers and nothing else: no excluded offer, no reason, no count that
+//! moves when one offer moves.
 
 use std::collections::{HashMap, HashSet};
 
@@ -10,8 +13,9 @@ use chrono::NaiveDate;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
-use super::geometry::{LatLon, Polygon, chord_km, great_circle_km};
+use super::geometry::{LatLon, Polygon};
 use super::model::OfferKind;
+use super::protective_disc::Disc;
 
 /// An offer as the index holds it.
 #[derive(Clone, Debug)]
@@ -36,8 +40,8 @@ pub struct OfferEntry {
 /// What the court forbids, for one person. Built on the server from the case; never sent.
 #[derive(Clone, Debug, Default)]
 pub struct Constraints {
-    /// Protected persons: where, and their exclusion radius (the alert distance), in km.
-    pub protected: Vec<(LatLon, i32)>,
+    /// Protected persons, each through her secret protective disc (never her location).
+    pub protected: Vec<Disc>,
     pub communes: HashSet<String>,
     pub departements: HashSet<String>,
     pub polygons: Vec<Polygon>,
@@ -53,35 +57,13 @@ impl Constraints {
             "areas": self.polygons.len(),
         })
     }
-}
 
-/// Why an offer is not proposed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rule {
-    /// Within a protected person's exclusion radius.
-    ProtectedPersonRadius,
-    ForbiddenCommune,
-    ForbiddenDepartement,
-    ForbiddenArea,
-    /// A place that shelters victims is never proposed to an author.
-    HostsVictims,
-    /// Not open on every night wanted.
-    NotAvailable,
-    /// Full on at least one night wanted.
-    NoCapacity,
-    /// Lacks what the person needs (accessibility, pets, a couple).
-    Needs,
-}
-
-impl Rule {
-    /// Rules that say where someone must not be (a protected person's radius, banned
-    /// communes, départements, areas): told per offer only in the operators' proposals.
-    pub fn is_about_places(self) -> bool {
-        matches!(
-            self,
-            Rule::ProtectedPersonRadius | Rule::ForbiddenCommune | Rule::ForbiddenDepartement | Rule::ForbiddenArea
-        )
+    /// Whether a point respects every place rule at this factor step.
+    pub fn allows_place(&self, at: LatLon, commune: &str, departement: &str, factor: f64) -> bool {
+        !self.protected.iter().any(|disc| disc.excludes(at, factor))
+            && !self.communes.contains(commune)
+            && !self.departements.contains(departement)
+            && !self.polygons.iter().any(|p| p.contains(at))
     }
 }
 
@@ -94,8 +76,7 @@ pub struct Needs {
 
 pub struct Query<'a> {
     pub constraints: &'a Constraints,
-    /// The exclusion radius is the alert distance times this: 2 by default; an operator may
-    /// narrow it down to 1 (never below).
+    /// The request's exclusion factor step, as the following centre set it.
     pub radius_factor: f64,
     /// The centre that follows the person, when its coordinates are known.
     pub near: Option<LatLon>,
@@ -120,28 +101,10 @@ pub struct Proposal {
     pub free_places: i32,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Exclusion {
-    pub offer_id: String,
-    pub name: String,
-    pub rule: Rule,
-}
-
+/// The compatible offers, nearest first. Nothing about the others.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Outcome {
     pub proposals: Vec<Proposal>,
-    pub exclusions: Vec<Exclusion>,
-    pub examined: usize,
-}
-
-/// The exclusion radius factor an operator may choose: from 1 (the alert distance) to 2 (the
-/// default); anything else, or not a number, counts as 2.
-pub fn sane_factor(factor: f64) -> f64 {
-    if factor.is_finite() {
-        factor.clamp(1.0, 2.0)
-    } else {
-        2.0
-    }
 }
 
 type Point = GeomWithData<[f64; 3], usize>;
@@ -173,37 +136,19 @@ impl OfferIndex {
         self.entries.is_empty()
     }
 
-    /// The rule an offer breaks before its nights are counted, if any.
-    pub fn static_rule(entry: &OfferEntry, q: &Query<'_>) -> Option<Rule> {
-        let c = q.constraints;
-        if entry.hosts_victims {
-            return Some(Rule::HostsVictims);
-        }
-        let here = entry.at.xyz();
-        let factor = sane_factor(q.radius_factor);
-        if c.protected
-            .iter()
-            .any(|(at, radius)| great_circle_km(chord_km(here, at.xyz())) < f64::from(*radius) * factor)
-        {
-            return Some(Rule::ProtectedPersonRadius);
-        }
-        if c.communes.contains(&entry.commune) {
-            return Some(Rule::ForbiddenCommune);
-        }
-        if c.departements.contains(&entry.departement) {
-            return Some(Rule::ForbiddenDepartement);
-        }
-        if c.polygons.iter().any(|p| p.contains(entry.at)) {
-            return Some(Rule::ForbiddenArea);
-        }
-        if entry.available_from > q.first_night || entry.available_until.is_some_and(|u| u < q.last_night) {
-            return Some(Rule::NotAvailable);
-        }
+    /// Whether an offer could take the person on the nights wanted, leaving aside the places
+    /// free and the place rules: open every night, what the person needs, not for victims.
+    pub fn bookable(entry: &OfferEntry, q: &Query<'_>) -> bool {
         let n = q.needs;
-        if (n.accessible && !entry.accessible) || (n.pets && !entry.pets) || (n.couple && !entry.couples) {
-            return Some(Rule::Needs);
-        }
-        None
+        let needs_met = (entry.accessible || !n.accessible) && (entry.pets || !n.pets) && (entry.couples || !n.couple);
+        let open = entry.available_from <= q.first_night && entry.available_until.is_none_or(|u| u >= q.last_night);
+        !entry.hosts_victims && open && needs_met
+    }
+
+    /// The place rules, asked only of an offer otherwise bookable.
+    pub fn allowed_place(entry: &OfferEntry, q: &Query<'_>) -> bool {
+        q.constraints
+            .allows_place(entry.at, &entry.commune, &entry.departement, q.radius_factor)
     }
 
     /// Proposes up to `q.limit` offers. `booked` gives, for offer ids, the most places booked
@@ -222,17 +167,10 @@ impl OfferIndex {
         let mut order = order.take(q.examine.max(q.limit));
         loop {
             let next = order.next();
-            if let Some(i) = next {
-                out.examined += 1;
-                let entry = &self.entries[i];
-                match Self::static_rule(entry, q) {
-                    Some(rule) => out.exclusions.push(Exclusion {
-                        offer_id: entry.id.clone(),
-                        name: entry.name.clone(),
-                        rule,
-                    }),
-                    None => batch.push(i),
-                }
+            if let Some(i) = next
+                && Self::bookable(&self.entries[i], q)
+            {
+                batch.push(i);
             }
             if batch.len() >= 32 || (next.is_none() && !batch.is_empty()) {
                 let ids: Vec<&str> = batch.iter().map(|i| self.entries[*i].id.as_str()).collect();
@@ -240,13 +178,7 @@ impl OfferIndex {
                 for i in batch.drain(..) {
                     let entry = &self.entries[i];
                     let free = entry.capacity - taken.get(&entry.id).copied().unwrap_or(0);
-                    if free <= 0 {
-                        out.exclusions.push(Exclusion {
-                            offer_id: entry.id.clone(),
-                            name: entry.name.clone(),
-                            rule: Rule::NoCapacity,
-                        });
-                    } else if out.proposals.len() < q.limit {
+                    if free > 0 && out.proposals.len() < q.limit && Self::allowed_place(entry, q) {
                         out.proposals.push(Proposal {
                             offer_id: entry.id.clone(),
                             name: entry.name.clone(),
@@ -281,7 +213,7 @@ impl OfferIndex {
             .entries
             .iter()
             .enumerate()
-            .filter(|(_, e)| Self::static_rule(e, q).is_none())
+            .filter(|(_, e)| Self::bookable(e, q) && Self::allowed_place(e, q))
             .map(|(i, e)| (q.near.map(|n| n.distance_km(e.at)).unwrap_or(0.0), i))
             .collect();
         passing.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -295,6 +227,7 @@ impl OfferIndex {
 
 #[cfg(test)]
 mod tests {
+    use super::super::protective_disc::tests::Rng;
     use super::*;
 
     fn entry(id: &str, lat: f64, lon: f64) -> OfferEntry {
@@ -330,43 +263,49 @@ mod tests {
         }
     }
 
+    fn ids(out: &Outcome) -> Vec<&str> {
+        out.proposals.iter().map(|p| p.offer_id.as_str()).collect()
+    }
+
     #[test]
-    fn the_radius_is_twice_the_alert_distance_unless_narrowed() {
+    fn a_protected_person_is_kept_clear_through_her_disc() {
         // A protected person 3 km north of hotel "a"; alert distance 2 km.
+        let her = LatLon { lat: 48.877, lon: 2.35 };
+        let mut n = 0.1;
+        let disc = Disc::draw(her, 2, || {
+            n = (n + 0.618) % 1.0;
+            n
+        })
+        .expect("a disc");
         let index = OfferIndex::new(vec![entry("a", 48.85, 2.35), entry("b", 48.60, 2.35)]);
         let c = Constraints {
-            protected: vec![(LatLon { lat: 48.877, lon: 2.35 }, 2)],
+            protected: vec![disc],
             ..Constraints::default()
         };
         let none = |_: &[&str]| Ok::<_, ()>(HashMap::new());
         let out = index.propose(&query(&c), none).unwrap_or_default();
         assert_eq!(
-            out.proposals.iter().map(|p| p.offer_id.as_str()).collect::<Vec<_>>(),
-            ["b"]
+            ids(&out),
+            ["b"],
+            "3 km is inside a disc of at least 2 × 2 + 1.1 + 0.5 km"
         );
-        assert_eq!(out.exclusions[0].rule, Rule::ProtectedPersonRadius);
-        let narrowed = Query {
-            radius_factor: 1.0,
-            ..query(&c)
-        };
-        let out = index.propose(&narrowed, none).unwrap_or_default();
-        assert_eq!(out.proposals.len(), 2, "3 km is beyond the 2 km alert distance");
-        let too_narrow = Query {
-            radius_factor: 0.1,
-            ..query(&c)
-        };
-        assert_eq!(index.propose(&too_narrow, none).unwrap_or_default().proposals.len(), 2);
     }
 
     #[test]
-    fn full_nights_and_every_other_rule_exclude() {
+    fn only_compatible_offers_with_a_free_place_are_proposed() {
         let mut victims = entry("v", 48.86, 2.35);
         victims.hosts_victims = true;
         let mut closed = entry("x", 48.86, 2.36);
         closed.available_until = NaiveDate::from_ymd_opt(2026, 12, 2);
         let mut elsewhere = entry("d", 48.87, 2.35);
         elsewhere.departement = "93".into();
-        let index = OfferIndex::new(vec![victims, closed, elsewhere, entry("full", 48.85, 2.35)]);
+        let index = OfferIndex::new(vec![
+            victims,
+            closed,
+            elsewhere,
+            entry("full", 48.85, 2.35),
+            entry("ok", 48.84, 2.35),
+        ]);
         let c = Constraints {
             departements: ["93".to_owned()].into(),
             ..Constraints::default()
@@ -374,12 +313,113 @@ mod tests {
         let out = index
             .propose(&query(&c), |_| Ok::<_, ()>(HashMap::from([("full".to_owned(), 2)])))
             .unwrap_or_default();
+        assert_eq!(ids(&out), ["ok"]);
+        let json = serde_json::to_value(&out).unwrap_or_default();
+        assert_eq!(json.as_object().map(|o| o.len()), Some(1), "proposals only: {json}");
+    }
+
+    #[test]
+    fn place_rules_are_asked_only_of_bookable_offers() {
+        // An offer inside a banned département, closed on the nights wanted: the ban is never
+        // evaluated for it (a closed offer must not answer a place question).
+        let mut closed = entry("x", 48.86, 2.36);
+        closed.available_until = NaiveDate::from_ymd_opt(2026, 11, 1);
+        closed.departement = "93".into();
+        let c = Constraints {
+            departements: ["93".to_owned()].into(),
+            ..Constraints::default()
+        };
+        let q = query(&c);
+        assert!(!OfferIndex::bookable(&closed, &q));
+        let index = OfferIndex::new(vec![closed]);
+        let asked = std::cell::Cell::new(0);
+        let out = index
+            .propose(&q, |ids: &[&str]| {
+                asked.set(asked.get() + ids.len());
+                Ok::<_, ()>(HashMap::new())
+            })
+            .unwrap_or_default();
         assert!(out.proposals.is_empty());
-        let rules: HashMap<&str, Rule> = out.exclusions.iter().map(|e| (e.offer_id.as_str(), e.rule)).collect();
-        assert_eq!(rules["v"], Rule::HostsVictims);
-        assert_eq!(rules["x"], Rule::NotAvailable);
-        assert_eq!(rules["d"], Rule::ForbiddenDepartement);
-        assert_eq!(rules["full"], Rule::NoCapacity);
+        assert_eq!(
+            asked.get(),
+            0,
+            "no night was even counted for an offer that cannot be booked"
+        );
+    }
+
+    #[test]
+    fn safety_never_weakens_over_thousands_of_random_cases() {
+        // Every proposed offer is outside every true alert disc at the factor used, outside the
+        // banned communes, départements and areas, and never a victims' shelter.
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut proposed_total = 0;
+        for case in 0..2000 {
+            let centre = LatLon {
+                lat: 43.5 + 6.0 * rng.next(),
+                lon: -1.0 + 7.0 * rng.next(),
+            };
+            let entries: Vec<OfferEntry> = (0..60)
+                .map(|i| {
+                    let mut e = entry(
+                        &format!("o{i}"),
+                        centre.lat + (rng.next() - 0.5) * 0.5,
+                        centre.lon + (rng.next() - 0.5) * 0.7,
+                    );
+                    e.commune = format!("c{}", (rng.next() * 20.0) as u32);
+                    e.departement = format!("d{}", (rng.next() * 6.0) as u32);
+                    e.hosts_victims = rng.next() < 0.1;
+                    e
+                })
+                .collect();
+            let mut truths = Vec::new();
+            let mut c = Constraints::default();
+            for _ in 0..(1 + (rng.next() * 3.0) as usize) {
+                let her = LatLon {
+                    lat: centre.lat + (rng.next() - 0.5) * 0.3,
+                    lon: centre.lon + (rng.next() - 0.5) * 0.4,
+                };
+                let alert = 1 + (rng.next() * 10.0) as i32;
+                c.protected.push(Disc::draw(her, alert, || rng.next()).expect("a disc"));
+                truths.push((her, f64::from(alert)));
+            }
+            c.communes.insert(format!("c{}", (rng.next() * 20.0) as u32));
+            c.departements.insert(format!("d{}", (rng.next() * 6.0) as u32));
+            let (x, y) = (
+                centre.lon + (rng.next() - 0.5) * 0.4,
+                centre.lat + (rng.next() - 0.5) * 0.3,
+            );
+            let square = serde_json::json!({ "type": "Polygon", "coordinates": [[
+                [x, y], [x + 0.05, y], [x + 0.05, y + 0.05], [x, y + 0.05], [x, y]]] });
+            c.polygons.push(Polygon::from_geojson(&square).expect("a polygon"));
+            let index = OfferIndex::new(entries.clone());
+            for factor in super::super::protective_disc::FACTOR_STEPS {
+                let q = Query {
+                    radius_factor: factor,
+                    near: Some(centre),
+                    limit: 50,
+                    ..query(&c)
+                };
+                let out = index.propose(&q, |_| Ok::<_, ()>(HashMap::new())).unwrap_or_default();
+                for p in &out.proposals {
+                    let e = entries.iter().find(|e| e.id == p.offer_id).expect("an entry");
+                    for (her, alert) in &truths {
+                        assert!(
+                            her.distance_km(e.at) >= factor * alert,
+                            "case {case}: {} proposed {} km from a protected person (alert {alert} km, factor {factor})",
+                            e.id,
+                            her.distance_km(e.at)
+                        );
+                    }
+                    assert!(!c.communes.contains(&e.commune) && !c.departements.contains(&e.departement));
+                    assert!(!c.polygons[0].contains(e.at) && !e.hosts_victims);
+                    proposed_total += 1;
+                }
+            }
+        }
+        assert!(
+            proposed_total > 10_000,
+            "the cases propose something ({proposed_total})"
+        );
     }
 
     #[test]
@@ -391,8 +431,15 @@ mod tests {
             })
             .collect();
         let index = OfferIndex::new(entries);
+        let mut n = 0.5;
         let c = Constraints {
-            protected: vec![(LatLon { lat: 48.8, lon: 2.3 }, 10)],
+            protected: vec![
+                Disc::draw(LatLon { lat: 48.8, lon: 2.3 }, 10, || {
+                    n = (n + 0.414) % 1.0;
+                    n
+                })
+                .expect("a disc"),
+            ],
             ..Constraints::default()
         };
         let q = query(&c);

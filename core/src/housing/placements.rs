@@ -1,13 +1,14 @@
 //! Placements, night by night: each night has its funding and its price. A place is taken by
 //! one conditional update per night (`booked < capacity`), so parallel bookings never exceed
 //! an offer's capacity. The court's rules are checked again at placement, whoever chose the
-//! offer. The platform's funding of a court-ordered eviction stops at six months.
+//! offer, and any refusal but a full night says one thing (`NOT_COMPATIBLE`). The platform's funding of a court-ordered eviction stops at six months.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use super::matching::{Needs, OfferIndex, Query};
 use super::model::{EVICTION_FUNDING_CAP_NIGHTS, Funding, PlacementSource, PlacementStatus, RequestStatus};
+use super::protective_disc::DEFAULT_FACTOR;
 use super::{constraints, requests};
 use crate::access::Caller;
 use crate::accounts::model::OrganisationKind;
@@ -54,7 +55,6 @@ pub struct NewPlacement {
     pub first_night: NaiveDate,
     pub last_night: NaiveDate,
     pub funding: Funding,
-    pub radius_factor: f64,
 }
 
 fn nights_of(first: NaiveDate, last: NaiveDate) -> Result<Vec<NaiveDate>> {
@@ -174,7 +174,16 @@ fn offer_facts(conn: &mut DbConn, id: &str) -> Result<OfferFacts> {
         .ok_or_else(|| Error::invalid("offer_id", "no such active offer"))
 }
 
-/// The nights asked for, what the person needs, and the radius factor the operator chose.
+/// The one answer to a placement or an extension the rules refuse, whichever rule it is (an
+/// offer's place is never told apart from its calendar, needs or kind of guests).
+pub const NOT_COMPATIBLE: &str =
+    "Cette offre n'est pas compatible avec cette demande. / This offer is not compatible with this request.";
+
+fn not_compatible() -> Error {
+    Error::Conflict(NOT_COMPATIBLE.into())
+}
+
+/// The nights asked for, what the person needs, and the factor step stored on the request.
 struct Stay {
     first: NaiveDate,
     last: NaiveDate,
@@ -182,45 +191,43 @@ struct Stay {
     radius_factor: f64,
 }
 
-/// The court's rules, checked again for the chosen offer.
-fn check_rules(conn: &mut DbConn, secrets: &Secrets, case_id: &str, offer_id: &str, stay: Stay) -> Result<()> {
-    let Stay {
-        first,
-        last,
-        needs,
-        radius_factor,
-    } = stay;
-    let rules = constraints::of_case(conn, secrets, case_id, first)?;
+/// The court's rules and the offer's fit, checked again for the chosen offer, in the order
+/// matching uses: whether the offer is bookable, then its places (capacity: the one refusal
+/// told apart), and only then the place rules; the nights taken are given back by the
+/// transaction when a place rule refuses.
+fn take_if_compatible(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    case_id: &str,
+    offer_id: &str,
+    stay: &Stay,
+    capacity: i32,
+    eviction_cap: impl FnOnce(&mut DbConn) -> Result<()>,
+) -> Result<()> {
+    let rules = constraints::of_case(conn, secrets, case_id, stay.first)?;
     let entry = super::offers::entries_of(conn, &[offer_id])?
         .into_iter()
         .next()
         .ok_or_else(|| Error::invalid("offer_id", "no such active offer"))?;
     let query = Query {
         constraints: &rules,
-        radius_factor,
+        radius_factor: stay.radius_factor,
         near: None,
-        first_night: first,
-        last_night: last,
-        needs,
+        first_night: stay.first,
+        last_night: stay.last,
+        needs: stay.needs,
         limit: 1,
         examine: 1,
     };
-    match OfferIndex::static_rule(&entry, &query) {
-        // Where a protected person is, or which places are banned, is never told one offer at
-        // a time here (that would let anyone map them by trying offers): only that a court
-        // rule forbids it.
-        Some(rule) if rule.is_about_places() => Err(Error::Conflict(
-            "this offer cannot house this person: a court rule of the case forbids it".into(),
-        )),
-        Some(rule) => Err(Error::Conflict(format!(
-            "this offer cannot house this person: {}",
-            serde_json::to_value(rule)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        ))),
-        None => Ok(()),
+    if !OfferIndex::bookable(&entry, &query) {
+        return Err(not_compatible());
     }
+    eviction_cap(conn)?;
+    take(conn, offer_id, capacity, &nights_of(stay.first, stay.last)?)?;
+    if !OfferIndex::allowed_place(&entry, &query) {
+        return Err(not_compatible());
+    }
+    Ok(())
 }
 
 pub fn place(
@@ -310,20 +317,24 @@ pub fn place(
                 "the platform's operators place; centres declare".into(),
             ));
         };
+        // The platform places with the factor the following centre set on the request; a
+        // centre's own declaration keeps the largest step.
+        let radius_factor = request.as_ref().map_or(DEFAULT_FACTOR, |r| r.radius_factor);
         let stay = Stay {
             first: new.first_night,
             last: new.last_night,
             needs,
-            radius_factor: new.radius_factor,
+            radius_factor,
         };
-        check_rules(conn, secrets, &case_id, &new.offer_id, stay)?;
-        // Whether the case has a court-ordered eviction now (it may have come after the request).
-        let eviction = match eviction {
-            Some(e) => e,
-            None => constraints::has_eviction(conn, secrets, &case_id)?.is_some(),
-        };
-        check_cap(conn, &case_id, eviction, new.funding, nights.len())?;
-        take(conn, &new.offer_id, capacity, &nights)?;
+        take_if_compatible(conn, secrets, &case_id, &new.offer_id, &stay, capacity, |conn| {
+            // Whether the case has a court-ordered eviction now (it may have come after
+            // the request).
+            let eviction = match eviction {
+                Some(e) => e,
+                None => constraints::has_eviction(conn, secrets, &case_id)?.is_some(),
+            };
+            check_cap(conn, &case_id, eviction, new.funding, nights.len())
+        })?;
         let id = uuid::Uuid::new_v4().to_string();
         let stamp = time::to_db(now);
         diesel::insert_into(housing_placements::table)
@@ -338,6 +349,7 @@ pub fn place(
                 housing_placements::created_by.eq(actor_label(&caller.actor())),
                 housing_placements::created_at.eq(stamp),
                 housing_placements::updated_at.eq(stamp),
+                housing_placements::radius_factor.eq(radius_factor),
             ))
             .execute(conn)?;
         record_nights(conn, &id, &nights, new.funding, price)?;
@@ -539,10 +551,10 @@ pub fn extend(
             .ok_or_else(|| Error::invalid("last_night", "out of range"))?;
         let nights = nights_of(first, last_night)?;
         let case = case.ok_or_else(|| Error::Conflict("the case behind this placement was erased".into()))?;
-        // The person's needs, as the request said them.
-        let request: Option<String> = housing_placements::table
+        // The person's needs, as the request said them, and the factor the placement keeps.
+        let (request, radius_factor): (Option<String>, f64) = housing_placements::table
             .find(id)
-            .select(housing_placements::request_id)
+            .select((housing_placements::request_id, housing_placements::radius_factor))
             .first(conn)?;
         let needs = match request {
             Some(r) => requests::load(conn, &r)?.needs(),
@@ -552,13 +564,13 @@ pub fn extend(
             first,
             last: last_night,
             needs,
-            radius_factor: 2.0,
+            radius_factor,
         };
-        check_rules(conn, secrets, &case, &offer, stay)?;
-        let eviction = constraints::has_eviction(conn, secrets, &case)?.is_some();
-        check_cap(conn, &case, eviction, funding, nights.len())?;
         let (_, capacity, price, _) = offer_facts(conn, &offer)?;
-        take(conn, &offer, capacity, &nights)?;
+        take_if_compatible(conn, secrets, &case, &offer, &stay, capacity, |conn| {
+            let eviction = constraints::has_eviction(conn, secrets, &case)?.is_some();
+            check_cap(conn, &case, eviction, funding, nights.len())
+        })?;
         record_nights(conn, id, &nights, funding, price)?;
         audit::record(
             conn,

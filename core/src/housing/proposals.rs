@@ -79,6 +79,7 @@ pub(crate) fn centre_point(conn: &mut DbConn, centre: &str) -> Result<Option<Lat
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Proposals {
     pub request_id: String,
+    /// The request's factor step, as the following centre set it.
     pub radius_factor: f64,
     /// How many rules of each kind applied (never what or where).
     pub rules: serde_json::Value,
@@ -93,7 +94,6 @@ pub fn for_request(
     cache: &IndexCache,
     caller: &Caller,
     id: &str,
-    radius_factor: f64,
     limit: usize,
 ) -> Result<Proposals> {
     let row = requests::visible(conn, caller, id)?;
@@ -113,7 +113,7 @@ pub fn for_request(
     let index = cache.get(conn)?;
     let query = Query {
         constraints: &rules,
-        radius_factor: super::matching::sane_factor(radius_factor),
+        radius_factor: row.radius_factor,
         near,
         first_night: row.first_night,
         last_night: row.last_night,

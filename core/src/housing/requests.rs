@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use super::model::{RequestStatus, UnmetReason, Urgency};
+use super::protective_disc::{DEFAULT_FACTOR, step_index};
 use crate::access::Caller;
 use crate::accounts::model::{OrganisationKind, Role};
 use crate::accounts::organisations;
@@ -38,6 +39,8 @@ pub(crate) struct Row {
     pub created_by: String,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    /// The exclusion factor step the following centre set (see `protective_disc`).
+    pub radius_factor: f64,
 }
 
 impl Row {
@@ -66,6 +69,8 @@ pub struct Request {
     pub urgency: Urgency,
     pub needs: NeedsView,
     pub court_eviction: bool,
+    /// The exclusion factor step the following centre set: one of 1, 1.5 or 2.
+    pub radius_factor: f64,
     pub status: RequestStatus,
     pub unmet_reason: Option<UnmetReason>,
     pub created_at: DateTime<Utc>,
@@ -111,6 +116,7 @@ pub(crate) fn view(conn: &mut DbConn, row: Row, caller: &Caller, now: DateTime<U
         first_night: row.first_night,
         last_night: row.last_night,
         court_eviction: row.court_eviction,
+        radius_factor: row.radius_factor,
     })
 }
 
@@ -119,6 +125,8 @@ pub struct NewRequest {
     pub last_night: NaiveDate,
     pub urgency: Urgency,
     pub needs: NeedsView,
+    /// One of the fixed steps (checked here); the default is the largest.
+    pub radius_factor: Option<f64>,
 }
 
 /// The platform (the one organisation of that kind).
@@ -147,6 +155,10 @@ pub fn create(
     }
     if nights > 366 {
         return Err(Error::invalid("last_night", "at most 366 nights at once"));
+    }
+    let radius_factor = new.radius_factor.unwrap_or(DEFAULT_FACTOR);
+    if step_index(radius_factor).is_none() {
+        return Err(Error::invalid("radius_factor", "one of 1, 1.5 or 2 (the default)"));
     }
     write_tx(conn, |conn| {
         crate::cases::files::exists(conn, caller, case_id)?;
@@ -197,6 +209,7 @@ pub fn create(
             created_by: actor_label(&caller.actor()),
             created_at: stamp,
             updated_at: stamp,
+            radius_factor,
         };
         diesel::insert_into(housing_requests::table)
             .values(&row)

@@ -1,5 +1,5 @@
-//! The national housing platform: offers that break a court rule are never proposed (the
-//! rule named, the protected person's place never shown), the last bed goes to one operator
+//! The national housing platform: offers that break a court rule are never proposed (nothing
+//! said about them, one answer to every refusal), the last bed goes to one operator
 //! only, and the inventory adds up to the nights recorded.
 
 use diesel::prelude::*;
@@ -53,7 +53,7 @@ async fn request(app: &TestApp, practitioner: &str, case: &str, first: &str, las
 }
 
 #[tokio::test]
-async fn an_offer_that_breaks_a_court_rule_is_never_proposed_and_says_which_rule() {
+async fn an_offer_that_breaks_a_court_rule_is_never_proposed_and_every_refusal_says_one_thing() {
     let captured = relais_tests::logs::capture();
     let app = spawn_line_app(&[]).await;
     let practitioner = app.token("practitioner").await;
@@ -133,25 +133,15 @@ async fn an_offer_that_breaks_a_court_rule_is_never_proposed_and_says_which_rule
         .map(|p| p["offer_id"].as_str().unwrap())
         .collect();
     assert_eq!(proposed, [versailles.as_str()]);
-    let rule_of = |id: &str| {
-        body["exclusions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["offer_id"] == id)
-            .map(|e| e["rule"].as_str().unwrap().to_owned())
-            .unwrap_or_default()
-    };
-    assert_eq!(rule_of(&near), "protected_person_radius");
-    assert_eq!(
-        rule_of(&further),
-        "protected_person_radius",
-        "twice the alert distance by default"
-    );
-    assert_eq!(rule_of(&montreuil), "forbidden_commune");
-    assert_eq!(rule_of(&creteil), "forbidden_departement");
-    assert_eq!(rule_of(&lyon), "forbidden_area");
-    assert_eq!(rule_of(&shelter), "hosts_victims");
+    // Compatible offers only: no excluded offer is named, no reason given, nothing counted
+    // that moves when one offer moves.
+    for id in [&near, &further, &montreuil, &creteil, &lyon, &shelter] {
+        assert!(!found.text().contains(id.as_str()), "an excluded offer is named");
+    }
+    for word in ["exclusions", "examined", "protected_person_radius", "forbidden_"] {
+        assert!(!found.text().contains(word), "{word} in the proposals");
+    }
+    assert_eq!(body["radius_factor"], 2.0, "the request's default step");
     assert_eq!(
         body["rules"],
         json!({ "protected_persons": 1, "communes": 1, "departements": 1, "areas": 1 })
@@ -162,34 +152,19 @@ async fn an_offer_that_breaks_a_court_rule_is_never_proposed_and_says_which_rule
         assert!(!captured.read(5).contains(secret), "{secret} in the logs");
     }
 
-    // The operator may narrow the radius down to the alert distance, never below.
-    let narrowed = app
-        .get(&format!("/v1/housing/requests/{r}/proposals?radius_factor=1"))
-        .bearer(&operator)
-        .send()
-        .await
-        .json();
-    let proposed: Vec<&str> = narrowed["proposals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["offer_id"].as_str().unwrap())
-        .collect();
-    assert!(proposed.contains(&further.as_str()) && !proposed.contains(&near.as_str()));
-    let below = app
-        .get(&format!("/v1/housing/requests/{r}/proposals?radius_factor=0.5"))
-        .bearer(&operator)
-        .send()
-        .await;
-    assert_eq!(below.status, 400);
+    // No knob per call: the factor is the request's, set by the centre from fixed steps.
+    for query in ["radius_factor=1", "radius_factor=0.5", "radius_factor=2"] {
+        let knob = app
+            .get(&format!("/v1/housing/requests/{r}/proposals?{query}"))
+            .bearer(&operator)
+            .send()
+            .await;
+        assert_eq!(knob.status, 400, "{query}: {}", knob.text());
+    }
 
-    // Choosing an excluded offer anyway is refused; a rule about places is not named one offer
-    // at a time (trying offers must not map where someone is), other rules are.
-    for (id, said) in [
-        (&near, "a court rule of the case forbids it"),
-        (&montreuil, "a court rule of the case forbids it"),
-        (&shelter, "hosts_victims"),
-    ] {
+    // Choosing an excluded offer anyway is refused with one answer, whichever rule it breaks.
+    let mut answers = std::collections::BTreeSet::new();
+    for id in [&near, &further, &montreuil, &creteil, &lyon, &shelter] {
         let placed = app
             .post("/v1/housing/placements")
             .bearer(&operator)
@@ -197,9 +172,21 @@ async fn an_offer_that_breaks_a_court_rule_is_never_proposed_and_says_which_rule
             .send()
             .await;
         assert_eq!(placed.status, 409, "{}", placed.text());
-        assert!(placed.text().contains(said), "{}", placed.text());
-        assert!(!placed.text().contains("protected_person_radius") && !placed.text().contains("48.8566"));
+        let text = placed.text();
+        assert!(
+            text.contains("pas compatible avec cette demande") && text.contains("not compatible with this request")
+        );
+        answers.insert(text);
     }
+    assert_eq!(answers.len(), 1, "one answer for every refusal: {answers:?}");
+    // The operator cannot choose a factor at placement either.
+    let knob = app
+        .post("/v1/housing/placements")
+        .bearer(&operator)
+        .json(&json!({ "request_id": r, "offer_id": versailles, "first_night": "2026-12-10", "last_night": "2026-12-12", "funding": "platform", "radius_factor": 1 }))
+        .send()
+        .await;
+    assert_eq!(knob.status, 400, "{}", knob.text());
     // Only the platform's operators match; another centre does not even see the request.
     let mine = app
         .get(&format!("/v1/housing/requests/{r}/proposals"))

@@ -16,6 +16,7 @@ mod first_start;
 mod geo;
 mod health;
 mod housing;
+mod housing_attack;
 mod live;
 mod logs;
 mod partners;

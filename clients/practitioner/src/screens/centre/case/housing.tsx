@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
 import { L, day, when } from "../../../i18n";
-import { Badge, Empty, ErrorBox, Field, Form, Loading, announce, useAction, useLoad } from "../../../ui";
+import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, announce, useAction, useLoad } from "../../../ui";
 import { Invalid, locale } from "../shared";
 import { today } from "./shared";
 
@@ -179,19 +179,25 @@ function nightsBetween(first: string, last: string): number {
   return Math.round((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / 86400000) + 1;
 }
 
+/** The exclusion factor steps the contract accepts. */
+const FACTORS = { "1": 1, "1.5": 1.5, "2": 2 } as const;
+type Factor = keyof typeof FACTORS;
+
 function HousingRequestForm({ caseId, onDone }: { caseId: string; onDone: () => void }) {
   const [first, setFirst] = useState(today());
   const [last, setLast] = useState("");
   const [urgency, setUrgency] = useState<Schemas["Urgency"]>("within_days");
   const [needs, setNeeds] = useState<Schemas["HousingNeeds"]>({ accessible: false, pets: false, couple: false });
+  const [factor, setFactor] = useState<Factor>("2");
   const ask = useAction(async () => {
     if (!first || !last) throw new Invalid(L("Indiquez la première et la dernière nuit.", "Give the first and last nights."));
     if (last < first) throw new Invalid(L("La dernière nuit précède la première.", "The last night comes before the first."));
     if (nightsBetween(first, last) > 366) throw new Invalid(L("366 nuits au plus.", "366 nights at most."));
-    await ok(api.POST("/v1/cases/{id}/housing-requests", { params: { path: { id: caseId } }, body: { first_night: first, last_night: last, urgency, needs } }));
+    await ok(api.POST("/v1/cases/{id}/housing-requests", { params: { path: { id: caseId } }, body: { first_night: first, last_night: last, urgency, needs, radius_factor: FACTORS[factor] } }));
     announce(L("Demande d'hébergement envoyée", "Housing request sent"));
     setLast("");
     setNeeds({ accessible: false, pets: false, couple: false });
+    setFactor("2");
     onDone();
   });
   const need = (key: keyof Schemas["HousingNeeds"], text: string) => (
@@ -222,6 +228,21 @@ function HousingRequestForm({ caseId, onDone }: { caseId: string; onDone: () => 
           </select>
         )}
       </Field>
+      <Choice
+        label={L("Distance à garder des personnes protégées", "Distance kept from protected persons")}
+        value={factor}
+        options={["2", "1.5", "1"] as const}
+        text={(f) =>
+          f === "2"
+            ? L("2 × la distance d'alerte (pré-alerte, par défaut)", "2 × the alert distance (pre-alert, the default)")
+            : L(`${f.replace(".", ",")} × la distance d'alerte`, `${f} × the alert distance`)
+        }
+        onChange={setFactor}
+        hint={L(
+          "Fixé par le centre pour cette demande ; la plateforme ne peut pas le changer. Une marge secrète s'ajoute toujours.",
+          "Set by the centre for this request; the platform cannot change it. A secret margin is always added.",
+        )}
+      />
       <fieldset>
         <legend>{L("Besoins", "Needs")}</legend>
         {need("accessible", L("Accessible à une personne à mobilité réduite", "Accessible to a person with reduced mobility"))}

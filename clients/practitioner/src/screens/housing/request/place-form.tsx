@@ -15,13 +15,11 @@ type Funding = Schemas["Funding"];
 export function PlaceForm({
   request,
   proposal,
-  factor,
   onCancel,
   onPlaced,
 }: {
   request: Request;
   proposal: Proposal;
-  factor: number;
   onCancel: () => void;
   onPlaced: (p: Placement) => void;
 }) {
@@ -34,7 +32,7 @@ export function PlaceForm({
   const place = useAction(async () => {
     const placement = await ok(
       api.POST("/v1/housing/placements", {
-        body: { request_id: request.id, offer_id: proposal.offer_id, first_night: first, last_night: last, funding, radius_factor: factor },
+        body: { request_id: request.id, offer_id: proposal.offer_id, first_night: first, last_night: last, funding },
       }),
     );
     announce(L("Placement enregistré.", "Placement made."));
@@ -77,8 +75,8 @@ export function PlaceForm({
       )}
       <Conflict error={place.error}>
         {L(
-          "L'offre est peut-être complète, contraire à une règle du juge, ou la demande n'est plus ouverte : relancez la recherche.",
-          "The offer may be full or break a court rule, or the request is no longer open: search again.",
+          "L'offre est complète ou n'est pas compatible avec cette demande, ou la demande n'est plus ouverte : relancez la recherche.",
+          "The offer is full or not compatible with this request, or the request is no longer open: search again.",
         )}
       </Conflict>
       <div class="row">

@@ -1,0 +1,349 @@
+//! The attack of issue 14, as a test: with the housing operator's account (and a colluding
+//! centre for every factor step and for placements), an attacker builds a grid of offers,
+//! moves one offer hundreds of times to search the boundary, and fits a circle to everything
+//! observed. The best estimate must stay at least R/2 from where the protected person lives:
+//! matching only ever tests her secret protective disc.
+
+use relais_tests::TestApp;
+use relais_tests::line::spawn_line_app;
+use serde_json::{Value, json};
+
+/// Where she lives (never in a response), and her alert distance.
+const HER: (f64, f64) = (48.8566, 2.3522);
+const ALERT_KM: f64 = 2.0;
+const KM_PER_DEGREE: f64 = 111.195;
+
+/// A point `east`, `north` km from her, as (lat, lon).
+fn at(east: f64, north: f64) -> (f64, f64) {
+    (
+        HER.0 + north / KM_PER_DEGREE,
+        HER.1 + east / (KM_PER_DEGREE * HER.0.to_radians().cos()),
+    )
+}
+
+/// Great-circle distance in km.
+fn km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la, lb) = (a.0.to_radians(), b.0.to_radians());
+    let h = ((lb - la) / 2.0).sin().powi(2) + la.cos() * lb.cos() * ((b.1 - a.1).to_radians() / 2.0).sin().powi(2);
+    2.0 * 6371.0088 * h.sqrt().asin()
+}
+
+/// The least-squares circle through points (east, north) in km (Kåsa's fit): its centre.
+fn fit_circle(points: &[(f64, f64)]) -> (f64, f64) {
+    // x² + y² + D x + E y + F = 0: normal equations of [x y 1] · [D E F] = -(x² + y²).
+    let mut m = [[0.0f64; 4]; 3];
+    for (x, y) in points {
+        let row = [*x, *y, 1.0];
+        let rhs = -(x * x + y * y);
+        for i in 0..3 {
+            for j in 0..3 {
+                m[i][j] += row[i] * row[j];
+            }
+            m[i][3] += row[i] * rhs;
+        }
+    }
+    for col in 0..3 {
+        let pivot = (col..3)
+            .max_by(|a, b| m[*a][col].abs().total_cmp(&m[*b][col].abs()))
+            .unwrap();
+        m.swap(col, pivot);
+        for row in 0..3 {
+            if row != col {
+                let f = m[row][col] / m[col][col];
+                let pivot_row = m[col];
+                for (cell, p) in m[row].iter_mut().zip(pivot_row).skip(col) {
+                    *cell -= f * p;
+                }
+            }
+        }
+    }
+    let (d, e) = (m[0][3] / m[0][0], m[1][3] / m[1][1]);
+    (-d / 2.0, -e / 2.0)
+}
+
+fn offer_body(name: &str, (lat, lon): (f64, f64), extra: &Value) -> Value {
+    let mut body = json!({ "kind": "hotel", "name": name, "provider": "Sonde", "address": "1 rue de la Sonde",
+        "commune": "75056", "latitude": lat, "longitude": lon, "capacity": 5, "price_cents": 5000,
+        "available_from": "2026-01-01" });
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    body
+}
+
+async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    let reply = app.post(path).bearer(token).json(&body).send().await;
+    assert_eq!(reply.status, 201, "{path}: {}", reply.text());
+    reply.json()
+}
+
+async fn proposed(app: &TestApp, operator: &str, request: &str) -> Vec<String> {
+    let found = app
+        .get(&format!("/v1/housing/requests/{request}/proposals?limit=50"))
+        .bearer(operator)
+        .send()
+        .await;
+    assert_eq!(found.status, 200, "{}", found.text());
+    found.json()["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["offer_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The attacker's bisection along one ray from her (the attacker's perfect guess): the
+/// distance at which the answer flips, to about a metre. `inside(point)` asks the server.
+async fn boundary<F, Fut>(bearing: f64, mut inside: F) -> (f64, f64)
+where
+    F: FnMut((f64, f64)) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let (mut lo, mut hi) = (0.0, 16.0);
+    for _ in 0..14 {
+        let mid = (lo + hi) / 2.0;
+        if inside(at(mid * bearing.sin(), mid * bearing.cos())).await {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let r = (lo + hi) / 2.0;
+    (r * bearing.sin(), r * bearing.cos())
+}
+
+#[tokio::test]
+async fn probing_matching_and_placements_never_converges_on_her() {
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let operator = app.token("housing").await;
+    let case = created(
+        &app,
+        &practitioner,
+        "/v1/cases",
+        json!({ "origin": "justice", "legal_basis": "court_ordered" }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let person = created(
+        &app,
+        &practitioner,
+        &format!("/v1/cases/{case}/protected-persons"),
+        json!({ "label": "Mme V.", "location": { "latitude": HER.0, "longitude": HER.1 }, "radius_km": ALERT_KM as i32 }),
+    )
+    .await;
+    // Every factor step the API accepts, each on a request (the centre colludes); the probe
+    // offer alone takes pets, so it is the one offer these requests can be proposed.
+    let mut requests = Vec::new();
+    for factor in [1.0, 1.5, 2.0] {
+        let r = created(
+            &app,
+            &practitioner,
+            &format!("/v1/cases/{case}/housing-requests"),
+            json!({ "first_night": "2026-12-10", "last_night": "2026-12-12", "urgency": "tonight",
+                    "needs": { "pets": true }, "radius_factor": factor }),
+        )
+        .await;
+        assert_eq!(r["radius_factor"], factor);
+        requests.push(r["id"].as_str().unwrap().to_owned());
+    }
+    for refused in [0.5, 1.2, 3.0] {
+        let reply = app
+            .post(&format!("/v1/cases/{case}/housing-requests"))
+            .bearer(&practitioner)
+            .json(&json!({ "first_night": "2026-12-10", "last_night": "2026-12-12", "urgency": "tonight", "radius_factor": refused }))
+            .send()
+            .await;
+        assert_eq!(reply.status, 400, "factor {refused}: {}", reply.text());
+    }
+
+    // 1. A grid of 400 offers around her, one in eight bookable, the others never (their
+    // calendar ended): the never-bookable ones are never even asked the place rules.
+    let mut bookable = std::collections::HashSet::new();
+    let mut never = std::collections::HashSet::new();
+    for i in 0..20 {
+        for j in 0..20 {
+            let point = at(f64::from(i) - 9.5, f64::from(j) - 9.5);
+            let open = (i * 20 + j) % 8 == 0;
+            let extra = if open {
+                json!({ "pets": true })
+            } else {
+                json!({ "pets": true, "available_until": "2026-02-01" })
+            };
+            let id = created(
+                &app,
+                &operator,
+                "/v1/housing/offers",
+                offer_body("Grille", point, &extra),
+            )
+            .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            if open {
+                bookable.insert(id);
+            } else {
+                never.insert(id);
+            }
+        }
+    }
+    let seen = proposed(&app, &operator, &requests[2]).await;
+    assert!(
+        seen.iter().all(|id| !never.contains(id)),
+        "a never-bookable offer was proposed"
+    );
+    assert!(
+        !seen.is_empty() && seen.len() < bookable.len(),
+        "the grid straddles the disc"
+    );
+    // Take the grid away again (inactive), so that only the probe answers below.
+    for id in bookable.iter().chain(never.iter()) {
+        let mut body = offer_body("Grille", HER, &json!({ "active": false }));
+        body["latitude"] = json!(45.0);
+        body["longitude"] = json!(5.0);
+        body["commune"] = json!("38185");
+        let reply = app
+            .put(&format!("/v1/housing/offers/{id}"))
+            .bearer(&operator)
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+
+    // 2. One offer moved along eight rays from her, for every factor step: 336 moves.
+    let probe = created(
+        &app,
+        &operator,
+        "/v1/housing/offers",
+        offer_body("Sonde", HER, &json!({ "pets": true })),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut moves = 0;
+    let mut estimates = Vec::new();
+    for request in &requests {
+        let mut points = Vec::new();
+        for ray in 0..8 {
+            let bearing = f64::from(ray) * std::f64::consts::TAU / 8.0;
+            let point = boundary(bearing, |point| {
+                moves += 1;
+                let (app, operator, probe, request) = (&app, &operator, &probe, request);
+                async move {
+                    let reply = app
+                        .put(&format!("/v1/housing/offers/{probe}"))
+                        .bearer(operator)
+                        .json(&offer_body("Sonde", point, &json!({ "pets": true })))
+                        .send()
+                        .await;
+                    assert_eq!(reply.status, 200, "{}", reply.text());
+                    !proposed(app, operator, request).await.contains(probe)
+                }
+            })
+            .await;
+            points.push(point);
+        }
+        let (east, north) = fit_circle(&points);
+        let radius = points
+            .iter()
+            .map(|(x, y)| ((x - east).powi(2) + (y - north).powi(2)).sqrt())
+            .sum::<f64>()
+            / points.len() as f64;
+        estimates.push((at(east, north), radius));
+    }
+    assert!(moves >= 200, "{moves} moves");
+
+    // What the attacker learnt: the disc (its centre and each step's radius), not her.
+    let disc = relais_core::cases::protected::disc_for_exclusion(
+        &mut app.conn(),
+        &app.app_state().secrets,
+        person["id"].as_str().unwrap(),
+    )
+    .unwrap();
+    let centre = (disc.centre().lat, disc.centre().lon);
+    for (i, (estimate, radius)) in estimates.iter().enumerate() {
+        let from_her = km(*estimate, HER);
+        assert!(
+            from_her >= ALERT_KM / 2.0,
+            "step {i}: the best estimate is {from_her:.3} km from her, under R/2"
+        );
+        assert!(
+            km(*estimate, centre) < 0.05,
+            "step {i}: the fit found the disc's centre"
+        );
+        assert!(
+            *radius > [1.0, 1.5, 2.0][i] * ALERT_KM + from_her,
+            "step {i}: the radius hides her"
+        );
+    }
+    // Every factor step draws the same centre: sweeping the steps adds nothing about her.
+    assert!(km(estimates[0].0, estimates[2].0) < 0.05);
+
+    // 3. Placements as centre staff: a centre's own offer created at each probe point (booked
+    // offers cannot move) and a placement tried for the case. The boundary is the same disc's,
+    // and every refusal says the same thing.
+    let mut refusals = std::collections::BTreeSet::new();
+    let bearing = std::f64::consts::FRAC_PI_4;
+    let mut n = 0;
+    let flip = boundary(bearing, |point| {
+        n += 1;
+        let (app, practitioner, case) = (&app, &practitioner, &case);
+        async move {
+            let own = created(
+                app,
+                practitioner,
+                "/v1/housing/offers",
+                offer_body(&format!("Place {n}"), point, &json!({})),
+            )
+            .await;
+            let placed = app
+                .post("/v1/housing/placements")
+                .bearer(practitioner)
+                .json(
+                    &json!({ "case_id": case, "offer_id": own["id"], "first_night": "2026-12-10",
+                               "last_night": "2026-12-10", "funding": "centre" }),
+                )
+                .send()
+                .await;
+            assert!(placed.status == 201 || placed.status == 409, "{}", placed.text());
+            placed.status == 409
+        }
+    })
+    .await;
+    // A centre's declaration uses the largest step: the flip lies on that step's circle.
+    let flip_km = km(at(flip.0, flip.1), estimates[2].0);
+    assert!(
+        (flip_km - estimates[2].1).abs() < 0.05,
+        "placements test the same disc: {flip_km} against {}",
+        estimates[2].1
+    );
+    // Refused for a place rule, or for a calendar, the answer is the same.
+    for (point, extra) in [
+        (at(0.0, 0.5), json!({})),
+        (at(0.0, 40.0), json!({ "available_until": "2026-02-01" })),
+    ] {
+        let own = created(
+            &app,
+            &practitioner,
+            "/v1/housing/offers",
+            offer_body("Refus", point, &extra),
+        )
+        .await;
+        let placed = app
+            .post("/v1/housing/placements")
+            .bearer(&practitioner)
+            .json(
+                &json!({ "case_id": case, "offer_id": own["id"], "first_night": "2026-12-10",
+                           "last_night": "2026-12-10", "funding": "centre" }),
+            )
+            .send()
+            .await;
+        assert_eq!(placed.status, 409, "{}", placed.text());
+        refusals.insert(placed.text());
+    }
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+}
