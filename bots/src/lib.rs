@@ -7,6 +7,8 @@ pub mod delivery;
 pub mod dialogue;
 pub mod hours;
 pub mod ingest;
+pub mod lexicon;
+pub mod normalise;
 pub mod orientation;
 pub mod queue_place;
 pub mod render;
