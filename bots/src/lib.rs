@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod dialogue;
 pub mod hours;
 pub mod ingest;
+pub mod language;
 pub mod lexicon;
 pub mod normalise;
 pub mod orientation;
