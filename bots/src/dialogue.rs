@@ -1,11 +1,15 @@
 //! The triage dialogue as a pure function: from the conversation's step and one input, the
 //! replies to send and the effects to apply. Storage and channels are elsewhere; this is
-//! what the script says to do. Risk rules are checked on every message, at every step.
+//! what the script says to do. Every free-text message is read by the lexicon (danger,
+//! suicide, victim, relative, …) at every step, before the step's own question, and also
+//! while a listener holds the conversation.
 
 use relais_core::helpline::model::{ContactKind, Language};
 use relais_core::helpline::outbox::Payload;
 
-use crate::script::{Keyword, RiskCategory, Script};
+use crate::language::{self, Detected};
+use crate::lexicon::{Class, Reading};
+use crate::script::{Keyword, Script};
 
 /// Steps of the dialogue (stored on the conversation).
 pub mod step {
@@ -37,8 +41,17 @@ impl Input {
 /// `None` for an unknown postal code.
 pub type CentreFinder<'a> = dyn FnMut(&str) -> Option<(String, Vec<String>)> + 'a;
 
+/// Finds the postal code of a place named in words ("près de Lyon", "near Lille").
+pub type PlaceFinder<'a> = dyn FnMut(&str) -> Option<String> + 'a;
+
 /// What the dialogue needs to know of the world.
 pub struct Context<'a> {
+    /// What the person has said they are (an author is never sent away as a victim).
+    pub kind: ContactKind,
+    /// How many times in a row the bot did not understand the person.
+    pub not_understood: i32,
+    /// Finds a place named in the message; `None` when none is named.
+    pub places: &'a mut PlaceFinder<'a>,
     pub language: Language,
     pub open_now: bool,
     pub hours: String,
@@ -66,6 +79,12 @@ pub enum Effect {
     Stop,
     /// The person asked to erase everything, now.
     Erase,
+    /// The listener must know at once: `danger`, `suicide` or `victim_words`.
+    Flag(&'static str),
+    /// The person's words in this conversation are deleted (a victim on the authors' line).
+    ForgetWords,
+    /// The bot did not understand (counted: the second time, a listener is offered).
+    NotUnderstood,
 }
 
 #[derive(Debug, Default)]
@@ -169,58 +188,231 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
         }
     }
 
+    let reading = match input {
+        Input::Text(t) => script.read(t),
+        Input::Choice(_) => Reading::default(),
+    };
+
+    // The first words a person writes tell their language.
+    if current == step::NEW
+        && let Input::Text(t) = input
+    {
+        match language::detect(t) {
+            Detected::English if lang != Language::English => {
+                lang = Language::English;
+                out.effects.push(Effect::SetLanguage(lang));
+            }
+            Detected::Other => {
+                out.say(script.message("welcome", lang));
+                out.say(script.message("other_language", lang));
+                return read_free_text(script, ctx, step::DANGER, &reading, text, lang, out, true);
+            }
+            _ => {}
+        }
+    }
     if current == step::NEW {
         out.say(script.message("welcome", lang));
     }
+    read_free_text(script, ctx, current, &reading, text, lang, out, false)
+}
 
-    // Risk rules, at every step, before anything else the step would say.
-    let risks = script.risks(text);
-    if let Some(risk) = risks.first() {
-        match risk {
-            RiskCategory::Danger | RiskCategory::Suicide => {
-                let key = if *risk == RiskCategory::Danger {
-                    "danger"
-                } else {
-                    "suicide"
-                };
-                out.say(script.message(key, lang));
-                out.effects.push(Effect::Queue { urgent: true });
-                if !ctx.open_now {
-                    out.say(fill(
-                        script.message("out_of_hours", lang),
-                        &[("hours", &ctx.hours), ("next_open", &ctx.next_open)],
-                    ));
-                }
-                return out.to(step::QUEUED);
-            }
-            RiskCategory::Victim => {
-                out.effects.push(Effect::SetKind(ContactKind::Victim));
-                out.say(script.message("victim", lang));
-                out.effects.push(Effect::Close {
-                    reason: "victim_redirected",
-                });
-                return out;
-            }
-            RiskCategory::Location => {
-                out.say(script.message("location", lang));
-                if current == step::QUEUED {
-                    return out;
-                }
-                prompt(
-                    script,
-                    if current == step::NEW { step::DANGER } else { current },
-                    lang,
-                    &mut out,
-                );
-                return out.to(if current == step::NEW {
-                    step::DANGER
-                } else {
-                    step_static(current)
-                });
+/// The classes of a message, most serious first, then the step's own question.
+#[allow(clippy::too_many_arguments)]
+fn read_free_text(
+    script: &Script,
+    ctx: &mut Context<'_>,
+    current: &str,
+    reading: &Reading,
+    text: &str,
+    lang: Language,
+    mut out: Outcome,
+    welcomed: bool,
+) -> Outcome {
+    let held = current == step::QUEUED;
+    let author = matches!(ctx.kind, ContactKind::Author | ContactKind::PotentialAuthor) || reading.has(Class::Author);
+
+    // Danger to someone, or the writer's own risk: the numbers first, top priority.
+    if reading.has(Class::Danger) || reading.has(Class::Suicide) {
+        if reading.has(Class::Danger) {
+            out.say(script.message("danger", lang));
+            out.effects.push(Effect::Flag("danger"));
+        }
+        if reading.has(Class::Suicide) {
+            out.say(script.message("suicide", lang));
+            if !reading.has(Class::Danger) {
+                out.effects.push(Effect::Flag("suicide"));
             }
         }
+        if reading.has(Class::Victim) {
+            // A victim in danger: her numbers too, and the line keeps her (a listener may help).
+            out.say(script.message(if author { "victim_also" } else { "relative" }, lang));
+            out.effects.push(Effect::Flag("victim_words"));
+        }
+        out.effects.push(Effect::Queue { urgent: true });
+        if !ctx.open_now {
+            out.say(out_of_hours(script, ctx, lang));
+        }
+        return out.to(step::QUEUED);
     }
 
+    if reading.has(Class::Victim) {
+        if held || author {
+            // Never cut off: the listener is told, the conversation keeps its place.
+            out.effects.push(Effect::Flag("victim_words"));
+            if held {
+                return out.to(step::QUEUED);
+            }
+            out.say(script.message("victim_also", lang));
+            return queue(script, ctx, lang, out, false);
+        }
+        out.effects.push(Effect::SetKind(ContactKind::Victim));
+        out.say(script.message("victim", lang));
+        out.effects.push(Effect::ForgetWords);
+        out.effects.push(Effect::Close {
+            reason: "victim_redirected",
+        });
+        return out;
+    }
+
+    if reading.has(Class::Location) {
+        out.say(script.message("location", lang));
+        if held {
+            return out;
+        }
+        let back = if current == step::NEW {
+            step::DANGER
+        } else {
+            step_static(current)
+        };
+        prompt(script, back, lang, &mut out);
+        return out.to(back);
+    }
+
+    if held {
+        // Handed over: the message is for the listener. Acknowledge once per wait, and
+        // out of hours say when people are back.
+        if !ctx.acknowledged {
+            out.effects.push(Effect::Acknowledge);
+            if ctx.open_now {
+                out.say(script.message("waiting_ack", lang));
+            } else {
+                out.say(out_of_hours(script, ctx, lang));
+            }
+        }
+        return out.to(step::QUEUED);
+    }
+
+    if reading.has(Class::Relative) && !author {
+        out.effects.push(Effect::SetKind(ContactKind::Relative));
+        out.say(script.message("relative", lang));
+        return queue(script, ctx, lang, out, false);
+    }
+
+    // A postal code, or a place in words: the covering centres, at any step.
+    let code = reading.postal_code.clone().or_else(|| (ctx.places)(text));
+    if reading.has(Class::Professional) {
+        out.effects.push(Effect::SetKind(ContactKind::Professional));
+    } else if reading.has(Class::Court) && ctx.kind == ContactKind::Unknown {
+        out.effects.push(Effect::SetKind(ContactKind::Author));
+    }
+    if let Some(code) = code {
+        say_centres(script, ctx, &code, lang, &mut out);
+        if current == step::NEW || welcomed {
+            out.ask(script, "danger_question", "danger", lang);
+            return out.to(step::DANGER);
+        }
+        out.ask(script, "menu", "menu", lang);
+        return out.to(step::MENU);
+    }
+    if reading.has(Class::Court) {
+        out.say(script.message("court", lang));
+        return out.to(step::POSTAL_CODE);
+    }
+    if reading.has(Class::Professional) {
+        out.say(script.message("professional", lang));
+        out.ask(script, "menu", "menu", lang);
+        return out.to(step::MENU);
+    }
+    if reading.has(Class::Listener) {
+        return queue(script, ctx, lang, out, false);
+    }
+    if reading.has(Class::Centre) && current != step::POSTAL_CODE {
+        out.say(script.message("postal_code_question", lang));
+        return out.to(step::POSTAL_CODE);
+    }
+    // A story, never met with "not understood": acknowledged, kept, and a listener comes.
+    let picked = [("danger", step::DANGER), ("who", step::WHO), ("menu", step::MENU)]
+        .iter()
+        .any(|(question, at)| *at == current && script.pick(question, text).is_some());
+    if !picked && (reading.has(Class::Author) || reading.word_count >= STORY_WORDS) {
+        if reading.has(Class::Author) && ctx.kind == ContactKind::Unknown {
+            out.effects.push(Effect::SetKind(ContactKind::Author));
+        }
+        out.say(script.message("story", lang));
+        return queue(script, ctx, lang, out, false);
+    }
+    if welcomed {
+        out.ask(script, "danger_question", "danger", lang);
+        return out.to(step::DANGER);
+    }
+    step_answer(script, ctx, current, text, lang, out)
+}
+
+/// A message of this many words or more is a story, not a wrong answer.
+const STORY_WORDS: usize = 5;
+
+fn out_of_hours(script: &Script, ctx: &Context<'_>, lang: Language) -> String {
+    fill(
+        script.message("out_of_hours", lang),
+        &[("hours", &ctx.hours), ("next_open", &ctx.next_open)],
+    )
+}
+
+/// Hands over to a listener, saying when one will answer.
+fn queue(script: &Script, ctx: &Context<'_>, lang: Language, mut out: Outcome, urgent: bool) -> Outcome {
+    out.effects.push(Effect::Queue { urgent });
+    if ctx.open_now {
+        out.say(script.message("queued", lang));
+    } else {
+        out.say(out_of_hours(script, ctx, lang));
+    }
+    out.to(step::QUEUED)
+}
+
+fn say_centres(script: &Script, ctx: &mut Context<'_>, code: &str, lang: Language, out: &mut Outcome) {
+    match (ctx.centres)(code) {
+        Some((place, centres)) if !centres.is_empty() => out.say(fill(
+            script.message("centres_found", lang),
+            &[("place", &place), ("centres", &centres.join(", "))],
+        )),
+        Some((place, _)) => out.say(fill(script.message("centres_none", lang), &[("place", &place)])),
+        None => out.say(script.message("postal_code_unknown", lang)),
+    }
+}
+
+/// Not understood: said once; the second time in a row, a listener is offered.
+fn not_understood(script: &Script, ctx: &Context<'_>, lang: Language, out: &mut Outcome) -> bool {
+    out.effects.push(Effect::NotUnderstood);
+    if ctx.not_understood >= 1 {
+        out.replies.push(Payload {
+            text: script.message("not_understood_again", lang),
+            choices: script.choices("menu", lang),
+        });
+        return true;
+    }
+    out.say(script.message("help", lang));
+    false
+}
+
+/// The answer to the step's own question (a choice, by number, button or words).
+fn step_answer(
+    script: &Script,
+    ctx: &mut Context<'_>,
+    current: &str,
+    text: &str,
+    lang: Language,
+    mut out: Outcome,
+) -> Outcome {
     match current {
         step::NEW => {
             out.ask(script, "danger_question", "danger", lang);
@@ -249,7 +441,9 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
                     out.to(step::WHO)
                 }
                 None => {
-                    out.say(script.message("help", lang));
+                    if not_understood(script, ctx, lang, &mut out) {
+                        return out.to(step::MENU);
+                    }
                     out.ask(script, "danger_question", "danger", lang);
                     out.to(step::DANGER)
                 }
@@ -259,6 +453,7 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
             Some("victim") => {
                 out.effects.push(Effect::SetKind(ContactKind::Victim));
                 out.say(script.message("victim", lang));
+                out.effects.push(Effect::ForgetWords);
                 out.effects.push(Effect::Close {
                     reason: "victim_redirected",
                 });
@@ -271,7 +466,9 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
                 out.to(step::MENU)
             }
             None => {
-                out.say(script.message("help", lang));
+                if not_understood(script, ctx, lang, &mut out) {
+                    return out.to(step::MENU);
+                }
                 out.ask(script, "who_question", "who", lang);
                 out.to(step::WHO)
             }
@@ -304,54 +501,26 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
                 out.to(step::MENU)
             }
             _ => {
-                out.say(script.message("help", lang));
-                out.ask(script, "menu", "menu", lang);
+                if !not_understood(script, ctx, lang, &mut out) {
+                    out.ask(script, "menu", "menu", lang);
+                }
                 out.to(step::MENU)
             }
         },
         step::POSTAL_CODE => {
-            let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-            let found = if digits.len() == 5 {
-                (ctx.centres)(&digits)
-            } else {
-                None
-            };
-            match found {
-                Some((place, centres)) if !centres.is_empty() => {
-                    out.say(fill(
-                        script.message("centres_found", lang),
-                        &[("place", &place), ("centres", &centres.join(", "))],
-                    ));
-                    out.ask(script, "menu", "menu", lang);
-                    out.to(step::MENU)
-                }
-                Some((place, _)) => {
-                    out.say(fill(script.message("centres_none", lang), &[("place", &place)]));
-                    out.ask(script, "menu", "menu", lang);
-                    out.to(step::MENU)
-                }
-                None => {
-                    out.say(script.message("postal_code_unknown", lang));
-                    out.to(step::POSTAL_CODE)
-                }
+            // A known postal code or place was read above; this is neither.
+            out.effects.push(Effect::NotUnderstood);
+            if ctx.not_understood >= 1 {
+                out.replies.push(Payload {
+                    text: script.message("not_understood_again", lang),
+                    choices: script.choices("menu", lang),
+                });
+                return out.to(step::MENU);
             }
+            out.say(script.message("postal_code_unknown", lang));
+            out.to(step::POSTAL_CODE)
         }
-        _ => {
-            // Handed over: the message is for the listener. Acknowledge once per wait, and
-            // out of hours say when people are back.
-            if !ctx.acknowledged {
-                out.effects.push(Effect::Acknowledge);
-                if ctx.open_now {
-                    out.say(script.message("waiting_ack", lang));
-                } else {
-                    out.say(fill(
-                        script.message("out_of_hours", lang),
-                        &[("hours", &ctx.hours), ("next_open", &ctx.next_open)],
-                    ));
-                }
-            }
-            out.to(step::QUEUED)
-        }
+        _ => out.to(step::QUEUED),
     }
 }
 
@@ -373,7 +542,11 @@ mod tests {
         let mut centres = |code: &str| {
             (code == "75011").then(|| ("Paris (75)".to_owned(), vec!["CPCA Île-de-France Est".to_owned()]))
         };
+        let mut places = |_: &str| None;
         let mut ctx = Context {
+            kind: ContactKind::Unknown,
+            not_understood: 0,
+            places: &mut places,
             language: Language::French,
             open_now: open,
             hours: "tous les jours de 9 h à 19 h".into(),

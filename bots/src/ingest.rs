@@ -59,6 +59,83 @@ pub struct TextLine {
     pub clock: relais_core::time::Clock,
 }
 
+/// How serious a listener's flag is: a more serious one is never replaced by a lesser.
+fn flag_rank(flag: &str) -> u8 {
+    match flag {
+        "danger" => 3,
+        "suicide" => 2,
+        "victim_words" => 1,
+        _ => 0,
+    }
+}
+
+/// Words that announce a place: "près de Lyon", "near Lille", "j'habite à Nantes".
+const PLACE_CUES: &[&[&str]] = &[
+    &["pres", "de"],
+    &["pres", "d"],
+    &["near"],
+    &["vers"],
+    &["autour", "de"],
+    &["around"],
+    &["cote", "de"],
+    &["region", "de"],
+    &["habite", "a"],
+    &["habite", "sur"],
+    &["live", "in"],
+    &["living", "in"],
+    &["based", "in"],
+    &["sur"],
+    &["a"],
+    &["au"],
+    &["in"],
+];
+
+/// Cues that are ordinary words ("à", "in"): only a town of this size is read after them.
+const TOWN_AFTER_A_WEAK_CUE: u64 = 20_000;
+
+/// The postal code of a commune named after a place cue, the most populous when several
+/// share the name; `None` when no place is named.
+pub(crate) fn place_code(geo: &Geography, text: &str) -> Option<String> {
+    // The communes' names in matching form, once (the geography is compiled in).
+    static NAMES: std::sync::OnceLock<Vec<(String, u64, String)>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        geo.communes()
+            .iter()
+            .filter_map(|c| {
+                let code = c.postal_codes.first()?.clone();
+                Some((
+                    crate::normalise::words(&c.name).join(" "),
+                    c.population.unwrap_or(0),
+                    code,
+                ))
+            })
+            .collect()
+    });
+    let words = crate::normalise::words(text);
+    let mut best: Option<(u64, String)> = None;
+    for (i, _) in words.iter().enumerate() {
+        for cue in PLACE_CUES {
+            if !words[i..].starts_with(&cue.iter().map(|w| (*w).to_owned()).collect::<Vec<_>>()) {
+                continue;
+            }
+            let weak = cue.len() == 1 && ["sur", "a", "au", "in"].contains(&cue[0]);
+            let after = &words[i + cue.len()..];
+            for length in 1..=after.len().min(4) {
+                let name = after[..length].join(" ");
+                for (commune, population, code) in names {
+                    if (weak && *population < TOWN_AFTER_A_WEAK_CUE) || *commune != name {
+                        continue;
+                    }
+                    if best.as_ref().is_none_or(|(p, _)| population > p) {
+                        best = Some((*population, code.clone()));
+                    }
+                }
+            }
+        }
+    }
+    best.map(|(_, code)| code)
+}
+
 /// A 63-bit lock key from a hex HMAC.
 fn lock_key(chat_key: &str) -> i64 {
     i64::from_str_radix(&chat_key[..15.min(chat_key.len())], 16).unwrap_or(0)
@@ -123,6 +200,7 @@ impl TextLine {
                 self.orientation_input(conn, &contact, &input, self.clock.now())?
             };
             let geo = self.geo.clone();
+            let geo_for_places = self.geo.clone();
             let mut centres = |code: &str| -> Option<(String, Vec<String>)> {
                 let code = PostalCode::parse(code).ok()?;
                 let area = geo.postal_code(&code)?;
@@ -139,8 +217,12 @@ impl TextLine {
                     .unwrap_or_default();
                 Some((place, names))
             };
+            let mut places = |text: &str| place_code(&geo_for_places, text);
             let hours_text = self.hours.describe(language);
             let mut ctx = Context {
+                kind: contact.kind,
+                not_understood: conversation.not_understood,
+                places: &mut places,
                 language,
                 open_now,
                 hours: hours_text,
@@ -159,8 +241,24 @@ impl TextLine {
             };
 
             let mut erase = false;
+            let mut flagged = None;
+            conversation.not_understood = if outcome.effects.contains(&Effect::NotUnderstood) {
+                conversation.not_understood.saturating_add(1)
+            } else {
+                0
+            };
             for effect in &outcome.effects {
                 match effect {
+                    Effect::Flag(flag) => {
+                        if flag_rank(flag) > conversation.flag.as_deref().map_or(0, flag_rank) {
+                            conversation.flag = Some((*flag).to_owned());
+                        }
+                        flagged = Some(*flag);
+                    }
+                    Effect::ForgetWords => {
+                        messages::forget_words(conn, &conversation.id)?;
+                    }
+                    Effect::NotUnderstood => {}
                     Effect::SetLanguage(l) => {
                         contacts::set_language(conn, &contact.id, *l)?;
                     }
@@ -227,6 +325,17 @@ impl TextLine {
                     events::record(conn, events::kind::QUEUE, Some(&conversation.id), None, None)?;
                 }
                 let listener = conversation.listener_id.clone();
+                if let Some(flag) = flagged {
+                    // The listener's app hears the flag at once; the words stay in the message.
+                    events::record_with_detail(
+                        conn,
+                        events::kind::FLAGGED,
+                        Some(&conversation.id),
+                        None,
+                        listener.as_deref(),
+                        Some(flag),
+                    )?;
+                }
                 events::record(
                     conn,
                     events::kind::MESSAGE,

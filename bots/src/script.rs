@@ -6,6 +6,10 @@ use std::collections::HashMap;
 use relais_core::helpline::model::Language;
 use relais_core::helpline::outbox::Choice;
 
+#[cfg(test)]
+use crate::lexicon::Class;
+use crate::lexicon::{Lexicon, Reading};
+
 const SCRIPT_TOML: &str = include_str!("../../data/bot/script.toml");
 
 #[derive(Debug, serde::Deserialize)]
@@ -35,30 +39,12 @@ struct Keywords {
     more: Vec<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RiskCategory {
-    Danger,
-    Suicide,
-    Victim,
-    Location,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct Rule {
-    category: RiskCategory,
-    #[allow(dead_code)]
-    reason: String,
-    phrases: Vec<String>,
-}
-
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     keywords: Keywords,
     messages: HashMap<String, Text>,
     choices: HashMap<String, Vec<ChoiceText>>,
-    rules: Vec<Rule>,
 }
 
 /// A keyword class the bot reacts to wherever the person is in the dialogue.
@@ -78,8 +64,8 @@ pub enum Keyword {
 
 pub struct Script {
     file: File,
-    /// Each rule's phrases, already split into normalised words.
-    rules: Vec<(RiskCategory, Vec<Vec<String>>)>,
+    /// What free text says (danger, suicide, victim, …), from `data/bot/lexicon.toml`.
+    lexicon: Lexicon,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,14 +99,6 @@ pub fn normalise(text: &str) -> String {
     out.trim_end().to_owned()
 }
 
-fn words(text: &str) -> Vec<String> {
-    normalise(text)
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 impl Script {
     pub fn load() -> Result<Self, ScriptError> {
         Self::parse(SCRIPT_TOML)
@@ -138,17 +116,8 @@ impl Script {
                 return Err(ScriptError(format!("choices {needed:?} are missing")));
             }
         }
-        let rules = file
-            .rules
-            .iter()
-            .map(|r| {
-                (
-                    r.category,
-                    r.phrases.iter().map(|p| words(p)).filter(|w| !w.is_empty()).collect(),
-                )
-            })
-            .collect();
-        Ok(Self { file, rules })
+        let lexicon = Lexicon::load().map_err(|e| ScriptError(e.to_string()))?;
+        Ok(Self { file, lexicon })
     }
 
     pub fn message(&self, key: &str, language: Language) -> String {
@@ -216,25 +185,9 @@ impl Script {
             .map(|(_, kw)| kw)
     }
 
-    /// The risk categories a message falls under, most serious first.
-    pub fn risks(&self, input: &str) -> Vec<RiskCategory> {
-        let text = words(input);
-        let mut found = Vec::new();
-        for (category, phrases) in &self.rules {
-            let hit = phrases
-                .iter()
-                .any(|phrase| text.windows(phrase.len()).any(|w| w == phrase.as_slice()));
-            if hit && !found.contains(category) {
-                found.push(*category);
-            }
-        }
-        found.sort_by_key(|c| match c {
-            RiskCategory::Danger => 0,
-            RiskCategory::Suicide => 1,
-            RiskCategory::Victim => 2,
-            RiskCategory::Location => 3,
-        });
-        found
+    /// What a free-text message says: its classes, most serious first.
+    pub fn read(&self, input: &str) -> Reading {
+        self.lexicon.read(input)
     }
 }
 
@@ -244,6 +197,13 @@ const REQUIRED_MESSAGES: &[&str] = &[
     "danger",
     "suicide",
     "victim",
+    "victim_also",
+    "relative",
+    "story",
+    "professional",
+    "court",
+    "other_language",
+    "not_understood_again",
     "location",
     "who_question",
     "menu",
@@ -296,20 +256,21 @@ mod tests {
     }
 
     #[test]
-    fn risk_rules_match_whole_words_without_accents() {
+    fn the_script_reads_free_text_with_the_lexicon() {
         let script = Script::load().expect("script");
-        assert_eq!(script.risks("J'ai un COUTEAU dans la main"), vec![RiskCategory::Danger]);
-        assert_eq!(
-            script.risks("She is next to me, I'm going to kill her"),
-            vec![RiskCategory::Danger]
-        );
-        assert_eq!(script.risks("je veux en finir"), vec![RiskCategory::Suicide]);
-        assert_eq!(script.risks("Où est-elle ?"), vec![RiskCategory::Location]);
+        assert_eq!(script.read("J'ai un COUTEAU dans la main").classes, vec![Class::Danger]);
         assert!(
-            script.risks("j'ai des larmes, l'armée").is_empty(),
+            script
+                .read("She is next to me, I'm going to kill her")
+                .has(Class::Danger)
+        );
+        assert!(script.read("je veux en finir").has(Class::Suicide));
+        assert!(script.read("Où est-elle ?").has(Class::Location));
+        assert!(
+            script.read("j'ai des larmes, un charme").classes.is_empty(),
             "no match inside words"
         );
-        assert!(script.risks("bonjour").is_empty());
+        assert!(script.read("bonjour").classes.is_empty());
     }
 
     #[test]

@@ -145,6 +145,8 @@ diesel::table! {
         outcome -> Nullable<Text>,
         summary_sealed -> Nullable<Binary>,
         told_position -> Nullable<Integer>,
+        flag -> Nullable<Text>,
+        not_understood -> Integer,
     }
 }
 

@@ -33,6 +33,10 @@ pub struct Conversation {
     pub summary_sealed: Option<Vec<u8>>,
     /// The queue place the person was last told.
     pub told_position: Option<i32>,
+    /// What the listener must know at once: `danger`, `suicide` or `victim_words`.
+    pub flag: Option<String>,
+    /// How many times in a row the bot did not understand the person.
+    pub not_understood: i32,
 }
 
 impl Conversation {
@@ -90,6 +94,8 @@ pub fn open_for_contact(
         outcome: None,
         summary_sealed: None,
         told_position: None,
+        flag: None,
+        not_understood: 0,
     };
     diesel::insert_into(conversations::table)
         .values(&conversation)
@@ -182,6 +188,9 @@ pub struct ConversationView {
     /// The listener holding the conversation, while it is active.
     pub listener_id: Option<String>,
     pub outcome: Option<String>,
+    /// What the listener must know at once: `danger`, `suicide` or `victim_words` (the
+    /// person also spoke of being hit).
+    pub flag: Option<String>,
 }
 
 type ViewRow = (Conversation, (String, String, String));
@@ -201,6 +210,7 @@ fn to_view((c, (alias, kind, language)): ViewRow) -> ConversationView {
         last_message_at: time::from_db(c.last_message_at),
         listener_id: c.listener_id,
         outcome: c.outcome,
+        flag: c.flag,
     }
 }
 

@@ -50,6 +50,8 @@ pub mod kind {
     pub const QUEUE: &str = "queue.changed";
     pub const ASSIGNED: &str = "conversation.assigned";
     pub const CLOSED: &str = "conversation.closed";
+    /// A conversation was flagged for its listener (detail: the flag, never the words).
+    pub const FLAGGED: &str = "conversation.flagged";
     pub const REQUEUED: &str = "conversation.requeued";
     pub const PRESENCE: &str = "presence.changed";
     pub const MESSAGE_STATUS: &str = "message.status";

@@ -63,6 +63,17 @@ pub fn store(
     Ok(id)
 }
 
+/// Deletes every message the person wrote in a conversation: a victim who wrote to the
+/// authors' line is told her words are not kept, and they are not. Returns how many went.
+pub fn forget_words(conn: &mut DbConn, conversation_id: &str) -> Result<usize> {
+    Ok(diesel::delete(
+        messages::table
+            .filter(messages::conversation_id.eq(conversation_id))
+            .filter(messages::direction.eq(Direction::In.as_str())),
+    )
+    .execute(conn)?)
+}
+
 /// Records a message's delivery state. A listener's message also tells the listeners' apps
 /// (`message.status`), so the one who wrote it sees it leave, arrive or fail. Returns the
 /// live event to publish, if any. Call inside a transaction.

@@ -1,0 +1,2 @@
+ALTER TABLE conversations DROP COLUMN not_understood;
+ALTER TABLE conversations DROP COLUMN flag;
