@@ -152,3 +152,47 @@ async fn a_parallel_burst_of_wrong_codes_is_throttled_apart_from_passwords_and_t
     let other = app.account("supervisor").clone();
     assert_eq!(app.login_reply(&other.email, &other.password).await.status, 200);
 }
+
+#[tokio::test]
+async fn sixteen_parallel_refreshes_of_one_token_give_one_200_and_revoke_the_family() {
+    let app = spawn_app_with(&[]).await;
+    let (_, refresh) = app.login("listener").await;
+    let body = json!({ "refresh_token": refresh });
+    let replies = join_all((0..16).map(|_| app.post("/v1/auth/refresh").json(&body).send())).await;
+    assert_eq!(count(&replies, 200), 1, "one refresh wins");
+    assert_eq!(count(&replies, 401), 15);
+    // The losers were reuses: the winner's new token is dead too.
+    let winner = replies.iter().find(|r| r.status == 200).unwrap().json();
+    let next = app
+        .post("/v1/auth/refresh")
+        .json(&json!({ "refresh_token": winner["refresh_token"] }))
+        .send()
+        .await;
+    assert_eq!(next.status, 401);
+    let access = winner["access_token"].as_str().unwrap();
+    assert_eq!(app.get("/v1/me").bearer(access).send().await.status, 401);
+}
+
+#[tokio::test]
+async fn the_calendar_feed_ends_with_the_account() {
+    let app = spawn_app_with(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let feed = app.post("/v1/me/calendar-feed").bearer(&practitioner).send().await;
+    assert_eq!(feed.status, 201);
+    let url = feed.json()["url"].as_str().unwrap().to_owned();
+    let path = url[url.find("/calendar/").unwrap()..].to_owned();
+    assert_eq!(app.get(&path).send().await.status, 200);
+    let id = app.get("/v1/me").bearer(&practitioner).send().await.json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let manager = app.token("manager").await;
+    let off = app
+        .patch(&format!("/v1/users/{id}"))
+        .bearer(&manager)
+        .json(&json!({ "active": false }))
+        .send()
+        .await;
+    assert_eq!(off.status, 200);
+    assert_eq!(app.get(&path).send().await.status, 404);
+}
