@@ -59,6 +59,13 @@ pub struct Settings {
     pub login_free_failures: i32,
     pub login_lockout_after: i32,
     pub login_lockout_seconds: i64,
+    /// Password attempts one client address may make (any email) before it is locked.
+    pub login_address_lockout_after: i32,
+    /// Wrong one-time codes an account may present before it is locked (apart from passwords).
+    pub totp_lockout_after: i32,
+    /// The header a trusted reverse proxy sets to the client's address (its last value is
+    /// taken); unset: the connection's peer address.
+    pub client_address_header: Option<String>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub jwt_key: SecretString,
@@ -128,6 +135,9 @@ struct FileSettings {
     login_free_failures: Option<i32>,
     login_lockout_after: Option<i32>,
     login_lockout_seconds: Option<i64>,
+    login_address_lockout_after: Option<i32>,
+    totp_lockout_after: Option<i32>,
+    client_address_header: Option<String>,
     jwt_issuer: Option<String>,
     jwt_audience: Option<String>,
     jwt_key: Option<String>,
@@ -309,6 +319,13 @@ impl Settings {
             login_lockout_seconds: env_parse(env, "RELAIS_LOGIN_LOCKOUT_SECONDS")?
                 .or(from_file.login_lockout_seconds)
                 .unwrap_or(900),
+            login_address_lockout_after: env_parse(env, "RELAIS_LOGIN_ADDRESS_LOCKOUT_AFTER")?
+                .or(from_file.login_address_lockout_after)
+                .unwrap_or(50),
+            totp_lockout_after: env_parse(env, "RELAIS_TOTP_LOCKOUT_AFTER")?
+                .or(from_file.totp_lockout_after)
+                .unwrap_or(5),
+            client_address_header: env_string(env, "RELAIS_CLIENT_ADDRESS_HEADER").or(from_file.client_address_header),
             jwt_issuer: env_string(env, "RELAIS_JWT_ISSUER")
                 .or(from_file.jwt_issuer)
                 .unwrap_or_else(|| "relais".into()),
@@ -468,7 +485,12 @@ impl Settings {
         if self.database_pool_size == 0 {
             return Err(ConfigError::Invalid("database_pool_size must be at least 1".into()));
         }
-        if self.login_lockout_after < 1 || self.login_free_failures < 0 || self.login_lockout_seconds < 1 {
+        if self.login_lockout_after < 1
+            || self.login_free_failures < 0
+            || self.login_lockout_seconds < 1
+            || self.login_address_lockout_after < 1
+            || self.totp_lockout_after < 1
+        {
             return Err(ConfigError::Invalid(
                 "login throttling settings must be positive".into(),
             ));

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod background;
 pub mod body;
 pub mod cli;
+pub mod client_address;
 pub mod config;
 pub mod line;
 pub mod live;

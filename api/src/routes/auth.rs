@@ -1,6 +1,6 @@
 //! Login, refresh, logout and the second factor.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Duration;
 use relais_core::auth::login::{self, LoginError, LoginSettings};
 use relais_core::auth::sessions::{self, Issued, RefreshError};
@@ -70,6 +70,18 @@ fn settings(state: &AppState) -> LoginSettings {
             lockout: Duration::seconds(s.login_lockout_seconds),
             window: Duration::hours(1),
         },
+        address_throttle: throttle::Policy {
+            free_failures: s.login_address_lockout_after / 2,
+            lockout_after: s.login_address_lockout_after,
+            lockout: Duration::seconds(s.login_lockout_seconds),
+            window: Duration::hours(1),
+        },
+        totp_throttle: throttle::Policy {
+            free_failures: 2.min(s.totp_lockout_after - 1),
+            lockout_after: s.totp_lockout_after,
+            lockout: Duration::seconds(s.login_lockout_seconds),
+            window: Duration::hours(1),
+        },
         refresh_ttl: Duration::seconds(s.refresh_token_ttl_seconds),
     }
 }
@@ -90,15 +102,16 @@ fn token_pair(state: &AppState, issued: Issued) -> ApiResult<HttpResponse> {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn login(state: web::Data<AppState>, body: Body<LoginRequest>) -> ApiResult<HttpResponse> {
+pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Body<LoginRequest>) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     if body.email.len() > 320 || body.password.len() > 1024 || body.totp.as_ref().is_some_and(|t| t.len() > 16) {
         return Err(ApiError::InvalidCredentials);
     }
     let shared = state.clone();
     let email = body.email;
+    let address = crate::client_address::of(&req, &state.settings);
     let attempt = state
-        .db(move |conn| login::begin(conn, &shared.secrets, &settings(&shared), &email))
+        .db(move |conn| login::begin(conn, &shared.secrets, &settings(&shared), &email, &address))
         .await?;
     // The slow hash runs without a database connection.
     let password = body.password;

@@ -17,7 +17,12 @@ use crate::values::Email;
 
 #[derive(Clone, Debug)]
 pub struct LoginSettings {
+    /// Password attempts per email (known or not).
     pub throttle: throttle::Policy,
+    /// Password attempts per client address, whatever the email.
+    pub address_throttle: throttle::Policy,
+    /// One-time codes per account, counted apart from passwords.
+    pub totp_throttle: throttle::Policy,
     pub refresh_ttl: Duration,
 }
 
@@ -48,37 +53,74 @@ impl From<diesel::result::Error> for LoginError {
 /// takes tens of milliseconds; a pool must not wait on it).
 pub struct Attempt {
     subject: String,
+    address: String,
     account: Option<users::Row>,
     now: chrono::DateTime<chrono::Utc>,
 }
 
-/// Throttling first (a throttled attempt is audited and refused), then the account.
+/// The throttle subject of one-time codes for an account.
+fn totp_subject(secrets: &Secrets, user: &str) -> String {
+    crypto::hmac_hex(&secrets.hmac_pepper, "totp-throttle", user.as_bytes())
+}
+
+fn throttled(
+    conn: &mut DbConn,
+    subject: &str,
+    until: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> LoginError {
+    let audited = write_tx(conn, |conn| {
+        audit::record(
+            conn,
+            &Actor::ANONYMOUS,
+            Entry::new("auth.login_throttled").details(serde_json::json!({ "subject": &subject[..16] })),
+        )
+    });
+    match audited {
+        Ok(()) => LoginError::Throttled {
+            retry_after_secs: (until - now).num_seconds().max(1),
+        },
+        Err(e) => e.into(),
+    }
+}
+
+/// Throttling first: the attempt is counted against the client address and the email
+/// before anything is checked (a throttled attempt is audited and refused), then the
+/// account is looked up.
 pub fn begin(
     conn: &mut DbConn,
     secrets: &Secrets,
     settings: &LoginSettings,
     email: &str,
+    client_address: &str,
 ) -> Result<Attempt, LoginError> {
     let normalised = email.trim().to_lowercase();
     let subject = crypto::hmac_hex(&secrets.hmac_pepper, "login-throttle", normalised.as_bytes());
+    let address = format!(
+        "a:{}",
+        crypto::hmac_hex(
+            &secrets.hmac_pepper,
+            "login-throttle-address",
+            client_address.as_bytes()
+        )
+    );
     let now = time::now();
-    if let Some(until) = throttle::blocked_until(conn, &settings.throttle, &subject, now)? {
-        write_tx(conn, |conn| {
-            audit::record(
-                conn,
-                &Actor::ANONYMOUS,
-                Entry::new("auth.login_throttled").details(serde_json::json!({ "subject": &subject[..16] })),
-            )
-        })?;
-        return Err(LoginError::Throttled {
-            retry_after_secs: (until - now).num_seconds().max(1),
-        });
+    if let Err(until) = throttle::reserve(conn, &settings.address_throttle, &address, now)? {
+        return Err(throttled(conn, &address, until, now));
+    }
+    if let Err(until) = throttle::reserve(conn, &settings.throttle, &subject, now)? {
+        return Err(throttled(conn, &subject, until, now));
     }
     let account = match Email::parse(&normalised) {
         Ok(email) => users::find_row_by_email(conn, &email)?,
         Err(_) => None,
     };
-    Ok(Attempt { subject, account, now })
+    Ok(Attempt {
+        subject,
+        address,
+        account,
+        now,
+    })
 }
 
 /// The password against the account's hash, or against a decoy when the email is unknown,
@@ -93,8 +135,9 @@ pub fn check_password(attempt: &Attempt, password: &str) -> bool {
     }
 }
 
-/// Records the outcome: a failure (throttle count, audit) or a session. The second factor
-/// is checked here, under a lock on the account, so one code cannot serve two logins.
+/// Records the outcome: a failure (already counted by `begin`; audited here) or a session.
+/// The second factor is checked here, under a lock on the account, so one code cannot serve
+/// two logins, and each code is counted before it is checked, apart from passwords.
 pub fn finish(
     conn: &mut DbConn,
     secrets: &Secrets,
@@ -103,11 +146,16 @@ pub fn finish(
     password_ok: bool,
     totp_code: Option<&str>,
 ) -> Result<sessions::Issued, LoginError> {
-    let Attempt { subject, account, now } = attempt;
+    let Attempt {
+        subject,
+        address,
+        account,
+        now,
+    } = attempt;
     let fail = |conn: &mut DbConn, reason: &str, err: LoginError| -> Result<sessions::Issued, LoginError> {
         let user = account.as_ref().map(|r| UserId::from_db(&r.id));
         write_tx(conn, |conn| -> Result<(), Error> {
-            let locked = throttle::record_failure(conn, &settings.throttle, &subject, now)?;
+            let locked = throttle::is_locked(conn, &subject)?;
             let mut entry = Entry::new("auth.login_failed")
                 .details(serde_json::json!({ "reason": reason, "subject": &subject[..16], "locked": locked }));
             if let Some(id) = user {
@@ -124,6 +172,12 @@ pub fn finish(
     let org_id = OrganisationId::from_db(&row.organisation_id);
     if row.totp_enabled && totp_code.is_none_or(|c| c.trim().is_empty()) {
         return Err(LoginError::TotpRequired);
+    }
+    let code_subject = totp_subject(secrets, &row.id);
+    if row.totp_enabled
+        && let Err(until) = throttle::reserve(conn, &settings.totp_throttle, &code_subject, now)?
+    {
+        return Err(throttled(conn, &code_subject, until, now));
     }
     let outcome = write_tx(conn, |conn| -> Result<Option<sessions::Issued>, Error> {
         // Re-read under a per-account lock: the last used TOTP step must be current.
@@ -143,6 +197,8 @@ pub fn finish(
             }
         }
         throttle::clear(conn, &subject)?;
+        throttle::clear(conn, &code_subject)?;
+        throttle::give_back(conn, &address)?;
         let issued = sessions::open(conn, user_id, second_factor, settings.refresh_ttl)?;
         audit::record(
             conn,

@@ -131,15 +131,7 @@ pub fn refresh(conn: &mut DbConn, presented: &str, ttl: Duration) -> Result<Issu
             return Ok(Err(RefreshError::Invalid));
         }
         if token.used_at.is_some() {
-            revoke_session(conn, &session.id, "refresh token reused")?;
-            let org = crate::ids::OrganisationId::from_db(&users::find_row(conn, user_id)?.organisation_id);
-            audit::record(
-                conn,
-                &crate::access::Actor::user(user_id, org),
-                Entry::new("auth.refresh_reuse").object("session", &session.id),
-            )?;
-            // Commit the revocation, then report the reuse.
-            return Ok(Err(RefreshError::Reused));
+            return Ok(Err(reused(conn, &session.id, user_id)?));
         }
         if time::from_db(token.expires_at) <= now {
             return Ok(Err(RefreshError::Invalid));
@@ -148,9 +140,18 @@ pub fn refresh(conn: &mut DbConn, presented: &str, ttl: Duration) -> Result<Issu
         if !user.active {
             return Ok(Err(RefreshError::Invalid));
         }
-        diesel::update(refresh_tokens::table.find(&token.id))
-            .set(refresh_tokens::used_at.eq(Some(time::to_db(now))))
-            .execute(conn)?;
+        // The decision and the write are one statement: of two refreshes racing with the same
+        // token, one retires it and the other finds it retired (a reuse).
+        let retired = diesel::update(
+            refresh_tokens::table
+                .find(&token.id)
+                .filter(refresh_tokens::used_at.is_null()),
+        )
+        .set(refresh_tokens::used_at.eq(Some(time::to_db(now))))
+        .execute(conn)?;
+        if retired == 0 {
+            return Ok(Err(reused(conn, &session.id, user_id)?));
+        }
         diesel::update(sessions::table.find(&session.id))
             .set(sessions::last_used_at.eq(time::to_db(now)))
             .execute(conn)?;
@@ -162,6 +163,19 @@ pub fn refresh(conn: &mut DbConn, presented: &str, ttl: Duration) -> Result<Issu
             refresh_token,
         }))
     })?
+}
+
+/// A retired token presented again: theft is assumed and the whole family is revoked (the
+/// caller commits this, then reports the reuse).
+fn reused(conn: &mut DbConn, session: &str, user_id: UserId) -> Result<RefreshError, RefreshError> {
+    revoke_session(conn, session, "refresh token reused")?;
+    let org = crate::ids::OrganisationId::from_db(&users::find_row(conn, user_id)?.organisation_id);
+    audit::record(
+        conn,
+        &crate::access::Actor::user(user_id, org),
+        Entry::new("auth.refresh_reuse").object("session", session),
+    )?;
+    Ok(RefreshError::Reused)
 }
 
 fn revoke_session(conn: &mut DbConn, session: &str, reason: &str) -> Result<()> {

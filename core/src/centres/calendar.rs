@@ -85,6 +85,16 @@ pub fn feed(conn: &mut DbConn, token: &str, now: DateTime<Utc>) -> Result<String
         .first(conn)
         .optional()?
         .ok_or(Error::NotFound)?;
+    // The feed ends with the account: a deactivated practitioner's link answers as unknown.
+    let active: bool = crate::db::schema::users::table
+        .find(&user)
+        .select(crate::db::schema::users::active)
+        .first(conn)
+        .optional()?
+        .unwrap_or(false);
+    if !active {
+        return Err(Error::NotFound);
+    }
     let rows: Vec<SlotRow> = slots::table
         .filter(slots::practitioner_id.eq(&user))
         .filter(slots::booked.gt(0))

@@ -58,6 +58,7 @@ diesel::table! {
         failures -> Integer,
         last_failure_at -> Timestamp,
         locked_until -> Nullable<Timestamp>,
+        lockouts -> Integer,
     }
 }
 

@@ -21,5 +21,6 @@ mod live;
 mod logs;
 mod partners;
 mod records;
+mod security;
 mod text_line;
 mod tokens;
