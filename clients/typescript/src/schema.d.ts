@@ -995,7 +995,7 @@ export interface paths {
          *     authenticates: `{"token": "<access token>", "after": <last event number seen, optional>}`
          *     (within 10 seconds). The server first replays every event after `after` from the database,
          *     then sends `{"type": "ready", "seq": <last number sent>}`, then streams new events as
-         *     `{"type": "event", "seq": n, "kind": "queue.changed" | "message.new" | "message.status" | "conversation.assigned" | "conversation.closed" | "conversation.requeued" | "presence.changed", "conversation_id": "...", "message_id": "..." | null, "listener_id": "..." | null, "detail": "..." | null, "object_id": "..." | null, "at": "<date-time>"}`.
+         *     `{"type": "event", "seq": n, "kind": "queue.changed" | "message.new" | "message.status" | "conversation.assigned" | "conversation.closed" | "conversation.flagged" | "conversation.requeued" | "presence.changed", "conversation_id": "...", "message_id": "..." | null, "listener_id": "..." | null, "detail": "..." | null, "object_id": "..." | null, "at": "<date-time>"}`.
          *     `message.status` tells a listener's message left or arrived: `detail` is its delivery
          *     state (`sent`, `delivered`, `failed`, where the channel reports it).
          *     Events carry ids only: the app reads content through the REST API. "The person is
@@ -2654,6 +2654,11 @@ export interface components {
              * @enum {string|null}
              */
             outcome: "information_given" | "oriented_to_centre" | "appointment_booked" | "emergency_redirected" | "abandoned" | "out_of_scope" | null;
+            /**
+             * @description What the listener must know at once, set by the bot from the person's words (never the words themselves); `victim_words` means the person also spoke of being hit and was kept on the line, never sent away.
+             * @enum {string|null}
+             */
+            flag: "danger" | "suicide" | "victim_words" | null;
         };
         ConversationList: {
             items: components["schemas"]["ConversationView"][];
