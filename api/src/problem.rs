@@ -96,6 +96,7 @@ impl From<CoreError> for ApiError {
             },
             CoreError::Conflict(m) => Self::Conflict(m),
             CoreError::Forbidden(m) => Self::Forbidden(m),
+            CoreError::TooManyRequests { retry_after_secs } => Self::TooManyRequests { retry_after_secs },
             CoreError::Db(e) => Self::Internal(e.to_string()),
             CoreError::Internal(m) => Self::Internal(m),
         }

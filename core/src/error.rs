@@ -17,6 +17,9 @@ pub enum Error {
     /// The caller is known but this action is not theirs to take.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The caller asked too often; it may try again after this many seconds.
+    #[error("too many requests, retry after {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: i64 },
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("internal: {0}")]
