@@ -42,30 +42,13 @@ async fn session(app: &TestApp, token: &str, case: &str, at: &str, kind: &str, m
     assert_eq!(marked.status, 200, "{}", marked.text());
 }
 
-/// The text of every page of a PDF, as an independent reader extracts it: poppler's
-/// `pdftotext` (poppler-utils; `.ci/run` installs it), not the crate that wrote the PDF.
+/// The text of every page of a PDF, as a PDF parser extracts it from the bytes served (its
+/// content streams and fonts), not as the code that wrote it meant it.
 fn pdf_text(bytes: &[u8]) -> String {
-    use std::io::Write as _;
-    let mut child = std::process::Command::new("pdftotext")
-        .args(["-enc", "UTF-8", "-", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("pdftotext runs (apt-get install poppler-utils)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(bytes)
-        .expect("the PDF piped to pdftotext");
-    let out = child.wait_with_output().expect("pdftotext finishes");
-    assert!(
-        out.status.success(),
-        "pdftotext could not read the PDF: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 text")
+    let doc = lopdf::Document::load_mem(bytes).expect("a PDF that parses");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    assert!(!pages.is_empty(), "a PDF with pages");
+    doc.extract_text(&pages).expect("the text of every page")
 }
 
 #[tokio::test]
