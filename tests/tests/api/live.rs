@@ -66,17 +66,25 @@ async fn a_listener_hears_of_the_queue_and_new_messages_and_catches_up_after_a_r
     let mut socket = connect(&app, &token, None).await;
     let start = ready(&mut socket).await["seq"].as_i64().unwrap();
 
-    app.telegram_says(30001, "j'ai une arme").await; // queued at once: queue.changed + message.new
-    let got = events(&mut socket, 2).await;
-    assert_eq!(got.len(), 2, "{got:?}");
-    assert_eq!(got[0]["kind"], "queue.changed");
-    assert_eq!(got[1]["kind"], "message.new");
-    let conversation = got[1]["conversation_id"].as_str().unwrap().to_owned();
+    // Danger words: queued at once and flagged, so queue.changed, conversation.flagged, message.new.
+    app.telegram_says(30001, "j'ai une arme").await;
+    let got = events(&mut socket, 3).await;
+    let mut kinds: Vec<&str> = got.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        ["conversation.flagged", "message.new", "queue.changed"],
+        "{got:?}"
+    );
+    let flagged = got.iter().find(|e| e["kind"] == "conversation.flagged").unwrap();
+    assert_eq!(flagged["detail"], "danger", "the flag says why, never the words");
+    let new = got.iter().find(|e| e["kind"] == "message.new").unwrap();
+    let conversation = new["conversation_id"].as_str().unwrap().to_owned();
     assert!(
         got.iter().all(|e| e.get("text").is_none()),
         "events carry ids, never content"
     );
-    let last = got[1]["seq"].as_i64().unwrap();
+    let last = got.iter().map(|e| e["seq"].as_i64().unwrap()).max().unwrap();
     assert!(last > start);
     drop(socket);
 
