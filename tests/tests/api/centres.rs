@@ -230,11 +230,14 @@ async fn a_person_cancels_or_moves_by_replying_and_an_overseas_centre_speaks_loc
     let app = spawn_line_app(&[]).await;
     let practitioner = app.token("practitioner.reunion").await;
     let first = in_days(4);
+    // The last date is the centre's local date (UTC+4 at La Réunion): from 20:00 UTC the third
+    // occurrence falls on the next local day, so the bound is the day after, in UTC, which still
+    // leaves out a fourth occurrence a week later.
     publish(
         &app,
         &practitioner,
         json!({ "modality": "video", "location": "Lien envoyé par le centre", "starts_at": first,
-                "duration_minutes": 45, "repeat_weekly_until": (first + chrono::Duration::days(14)).date_naive() }),
+                "duration_minutes": 45, "repeat_weekly_until": (first + chrono::Duration::days(15)).date_naive() }),
     )
     .await;
     oriented(&app, 50201, REUNION_CENTRE).await;
