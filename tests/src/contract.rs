@@ -84,6 +84,18 @@ impl Contract {
         }
     }
 
+    /// A response as written, or the shared one it references (`#/components/responses/X`).
+    fn resolve<'a>(&'a self, response: &'a Value) -> &'a Value {
+        match response
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/responses/"))
+        {
+            Some(name) => &self.spec["components"]["responses"][name],
+            None => response,
+        }
+    }
+
     pub fn operations(&self) -> &[Operation] {
         &self.operations
     }
@@ -132,12 +144,13 @@ impl Contract {
             .find(method, path)
             .ok_or_else(|| format!("{method} {path} is not in openapi.yaml"))?;
         let responses = &self.spec["paths"][&op.template][op.method.to_lowercase()]["responses"];
-        let status_key = status.to_string();
-        let class_key = format!("{}XX", status / 100);
-        let (key, response) = [status_key.as_str(), class_key.as_str(), "default"]
-            .into_iter()
-            .find_map(|k| responses.get(k).map(|r| (k, r)))
+        // Strict: the exact status, never a `default` or `4XX` catch-all (the spec has none, and
+        // one would let any undocumented status pass).
+        let key = status.to_string();
+        let response = responses
+            .get(&key)
             .ok_or_else(|| format!("{method} {} does not document status {status}", op.template))?;
+        let response = self.resolve(response);
         let Some(content) = response.get("content").and_then(Value::as_object) else {
             return if body.is_empty() {
                 Ok(())

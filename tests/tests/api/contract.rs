@@ -45,3 +45,69 @@ fn the_contract_checker_catches_a_wrong_body() {
             .is_err()
     );
 }
+
+#[test]
+fn the_contract_checker_refuses_a_status_the_operation_does_not_document() {
+    let contract = Contract::load();
+    let problem = br#"{"type":"about:blank","title":"I'm a teapot","status":418}"#;
+    // Teeth: an undocumented status fails, even an error with a well-formed problem body.
+    let teapot = contract.check("GET", "/healthz", 418, Some("application/problem+json"), problem);
+    assert!(teapot.is_err(), "418 on /healthz passed the contract");
+    // A route without a body documents neither 413 nor 415.
+    assert!(
+        contract
+            .check("GET", "/healthz", 415, Some("application/problem+json"), problem)
+            .is_err()
+    );
+    // A shared response is followed to its schema: a 401 must be a Problem.
+    let unauthorised = br#"{"type":"about:blank","title":"Unauthorized","status":401}"#;
+    assert!(
+        contract
+            .check("GET", "/v1/me", 401, Some("application/problem+json"), unauthorised)
+            .is_ok()
+    );
+    assert!(
+        contract
+            .check(
+                "GET",
+                "/v1/me",
+                401,
+                Some("application/problem+json"),
+                br#"{"status":"x"}"#
+            )
+            .is_err()
+    );
+}
+
+#[test]
+fn no_operation_documents_a_catch_all_status() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml")).unwrap();
+    let spec: serde_json::Value = serde_norway::from_str(&text).unwrap();
+    let mut operations = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(responses) = op.get("responses").and_then(|r| r.as_object()) else {
+                continue;
+            };
+            operations += 1;
+            for key in responses.keys() {
+                assert!(
+                    key.len() == 3 && key.bytes().all(|b| b.is_ascii_digit()),
+                    "{method} {path} documents {key:?}: list the statuses it answers instead"
+                );
+            }
+            let secured = op
+                .get("security")
+                .and_then(|s| s.as_array())
+                .is_none_or(|s| !s.is_empty());
+            if secured {
+                assert!(
+                    responses.contains_key("401"),
+                    "{method} {path} needs credentials but documents no 401"
+                );
+            }
+            assert!(responses.contains_key("500"), "{method} {path} documents no 500");
+        }
+    }
+    assert!(operations > 100, "read {operations} operations");
+}
