@@ -250,7 +250,10 @@ async fn a_protected_persons_location_never_leaves_the_server() {
     for secret in ["Lilas", "48.861", "2.443", "Montreuil"] {
         assert!(!seen.contains(secret), "{secret} in a response");
         assert!(!captured.read(5).contains(secret), "{secret} in the logs");
-        assert!(!app.stored_text().contains(secret), "{secret} in clear in the database");
+        let stored = app.stored_text();
+        // Positive control: the case's id is stored in clear, so the read saw the case's rows.
+        assert!(stored.contains(c.as_str()), "the stored text does not hold the case {c}");
+        assert!(!stored.contains(secret), "{secret} in clear in the database");
     }
     // The identity and the notes are sealed too.
     app.post(&format!("/v1/cases/{c}/notes"))
@@ -259,6 +262,7 @@ async fn a_protected_persons_location_never_leaves_the_server() {
         .send()
         .await;
     let stored = app.stored_text();
+    assert!(stored.contains(c.as_str()), "the stored text does not hold the case {c}");
     assert!(!stored.contains("Marc Dupont") && !stored.contains("rupture récente"));
 
     // The server itself can still use the location for exclusion checks.
