@@ -35,6 +35,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
                 }
                 .into());
             }
+            let mut value = value;
+            integral_numbers(&mut value);
             serde_json::from_value(value).map(Body).map_err(|e| {
                 ApiError::Validation {
                     detail: e.to_string(),
@@ -43,5 +45,45 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
                 .into()
             })
         })
+    }
+}
+
+/// JSON has one number type: `2.0` is the integer 2 (JSON Schema's `integer` accepts it), but
+/// serde refuses it for an integer field. Numbers with no fraction, within the range a double
+/// holds exactly, are rewritten as integers before the body is read.
+fn integral_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() <= EXACT
+            {
+                // In range and without a fraction: the cast is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                let integer = f as i64;
+                *value = Value::from(integer);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn integral_floats_become_integers_and_fractions_stay() {
+        let mut value = json!({ "a": 2.0, "b": [3.0, 1.5], "c": { "d": -4.0 }, "e": 1e300, "f": "2.0" });
+        super::integral_numbers(&mut value);
+        assert_eq!(
+            value,
+            json!({ "a": 2, "b": [3, 1.5], "c": { "d": -4 }, "e": 1e300, "f": "2.0" })
+        );
+        assert!(value["a"].is_i64() && value["b"][1].is_f64() && value["e"].is_f64());
     }
 }

@@ -28,8 +28,8 @@ fn page(items: Vec<Value>, query: &PageQuery) -> ApiResult<Value> {
     if !(1..=500).contains(&per_page) {
         return Err(super::invalid("per_page", "1 to 500"));
     }
-    if number == 0 {
-        return Err(super::invalid("page", "pages start at 1"));
+    if !(1..=1_000_000_000).contains(&number) {
+        return Err(super::invalid("page", "pages start at 1 and stop at 1,000,000,000"));
     }
     let total = items.len();
     let pages = total.div_ceil(per_page).max(1);

@@ -252,7 +252,10 @@ async fn a_protected_persons_location_never_leaves_the_server() {
         assert!(!captured.read(5).contains(secret), "{secret} in the logs");
         let stored = app.stored_text();
         // Positive control: the case's id is stored in clear, so the read saw the case's rows.
-        assert!(stored.contains(c.as_str()), "the stored text does not hold the case {c}");
+        assert!(
+            stored.contains(c.as_str()),
+            "the stored text does not hold the case {c}"
+        );
         assert!(!stored.contains(secret), "{secret} in clear in the database");
     }
     // The identity and the notes are sealed too.
@@ -262,7 +265,10 @@ async fn a_protected_persons_location_never_leaves_the_server() {
         .send()
         .await;
     let stored = app.stored_text();
-    assert!(stored.contains(c.as_str()), "the stored text does not hold the case {c}");
+    assert!(
+        stored.contains(c.as_str()),
+        "the stored text does not hold the case {c}"
+    );
     assert!(!stored.contains("Marc Dupont") && !stored.contains("rupture récente"));
 
     // The server itself can still use the location for exclusion checks.

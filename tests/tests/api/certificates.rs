@@ -198,7 +198,10 @@ async fn a_certificate_states_the_recorded_sessions_and_its_code_checks_out() {
     // The code is not stored in clear; nothing of the certificate reaches the logs.
     let stored = app.stored_text();
     let certificate = issued["id"].as_str().expect("the certificate's id");
-    assert!(stored.contains(certificate), "the stored text does not hold the certificate {certificate}");
+    assert!(
+        stored.contains(certificate),
+        "the stored text does not hold the certificate {certificate}"
+    );
     assert!(!stored.contains(&code) && !stored.contains(&code.replace('-', "")));
     assert!(!stored.contains("Marc Dupont"), "the certificate's content is sealed");
     for private in ["Marc Dupont", code.as_str()] {

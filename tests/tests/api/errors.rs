@@ -154,5 +154,11 @@ async fn dates_at_the_edge_of_the_calendar_are_refused_not_crashed_on() {
         .get("/v1/directory/hsds/organizations?page=18446744073709551615")
         .send()
         .await;
-    assert_eq!(reply.status, 200);
+    assert_eq!(reply.status, 400, "a page past the contract's maximum is refused");
+    let reply = app.get("/v1/directory/hsds/organizations?page=1000000000").send().await;
+    assert_eq!(
+        reply.status, 200,
+        "the last page the contract allows is empty, not an error"
+    );
+    assert_eq!(reply.json()["contents"], serde_json::json!([]));
 }

@@ -455,7 +455,10 @@ async fn no_phone_number_or_telegram_id_in_responses_logs_or_clear_columns() {
     let log_text = logs.read(5);
     let stored = app.stored_text();
     let first = queue["items"][0]["id"].as_str().expect("a conversation in the queue");
-    assert!(stored.contains(first), "the stored text does not hold the conversation {first}");
+    assert!(
+        stored.contains(first),
+        "the stored text does not hold the conversation {first}"
+    );
     for id in &identifiers {
         assert!(!responses.contains(id.as_str()), "{id} in an API response");
         assert!(!log_text.contains(id.as_str()), "{id} in the logs");
