@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+pub mod contours;
+
 const REGIONS_CSV: &str = include_str!("../../../data/geo/regions.csv");
 const DEPARTEMENTS_CSV: &str = include_str!("../../../data/geo/departements.csv");
 const COMMUNES_CSV: &str = include_str!("../../../data/geo/communes.csv");
