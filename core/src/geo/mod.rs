@@ -79,6 +79,18 @@ pub struct PostalCodeArea {
     pub regions: Vec<Region>,
 }
 
+impl PostalCodeArea {
+    /// The postal code's reference point, as (latitude, longitude): the town hall of its most
+    /// populous commune that has one.
+    pub fn point(&self) -> Option<(f64, f64)> {
+        self.communes
+            .iter()
+            .filter_map(|c| Some((c.population.unwrap_or(0), contours::point(&c.insee_code)?)))
+            .max_by_key(|(population, _)| *population)
+            .map(|(_, point)| point)
+    }
+}
+
 fn rows(
     file: &'static str,
     text: &'static str,
