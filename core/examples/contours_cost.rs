@@ -3,6 +3,8 @@
 //!
 //!     cargo run --release -p relais-core --example contours_cost
 
+#![allow(clippy::print_stdout)] // a measurement reports on standard output
+
 use std::time::Instant;
 
 use relais_core::geo::{Geography, contours};
@@ -20,7 +22,9 @@ fn rss() -> String {
 fn main() {
     println!("start:                      {}", rss());
     let t = Instant::now();
-    let geo = Geography::load().unwrap_or_else(|e| panic!("{e}"));
+    let Ok(geo) = Geography::load() else {
+        std::process::exit(1);
+    };
     println!("Geography::load  {:>8.1?}  {}", t.elapsed(), rss());
     let t = Instant::now();
     let n = contours::load();
@@ -33,7 +37,11 @@ fn main() {
             decoded += 1;
         }
     }
-    println!("decode all       {:>8.1?}  {}  ({decoded} contours)", t.elapsed(), rss());
+    println!(
+        "decode all       {:>8.1?}  {}  ({decoded} contours)",
+        t.elapsed(),
+        rss()
+    );
     // An offer's check: its commune's contour decoded and the point tested (town halls).
     let points: Vec<(String, (f64, f64))> = geo
         .communes()
@@ -41,7 +49,13 @@ fn main() {
         .filter_map(|c| Some((c.insee_code.clone(), contours::point(&c.insee_code)?)))
         .collect();
     let t = Instant::now();
-    let inside = points.iter().filter(|(code, (lat, lon))| contours::holds(code, *lat, *lon)).count();
+    let inside = points
+        .iter()
+        .filter(|(code, (lat, lon))| contours::holds(code, *lat, *lon))
+        .count();
     let per = t.elapsed() / u32::try_from(points.len().max(1)).unwrap_or(1);
-    println!("holds()          {per:>8.1?} each ({inside}/{} town halls inside)", points.len());
+    println!(
+        "holds()          {per:>8.1?} each ({inside}/{} town halls inside)",
+        points.len()
+    );
 }
