@@ -55,6 +55,8 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     let database = Db::connect(&url, settings.database_pool_size)?;
     let migrations_applied = database.migrate()?;
     let geo = Geography::load()?;
+    // Index the commune contours now, not on the first offer written.
+    relais_core::geo::contours::load();
     Ok(Prepared {
         database,
         secrets,

@@ -213,6 +213,7 @@ impl TextLine {
                     .join(", ");
                 // A lookup failure reads as "no centre listed", never as silence.
                 let names = organisations::centres_covering(conn, &departements)
+                    .and_then(|list| relais_core::centres::directory::nearest_first(conn, &area, list))
                     .map(|list| list.into_iter().map(|o| o.name).collect())
                     .unwrap_or_default();
                 Some((place, names))

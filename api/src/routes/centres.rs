@@ -41,26 +41,29 @@ fn entry(
     })
 }
 
-/// Centres, or those covering a postal code's départements.
+/// Centres, or those covering a postal code's départements, nearest first.
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
     query: web::Query<DirectoryQuery>,
 ) -> ApiResult<HttpResponse> {
     auth.admit_with_partners(ANY_STAFF)?;
-    let departements = match &query.postal_code {
+    let area = match &query.postal_code {
         Some(raw) => {
             let code =
                 PostalCode::parse(raw).map_err(|_| super::invalid("postal_code", "five digits, such as 75011"))?;
-            let area = state.geo.postal_code(&code).ok_or(ApiError::NotFound)?;
-            Some(area.departements.iter().map(|d| d.code.clone()).collect::<Vec<_>>())
+            Some(state.geo.postal_code(&code).ok_or(ApiError::NotFound)?)
         }
         None => None,
     };
     let items = state
         .db(move |conn| {
-            let centres = match &departements {
-                Some(codes) => organisations::centres_covering(conn, codes)?,
+            let centres = match &area {
+                Some(area) => {
+                    let codes: Vec<String> = area.departements.iter().map(|d| d.code.clone()).collect();
+                    let covering = organisations::centres_covering(conn, &codes)?;
+                    directory::nearest_first(conn, area, covering)?
+                }
                 None => organisations::all_of_kind(conn, OrganisationKind::Centre)?,
             };
             centres

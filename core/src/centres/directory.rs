@@ -215,6 +215,33 @@ pub fn replace_services(
     services(conn, organisation)
 }
 
+/// Centres nearest first from a postal code's reference point (the town hall of its most
+/// populous commune), by their nearest located address; centres with no located address
+/// keep their order, after the others.
+pub fn nearest_first(
+    conn: &mut DbConn,
+    area: &crate::geo::PostalCodeArea,
+    centres: Vec<crate::accounts::model::Organisation>,
+) -> Result<Vec<crate::accounts::model::Organisation>> {
+    use crate::housing::geometry::LatLon;
+    let Some(from) = area.point().and_then(|(lat, lon)| LatLon::new(lat, lon)) else {
+        return Ok(centres);
+    };
+    let mut keyed = centres
+        .into_iter()
+        .map(|org| {
+            let km = locations(conn, org.id)?
+                .iter()
+                .filter_map(|l| LatLon::new(l.latitude?, l.longitude?))
+                .map(|at| from.distance_km(at))
+                .min_by(f64::total_cmp);
+            Ok((km.unwrap_or(f64::INFINITY), org))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(keyed.into_iter().map(|(_, org)| org).collect())
+}
+
 /// Replaces the centre's locations; each postal code must exist and be in the centre's coverage.
 pub fn replace_locations(
     conn: &mut DbConn,

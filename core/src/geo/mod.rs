@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+pub mod contours;
+
 const REGIONS_CSV: &str = include_str!("../../../data/geo/regions.csv");
 const DEPARTEMENTS_CSV: &str = include_str!("../../../data/geo/departements.csv");
 const COMMUNES_CSV: &str = include_str!("../../../data/geo/communes.csv");
@@ -75,6 +77,18 @@ pub struct PostalCodeArea {
     pub communes: Vec<Commune>,
     pub departements: Vec<Departement>,
     pub regions: Vec<Region>,
+}
+
+impl PostalCodeArea {
+    /// The postal code's reference point, as (latitude, longitude): the town hall of its most
+    /// populous commune that has one.
+    pub fn point(&self) -> Option<(f64, f64)> {
+        self.communes
+            .iter()
+            .filter_map(|c| Some((c.population.unwrap_or(0), contours::point(&c.insee_code)?)))
+            .max_by_key(|(population, _)| *population)
+            .map(|(_, point)| point)
+    }
 }
 
 fn rows(

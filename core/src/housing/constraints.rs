@@ -23,6 +23,8 @@ pub fn of_case(conn: &mut DbConn, secrets: &Secrets, case_id: &str, first_night:
             continue;
         }
         let Some(zone) = measure.zone else { continue };
+        c.commune_areas
+            .extend(zone.communes.iter().filter_map(|code| crate::geo::contours::area(code)));
         c.communes.extend(zone.communes);
         c.departements.extend(zone.departements);
         if let Some(polygon) = &zone.polygon {

@@ -43,6 +43,9 @@ pub struct Constraints {
     /// Protected persons, each through her secret protective disc (never her location).
     pub protected: Vec<Disc>,
     pub communes: HashSet<String>,
+    /// The banned communes' contours: a point within the border tolerance of one is banned,
+    /// whatever commune its offer declares.
+    pub commune_areas: Vec<crate::geo::contours::Area>,
     pub departements: HashSet<String>,
     pub polygons: Vec<Polygon>,
 }
@@ -62,6 +65,10 @@ impl Constraints {
     pub fn allows_place(&self, at: LatLon, commune: &str, departement: &str, factor: f64) -> bool {
         !self.protected.iter().any(|disc| disc.excludes(at, factor))
             && !self.communes.contains(commune)
+            && !self
+                .commune_areas
+                .iter()
+                .any(|a| a.near(at.lat, at.lon, crate::geo::contours::BORDER_TOLERANCE_M))
             && !self.departements.contains(departement)
             && !self.polygons.iter().any(|p| p.contains(at))
     }
@@ -420,6 +427,32 @@ mod tests {
             proposed_total > 10_000,
             "the cases propose something ({proposed_total})"
         );
+    }
+
+    #[test]
+    fn a_commune_ban_is_tested_against_the_point_not_the_declared_code() {
+        // Banned: Paris 11e. "in" stands at its town hall but declares the 20e; "near" is in
+        // the 3e, 190 m from the 11e's reference border (within the tolerance); "beyond" is
+        // 510 m from it, and "out" is in the 20e, 1.1 km from it.
+        let mut inside = entry("in", 48.8575, 2.3795);
+        inside.commune = "75120".into();
+        let mut near = entry("near", 48.8584, 2.3645);
+        near.commune = "75103".into();
+        let mut beyond = entry("beyond", 48.8584, 2.3600);
+        beyond.commune = "75103".into();
+        let mut out = entry("out", 48.8640, 2.4040);
+        out.commune = "75120".into();
+        let index = OfferIndex::new(vec![inside, near, beyond, out]);
+        let c = Constraints {
+            communes: ["75111".to_owned()].into(),
+            commune_areas: vec![crate::geo::contours::area("75111").expect("a contour")],
+            ..Constraints::default()
+        };
+        let none = |_: &[&str]| Ok::<_, ()>(HashMap::new());
+        let got = index.propose(&query(&c), none).unwrap_or_default();
+        let mut got = ids(&got);
+        got.sort_unstable();
+        assert_eq!(got, ["beyond", "out"]);
     }
 
     #[test]

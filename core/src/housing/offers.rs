@@ -143,6 +143,12 @@ impl NewOffer {
             .ok_or_else(|| Error::invalid("commune", "an INSEE commune code"))?;
         LatLon::new(self.latitude, self.longitude)
             .ok_or_else(|| Error::invalid("latitude", "WGS84 latitude and longitude"))?;
+        if !crate::geo::contours::holds(&self.commune, self.latitude, self.longitude) {
+            return Err(Error::invalid(
+                "commune",
+                "the position must be in the declared commune (a commune without a reference contour cannot be used)",
+            ));
+        }
         if !(1..=1000).contains(&self.capacity) {
             return Err(Error::invalid("capacity", "1 to 1000 places a night"));
         }

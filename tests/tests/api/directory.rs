@@ -296,3 +296,74 @@ async fn only_a_centres_manager_describes_it() {
         assert_eq!(reply.status, 400, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn centres_covering_a_postal_code_come_nearest_first() {
+    use diesel::prelude::*;
+    use relais_core::db::schema::centre_locations;
+    let app = spawn_line_app(&[]).await;
+    let admin = app.token("admin").await;
+    // Three more centres covering the Yvelines and Paris: one at Versailles, one in Paris 11e,
+    // one without a located address (and named to sort first by name).
+    let mut ids = Vec::new();
+    for name in ["AAA CPCA sans adresse", "CPCA Paris Centre", "CPCA Versailles"] {
+        let created = app
+            .post("/v1/organisations")
+            .bearer(&admin)
+            .json(&json!({ "kind": "centre", "name": name, "timezone": "Europe/Paris", "coverage": ["75", "78"] }))
+            .send()
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        ids.push(created.json()["id"].as_str().unwrap().to_owned());
+    }
+    let place = |org: &str, code: &str, at: Option<(f64, f64)>| {
+        diesel::insert_into(centre_locations::table)
+            .values((
+                centre_locations::id.eq(uuid::Uuid::new_v4().to_string()),
+                centre_locations::organisation_id.eq(org.to_owned()),
+                centre_locations::name.eq("Accueil"),
+                centre_locations::address.eq("1 rue de la Mairie"),
+                centre_locations::postal_code.eq(code.to_owned()),
+                centre_locations::city.eq("Ville"),
+                centre_locations::departement.eq(code[..2].to_owned()),
+                centre_locations::latitude.eq(at.map(|a| a.0)),
+                centre_locations::longitude.eq(at.map(|a| a.1)),
+                centre_locations::opening_hours.eq("[]"),
+                centre_locations::position.eq(0),
+            ))
+            .execute(&mut *app.conn())
+            .unwrap();
+    };
+    place(&ids[0], "75011", None);
+    place(&ids[1], "75011", Some((48.8589, 2.3800)));
+    place(&ids[2], "78000", Some((48.8049, 2.1204)));
+    let listener = app.token("listener").await;
+    let names = |body: Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // From Versailles (78000), Versailles first; from Paris 11e, Paris first; the centre with
+    // no located address last either way.
+    let from_versailles = app.get("/v1/centres?postal_code=78000").bearer(&listener).send().await;
+    assert_eq!(from_versailles.status, 200, "{}", from_versailles.text());
+    assert_eq!(
+        names(from_versailles.json()),
+        ["CPCA Versailles", "CPCA Paris Centre", "AAA CPCA sans adresse"]
+    );
+    let from_paris = app
+        .get("/v1/centres?postal_code=75011")
+        .bearer(&listener)
+        .send()
+        .await
+        .json();
+    let from_paris = names(from_paris);
+    assert_eq!(&from_paris[..2], ["CPCA Paris Centre", "CPCA Versailles"]);
+    assert!(
+        from_paris[2..].iter().any(|n| n == "AAA CPCA sans adresse"),
+        "{from_paris:?}"
+    );
+}

@@ -309,7 +309,7 @@ async fn the_last_bed_goes_to_one_operator_only() {
         .put(&format!("/v1/housing/offers/{last_bed}"))
         .bearer(&operator)
         .json(&json!({ "kind": "hotel", "name": "Hôtel du Dernier Lit", "provider": "Hôtels Solidaires", "address": "1 rue de la Gare",
-                        "commune": "78646", "latitude": 48.90, "longitude": 2.13, "capacity": 1, "price_cents": 5500, "available_from": "2026-01-01" }))
+                        "commune": "78646", "latitude": 48.81, "longitude": 2.14, "capacity": 1, "price_cents": 5500, "available_from": "2026-01-01" }))
         .send()
         .await;
     assert_eq!(moved.status, 409, "{}", moved.text());
@@ -680,4 +680,107 @@ async fn the_weekly_inventory_is_emailed_once_a_week() {
     // The next week, again.
     let next = monday + chrono::Duration::days(7);
     assert!(relais_core::housing::inventory::send_weekly(&mut conn, geo, &recipients, next).unwrap());
+}
+
+#[tokio::test]
+async fn an_offer_lies_in_its_declared_commune_so_sweeping_communes_teaches_nothing() {
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let operator = app.token("housing").await;
+    // A case banned from Montreuil.
+    let c = case(&app, &practitioner).await;
+    created(
+        &app,
+        &practitioner,
+        &format!("/v1/cases/{c}/measures"),
+        json!({ "kind": "residence_ban", "authority": "jaf", "decision_reference": "JAF-2026-14", "starts_on": "2026-01-01",
+                "zone": { "communes": ["93048"] } }),
+    )
+    .await;
+    // An offer in Lyon, where it says it is.
+    let lyon = offer(&app, &operator, "Hôtel Bellecour", "69123", 45.7600, 4.8400, json!({})).await;
+
+    // The commune sweep: identical offers in Lyon declaring other communes, the banned one
+    // among them. Every one is refused at creation, with the same answer, which names the
+    // commune field and no rule of any case.
+    let mut answers = std::collections::BTreeSet::new();
+    for declared in ["93048", "94028", "75056", "69381", "98714", "38185"] {
+        let body = json!({ "kind": "hotel", "name": "Sonde", "provider": "Sonde", "address": "1 rue de la Sonde",
+            "commune": declared, "latitude": 45.7600, "longitude": 4.8400, "capacity": 2, "price_cents": 5500,
+            "available_from": "2026-01-01" });
+        let reply = app
+            .post("/v1/housing/offers")
+            .bearer(&operator)
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(reply.status, 400, "{declared}: {}", reply.text());
+        assert_eq!(
+            reply.header("content-type").as_deref(),
+            Some("application/problem+json")
+        );
+        let problem = reply.json();
+        assert_eq!(problem["errors"][0]["field"], "commune");
+        answers.insert(problem["errors"].to_string());
+        for word in ["ban", "interdi", "protect", "court", "measure", "93048"] {
+            assert!(
+                !reply.text().to_lowercase().contains(word),
+                "{word} in {}",
+                reply.text()
+            );
+        }
+        // Moving the Lyon offer into another commune's name is refused the same way.
+        let moved = app
+            .put(&format!("/v1/housing/offers/{lyon}"))
+            .bearer(&operator)
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(moved.status, 400, "{declared}: {}", moved.text());
+        answers.insert(moved.json()["errors"].to_string());
+    }
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    let kept = app
+        .get(&format!("/v1/housing/offers/{lyon}"))
+        .bearer(&operator)
+        .send()
+        .await
+        .json();
+    assert_eq!(kept["commune"], "69123");
+
+    // Near a border either side may be declared: this point in Paris 3e is 190 m from the
+    // 11e's reference contour (the tolerance is 300 m).
+    for declared in ["75103", "75111"] {
+        let body = json!({ "kind": "hotel", "name": "Frontière", "provider": "Sonde", "address": "1 rue de la Sonde",
+            "commune": declared, "latitude": 48.8584, "longitude": 2.3645, "capacity": 2, "price_cents": 5500,
+            "available_from": "2026-01-01" });
+        let reply = app
+            .post("/v1/housing/offers")
+            .bearer(&operator)
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(reply.status, 201, "{declared}: {}", reply.text());
+    }
+    // The ban is tested against the point: an offer in Montreuil is never proposed, and
+    // nothing can declare it elsewhere to slip through.
+    offer(
+        &app,
+        &operator,
+        "Hôtel de Montreuil",
+        "93048",
+        48.8611,
+        2.4437,
+        json!({}),
+    )
+    .await;
+    let r = request(&app, &practitioner, &c, "2026-12-10", "2026-12-12").await;
+    let found = app
+        .get(&format!("/v1/housing/requests/{r}/proposals?limit=50"))
+        .bearer(&operator)
+        .send()
+        .await;
+    assert_eq!(found.status, 200, "{}", found.text());
+    assert!(!found.text().contains("Montreuil"));
+    assert!(found.text().contains("Bellecour"));
 }

@@ -61,9 +61,30 @@ fn fit_circle(points: &[(f64, f64)]) -> (f64, f64) {
     (-d / 2.0, -e / 2.0)
 }
 
+/// The commune a point is in (an offer must declare it): the attacker looks it up, here in
+/// the same reference contours, among the départements the probes reach.
+fn commune_at((lat, lon): (f64, f64)) -> String {
+    use relais_core::geo::contours;
+    static AREAS: std::sync::OnceLock<Vec<(String, contours::Area)>> = std::sync::OnceLock::new();
+    let areas = AREAS.get_or_init(|| {
+        let geo = relais_core::geo::Geography::load().unwrap();
+        geo.communes()
+            .iter()
+            .filter(|c| ["60", "75", "77", "78", "91", "92", "93", "94", "95"].contains(&c.departement_code.as_str()))
+            .filter_map(|c| Some((c.insee_code.clone(), contours::area(&c.insee_code)?)))
+            .collect()
+    });
+    let found = areas.iter().find(|(_, a)| a.contains(lat, lon)).or_else(|| {
+        areas
+            .iter()
+            .find(|(_, a)| a.near(lat, lon, contours::BORDER_TOLERANCE_M))
+    });
+    found.map(|(code, _)| code.clone()).unwrap()
+}
+
 fn offer_body(name: &str, (lat, lon): (f64, f64), extra: &Value) -> Value {
     let mut body = json!({ "kind": "hotel", "name": name, "provider": "Sonde", "address": "1 rue de la Sonde",
-        "commune": "75056", "latitude": lat, "longitude": lon, "capacity": 5, "price_cents": 5000,
+        "commune": commune_at((lat, lon)), "latitude": lat, "longitude": lon, "capacity": 5, "price_cents": 5000,
         "available_from": "2026-01-01" });
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
@@ -201,8 +222,9 @@ async fn probing_matching_and_placements_never_converges_on_her() {
     // Take the grid away again (inactive), so that only the probe answers below.
     for id in bookable.iter().chain(never.iter()) {
         let mut body = offer_body("Grille", HER, &json!({ "active": false }));
-        body["latitude"] = json!(45.0);
-        body["longitude"] = json!(5.0);
+        // Grenoble, by its town hall.
+        body["latitude"] = json!(45.1868);
+        body["longitude"] = json!(5.7357);
         body["commune"] = json!("38185");
         let reply = app
             .put(&format!("/v1/housing/offers/{id}"))
