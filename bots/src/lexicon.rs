@@ -172,6 +172,23 @@ pub fn postal_code(text: &str) -> Option<String> {
                 i += 1;
             }
             let alone = |c: Option<&char>| c.is_none_or(|c| !c.is_alphanumeric());
+            // "69 003": a department, a space, three digits (as people write a code).
+            if i - start == 2
+                && chars.get(i) == Some(&' ')
+                && chars
+                    .get(i + 1..i + 4)
+                    .is_some_and(|d| d.iter().all(char::is_ascii_digit))
+                && chars.get(i + 4).is_none_or(|c| !c.is_alphanumeric())
+                && start
+                    .checked_sub(1)
+                    .and_then(|s| chars.get(s))
+                    .is_none_or(|c| !c.is_alphanumeric())
+            {
+                let code: String = chars[start..i].iter().chain(&chars[i + 1..i + 4]).collect();
+                if !code.starts_with("00") && !code.starts_with("99") {
+                    return Some(code);
+                }
+            }
             if i - start == 5 && alone(start.checked_sub(1).and_then(|s| chars.get(s))) && alone(chars.get(i)) {
                 let code: String = chars[start..i].iter().collect();
                 if !code.starts_with("00") && !code.starts_with("99") {
@@ -329,19 +346,26 @@ impl Lexicon {
         self.rewrite(normalise::words(text))
     }
 
-    /// What a message says.
+    /// What a message says: the classes of every reading of its words (see
+    /// [`normalise::readings`]).
     pub fn read(&self, text: &str) -> Reading {
-        let words = self.words(text);
+        let readings: Vec<Vec<String>> = normalise::readings(text)
+            .into_iter()
+            .map(|words| self.rewrite(words))
+            .collect();
         let mut classes: Vec<Class> = Vec::new();
-        for rule in &self.rules {
-            if classes.contains(&rule.class) {
-                continue;
-            }
-            let hit = rule.phrases.iter().any(|p| phrase_in(p, &words));
-            if hit && !rule.unless.iter().any(|p| phrase_in(p, &words)) {
-                classes.push(rule.class);
+        for words in &readings {
+            for rule in &self.rules {
+                if classes.contains(&rule.class) {
+                    continue;
+                }
+                let hit = rule.phrases.iter().any(|p| phrase_in(p, words));
+                if hit && !rule.unless.iter().any(|p| phrase_in(p, words)) {
+                    classes.push(rule.class);
+                }
             }
         }
+        let words = &readings[0];
         let postal_code = postal_code(text);
         if postal_code.is_some() {
             classes.push(Class::PostalCode);

@@ -199,6 +199,80 @@ pub fn collapse_repeats(word: &str) -> String {
     out
 }
 
+/// The runs of one-character words that [`join_spaced`] joins, as (start, end) indices.
+fn spaced_runs(words: &[String]) -> Vec<(usize, usize)> {
+    let joinable = |run: &[String]| {
+        let letters = run.iter().filter(|w| w.chars().all(char::is_alphabetic)).count();
+        run.len() >= 3 && letters >= 2
+    };
+    let mut runs = Vec::new();
+    let mut start = 0;
+    while start < words.len() {
+        let mut end = start;
+        while end < words.len() && words[end].chars().count() == 1 {
+            end += 1;
+        }
+        if end > start && joinable(&words[start..end]) {
+            runs.push((start, end));
+        }
+        start = end.max(start + 1);
+    }
+    runs
+}
+
+/// The other ways to read spaced letters: a spaced word often stands next to an elided
+/// one-letter word ("m'a c a s s é", "l'e.m.p.o.i.s.o.n.n.e.r", "p.o.r.t.e, j'ai"), which
+/// [`join_spaced`] swallows. For each run, one or two one-letter words are peeled off its
+/// start, or one off its end, when three letters or more remain joined.
+pub fn peeled_readings(words: &[String]) -> Vec<Vec<String>> {
+    let runs = spaced_runs(words);
+    let mut readings = Vec::new();
+    for (r, &(start, end)) in runs.iter().enumerate() {
+        for (lead, trail) in [(1, 0), (2, 0), (0, 1), (1, 1), (2, 1)] {
+            if end - start < lead + trail + 3 {
+                continue;
+            }
+            let mut out = Vec::with_capacity(words.len());
+            let mut i = 0;
+            for (k, &(s, e)) in runs.iter().enumerate() {
+                out.extend(words[i..s].iter().cloned());
+                if k == r {
+                    out.extend(words[s..s + lead].iter().cloned());
+                    out.push(words[s + lead..e - trail].concat());
+                    out.extend(words[e - trail..e].iter().cloned());
+                } else {
+                    out.push(words[s..e].concat());
+                }
+                i = e;
+            }
+            out.extend(words[i..].iter().cloned());
+            readings.push(out);
+        }
+    }
+    readings
+}
+
+/// Every reading of a message's words: [`words`] first, then the [`peeled_readings`] of its
+/// spaced letters, each with every word-level disguise undone. A rule that matches any
+/// reading matches the message: in doubt, the reading that finds more.
+pub fn readings(text: &str) -> Vec<Vec<String>> {
+    let split = split_words(&clean(text));
+    let finish = |words: Vec<String>| -> Vec<String> {
+        words
+            .into_iter()
+            .map(|w| collapse_repeats(&letters_for_digits(&w)))
+            .collect()
+    };
+    let mut all = vec![finish(join_spaced(split.clone()))];
+    for reading in peeled_readings(&split) {
+        let reading = finish(reading);
+        if !all.contains(&reading) {
+            all.push(reading);
+        }
+    }
+    all
+}
+
 /// The characters of a message, disguises undone, before it is split into words.
 pub fn clean(text: &str) -> String {
     let text = emoji_words(text);
@@ -269,6 +343,26 @@ mod tests {
         assert_eq!(words("je vais la t.u.e.r"), ["je", "vais", "la", "tuer"]);
         assert_eq!(words("k-i-l-l her"), ["kil", "her"]);
         assert_eq!(words("il y a"), ["il", "y", "a"], "two one-letter words stay apart");
+    }
+
+    #[test]
+    fn spaced_letters_next_to_an_elided_word_are_read_both_ways() {
+        let all = readings("il m'a c a s s é le bras");
+        assert_eq!(all[0], ["il", "macase", "le", "bras"], "first, the whole run joined");
+        assert!(all.contains(&vec![
+            "il".into(),
+            "m".into(),
+            "a".into(),
+            "case".into(),
+            "le".into(),
+            "bras".into()
+        ]));
+        let all = readings("il tape a la p.o.r.t.e, j'ai peur");
+        assert!(all.iter().any(|r| r.contains(&"porte".to_owned())), "{all:?}");
+        let all = readings("he'd k.i.l.l me");
+        assert!(all.iter().any(|r| r.contains(&"kil".to_owned())), "{all:?}");
+        assert_eq!(readings("t u e r")[0], ["tuer"], "the whole run first");
+        assert_eq!(readings("il y a"), [["il", "y", "a"]]);
     }
 
     #[test]

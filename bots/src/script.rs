@@ -258,7 +258,11 @@ mod tests {
     #[test]
     fn the_script_reads_free_text_with_the_lexicon() {
         let script = Script::load().expect("script");
-        assert_eq!(script.read("J'ai un COUTEAU dans la main").classes, vec![Class::Danger]);
+        assert_eq!(
+            script.read("J'ai un COUTEAU dans la main").classes,
+            vec![Class::Danger, Class::Author],
+            "a weapon in the writer's hand: danger, and the writer's own violence"
+        );
         assert!(
             script
                 .read("She is next to me, I'm going to kill her")

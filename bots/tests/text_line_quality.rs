@@ -1,0 +1,320 @@
+//! The text line's measured corpus (tests/data/text-line/corpus.tsv, built by generate.py
+//! from hand-written rows): every message is read by the shipped lexicon and compared with
+//! its labels. Prints, as Markdown, recall and precision per class, the confusion table and
+//! every miss, for the tuning part and the held-out part separately.
+//!
+//! Fails when, on the tuning part: recall for danger, suicide or victim is below 0.98; 2 %
+//! or more of author messages would be sent away as a victim; postal-code recall is below
+//! 1.0. The held-out part (rows never read while the lexicon was tuned) is reported, not
+//! enforced: its figures are the honest estimate (docs/text-line-quality.md).
+//!
+//! Run: cargo nextest run -p relais-bots --test text_line_quality --no-capture
+
+// A test binary: its helpers panic on a malformed corpus, which is what they are for.
+#![allow(clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use relais_bots::lexicon::{Class, Lexicon, Reading};
+
+const CORPUS: &str = include_str!("../../tests/data/text-line/corpus.tsv");
+
+struct Row {
+    id: usize,
+    split: String,
+    origin: String,
+    lang: String,
+    expected: Vec<Class>,
+    text: String,
+}
+
+fn rows() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (n, line) in CORPUS.lines().enumerate().skip(1) {
+        let cols: Vec<&str> = line.splitn(6, '\t').collect();
+        assert_eq!(cols.len(), 6, "corpus.tsv line {}: six columns", n + 1);
+        let expected = if cols[4] == "-" {
+            Vec::new()
+        } else {
+            cols[4]
+                .split(',')
+                .map(|c| Class::parse(c).unwrap_or_else(|| panic!("line {}: class {c:?}", n + 1)))
+                .collect()
+        };
+        rows.push(Row {
+            id: cols[0].parse().expect("id"),
+            split: cols[1].to_owned(),
+            origin: cols[2].to_owned(),
+            lang: cols[3].to_owned(),
+            expected,
+            text: cols[5].to_owned(),
+        });
+    }
+    rows
+}
+
+/// An author's message is sent away when it would close the conversation as a victim's:
+/// victim words, no author words, and no danger or suicide (which keep the line open).
+fn sent_away(reading: &Reading) -> bool {
+    reading.has(Class::Victim)
+        && !reading.has(Class::Author)
+        && !reading.has(Class::Danger)
+        && !reading.has(Class::Suicide)
+}
+
+#[derive(Default)]
+struct Counts {
+    tp: usize,
+    fp: usize,
+    fn_: usize,
+}
+
+impl Counts {
+    fn recall(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fn_)
+    }
+    fn precision(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fp)
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 { 1.0 } else { a as f64 / b as f64 }
+}
+
+struct Figures {
+    report: String,
+    counts: BTreeMap<Class, Counts>,
+    authors: usize,
+    authors_sent_away: usize,
+}
+
+fn names(classes: &[Class]) -> String {
+    if classes.is_empty() {
+        "-".to_owned()
+    } else {
+        classes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// Invisible and look-alike characters shown as escapes, so a miss can be read.
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let code = c as u32;
+            let shown = (c.is_ascii() && !c.is_ascii_control())
+                || (c.is_alphabetic() && code < 0x0250)
+                || (0x2600..=0x27BF).contains(&code)
+                || code >= 0x1F000;
+            if shown {
+                c.to_string()
+            } else {
+                format!("\\u{{{code:04X}}}")
+            }
+        })
+        .collect()
+}
+
+fn measure(lexicon: &Lexicon, rows: &[&Row], title: &str) -> Figures {
+    let mut counts: BTreeMap<Class, Counts> = Class::ALL.into_iter().map(|c| (c, Counts::default())).collect();
+    // Confusion: for each expected class (or none), how often each class (or none) was read.
+    let mut confusion: BTreeMap<Option<Class>, BTreeMap<Option<Class>, usize>> = BTreeMap::new();
+    let mut misses = String::new();
+    let mut by_origin: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let (mut authors, mut authors_sent_away, mut exact) = (0, 0, 0);
+    for row in rows {
+        let reading = lexicon.read(&row.text);
+        let got = &reading.classes;
+        for class in Class::ALL {
+            let (e, g) = (row.expected.contains(&class), got.contains(&class));
+            let c = counts.get_mut(&class).expect("class");
+            match (e, g) {
+                (true, true) => c.tp += 1,
+                (false, true) => c.fp += 1,
+                (true, false) => c.fn_ += 1,
+                (false, false) => {}
+            }
+        }
+        let expected_keys: Vec<Option<Class>> = if row.expected.is_empty() {
+            vec![None]
+        } else {
+            row.expected.iter().copied().map(Some).collect()
+        };
+        let got_keys: Vec<Option<Class>> = if got.is_empty() {
+            vec![None]
+        } else {
+            got.iter().copied().map(Some).collect()
+        };
+        for e in &expected_keys {
+            for g in &got_keys {
+                *confusion.entry(*e).or_default().entry(*g).or_default() += 1;
+            }
+        }
+        let origin = row.origin.split(':').next_back().unwrap_or("hand").to_owned();
+        let entry = by_origin.entry(origin).or_default();
+        entry.0 += 1;
+        let mut expected_sorted = row.expected.clone();
+        expected_sorted.sort();
+        if &expected_sorted == got {
+            exact += 1;
+            entry.1 += 1;
+        } else {
+            let missing: Vec<Class> = row.expected.iter().copied().filter(|c| !got.contains(c)).collect();
+            let extra: Vec<Class> = got.iter().copied().filter(|c| !row.expected.contains(c)).collect();
+            let _ = writeln!(
+                misses,
+                "| {} | {} | {} | {} | {} | {} | `{}` |",
+                row.id,
+                row.lang,
+                row.origin,
+                names(&row.expected),
+                if missing.is_empty() {
+                    String::new()
+                } else {
+                    names(&missing)
+                },
+                if extra.is_empty() { String::new() } else { names(&extra) },
+                visible(&row.text).replace('|', "\\|").replace('`', "'"),
+            );
+        }
+        if row.expected.contains(&Class::Author) {
+            authors += 1;
+            if sent_away(&reading) {
+                authors_sent_away += 1;
+            }
+        }
+    }
+
+    let mut r = String::new();
+    let _ = writeln!(r, "## {title}\n");
+    let _ = writeln!(
+        r,
+        "{} messages; {} read exactly as labelled ({:.1} %). Author messages sent away as a victim: {} of {} ({:.2} %).\n",
+        rows.len(),
+        exact,
+        100.0 * ratio(exact, rows.len()),
+        authors_sent_away,
+        authors,
+        100.0 * ratio(authors_sent_away, authors),
+    );
+    let _ = writeln!(r, "| class | labelled | recall | precision | TP | FP | FN |");
+    let _ = writeln!(r, "|---|---:|---:|---:|---:|---:|---:|");
+    for (class, c) in &counts {
+        let _ = writeln!(
+            r,
+            "| {} | {} | {:.3} | {:.3} | {} | {} | {} |",
+            class.as_str(),
+            c.tp + c.fn_,
+            c.recall(),
+            c.precision(),
+            c.tp,
+            c.fp,
+            c.fn_
+        );
+    }
+    let _ = writeln!(
+        r,
+        "\nConfusion table (rows: a labelled class, or none; columns: the classes read; a message with several classes counts in each pair):\n"
+    );
+    let columns: Vec<Option<Class>> = Class::ALL.into_iter().map(Some).chain([None]).collect();
+    let header: Vec<&str> = columns.iter().map(|c| c.map_or("none", Class::as_str)).collect();
+    let _ = writeln!(r, "| labelled \\ read | {} |", header.join(" | "));
+    let _ = writeln!(r, "|---|{}", "---:|".repeat(columns.len()));
+    for row_key in &columns {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|col| {
+                confusion
+                    .get(row_key)
+                    .and_then(|m| m.get(col))
+                    .map_or("·".to_owned(), |n| n.to_string())
+            })
+            .collect();
+        let _ = writeln!(
+            r,
+            "| {} | {} |",
+            row_key.map_or("none", Class::as_str),
+            cells.join(" | ")
+        );
+    }
+    let _ = writeln!(r, "\nExactly right, by disguise:\n");
+    let _ = writeln!(r, "| origin | messages | exact |");
+    let _ = writeln!(r, "|---|---:|---:|");
+    for (origin, (n, ok)) in &by_origin {
+        let _ = writeln!(r, "| {origin} | {n} | {ok} |");
+    }
+    let _ = writeln!(
+        r,
+        "\nEvery miss (a class missing, or a class read that is not labelled):\n"
+    );
+    if misses.is_empty() {
+        let _ = writeln!(r, "None.");
+    } else {
+        let _ = writeln!(r, "| id | lang | origin | labelled | missing | extra | text |");
+        let _ = writeln!(r, "|---:|---|---|---|---|---|---|");
+        r.push_str(&misses);
+    }
+    Figures {
+        report: r,
+        counts,
+        authors,
+        authors_sent_away,
+    }
+}
+
+#[test]
+fn the_lexicon_meets_the_thresholds_on_the_corpus() {
+    let lexicon = Lexicon::load().expect("the shipped lexicon");
+    let rows = rows();
+    assert!(rows.len() >= 800, "at least 800 messages, {}", rows.len());
+    assert!(
+        rows.iter().any(|r| r.lang == "en") && rows.iter().any(|r| r.lang == "fr"),
+        "both languages"
+    );
+    let tune: Vec<&Row> = rows.iter().filter(|r| r.split == "tune").collect();
+    let held: Vec<&Row> = rows.iter().filter(|r| r.split == "heldout").collect();
+    assert_eq!(tune.len() + held.len(), rows.len(), "every row is tune or heldout");
+
+    let t = measure(&lexicon, &tune, "Tuning part (enforced)");
+    let h = measure(&lexicon, &held, "Held-out part (reported, not enforced)");
+    println!("{}", t.report);
+    println!("{}", h.report);
+
+    let mut failures = Vec::new();
+    for class in [Class::Danger, Class::Suicide, Class::Victim] {
+        let recall = t.counts[&class].recall();
+        if recall < 0.98 {
+            failures.push(format!("{} recall {recall:.3} < 0.98", class.as_str()));
+        }
+    }
+    let away = ratio(t.authors_sent_away, t.authors);
+    if away >= 0.02 {
+        failures.push(format!(
+            "{:.2} % of author messages sent away as a victim",
+            100.0 * away
+        ));
+    }
+    let postal = t.counts[&Class::PostalCode].recall();
+    if postal < 1.0 {
+        failures.push(format!("postal-code recall {postal:.3} < 1.0"));
+    }
+    assert!(failures.is_empty(), "tuning part below the thresholds: {failures:?}");
+}
+
+/// While tuning: `TEXT_LINE_DEBUG='message|other message'` prints each message's words as
+/// the rules read them, and its classes.
+#[test]
+fn debug_words() {
+    let Ok(texts) = std::env::var("TEXT_LINE_DEBUG") else {
+        return;
+    };
+    let lexicon = Lexicon::load().expect("the shipped lexicon");
+    for text in texts.split('|') {
+        println!(
+            "{text:?} -> {:?} -> {:?}",
+            lexicon.words(text),
+            lexicon.read(text).classes
+        );
+    }
+}
