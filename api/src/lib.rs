@@ -12,6 +12,7 @@ pub mod live;
 pub mod mail;
 pub mod metrics;
 pub mod middleware;
+pub mod outbound;
 pub mod problem;
 pub mod routes;
 pub mod startup;
