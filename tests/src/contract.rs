@@ -138,6 +138,14 @@ impl Contract {
             .into_iter()
             .find_map(|k| responses.get(k).map(|r| (k, r)))
             .ok_or_else(|| format!("{method} {} does not document status {status}", op.template))?;
+        // A shared response (`#/components/responses/X`) stands for its definition.
+        let response = match response.get("$ref").and_then(Value::as_str) {
+            Some(r) => r
+                .strip_prefix("#/components/responses/")
+                .and_then(|name| self.spec["components"]["responses"].get(name))
+                .ok_or_else(|| format!("{method} {}: unknown response {r}", op.template))?,
+            None => response,
+        };
         let Some(content) = response.get("content").and_then(Value::as_object) else {
             return if body.is_empty() {
                 Ok(())

@@ -225,3 +225,75 @@ async fn every_special_purpose_answer_is_refused_at_connection() {
         assert!(matches!(refused, Err(OutboundError::Refused)), "{text}: {refused:?}");
     }
 }
+
+#[tokio::test]
+async fn a_burst_on_a_public_route_gets_429_with_retry_after_and_another_address_does_not() {
+    let app = relais_tests::spawn_app_with(&[
+        ("RELAIS_RATE_LIMIT_GUESS_PER_MINUTE", "5"),
+        ("RELAIS_RATE_LIMIT_PUBLIC_PER_MINUTE", "20"),
+        ("RELAIS_CLIENT_ADDRESS_HEADER", "X-Forwarded-For"),
+    ])
+    .await;
+    let from = |address: &'static str, path: &str| app.get(path).header("X-Forwarded-For", address);
+
+    // The strict limit, shared by the routes that guess a secret.
+    let mut statuses = Vec::new();
+    for path in [
+        "/v1/certificate-checks/ABCD-EFGH-JKLM",
+        "/calendar/not-a-token",
+        "/v1/certificate-checks/ABCD-EFGH-JKLM",
+        "/calendar/not-a-token",
+        "/v1/certificate-checks/ABCD-EFGH-JKLM",
+    ] {
+        statuses.push(from("198.51.100.1", path).send().await.status);
+    }
+    assert!(statuses.iter().all(|s| *s != 429), "{statuses:?}");
+    let limited = from("198.51.100.1", "/v1/certificate-checks/ABCD-EFGH-JKLM")
+        .send()
+        .await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.problem(), "too-many-requests");
+    assert!(
+        limited
+            .header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/problem+json")
+    );
+    let wait: u64 = limited.header("retry-after").expect("Retry-After").parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let session = app
+        .post("/chat/api/sessions")
+        .header("X-Forwarded-For", "198.51.100.1")
+        .send()
+        .await;
+    assert_eq!(session.status, 429, "session creation shares the strict limit");
+
+    // Another address is not limited.
+    assert_ne!(
+        from("198.51.100.2", "/v1/certificate-checks/ABCD-EFGH-JKLM")
+            .send()
+            .await
+            .status,
+        429
+    );
+
+    // The looser limit on the other public routes, apart from the strict one.
+    for _ in 0..20 {
+        assert_eq!(
+            from("198.51.100.3", "/v1/geo/postal-codes/75011").send().await.status,
+            200
+        );
+    }
+    let limited = from("198.51.100.3", "/v1/geo/postal-codes/75011").send().await;
+    assert_eq!(limited.status, 429);
+    assert!(limited.header("retry-after").is_some());
+    assert_eq!(
+        from("198.51.100.4", "/v1/geo/postal-codes/75011").send().await.status,
+        200
+    );
+
+    // Health is never limited.
+    for _ in 0..30 {
+        assert_eq!(from("198.51.100.3", "/healthz").send().await.status, 200);
+    }
+}
