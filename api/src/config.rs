@@ -108,9 +108,17 @@ pub struct Settings {
     pub webhook_retry_seconds: Vec<u64>,
     /// Whether partner webhook endpoints may be plain `http://` (default: embedded mode only).
     pub webhook_allow_http: bool,
-    /// Whether partner webhook endpoints may be on loopback or private networks (default:
-    /// embedded mode only), so a partner key cannot reach inside the operator's network.
-    pub webhook_allow_private: bool,
+    /// Address blocks outbound calls (partner webhooks) may reach although they are special
+    /// purpose (loopback, private...): for tests and development only. Empty by default, so a
+    /// partner key cannot reach inside the operator's network.
+    pub outbound_allow: Vec<crate::outbound::Cidr>,
+    /// Requests per minute and client address on the public routes that guess a secret (the
+    /// certificate check, web chat session creation, the calendar feed).
+    pub rate_limit_guess_per_minute: u32,
+    /// Requests per minute and client address on the other public routes.
+    pub rate_limit_public_per_minute: u32,
+    /// A web chat session unused this long expires (each use extends it).
+    pub webchat_session_idle_seconds: i64,
     /// Who receives the national housing inventory every Monday (addresses, comma separated).
     pub inventory_recipients: Vec<String>,
 }
@@ -168,7 +176,10 @@ struct FileSettings {
     case_retention_days: Option<i64>,
     webhook_retry_seconds: Option<String>,
     webhook_allow_http: Option<bool>,
-    webhook_allow_private: Option<bool>,
+    outbound_allow: Option<String>,
+    rate_limit_guess_per_minute: Option<u32>,
+    rate_limit_public_per_minute: Option<u32>,
+    webchat_session_idle_seconds: Option<i64>,
     inventory_recipients: Option<String>,
 }
 
@@ -407,9 +418,29 @@ impl Settings {
             webhook_allow_http: env_parse(env, "RELAIS_WEBHOOK_ALLOW_HTTP")?
                 .or(from_file.webhook_allow_http)
                 .unwrap_or(mode == Mode::Embedded),
-            webhook_allow_private: env_parse(env, "RELAIS_WEBHOOK_ALLOW_PRIVATE")?
-                .or(from_file.webhook_allow_private)
-                .unwrap_or(mode == Mode::Embedded),
+            outbound_allow: env_string(env, "RELAIS_OUTBOUND_ALLOW")
+                .or(from_file.outbound_allow)
+                .map(|list| {
+                    list.split(',')
+                        .filter(|c| !c.trim().is_empty())
+                        .map(str::parse)
+                        .collect::<Result<Vec<_>, String>>()
+                        .map_err(|message| ConfigError::Env {
+                            name: "RELAIS_OUTBOUND_ALLOW",
+                            message,
+                        })
+                })
+                .transpose()?
+                .unwrap_or_default(),
+            rate_limit_guess_per_minute: env_parse(env, "RELAIS_RATE_LIMIT_GUESS_PER_MINUTE")?
+                .or(from_file.rate_limit_guess_per_minute)
+                .unwrap_or(30),
+            rate_limit_public_per_minute: env_parse(env, "RELAIS_RATE_LIMIT_PUBLIC_PER_MINUTE")?
+                .or(from_file.rate_limit_public_per_minute)
+                .unwrap_or(600),
+            webchat_session_idle_seconds: env_parse(env, "RELAIS_WEBCHAT_SESSION_IDLE_SECONDS")?
+                .or(from_file.webchat_session_idle_seconds)
+                .unwrap_or(12 * 3600),
             inventory_recipients: env_string(env, "RELAIS_INVENTORY_RECIPIENTS")
                 .or(from_file.inventory_recipients)
                 .map(|list| {
@@ -480,6 +511,14 @@ impl Settings {
         {
             return Err(ConfigError::Invalid(
                 "RELAIS_INVENTORY_RECIPIENTS: email addresses separated by commas".into(),
+            ));
+        }
+        if self.rate_limit_guess_per_minute == 0 || self.rate_limit_public_per_minute == 0 {
+            return Err(ConfigError::Invalid("rate limits must be at least 1 a minute".into()));
+        }
+        if !(60..=30 * 86_400).contains(&self.webchat_session_idle_seconds) {
+            return Err(ConfigError::Invalid(
+                "webchat_session_idle_seconds must be between 60 and 2592000".into(),
             ));
         }
         if self.database_pool_size == 0 {

@@ -129,9 +129,12 @@ impl Application {
         });
         background::start(&state);
         let shared = state.clone();
+        let limiter = web::Data::new(crate::rate_limit::RateLimiter::new(&state.settings));
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(shared.clone())
+                .app_data(limiter.clone())
+                .wrap(from_fn(crate::rate_limit::limit))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))

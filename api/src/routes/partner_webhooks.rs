@@ -7,6 +7,7 @@ use relais_core::partners::webhooks::{self, DeliveryStatus};
 
 use crate::auth::Auth;
 use crate::body::Body;
+use crate::outbound::Policy;
 use crate::problem::ApiResult;
 use crate::state::AppState;
 
@@ -18,7 +19,7 @@ pub struct EndpointBody {
 
 /// An endpoint the server will post to: absolute, `https` (or `http` where allowed), no
 /// credentials in it, no fragment.
-fn endpoint_url(text: &str, allow_http: bool, allow_internal: bool) -> Result<String, Error> {
+fn endpoint_url(text: &str, allow_http: bool, policy: &Policy) -> Result<String, Error> {
     let invalid = |why: &str| Error::invalid("url", why);
     if text.len() > 2000 {
         return Err(invalid("at most 2000 characters"));
@@ -38,19 +39,7 @@ fn endpoint_url(text: &str, allow_http: bool, allow_internal: bool) -> Result<St
     if url.fragment().is_some() {
         return Err(invalid("no fragment"));
     }
-    let host = url
-        .host_str()
-        .unwrap_or_default()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let internal = match host.parse::<std::net::IpAddr>() {
-        Ok(ip) => crate::webhook_delivery::is_internal(ip),
-        Err(_) => {
-            let host = host.to_ascii_lowercase();
-            host == "localhost" || host.ends_with(".localhost")
-        }
-    };
-    if internal && !allow_internal {
+    if !policy.permits_host(&url) {
         return Err(invalid("a server on the internet, not a loopback or private address"));
     }
     Ok(url.to_string())
@@ -61,7 +50,9 @@ pub async fn put_endpoint(state: web::Data<AppState>, auth: Auth, body: Body<End
     let url = endpoint_url(
         &body.into_inner().url,
         state.settings.webhook_allow_http,
-        state.settings.webhook_allow_private,
+        &Policy {
+            allow: state.settings.outbound_allow.clone(),
+        },
     )?;
     let shared = state.clone();
     let (endpoint, secret) = state
@@ -131,8 +122,12 @@ mod tests {
 
     #[test]
     fn endpoints_are_absolute_and_clean() {
-        assert!(endpoint_url("https://spip.example/hooks", false, false).is_ok());
-        assert!(endpoint_url("http://127.0.0.1:9/hooks", true, true).is_ok());
+        let strict = Policy::default();
+        let loopback = Policy {
+            allow: vec!["127.0.0.0/8".parse().unwrap()],
+        };
+        assert!(endpoint_url("https://spip.example/hooks", false, &strict).is_ok());
+        assert!(endpoint_url("http://127.0.0.1:9/hooks", true, &loopback).is_ok());
         for bad in [
             "http://spip.example/hooks",
             "ftp://spip.example/",
@@ -146,8 +141,13 @@ mod tests {
             "https://[::1]/hooks",
             "https://[fd00::1]/hooks",
             "https://localhost/hooks",
+            "https://localhost.:8443/hooks",
+            "https://[::127.0.0.1]/hooks",
+            "https://[64:ff9b::a00:1]/hooks",
+            "https://[2002:7f00:1::1]/hooks",
+            "https://198.18.0.1/hooks",
         ] {
-            assert!(endpoint_url(bad, false, false).is_err(), "{bad}");
+            assert!(endpoint_url(bad, false, &strict).is_err(), "{bad}");
         }
     }
 }

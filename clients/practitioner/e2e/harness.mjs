@@ -84,6 +84,9 @@ export async function startRelais(telegram) {
     env: {
       PATH: process.env.PATH,
       RELAIS_BIND: `127.0.0.1:${port}`,
+      // Every request comes from 127.0.0.1: the per-address rate limits are raised.
+      RELAIS_RATE_LIMIT_GUESS_PER_MINUTE: "100000",
+      RELAIS_RATE_LIMIT_PUBLIC_PER_MINUTE: "100000",
       RELAIS_DATA_DIR: join(data, "var"),
       RELAIS_REQUIRE_TOTP: "true",
       // The shortest lifetime: the app must refresh its token and reconnect its socket mid-journey.

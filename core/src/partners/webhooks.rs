@@ -330,7 +330,6 @@ pub struct AttemptView {
     pub attempted_at: DateTime<Utc>,
     pub status_code: Option<i32>,
     pub error: Option<String>,
-    pub duration_ms: i64,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -404,15 +403,13 @@ pub fn get(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Delivery> {
             webhook_attempts::attempted_at,
             webhook_attempts::status_code,
             webhook_attempts::error,
-            webhook_attempts::duration_ms,
         ))
-        .load::<(chrono::NaiveDateTime, Option<i32>, Option<String>, i64)>(conn)?
+        .load::<(chrono::NaiveDateTime, Option<i32>, Option<String>)>(conn)?
         .into_iter()
-        .map(|(at, status_code, error, duration_ms)| AttemptView {
+        .map(|(at, status_code, error)| AttemptView {
             attempted_at: time::from_db(at),
             status_code,
             error,
-            duration_ms,
         })
         .collect();
     view(row, Some(log))

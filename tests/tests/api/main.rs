@@ -22,5 +22,6 @@ mod logs;
 mod partners;
 mod records;
 mod security;
+mod security_public;
 mod text_line;
 mod tokens;

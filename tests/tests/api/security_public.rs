@@ -1,0 +1,299 @@
+//! Issue 16, the public side: the guarded outbound client (DNS rebinding, special-purpose
+//! ranges, failed lookups), rate limits on unauthenticated routes, server-issued web chat
+//! sessions.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use relais_api::outbound::{Lookup, LookupFuture, Outbound, OutboundError, Policy};
+use relais_api::webhook_delivery;
+use relais_core::partners::webhooks::Outgoing;
+
+/// A resolver that answers `first` on the first lookup and `then` on every later one (a
+/// rebinding name with a zero TTL), counting lookups.
+struct Rebinding {
+    first: IpAddr,
+    then: IpAddr,
+    lookups: AtomicUsize,
+}
+
+impl Lookup for Rebinding {
+    fn lookup(&self, _name: &str) -> LookupFuture {
+        let n = self.lookups.fetch_add(1, Ordering::SeqCst);
+        let ip = if n == 0 { self.first } else { self.then };
+        Box::pin(async move { Ok(vec![ip]) })
+    }
+}
+
+/// A resolver whose lookups all fail.
+struct Failing;
+
+impl Lookup for Failing {
+    fn lookup(&self, _name: &str) -> LookupFuture {
+        Box::pin(async { Err(std::io::Error::other("no such name")) })
+    }
+}
+
+/// A bare HTTP server on `ip:port` that counts connections and answers 204.
+async fn counting_server(ip: &str, port: u16) -> Option<Arc<AtomicUsize>> {
+    let listener = tokio::net::TcpListener::bind((ip, port)).await.ok()?;
+    let count = Arc::new(AtomicUsize::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buffer = vec![0_u8; 65536];
+                let _ = socket.read(&mut buffer).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    Some(count)
+}
+
+/// Two servers on one port: 127.0.0.2 stands for the partner's public server (the test
+/// allows that one address, as an operator would allow nothing), 127.0.0.1 for the inside.
+async fn public_and_inside() -> (u16, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    for _ in 0..50 {
+        let probe = tokio::net::TcpListener::bind("127.0.0.2:0").await.expect("127.0.0.2");
+        let port = probe.local_addr().unwrap().port();
+        drop(probe);
+        if let (Some(public), Some(inside)) = (
+            counting_server("127.0.0.2", port).await,
+            counting_server("127.0.0.1", port).await,
+        ) {
+            return (port, public, inside);
+        }
+    }
+    panic!("no free port on both loopback addresses");
+}
+
+fn outgoing(url: &str) -> Outgoing {
+    Outgoing {
+        id: "msg_00000000000000000000000000000001".into(),
+        url: url.into(),
+        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+        payload: "{}".into(),
+        attempt: 1,
+        lease_until: chrono::Utc::now().naive_utc(),
+    }
+}
+
+fn client(allow: &[&str], lookup: Arc<dyn Lookup>) -> Outbound {
+    let policy = Policy {
+        allow: allow.iter().map(|c| c.parse().unwrap()).collect(),
+    };
+    Outbound::with_lookup(policy, lookup, Duration::from_secs(3), "relais-test").unwrap()
+}
+
+#[tokio::test]
+async fn a_rebinding_name_reaches_only_the_address_that_was_checked() {
+    let (port, public, inside) = public_and_inside().await;
+    let resolver = Arc::new(Rebinding {
+        first: "127.0.0.2".parse().unwrap(),
+        then: "127.0.0.1".parse().unwrap(),
+        lookups: AtomicUsize::new(0),
+    });
+    let client = client(&["127.0.0.2/32"], resolver.clone());
+    let url = format!("http://partner.example:{port}/hooks");
+
+    // First delivery: one lookup, checked, and the connection goes to that very answer.
+    let attempt = webhook_delivery::post(&client, &outgoing(&url)).await;
+    assert_eq!(attempt.status_code, Some(204));
+    assert_eq!(attempt.error, None);
+    assert_eq!(resolver.lookups.load(Ordering::SeqCst), 1, "looked up once");
+    assert_eq!(public.load(Ordering::SeqCst), 1);
+    assert_eq!(inside.load(Ordering::SeqCst), 0);
+
+    // The name now answers the inside: refused, and the log says only "failed".
+    let client = client_fresh(resolver.clone());
+    let attempt = webhook_delivery::post(&client, &outgoing(&url)).await;
+    assert_eq!(attempt.status_code, None);
+    assert_eq!(attempt.error.as_deref(), Some("failed"));
+    assert_eq!(attempt.duration_ms, 0);
+    assert_eq!(inside.load(Ordering::SeqCst), 0, "never the second answer");
+}
+
+fn client_fresh(resolver: Arc<Rebinding>) -> Outbound {
+    // A new client (no pooled connection), as after a restart: the lookup alone decides.
+    client(&["127.0.0.2/32"], resolver)
+}
+
+#[tokio::test]
+async fn a_rebinding_name_checked_public_then_inside_never_reaches_inside() {
+    // The name answers a public address first (nothing listens there here: the attempt fails
+    // or times out) and loopback after: the connection never goes to the second answer.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    tokio::spawn(async move {
+        while listener.accept().await.is_ok() {
+            counted.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let resolver = Arc::new(Rebinding {
+        first: "192.88.98.1".parse().unwrap(),
+        then: "127.0.0.1".parse().unwrap(),
+        lookups: AtomicUsize::new(0),
+    });
+    let policy = Policy::default();
+    let client = Outbound::with_lookup(policy, resolver.clone(), Duration::from_millis(500), "relais-test").unwrap();
+    let url = format!("http://rebind.example:{port}/hooks");
+    let attempt = webhook_delivery::post(&client, &outgoing(&url)).await;
+    assert_eq!(attempt.error.as_deref(), Some("failed"));
+    assert_eq!(resolver.lookups.load(Ordering::SeqCst), 1, "one lookup per connection");
+    let attempt = webhook_delivery::post(&client, &outgoing(&url)).await;
+    assert_eq!(attempt.error.as_deref(), Some("failed"));
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "loopback was never reached");
+}
+
+#[tokio::test]
+async fn a_failed_lookup_and_localhost_are_refused() {
+    let client = client(&[], Arc::new(Failing));
+    let refused = client
+        .send(client.post("http://partner.example/hooks").body("{}"))
+        .await;
+    assert!(matches!(refused, Err(OutboundError::Refused)), "{refused:?}");
+    for url in [
+        "http://localhost./hooks",
+        "http://localhost/hooks",
+        "http://api.localhost./hooks",
+        "http://127.0.0.1/hooks",
+        "http://[::1]/hooks",
+        "http://[::127.0.0.1]/hooks",
+        "http://[::ffff:7f00:1]/hooks",
+        "http://[64:ff9b::7f00:1]/hooks",
+        "http://[2002:7f00:1::1]/hooks",
+        "http://198.18.0.1/hooks",
+        "http://100.64.0.1/hooks",
+        "http://169.254.169.254/latest/meta-data",
+    ] {
+        let refused = client.send(client.post(url).body("{}")).await;
+        assert!(matches!(refused, Err(OutboundError::Refused)), "{url}: {refused:?}");
+    }
+}
+
+#[tokio::test]
+async fn every_special_purpose_answer_is_refused_at_connection() {
+    struct Fixed(IpAddr);
+    impl Lookup for Fixed {
+        fn lookup(&self, _name: &str) -> LookupFuture {
+            let ip = self.0;
+            Box::pin(async move { Ok(vec![ip]) })
+        }
+    }
+    for text in [
+        "0.0.0.0",
+        "10.0.0.1",
+        "100.64.0.1",
+        "127.0.0.1",
+        "169.254.169.254",
+        "172.16.0.1",
+        "192.0.0.1",
+        "192.0.2.1",
+        "192.168.0.1",
+        "198.18.0.1",
+        "198.51.100.1",
+        "203.0.113.1",
+        "224.0.0.1",
+        "240.0.0.1",
+        "255.255.255.255",
+        "::",
+        "::1",
+        "::127.0.0.1",
+        "::ffff:127.0.0.1",
+        "64:ff9b::7f00:1",
+        "64:ff9b:1::1",
+        "100::1",
+        "2001::1",
+        "2001:db8::1",
+        "2002:7f00:1::1",
+        "3fff::1",
+        "fc00::1",
+        "fe80::1",
+        "ff02::1",
+    ] {
+        let client = client(&[], Arc::new(Fixed(text.parse().unwrap())));
+        let refused = client.send(client.post("http://partner.example/").body("{}")).await;
+        assert!(matches!(refused, Err(OutboundError::Refused)), "{text}: {refused:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_burst_on_a_public_route_gets_429_with_retry_after_and_another_address_does_not() {
+    let app = relais_tests::spawn_app_with(&[
+        ("RELAIS_RATE_LIMIT_GUESS_PER_MINUTE", "5"),
+        ("RELAIS_RATE_LIMIT_PUBLIC_PER_MINUTE", "20"),
+        ("RELAIS_CLIENT_ADDRESS_HEADER", "X-Forwarded-For"),
+    ])
+    .await;
+    let from = |address: &'static str, path: &str| app.get(path).header("X-Forwarded-For", address);
+
+    // The strict limit, shared by the routes that guess a secret.
+    let mut statuses = Vec::new();
+    for path in [
+        "/v1/certificate-checks/ABCD-EFGH-JKLM",
+        "/calendar/not-a-token",
+        "/v1/certificate-checks/ABCD-EFGH-JKLM",
+        "/calendar/not-a-token",
+        "/v1/certificate-checks/ABCD-EFGH-JKLM",
+    ] {
+        statuses.push(from("198.51.100.1", path).send().await.status);
+    }
+    assert!(statuses.iter().all(|s| *s != 429), "{statuses:?}");
+    let limited = from("198.51.100.1", "/v1/certificate-checks/ABCD-EFGH-JKLM")
+        .send()
+        .await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.problem(), "too-many-requests");
+    assert!(
+        limited
+            .header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/problem+json")
+    );
+    let wait: u64 = limited.header("retry-after").expect("Retry-After").parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let session = app
+        .post("/chat/api/sessions")
+        .header("X-Forwarded-For", "198.51.100.1")
+        .send()
+        .await;
+    assert_eq!(session.status, 429, "session creation shares the strict limit");
+
+    // Another address is not limited.
+    assert_ne!(
+        from("198.51.100.2", "/v1/certificate-checks/ABCD-EFGH-JKLM")
+            .send()
+            .await
+            .status,
+        429
+    );
+
+    // The looser limit on the other public routes, apart from the strict one.
+    for _ in 0..20 {
+        assert_eq!(
+            from("198.51.100.3", "/v1/geo/postal-codes/75011").send().await.status,
+            200
+        );
+    }
+    let limited = from("198.51.100.3", "/v1/geo/postal-codes/75011").send().await;
+    assert_eq!(limited.status, 429);
+    assert!(limited.header("retry-after").is_some());
+    assert_eq!(
+        from("198.51.100.4", "/v1/geo/postal-codes/75011").send().await.status,
+        200
+    );
+
+    // Health is never limited.
+    for _ in 0..30 {
+        assert_eq!(from("198.51.100.3", "/healthz").send().await.status, 200);
+    }
+}
