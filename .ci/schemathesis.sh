@@ -29,7 +29,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 [[ -x "$BIN" ]] || { echo "schemathesis.sh: $1 is not an executable" >&2; exit 2; }
 SPEC="$ROOT/openapi.yaml"
-VENV="$ROOT/target/ci-venv"
+VENV="${CARGO_TARGET_DIR:-$ROOT/target}/ci-venv"
 MAX_EXAMPLES="${ST_MAX_EXAMPLES:-50}"
 SEED="${ST_SEED:-20240601}"
 WORKERS="${ST_WORKERS:-1}"
