@@ -79,9 +79,16 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             let accounts = demo::load(&mut conn, &prepared.geo, &prepared.secrets)?;
             demo::load_schedule(&mut conn)?;
             demo::load_housing(&mut conn, &prepared.geo)?;
-            out("role\torganisation\temail\tpassword");
+            out("role\torganisation\temail\tpassword\tenrolment_code");
             for a in accounts {
-                out(&format!("{}\t{}\t{}\t{}", a.role, a.organisation, a.email, a.password));
+                out(&format!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    a.role,
+                    a.organisation,
+                    a.email,
+                    a.password,
+                    a.enrolment_code.as_deref().unwrap_or("-")
+                ));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -195,11 +202,17 @@ fn first_start_demo(settings: &Settings, prepared: &crate::startup::Prepared) ->
     demo::load_schedule(&mut conn)?;
     demo::load_housing(&mut conn, &prepared.geo)?;
     let path = settings.data_dir.join("demo-accounts.txt");
-    let mut text = String::from("# Demo accounts of this instance (role, organisation, email, password).\n");
+    let mut text = String::from(
+        "# Demo accounts of this instance (role, organisation, email, password, enrolment code valid 72 h).\n",
+    );
     for a in &accounts {
         text.push_str(&format!(
-            "{}\t{}\t{}\t{}\n",
-            a.role, a.organisation, a.email, a.password
+            "{}\t{}\t{}\t{}\t{}\n",
+            a.role,
+            a.organisation,
+            a.email,
+            a.password,
+            a.enrolment_code.as_deref().unwrap_or("-")
         ));
     }
     write_private(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
@@ -262,6 +275,12 @@ fn user_add(args: &[&str]) -> anyhow::Result<ExitCode> {
     if generated {
         out(&format!("password: {password}"));
     }
+    let code = relais_core::auth::enrolment::issue_as_system(&mut conn, &prepared.secrets, user.id)?;
+    out(&format!(
+        "enrolment code (second factor, valid until {}): {}",
+        code.expires_at.format("%Y-%m-%d %H:%M UTC"),
+        code.enrolment_code
+    ));
     Ok(ExitCode::SUCCESS)
 }
 

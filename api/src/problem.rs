@@ -29,6 +29,8 @@ pub enum ApiError {
     TotpRequired,
     #[error("the one-time code is not valid")]
     TotpInvalid,
+    #[error("enrolment refused")]
+    EnrolmentRefused,
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("second factor required")]
@@ -60,6 +62,7 @@ impl ApiError {
             Self::InvalidCredentials => ("invalid-credentials", "Invalid email or password"),
             Self::TotpRequired => ("totp-required", "A one-time code is required"),
             Self::TotpInvalid => ("totp-invalid", "The one-time code is not valid"),
+            Self::EnrolmentRefused => ("enrolment-refused", "Wrong password or enrolment code"),
             Self::Forbidden(_) => ("forbidden", "This action is not allowed for your account"),
             Self::SecondFactorRequired => ("second-factor-required", "Set up and use a second factor to continue"),
             Self::NotFound => ("not-found", "Not found"),
@@ -78,8 +81,14 @@ impl ApiError {
             Self::Validation { detail, .. } => Some(detail.clone()),
             Self::BadRequest(d) | Self::Forbidden(d) | Self::Conflict(d) => Some(d.clone()),
             Self::PayloadTooLarge { limit } => Some(format!("the body must not exceed {limit} bytes")),
+            Self::EnrolmentRefused => Some(
+                "Mot de passe ou code d'enrôlement incorrect, ou code déjà utilisé ou expiré : demandez un nouveau code \
+                 à votre responsable. / Wrong password or enrolment code, or the code is used or expired: ask your \
+                 manager for a new code."
+                    .into(),
+            ),
             Self::SecondFactorRequired => {
-                Some("this account must confirm a one-time code (POST /v1/auth/totp/enrol, then log in with it)".into())
+                Some("this account must confirm a one-time code (POST /v1/auth/totp/enrol with the password and the enrolment code given by a manager, then confirm)".into())
             }
             _ => None,
         }
@@ -110,7 +119,7 @@ impl ResponseError for ApiError {
             Self::Unauthenticated | Self::InvalidCredentials | Self::TotpRequired | Self::TotpInvalid => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::Forbidden(_) | Self::SecondFactorRequired => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::SecondFactorRequired | Self::EnrolmentRefused => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,

@@ -99,6 +99,8 @@ pub struct DemoAccount {
     pub organisation: String,
     pub email: String,
     pub password: String,
+    /// The code to enrol a second factor with, while the account has none.
+    pub enrolment_code: Option<String>,
 }
 
 fn password_for(secrets: &Secrets, email: &str) -> String {
@@ -143,14 +145,22 @@ pub fn load(conn: &mut DbConn, geo: &Geography, secrets: &Secrets) -> Result<Vec
         };
         let email = format!("{local}@{DEMO_DOMAIN}");
         let password = password_for(secrets, &email);
-        if users::find_by_email(conn, &Email::parse(&email)?)?.is_none() {
-            users::create_as_system(conn, org, NewUser::parse(&email, name, &password, vec![*role])?)?;
-        }
+        let user = match users::find_by_email(conn, &Email::parse(&email)?)? {
+            Some(user) => user,
+            None => users::create_as_system(conn, org, NewUser::parse(&email, name, &password, vec![*role])?)?,
+        };
+        // A fresh code each time the accounts are listed, so the demo can enrol.
+        let enrolment_code = if user.totp_enabled {
+            None
+        } else {
+            Some(crate::auth::enrolment::issue_as_system(conn, secrets, user.id)?.enrolment_code)
+        };
         accounts.push(DemoAccount {
             role: *role,
             organisation: org.name.clone(),
             email,
             password,
+            enrolment_code,
         });
     }
     Ok(accounts)

@@ -28,8 +28,16 @@ pub struct RefreshRequest {
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct TotpEnrolRequest {
+    password: String,
+    enrolment_code: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TotpConfirmRequest {
     code: String,
+    enrolment_code: String,
 }
 
 #[derive(serde::Serialize)]
@@ -57,6 +65,16 @@ impl From<RefreshError> for ApiError {
         match e {
             RefreshError::Invalid | RefreshError::Reused => Self::Unauthenticated,
             RefreshError::Other(e) => e.into(),
+        }
+    }
+}
+
+impl From<totp::EnrolError> for ApiError {
+    fn from(e: totp::EnrolError) -> Self {
+        match e {
+            totp::EnrolError::Refused => Self::EnrolmentRefused,
+            totp::EnrolError::Throttled { retry_after_secs } => Self::TooManyRequests { retry_after_secs },
+            totp::EnrolError::Other(e) => e.into(),
         }
     }
 }
@@ -158,11 +176,33 @@ pub async fn logout(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpRes
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn totp_enrol(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
+pub async fn totp_enrol(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: Body<TotpEnrolRequest>,
+) -> ApiResult<HttpResponse> {
     let caller = auth.admit_before_second_factor()?.clone();
+    let body = body.into_inner();
+    if body.password.len() > 1024 || body.enrolment_code.len() > 64 {
+        return Err(ApiError::EnrolmentRefused);
+    }
     let shared = state.clone();
+    let started = caller.clone();
+    let attempt = state
+        .db(move |conn| totp::begin_enrolment(conn, &shared.secrets, &settings(&shared).totp_throttle, &started))
+        .await?;
+    // The slow hash runs without a database connection.
+    let password = body.password;
+    let (attempt, password_ok) = tokio::task::spawn_blocking(move || {
+        let ok = totp::check_password(&attempt, &password);
+        (attempt, ok)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("password check failed: {e}")))?;
+    let shared = state.clone();
+    let code = body.enrolment_code;
     let enrolment = state
-        .db(move |conn| totp::enrol(conn, &shared.secrets.field_key, &caller))
+        .db(move |conn| totp::enrol(conn, &shared.secrets, &caller, attempt, password_ok, &code))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -177,19 +217,25 @@ pub async fn totp_confirm(
 ) -> ApiResult<HttpResponse> {
     let caller = auth.admit_before_second_factor()?.clone();
     let session = auth.session();
-    let code = body.into_inner().code;
-    if code.len() > 16 {
+    let body = body.into_inner();
+    if body.code.len() > 16 {
         return Err(super::invalid("code", "a one-time code has 6 digits"));
+    }
+    if body.enrolment_code.len() > 64 {
+        return Err(ApiError::EnrolmentRefused);
     }
     let shared = state.clone();
     state
         .db(move |conn| {
-            totp::confirm(conn, &shared.secrets.field_key, &caller, &code)?;
-            // The person just proved they hold the second factor: this session has passed it.
-            if let Some(session) = session {
-                sessions::mark_second_factor(conn, session)?;
-            }
-            Ok::<_, relais_core::Error>(())
+            totp::confirm(
+                conn,
+                &shared.secrets,
+                &settings(&shared).totp_throttle,
+                &caller,
+                session,
+                &body.enrolment_code,
+                &body.code,
+            )
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

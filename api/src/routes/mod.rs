@@ -75,6 +75,11 @@ pub fn table() -> Vec<RouteDef> {
         def(M::GET, "/v1/users/{id}", web::get().to(users::get)),
         def(M::PATCH, "/v1/users/{id}", web::patch().to(users::update)),
         def(M::POST, "/v1/users/{id}/totp-reset", web::post().to(users::totp_reset)),
+        def(
+            M::POST,
+            "/v1/users/{id}/enrolment-code",
+            web::post().to(users::enrolment_code),
+        ),
         def(M::GET, "/v1/audit/verify", web::get().to(audit::verify)),
         def(M::GET, "/v1/live", web::get().to(crate::live::socket::socket)),
         def(M::GET, "/v1/conversations", web::get().to(helpline::list)),

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use relais_core::accounts::model::Role;
 use relais_core::accounts::organisations;
 use relais_core::accounts::users::{self, NewUser, UserChanges};
-use relais_core::auth::totp;
+use relais_core::auth::{enrolment, totp};
 use relais_core::ids::{OrganisationId, UserId};
 use relais_core::values::{NewPassword, parse_label};
 
@@ -99,6 +99,31 @@ pub async fn totp_reset(state: web::Data<AppState>, auth: Auth, path: web::Path<
     let visible = caller.clone();
     state.db(move |conn| users::get(conn, &visible, id)).await?;
     auth.require(STAFF_MANAGERS)?;
-    state.db(move |conn| totp::reset(conn, &caller, id)).await?;
-    Ok(HttpResponse::NoContent().finish())
+    let shared = state.clone();
+    let issued = state
+        .db(move |conn| totp::reset(conn, &shared.secrets, &caller, id))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(issued))
+}
+
+/// Issues the account's enrolment code (replacing any earlier one), shown once.
+pub async fn enrolment_code(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let id: UserId = parse_id(&path)?;
+    let visible = caller.clone();
+    state.db(move |conn| users::get(conn, &visible, id)).await?;
+    auth.require(STAFF_MANAGERS)?;
+    let shared = state.clone();
+    let issued = state
+        .db(move |conn| enrolment::issue(conn, &shared.secrets, &caller, id))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(issued))
 }

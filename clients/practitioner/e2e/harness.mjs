@@ -110,8 +110,8 @@ export async function startRelais(telegram) {
     .split("\n")
     .filter((line) => line && !line.startsWith("#"))
     .map((line) => {
-      const [role, organisation, email, password] = line.split("\t");
-      return { role, organisation, email, password };
+      const [role, organisation, email, password, enrolmentCode] = line.split("\t");
+      return { role, organisation, email, password, enrolmentCode };
     });
   return {
     base,

@@ -48,6 +48,8 @@ async function logIn(page, account) {
   await enrol.or(code).or(shell).first().waitFor();
   if (await enrol.isVisible()) {
     await check(page, `enrol-${account.role}`);
+    await page.getByLabel("Code d'enrôlement").fill(account.enrolmentCode);
+    await page.getByLabel("Mot de passe du compte").fill(account.password);
     await page.getByRole("button", { name: "Commencer" }).click();
     const secret = (await page.getByTestId("totp-secret").textContent()).trim();
     secrets.set(account.email, secret);

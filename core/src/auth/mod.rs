@@ -1,6 +1,7 @@
 //! Staff authentication: passwords, sessions and refresh tokens, the second factor, and
 //! login throttling. Access tokens (JWT) are an HTTP concern and live in the API crate.
 
+pub mod enrolment;
 pub mod login;
 pub mod passwords;
 pub mod sessions;

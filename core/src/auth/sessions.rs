@@ -223,6 +223,28 @@ pub(crate) fn revoke_all_for_user(conn: &mut DbConn, user: UserId, reason: &str)
     Ok(())
 }
 
+/// Ends every open session of the account but `keep` (the one that asked).
+pub(crate) fn revoke_others_for_user(
+    conn: &mut DbConn,
+    user: UserId,
+    keep: Option<SessionId>,
+    reason: &str,
+) -> Result<()> {
+    let keep = keep.map(|s| s.to_string()).unwrap_or_default();
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user.to_string()))
+            .filter(sessions::id.ne(keep))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(Some(time::to_db(time::now()))),
+        sessions::revoked_reason.eq(Some(reason)),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Turns a verified access token's session into a caller, if the session is still open and
 /// the account active. Roles come from the database, so a change applies at once.
 pub fn caller_for_session(conn: &mut DbConn, session: SessionId, user: UserId) -> Result<Option<Caller>> {

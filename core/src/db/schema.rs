@@ -93,7 +93,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    enrolment_codes (user_id) {
+        user_id -> Text,
+        code_hash -> Text,
+        issued_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(enrolment_codes -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(api_keys -> organisations (organisation_id));
@@ -104,6 +116,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     refresh_tokens,
     login_throttle,
+    enrolment_codes,
     api_keys,
     audit_log,
 );

@@ -52,6 +52,7 @@ async fn another_centres_objects_answer_404_in_reads_updates_and_lists() {
                 json!({ "display_name": "Renamed" }),
             ),
             ("POST", format!("/v1/users/{}/totp-reset", c.b_user), json!(null)),
+            ("POST", format!("/v1/users/{}/enrolment-code", c.b_user), json!(null)),
             (
                 "POST",
                 format!("/v1/organisations/{}/users", c.b),

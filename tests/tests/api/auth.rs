@@ -171,8 +171,14 @@ async fn the_second_factor_is_required_enrolled_confirmed_and_checked_at_login()
     assert_eq!(blocked.problem(), "second-factor-required");
 
     // Enrol, then a wrong code is refused, then the right code confirms.
-    let enrolment = app.post("/v1/auth/totp/enrol").bearer(&access).send().await;
-    assert_eq!(enrolment.status, 200);
+    let enrolment_code = account.enrolment_code.clone().unwrap();
+    let enrolment = app
+        .post("/v1/auth/totp/enrol")
+        .bearer(&access)
+        .json(&json!({ "password": account.password, "enrolment_code": enrolment_code }))
+        .send()
+        .await;
+    assert_eq!(enrolment.status, 200, "{}", enrolment.text());
     let secret = enrolment.json()["secret"].as_str().unwrap().to_owned();
     assert!(
         enrolment.json()["otpauth_uri"]
@@ -183,7 +189,7 @@ async fn the_second_factor_is_required_enrolled_confirmed_and_checked_at_login()
     let wrong = app
         .post("/v1/auth/totp/confirm")
         .bearer(&access)
-        .json(&json!({ "code": "000000" }))
+        .json(&json!({ "code": "000000", "enrolment_code": enrolment_code }))
         .send()
         .await;
     assert_eq!(wrong.status, 400);
@@ -192,7 +198,7 @@ async fn the_second_factor_is_required_enrolled_confirmed_and_checked_at_login()
     let confirmed = app
         .post("/v1/auth/totp/confirm")
         .bearer(&access)
-        .json(&json!({ "code": code }))
+        .json(&json!({ "code": code, "enrolment_code": enrolment_code }))
         .send()
         .await;
     assert_eq!(confirmed.status, 204, "{}", confirmed.text());

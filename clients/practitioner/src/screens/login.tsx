@@ -95,10 +95,16 @@ function badLogin(error: ApiError): string {
 export function Enrol({ onDone, langButton }: Omit<Props, "lockedEmail">) {
   const [enrolment, setEnrolment] = useState<Schemas["TotpEnrolment"]>();
   const [code, setCode] = useState("");
-  const start = useAction(async () => setEnrolment(await ok(api.POST("/v1/auth/totp/enrol"))));
+  const [password, setPassword] = useState("");
+  const [enrolmentCode, setEnrolmentCode] = useState("");
+  const start = useAction(async () => {
+    setEnrolment(await ok(api.POST("/v1/auth/totp/enrol", { body: { password, enrolment_code: enrolmentCode.trim() } })));
+    setPassword("");
+  });
   const confirm = useAction(async () => {
-    await ok(api.POST("/v1/auth/totp/confirm", { body: { code: code.trim() } }));
+    await ok(api.POST("/v1/auth/totp/confirm", { body: { code: code.trim(), enrolment_code: enrolmentCode.trim() } }));
     setEnrolment(undefined);
+    setEnrolmentCode("");
     await onDone();
   });
   return (
@@ -112,12 +118,45 @@ export function Enrol({ onDone, langButton }: Omit<Props, "lockedEmail">) {
         )}
       </p>
       {!enrolment ? (
-        <>
+        <Form onSubmit={() => start.run()}>
+          <Field
+            label={L("Code d'enrôlement", "Enrolment code")}
+            hint={L(
+              "Les 16 caractères remis par votre responsable (valables 72 heures).",
+              "The 16 characters given by your manager (valid 72 hours).",
+            )}
+          >
+            {(id, hint) => (
+              <input
+                id={id}
+                aria-describedby={hint}
+                autocomplete="off"
+                autocapitalize="characters"
+                spellcheck={false}
+                maxLength={24}
+                required
+                value={enrolmentCode}
+                onInput={(e) => setEnrolmentCode(e.currentTarget.value)}
+              />
+            )}
+          </Field>
+          <Field label={L("Mot de passe du compte", "Account password")}>
+            {(id) => (
+              <input
+                id={id}
+                type="password"
+                autocomplete="current-password"
+                required
+                value={password}
+                onInput={(e) => setPassword(e.currentTarget.value)}
+              />
+            )}
+          </Field>
           <ErrorBox error={start.error} />
-          <button class="primary" type="button" onClick={() => start.run()} disabled={start.busy}>
+          <button class="primary" type="submit" disabled={start.busy}>
             {L("Commencer", "Start")}
           </button>
-        </>
+        </Form>
       ) : (
         <Form onSubmit={() => confirm.run()}>
           <p>{L("Clé à saisir dans l'application :", "Key to type in the app:")}</p>

@@ -1,0 +1,1 @@
+DROP TABLE enrolment_codes;
