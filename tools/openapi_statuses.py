@@ -16,8 +16,9 @@ does for every route (api/src/problem.rs, api/src/body.rs, api/src/middleware.rs
 - 500 everywhere (an unexpected failure answers a Problem, never a stack trace).
 
 Statuses an operation documents explicitly (with its own description) are kept as they are.
-The script is idempotent: it only acts on operations that still have a `default` response
-and adds the shared components once. Run it after adding a route written with `default`:
+The script is idempotent: it only acts on operations that still have a `default` response,
+drops a status listed twice in one operation (keeping the first), and adds the shared
+components once. Run it after adding a route written with `default`:
 
     python3 tools/openapi_statuses.py openapi.yaml
 """
@@ -84,6 +85,12 @@ def rewrite(lines):
             if re.match(r"^      requestBody:", line):
                 op["body"] = True
             if m := re.match(r"^        '(\d{3})':", line):
+                if m.group(1) in op["statuses"]:
+                    # A status listed twice (a merge can do that): the first one stays.
+                    i += 1
+                    while i < len(lines) and lines[i].startswith("         "):
+                        i += 1
+                    continue
                 op["statuses"].add(m.group(1))
             if re.match(r"^        default:\s*$", line):
                 # Skip the default block (its lines are indented deeper than 8 spaces).

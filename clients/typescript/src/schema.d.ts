@@ -155,7 +155,7 @@ export interface paths {
         put?: never;
         /**
          * Start TOTP enrolment
-         * @description Staff only. Generates a new TOTP secret for the caller, to be confirmed with a one-time code. Answers 409 if TOTP is already enabled.
+         * @description Staff only. Generates a new TOTP secret for the caller, to be confirmed with a one-time code. Needs the account's password and the enrolment code given by an administrator or a manager (`POST /v1/users/{id}/enrolment-code`), so a stolen password alone cannot enrol a second factor. The enrolment code is checked here and used up by the confirmation. Answers 409 if TOTP is already enabled.
          */
         post: operations["enrolTotp"];
         delete?: never;
@@ -175,7 +175,7 @@ export interface paths {
         put?: never;
         /**
          * Confirm TOTP enrolment
-         * @description Staff only. Confirms the pending enrolment with a current one-time code, enabling TOTP for the account.
+         * @description Staff only. Confirms the pending enrolment with a current one-time code and the enrolment code again, which is used up, enabling TOTP for the account. Every other session of the account ends (its refresh tokens and live sockets); this one has passed the second factor.
          */
         post: operations["confirmTotp"];
         delete?: never;
@@ -355,9 +355,29 @@ export interface paths {
         put?: never;
         /**
          * Reset a user's TOTP
-         * @description Staff only: admins, or managers (centre managers, helpline supervisors) of the user's organisation. Removes the user's TOTP second factor so they can enrol again.
+         * @description Staff only: admins, or managers (centre managers, helpline supervisors) of the user's organisation. Removes the user's TOTP second factor, ends all their sessions, and issues a new enrolment code (shown once, valid 72 hours) for them to enrol again.
          */
         post: operations["resetUserTotp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{id}/enrolment-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue an enrolment code
+         * @description Staff only: admins, or managers (centre managers, helpline supervisors) of the user's organisation. Issues the user's one-time enrolment code (16 characters, valid 72 hours, single use), replacing any earlier one. It is shown once here, never stored in clear, and the issue is audited without it. The user needs it, with their password, to enrol a second factor.
+         */
+        post: operations["issueEnrolmentCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2502,6 +2522,20 @@ export interface components {
         TotpConfirmRequest: {
             /** @description A current one-time code from the authenticator. */
             code: string;
+            /** @description The enrolment code given with the account (the same as for enrolment). */
+            enrolment_code: string;
+        };
+        TotpEnrolRequest: {
+            /** @description The account's password. */
+            password: string;
+            /** @description The 16-character enrolment code given by an administrator or a manager (spaces and dashes ignored, case-insensitive). */
+            enrolment_code: string;
+        };
+        EnrolmentCode: {
+            /** @description 16 characters from `23456789ABCDEFGHJKLMNPQRSTUVWXYZ`, shown only here. */
+            enrolment_code: string;
+            /** Format: date-time */
+            expires_at: string;
         };
         NewOrganisation: {
             kind: components["schemas"]["OrganisationKind"];
@@ -4855,7 +4889,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpEnrolRequest"];
+            };
+        };
         responses: {
             /** @description The secret to load into an authenticator app. */
             200: {
@@ -4864,6 +4902,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TotpEnrolment"];
+                };
+            };
+            /** @description Malformed request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials. */
@@ -4875,7 +4922,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            403: components["responses"]["Forbidden"];
+            /** @description Wrong password or enrolment code, or the code is used or expired (type `urn:relais:problem:enrolment-refused`); the attempt counts against the account's throttle. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description TOTP cannot be enrolled in the current state (for example, it is already enabled). */
             409: {
                 headers: {
@@ -4927,7 +4982,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            403: components["responses"]["Forbidden"];
+            /** @description Wrong password or enrolment code, or the code is used or expired (type `urn:relais:problem:enrolment-refused`); the attempt counts against the account's throttle. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No enrolment to confirm (none pending, or TOTP already enabled). */
             409: {
                 headers: {
@@ -5641,12 +5704,70 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description TOTP reset. */
-            204: {
+            /** @description TOTP reset; the new enrolment code to hand over to the person. */
+            200: {
+                headers: {
+                    /** @description no-store */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolmentCode"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description Missing, invalid or expired credentials. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the required role. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (objects of another organisation also answer 404). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    issueEnrolmentCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The enrolment code to hand over to the person. */
+            201: {
+                headers: {
+                    /** @description no-store */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolmentCode"];
+                };
             };
             400: components["responses"]["BadRequest"];
             /** @description Missing, invalid or expired credentials. */
