@@ -717,3 +717,61 @@ async fn the_web_chat_socket_carries_the_conversation_both_ways() {
     let heard = tokio::time::timeout(Duration::from_millis(800), stranger.next()).await;
     assert!(!matches!(heard, Ok(Some(Ok(Message::Text(_))))), "no cross-talk");
 }
+
+/// The corpus found these (docs/text-line-quality.md): a threat against the writer read as
+/// suicide, and an author who is also hit sent away as a victim. Through the real stack.
+#[tokio::test]
+async fn a_threat_against_the_writer_gets_the_emergency_numbers_and_never_3114() {
+    let app = spawn_line_app(&[]).await;
+    app.sms_says("+33655555501", "il a dit qu'il allait me tuer").await;
+    app.outbox_drained().await;
+    let all = texts(&app.sms_sent("+33655555501"), "Body").join("\n");
+    assert!(
+        all.contains("17") && all.contains("114") && all.contains("3919"),
+        "{all}"
+    );
+    assert!(
+        !all.contains("3114"),
+        "a threatened person is not told about suicide: {all}"
+    );
+
+    app.telegram_says(6101, "he said he'd k.i.l.l me").await;
+    app.telegram_wait_text(6101, "112").await.expect("waited for");
+    app.outbox_drained().await;
+    let all = texts(&app.telegram_sent(6101), "text").join("\n");
+    assert!(all.contains("immediate danger") && all.contains("3919"), "{all}");
+    assert!(!all.contains("3114"), "{all}");
+
+    let queue = listener_queue(&app).await;
+    let items = queue["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{queue}");
+    for item in items {
+        assert_eq!(item["state"], "waiting", "kept on the line: {item}");
+        assert_eq!(item["priority"], 100, "{item}");
+    }
+    assert!(items.iter().any(|i| i["language"] == "en"), "{queue}");
+}
+
+#[tokio::test]
+async fn an_author_who_is_also_hit_is_kept_and_the_listener_flagged_in_french_and_english() {
+    let app = spawn_line_app(&[]).await;
+    app.telegram_says(6201, "je l'ai frappée mais pendant nos disputes elle me frappe aussi")
+        .await;
+    app.telegram_wait_text(6201, "3919").await.expect("waited for");
+    app.outbox_drained().await;
+    let all = texts(&app.telegram_sent(6201), "text").join("\n");
+    assert!(all.contains("écoutant"), "a listener comes: {all}");
+    app.sms_says("+33655555502", "I pushed her but she hits me too during our fights")
+        .await;
+    app.outbox_drained().await;
+    let all = texts(&app.sms_sent("+33655555502"), "Body").join("\n");
+    assert!(all.contains("3919") && all.contains("listener"), "{all}");
+
+    let queue = listener_queue(&app).await;
+    let items = queue["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{queue}");
+    for item in items {
+        assert_ne!(item["state"], "closed", "never cut off: {item}");
+        assert_eq!(item["flag"], "victim_words", "{item}");
+    }
+}
