@@ -418,3 +418,35 @@ async fn an_idle_web_chat_session_expires_and_use_extends_it() {
         .await;
     assert_eq!(alive.status, 200);
 }
+
+#[tokio::test]
+async fn erasing_a_web_chat_ends_its_session() {
+    let app = relais_tests::line::spawn_line_app(&[]).await;
+    let token = new_chat(&app).await;
+    let say = |text: &'static str| {
+        app.post("/chat/api/messages")
+            .header("X-Chat-Session", &token)
+            .json(&chat_message(text))
+            .send()
+    };
+    assert_eq!(say("Bonjour").await.status, 202);
+    assert_eq!(say("EFFACER").await.status, 202);
+    let sessions = || {
+        use diesel::prelude::*;
+        let mut conn = app.state.database.get().unwrap();
+        relais_core::db::schema::webchat_sessions::table
+            .count()
+            .get_result::<i64>(&mut conn)
+            .unwrap()
+    };
+    assert_eq!(sessions(), 0, "the session went with the contact");
+    assert_eq!(
+        app.get("/chat/api/messages")
+            .header("X-Chat-Session", &token)
+            .send()
+            .await
+            .status,
+        401,
+        "the erased chat cannot be reopened with its token"
+    );
+}
