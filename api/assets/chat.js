@@ -1,5 +1,6 @@
-// The web chat, with no third-party code. The session token lives only in this tab's
-// sessionStorage: closing the tab forgets it.
+// The web chat, with no third-party code. The server issues the session token; it lives only
+// in this tab's sessionStorage: closing the tab forgets it. When the server refuses it
+// (expired after a long silence), the page starts a new chat.
 (function () {
   "use strict";
   var log = document.getElementById("log");
@@ -48,6 +49,17 @@
     item.scrollIntoView({ block: "end" });
   }
 
+  // The server no longer knows this session: forget it; the next message starts a new chat.
+  function forget() {
+    if (!token) return;
+    token = null;
+    sessionStorage.removeItem("relais-chat");
+    if (socket) { var old = socket; socket = null; old.onclose = null; old.close(); }
+    show("line", lang === "fr"
+      ? "Cette conversation a expiré. Votre prochain message commence une nouvelle conversation."
+      : "This conversation has expired. Your next message starts a new one.");
+  }
+
   function ensureSession() {
     if (token) return Promise.resolve(token);
     return fetch("/chat/api/sessions", { method: "POST" })
@@ -55,16 +67,23 @@
       .then(function (body) { token = body.token; sessionStorage.setItem("relais-chat", token); connect(); return token; });
   }
 
-  function send(message, shown) {
-    message.id = uuid();
-    show("you", shown);
+  function post(message, retry) {
     return ensureSession().then(function (t) {
       return fetch("/chat/api/messages", {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-Chat-Session": t },
         body: JSON.stringify(message)
+      }).then(function (r) {
+        if (r.status === 401 && retry) { forget(); return post(message, false); }
+        return r;
       });
     });
+  }
+
+  function send(message, shown) {
+    message.id = uuid();
+    show("you", shown);
+    return post(message, true);
   }
 
   function connect() {
@@ -77,6 +96,7 @@
       if (event.type === "message") { typingNote.hidden = true; show("line", event.text, event.choices); }
       if (event.type === "typing") showTyping();
       if (event.type === "resync") history();
+      if (event.type === "expired") forget();
     };
     socket.onclose = function () { socket = null; setTimeout(connect, 3000); };
   }
@@ -84,8 +104,12 @@
   function history() {
     if (!token) return;
     fetch("/chat/api/messages", { headers: { "X-Chat-Session": token } })
-      .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+      .then(function (r) {
+        if (r.status === 401) { forget(); return null; }
+        return r.ok ? r.json() : { items: [] };
+      })
       .then(function (body) {
+        if (!body) return;
         log.textContent = "";
         body.items.forEach(function (m) { show(m.from, m.text); });
       });

@@ -1,6 +1,8 @@
-//! The web chat: an anonymous session (a random token, nothing else), messages over HTTP
-//! and a WebSocket, and a small page at `/chat` with no third-party script. The token is the
-//! session's channel address: it is looked up by keyed HMAC and never stored in clear.
+//! The web chat: an anonymous session (a random token the server issues, nothing else),
+//! messages over HTTP and a WebSocket, and a small page at `/chat` with no third-party
+//! script. The token is the session's channel address: it is stored only as its keyed HMAC,
+//! a token the server did not issue, or one idle past `RELAIS_WEBCHAT_SESSION_IDLE_SECONDS`,
+//! is refused (401), and the page then starts a new chat.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt as _;
@@ -8,7 +10,7 @@ use relais_bots::delivery::WebChatFrame;
 use relais_bots::dialogue::Input;
 use relais_bots::ingest::{Inbound, Ingested};
 use relais_core::helpline::model::{Author, Channel, ConversationState};
-use relais_core::helpline::{contacts, conversations, messages};
+use relais_core::helpline::{contacts, conversations, messages, webchat_sessions};
 
 use crate::body::Body;
 use crate::problem::{ApiError, ApiResult};
@@ -34,28 +36,43 @@ pub async fn script() -> HttpResponse {
         .body(SCRIPT)
 }
 
-fn valid_token(token: &str) -> bool {
-    token.len() == 43
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+fn idle(state: &AppState) -> chrono::Duration {
+    chrono::Duration::seconds(state.settings.webchat_session_idle_seconds)
 }
 
-fn session(req: &HttpRequest) -> ApiResult<String> {
+/// The chat key of a live session we issued, extending it; `None` for anything else.
+async fn live_session(state: &web::Data<AppState>, token: &str) -> ApiResult<Option<String>> {
+    if !webchat_sessions::well_formed(token) {
+        return Ok(None);
+    }
+    let shared = state.clone();
+    let token = token.to_owned();
+    state
+        .db(move |conn| webchat_sessions::touch(conn, &shared.secrets, &token, idle(&shared), chrono::Utc::now()))
+        .await
+}
+
+/// The request's session token, once checked: 401 when missing, forged or expired.
+async fn session(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResult<String> {
     let token = req
         .headers()
         .get(SESSION_HEADER)
         .and_then(|v| v.to_str().ok())
         .ok_or(ApiError::Unauthenticated)?;
-    if valid_token(token) {
-        Ok(token.to_owned())
-    } else {
-        Err(ApiError::Unauthenticated)
+    match live_session(state, token).await? {
+        Some(_) => Ok(token.to_owned()),
+        None => Err(ApiError::Unauthenticated),
     }
 }
 
-pub async fn create_session() -> HttpResponse {
-    HttpResponse::Created().json(serde_json::json!({ "token": relais_core::crypto::random_token() }))
+pub async fn create_session(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let shared = state.clone();
+    let token = state
+        .db(move |conn| webchat_sessions::issue(conn, &shared.secrets, idle(&shared), chrono::Utc::now()))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({ "token": token })))
 }
 
 #[derive(serde::Deserialize)]
@@ -110,7 +127,7 @@ pub async fn post_message(
     req: HttpRequest,
     body: Body<ChatMessage>,
 ) -> ApiResult<HttpResponse> {
-    let token = session(&req)?;
+    let token = session(&state, &req).await?;
     let outcome = ingest(&state, inbound(&token, body.into_inner())?).await?;
     let status = match outcome {
         Ingested::Duplicate => "duplicate",
@@ -121,7 +138,7 @@ pub async fn post_message(
 
 /// The session's current conversation, for a page that (re)loads or a client catching up.
 pub async fn list_messages(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let token = session(&req)?;
+    let token = session(&state, &req).await?;
     let shared = state.clone();
     let items = state
         .db(move |conn| {
@@ -209,8 +226,10 @@ pub async fn socket(
         let first = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next()).await;
         let token = match first {
             Ok(Some(Ok(actix_ws::Message::Text(text)))) => match serde_json::from_str::<Hello>(&text) {
-                Ok(hello) if valid_token(&hello.session) => hello.session,
+                Ok(hello) if matches!(live_session(&state, &hello.session).await, Ok(Some(_))) => hello.session,
                 _ => {
+                    // Forged or expired: the page starts a new chat.
+                    let _ = session.text(serde_json::json!({ "type": "expired" }).to_string()).await;
                     let _ = session.close(None).await;
                     return;
                 }
@@ -250,6 +269,10 @@ pub async fn socket(
                             continue;
                         }
                         let Ok(message) = serde_json::from_str::<ChatMessage>(&text) else { continue };
+                        if !matches!(live_session(&state, &token).await, Ok(Some(_))) {
+                            let _ = session.text(serde_json::json!({ "type": "expired" }).to_string()).await;
+                            break;
+                        }
                         let Ok(inbound) = inbound(&token, message) else { continue };
                         if ingest(&state, inbound).await.is_err() {
                             let _ = session.text(serde_json::json!({ "type": "error" }).to_string()).await;

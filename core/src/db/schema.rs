@@ -698,3 +698,11 @@ diesel::table! {
         sent_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    webchat_sessions (token_hmac) {
+        token_hmac -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+    }
+}

@@ -239,5 +239,6 @@ pub fn erase(conn: &mut DbConn, id: &str) -> Result<()> {
         .execute(conn)?;
     diesel::delete(conversations::table.filter(conversations::contact_id.eq(id))).execute(conn)?;
     diesel::delete(contacts::table.find(id)).execute(conn)?;
+    super::webchat_sessions::end(conn, &key)?;
     Ok(())
 }

@@ -16,3 +16,4 @@ pub mod outbox;
 pub mod receipts;
 pub mod retention;
 pub mod statistics;
+pub mod webchat_sessions;

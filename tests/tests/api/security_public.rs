@@ -297,3 +297,156 @@ async fn a_burst_on_a_public_route_gets_429_with_retry_after_and_another_address
         assert_eq!(from("198.51.100.3", "/healthz").send().await.status, 200);
     }
 }
+
+async fn new_chat(app: &relais_tests::TestApp) -> String {
+    let created = app.post("/chat/api/sessions").send().await;
+    assert_eq!(created.status, 201);
+    created.json()["token"].as_str().unwrap().to_owned()
+}
+
+fn chat_message(text: &str) -> serde_json::Value {
+    serde_json::json!({ "id": uuid::Uuid::new_v4(), "text": text })
+}
+
+#[tokio::test]
+async fn web_chat_tokens_are_issued_by_the_server_and_forged_ones_refused() {
+    let app = relais_tests::line::spawn_line_app(&[]).await;
+    let token = new_chat(&app).await;
+    let sent = app
+        .post("/chat/api/messages")
+        .header("X-Chat-Session", &token)
+        .json(&chat_message("Bonjour"))
+        .send()
+        .await;
+    assert_eq!(sent.status, 202, "an issued token works");
+
+    // Nothing stores the token itself: only its keyed HMAC.
+    let stored: Vec<String> = {
+        use diesel::prelude::*;
+        let mut conn = app.state.database.get().unwrap();
+        relais_core::db::schema::webchat_sessions::table
+            .select(relais_core::db::schema::webchat_sessions::token_hmac)
+            .load(&mut conn)
+            .unwrap()
+    };
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0], token);
+
+    for forged in [
+        relais_core::crypto::random_token(),
+        "A".repeat(43),
+        format!("{}x", &token[..42]),
+        "short".to_owned(),
+    ] {
+        let refused = app
+            .post("/chat/api/messages")
+            .header("X-Chat-Session", &forged)
+            .json(&chat_message("Bonjour"))
+            .send()
+            .await;
+        assert_eq!(refused.status, 401, "{forged}");
+        assert_eq!(refused.problem(), "unauthenticated");
+        let listed = app
+            .get("/chat/api/messages")
+            .header("X-Chat-Session", &forged)
+            .send()
+            .await;
+        assert_eq!(listed.status, 401);
+    }
+
+    // The socket refuses a forged token too, and says so before closing.
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use tokio_tungstenite::tungstenite::Message;
+    let url = format!("{}/chat/ws", app.address.replace("http://", "ws://"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    socket
+        .send(Message::Text(
+            serde_json::json!({ "session": relais_core::crypto::random_token() })
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), socket.next()).await;
+    match first {
+        Ok(Some(Ok(Message::Text(text)))) => assert!(text.contains("expired"), "{text}"),
+        other => panic!("expected an expired frame, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_idle_web_chat_session_expires_and_use_extends_it() {
+    let app = relais_tests::line::spawn_line_app(&[("RELAIS_WEBCHAT_SESSION_IDLE_SECONDS", "60")]).await;
+    let token = new_chat(&app).await;
+    let other = new_chat(&app).await;
+    let key = relais_core::helpline::contacts::address_key(
+        &app.state.secrets,
+        relais_core::helpline::model::Channel::WebChat,
+        &token,
+    );
+    // Its last use was two minutes ago.
+    {
+        use diesel::prelude::*;
+        use relais_core::db::schema::webchat_sessions as s;
+        let mut conn = app.state.database.get().unwrap();
+        let past = (chrono::Utc::now() - chrono::Duration::seconds(120)).naive_utc();
+        diesel::update(s::table.filter(s::token_hmac.eq(&key)))
+            .set(s::last_used_at.eq(past))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let expired = app
+        .post("/chat/api/messages")
+        .header("X-Chat-Session", &token)
+        .json(&chat_message("Bonjour"))
+        .send()
+        .await;
+    assert_eq!(expired.status, 401, "expired");
+    assert_eq!(
+        app.get("/chat/api/messages")
+            .header("X-Chat-Session", &token)
+            .send()
+            .await
+            .status,
+        401
+    );
+    // The other one, used now, lives on.
+    let alive = app
+        .get("/chat/api/messages")
+        .header("X-Chat-Session", &other)
+        .send()
+        .await;
+    assert_eq!(alive.status, 200);
+}
+
+#[tokio::test]
+async fn erasing_a_web_chat_ends_its_session() {
+    let app = relais_tests::line::spawn_line_app(&[]).await;
+    let token = new_chat(&app).await;
+    let say = |text: &'static str| {
+        app.post("/chat/api/messages")
+            .header("X-Chat-Session", &token)
+            .json(&chat_message(text))
+            .send()
+    };
+    assert_eq!(say("Bonjour").await.status, 202);
+    assert_eq!(say("EFFACER").await.status, 202);
+    let sessions = || {
+        use diesel::prelude::*;
+        let mut conn = app.state.database.get().unwrap();
+        relais_core::db::schema::webchat_sessions::table
+            .count()
+            .get_result::<i64>(&mut conn)
+            .unwrap()
+    };
+    assert_eq!(sessions(), 0, "the session went with the contact");
+    assert_eq!(
+        app.get("/chat/api/messages")
+            .header("X-Chat-Session", &token)
+            .send()
+            .await
+            .status,
+        401,
+        "the erased chat cannot be reopened with its token"
+    );
+}

@@ -507,12 +507,22 @@ async fn the_web_chat_is_anonymous_and_answers() {
     assert!(list.iter().any(|m| m["text"].as_str().unwrap().contains("1. Oui")));
     let anonymous = app.get("/chat/api/messages").send().await;
     assert_eq!(anonymous.status, 401);
+    let other = app.post("/chat/api/sessions").send().await.json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let stranger = app
+        .get("/chat/api/messages")
+        .header("X-Chat-Session", &other)
+        .send()
+        .await;
+    assert_eq!(stranger.json()["items"], json!([]), "another session sees nothing");
+    let forged = app
         .get("/chat/api/messages")
         .header("X-Chat-Session", &relais_core::crypto::random_token())
         .send()
         .await;
-    assert_eq!(stranger.json()["items"], json!([]), "another session sees nothing");
+    assert_eq!(forged.status, 401, "a token the server never issued");
 }
 
 #[tokio::test]
