@@ -21,6 +21,7 @@ use tokio::sync::{Notify, broadcast, mpsc};
 const CHANNEL: &str = "relais:live";
 const TYPING_CHANNEL: &str = "relais:live:typing";
 const WEBCHAT_CHANNEL: &str = "relais:webchat";
+const ENDED_CHANNEL: &str = "relais:live:sessions-ended";
 const WEBCHAT_CONTEXT: &str = "webchat.relay";
 
 /// "The person is typing" in a conversation: ids only, never stored, never replayed.
@@ -30,10 +31,42 @@ pub struct Typing {
     pub listener_id: Option<String>,
 }
 
+/// "Sessions have ended" for an account or a whole organisation (logout, deactivation, role,
+/// password or second-factor change): every instance's sockets of that account or
+/// organisation look at their session again at once and close (4001) if it is over. Ids
+/// only; like the other signals, it means "look again", so a stray one closes nothing.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionsEnded {
+    pub user_id: Option<String>,
+    pub organisation_id: Option<String>,
+}
+
+impl SessionsEnded {
+    pub fn user(user: impl ToString) -> Self {
+        Self {
+            user_id: Some(user.to_string()),
+            organisation_id: None,
+        }
+    }
+
+    pub fn organisation(organisation: impl ToString) -> Self {
+        Self {
+            user_id: None,
+            organisation_id: Some(organisation.to_string()),
+        }
+    }
+
+    /// Whether the signal concerns a socket of this account in this organisation.
+    pub fn concerns(&self, user: &str, organisation: &str) -> bool {
+        self.user_id.as_deref() == Some(user) || self.organisation_id.as_deref() == Some(organisation)
+    }
+}
+
 #[derive(Clone)]
 pub struct LiveHub {
     local: broadcast::Sender<LiveEvent>,
     typing: broadcast::Sender<Typing>,
+    ended: broadcast::Sender<SessionsEnded>,
     wake: Arc<Notify>,
     redis: Option<redis::aio::ConnectionManager>,
     /// The last event number this instance has pumped.
@@ -46,6 +79,7 @@ impl LiveHub {
     /// Tokio runtime.
     pub async fn start(db: Db, redis_url: Option<&str>, webchat: WebChatHub, secrets: Secrets) -> anyhow::Result<Self> {
         let typing = broadcast::channel(1024).0;
+        let ended = broadcast::channel(1024).0;
         let redis = match redis_url {
             Some(url) => {
                 let client = redis::Client::open(url)?;
@@ -59,6 +93,7 @@ impl LiveHub {
                     Inbox {
                         wake: wake.clone(),
                         typing: typing.clone(),
+                        ended: ended.clone(),
                         webchat,
                         secrets,
                     },
@@ -85,6 +120,7 @@ impl LiveHub {
         let hub = Self {
             local: broadcast::channel(4096).0,
             typing,
+            ended,
             wake,
             redis,
             pumped: Arc::new(AtomicI64::new(start)),
@@ -113,6 +149,22 @@ impl LiveHub {
         };
         if let Err(e) = publish(redis, TYPING_CHANNEL, json).await {
             tracing::debug!(error = %e, "live events: typing not relayed");
+        }
+    }
+
+    pub fn subscribe_ended(&self) -> broadcast::Receiver<SessionsEnded> {
+        self.ended.subscribe()
+    }
+
+    /// Tells every instance's sockets that sessions of an account (or an organisation) have
+    /// ended. With Redis, the signal comes back to this instance through the subscriber too;
+    /// it is also sent locally at once, so this instance never waits on Redis.
+    pub async fn sessions_ended(&self, ended: SessionsEnded) {
+        let _ = self.ended.send(ended.clone());
+        let Some(redis) = &self.redis else { return };
+        let Ok(json) = serde_json::to_vec(&ended) else { return };
+        if let Err(e) = publish(redis, ENDED_CHANNEL, json).await {
+            tracing::warn!(error = %e, "live events: sessions-ended not relayed; other instances close at token expiry");
         }
     }
 
@@ -174,6 +226,7 @@ async fn publish(redis: &redis::aio::ConnectionManager, channel: &str, payload: 
 struct Inbox {
     wake: Arc<Notify>,
     typing: broadcast::Sender<Typing>,
+    ended: broadcast::Sender<SessionsEnded>,
     webchat: WebChatHub,
     secrets: Secrets,
 }
@@ -185,6 +238,11 @@ impl Inbox {
             TYPING_CHANNEL => {
                 if let Ok(typing) = serde_json::from_slice::<Typing>(payload) {
                     let _ = self.typing.send(typing);
+                }
+            }
+            ENDED_CHANNEL => {
+                if let Ok(ended) = serde_json::from_slice::<SessionsEnded>(payload) {
+                    let _ = self.ended.send(ended);
                 }
             }
             WEBCHAT_CHANNEL => {
@@ -226,7 +284,10 @@ fn spawn_subscriber(client: redis::Client, inbox: Inbox) {
         loop {
             match client.get_async_pubsub().await {
                 Ok(mut pubsub) => {
-                    if let Err(e) = pubsub.subscribe(&[CHANNEL, TYPING_CHANNEL, WEBCHAT_CHANNEL]).await {
+                    if let Err(e) = pubsub
+                        .subscribe(&[CHANNEL, TYPING_CHANNEL, WEBCHAT_CHANNEL, ENDED_CHANNEL])
+                        .await
+                    {
                         tracing::warn!(error = %e, "live events: Redis subscribe failed");
                     } else {
                         use futures_util::StreamExt as _;

@@ -8,4 +8,4 @@ mod bus;
 pub mod presence;
 pub mod socket;
 
-pub use bus::{LiveHub, Typing};
+pub use bus::{LiveHub, SessionsEnded, Typing};

@@ -2,7 +2,9 @@
 //! `{"token": "<access token>", "after": <last event number seen, optional>}`. The server
 //! replays what the app missed from the database, then streams new events. When the access
 //! token expires the server closes with code 4001; the app reconnects with a fresh token and
-//! its last number, and loses nothing.
+//! its last number, and loses nothing. When the session ends (logout, deactivation of the
+//! account or its organisation, a role, password or second-factor change), the bus says so
+//! and the socket closes at once with 4001, on whichever instance holds it.
 
 use std::time::Duration;
 
@@ -101,7 +103,10 @@ pub async fn socket(
         // Subscribe before reading the backlog, so nothing falls between the two.
         let mut live = state.live.subscribe();
         let mut typing = state.live.subscribe_typing();
+        let mut ended = state.live.subscribe_ended();
         let me = caller.user_id().map(|u| u.to_string());
+        let my_user = me.clone().unwrap_or_default();
+        let my_org = caller.organisation_id.to_string();
         let supervisor =
             matches!(&caller.principal, Principal::Staff { roles, .. } if roles.contains(Role::HelplineSupervisor));
         let mut last = match hello.after {
@@ -154,6 +159,24 @@ pub async fn socket(
                     }
                     Err(_) => return,
                 },
+                signal = ended.recv() => {
+                    let look = match signal {
+                        Ok(signal) => signal.concerns(&my_user, &my_org),
+                        // Missed signals: look again, to be safe.
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
+                        Err(_) => return,
+                    };
+                    if look {
+                        let (id, user) = (verified.session, verified.user);
+                        let still = state
+                            .db(move |conn| sessions::caller_for_session(conn, id, user))
+                            .await;
+                        if !matches!(still, Ok(Some(_))) {
+                            let _ = session.close(Some(close(4001, "session ended"))).await;
+                            return;
+                        }
+                    }
+                }
                 typing_now = typing.recv() => match typing_now {
                     // Ephemeral, no number: for the listener holding the conversation (and supervisors).
                     Ok(t) if supervisor || (t.listener_id.is_some() && t.listener_id == me) => {

@@ -8,6 +8,7 @@ use relais_core::auth::{throttle, totp};
 
 use crate::auth::Auth;
 use crate::body::Body;
+use crate::live::SessionsEnded;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -171,7 +172,9 @@ pub async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> 
 pub async fn logout(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
     let caller = auth.admit_before_second_factor()?.clone();
     let session = auth.session().ok_or(ApiError::Unauthenticated)?;
+    let user = caller.user_id().ok_or(ApiError::Unauthenticated)?;
     state.db(move |conn| sessions::logout(conn, &caller, session)).await?;
+    state.live.sessions_ended(SessionsEnded::user(user)).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -225,6 +228,7 @@ pub async fn totp_confirm(
         return Err(ApiError::EnrolmentRefused);
     }
     let shared = state.clone();
+    let user = caller.user_id().ok_or(ApiError::Unauthenticated)?;
     state
         .db(move |conn| {
             totp::confirm(
@@ -238,5 +242,7 @@ pub async fn totp_confirm(
             )
         })
         .await?;
+    // The account's other sessions ended: their sockets close.
+    state.live.sessions_ended(SessionsEnded::user(user)).await;
     Ok(HttpResponse::NoContent().finish())
 }

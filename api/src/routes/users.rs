@@ -12,6 +12,7 @@ use super::parse_id;
 use crate::auth::Auth;
 use crate::auth::policy::{ANY_STAFF, STAFF_MANAGERS};
 use crate::body::Body;
+use crate::live::SessionsEnded;
 use crate::problem::ApiResult;
 use crate::state::AppState;
 
@@ -89,7 +90,11 @@ pub async fn update(
         active: body.active,
         password: body.password.map(|p| NewPassword::parse(&p)).transpose()?,
     };
+    let ends_sessions = changes.active.is_some() || changes.roles.is_some() || changes.password.is_some();
     let user = state.db(move |conn| users::update(conn, &caller, id, changes)).await?;
+    if ends_sessions {
+        state.live.sessions_ended(SessionsEnded::user(id)).await;
+    }
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -103,6 +108,7 @@ pub async fn totp_reset(state: web::Data<AppState>, auth: Auth, path: web::Path<
     let issued = state
         .db(move |conn| totp::reset(conn, &shared.secrets, &caller, id))
         .await?;
+    state.live.sessions_ended(SessionsEnded::user(id)).await;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(issued))

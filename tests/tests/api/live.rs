@@ -410,3 +410,82 @@ async fn two_instances_presence_is_shared_and_a_change_is_a_live_event_on_the_ot
         "{list}"
     );
 }
+
+/// Waits for the socket to close, returning its code and how long it took.
+async fn closed_within(socket: &mut Socket, started: std::time::Instant) -> (Value, Duration) {
+    loop {
+        let frame = next(socket, Duration::from_secs(5)).await.expect("the socket closes");
+        if frame["type"] == "closed" {
+            return (frame["code"].clone(), started.elapsed());
+        }
+    }
+}
+
+async fn user_id(app: &TestApp, token: &str) -> String {
+    app.get("/v1/me").bearer(token).send().await.json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn ended_sessions_close_their_sockets_at_once() {
+    let app = spawn_line_app(&[]).await;
+    // Logout.
+    let token = app.token("listener").await;
+    let mut socket = connect(&app, &token, None).await;
+    ready(&mut socket).await;
+    let started = std::time::Instant::now();
+    assert_eq!(app.post("/v1/auth/logout").bearer(&token).send().await.status, 204);
+    let (code, took) = closed_within(&mut socket, started).await;
+    assert_eq!(code, 4001);
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    // A role change, then a deactivation, by the supervisor.
+    let supervisor = app.token("supervisor").await;
+    let token = app.token("listener").await;
+    let id = user_id(&app, &token).await;
+    let mut socket = connect(&app, &token, None).await;
+    ready(&mut socket).await;
+    // Someone else's logout closes nothing.
+    let other = app.token("listener").await;
+    assert_eq!(app.post("/v1/auth/logout").bearer(&other).send().await.status, 204);
+    let started = std::time::Instant::now();
+    let changed = app
+        .patch(&format!("/v1/users/{id}"))
+        .bearer(&supervisor)
+        .json(&json!({ "roles": ["listener", "helpline_supervisor"] }))
+        .send()
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    let (code, took) = closed_within(&mut socket, started).await;
+    assert_eq!(code, 4001);
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    let token = app.token("listener").await;
+    let mut socket = connect(&app, &token, None).await;
+    ready(&mut socket).await;
+    let started = std::time::Instant::now();
+    let off = app
+        .patch(&format!("/v1/users/{id}"))
+        .bearer(&supervisor)
+        .json(&json!({ "active": false }))
+        .send()
+        .await;
+    assert_eq!(off.status, 200);
+    let (code, took) = closed_within(&mut socket, started).await;
+    assert_eq!(code, 4001);
+    assert!(took < Duration::from_secs(1), "{took:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (run with --run-ignored all)"]
+async fn two_instances_a_logout_on_one_closes_the_socket_on_another() {
+    let (a, b) = two_instances().await;
+    let token = b.token("listener").await;
+    let mut socket = connect(&b, &token, None).await;
+    ready(&mut socket).await;
+    let started = std::time::Instant::now();
+    assert_eq!(a.post("/v1/auth/logout").bearer(&token).send().await.status, 204);
+    let (code, took) = closed_within(&mut socket, started).await;
+    assert_eq!(code, 4001);
+    assert!(took < Duration::from_secs(1), "{took:?}");
+}
