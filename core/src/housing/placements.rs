@@ -20,6 +20,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
+use crate::security::Watch;
 use crate::time;
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -230,7 +231,28 @@ fn take_if_compatible(
     Ok(())
 }
 
+/// A refusal as not compatible is counted for the account (probing shows as refusals piling
+/// up), in its own transaction: the refused one rolled back.
+fn count_refusal<T>(conn: &mut DbConn, watch: &Watch, caller: &Caller, outcome: Result<T>) -> Result<T> {
+    if matches!(&outcome, Err(Error::Conflict(m)) if m == NOT_COMPATIBLE) {
+        crate::security::placement_refused(conn, watch, caller)?;
+    }
+    outcome
+}
+
 pub fn place(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    watch: &Watch,
+    caller: &Caller,
+    new: NewPlacement,
+    now: DateTime<Utc>,
+) -> Result<Placement> {
+    let outcome = place_checked(conn, secrets, caller, new, now);
+    count_refusal(conn, watch, caller, outcome)
+}
+
+fn place_checked(
     conn: &mut DbConn,
     secrets: &Secrets,
     caller: &Caller,
@@ -524,7 +546,22 @@ fn claim_active(conn: &mut DbConn, id: &str, status: PlacementStatus, now: DateT
 }
 
 /// Adds nights after the current last one.
+#[allow(clippy::too_many_arguments)]
 pub fn extend(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    watch: &Watch,
+    caller: &Caller,
+    id: &str,
+    last_night: NaiveDate,
+    funding: Funding,
+    now: DateTime<Utc>,
+) -> Result<Placement> {
+    let outcome = extend_checked(conn, secrets, caller, id, last_night, funding, now);
+    count_refusal(conn, watch, caller, outcome)
+}
+
+fn extend_checked(
     conn: &mut DbConn,
     secrets: &Secrets,
     caller: &Caller,
