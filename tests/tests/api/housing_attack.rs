@@ -688,3 +688,106 @@ async fn offer_creates_and_moves_are_limited_with_retry_after() {
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
 }
+
+/// A placement booked from today on, in a centre's own offer at `point`.
+async fn placed_now(app: &TestApp, practitioner: &str, case: &str, point: (f64, f64)) -> String {
+    let today = chrono::Utc::now().date_naive();
+    let own = created(
+        app,
+        practitioner,
+        "/v1/housing/offers",
+        offer_body("Maintenant", point, &json!({})),
+    )
+    .await;
+    created(
+        app,
+        practitioner,
+        "/v1/housing/placements",
+        json!({ "case_id": case, "offer_id": own["id"], "first_night": today,
+                "last_night": today + chrono::Duration::days(3), "funding": "centre" }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_rule_that_arrives_later_flags_the_placements_it_breaks_without_saying_where() {
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let case = created(
+        &app,
+        &practitioner,
+        "/v1/cases",
+        json!({ "origin": "justice", "legal_basis": "court_ordered" }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let near = placed_now(&app, &practitioner, &case, at(0.3, 0.0)).await;
+    let far = placed_now(&app, &practitioner, &case, at(0.0, 200.0)).await;
+    let flagged = |app: &TestApp| {
+        relais_core::helpline::events::since(&mut app.conn(), 0, 100_000)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "housing.placement_noncompliant")
+            .map(|e| {
+                (
+                    e.object_id.unwrap_or_default(),
+                    e.organisation_id.unwrap_or_default(),
+                    e.detail,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(flagged(&app).is_empty());
+
+    // A protected person recorded later, 300 m from the first placement.
+    let reply = app
+        .post(&format!("/v1/cases/{case}/protected-persons"))
+        .bearer(&practitioner)
+        .json(&json!({ "label": "Mme V.", "location": { "latitude": HER.0, "longitude": HER.1 }, "radius_km": 1 }))
+        .send()
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let events = flagged(&app);
+    // The following centre and the platform are told, about the first placement only, with
+    // no detail of where or why.
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(events.iter().all(|(id, _, detail)| *id == near && detail.is_none()));
+    let orgs: std::collections::HashSet<_> = events.iter().map(|e| e.1.clone()).collect();
+    assert_eq!(orgs.len(), 2, "the centre and the platform");
+
+    // A residence ban on the second one's département, later: that one is flagged too.
+    let far_offer = app
+        .get(&format!("/v1/housing/placements/{far}"))
+        .bearer(&practitioner)
+        .send()
+        .await
+        .json();
+    assert_eq!(far_offer["status"], "active");
+    let reply = app
+        .post(&format!("/v1/cases/{case}/measures"))
+        .bearer(&practitioner)
+        .json(
+            &json!({ "kind": "residence_ban", "authority": "jaf", "decision_reference": "JAF-2026-99",
+                       "starts_on": "2026-01-01", "zone": { "departements": ["75"], "communes": [] } }),
+        )
+        .send()
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let events = flagged(&app);
+    assert!(events.iter().any(|(id, _, _)| *id == far), "{events:?}");
+    {
+        use diesel::prelude::*;
+        use relais_core::db::schema::audit_log;
+        let audited: i64 = audit_log::table
+            .filter(audit_log::action.eq("placement.noncompliant"))
+            .count()
+            .get_result(&mut *app.conn())
+            .unwrap();
+        assert!(audited >= 2, "{audited}");
+    }
+}
