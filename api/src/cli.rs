@@ -78,7 +78,7 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             let mut conn = prepared.database.get()?;
             let accounts = demo::load(&mut conn, &prepared.geo, &prepared.secrets)?;
             demo::load_schedule(&mut conn)?;
-            demo::load_housing(&mut conn, &prepared.geo)?;
+            demo::load_housing(&mut conn, &prepared.geo, &prepared.secrets)?;
             out("role\torganisation\temail\tpassword\tenrolment_code");
             for a in accounts {
                 out(&format!(
@@ -200,7 +200,7 @@ fn first_start_demo(settings: &Settings, prepared: &crate::startup::Prepared) ->
     }
     let accounts = demo::load(&mut conn, &prepared.geo, &prepared.secrets)?;
     demo::load_schedule(&mut conn)?;
-    demo::load_housing(&mut conn, &prepared.geo)?;
+    demo::load_housing(&mut conn, &prepared.geo, &prepared.secrets)?;
     let path = settings.data_dir.join("demo-accounts.txt");
     let mut text = String::from(
         "# Demo accounts of this instance (role, organisation, email, password, enrolment code valid 72 h).\n",

@@ -121,6 +121,9 @@ pub struct Settings {
     pub webchat_session_idle_seconds: i64,
     /// Who receives the national housing inventory every Monday (addresses, comma separated).
     pub inventory_recipients: Vec<String>,
+    /// Limits on creating and moving housing offers, and the thresholds of security alerts
+    /// (`RELAIS_OFFER_*`, `RELAIS_ALERT_*`, `RELAIS_SECURITY_RECIPIENTS`).
+    pub security: relais_core::security::Watch,
 }
 
 /// The shape of `relais.toml`: every key optional, unknown keys refused.
@@ -181,6 +184,17 @@ struct FileSettings {
     rate_limit_public_per_minute: Option<u32>,
     webchat_session_idle_seconds: Option<i64>,
     inventory_recipients: Option<String>,
+    offer_creates_per_hour: Option<i64>,
+    offer_moves_per_day: Option<i64>,
+    offer_moves_per_hour: Option<i64>,
+    alert_window_seconds: Option<i64>,
+    alert_cluster_offers: Option<i64>,
+    alert_cluster_km: Option<f64>,
+    alert_offer_moves: Option<i64>,
+    alert_proposal_changes: Option<i64>,
+    alert_refusals: Option<i64>,
+    alert_suspend_factor: Option<i64>,
+    security_recipients: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -450,6 +464,50 @@ impl Settings {
                         .collect()
                 })
                 .unwrap_or_default(),
+            security: {
+                let d = relais_core::security::Watch::default();
+                relais_core::security::Watch {
+                    offer_creates_per_hour: env_parse(env, "RELAIS_OFFER_CREATES_PER_HOUR")?
+                        .or(from_file.offer_creates_per_hour)
+                        .unwrap_or(d.offer_creates_per_hour),
+                    offer_moves_per_day: env_parse(env, "RELAIS_OFFER_MOVES_PER_DAY")?
+                        .or(from_file.offer_moves_per_day)
+                        .unwrap_or(d.offer_moves_per_day),
+                    offer_moves_per_hour: env_parse(env, "RELAIS_OFFER_MOVES_PER_HOUR")?
+                        .or(from_file.offer_moves_per_hour)
+                        .unwrap_or(d.offer_moves_per_hour),
+                    window_seconds: env_parse(env, "RELAIS_ALERT_WINDOW_SECONDS")?
+                        .or(from_file.alert_window_seconds)
+                        .unwrap_or(d.window_seconds),
+                    cluster_offers: env_parse(env, "RELAIS_ALERT_CLUSTER_OFFERS")?
+                        .or(from_file.alert_cluster_offers)
+                        .unwrap_or(d.cluster_offers),
+                    cluster_km: env_parse(env, "RELAIS_ALERT_CLUSTER_KM")?
+                        .or(from_file.alert_cluster_km)
+                        .unwrap_or(d.cluster_km),
+                    offer_moves: env_parse(env, "RELAIS_ALERT_OFFER_MOVES")?
+                        .or(from_file.alert_offer_moves)
+                        .unwrap_or(d.offer_moves),
+                    proposal_changes: env_parse(env, "RELAIS_ALERT_PROPOSAL_CHANGES")?
+                        .or(from_file.alert_proposal_changes)
+                        .unwrap_or(d.proposal_changes),
+                    refusals: env_parse(env, "RELAIS_ALERT_REFUSALS")?
+                        .or(from_file.alert_refusals)
+                        .unwrap_or(d.refusals),
+                    suspend_factor: env_parse(env, "RELAIS_ALERT_SUSPEND_FACTOR")?
+                        .or(from_file.alert_suspend_factor)
+                        .unwrap_or(d.suspend_factor),
+                    recipients: env_string(env, "RELAIS_SECURITY_RECIPIENTS")
+                        .or(from_file.security_recipients)
+                        .map(|list| {
+                            list.split(',')
+                                .map(|a| a.trim().to_owned())
+                                .filter(|a| !a.is_empty())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                }
+            },
         };
         settings.check()?;
         Ok(settings)
@@ -519,6 +577,36 @@ impl Settings {
         if !(60..=30 * 86_400).contains(&self.webchat_session_idle_seconds) {
             return Err(ConfigError::Invalid(
                 "webchat_session_idle_seconds must be between 60 and 2592000".into(),
+            ));
+        }
+        if self
+            .security
+            .recipients
+            .iter()
+            .any(|a| !a.contains('@') || a.contains(char::is_whitespace))
+        {
+            return Err(ConfigError::Invalid(
+                "RELAIS_SECURITY_RECIPIENTS: email addresses separated by commas".into(),
+            ));
+        }
+        let w = &self.security;
+        if [
+            w.offer_creates_per_hour,
+            w.offer_moves_per_day,
+            w.offer_moves_per_hour,
+            w.window_seconds,
+            w.cluster_offers,
+            w.offer_moves,
+            w.proposal_changes,
+            w.refusals,
+            w.suspend_factor,
+        ]
+        .iter()
+        .any(|v| *v < 1)
+            || !(w.cluster_km > 0.0 && w.cluster_km <= 1000.0)
+        {
+            return Err(ConfigError::Invalid(
+                "RELAIS_OFFER_* and RELAIS_ALERT_* must be positive (RELAIS_ALERT_CLUSTER_KM up to 1000)".into(),
             ));
         }
         if self.database_pool_size == 0 {

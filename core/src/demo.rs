@@ -243,7 +243,7 @@ pub fn load_schedule(conn: &mut DbConn) -> Result<usize> {
 
 /// Demo housing offers of the platform, around the demo centres. Only for `relais demo` and
 /// the embedded first start; idempotent (an offer of the same name is kept).
-pub fn load_housing(conn: &mut DbConn, geo: &crate::geo::Geography) -> Result<usize> {
+pub fn load_housing(conn: &mut DbConn, geo: &crate::geo::Geography, secrets: &Secrets) -> Result<usize> {
     use crate::accounts::model::{OrganisationKind, Role};
     use crate::housing::model::OfferKind;
     use crate::housing::offers::{self, NewOffer};
@@ -337,6 +337,8 @@ pub fn load_housing(conn: &mut DbConn, geo: &crate::geo::Geography) -> Result<us
         offers::create(
             conn,
             geo,
+            secrets,
+            None,
             &caller,
             NewOffer {
                 kind,

@@ -51,6 +51,7 @@ pub mod housing;
 pub mod idempotency;
 pub mod ids;
 pub mod partners;
+pub mod security;
 pub mod time;
 pub mod values;
 

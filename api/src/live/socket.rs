@@ -51,14 +51,24 @@ fn admitted(state: &AppState, caller: &Caller) -> bool {
     let role = match caller.organisation_kind {
         OrganisationKind::Helpline => roles.contains(Role::Listener) || roles.contains(Role::HelplineSupervisor),
         OrganisationKind::Centre => roles.contains(Role::Practitioner) || roles.contains(Role::CentreManager),
+        OrganisationKind::HousingPlatform => roles.contains(Role::HousingOperator),
         _ => false,
-    };
+    } || security_reader(caller);
     role && (*second_factor || !login::needs_second_factor(state.settings.require_totp, roles))
 }
 
-/// Whether an event is the caller's to see: the helpline's events for helpline staff, a
-/// centre's for its own staff.
+/// Administrators and national coordinators hear security alerts.
+fn security_reader(caller: &Caller) -> bool {
+    caller.has_any_role(&[Role::Admin, Role::NationalCoordinator])
+}
+
+/// Whether an event is the caller's to see: security alerts for administrators and national
+/// coordinators only, the helpline's events for helpline staff, an organisation's (a centre,
+/// the housing platform) for its own staff.
 fn theirs(caller: &Caller, event: &LiveEvent) -> bool {
+    if event.kind == events::kind::SECURITY_ALERT {
+        return security_reader(caller);
+    }
     match &event.organisation_id {
         None => caller.organisation_kind == OrganisationKind::Helpline,
         Some(org) => *org == caller.organisation_id.to_string(),
@@ -97,7 +107,9 @@ pub async fn socket(
             return;
         };
         if !admitted(&state, &caller) {
-            let _ = session.close(Some(close(4003, "not helpline or centre staff"))).await;
+            let _ = session
+                .close(Some(close(4003, "not a role that hears live events")))
+                .await;
             return;
         }
         // Subscribe before reading the backlog, so nothing falls between the two.

@@ -205,6 +205,8 @@ pub async fn add_measure(
     let measure = state
         .db(move |conn| measures::add(conn, &shared.secrets, &shared.geo, &caller, &id, new))
         .await?;
+    // A placement this rule re-checked may have been flagged: tell the live apps.
+    state.live.signal().await;
     Ok(HttpResponse::Created().json(measure))
 }
 
@@ -258,6 +260,8 @@ pub async fn add_protected_person(
     let person = state
         .db(move |conn| protected::add(conn, &shared.secrets, &caller, &id, new))
         .await?;
+    // A placement this rule re-checked may have been flagged: tell the live apps.
+    state.live.signal().await;
     Ok(HttpResponse::Created().json(person))
 }
 

@@ -85,7 +85,16 @@ pub async fn create_offer(state: web::Data<AppState>, auth: Auth, body: Body<Off
     let (new, _) = body.into_inner().parse()?;
     let shared = state.clone();
     let offer = state
-        .db(move |conn| offers::create(conn, &shared.geo, &caller, new))
+        .db(move |conn| {
+            offers::create(
+                conn,
+                &shared.geo,
+                &shared.secrets,
+                Some(&shared.settings.security),
+                &caller,
+                new,
+            )
+        })
         .await?;
     Ok(HttpResponse::Created().json(offer))
 }
@@ -108,7 +117,18 @@ pub async fn update_offer(
     let (new, active) = body.into_inner().parse()?;
     let shared = state.clone();
     let offer = state
-        .db(move |conn| offers::update(conn, &shared.geo, &caller, &id, new, active))
+        .db(move |conn| {
+            offers::update(
+                conn,
+                &shared.geo,
+                &shared.secrets,
+                &shared.settings.security,
+                &caller,
+                &id,
+                new,
+                active,
+            )
+        })
         .await?;
     Ok(HttpResponse::Ok().json(offer))
 }
@@ -221,7 +241,17 @@ pub async fn proposals(
     }
     let shared = state.clone();
     let found = state
-        .db(move |conn| proposals::for_request(conn, &shared.secrets, &shared.housing_index, &caller, &id, limit))
+        .db(move |conn| {
+            proposals::for_request(
+                conn,
+                &shared.secrets,
+                &shared.settings.security,
+                &shared.housing_index,
+                &caller,
+                &id,
+                limit,
+            )
+        })
         .await?;
     Ok(HttpResponse::Ok().json(found))
 }
@@ -275,7 +305,7 @@ pub async fn place(state: web::Data<AppState>, auth: Auth, body: Body<PlacementB
     let now = state.line.text_line.clock.now();
     let shared = state.clone();
     let placement = state
-        .db(move |conn| placements::place(conn, &shared.secrets, &caller, new, now))
+        .db(move |conn| placements::place(conn, &shared.secrets, &shared.settings.security, &caller, new, now))
         .await?;
     state.live.signal().await;
     Ok(HttpResponse::Created().json(placement))
@@ -308,7 +338,18 @@ pub async fn extend(
     let now = state.line.text_line.clock.now();
     let shared = state.clone();
     let placement = state
-        .db(move |conn| placements::extend(conn, &shared.secrets, &caller, &id, last, b.funding, now))
+        .db(move |conn| {
+            placements::extend(
+                conn,
+                &shared.secrets,
+                &shared.settings.security,
+                &caller,
+                &id,
+                last,
+                b.funding,
+                now,
+            )
+        })
         .await?;
     Ok(HttpResponse::Ok().json(placement))
 }

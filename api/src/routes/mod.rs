@@ -20,6 +20,7 @@ mod partner_webhooks;
 mod records;
 mod referrals;
 mod schedule;
+mod security;
 mod users;
 mod webchat;
 mod webhooks;
@@ -81,6 +82,7 @@ pub fn table() -> Vec<RouteDef> {
             web::post().to(users::enrolment_code),
         ),
         def(M::GET, "/v1/audit/verify", web::get().to(audit::verify)),
+        def(M::GET, "/v1/security/alerts", web::get().to(security::alerts)),
         def(M::GET, "/v1/live", web::get().to(crate::live::socket::socket)),
         def(M::GET, "/v1/conversations", web::get().to(helpline::list)),
         def(M::GET, "/v1/conversations/{id}", web::get().to(helpline::get)),

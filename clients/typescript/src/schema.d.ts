@@ -384,6 +384,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/security/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List security alerts
+         * @description Staff only: administrators and national coordinators. The latest security alerts, newest first: an account that created many offers close together (`offer_cluster`), moved one offer repeatedly (`offer_moves`), asked one request's proposals many times while its offers changed (`proposal_probing`) or collected many refused placements (`placement_refusals`). Each names the account and, where there is one, the offer or request; `suspended` says the account was suspended by it (past the hard threshold), pending an administrator. The read is audited.
+         */
+        get: operations["listSecurityAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit/verify": {
         parameters: {
             query?: never;
@@ -779,7 +799,7 @@ export interface paths {
         put?: never;
         /**
          * Start a web chat session
-         * @description Public. Creates an anonymous session, a random token and nothing else, to send in the `X-Chat-Session` header (or the WebSocket's first frame). The token is the session's channel address and is never stored in clear.
+         * @description Public. Creates an anonymous session, a random token and nothing else, to send in the `X-Chat-Session` header (or the WebSocket's first frame). The token is the session's channel address, issued by the server and stored only as its keyed HMAC (one session, one chat). A session unused for `RELAIS_WEBCHAT_SESSION_IDLE_SECONDS` (12 h by default) expires, each use extends it; a token the server did not issue, or an expired one, is refused with 401 and the page starts a new chat.
          */
         post: operations["createChatSession"];
         delete?: never;
@@ -825,7 +845,8 @@ export interface paths {
          *     `{"session": "<token>"}` (within 10 seconds, or the socket is closed). Then the server sends
          *     the line's messages as `{"type": "message", "from": "line", "text": "...", "choices": [{"key": "...", "label": "..."}]}`
          *     (and `{"type": "resync"}` when the client should reload the history with `GET /chat/api/messages`,
-         *     `{"type": "error"}` when a message could not be taken), and the client sends messages shaped
+         *     `{"type": "error"}` when a message could not be taken, `{"type": "expired"}` before closing when
+         *     the session is forged or expired: start a new one), and the client sends messages shaped
          *     like `ChatMessage`, `{"id": "<uuid>", "text": "..."}` or `{"id": "<uuid>", "choice": "..."}`.
          */
         get: operations["chatSocket"];
@@ -1010,7 +1031,12 @@ export interface paths {
          * Live events for the listeners' app (WebSocket)
          * @description Listeners and helpline supervisors (the helpline's events), practitioners and centre managers
          *     (their own centre's events: `referral.new`, `referral.updated`, `appointment.booked`,
-         *     `appointment.cancelled`, `appointment.status`, with the object's id in `object_id`). The
+         *     `appointment.cancelled`, `appointment.status`, `housing.placed`,
+         *     `housing.placement_noncompliant`, with the object's id in `object_id`), the housing
+         *     platform's operators (their platform's events: `housing.placement_noncompliant`, a
+         *     placement that no longer complies with its case's rules, without where or why), and
+         *     administrators and national coordinators (`security.alert`: `object_id` is the alert's id,
+         *     `detail` its kind; read it at `GET /v1/security/alerts`). The
          *     helpline also hears `referral.updated` (detail: the new status) for the referrals it sent. WebSocket upgrade. The first client frame
          *     authenticates: `{"token": "<access token>", "after": <last event number seen, optional>}`
          *     (within 10 seconds). The server first replays every event after `after` from the database,
@@ -1025,7 +1051,7 @@ export interface paths {
          *     listener connected to another through Redis), so reconnecting with the last number
          *     seen loses and repeats nothing. Close codes: 4000 (no authentication frame), 4001
          *     (token invalid, expired or session ended: reconnect with a fresh token and the last
-         *     number), 4003 (neither helpline nor centre staff, or second factor missing).
+         *     number), 4003 (none of these roles, or second factor missing).
          */
         get: operations["liveEvents"];
         put?: never;
@@ -2311,6 +2337,30 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        SecurityAlertList: {
+            items: components["schemas"]["SecurityAlert"][];
+        };
+        SecurityAlert: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "offer_cluster" | "offer_moves" | "proposal_probing" | "placement_refusals";
+            /** @description What the account did, in French then English. */
+            description: string;
+            /** Format: uuid */
+            account_id: string;
+            /** Format: uuid */
+            organisation_id: string | null;
+            /** @description The offer or the housing request concerned, where there is one. */
+            subject_id: string | null;
+            /** @description How many times, within the alert window. */
+            count: number;
+            threshold: number;
+            /** @description Whether this alert suspended the account (pending an administrator). */
+            suspended: boolean;
+            /** Format: date-time */
+            created_at: string;
+        };
         /** @description RFC 9457 problem details, sent as `application/problem+json` for every error. */
         Problem: {
             /**
@@ -5800,6 +5850,57 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    listSecurityAlerts: {
+        parameters: {
+            query?: {
+                /** @description How many alerts, at most. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alerts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecurityAlertList"];
+                };
+            };
+            /** @description Malformed request or validation error (`limit` is 1 to 500). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller is neither an administrator nor a national coordinator, or uses a partner API key. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
     verifyAuditLog: {
         parameters: {
             query?: never;
@@ -7037,7 +7138,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            /** @description The session header is missing or malformed. */
+            /** @description The session header is missing, or names no live session (forged, or expired). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7084,7 +7185,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The session header is missing or malformed. */
+            /** @description The session header is missing, or names no live session (forged, or expired). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11103,6 +11204,17 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            /** @description Too many offers created or moved (`RELAIS_OFFER_CREATES_PER_HOUR` per account, `RELAIS_OFFER_MOVES_PER_DAY` per offer, `RELAIS_OFFER_MOVES_PER_HOUR` per account). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };
@@ -11230,6 +11342,17 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            /** @description Too many offers created or moved (`RELAIS_OFFER_CREATES_PER_HOUR` per account, `RELAIS_OFFER_MOVES_PER_DAY` per offer, `RELAIS_OFFER_MOVES_PER_HOUR` per account). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };

@@ -198,6 +198,8 @@ pub fn add(
                 .object("measure", &id)
                 .details(serde_json::json!({ "case": case_id, "kind": new.kind.as_str() })),
         )?;
+        // A ban that arrives later: the case's placements are re-checked at once.
+        crate::housing::placements::recheck_case(conn, secrets, case_id)?;
         Ok(())
     })?;
     list_unaudited(conn, secrets, case_id)?

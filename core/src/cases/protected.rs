@@ -104,6 +104,8 @@ pub fn add(
                 .object("protected_person", &id)
                 .details(serde_json::json!({ "case": case_id })),
         )?;
+        // A rule that arrives later: the case's placements are re-checked at once.
+        crate::housing::placements::recheck_case(conn, secrets, case_id)?;
         Ok(ProtectedPerson {
             id,
             label,

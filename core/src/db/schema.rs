@@ -706,3 +706,30 @@ diesel::table! {
         last_used_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    security_activity (id) {
+        id -> Text,
+        account_id -> Text,
+        kind -> Text,
+        subject_id -> Nullable<Text>,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        version -> Nullable<BigInt>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    security_alerts (id) {
+        id -> Text,
+        kind -> Text,
+        account_id -> Text,
+        organisation_id -> Nullable<Text>,
+        subject_id -> Nullable<Text>,
+        count -> BigInt,
+        threshold -> BigInt,
+        suspended -> Bool,
+        created_at -> Timestamp,
+    }
+}

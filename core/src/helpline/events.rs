@@ -61,6 +61,10 @@ pub mod kind {
     pub const APPOINTMENT_CANCELLED: &str = "appointment.cancelled";
     pub const APPOINTMENT_STATUS: &str = "appointment.status";
     pub const HOUSING_PLACED: &str = "housing.placed";
+    /// A placement no longer complies with its case's rules (no where, no why).
+    pub const HOUSING_NONCOMPLIANT: &str = "housing.placement_noncompliant";
+    /// A security alert (detail: its kind), for administrators and national coordinators.
+    pub const SECURITY_ALERT: &str = "security.alert";
 }
 
 /// Records an event in the current transaction; returns it (with its number) for publishing
@@ -115,6 +119,20 @@ pub fn record_for_centre(
         detail,
         Some(organisation_id),
         Some(object_id),
+    )
+}
+
+/// A security alert, for the platform's administrators and national coordinators only.
+pub fn record_security(conn: &mut DbConn, alert_id: &str, alert_kind: &str) -> Result<LiveEvent> {
+    insert(
+        conn,
+        kind::SECURITY_ALERT,
+        None,
+        None,
+        None,
+        Some(alert_kind),
+        None,
+        Some(alert_id),
     )
 }
 

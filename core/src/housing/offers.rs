@@ -11,10 +11,12 @@ use super::model::OfferKind;
 use crate::access::Caller;
 use crate::accounts::model::{OrganisationKind, Role};
 use crate::audit::{self, Entry};
+use crate::crypto::Secrets;
 use crate::db::schema::{housing_index_version, housing_offer_nights, housing_offers};
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
 use crate::geo::Geography;
+use crate::security::{self, Watch};
 use crate::time;
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
@@ -177,10 +179,22 @@ pub fn version(conn: &mut DbConn) -> Result<i64> {
         .first(conn)?)
 }
 
-pub fn create(conn: &mut DbConn, geo: &Geography, caller: &Caller, new: NewOffer) -> Result<Offer> {
+/// Creates an offer within the account's limits; audited with its position (sealed).
+/// `watch` is None only for the server's own loaders (demo data), which are not probing.
+pub fn create(
+    conn: &mut DbConn,
+    geo: &Geography,
+    secrets: &Secrets,
+    watch: Option<&Watch>,
+    caller: &Caller,
+    new: NewOffer,
+) -> Result<Offer> {
     manager(caller)?;
     let (departement, region) = new.check(geo)?;
     write_tx(conn, |conn| {
+        if let Some(watch) = watch {
+            security::check_offer_create(conn, watch, caller)?;
+        }
         let now = time::to_db(time::now());
         let row = Row {
             id: uuid::Uuid::new_v4().to_string(),
@@ -208,11 +222,22 @@ pub fn create(conn: &mut DbConn, geo: &Geography, caller: &Caller, new: NewOffer
         };
         diesel::insert_into(housing_offers::table).values(&row).execute(conn)?;
         bump(conn)?;
+        let at = LatLon {
+            lat: row.latitude,
+            lon: row.longitude,
+        };
         audit::record(
             conn,
             &caller.actor(),
-            Entry::new("offer.create").object("offer", &row.id),
+            Entry::new("offer.create")
+                .object("offer", &row.id)
+                .details(serde_json::json!({
+                    "position": security::sealed_position(secrets, &row.id, &row.commune, at),
+                })),
         )?;
+        if let Some(watch) = watch {
+            security::offer_created(conn, watch, caller, &row.id, at)?;
+        }
         view(row)
     })
 }
@@ -232,10 +257,14 @@ pub fn get(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Offer> {
     view(load_own(conn, caller, id)?)
 }
 
-/// Replaces an offer's description (its id stays).
+/// Replaces an offer's description (its id stays). A move (position or commune) is limited
+/// per offer and per account, and audited with the old and new positions (sealed).
+#[allow(clippy::too_many_arguments)]
 pub fn update(
     conn: &mut DbConn,
     geo: &Geography,
+    secrets: &Secrets,
+    watch: &Watch,
     caller: &Caller,
     id: &str,
     new: NewOffer,
@@ -244,6 +273,11 @@ pub fn update(
     let (departement, region) = new.check(geo)?;
     write_tx(conn, |conn| {
         let before = load_own(conn, caller, id)?;
+        let moved =
+            before.latitude != new.latitude || before.longitude != new.longitude || before.commune != new.commune;
+        if moved {
+            security::check_offer_move(conn, watch, caller, id)?;
+        }
         // Nights already booked from today on: the offer must keep holding them.
         let booked: Vec<(NaiveDate, i32)> = housing_offer_nights::table
             .filter(housing_offer_nights::offer_id.eq(id))
@@ -253,12 +287,9 @@ pub fn update(
             .load(conn)?;
         if let (Some(first), Some(last)) = (booked.iter().map(|b| b.0).min(), booked.iter().map(|b| b.0).max()) {
             let most = booked.iter().map(|b| b.1).max().unwrap_or(0);
-            let moved = before.latitude != new.latitude
-                || before.longitude != new.longitude
-                || before.commune != new.commune
-                || (new.hosts_victims && !before.hosts_victims);
             if !active
                 || moved
+                || (new.hosts_victims && !before.hosts_victims)
                 || new.capacity < most
                 || new.available_from > first
                 || new.available_until.is_some_and(|u| u < last)
@@ -293,7 +324,27 @@ pub fn update(
             ))
             .execute(conn)?;
         bump(conn)?;
-        audit::record(conn, &caller.actor(), Entry::new("offer.update").object("offer", id))?;
+        let old = LatLon {
+            lat: before.latitude,
+            lon: before.longitude,
+        };
+        let at = LatLon {
+            lat: new.latitude,
+            lon: new.longitude,
+        };
+        let mut details = serde_json::json!({ "moved": moved, "active": active });
+        if moved {
+            details["from"] = security::sealed_position(secrets, id, &before.commune, old);
+            details["to"] = security::sealed_position(secrets, id, &new.commune, at);
+        }
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("offer.update").object("offer", id).details(details),
+        )?;
+        if moved {
+            security::offer_moved(conn, watch, caller, id, at)?;
+        }
         view(load_own(conn, caller, id)?)
     })
 }

@@ -20,6 +20,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
+use crate::security::Watch;
 use crate::time;
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -230,7 +231,28 @@ fn take_if_compatible(
     Ok(())
 }
 
+/// A refusal as not compatible is counted for the account (probing shows as refusals piling
+/// up), in its own transaction: the refused one rolled back.
+fn count_refusal<T>(conn: &mut DbConn, watch: &Watch, caller: &Caller, outcome: Result<T>) -> Result<T> {
+    if matches!(&outcome, Err(Error::Conflict(m)) if m == NOT_COMPATIBLE) {
+        crate::security::placement_refused(conn, watch, caller)?;
+    }
+    outcome
+}
+
 pub fn place(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    watch: &Watch,
+    caller: &Caller,
+    new: NewPlacement,
+    now: DateTime<Utc>,
+) -> Result<Placement> {
+    let outcome = place_checked(conn, secrets, caller, new, now);
+    count_refusal(conn, watch, caller, outcome)
+}
+
+fn place_checked(
     conn: &mut DbConn,
     secrets: &Secrets,
     caller: &Caller,
@@ -524,7 +546,22 @@ fn claim_active(conn: &mut DbConn, id: &str, status: PlacementStatus, now: DateT
 }
 
 /// Adds nights after the current last one.
+#[allow(clippy::too_many_arguments)]
 pub fn extend(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    watch: &Watch,
+    caller: &Caller,
+    id: &str,
+    last_night: NaiveDate,
+    funding: Funding,
+    now: DateTime<Utc>,
+) -> Result<Placement> {
+    let outcome = extend_checked(conn, secrets, caller, id, last_night, funding, now);
+    count_refusal(conn, watch, caller, outcome)
+}
+
+fn extend_checked(
     conn: &mut DbConn,
     secrets: &Secrets,
     caller: &Caller,
@@ -649,4 +686,92 @@ pub fn of_case(conn: &mut DbConn, caller: &Caller, case_id: &str) -> Result<Vec<
         .select(housing_placements::id)
         .load(conn)?;
     ids.iter().map(|id| load_view(conn, id)).collect()
+}
+
+/// What the following centre and the platform are told of a placement that a rule arrived
+/// later for: nothing of where or why.
+pub const NO_LONGER_COMPATIBLE: &str = "Cet hébergement n'est plus compatible avec les règles du dossier. / This housing is no longer compatible with the case's rules.";
+
+/// A rule that arrives later (a new protected person, a moved location, a new ban) re-checks
+/// the case's active placements that still have nights from today on, at each one's stored
+/// factor step. One that no longer complies is flagged, in the transaction of the rule's
+/// change, to the following centre and the housing platform (live event
+/// `housing.placement_noncompliant` and email), saying only "no longer compatible"; audited.
+/// Returns the placements flagged.
+pub fn recheck_case(conn: &mut DbConn, secrets: &Secrets, case_id: &str) -> Result<Vec<String>> {
+    let today = time::now().date_naive();
+    let rows: Vec<(String, String, String, f64)> = housing_placements::table
+        .filter(housing_placements::case_id.eq(case_id))
+        .filter(housing_placements::status.eq(PlacementStatus::Active.as_str()))
+        .select((
+            housing_placements::id,
+            housing_placements::offer_id,
+            housing_placements::organisation_id,
+            housing_placements::radius_factor,
+        ))
+        .load(conn)?;
+    let mut flagged = Vec::new();
+    for (id, offer, centre, radius_factor) in rows {
+        let ahead: i64 = housing_placement_nights::table
+            .filter(housing_placement_nights::placement_id.eq(&id))
+            .filter(housing_placement_nights::night.ge(today))
+            .count()
+            .get_result(conn)?;
+        if ahead == 0 {
+            continue;
+        }
+        let Some(entry) = super::offers::entries_of(conn, &[offer.as_str()])?.into_iter().next() else {
+            continue;
+        };
+        let rules = constraints::of_case(conn, secrets, case_id, today)?;
+        let query = Query {
+            constraints: &rules,
+            radius_factor,
+            near: None,
+            first_night: today,
+            last_night: today,
+            needs: Needs::default(),
+            limit: 1,
+            examine: 1,
+        };
+        if OfferIndex::allowed_place(&entry, &query) {
+            continue;
+        }
+        flag_noncompliant(conn, &id, &centre)?;
+        flagged.push(id);
+    }
+    Ok(flagged)
+}
+
+fn flag_noncompliant(conn: &mut DbConn, id: &str, centre: &str) -> Result<()> {
+    use crate::helpline::events::{self, kind};
+    events::record_for_centre(conn, centre, kind::HOUSING_NONCOMPLIANT, id, None)?;
+    let mut told = vec![crate::ids::OrganisationId::from_db(centre)];
+    for platform in crate::accounts::organisations::all_of_kind(conn, OrganisationKind::HousingPlatform)? {
+        if platform.id.to_string() != centre {
+            events::record_for_centre(conn, &platform.id.to_string(), kind::HOUSING_NONCOMPLIANT, id, None)?;
+            told.push(platform.id);
+        }
+    }
+    for organisation in told {
+        let to = crate::centres::profiles::get(conn, organisation)
+            .ok()
+            .and_then(|p| p.notify_email);
+        if let Some(to) = to {
+            crate::email::enqueue(
+                conn,
+                &to,
+                "Hébergement à revoir / Housing to review",
+                &format!(
+                    "Bonjour,\n\n{NO_LONGER_COMPATIBLE}\nDétails : {{base}}/app/housing/placements/{id}\n\n— Relais\n"
+                ),
+            )?;
+        }
+    }
+    audit::record(
+        conn,
+        &crate::access::Actor::SYSTEM,
+        Entry::new("placement.noncompliant").object("placement", id),
+    )?;
+    Ok(())
 }

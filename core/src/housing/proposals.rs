@@ -91,6 +91,7 @@ pub struct Proposals {
 pub fn for_request(
     conn: &mut DbConn,
     secrets: &Secrets,
+    watch: &crate::security::Watch,
     cache: &IndexCache,
     caller: &Caller,
     id: &str,
@@ -129,6 +130,8 @@ pub fn for_request(
             .object("housing_request", id)
             .details(serde_json::json!({ "proposed": outcome.proposals.len(), "radius_factor": query.radius_factor })),
     )?;
+    // Asked again after the caller's offers changed: what probing looks like.
+    crate::security::proposals_read(conn, watch, caller, id)?;
     Ok(Proposals {
         request_id: id.to_owned(),
         radius_factor: query.radius_factor,

@@ -82,6 +82,17 @@ fn commune_at((lat, lon): (f64, f64)) -> String {
     found.map(|(code, _)| code.clone()).unwrap()
 }
 
+/// Limits and alert thresholds out of reach.
+const UNWATCHED: &[(&str, &str)] = &[
+    ("RELAIS_OFFER_CREATES_PER_HOUR", "100000"),
+    ("RELAIS_OFFER_MOVES_PER_DAY", "100000"),
+    ("RELAIS_OFFER_MOVES_PER_HOUR", "100000"),
+    ("RELAIS_ALERT_CLUSTER_OFFERS", "100000"),
+    ("RELAIS_ALERT_OFFER_MOVES", "100000"),
+    ("RELAIS_ALERT_PROPOSAL_CHANGES", "100000"),
+    ("RELAIS_ALERT_REFUSALS", "100000"),
+];
+
 fn offer_body(name: &str, (lat, lon): (f64, f64), extra: &Value) -> Value {
     let mut body = json!({ "kind": "hotel", "name": name, "provider": "Sonde", "address": "1 rue de la Sonde",
         "commune": commune_at((lat, lon)), "latitude": lat, "longitude": lon, "capacity": 5, "price_cents": 5000,
@@ -135,7 +146,9 @@ where
 
 #[tokio::test]
 async fn probing_matching_and_placements_never_converges_on_her() {
-    let app = spawn_line_app(&[]).await;
+    // The limits and alerts are lifted here: this test measures what the geometry gives away
+    // to an attacker nobody stops (the next test shows they are stopped).
+    let app = spawn_line_app(UNWATCHED).await;
     let practitioner = app.token("practitioner").await;
     let operator = app.token("housing").await;
     let case = created(
@@ -368,4 +381,435 @@ async fn probing_matching_and_placements_never_converges_on_her() {
         refusals.insert(placed.text());
     }
     assert_eq!(refusals.len(), 1, "{refusals:?}");
+}
+
+/// The alerts the administrator reads, as (kind, account, suspended).
+async fn alerts(app: &TestApp, admin: &str) -> Vec<(String, String, bool)> {
+    let reply = app.get("/v1/security/alerts").bearer(admin).send().await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap().to_owned(),
+                a["account_id"].as_str().unwrap().to_owned(),
+                a["suspended"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn me(app: &TestApp, token: &str) -> String {
+    app.get("/v1/me").bearer(token).send().await.json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn each_probing_behaviour_raises_its_alert_and_the_hard_threshold_suspends_the_attacker() {
+    let smtp = relais_tests::smtp::SmtpSink::start().await;
+    let app = spawn_line_app(&[
+        ("RELAIS_SMTP_URL", &smtp.url),
+        ("RELAIS_SECURITY_RECIPIENTS", "securite@relais.example"),
+        ("RELAIS_OFFER_CREATES_PER_HOUR", "100"),
+        ("RELAIS_OFFER_MOVES_PER_DAY", "100"),
+        ("RELAIS_OFFER_MOVES_PER_HOUR", "100"),
+        ("RELAIS_ALERT_CLUSTER_OFFERS", "5"),
+        ("RELAIS_ALERT_CLUSTER_KM", "5"),
+        ("RELAIS_ALERT_OFFER_MOVES", "4"),
+        ("RELAIS_ALERT_PROPOSAL_CHANGES", "3"),
+        ("RELAIS_ALERT_REFUSALS", "3"),
+        ("RELAIS_ALERT_SUSPEND_FACTOR", "2"),
+    ])
+    .await;
+    let practitioner = app.token("practitioner").await;
+    let operator = app.token("housing").await;
+    let admin = app.token("admin").await;
+    let coordinator = app.token("coordinator").await;
+    let operator_id = me(&app, &operator).await;
+    let practitioner_id = me(&app, &practitioner).await;
+    let case = created(
+        &app,
+        &practitioner,
+        "/v1/cases",
+        json!({ "origin": "justice", "legal_basis": "court_ordered" }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    created(
+        &app,
+        &practitioner,
+        &format!("/v1/cases/{case}/protected-persons"),
+        json!({ "label": "Mme V.", "location": { "latitude": HER.0, "longitude": HER.1 }, "radius_km": 2 }),
+    )
+    .await;
+    let request = created(
+        &app,
+        &practitioner,
+        &format!("/v1/cases/{case}/housing-requests"),
+        json!({ "first_night": "2026-12-10", "last_night": "2026-12-12", "urgency": "tonight", "needs": { "pets": true } }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Nobody else reads the alerts.
+    for token in [&operator, &practitioner] {
+        let reply = app.get("/v1/security/alerts").bearer(token).send().await;
+        assert_eq!(reply.status, 403, "{}", reply.text());
+    }
+    assert!(alerts(&app, &admin).await.is_empty());
+
+    // 1. Offers created close together: five within 5 km.
+    let mut offers = Vec::new();
+    for i in 0..5 {
+        let id = created(
+            &app,
+            &operator,
+            "/v1/housing/offers",
+            offer_body("Grille", at(f64::from(i) * 0.5, 0.0), &json!({ "pets": true })),
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        offers.push(id);
+    }
+    let seen = alerts(&app, &admin).await;
+    assert!(
+        seen.contains(&("offer_cluster".into(), operator_id.clone(), false)),
+        "{seen:?}"
+    );
+    // National coordinators read them too.
+    let reply = app.get("/v1/security/alerts").bearer(&coordinator).send().await;
+    assert_eq!(reply.status, 200);
+
+    // 2. and 3. One offer moved again and again, the request's proposals asked after each move.
+    let probe = &offers[0];
+    for step in 1..=4 {
+        let reply = app
+            .put(&format!("/v1/housing/offers/{probe}"))
+            .bearer(&operator)
+            .json(&offer_body(
+                "Grille",
+                at(0.0, f64::from(step) * 0.3),
+                &json!({ "pets": true }),
+            ))
+            .send()
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        proposed(&app, &operator, &request).await;
+    }
+    let seen = alerts(&app, &admin).await;
+    assert!(
+        seen.contains(&("offer_moves".into(), operator_id.clone(), false)),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&("proposal_probing".into(), operator_id.clone(), false)),
+        "{seen:?}"
+    );
+
+    // The moves are audited with both positions, sealed: an investigator with the key replays them.
+    {
+        use diesel::prelude::*;
+        use relais_core::db::schema::audit_log;
+        let rows: Vec<String> = audit_log::table
+            .filter(audit_log::action.eq("offer.update"))
+            .filter(audit_log::object_id.eq(probe))
+            .order(audit_log::seq.asc())
+            .select(audit_log::details)
+            .load(&mut *app.conn())
+            .unwrap();
+        assert_eq!(rows.len(), 4);
+        let last: Value = serde_json::from_str(&rows[3]).unwrap();
+        assert!(!rows[3].contains("48.8"), "positions are sealed: {}", rows[3]);
+        let secrets = &app.app_state().secrets;
+        let (_, lat_from, _) =
+            relais_core::security::open_position(secrets, probe, last["from"].as_str().unwrap()).unwrap();
+        let (commune, lat_to, lon_to) =
+            relais_core::security::open_position(secrets, probe, last["to"].as_str().unwrap()).unwrap();
+        let (want_from, want_to) = (at(0.0, 0.9), at(0.0, 1.2));
+        assert!((lat_from - want_from.0).abs() < 1e-9 && (lat_to - want_to.0).abs() < 1e-9);
+        assert!((lon_to - want_to.1).abs() < 1e-9 && commune == "75056");
+    }
+
+    // 4. Refused placements piling up (centre staff, its own offers inside her zone).
+    for n in 0..3 {
+        let own = created(
+            &app,
+            &practitioner,
+            "/v1/housing/offers",
+            offer_body(&format!("Place {n}"), at(0.1 * f64::from(n), 0.0), &json!({})),
+        )
+        .await;
+        let placed = app
+            .post("/v1/housing/placements")
+            .bearer(&practitioner)
+            .json(
+                &json!({ "case_id": case, "offer_id": own["id"], "first_night": "2026-12-10",
+                           "last_night": "2026-12-10", "funding": "centre" }),
+            )
+            .send()
+            .await;
+        assert_eq!(placed.status, 409, "{}", placed.text());
+    }
+    let seen = alerts(&app, &admin).await;
+    assert!(
+        seen.contains(&("placement_refusals".into(), practitioner_id.clone(), false)),
+        "{seen:?}"
+    );
+    assert!(seen.iter().all(|(_, _, suspended)| !suspended), "{seen:?}");
+
+    // Each alert is audited, published live to administrators and emailed.
+    {
+        use diesel::prelude::*;
+        use relais_core::db::schema::audit_log;
+        let audited: i64 = audit_log::table
+            .filter(audit_log::action.eq("security.alert"))
+            .count()
+            .get_result(&mut *app.conn())
+            .unwrap();
+        assert_eq!(audited, 4);
+    }
+    let live = relais_core::helpline::events::since(&mut app.conn(), 0, 100_000).unwrap();
+    assert_eq!(live.iter().filter(|e| e.kind == "security.alert").count(), 4);
+    let mails = smtp.wait_for(4).await.expect("the alerts are emailed");
+    assert!(
+        mails
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t.contains("securite@relais.example")))
+            .count()
+            >= 4,
+        "{mails:?}"
+    );
+    assert!(mails.iter().all(|m| !m.data.contains("48.8")), "no position in a mail");
+
+    // The hard threshold (4 moves x 2): the attacker keeps moving and is stopped, suspended.
+    let mut stopped = None;
+    for step in 5..=12 {
+        let reply = app
+            .put(&format!("/v1/housing/offers/{probe}"))
+            .bearer(&operator)
+            .json(&offer_body(
+                "Grille",
+                at(0.0, f64::from(step) * 0.3),
+                &json!({ "pets": true }),
+            ))
+            .send()
+            .await;
+        if reply.status != 200 {
+            stopped = Some((step, reply.status));
+            break;
+        }
+    }
+    assert_eq!(stopped, Some((9, 401)), "the 8th move suspends, the 9th is refused");
+    let seen = alerts(&app, &admin).await;
+    assert!(
+        seen.contains(&("offer_moves".into(), operator_id.clone(), true)),
+        "{seen:?}"
+    );
+    // Suspended, sessions revoked: the password does not log in again either.
+    let again = app
+        .post("/v1/auth/login")
+        .json(&json!({ "email": "housing@demo.relais.example", "password": "x" }))
+        .send()
+        .await;
+    assert_ne!(again.status, 200);
+    {
+        use diesel::prelude::*;
+        use relais_core::db::schema::{audit_log, users};
+        let active: bool = users::table
+            .find(&operator_id)
+            .select(users::active)
+            .first(&mut *app.conn())
+            .unwrap();
+        assert!(!active, "suspended pending an administrator");
+        let suspended: i64 = audit_log::table
+            .filter(audit_log::action.eq("user.suspend"))
+            .filter(audit_log::object_id.eq(&operator_id))
+            .count()
+            .get_result(&mut *app.conn())
+            .unwrap();
+        assert_eq!(suspended, 1);
+    }
+}
+
+#[tokio::test]
+async fn offer_creates_and_moves_are_limited_with_retry_after() {
+    let app = spawn_line_app(&[
+        ("RELAIS_OFFER_CREATES_PER_HOUR", "3"),
+        ("RELAIS_OFFER_MOVES_PER_DAY", "2"),
+    ])
+    .await;
+    let operator = app.token("housing").await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(
+            created(
+                &app,
+                &operator,
+                "/v1/housing/offers",
+                offer_body("Limite", at(f64::from(i) * 20.0, 0.0), &json!({})),
+            )
+            .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let refused = app
+        .post("/v1/housing/offers")
+        .bearer(&operator)
+        .json(&offer_body("Limite", at(80.0, 0.0), &json!({})))
+        .send()
+        .await;
+    assert_eq!(refused.status, 429, "{}", refused.text());
+    assert_eq!(
+        refused.header("content-type").as_deref(),
+        Some("application/problem+json")
+    );
+    let retry: i64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((3000..=3600).contains(&retry), "{retry}");
+    // A centre's account has its own count.
+    let practitioner = app.token("practitioner").await;
+    created(
+        &app,
+        &practitioner,
+        "/v1/housing/offers",
+        offer_body("Centre", at(0.0, 30.0), &json!({})),
+    )
+    .await;
+
+    // Moves: two a day for one offer.
+    let probe = &ids[0];
+    let owner = &operator;
+    let mut statuses = Vec::new();
+    for step in 1..=3 {
+        let reply = app
+            .put(&format!("/v1/housing/offers/{probe}"))
+            .bearer(owner)
+            .json(&offer_body("Limite", at(0.0, f64::from(step)), &json!({})))
+            .send()
+            .await;
+        statuses.push(reply.status);
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+    // Changing anything but the place is not a move.
+    let reply = app
+        .put(&format!("/v1/housing/offers/{probe}"))
+        .bearer(owner)
+        .json(&offer_body("Nouveau nom", at(0.0, 2.0), &json!({})))
+        .send()
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
+/// A placement booked from today on, in a centre's own offer at `point`.
+async fn placed_now(app: &TestApp, practitioner: &str, case: &str, point: (f64, f64)) -> String {
+    let today = chrono::Utc::now().date_naive();
+    let own = created(
+        app,
+        practitioner,
+        "/v1/housing/offers",
+        offer_body("Maintenant", point, &json!({})),
+    )
+    .await;
+    created(
+        app,
+        practitioner,
+        "/v1/housing/placements",
+        json!({ "case_id": case, "offer_id": own["id"], "first_night": today,
+                "last_night": today + chrono::Duration::days(3), "funding": "centre" }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_rule_that_arrives_later_flags_the_placements_it_breaks_without_saying_where() {
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let case = created(
+        &app,
+        &practitioner,
+        "/v1/cases",
+        json!({ "origin": "justice", "legal_basis": "court_ordered" }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let near = placed_now(&app, &practitioner, &case, at(0.3, 0.0)).await;
+    let far = placed_now(&app, &practitioner, &case, at(0.0, 200.0)).await;
+    let flagged = |app: &TestApp| {
+        relais_core::helpline::events::since(&mut app.conn(), 0, 100_000)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "housing.placement_noncompliant")
+            .map(|e| {
+                (
+                    e.object_id.unwrap_or_default(),
+                    e.organisation_id.unwrap_or_default(),
+                    e.detail,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(flagged(&app).is_empty());
+
+    // A protected person recorded later, 300 m from the first placement.
+    let reply = app
+        .post(&format!("/v1/cases/{case}/protected-persons"))
+        .bearer(&practitioner)
+        .json(&json!({ "label": "Mme V.", "location": { "latitude": HER.0, "longitude": HER.1 }, "radius_km": 1 }))
+        .send()
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let events = flagged(&app);
+    // The following centre and the platform are told, about the first placement only, with
+    // no detail of where or why.
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(events.iter().all(|(id, _, detail)| *id == near && detail.is_none()));
+    let orgs: std::collections::HashSet<_> = events.iter().map(|e| e.1.clone()).collect();
+    assert_eq!(orgs.len(), 2, "the centre and the platform");
+
+    // A residence ban on the second one's département, later: that one is flagged too.
+    let far_offer = app
+        .get(&format!("/v1/housing/placements/{far}"))
+        .bearer(&practitioner)
+        .send()
+        .await
+        .json();
+    assert_eq!(far_offer["status"], "active");
+    let reply = app
+        .post(&format!("/v1/cases/{case}/measures"))
+        .bearer(&practitioner)
+        .json(
+            &json!({ "kind": "residence_ban", "authority": "jaf", "decision_reference": "JAF-2026-99",
+                       "starts_on": "2026-01-01", "zone": { "departements": ["75"], "communes": [] } }),
+        )
+        .send()
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let events = flagged(&app);
+    assert!(events.iter().any(|(id, _, _)| *id == far), "{events:?}");
+    {
+        use diesel::prelude::*;
+        use relais_core::db::schema::audit_log;
+        let audited: i64 = audit_log::table
+            .filter(audit_log::action.eq("placement.noncompliant"))
+            .count()
+            .get_result(&mut *app.conn())
+            .unwrap();
+        assert!(audited >= 2, "{audited}");
+    }
 }

@@ -1,0 +1,27 @@
+//! Security alerts (probing noticed), for administrators and national coordinators.
+
+use actix_web::{HttpResponse, web};
+
+use crate::auth::Auth;
+use crate::auth::policy::ANY_STAFF;
+use crate::problem::ApiResult;
+use crate::state::AppState;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertQuery {
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+pub async fn alerts(state: web::Data<AppState>, auth: Auth, query: web::Query<AlertQuery>) -> ApiResult<HttpResponse> {
+    let caller = auth.admit(ANY_STAFF)?.clone();
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(super::invalid("limit", "1 to 500"));
+    }
+    let items = state
+        .db(move |conn| relais_core::security::list(conn, &caller, limit))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}

@@ -1,0 +1,2 @@
+DROP TABLE security_alerts;
+DROP TABLE security_activity;
