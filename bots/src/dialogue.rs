@@ -245,7 +245,10 @@ fn read_free_text(
         }
         if reading.has(Class::Victim) {
             // A victim in danger: her numbers too, and the line keeps her (a listener may help).
-            out.say(script.message(if author { "victim_also" } else { "relative" }, lang));
+            // Her own numbers, spoken to her: the relative's message ("thank you for caring
+            // about them") only when a relative writes.
+            let relative = reading.has(Class::Relative) && !author;
+            out.say(script.message(if relative { "relative" } else { "victim_also" }, lang));
             out.effects.push(Effect::Flag("victim_words"));
         }
         out.effects.push(Effect::Queue { urgent: true });
