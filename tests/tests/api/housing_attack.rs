@@ -79,7 +79,27 @@ fn commune_at((lat, lon): (f64, f64)) -> String {
             .iter()
             .find(|(_, a)| a.near(lat, lon, contours::BORDER_TOLERANCE_M))
     });
-    found.map(|(code, _)| code.clone()).unwrap()
+    if let Some((code, _)) = found {
+        return code.clone();
+    }
+    // Elsewhere in France: the communes whose town hall is within 40 km, looked up one by one.
+    let geo = relais_core::geo::Geography::load().unwrap();
+    let nearby: Vec<(String, contours::Area)> = geo
+        .communes()
+        .iter()
+        .filter(|c| {
+            contours::point(&c.insee_code).is_some_and(|(la, lo)| (la - lat).abs() < 0.4 && (lo - lon).abs() < 0.6)
+        })
+        .filter_map(|c| Some((c.insee_code.clone(), contours::area(&c.insee_code)?)))
+        .collect();
+    let found = nearby.iter().find(|(_, a)| a.contains(lat, lon)).or_else(|| {
+        nearby
+            .iter()
+            .find(|(_, a)| a.near(lat, lon, contours::BORDER_TOLERANCE_M))
+    });
+    found
+        .map(|(code, _)| code.clone())
+        .unwrap_or_else(|| panic!("no commune holds ({lat}, {lon})"))
 }
 
 /// Limits and alert thresholds out of reach.
@@ -790,12 +810,15 @@ async fn a_rule_that_arrives_later_flags_the_placements_it_breaks_without_saying
         .await
         .json();
     assert_eq!(far_offer["status"], "active");
+    // Its département, from the commune it lies in (metropolitan INSEE codes start with it).
+    let far_departement = commune_at(at(0.0, 200.0))[..2].to_owned();
+    assert_ne!(far_departement, "75");
     let reply = app
         .post(&format!("/v1/cases/{case}/measures"))
         .bearer(&practitioner)
         .json(
             &json!({ "kind": "residence_ban", "authority": "jaf", "decision_reference": "JAF-2026-99",
-                       "starts_on": "2026-01-01", "zone": { "departements": ["75"], "communes": [] } }),
+                       "starts_on": "2026-01-01", "zone": { "departements": [far_departement], "communes": [] } }),
         )
         .send()
         .await;
