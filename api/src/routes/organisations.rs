@@ -9,6 +9,7 @@ use super::parse_id;
 use crate::auth::Auth;
 use crate::auth::policy::{ADMIN, ANY_STAFF, STAFF_MANAGERS};
 use crate::body::Body;
+use crate::live::SessionsEnded;
 use crate::problem::ApiResult;
 use crate::state::AppState;
 
@@ -38,6 +39,8 @@ pub struct OrganisationChangesBody {
     timezone: Option<String>,
     #[serde(default)]
     coverage: Option<Vec<String>>,
+    #[serde(default)]
+    active: Option<bool>,
 }
 
 pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
@@ -86,17 +89,26 @@ pub async fn update(
     let visible = caller.clone();
     let current = state.db(move |conn| organisations::get(conn, &visible, id)).await?;
     auth.require(STAFF_MANAGERS)?;
+    if body.active.is_some() {
+        auth.require(ADMIN)?;
+    }
+    let was_active = current.active;
     let org = state
         .db(move |conn| {
-            let changes = OrganisationChanges::parse(
+            let mut changes = OrganisationChanges::parse(
                 &shared.geo,
                 current.kind,
                 body.name.as_deref(),
                 body.timezone.as_deref(),
                 body.coverage,
             )?;
+            changes.active = body.active;
             organisations::update(conn, &caller, id, changes)
         })
         .await?;
+    if was_active && !org.active {
+        // Its staff's live sockets close on every instance.
+        state.live.sessions_ended(SessionsEnded::organisation(id)).await;
+    }
     Ok(HttpResponse::Ok().json(org))
 }

@@ -173,6 +173,9 @@ pub fn authenticate(conn: &mut DbConn, presented: &str) -> Result<Option<Caller>
         return Ok(None);
     }
     let org = organisations::find(conn, OrganisationId::from_db(&row.organisation_id))?;
+    if !org.active {
+        return Ok(None);
+    }
     // Note the use at most once a minute: a partner's every request need not be a write.
     let now = time::now();
     if row

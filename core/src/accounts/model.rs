@@ -181,6 +181,8 @@ pub struct Organisation {
     pub coverage: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// An inactive organisation's staff and API keys are refused.
+    pub active: bool,
 }
 
 impl Organisation {

@@ -23,6 +23,7 @@ struct Row {
     coverage: String,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
+    active: bool,
 }
 
 impl Row {
@@ -38,6 +39,7 @@ impl Row {
             coverage: serde_json::from_str(&self.coverage).unwrap_or_default(),
             created_at: time::from_db(self.created_at),
             updated_at: time::from_db(self.updated_at),
+            active: self.active,
         })
     }
 }
@@ -74,6 +76,8 @@ pub struct OrganisationChanges {
     pub name: Option<String>,
     pub timezone: Option<TimeZone>,
     pub coverage: Option<Vec<String>>,
+    /// Administrators only: an inactive organisation's staff and API keys are refused.
+    pub active: Option<bool>,
 }
 
 fn parse_coverage(geo: &Geography, kind: OrganisationKind, mut codes: Vec<String>) -> Result<Vec<String>> {
@@ -105,6 +109,7 @@ impl OrganisationChanges {
             name: name.map(|n| parse_label("name", n, 200)).transpose()?,
             timezone: timezone.map(TimeZone::parse).transpose()?,
             coverage: coverage.map(|c| parse_coverage(geo, kind, c)).transpose()?,
+            active: None,
         })
     }
 }
@@ -119,6 +124,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, new: NewOrganisation) -> Result<
         coverage: serde_json::to_string(&new.coverage).map_err(|e| Error::Internal(e.to_string()))?,
         created_at: now,
         updated_at: now,
+        active: true,
     };
     write_tx(conn, |conn| {
         diesel::insert_into(organisations::table).values(&row).execute(conn)?;
@@ -198,7 +204,37 @@ pub fn update(
             row.coverage = serde_json::to_string(&coverage).map_err(|e| Error::Internal(e.to_string()))?;
             changed.push("coverage");
         }
+        let mut switched = None;
+        if let Some(active) = changes.active {
+            if !caller.is_admin() {
+                return Err(Error::Forbidden(
+                    "only an administrator can deactivate an organisation".into(),
+                ));
+            }
+            if !active && caller.organisation_id == id {
+                return Err(Error::Conflict(
+                    "an administrator cannot deactivate their own organisation".into(),
+                ));
+            }
+            if active != row.active {
+                row.active = active;
+                changed.push("active");
+                switched = Some(active);
+            }
+        }
         row.updated_at = time::to_db(time::now());
+        if let Some(active) = switched {
+            audit::record(
+                conn,
+                &caller.actor(),
+                Entry::new(if active {
+                    "organisation.reactivate"
+                } else {
+                    "organisation.deactivate"
+                })
+                .object("organisation", id),
+            )?;
+        }
         diesel::update(organisations::table.find(&row.id))
             .set(&row)
             .execute(conn)?;

@@ -183,7 +183,7 @@ pub fn finish(
         // Re-read under a per-account lock: the last used TOTP step must be current.
         lock_for_sequence(conn, i64::from_str_radix(&subject[..15], 16).unwrap_or(0))?;
         let fresh = users::find_row(conn, user_id)?;
-        if !fresh.active {
+        if !fresh.active || !crate::accounts::organisations::find(conn, org_id)?.active {
             return Ok(None);
         }
         let mut second_factor = false;

@@ -137,7 +137,8 @@ pub fn refresh(conn: &mut DbConn, presented: &str, ttl: Duration) -> Result<Issu
             return Ok(Err(RefreshError::Invalid));
         }
         let user = users::find_row(conn, user_id)?;
-        if !user.active {
+        let org = organisations::find(conn, crate::ids::OrganisationId::from_db(&user.organisation_id))?;
+        if !user.active || !org.active {
             return Ok(Err(RefreshError::Invalid));
         }
         // The decision and the write are one statement: of two refreshes racing with the same
@@ -266,6 +267,9 @@ pub fn caller_for_session(conn: &mut DbConn, session: SessionId, user: UserId) -
         return Ok(None);
     }
     let org = organisations::find(conn, crate::ids::OrganisationId::from_db(&account.organisation_id))?;
+    if !org.active {
+        return Ok(None);
+    }
     Ok(Some(Caller {
         principal: Principal::Staff {
             user_id: user,

@@ -9,6 +9,7 @@ diesel::table! {
         coverage -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        active -> Bool,
     }
 }
 

@@ -494,3 +494,63 @@ async fn two_instances_a_logout_on_one_closes_the_socket_on_another() {
     assert_eq!(code, 4001);
     assert!(took < Duration::from_secs(1), "{took:?}");
 }
+
+#[tokio::test]
+async fn a_deactivated_organisation_is_refused_at_once_staff_keys_and_sockets() {
+    let app = spawn_line_app(&[]).await;
+    let admin = app.token("admin").await;
+    let centre = app.organisation_id("CPCA Île-de-France Est").await;
+    let practitioner = app.token("practitioner").await;
+    let mut socket = connect(&app, &practitioner, None).await;
+    ready(&mut socket).await;
+    // A manager may not deactivate their own organisation; only an administrator may.
+    let manager = app.token("manager").await;
+    let refused = app
+        .patch(&format!("/v1/organisations/{centre}"))
+        .bearer(&manager)
+        .json(&json!({ "active": false }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 403);
+    let started = std::time::Instant::now();
+    let off = app
+        .patch(&format!("/v1/organisations/{centre}"))
+        .bearer(&admin)
+        .json(&json!({ "active": false }))
+        .send()
+        .await;
+    assert_eq!(off.status, 200, "{}", off.text());
+    assert_eq!(off.json()["active"], false);
+    let (code, took) = closed_within(&mut socket, started).await;
+    assert_eq!(code, 4001);
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    // Its staff are refused: tokens, logins and refreshes.
+    assert_eq!(app.get("/v1/me").bearer(&practitioner).send().await.status, 401);
+    assert_eq!(app.get("/v1/me").bearer(&manager).send().await.status, 401);
+    let account = app.account("practitioner").clone();
+    assert_eq!(app.login_reply(&account.email, &account.password).await.status, 401);
+    // A partner organisation's API keys too.
+    let key = app.partner_key().await;
+    let partner = app.organisation_id("SPIP de Paris").await;
+    assert_eq!(app.get("/v1/organisations").bearer(&key).send().await.status, 200);
+    let off = app
+        .patch(&format!("/v1/organisations/{partner}"))
+        .bearer(&admin)
+        .json(&json!({ "active": false }))
+        .send()
+        .await;
+    assert_eq!(off.status, 200);
+    assert_eq!(app.get("/v1/organisations").bearer(&key).send().await.status, 401);
+    // Active again: the key and the logins work again. Both changes are audited.
+    let on = app
+        .patch(&format!("/v1/organisations/{partner}"))
+        .bearer(&admin)
+        .json(&json!({ "active": true }))
+        .send()
+        .await;
+    assert_eq!(on.status, 200);
+    assert_eq!(app.get("/v1/organisations").bearer(&key).send().await.status, 200);
+    let stored = app.stored_text();
+    assert!(stored.contains("organisation.deactivate"));
+    assert!(stored.contains("organisation.reactivate"));
+}
