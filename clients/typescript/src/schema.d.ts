@@ -2396,6 +2396,8 @@ export interface components {
         Role: "listener" | "helpline_supervisor" | "practitioner" | "centre_manager" | "housing_operator" | "national_coordinator" | "admin";
         /** @description An organisation taking part in the national offer. */
         Organisation: {
+            /** @description An inactive organisation's staff and API keys are refused (401). */
+            active: boolean;
             /** Format: uuid */
             id: string;
             kind: components["schemas"]["OrganisationKind"];
@@ -2602,6 +2604,8 @@ export interface components {
             timezone?: string | null;
             /** @description Département codes (centres only). */
             coverage?: string[] | null;
+            /** @description Administrators only. `false` deactivates the organisation at once; its staff's sessions, live sockets and API keys are refused (401) until it is active again. Audited. */
+            active?: boolean | null;
         };
         NewUser: {
             /** Format: email */
