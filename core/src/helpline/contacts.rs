@@ -231,8 +231,11 @@ pub fn erase(conn: &mut DbConn, id: &str) -> Result<()> {
         .filter(conversations::contact_id.eq(id))
         .select(conversations::id)
         .load(conn)?;
-    diesel::delete(messages::table.filter(messages::conversation_id.eq_any(&conversation_ids))).execute(conn)?;
+    // The outbox first, then the messages: the delivery worker settles a send in that order
+    // (the outbox row, then its message's delivery state), and the opposite order deadlocks
+    // with it on PostgreSQL.
     diesel::delete(outbox::table.filter(outbox::chat_key.eq(&key))).execute(conn)?;
+    diesel::delete(messages::table.filter(messages::conversation_id.eq_any(&conversation_ids))).execute(conn)?;
     // The orientation dialogue goes too; a referral and an appointment already at a centre
     // stay there under the alias, which no longer leads back to anyone.
     diesel::delete(crate::db::schema::orientations::table.filter(crate::db::schema::orientations::contact_id.eq(id)))
