@@ -16,9 +16,10 @@ does for every route (api/src/problem.rs, api/src/body.rs, api/src/middleware.rs
 - 500 everywhere (an unexpected failure answers a Problem, never a stack trace).
 
 Statuses an operation documents explicitly (with its own description) are kept as they are.
-The script is idempotent: it only acts on operations that still have a `default` response,
-drops a status listed twice in one operation (keeping the first), and adds the shared
-components once. Run it after adding a route written with `default`:
+The script is idempotent: it replaces a `default` response, adds to every operation the
+statuses of the rules it does not list yet (a merge can bring a request body without its
+413/415), drops a status listed twice in one operation (keeping the first), and adds the
+shared components once. Run it after adding a route written with `default`:
 
     python3 tools/openapi_statuses.py openapi.yaml
 """
@@ -69,12 +70,19 @@ def rewrite(lines):
     pending = []  # (index in out where the default block was, op)
     while i < len(lines):
         line = lines[i]
+        if op is not None and op["in_responses"] and line.strip() and not line.startswith("        "):
+            # The end of an operation's responses: the rule's statuses it lacks go here.
+            op["in_responses"] = False
+            if not op["placed"]:
+                op["placed"] = True
+                pending.append((len(out), op))
+                out.append(None)
         m = re.match(r"^  (/\S*):\s*$", line)
         if m:
             path = m.group(1)
         m = re.match(r"^    (get|put|post|patch|delete):\s*$", line)
         if m and path is not None:
-            op = {"path": path, "id": None, "secured": True, "params": False, "body": False, "statuses": set()}
+            op = {"path": path, "id": None, "secured": True, "params": False, "body": False, "statuses": set(), "in_responses": False, "placed": False}
         if op is not None:
             if m := re.match(r"^      operationId:\s*(\S+)", line):
                 op["id"] = m.group(1)
@@ -84,6 +92,8 @@ def rewrite(lines):
                 op["params"] = True
             if re.match(r"^      requestBody:", line):
                 op["body"] = True
+            if re.match(r"^      responses:\s*$", line):
+                op["in_responses"] = True
             if m := re.match(r"^        '(\d{3})':", line):
                 if m.group(1) in op["statuses"]:
                     # A status listed twice (a merge can do that): the first one stays.
@@ -97,6 +107,7 @@ def rewrite(lines):
                 i += 1
                 while i < len(lines) and (lines[i].startswith("         ") or not lines[i].strip()):
                     i += 1
+                op["placed"] = True
                 pending.append((len(out), op))
                 out.append(None)
                 continue

@@ -107,6 +107,14 @@ fn no_operation_documents_a_catch_all_status() {
                 );
             }
             assert!(responses.contains_key("500"), "{method} {path} documents no 500");
+            if op.get("requestBody").is_some() {
+                for status in ["413", "415"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} takes a body but documents no {status}"
+                    );
+                }
+            }
         }
     }
     assert!(operations > 100, "read {operations} operations");
