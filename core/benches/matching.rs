@@ -73,8 +73,11 @@ fn constraints(centre: LatLon, rng: &mut Rng) -> Constraints {
     }
     c.communes.extend(["75056".to_owned(), "93048".to_owned()]);
     // The banned communes are tested by their contours too, as the server does.
-    c.commune_areas
-        .extend(["75056", "93048"].iter().filter_map(|code| relais_core::geo::contours::area(code)));
+    c.commune_areas.extend(
+        ["75056", "93048"]
+            .iter()
+            .filter_map(|code| relais_core::geo::contours::area(code)),
+    );
     assert_eq!(c.commune_areas.len(), 2, "both banned communes have a contour");
     c.departements.extend(["94".to_owned(), "92".to_owned()]);
     let (lat, lon) = (centre.lat + 0.3, centre.lon - 0.3);
