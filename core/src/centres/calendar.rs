@@ -85,14 +85,16 @@ pub fn feed(conn: &mut DbConn, token: &str, now: DateTime<Utc>) -> Result<String
         .first(conn)
         .optional()?
         .ok_or(Error::NotFound)?;
-    // The feed ends with the account: a deactivated practitioner's link answers as unknown.
-    let active: bool = crate::db::schema::users::table
-        .find(&user)
-        .select(crate::db::schema::users::active)
+    // The feed ends with the account and with its organisation: a deactivated practitioner's
+    // link, or one of a deactivated centre, answers as unknown.
+    use crate::db::schema::{organisations, users};
+    let active: Option<(bool, bool)> = users::table
+        .inner_join(organisations::table)
+        .filter(users::id.eq(&user))
+        .select((users::active, organisations::active))
         .first(conn)
-        .optional()?
-        .unwrap_or(false);
-    if !active {
+        .optional()?;
+    if active != Some((true, true)) {
         return Err(Error::NotFound);
     }
     let rows: Vec<SlotRow> = slots::table

@@ -390,3 +390,29 @@ async fn the_calendar_feed_ends_with_the_account() {
     assert_eq!(off.status, 200);
     assert_eq!(app.get(&path).send().await.status, 404);
 }
+
+#[tokio::test]
+async fn the_calendar_feed_ends_with_the_organisation() {
+    let app = spawn_app_with(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let feed = app.post("/v1/me/calendar-feed").bearer(&practitioner).send().await;
+    assert_eq!(feed.status, 201);
+    let url = feed.json()["url"].as_str().unwrap().to_owned();
+    let path = url[url.find("/calendar/").unwrap()..].to_owned();
+    assert_eq!(app.get(&path).send().await.status, 200);
+    let centre = app.get("/v1/me").bearer(&practitioner).send().await.json()["organisation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin = app.token("admin").await;
+    let set = |active: bool| {
+        app.patch(&format!("/v1/organisations/{centre}"))
+            .bearer(&admin)
+            .json(&json!({ "active": active }))
+            .send()
+    };
+    assert_eq!(set(false).await.status, 200);
+    assert_eq!(app.get(&path).send().await.status, 404, "the centre is deactivated");
+    assert_eq!(set(true).await.status, 200);
+    assert_eq!(app.get(&path).send().await.status, 200, "the centre is back");
+}
