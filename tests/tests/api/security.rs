@@ -367,15 +367,21 @@ async fn sixteen_parallel_refreshes_of_one_token_give_one_200_and_revoke_the_fam
     assert_eq!(app.get("/v1/me").bearer(access).send().await.status, 401);
 }
 
-#[tokio::test]
-async fn the_calendar_feed_ends_with_the_account() {
-    let app = spawn_app_with(&[]).await;
-    let practitioner = app.token("practitioner").await;
-    let feed = app.post("/v1/me/calendar-feed").bearer(&practitioner).send().await;
+/// A new calendar feed for the caller: its path, checked to answer 200.
+async fn calendar_feed(app: &relais_tests::TestApp, token: &str) -> String {
+    let feed = app.post("/v1/me/calendar-feed").bearer(token).send().await;
     assert_eq!(feed.status, 201);
     let url = feed.json()["url"].as_str().unwrap().to_owned();
     let path = url[url.find("/calendar/").unwrap()..].to_owned();
     assert_eq!(app.get(&path).send().await.status, 200);
+    path
+}
+
+#[tokio::test]
+async fn the_calendar_feed_ends_with_the_account() {
+    let app = spawn_app_with(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let path = calendar_feed(&app, &practitioner).await;
     let id = app.get("/v1/me").bearer(&practitioner).send().await.json()["user"]["id"]
         .as_str()
         .unwrap()
@@ -395,11 +401,7 @@ async fn the_calendar_feed_ends_with_the_account() {
 async fn the_calendar_feed_ends_with_the_organisation() {
     let app = spawn_app_with(&[]).await;
     let practitioner = app.token("practitioner").await;
-    let feed = app.post("/v1/me/calendar-feed").bearer(&practitioner).send().await;
-    assert_eq!(feed.status, 201);
-    let url = feed.json()["url"].as_str().unwrap().to_owned();
-    let path = url[url.find("/calendar/").unwrap()..].to_owned();
-    assert_eq!(app.get(&path).send().await.status, 200);
+    let path = calendar_feed(&app, &practitioner).await;
     let centre = app.get("/v1/me").bearer(&practitioner).send().await.json()["organisation"]["id"]
         .as_str()
         .unwrap()
