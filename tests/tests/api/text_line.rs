@@ -250,6 +250,19 @@ async fn suicide_risk_and_victims_get_the_right_numbers() {
         .cloned()
         .unwrap();
     assert_eq!(victim["state"], "closed", "a victim is not kept on the authors' line");
+    // The way back, for an author the words misled: the reply says to write again, and a new
+    // message about his own violence opens a new conversation that goes to a listener.
+    assert!(all.contains("écrivez-nous à nouveau"), "{all}");
+    app.sms_says("+33644444444", "en fait c'est moi qui frappe ma femme, je veux arrêter")
+        .await;
+    app.outbox_drained().await;
+    let queue = listener_queue(&app).await;
+    let items = queue["items"].as_array().unwrap();
+    let reopened: Vec<_> = items
+        .iter()
+        .filter(|i| i["contact_kind"] != "victim" && i["state"] != "closed")
+        .collect();
+    assert_eq!(reopened.len(), 1, "the author has a conversation again: {queue}");
 }
 
 async fn erase_path(app: &TestApp, chat: i64, first: &str, keyword: &str, confirmation: &str) {
