@@ -316,4 +316,57 @@ impl Contract {
             }
         }
     }
+
+    /// Checks one message a partner received against the contract's `webhooks` section: the
+    /// event its `type` names is documented, each header parameter it declares is present and
+    /// matches its schema, and the body matches the event's schema.
+    pub fn check_webhook(&self, headers: &[(&str, &str)], body: &[u8]) -> Result<(), String> {
+        let instance: Value = serde_json::from_slice(body).map_err(|e| format!("the webhook body is not JSON: {e}"))?;
+        let event = instance["type"].as_str().ok_or("the webhook body has no type")?;
+        let operation = self.spec["webhooks"][event]
+            .get("post")
+            .ok_or_else(|| format!("webhook {event} is not in the contract's webhooks section"))?;
+        let mut errors = Vec::new();
+        for parameter in operation["parameters"].as_array().into_iter().flatten() {
+            let parameter = match parameter
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/parameters/"))
+            {
+                Some(name) => &self.spec["components"]["parameters"][name],
+                None => parameter,
+            };
+            if parameter["in"] != "header" {
+                continue;
+            }
+            let name = parameter["name"].as_str().unwrap_or_default();
+            let Some((_, value)) = headers.iter().find(|(h, _)| h.eq_ignore_ascii_case(name)) else {
+                if parameter["required"] == true {
+                    errors.push(format!("header {name} is missing"));
+                }
+                continue;
+            };
+            let validator = self.validator(&format!("webhook header {name}"), &parameter["schema"])?;
+            errors.extend(
+                validator
+                    .iter_errors(&Value::String((*value).to_owned()))
+                    .map(|e| format!("header {name}: {e}")),
+            );
+        }
+        let schema = &operation["requestBody"]["content"]["application/json"]["schema"];
+        let validator = self.validator(&format!("webhook {event}"), schema)?;
+        errors.extend(
+            validator
+                .iter_errors(&instance)
+                .map(|e| format!("{e} at {}", e.instance_path())),
+        );
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "webhook {event} does not match the contract:\n  {}\nbody: {instance}",
+                errors.join("\n  ")
+            ))
+        }
+    }
 }

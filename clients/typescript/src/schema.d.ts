@@ -1742,7 +1742,8 @@ export interface paths {
          *     Messages are owed only while an endpoint is set. Recorded in the audit log.
          *
          *     Messages follow the Standard Webhooks scheme (https://www.standardwebhooks.com/). Each is
-         *     POSTed as JSON `{"type", "timestamp", "data"}` (schema `WebhookMessage`) with the headers
+         *     POSTed as JSON `{"type", "timestamp", "data"}` (schema `WebhookMessage`; each event is described
+         *     in the contract's `webhooks` section) with the headers
          *     `webhook-id` (the message id, `msg_…`, the same on every retry and replay),
          *     `webhook-timestamp` (Unix seconds of the attempt) and `webhook-signature`: `v1,` followed
          *     by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the
@@ -2334,7 +2335,128 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "referral.accepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The centre accepted a referral the partner sent
+         * @description Posted by Relais to the partner's endpoint (`PUT /v1/webhook-endpoint`), signed with the endpoint's secret (Standard Webhooks). Answer any 2xx within 10 seconds; any other answer, a redirect or a timeout is retried on the delivery schedule, with the same `webhook-id`.
+         */
+        post: operations["referralAccepted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "referral.rejected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The centre rejected a referral the partner sent
+         * @description Posted by Relais to the partner's endpoint (`PUT /v1/webhook-endpoint`), signed with the endpoint's secret (Standard Webhooks). Answer any 2xx within 10 seconds; any other answer, a redirect or a timeout is retried on the delivery schedule, with the same `webhook-id`.
+         */
+        post: operations["referralRejected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "appointment.kept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The person came to an appointment or session that follows from the referral
+         * @description Posted by Relais to the partner's endpoint (`PUT /v1/webhook-endpoint`), signed with the endpoint's secret (Standard Webhooks). Answer any 2xx within 10 seconds; any other answer, a redirect or a timeout is retried on the delivery schedule, with the same `webhook-id`.
+         */
+        post: operations["appointmentKept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "appointment.missed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The person did not come to an appointment or session that follows from the referral
+         * @description Posted by Relais to the partner's endpoint (`PUT /v1/webhook-endpoint`), signed with the endpoint's secret (Standard Webhooks). Answer any 2xx within 10 seconds; any other answer, a redirect or a timeout is retried on the delivery schedule, with the same `webhook-id`.
+         */
+        post: operations["appointmentMissed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "attendance.corrected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An attendance already told was corrected
+         * @description Posted by Relais to the partner's endpoint (`PUT /v1/webhook-endpoint`), signed with the endpoint's secret (Standard Webhooks). Answer any 2xx within 10 seconds; any other answer, a redirect or a timeout is retried on the delivery schedule, with the same `webhook-id`.
+         */
+        post: operations["attendanceCorrected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "certificate.issued": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An attendance certificate was issued on the case opened from the referral
+         * @description Posted by Relais to the partner's endpoint (`PUT /v1/webhook-endpoint`), signed with the endpoint's secret (Standard Webhooks). Answer any 2xx within 10 seconds; any other answer, a redirect or a timeout is retried on the delivery schedule, with the same `webhook-id`.
+         */
+        post: operations["certificateIssued"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -6007,30 +6129,321 @@ export interface components {
             url: string;
         };
         /**
-         * @description A message as posted to a partner (Standard Webhooks).
+         * @description A message as posted to a partner (Standard Webhooks), one of the events of the contract's `webhooks` section, told apart by `type`.
          * @example {
          *       "type": "referral.accepted",
          *       "timestamp": "2026-03-12T09:30:01Z",
          *       "data": {
          *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
-         *         "decision_reference": "PV 2026/01234"
+         *         "decision_reference": "JAP-2026-77",
+         *         "status": "accepted"
          *       }
          *     }
          */
-        WebhookMessage: {
-            type: components["schemas"]["WebhookEventType"];
+        WebhookMessage: components["schemas"]["ReferralAcceptedEvent"] | components["schemas"]["ReferralRejectedEvent"] | components["schemas"]["AppointmentKeptEvent"] | components["schemas"]["AppointmentMissedEvent"] | components["schemas"]["AttendanceCorrectedEvent"] | components["schemas"]["CertificateIssuedEvent"];
+        /**
+         * @description What `referral.accepted` says: the centre accepted the partner's referral.
+         * @example {
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "decision_reference": "JAP-2026-77",
+         *       "status": "accepted"
+         *     }
+         */
+        ReferralAcceptedData: {
+            /**
+             * Format: uuid
+             * @description The referral the partner sent.
+             */
+            referral_id: string;
+            /** @description The reference of the court's decision the partner gave, or null. */
+            decision_reference: string | null;
+            /** @constant */
+            status: "accepted";
+        };
+        /**
+         * @description What `referral.rejected` says: the centre rejected the partner's referral, and why.
+         * @example {
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "decision_reference": "JAP-2026-77",
+         *       "status": "rejected",
+         *       "rejection_reason": "Le centre ne couvre pas le département de la personne."
+         *     }
+         */
+        ReferralRejectedData: {
+            /**
+             * Format: uuid
+             * @description The referral the partner sent.
+             */
+            referral_id: string;
+            /** @description The reference of the court's decision the partner gave, or null. */
+            decision_reference: string | null;
+            /** @constant */
+            status: "rejected";
+            /** @description The centre's reason, as written. */
+            rejection_reason: string | null;
+        };
+        /**
+         * @description What `appointment.kept` and `appointment.missed` say: the person came, or did not come, to an appointment or a session that follows from the partner's referral (one of `appointment_id` and `session_id`).
+         * @example {
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "decision_reference": "JAP-2026-77",
+         *       "appointment_id": null,
+         *       "session_id": "bf3c323a-a854-572e-af85-f4e24b422a0e",
+         *       "scheduled_at": "2026-03-19T08:00:00Z"
+         *     }
+         */
+        AttendanceData: {
+            /**
+             * Format: uuid
+             * @description The referral the partner sent.
+             */
+            referral_id: string;
+            /** @description The reference of the court's decision the partner gave, or null. */
+            decision_reference: string | null;
+            /**
+             * Format: uuid
+             * @description The appointment, when it was an appointment booked for the referral.
+             */
+            appointment_id: string | null;
+            /**
+             * Format: uuid
+             * @description The session, when it was a session of the case opened from the referral.
+             */
+            session_id: string | null;
             /**
              * Format: date-time
-             * @description When the message was made, with its cause.
+             * @description When the appointment or session was planned (UTC).
+             */
+            scheduled_at: string;
+        };
+        /**
+         * @description What `attendance.corrected` says: an attendance already told changed.
+         * @example {
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "decision_reference": "JAP-2026-77",
+         *       "appointment_id": null,
+         *       "session_id": "bf3c323a-a854-572e-af85-f4e24b422a0e",
+         *       "scheduled_at": "2026-03-19T08:00:00Z",
+         *       "status": "excused"
+         *     }
+         */
+        AttendanceCorrectedData: {
+            /**
+             * Format: uuid
+             * @description The referral the partner sent.
+             */
+            referral_id: string;
+            /** @description The reference of the court's decision the partner gave, or null. */
+            decision_reference: string | null;
+            /**
+             * Format: uuid
+             * @description The appointment, when it was an appointment booked for the referral.
+             */
+            appointment_id: string | null;
+            /**
+             * Format: uuid
+             * @description The session, when it was a session of the case opened from the referral.
+             */
+            session_id: string | null;
+            /**
+             * Format: date-time
+             * @description When the appointment or session was planned (UTC).
+             */
+            scheduled_at: string;
+            /**
+             * @description The new status (`cancelled` for an appointment).
+             * @enum {string}
+             */
+            status: "planned" | "attended" | "excused" | "unexcused" | "cancelled";
+        };
+        /**
+         * @description What `certificate.issued` says: an attendance certificate was issued on the case opened from the partner's referral. Its verification code is not sent (the court reads it on the certificate).
+         * @example {
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "decision_reference": "JAP-2026-77",
+         *       "certificate_id": "f7741d3e-95a4-52f1-a4d3-c531d07c5955",
+         *       "dates_attended": [
+         *         "2026-02-12",
+         *         "2026-02-26",
+         *         "2026-03-05"
+         *       ]
+         *     }
+         */
+        CertificateIssuedData: {
+            /**
+             * Format: uuid
+             * @description The referral the partner sent.
+             */
+            referral_id: string;
+            /** @description The reference of the court's decision the partner gave, or null. */
+            decision_reference: string | null;
+            /** Format: uuid */
+            certificate_id: string;
+            /** @description The dates of the sessions attended in the certified period. */
+            dates_attended: string[];
+        };
+        /**
+         * @description The message `referral.accepted`.
+         * @example {
+         *       "type": "referral.accepted",
+         *       "timestamp": "2026-03-12T09:30:01Z",
+         *       "data": {
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "decision_reference": "JAP-2026-77",
+         *         "status": "accepted"
+         *       }
+         *     }
+         */
+        ReferralAcceptedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "referral.accepted";
+            /**
+             * Format: date-time
+             * @description When the message was made, with its cause (UTC, whole seconds).
              */
             timestamp: string;
-            /** @description About the partner's referral, never the person's name; besides `referral_id` and `decision_reference`: `status` (and `rejection_reason`) for `referral.*`; `appointment_id`, `session_id` and `scheduled_at` for `appointment.*` (and `status` for `attendance.corrected`); `certificate_id` and `dates_attended` for `certificate.issued`. */
-            data: {
-                /** Format: uuid */
-                referral_id: string;
-                /** @description The reference of the court's decision, or null. */
-                decision_reference: string | null;
-            };
+            data: components["schemas"]["ReferralAcceptedData"];
+        };
+        /**
+         * @description The message `referral.rejected`.
+         * @example {
+         *       "type": "referral.rejected",
+         *       "timestamp": "2026-03-12T09:30:01Z",
+         *       "data": {
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "decision_reference": "JAP-2026-77",
+         *         "status": "rejected",
+         *         "rejection_reason": "Le centre ne couvre pas le département de la personne."
+         *       }
+         *     }
+         */
+        ReferralRejectedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "referral.rejected";
+            /**
+             * Format: date-time
+             * @description When the message was made, with its cause (UTC, whole seconds).
+             */
+            timestamp: string;
+            data: components["schemas"]["ReferralRejectedData"];
+        };
+        /**
+         * @description The message `appointment.kept`.
+         * @example {
+         *       "type": "appointment.kept",
+         *       "timestamp": "2026-03-12T09:30:01Z",
+         *       "data": {
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "decision_reference": "JAP-2026-77",
+         *         "appointment_id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *         "session_id": null,
+         *         "scheduled_at": "2026-03-19T08:00:00Z"
+         *       }
+         *     }
+         */
+        AppointmentKeptEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "appointment.kept";
+            /**
+             * Format: date-time
+             * @description When the message was made, with its cause (UTC, whole seconds).
+             */
+            timestamp: string;
+            data: components["schemas"]["AttendanceData"];
+        };
+        /**
+         * @description The message `appointment.missed`.
+         * @example {
+         *       "type": "appointment.missed",
+         *       "timestamp": "2026-03-12T09:30:01Z",
+         *       "data": {
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "decision_reference": "JAP-2026-77",
+         *         "appointment_id": null,
+         *         "session_id": "bf3c323a-a854-572e-af85-f4e24b422a0e",
+         *         "scheduled_at": "2026-03-19T08:00:00Z"
+         *       }
+         *     }
+         */
+        AppointmentMissedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "appointment.missed";
+            /**
+             * Format: date-time
+             * @description When the message was made, with its cause (UTC, whole seconds).
+             */
+            timestamp: string;
+            data: components["schemas"]["AttendanceData"];
+        };
+        /**
+         * @description The message `attendance.corrected`.
+         * @example {
+         *       "type": "attendance.corrected",
+         *       "timestamp": "2026-03-12T09:30:01Z",
+         *       "data": {
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "decision_reference": "JAP-2026-77",
+         *         "appointment_id": null,
+         *         "session_id": "bf3c323a-a854-572e-af85-f4e24b422a0e",
+         *         "scheduled_at": "2026-03-19T08:00:00Z",
+         *         "status": "excused"
+         *       }
+         *     }
+         */
+        AttendanceCorrectedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "attendance.corrected";
+            /**
+             * Format: date-time
+             * @description When the message was made, with its cause (UTC, whole seconds).
+             */
+            timestamp: string;
+            data: components["schemas"]["AttendanceCorrectedData"];
+        };
+        /**
+         * @description The message `certificate.issued`.
+         * @example {
+         *       "type": "certificate.issued",
+         *       "timestamp": "2026-03-12T09:30:01Z",
+         *       "data": {
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "decision_reference": "JAP-2026-77",
+         *         "certificate_id": "f7741d3e-95a4-52f1-a4d3-c531d07c5955",
+         *         "dates_attended": [
+         *           "2026-02-12",
+         *           "2026-02-26",
+         *           "2026-03-05"
+         *         ]
+         *       }
+         *     }
+         */
+        CertificateIssuedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "certificate.issued";
+            /**
+             * Format: date-time
+             * @description When the message was made, with its cause (UTC, whole seconds).
+             */
+            timestamp: string;
+            data: components["schemas"]["CertificateIssuedData"];
         };
         /**
          * @description One attempt to deliver a message.
@@ -6065,7 +6478,8 @@ export interface components {
          *         "timestamp": "2026-03-12T09:30:01Z",
          *         "data": {
          *           "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
-         *           "decision_reference": "PV 2026/01234"
+         *           "decision_reference": "PV 2026/01234",
+         *           "status": "accepted"
          *         }
          *       },
          *       "log": [
@@ -6125,7 +6539,8 @@ export interface components {
          *             "timestamp": "2026-03-12T09:30:01Z",
          *             "data": {
          *               "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
-         *               "decision_reference": "PV 2026/01234"
+         *               "decision_reference": "PV 2026/01234",
+         *               "status": "accepted"
          *             }
          *           },
          *           "log": [
@@ -7620,6 +8035,21 @@ export interface components {
         HsdsPage: number;
         /** @description Number of results in a page, 1 to 500. Defaults to 50. */
         HsdsPerPage: number;
+        /**
+         * @description The message's id, the same on every retry and replay (deduplicate on it).
+         * @example msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70
+         */
+        WebhookId: string;
+        /**
+         * @description Unix seconds of this attempt. Refuse a message whose timestamp is more than five minutes from your clock (replay protection).
+         * @example 1773307801
+         */
+        WebhookTimestamp: string;
+        /**
+         * @description `v1,` followed by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the bytes of the base64 part of the endpoint's secret after `whsec_`. Compare in constant time, over the body's bytes as received (never re-serialised). The example is the true signature of the `referral.accepted` example body, as Relais sends it (compact JSON, keys in alphabetical order), with the id and timestamp above, under the secret `whsec_MfKQ9r8GKYqXnc9k2N0Xb7v3Yq1LzH5tR2Vw8pQ4sJc=`.
+         * @example v1,qayv42x0UGS26Yeo+dmp3G0ik2qD0oXk1bNEXnz6bm8=
+         */
+        WebhookSignature: string;
     };
     requestBodies: never;
     headers: never;
@@ -15209,6 +15639,258 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    referralAccepted: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message's id, the same on every retry and replay (deduplicate on it).
+                 * @example msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description Unix seconds of this attempt. Refuse a message whose timestamp is more than five minutes from your clock (replay protection).
+                 * @example 1773307801
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description `v1,` followed by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the bytes of the base64 part of the endpoint's secret after `whsec_`. Compare in constant time, over the body's bytes as received (never re-serialised). The example is the true signature of the `referral.accepted` example body, as Relais sends it (compact JSON, keys in alphabetical order), with the id and timestamp above, under the secret `whsec_MfKQ9r8GKYqXnc9k2N0Xb7v3Yq1LzH5tR2Vw8pQ4sJc=`.
+                 * @example v1,qayv42x0UGS26Yeo+dmp3G0ik2qD0oXk1bNEXnz6bm8=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReferralAcceptedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx status acknowledges the message). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    referralRejected: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message's id, the same on every retry and replay (deduplicate on it).
+                 * @example msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description Unix seconds of this attempt. Refuse a message whose timestamp is more than five minutes from your clock (replay protection).
+                 * @example 1773307801
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description `v1,` followed by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the bytes of the base64 part of the endpoint's secret after `whsec_`. Compare in constant time, over the body's bytes as received (never re-serialised). The example is the true signature of the `referral.accepted` example body, as Relais sends it (compact JSON, keys in alphabetical order), with the id and timestamp above, under the secret `whsec_MfKQ9r8GKYqXnc9k2N0Xb7v3Yq1LzH5tR2Vw8pQ4sJc=`.
+                 * @example v1,qayv42x0UGS26Yeo+dmp3G0ik2qD0oXk1bNEXnz6bm8=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReferralRejectedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx status acknowledges the message). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    appointmentKept: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message's id, the same on every retry and replay (deduplicate on it).
+                 * @example msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description Unix seconds of this attempt. Refuse a message whose timestamp is more than five minutes from your clock (replay protection).
+                 * @example 1773307801
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description `v1,` followed by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the bytes of the base64 part of the endpoint's secret after `whsec_`. Compare in constant time, over the body's bytes as received (never re-serialised). The example is the true signature of the `referral.accepted` example body, as Relais sends it (compact JSON, keys in alphabetical order), with the id and timestamp above, under the secret `whsec_MfKQ9r8GKYqXnc9k2N0Xb7v3Yq1LzH5tR2Vw8pQ4sJc=`.
+                 * @example v1,qayv42x0UGS26Yeo+dmp3G0ik2qD0oXk1bNEXnz6bm8=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppointmentKeptEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx status acknowledges the message). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    appointmentMissed: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message's id, the same on every retry and replay (deduplicate on it).
+                 * @example msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description Unix seconds of this attempt. Refuse a message whose timestamp is more than five minutes from your clock (replay protection).
+                 * @example 1773307801
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description `v1,` followed by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the bytes of the base64 part of the endpoint's secret after `whsec_`. Compare in constant time, over the body's bytes as received (never re-serialised). The example is the true signature of the `referral.accepted` example body, as Relais sends it (compact JSON, keys in alphabetical order), with the id and timestamp above, under the secret `whsec_MfKQ9r8GKYqXnc9k2N0Xb7v3Yq1LzH5tR2Vw8pQ4sJc=`.
+                 * @example v1,qayv42x0UGS26Yeo+dmp3G0ik2qD0oXk1bNEXnz6bm8=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppointmentMissedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx status acknowledges the message). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    attendanceCorrected: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message's id, the same on every retry and replay (deduplicate on it).
+                 * @example msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description Unix seconds of this attempt. Refuse a message whose timestamp is more than five minutes from your clock (replay protection).
+                 * @example 1773307801
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description `v1,` followed by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the bytes of the base64 part of the endpoint's secret after `whsec_`. Compare in constant time, over the body's bytes as received (never re-serialised). The example is the true signature of the `referral.accepted` example body, as Relais sends it (compact JSON, keys in alphabetical order), with the id and timestamp above, under the secret `whsec_MfKQ9r8GKYqXnc9k2N0Xb7v3Yq1LzH5tR2Vw8pQ4sJc=`.
+                 * @example v1,qayv42x0UGS26Yeo+dmp3G0ik2qD0oXk1bNEXnz6bm8=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttendanceCorrectedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx status acknowledges the message). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    certificateIssued: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message's id, the same on every retry and replay (deduplicate on it).
+                 * @example msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description Unix seconds of this attempt. Refuse a message whose timestamp is more than five minutes from your clock (replay protection).
+                 * @example 1773307801
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description `v1,` followed by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the bytes of the base64 part of the endpoint's secret after `whsec_`. Compare in constant time, over the body's bytes as received (never re-serialised). The example is the true signature of the `referral.accepted` example body, as Relais sends it (compact JSON, keys in alphabetical order), with the id and timestamp above, under the secret `whsec_MfKQ9r8GKYqXnc9k2N0Xb7v3Yq1LzH5tR2Vw8pQ4sJc=`.
+                 * @example v1,qayv42x0UGS26Yeo+dmp3G0ik2qD0oXk1bNEXnz6bm8=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CertificateIssuedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx status acknowledges the message). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
         };
     };
