@@ -62,6 +62,77 @@ fn the_reference_verification_matches_the_specification_example() {
     assert!(!verify(secret, id, "1614265331", r#"{"test": 2432232314}"#, sig));
 }
 
+/// The contract's example message is the one a partner can check its code against: its
+/// `webhook-signature` example is the true signature of the `referral.accepted` example body
+/// under the secret the description names; and the webhook check refuses what the section
+/// does not describe.
+#[test]
+fn the_contract_webhook_examples_verify_and_the_check_has_teeth() {
+    let spec = relais_tests::Contract::raw();
+    let parameters = &spec["components"]["parameters"];
+    let id = parameters["WebhookId"]["example"].as_str().unwrap();
+    let timestamp = parameters["WebhookTimestamp"]["example"].as_str().unwrap();
+    let signature = parameters["WebhookSignature"]["example"].as_str().unwrap();
+    let described = parameters["WebhookSignature"]["description"].as_str().unwrap();
+    let secret = described
+        .split('`')
+        .find(|s| s.starts_with("whsec_") && s.len() > 6)
+        .expect("the description names the example's secret");
+    let body = serde_json::to_string(&spec["components"]["schemas"]["ReferralAcceptedEvent"]["examples"][0]).unwrap();
+    assert!(verify(secret, id, timestamp, &body, signature), "{body}");
+    assert!(!verify(
+        secret,
+        id,
+        timestamp,
+        &body.replace("accepted", "rejected"),
+        signature
+    ));
+
+    let contract = relais_tests::contract();
+    let headers = [
+        ("webhook-id", id),
+        ("webhook-timestamp", timestamp),
+        ("webhook-signature", signature),
+    ];
+    for (name, _) in spec["webhooks"].as_object().unwrap() {
+        let schema = spec["webhooks"][name]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap();
+        let example = &spec["components"]["schemas"][schema]["examples"][0];
+        assert_eq!(example["type"], name.as_str());
+        let body = serde_json::to_vec(example).unwrap();
+        contract.check_webhook(&headers, &body).unwrap();
+    }
+    let mut named = spec["components"]["schemas"]["ReferralAcceptedEvent"]["examples"][0].clone();
+    assert!(contract.check_webhook(&headers, named.to_string().as_bytes()).is_ok());
+    named["data"]["name"] = "Jean Dupont".into();
+    assert!(
+        contract.check_webhook(&headers, named.to_string().as_bytes()).is_err(),
+        "a name in data"
+    );
+    let mut unknown = spec["components"]["schemas"]["ReferralAcceptedEvent"]["examples"][0].clone();
+    unknown["type"] = "referral.lost".into();
+    assert!(
+        contract
+            .check_webhook(&headers, unknown.to_string().as_bytes())
+            .is_err()
+    );
+    let ok = serde_json::to_vec(&spec["components"]["schemas"]["ReferralAcceptedEvent"]["examples"][0]).unwrap();
+    assert!(
+        contract.check_webhook(&headers[..2], &ok).is_err(),
+        "no signature header"
+    );
+    assert!(
+        contract
+            .check_webhook(&[("webhook-id", "42"), headers[1], headers[2]], &ok)
+            .is_err(),
+        "a malformed id"
+    );
+}
+
 fn check_signed(secret: &str, message: &Received) {
     assert!(
         verify(
@@ -77,6 +148,19 @@ fn check_signed(secret: &str, message: &Received) {
     let at: i64 = message.timestamp.parse().unwrap();
     assert!((chrono::Utc::now().timestamp() - at).abs() < 300, "a fresh timestamp");
     assert!(message.id.starts_with("msg_"));
+    check_against_the_contract(message);
+}
+
+/// Every delivered message is one the contract's `webhooks` section describes, headers and body.
+fn check_against_the_contract(message: &Received) {
+    let headers = [
+        ("webhook-id", message.id.as_str()),
+        ("webhook-timestamp", message.timestamp.as_str()),
+        ("webhook-signature", message.signature.as_str()),
+    ];
+    if let Err(e) = relais_tests::contract().check_webhook(&headers, message.body.as_bytes()) {
+        panic!("{e}");
+    }
 }
 
 async fn set_endpoint(app: &TestApp, key: &str, url: &str) -> String {
