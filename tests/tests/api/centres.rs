@@ -60,7 +60,7 @@ async fn publish(app: &TestApp, token: &str, body: Value) -> Value {
 /// A person on Telegram reaches a listener, who takes the conversation and orients them.
 async fn oriented(app: &TestApp, chat: i64, centre: &str) -> String {
     app.telegram_says(chat, "j'ai une arme").await;
-    app.telegram_wait_text(chat, "prochain dans la file")
+    app.telegram_wait_text(chat, "prochaine personne dans la file")
         .await
         .expect("waited for");
     let listener = app.token("listener").await;
