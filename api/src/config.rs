@@ -102,6 +102,16 @@ pub struct Settings {
     pub smtp_url: SecretString,
     /// The sender of those notifications.
     pub mail_from: String,
+    /// Tries of a centre's email before it is given up.
+    pub mail_max_attempts: i32,
+    /// The wait after an email's first failed try; it doubles after each, up to the cap.
+    pub mail_retry_seconds: i64,
+    pub mail_retry_cap_seconds: i64,
+    /// Days a sent or failed row is kept, per outbox: the text line's (sealed texts), the
+    /// centres' emails (they name their recipient), partners' messages (with their logs).
+    pub outbox_purge_days: i64,
+    pub mail_purge_days: i64,
+    pub webhook_purge_days: i64,
     /// How long a closed case is kept before it may be erased.
     pub case_retention_days: i64,
     /// Waits between a partner webhook's attempts; the message is dead after the last.
@@ -177,6 +187,12 @@ struct FileSettings {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     case_retention_days: Option<i64>,
+    mail_max_attempts: Option<i32>,
+    mail_retry_seconds: Option<i64>,
+    mail_retry_cap_seconds: Option<i64>,
+    outbox_purge_days: Option<i64>,
+    mail_purge_days: Option<i64>,
+    webhook_purge_days: Option<i64>,
     webhook_retry_seconds: Option<String>,
     webhook_allow_http: Option<bool>,
     outbound_allow: Option<String>,
@@ -424,6 +440,24 @@ impl Settings {
             case_retention_days: env_parse(env, "RELAIS_CASE_RETENTION_DAYS")?
                 .or(from_file.case_retention_days)
                 .unwrap_or(5 * 365 + 1),
+            mail_max_attempts: env_parse(env, "RELAIS_MAIL_MAX_ATTEMPTS")?
+                .or(from_file.mail_max_attempts)
+                .unwrap_or(10),
+            mail_retry_seconds: env_parse(env, "RELAIS_MAIL_RETRY_SECONDS")?
+                .or(from_file.mail_retry_seconds)
+                .unwrap_or(30),
+            mail_retry_cap_seconds: env_parse(env, "RELAIS_MAIL_RETRY_CAP_SECONDS")?
+                .or(from_file.mail_retry_cap_seconds)
+                .unwrap_or(3600),
+            outbox_purge_days: env_parse(env, "RELAIS_OUTBOX_PURGE_DAYS")?
+                .or(from_file.outbox_purge_days)
+                .unwrap_or(30),
+            mail_purge_days: env_parse(env, "RELAIS_MAIL_PURGE_DAYS")?
+                .or(from_file.mail_purge_days)
+                .unwrap_or(30),
+            webhook_purge_days: env_parse(env, "RELAIS_WEBHOOK_PURGE_DAYS")?
+                .or(from_file.webhook_purge_days)
+                .unwrap_or(90),
             webhook_retry_seconds: parse_schedule(
                 &env_string(env, "RELAIS_WEBHOOK_RETRY_SECONDS")
                     .or(from_file.webhook_retry_seconds)
@@ -555,6 +589,22 @@ impl Settings {
         if self.twilio_account_sid.is_some() && (self.twilio_from.is_none() || self.public_url.is_none()) {
             return Err(ConfigError::Invalid(
                 "SMS needs RELAIS_TWILIO_FROM and RELAIS_PUBLIC_URL (webhook signatures cover the public URL)".into(),
+            ));
+        }
+        if self.mail_max_attempts < 1
+            || !(1..=86_400).contains(&self.mail_retry_seconds)
+            || !(self.mail_retry_seconds..=604_800).contains(&self.mail_retry_cap_seconds)
+        {
+            return Err(ConfigError::Invalid(
+                "mail_max_attempts must be positive, mail_retry_seconds from 1 to 86400, and mail_retry_cap_seconds from mail_retry_seconds to 604800".into(),
+            ));
+        }
+        if [self.outbox_purge_days, self.mail_purge_days, self.webhook_purge_days]
+            .iter()
+            .any(|d| !(1..=36_500).contains(d))
+        {
+            return Err(ConfigError::Invalid(
+                "outbox_purge_days, mail_purge_days and webhook_purge_days must be between 1 and 36500".into(),
             ));
         }
         if !(1..=36_500).contains(&self.case_retention_days) {

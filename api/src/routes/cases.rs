@@ -328,7 +328,7 @@ pub async fn set_attendance(
     let caller = centre_staff(&auth)?;
     let id = super::uuid_text(&path)?;
     let status = body.into_inner().status;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let session = state
         .db(move |conn| sessions::set_status(conn, &caller, &id, status, now))
         .await?;
@@ -423,7 +423,7 @@ pub async fn export(state: web::Data<AppState>, auth: Auth, path: web::Path<Stri
     let caller = centre_staff(&auth)?;
     let id = super::uuid_text(&path)?;
     let stall = chrono::Duration::days(state.settings.referral_stall_days);
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let shared = state.clone();
     let document = state
         .db(move |conn| rights::export(conn, &shared.secrets, &caller, &id, stall, now))
@@ -445,7 +445,7 @@ pub async fn erase(state: web::Data<AppState>, auth: Auth, path: web::Path<Strin
         .await?;
     auth.require(&[Role::CentreManager])?;
     let retention = chrono::Duration::days(state.settings.case_retention_days);
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let erased = state
         .db(move |conn| rights::erase(conn, &caller, &id, retention, now))
         .await?;

@@ -90,7 +90,7 @@ pub async fn publish(
         booking_notice_minutes: b.booking_notice_minutes.unwrap_or(0),
         cancellation_notice_minutes: b.cancellation_notice_minutes.unwrap_or(0),
     };
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let created = state
         .db(move |conn| {
             idempotency::once(conn, &scope, key.as_deref(), "availabilities.create", |conn| {
@@ -139,7 +139,7 @@ impl Range {
 
 pub async fn list_slots(state: web::Data<AppState>, auth: Auth, query: web::Query<Range>) -> ApiResult<HttpResponse> {
     let caller = centre_only(&auth)?;
-    let (from, to) = query.resolve(state.line.text_line.clock.now())?;
+    let (from, to) = query.resolve(state.clock.now())?;
     let items = state
         .db(move |conn| slots::list(conn, caller.organisation_id, from, to))
         .await?;
@@ -175,7 +175,7 @@ pub async fn book(
     let (scope, key) = idempotency_key(&req, &auth)?;
     let b = body.into_inner();
     let alias = relais_core::values::parse_label("subject_alias", &b.subject_alias, 100)?;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let shared = state.clone();
     let stall_after = Duration::days(state.settings.referral_stall_days);
     let created = state
@@ -214,7 +214,7 @@ pub async fn list_appointments(
     query: web::Query<Range>,
 ) -> ApiResult<HttpResponse> {
     let caller = centre_only(&auth)?;
-    let (from, to) = query.resolve(state.line.text_line.clock.now())?;
+    let (from, to) = query.resolve(state.clock.now())?;
     let status = query.status;
     let items = state
         .db(move |conn| appointments::list(conn, &caller, from, to, status))
@@ -252,7 +252,7 @@ pub async fn set_status(
     let caller = centre_only(&auth)?;
     let id: uuid::Uuid = super::parse_id(&path)?;
     let b = body.into_inner();
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let appointment = state
         .db(move |conn| {
             appointments::set_status(
@@ -315,7 +315,7 @@ pub async fn corrections(state: web::Data<AppState>, auth: Auth, path: web::Path
 /// the centre's zone), and no-shows of the last 30 days to follow.
 pub async fn inbox(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
     let caller = centre_only(&auth)?;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let stall_after = Duration::days(state.settings.referral_stall_days);
     let shared = state.clone();
     let inbox = state
@@ -367,7 +367,7 @@ pub async fn reset_calendar_feed(state: web::Data<AppState>, auth: Auth) -> ApiR
 pub async fn calendar_feed(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let token = path.into_inner();
     let token = token.strip_suffix(".ics").ok_or(ApiError::NotFound)?.to_owned();
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let body = state.db(move |conn| calendar::feed(conn, &token, now)).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")

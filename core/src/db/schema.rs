@@ -205,6 +205,7 @@ diesel::table! {
         created_at -> Timestamp,
         position -> Integer,
         sent_at -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
     }
 }
 
@@ -411,6 +412,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
     }
 }
 
@@ -591,6 +593,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
     }
 }
 

@@ -153,7 +153,7 @@ async fn a_person_is_oriented_books_through_telegram_and_is_reminded() {
     );
 
     // The day before, then two hours before: reminders through Telegram, by the server's clock.
-    let clock = app.app_state().line.text_line.clock.clone();
+    let clock = app.app_state().clock.clone();
     clock.advance(start - Utc::now() - chrono::Duration::hours(23));
     assert_eq!(
         app.telegram_wait_text(50001, "Rappel : rendez-vous demain")

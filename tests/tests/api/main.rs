@@ -19,6 +19,7 @@ mod housing;
 mod housing_attack;
 mod live;
 mod logs;
+mod outboxes;
 mod partners;
 mod records;
 mod security;
