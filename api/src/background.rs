@@ -50,7 +50,7 @@ pub fn start(state: &web::Data<AppState>) {
     // Conversations whose listener went silent go back to the queue at their old place.
     let shared = state.clone();
     tokio::spawn(async move {
-        let silence = shared.settings.listener_silence_seconds.max(1);
+        let silence = shared.settings.helpline.listener_silence_seconds.max(1);
         let period = std::time::Duration::from_secs(u64::try_from((silence / 4).clamp(1, 30)).unwrap_or(30));
         let mut tick = tokio::time::interval(period);
         loop {
@@ -73,7 +73,10 @@ pub fn start(state: &web::Data<AppState>) {
     });
 
     // Centres' emails.
-    match crate::mail::Transport::build(state.settings.smtp_url.expose(), &state.settings.data_dir) {
+    match crate::mail::Transport::build(
+        crate::config::exposed(&state.settings.mail.smtp_url),
+        &state.settings.server.data_dir,
+    ) {
         Ok(transport) => {
             tokio::spawn(crate::mail::run(state.clone(), transport));
         }
@@ -84,7 +87,7 @@ pub fn start(state: &web::Data<AppState>) {
     tokio::spawn(crate::webhook_delivery::run(state.clone()));
 
     // The national housing inventory, every Monday from 07:00 (Paris), once across instances.
-    if !state.settings.inventory_recipients.is_empty() {
+    if !state.settings.housing.inventory_recipients.is_empty() {
         let shared = state.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(900));
@@ -97,7 +100,7 @@ pub fn start(state: &web::Data<AppState>) {
                     continue;
                 }
                 let inner = shared.clone();
-                let recipients = shared.settings.inventory_recipients.clone();
+                let recipients = shared.settings.housing.inventory_recipients.clone();
                 match shared
                     .db(move |conn| relais_core::housing::inventory::send_weekly(conn, &inner.geo, &recipients, now))
                     .await
@@ -113,7 +116,7 @@ pub fn start(state: &web::Data<AppState>) {
     // Appointment reminders through each person's own channel, by the server's clock.
     let shared = state.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(shared.settings.reminder_seconds));
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(shared.settings.centres.reminder_seconds));
         loop {
             tick.tick().await;
             let inner = shared.clone();
@@ -135,7 +138,9 @@ pub fn start(state: &web::Data<AppState>) {
     // People waiting hear of their new place when it changed a lot.
     let shared = state.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(shared.settings.queue_place_seconds));
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(
+            shared.settings.text_line.queue_place_seconds,
+        ));
         loop {
             tick.tick().await;
             let inner = shared.clone();

@@ -53,7 +53,7 @@ fn message(from: &Mailbox, mail: &email::Email, base: &str) -> Result<Message, S
 
 /// Drains the email outbox on this instance until the task is dropped.
 pub async fn run(state: actix_web::web::Data<AppState>, transport: Transport) {
-    let from: Mailbox = match state.settings.mail_from.parse() {
+    let from: Mailbox = match state.settings.mail.from.parse() {
         Ok(from) => from,
         Err(_) => {
             tracing::error!("RELAIS_MAIL_FROM is not a mailbox; centres' emails are not sent");

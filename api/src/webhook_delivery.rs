@@ -63,7 +63,7 @@ pub async fn post(client: &Outbound, message: &Outgoing) -> Attempt {
 
 pub async fn run(state: web::Data<AppState>) {
     let policy = Policy {
-        allow: state.settings.outbound_allow.clone(),
+        allow: state.settings.webhooks.outbound_allow.clone(),
     };
     let client = match client(policy) {
         Ok(client) => client,
@@ -74,7 +74,8 @@ pub async fn run(state: web::Data<AppState>) {
     };
     let schedule: Vec<chrono::Duration> = state
         .settings
-        .webhook_retry_seconds
+        .webhooks
+        .retry_seconds
         .iter()
         .map(|s| chrono::Duration::seconds(i64::try_from(*s).unwrap_or(86_400)))
         .collect();
