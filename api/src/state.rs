@@ -37,9 +37,10 @@ impl AppState {
     /// The public URL people reach this service at, without a trailing slash.
     pub fn public_base(&self) -> String {
         self.settings
+            .server
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.settings.bind))
+            .unwrap_or_else(|| format!("http://{}", self.settings.server.bind))
             .trim_end_matches('/')
             .to_owned()
     }

@@ -80,11 +80,12 @@ pub struct Webhooks {
 impl Webhooks {
     pub fn new(state: &web::Data<AppState>) -> reqwest::Result<Self> {
         let policy = Policy {
-            allow: state.settings.outbound_allow.clone(),
+            allow: state.settings.webhooks.outbound_allow.clone(),
         };
         let schedule = state
             .settings
-            .webhook_retry_seconds
+            .webhooks
+            .retry_seconds
             .iter()
             .map(|s| chrono::Duration::seconds(i64::try_from(*s).unwrap_or(86_400)))
             .collect();

@@ -806,7 +806,7 @@ async fn attendance_waits_for_the_appointments_day_in_the_centres_zone_and_is_co
         .from_local_datetime(&day.and_time(NaiveTime::MIN))
         .unwrap()
         .with_timezone(&Utc);
-    let clock = app.app_state().line.text_line.clock.clone();
+    let clock = app.app_state().clock.clone();
     clock.advance(midnight - Utc::now() - chrono::Duration::minutes(1));
     let early = move_appointment(&app, &practitioner, &id, "arrived").await;
     assert_eq!(early.status, 409, "{}", early.text());

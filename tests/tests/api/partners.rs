@@ -271,8 +271,6 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         .await;
     assert_eq!(early.status, 409, "{}", early.text());
     app.app_state()
-        .line
-        .text_line
         .clock
         .advance(chrono::Duration::days(3) + chrono::Duration::minutes(5));
     for status in ["arrived", "fulfilled"] {
