@@ -140,6 +140,7 @@ impl Application {
                 .app_data(shared.clone())
                 .app_data(limiter.clone())
                 .wrap(from_fn(crate::rate_limit::limit))
+                .wrap(from_fn(crate::deprecation::announce))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))

@@ -10,6 +10,7 @@ mod centres;
 mod certificates;
 mod desk;
 mod directory;
+mod docs;
 mod geo;
 mod health;
 mod helpline;
@@ -334,6 +335,9 @@ pub fn table() -> Vec<RouteDef> {
         def(M::GET, "/chat/ws", web::get().to(webchat::socket)),
         def(M::GET, "/app", web::get().to(app::page)),
         def(M::GET, "/app/{file}", web::get().to(app::file)),
+        def(M::GET, "/openapi.yaml", web::get().to(docs::contract)),
+        def(M::GET, "/docs", web::get().to(docs::page)),
+        def(M::GET, "/docs/{file}", web::get().to(docs::file)),
     ]
 }
 

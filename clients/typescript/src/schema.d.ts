@@ -2360,6 +2360,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/openapi.yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This contract
+         * @description Public. The OpenAPI document the running server was built with, byte for byte (`application/yaml`, RFC 9512). Served with an `ETag` and `Cache-Control` `no-cache`; a matching `If-None-Match` gets 304.
+         */
+        get: operations["getContract"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The API reference page
+         * @description Public. This contract rendered for people (Redoc's standalone bundle, vendored from its npm package in `clients/docs` and embedded in the binary, so the page loads nothing from elsewhere). A Content-Security-Policy allows only this origin's script and contract, Redoc's injected styles and its search worker. Served with an `ETag` and `Cache-Control` `no-cache`; a matching `If-None-Match` gets 304.
+         */
+        get: operations["getReferencePage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of the API reference page
+         * @description Public. The renderer's script (`redoc.standalone.js`) and its licence notices (`LICENSE.redoc.txt`). Served with an `ETag` and `Cache-Control` `no-cache`; a matching `If-None-Match` gets 304.
+         */
+        get: operations["getReferenceFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "referral.accepted": {
@@ -6680,6 +6740,108 @@ export interface components {
             items: components["schemas"]["WebhookDelivery"][];
         };
         /**
+         * @description An HSDS 3.0 address of a location (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/address.json).
+         * @example {
+         *       "id": "3b56edbc-8a7c-59c1-9a89-64c189bc4711",
+         *       "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *       "address_1": "12 rue du Jeu-des-Enfants",
+         *       "city": "Strasbourg",
+         *       "region": "Grand Est",
+         *       "state_province": "Bas-Rhin",
+         *       "postal_code": "67000",
+         *       "country": "FR",
+         *       "address_type": "physical"
+         *     }
+         */
+        HsdsAddress: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            location_id: string;
+            address_1: string;
+            city: string;
+            /** @description The région's name. */
+            region: string;
+            /** @description The département's name. */
+            state_province: string;
+            postal_code: string;
+            /** @constant */
+            country: "FR";
+            /** @example physical */
+            address_type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description An HSDS 3.0 weekly opening of a location (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/schedule.json).
+         * @example {
+         *       "id": "8d3f0a52-6b1c-5e4f-9a2d-7c8b9e0f1a2b",
+         *       "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *       "freq": "WEEKLY",
+         *       "wkst": "MO",
+         *       "byday": "MO",
+         *       "opens_at": "09:00",
+         *       "closes_at": "17:30",
+         *       "description": "Fuseau horaire / time zone: Europe/Paris"
+         *     }
+         */
+        HsdsSchedule: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            location_id: string;
+            /** @constant */
+            freq: "WEEKLY";
+            /** @constant */
+            wkst: "MO";
+            /** @enum {string} */
+            byday: "MO" | "TU" | "WE" | "TH" | "FR" | "SA" | "SU";
+            opens_at: string;
+            closes_at: string;
+            /** @description The time zone the hours are in. */
+            description?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description An HSDS 3.0 service area, a département the centre covers (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/service_area.json).
+         * @example {
+         *       "id": "a4e1b809-964e-5085-8932-d86afc831398",
+         *       "service_id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *       "name": "Bas-Rhin (67)",
+         *       "extent_type": "other",
+         *       "extent": "67"
+         *     }
+         */
+        HsdsServiceArea: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            service_id: string;
+            name: string;
+            /** @example other */
+            extent_type: string;
+            /** @description The département's code. */
+            extent: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description An HSDS 3.0 phone (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/phone.json).
+         * @example {
+         *       "id": "2383ef96-98b2-5dd8-bf10-c9c2f45fc5dd",
+         *       "organization_id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *       "number": "03 88 00 00 00"
+         *     }
+         */
+        HsdsPhone: {
+            /** Format: uuid */
+            id: string;
+            number: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * @description Information about this API and its relationship with HSDS, as the root of the HSDS reference API describes it.
          * @example {
          *       "version": "3.0",
@@ -6734,8 +6896,8 @@ export interface components {
             last_page: boolean;
             /** @description Whether the current page has no entities. */
             empty: boolean;
-            /** @description The entities of the current page. */
-            contents: Record<string, never>[];
+            /** @description The entities of the current page (each page schema says which). */
+            contents: unknown[];
         };
         /**
          * @description A page of basic HSDS organizations.
@@ -6757,8 +6919,22 @@ export interface components {
          *     }
          */
         HsdsOrganizationPage: {
-            contents?: components["schemas"]["HsdsOrganizationBasic"][];
-        } & components["schemas"]["HsdsPage"];
+            /** @description The total number of entities on all pages. */
+            total_items: number;
+            /** @description Count of total pages (1 when there are no entities). */
+            total_pages: number;
+            /** @description The number of the current page. */
+            page_number: number;
+            /** @description The number of entities in the current page. */
+            size: number;
+            /** @description Whether this is the first page. */
+            first_page: boolean;
+            /** @description Whether this is the last page (or past it). */
+            last_page: boolean;
+            /** @description Whether the current page has no entities. */
+            empty: boolean;
+            contents: components["schemas"]["HsdsOrganizationBasic"][];
+        };
         /**
          * @description A page of HSDS services, each with its organization and locations.
          * @example {
@@ -6835,8 +7011,22 @@ export interface components {
          *     }
          */
         HsdsServicePage: {
-            contents?: components["schemas"]["HsdsFullService"][];
-        } & components["schemas"]["HsdsPage"];
+            /** @description The total number of entities on all pages. */
+            total_items: number;
+            /** @description Count of total pages (1 when there are no entities). */
+            total_pages: number;
+            /** @description The number of the current page. */
+            page_number: number;
+            /** @description The number of entities in the current page. */
+            size: number;
+            /** @description Whether this is the first page. */
+            first_page: boolean;
+            /** @description Whether this is the last page (or past it). */
+            last_page: boolean;
+            /** @description Whether the current page has no entities. */
+            empty: boolean;
+            contents: components["schemas"]["HsdsFullService"][];
+        };
         /**
          * @description A page of HSDS service_at_location objects, each with its service and location.
          * @example {
@@ -6896,8 +7086,22 @@ export interface components {
          *     }
          */
         HsdsServiceAtLocationPage: {
-            contents?: components["schemas"]["HsdsFullServiceAtLocation"][];
-        } & components["schemas"]["HsdsPage"];
+            /** @description The total number of entities on all pages. */
+            total_items: number;
+            /** @description Count of total pages (1 when there are no entities). */
+            total_pages: number;
+            /** @description The number of the current page. */
+            page_number: number;
+            /** @description The number of entities in the current page. */
+            size: number;
+            /** @description Whether this is the first page. */
+            first_page: boolean;
+            /** @description Whether this is the last page (or past it). */
+            last_page: boolean;
+            /** @description Whether the current page has no entities. */
+            empty: boolean;
+            contents: components["schemas"]["HsdsFullServiceAtLocation"][];
+        };
         /**
          * @description A basic HSDS 3.0 organization (the reference API's `organization_list`, https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/organization_list.json). Only the properties always sent are listed.
          * @example {
@@ -6994,9 +7198,7 @@ export interface components {
             id: string;
             name: string;
             description: string;
-            phones: {
-                [key: string]: unknown;
-            }[];
+            phones: components["schemas"]["HsdsPhone"][];
             locations: components["schemas"]["HsdsLocation"][];
             services: components["schemas"]["HsdsService"][];
         } & {
@@ -7048,12 +7250,8 @@ export interface components {
             name: string;
             latitude?: number;
             longitude?: number;
-            addresses: {
-                [key: string]: unknown;
-            }[];
-            schedules: {
-                [key: string]: unknown;
-            }[];
+            addresses: components["schemas"]["HsdsAddress"][];
+            schedules: components["schemas"]["HsdsSchedule"][];
         } & {
             [key: string]: unknown;
         };
@@ -7093,9 +7291,7 @@ export interface components {
             /** @example active */
             status: string;
             service_at_locations: components["schemas"]["HsdsServiceAtLocation"][];
-            service_areas?: {
-                [key: string]: unknown;
-            }[];
+            service_areas?: components["schemas"]["HsdsServiceArea"][];
         } & {
             [key: string]: unknown;
         };
@@ -7164,11 +7360,72 @@ export interface components {
          *     }
          */
         HsdsFullService: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            organization_id: string;
+            name: string;
+            description?: string;
+            /** @example active */
+            status: string;
+            service_at_locations: components["schemas"]["HsdsServiceAtLocationWithLocation"][];
+            service_areas?: components["schemas"]["HsdsServiceArea"][];
             organization: components["schemas"]["HsdsOrganizationBasic"];
-            service_at_locations?: {
-                location: components["schemas"]["HsdsLocation"];
-            }[];
-        } & components["schemas"]["HsdsService"];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description An HSDS 3.0 service_at_location with its location (in a service of the directory).
+         * @example {
+         *       "id": "f547415b-64d1-5655-9988-c3968309a50a",
+         *       "service_id": "536e3fdb-83c5-5289-8d70-036f563d8602",
+         *       "location_id": "e5751221-d02c-5adb-8833-4ed65286a96f",
+         *       "location": {
+         *         "id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *         "location_type": "physical",
+         *         "organization_id": "834bc2c5-752e-5bfd-91c3-9090fbca3e52",
+         *         "name": "Antenne de Strasbourg",
+         *         "latitude": 48.5839,
+         *         "longitude": 7.7455,
+         *         "addresses": [
+         *           {
+         *             "id": "3b56edbc-8a7c-59c1-9a89-64c189bc4711",
+         *             "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *             "address_1": "12 rue du Jeu-des-Enfants",
+         *             "city": "Strasbourg",
+         *             "region": "Grand Est",
+         *             "state_province": "Bas-Rhin",
+         *             "postal_code": "67000",
+         *             "country": "FR",
+         *             "address_type": "physical"
+         *           }
+         *         ],
+         *         "schedules": [
+         *           {
+         *             "id": "ee969826-8e54-522f-8b7e-a04d88f7c880",
+         *             "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *             "freq": "WEEKLY",
+         *             "wkst": "MO",
+         *             "byday": "MO",
+         *             "opens_at": "09:00",
+         *             "closes_at": "17:30",
+         *             "description": "Fuseau horaire / time zone: Europe/Paris"
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
+        HsdsServiceAtLocationWithLocation: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            service_id: string;
+            /** Format: uuid */
+            location_id: string;
+            location: components["schemas"]["HsdsLocation"];
+        } & {
+            [key: string]: unknown;
+        };
         /**
          * @description An HSDS 3.0 service_at_location (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/service_at_location.json): a service given at a location. Only the properties always sent are listed.
          * @example {
@@ -7235,6 +7492,12 @@ export interface components {
          *     }
          */
         HsdsFullServiceAtLocation: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            service_id: string;
+            /** Format: uuid */
+            location_id: string;
             service: {
                 /** Format: uuid */
                 id: string;
@@ -7246,7 +7509,9 @@ export interface components {
                 [key: string]: unknown;
             };
             location: components["schemas"]["HsdsLocation"];
-        } & components["schemas"]["HsdsServiceAtLocation"];
+        } & {
+            [key: string]: unknown;
+        };
         /**
          * @description Kind of housing offer.
          * @example hotel
@@ -7489,11 +7754,10 @@ export interface components {
             radius_factor?: components["schemas"]["RadiusFactor"];
         };
         /**
-         * @description The exclusion factor step, set by the following centre on its request (never chosen per call by the platform). Each protected person's alert distance times this is kept clear; defaults to 2, the bracelet's pre-alert distance.
+         * @description One of the steps 1, 1.5 and 2 (written as a bounded multiple of 0.5, which every client generator reads). The exclusion factor step, set by the following centre on its request (never chosen per call by the platform). Each protected person's alert distance times this is kept clear; defaults to 2, the bracelet's pre-alert distance.
          * @example 1
-         * @enum {number|null}
          */
-        RadiusFactor: 1 | 1.5 | 2 | null;
+        RadiusFactor: number | null;
         /**
          * @description A centre's request to the housing platform to house the author of one of its cases. The platform never sees the case.
          * @example {
@@ -7551,11 +7815,8 @@ export interface components {
             needs: components["schemas"]["HousingNeeds"];
             /** @description Whether a court ordered the author's eviction from the home (the platform then funds 183 nights at most). */
             court_eviction: boolean;
-            /**
-             * @description The exclusion factor step the following centre set.
-             * @enum {number}
-             */
-            radius_factor: 1 | 1.5 | 2;
+            /** @description One of 1, 1.5 and 2. The exclusion factor step the following centre set. */
+            radius_factor: number;
             status: components["schemas"]["HousingRequestStatus"];
             /** @description Why the request was not met, or null. */
             unmet_reason: components["schemas"]["UnmetReason"] | null;
@@ -7628,11 +7889,8 @@ export interface components {
         HousingProposals: {
             /** Format: uuid */
             request_id: string;
-            /**
-             * @description The request's factor step, applied to each protected person's alert distance (through her protective disc).
-             * @enum {number}
-             */
-            radius_factor: 1 | 1.5 | 2;
+            /** @description One of 1, 1.5 and 2. The request's factor step, applied to each protected person's alert distance (through her protective disc). */
+            radius_factor: number;
             /** @description How many rules of each kind applied, never what or where. */
             rules: {
                 protected_persons: number;
@@ -15893,6 +16151,121 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    getContract: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` of the copy the browser holds (any other value is ignored). */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The contract. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/yaml": string;
+                };
+            };
+            /** @description The client's copy is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getReferencePage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` of the copy the browser holds (any other value is ignored). */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The client's copy is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getReferenceFile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` of the copy the browser holds (any other value is ignored). */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description The file's name (`redoc.standalone.js`, `LICENSE.redoc.txt`). */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                    "text/plain": string;
+                };
+            };
+            /** @description The client's copy is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description No such file. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     referralAccepted: {
         parameters: {
             query?: never;
@@ -15930,6 +16303,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
@@ -15972,6 +16346,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
@@ -16014,6 +16389,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
@@ -16056,6 +16432,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
@@ -16098,6 +16475,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
@@ -16140,6 +16518,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];

@@ -12,6 +12,7 @@ mod contract;
 mod crash;
 mod desk;
 mod directory;
+mod docs;
 mod errors;
 mod first_start;
 mod geo;
