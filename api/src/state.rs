@@ -34,6 +34,14 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// When a pending referral shows as stalled, by the server's clock now.
+    pub fn referral_stall(&self) -> relais_core::centres::referrals::Stall {
+        relais_core::centres::referrals::Stall {
+            after: chrono::Duration::days(self.settings.centres.referral_stall_days),
+            now: self.clock.now(),
+        }
+    }
+
     /// The public URL people reach this service at, without a trailing slash.
     pub fn public_base(&self) -> String {
         self.settings

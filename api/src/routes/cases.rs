@@ -201,9 +201,9 @@ pub async fn add_measure(
             .map(|p| p.to_string())
             .collect(),
     };
-    let shared = state.clone();
+    let (shared, now) = (state.clone(), state.clock.now());
     let measure = state
-        .db(move |conn| measures::add(conn, &shared.secrets, &shared.geo, &caller, &id, new))
+        .db(move |conn| measures::add(conn, &shared.secrets, &shared.geo, &caller, &id, new, now))
         .await?;
     // A placement this rule re-checked may have been flagged: tell the live apps.
     state.live.signal().await;
@@ -256,9 +256,9 @@ pub async fn add_protected_person(
         },
         radius_km: b.radius_km,
     };
-    let shared = state.clone();
+    let (shared, now) = (state.clone(), state.clock.now());
     let person = state
-        .db(move |conn| protected::add(conn, &shared.secrets, &caller, &id, new))
+        .db(move |conn| protected::add(conn, &shared.secrets, &caller, &id, new, now))
         .await?;
     // A placement this rule re-checked may have been flagged: tell the live apps.
     state.live.signal().await;
@@ -422,7 +422,7 @@ pub async fn update_task(
 pub async fn export(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
     let id = super::uuid_text(&path)?;
-    let stall = chrono::Duration::days(state.settings.centres.referral_stall_days);
+    let stall = state.referral_stall();
     let now = state.clock.now();
     let shared = state.clone();
     let document = state

@@ -26,8 +26,10 @@ async fn view(state: &web::Data<AppState>, id: String) -> ApiResult<HttpResponse
 pub async fn take_next(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
     let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let capacity = state.settings.helpline.listener_capacity;
-    let taken = state.db(move |conn| desk::take_next(conn, &caller, capacity)).await?;
+    let (capacity, now) = (state.settings.helpline.listener_capacity, state.clock.now());
+    let taken = state
+        .db(move |conn| desk::take_next(conn, &caller, capacity, now))
+        .await?;
     match taken {
         Some(c) => view(&state, c.id).await,
         None => Ok(HttpResponse::NoContent().finish()),
@@ -38,8 +40,10 @@ pub async fn take(state: web::Data<AppState>, auth: Auth, path: web::Path<String
     let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
     let id = super::uuid_text(&path)?;
-    let capacity = state.settings.helpline.listener_capacity;
-    let c = state.db(move |conn| desk::take(conn, &caller, &id, capacity)).await?;
+    let (capacity, now) = (state.settings.helpline.listener_capacity, state.clock.now());
+    let c = state
+        .db(move |conn| desk::take(conn, &caller, &id, capacity, now))
+        .await?;
     view(&state, c.id).await
 }
 
@@ -59,9 +63,9 @@ pub async fn assign(
     auth.require(SUPERVISORS)?;
     let id = super::uuid_text(&path)?;
     let listener = body.into_inner().listener_id.to_string();
-    let capacity = state.settings.helpline.listener_capacity;
+    let (capacity, now) = (state.settings.helpline.listener_capacity, state.clock.now());
     let c = state
-        .db(move |conn| desk::assign(conn, &caller, &id, &listener, capacity))
+        .db(move |conn| desk::assign(conn, &caller, &id, &listener, capacity, now))
         .await?;
     view(&state, c.id).await
 }
@@ -82,9 +86,9 @@ pub async fn reply(
     auth.require(LISTENERS)?;
     let id = super::uuid_text(&path)?;
     let text = body.into_inner().text;
-    let shared = state.clone();
+    let (shared, now) = (state.clone(), state.clock.now());
     let message = state
-        .db(move |conn| desk::reply(conn, &shared.secrets, &caller, &id, &text))
+        .db(move |conn| desk::reply(conn, &shared.secrets, &caller, &id, &text, now))
         .await?;
     state.line.wake.notify_one();
     state.live.signal().await;
@@ -111,7 +115,7 @@ pub async fn transfer(
     auth.require(LISTENERS)?;
     let id = super::uuid_text(&path)?;
     let body = body.into_inner();
-    let capacity = state.settings.helpline.listener_capacity;
+    let (capacity, now) = (state.settings.helpline.listener_capacity, state.clock.now());
     let shared = state.clone();
     let c = state
         .db(move |conn| {
@@ -124,6 +128,7 @@ pub async fn transfer(
                 body.note.as_deref(),
                 &shared.secrets,
                 capacity,
+                now,
             )
         })
         .await?;
@@ -148,7 +153,7 @@ pub async fn close(
     auth.require(LISTENERS)?;
     let id = super::uuid_text(&path)?;
     let body = body.into_inner();
-    let shared = state.clone();
+    let (shared, now) = (state.clone(), state.clock.now());
     let c = state
         .db(move |conn| {
             desk::close(
@@ -158,6 +163,7 @@ pub async fn close(
                 &id,
                 &body.outcome,
                 body.summary.as_deref().unwrap_or_default(),
+                now,
             )
         })
         .await?;

@@ -73,7 +73,7 @@ pub async fn flag(
     let caller = helpline_only(&auth)?;
     let id: uuid::Uuid = super::parse_id(&path)?;
     let body = body.into_inner();
-    if body.until.is_some_and(|u| u <= Utc::now()) {
+    if body.until.is_some_and(|u| u <= state.clock.now()) {
         return Err(super::invalid("until", "must be in the future"));
     }
     if body.flag.is_none() && body.until.is_some() {

@@ -3,7 +3,6 @@
 //! referrals. Only the two organisations a referral joins can see it (404 for anyone else).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Duration;
 use relais_core::accounts::model::Role;
 use relais_core::centres::model::{LegalBasis, ReferralStatus};
 use relais_core::centres::referrals::{self, Action, Direction, NewReferral};
@@ -16,8 +15,8 @@ use crate::body::Body;
 use crate::problem::ApiResult;
 use crate::state::AppState;
 
-fn stall(state: &AppState) -> Duration {
-    Duration::days(state.settings.centres.referral_stall_days)
+fn stall(state: &AppState) -> referrals::Stall {
+    state.referral_stall()
 }
 
 /// The caller's `Idempotency-Key`, if sent, and the scope it is unique in.

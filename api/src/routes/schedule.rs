@@ -177,7 +177,7 @@ pub async fn book(
     let alias = relais_core::values::parse_label("subject_alias", &b.subject_alias, 100)?;
     let now = state.clock.now();
     let shared = state.clone();
-    let stall_after = Duration::days(state.settings.centres.referral_stall_days);
+    let stall_after = state.referral_stall();
     let created = state
         .db(move |conn| {
             idempotency::once(conn, &scope, key.as_deref(), "appointments.create", |conn| {
@@ -316,7 +316,7 @@ pub async fn corrections(state: web::Data<AppState>, auth: Auth, path: web::Path
 pub async fn inbox(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
     let caller = centre_only(&auth)?;
     let now = state.clock.now();
-    let stall_after = Duration::days(state.settings.centres.referral_stall_days);
+    let stall_after = state.referral_stall();
     let shared = state.clone();
     let inbox = state
         .db(move |conn| {

@@ -48,7 +48,7 @@ async fn live_session(state: &web::Data<AppState>, token: &str) -> ApiResult<Opt
     let shared = state.clone();
     let token = token.to_owned();
     state
-        .db(move |conn| webchat_sessions::touch(conn, &shared.secrets, &token, idle(&shared), chrono::Utc::now()))
+        .db(move |conn| webchat_sessions::touch(conn, &shared.secrets, &token, idle(&shared), shared.clock.now()))
         .await
 }
 
@@ -68,7 +68,7 @@ async fn session(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResult<St
 pub async fn create_session(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let shared = state.clone();
     let token = state
-        .db(move |conn| webchat_sessions::issue(conn, &shared.secrets, idle(&shared), chrono::Utc::now()))
+        .db(move |conn| webchat_sessions::issue(conn, &shared.secrets, idle(&shared), shared.clock.now()))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))

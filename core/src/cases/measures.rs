@@ -2,7 +2,7 @@
 //! requires), contact ban (covering protected persons of the case), place ban and residence
 //! ban (communes, départements, or a GeoJSON polygon; the zone is sealed at rest).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use super::model::{MeasureKind, SessionStatus};
@@ -116,6 +116,7 @@ pub fn add(
     caller: &Caller,
     case_id: &str,
     new: NewMeasure,
+    now: DateTime<Utc>,
 ) -> Result<Measure> {
     let reference = crate::values::parse_label("decision_reference", &new.decision_reference, 100)?;
     if new.ends_on.is_some_and(|end| end < new.starts_on) {
@@ -180,7 +181,7 @@ pub fn add(
                 measures::sessions_required.eq(new.sessions_required),
                 measures::zone_sealed.eq(zone_sealed),
                 measures::created_by.eq(actor_label(&caller.actor())),
-                measures::created_at.eq(time::to_db(time::now())),
+                measures::created_at.eq(time::to_db(now)),
             ))
             .execute(conn)?;
         for person in &new.protected_person_ids {
@@ -199,7 +200,7 @@ pub fn add(
                 .details(serde_json::json!({ "case": case_id, "kind": new.kind.as_str() })),
         )?;
         // A ban that arrives later: the case's placements are re-checked at once.
-        crate::housing::placements::recheck_case(conn, secrets, case_id)?;
+        crate::housing::placements::recheck_case(conn, secrets, case_id, now)?;
         Ok(())
     })?;
     list_unaudited(conn, secrets, case_id)?

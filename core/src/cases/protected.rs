@@ -2,6 +2,7 @@
 //! are all that is ever shown; the location (an address and/or coordinates) is sealed at rest
 //! and write-only: the server uses it for exclusion checks, no response or log carries it.
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::access::Caller;
@@ -67,6 +68,7 @@ pub fn add(
     caller: &Caller,
     case_id: &str,
     new: NewProtectedPerson,
+    now: DateTime<Utc>,
 ) -> Result<ProtectedPerson> {
     let label = crate::values::parse_label("label", &new.label, 100)?;
     if !(1..=10).contains(&new.radius_km) {
@@ -83,7 +85,7 @@ pub fn add(
         super::owned(conn, caller, case_id)?;
         let id = uuid::Uuid::new_v4().to_string();
         let json = serde_json::to_vec(&new.location).map_err(|e| Error::Internal(e.to_string()))?;
-        let now = time::to_db(time::now());
+        let created_at = time::to_db(now);
         let disc = sealed_disc(secrets, &id, &new.location, new.radius_km)?;
         diesel::insert_into(protected_persons::table)
             .values((
@@ -94,7 +96,7 @@ pub fn add(
                 protected_persons::radius_km.eq(new.radius_km),
                 protected_persons::disc_sealed.eq(Some(disc)),
                 protected_persons::created_by.eq(actor_label(&caller.actor())),
-                protected_persons::created_at.eq(now),
+                protected_persons::created_at.eq(created_at),
             ))
             .execute(conn)?;
         audit::record(
@@ -105,12 +107,12 @@ pub fn add(
                 .details(serde_json::json!({ "case": case_id })),
         )?;
         // A rule that arrives later: the case's placements are re-checked at once.
-        crate::housing::placements::recheck_case(conn, secrets, case_id)?;
+        crate::housing::placements::recheck_case(conn, secrets, case_id, now)?;
         Ok(ProtectedPerson {
             id,
             label,
             radius_km: new.radius_km,
-            created_at: time::from_db(now),
+            created_at: time::from_db(created_at),
         })
     })
 }

@@ -27,7 +27,7 @@ pub fn export(
     secrets: &Secrets,
     caller: &Caller,
     case_id: &str,
-    stall_after: Duration,
+    stall_after: crate::centres::referrals::Stall,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value> {
     super::owned(conn, caller, case_id)?;

@@ -98,13 +98,21 @@ fn step(by: Option<String>, at: Option<chrono::NaiveDateTime>) -> Option<Step> {
     })
 }
 
-fn view(row: Row, secrets: &Secrets, now: DateTime<Utc>, stall_after: Duration) -> Result<Referral> {
+/// When a pending referral shows as stalled: untouched for `after`, seen at `now` (the
+/// server's clock).
+#[derive(Clone, Copy, Debug)]
+pub struct Stall {
+    pub after: Duration,
+    pub now: DateTime<Utc>,
+}
+
+fn view(row: Row, secrets: &Secrets, stall: Stall) -> Result<Referral> {
     let summary = crypto::open(&secrets.field_key, &summary_context(&row.id), &row.summary_sealed)
         .map_err(|_| Error::Internal("a referral summary could not be opened".into()))?;
     let status: ReferralStatus = row.status.parse()?;
     let snapshot = |json: &str| serde_json::from_str::<Snapshot>(json).map_err(|e| Error::Internal(e.to_string()));
     Ok(Referral {
-        stalled: status == ReferralStatus::Pending && time::from_db(row.updated_at) + stall_after < now,
+        stalled: status == ReferralStatus::Pending && time::from_db(row.updated_at) + stall.after < stall.now,
         source: snapshot(&row.source_snapshot)?,
         target: snapshot(&row.target_snapshot)?,
         subject_alias: row.subject_alias,
@@ -268,7 +276,7 @@ fn visible(row: &Row, caller: &Caller) -> Result<()> {
     }
 }
 
-pub fn get(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str, stall_after: Duration) -> Result<Referral> {
+pub fn get(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str, stall: Stall) -> Result<Referral> {
     let row = load(conn, id)?;
     visible(&row, caller)?;
     audit::record(
@@ -276,7 +284,7 @@ pub fn get(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str, stal
         &caller.actor(),
         Entry::new("referral.read").object("referral", id),
     )?;
-    view(row, secrets, time::now(), stall_after)
+    view(row, secrets, stall)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -291,7 +299,7 @@ pub fn list(
     caller: &Caller,
     direction: Direction,
     status: Option<ReferralStatus>,
-    stall_after: Duration,
+    stall: Stall,
 ) -> Result<Vec<Referral>> {
     let mine = caller.organisation_id.to_string();
     let mut query = referrals::table.into_boxed();
@@ -307,8 +315,7 @@ pub fn list(
         .limit(500)
         .select(Row::as_select())
         .load(conn)?;
-    let now = time::now();
-    rows.into_iter().map(|r| view(r, secrets, now, stall_after)).collect()
+    rows.into_iter().map(|r| view(r, secrets, stall)).collect()
 }
 
 /// A move of the state machine.
@@ -328,7 +335,7 @@ pub fn act(
     caller: &Caller,
     id: &str,
     action: Action,
-    stall_after: Duration,
+    stall: Stall,
 ) -> Result<Referral> {
     write_tx(conn, |conn| {
         let row = load(conn, id)?;
@@ -338,7 +345,7 @@ pub fn act(
         let receiving = row.target_org_id == mine || caller.is_admin();
         let sending = row.source_org_id == mine || caller.is_admin();
         let by = actor_label(&caller.actor());
-        let now = time::to_db(time::now());
+        let now = time::to_db(stall.now);
         let target = referrals::table.find(id).filter(referrals::status.eq(status.as_str()));
         let (next, name) = match (&action, status) {
             (Action::Accept, ReferralStatus::Pending) if receiving => {
@@ -444,7 +451,7 @@ pub fn act(
             }
             _ => {}
         }
-        view(load(conn, id)?, secrets, time::now(), stall_after)
+        view(load(conn, id)?, secrets, stall)
     })
 }
 

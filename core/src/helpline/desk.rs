@@ -48,8 +48,8 @@ fn hand_to(
     mut c: Conversation,
     listener: &str,
     action: &str,
+    now: DateTime<Utc>,
 ) -> Result<Conversation> {
-    let now = time::now();
     c.set_state(ConversationState::Active, now);
     c.listener_id = Some(listener.to_owned());
     c.assigned_at = Some(time::to_db(now));
@@ -67,7 +67,12 @@ fn hand_to(
 }
 
 /// Takes the most urgent waiting conversation, within the listener's capacity.
-pub fn take_next(conn: &mut DbConn, caller: &Caller, capacity: i64) -> Result<Option<Conversation>> {
+pub fn take_next(
+    conn: &mut DbConn,
+    caller: &Caller,
+    capacity: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Conversation>> {
     let me = caller.user_id().ok_or(Error::NotFound)?.to_string();
     write_tx(conn, |conn| {
         lock_for_sequence(conn, QUEUE_LOCK)?;
@@ -81,14 +86,14 @@ pub fn take_next(conn: &mut DbConn, caller: &Caller, capacity: i64) -> Result<Op
             .first(conn)
             .optional()?;
         match next {
-            Some(c) => Ok(Some(hand_to(conn, caller, c, &me, "conversation.take")?)),
+            Some(c) => Ok(Some(hand_to(conn, caller, c, &me, "conversation.take", now)?)),
             None => Ok(None),
         }
     })
 }
 
 /// Takes one waiting conversation the listener picked.
-pub fn take(conn: &mut DbConn, caller: &Caller, id: &str, capacity: i64) -> Result<Conversation> {
+pub fn take(conn: &mut DbConn, caller: &Caller, id: &str, capacity: i64, now: DateTime<Utc>) -> Result<Conversation> {
     let me = caller.user_id().ok_or(Error::NotFound)?.to_string();
     write_tx(conn, |conn| {
         lock_for_sequence(conn, QUEUE_LOCK)?;
@@ -99,7 +104,7 @@ pub fn take(conn: &mut DbConn, caller: &Caller, id: &str, capacity: i64) -> Resu
         if active_count(conn, &me)? >= capacity {
             return Err(Error::Conflict(format!("you already hold {capacity} conversations")));
         }
-        hand_to(conn, caller, c, &me, "conversation.take")
+        hand_to(conn, caller, c, &me, "conversation.take", now)
     })
 }
 
@@ -121,7 +126,14 @@ fn helpline_listener(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Str
 }
 
 /// A supervisor hands a waiting (or active) conversation to a listener.
-pub fn assign(conn: &mut DbConn, caller: &Caller, id: &str, listener: &str, capacity: i64) -> Result<Conversation> {
+pub fn assign(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: &str,
+    listener: &str,
+    capacity: i64,
+    now: DateTime<Utc>,
+) -> Result<Conversation> {
     write_tx(conn, |conn| {
         lock_for_sequence(conn, QUEUE_LOCK)?;
         let listener = helpline_listener(conn, caller, listener)?;
@@ -134,7 +146,7 @@ pub fn assign(conn: &mut DbConn, caller: &Caller, id: &str, listener: &str, capa
         if active_count(conn, &listener)? >= capacity {
             return Err(Error::Conflict("this listener is at capacity".into()));
         }
-        hand_to(conn, caller, c, &listener, "conversation.assign")
+        hand_to(conn, caller, c, &listener, "conversation.assign", now)
     })
 }
 
@@ -154,7 +166,14 @@ fn held_by_caller(c: &Conversation, caller: &Caller) -> Result<()> {
 }
 
 /// The listener's reply: stored, and queued for the person's channel.
-pub fn reply(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str, text: &str) -> Result<String> {
+pub fn reply(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    caller: &Caller,
+    id: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<String> {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > 2000 {
         return Err(Error::invalid("text", "a reply has 1 to 2000 characters"));
@@ -181,7 +200,7 @@ pub fn reply(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str, te
                 position: 0,
             },
         )?;
-        c.last_message_at = time::to_db(time::now());
+        c.last_message_at = time::to_db(now);
         conversations::save(conn, &mut c)?;
         events::record(
             conn,
@@ -211,6 +230,7 @@ pub fn typing_target(
 }
 
 /// Hands the conversation to another listener, or back to the queue at its old place.
+#[allow(clippy::too_many_arguments)]
 pub fn transfer(
     conn: &mut DbConn,
     caller: &Caller,
@@ -219,6 +239,7 @@ pub fn transfer(
     note: Option<&str>,
     secrets: &Secrets,
     capacity: i64,
+    now: DateTime<Utc>,
 ) -> Result<Conversation> {
     write_tx(conn, |conn| {
         lock_for_sequence(conn, QUEUE_LOCK)?;
@@ -233,7 +254,7 @@ pub fn transfer(
                 if active_count(conn, &listener)? >= capacity {
                     return Err(Error::Conflict("this listener is at capacity".into()));
                 }
-                hand_to(conn, caller, c, &listener, "conversation.transfer")
+                hand_to(conn, caller, c, &listener, "conversation.transfer", now)
             }
             None => {
                 // Back to the queue, keeping its waiting time: it does not lose its place.
@@ -260,6 +281,7 @@ pub fn close(
     id: &str,
     outcome: &str,
     summary: &str,
+    now: DateTime<Utc>,
 ) -> Result<Conversation> {
     if !OUTCOMES.contains(&outcome) {
         return Err(Error::invalid("outcome", format!("one of {}", OUTCOMES.join(", "))));
@@ -270,7 +292,7 @@ pub fn close(
     write_tx(conn, |conn| {
         let mut c = load(conn, id)?;
         held_by_caller(&c, caller)?;
-        c.set_state(ConversationState::Closed, time::now());
+        c.set_state(ConversationState::Closed, now);
         c.outcome = Some(outcome.to_owned());
         c.close_reason = Some("listener".to_owned());
         c.led_to_something = true;

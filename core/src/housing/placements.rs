@@ -698,8 +698,8 @@ pub const NO_LONGER_COMPATIBLE: &str = "Cet hébergement n'est plus compatible a
 /// change, to the following centre and the housing platform (live event
 /// `housing.placement_noncompliant` and email), saying only "no longer compatible"; audited.
 /// Returns the placements flagged.
-pub fn recheck_case(conn: &mut DbConn, secrets: &Secrets, case_id: &str) -> Result<Vec<String>> {
-    let today = time::now().date_naive();
+pub fn recheck_case(conn: &mut DbConn, secrets: &Secrets, case_id: &str, now: DateTime<Utc>) -> Result<Vec<String>> {
+    let today = now.date_naive();
     let rows: Vec<(String, String, String, f64)> = housing_placements::table
         .filter(housing_placements::case_id.eq(case_id))
         .filter(housing_placements::status.eq(PlacementStatus::Active.as_str()))

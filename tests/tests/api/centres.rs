@@ -903,3 +903,25 @@ async fn attendance_waits_for_the_appointments_day_in_the_centres_zone_and_is_co
         assert!(!entries[0].1.contains("erreur"), "the audit holds no free text");
     }
 }
+
+#[tokio::test]
+async fn a_referral_stalls_by_the_server_clock() {
+    let app = spawn_line_app(&[("RELAIS_REFERRAL_STALL_DAYS", "7")]).await;
+    let centre = app.organisation_id(PARIS_CENTRE).await;
+    let key = app.partner_key().await;
+    let manager = app.token("manager").await;
+    let referral = app
+        .post("/v1/referrals")
+        .bearer(&key)
+        .json(&json!({ "centre_id": centre, "subject_alias": "M. H.", "summary": "Suivi.", "legal_basis": "voluntary", "consent_at": Utc::now() }))
+        .send()
+        .await
+        .json();
+    let path = format!("/v1/referrals/{}", referral["id"].as_str().unwrap());
+    let stalled = async |app: &TestApp| app.get(&path).bearer(&manager).send().await.json()["stalled"].clone();
+    assert_eq!(stalled(&app).await, false);
+    app.app_state().clock.advance(chrono::Duration::days(6));
+    assert_eq!(stalled(&app).await, false, "six days untouched");
+    app.app_state().clock.advance(chrono::Duration::days(2));
+    assert_eq!(stalled(&app).await, true, "eight days untouched, by the server's clock");
+}

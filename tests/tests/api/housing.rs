@@ -26,7 +26,7 @@ async fn offer(app: &TestApp, token: &str, name: &str, commune: &str, lat: f64, 
         .to_owned()
 }
 
-async fn case(app: &TestApp, practitioner: &str) -> String {
+pub async fn case(app: &TestApp, practitioner: &str) -> String {
     created(
         app,
         practitioner,

@@ -171,16 +171,7 @@ async fn probing_matching_and_placements_never_converges_on_her() {
     let app = spawn_line_app(UNWATCHED).await;
     let practitioner = app.token("practitioner").await;
     let operator = app.token("housing").await;
-    let case = created(
-        &app,
-        &practitioner,
-        "/v1/cases",
-        json!({ "origin": "justice", "legal_basis": "court_ordered" }),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let case = super::housing::case(&app, &practitioner).await;
     let person = created(
         &app,
         &practitioner,
@@ -451,16 +442,7 @@ async fn each_probing_behaviour_raises_its_alert_and_the_hard_threshold_suspends
     let coordinator = app.token("coordinator").await;
     let operator_id = me(&app, &operator).await;
     let practitioner_id = me(&app, &practitioner).await;
-    let case = created(
-        &app,
-        &practitioner,
-        "/v1/cases",
-        json!({ "origin": "justice", "legal_basis": "court_ordered" }),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let case = super::housing::case(&app, &practitioner).await;
     created(
         &app,
         &practitioner,
@@ -731,6 +713,26 @@ async fn offer_creates_and_moves_are_limited_with_retry_after() {
     assert_eq!(reply.status, 200, "{}", reply.text());
 }
 
+/// Records a protected person at `HER`, later.
+async fn protect_her(app: &TestApp, practitioner: &str, case: &str) {
+    let reply = app
+        .post(&format!("/v1/cases/{case}/protected-persons"))
+        .bearer(practitioner)
+        .json(&json!({ "label": "Mme V.", "location": { "latitude": HER.0, "longitude": HER.1 }, "radius_km": 1 }))
+        .send()
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+}
+
+/// The live events that flagged a placement as no longer compatible.
+fn noncompliant(app: &TestApp) -> Vec<relais_core::helpline::events::LiveEvent> {
+    relais_core::helpline::events::since(&mut app.conn(), 0, 100_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "housing.placement_noncompliant")
+        .collect()
+}
+
 /// A placement booked from today on, in a centre's own offer at `point`.
 async fn placed_now(app: &TestApp, practitioner: &str, case: &str, point: (f64, f64)) -> String {
     let today = chrono::Utc::now().date_naive();
@@ -758,23 +760,12 @@ async fn placed_now(app: &TestApp, practitioner: &str, case: &str, point: (f64, 
 async fn a_rule_that_arrives_later_flags_the_placements_it_breaks_without_saying_where() {
     let app = spawn_line_app(&[]).await;
     let practitioner = app.token("practitioner").await;
-    let case = created(
-        &app,
-        &practitioner,
-        "/v1/cases",
-        json!({ "origin": "justice", "legal_basis": "court_ordered" }),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let case = super::housing::case(&app, &practitioner).await;
     let near = placed_now(&app, &practitioner, &case, at(0.3, 0.0)).await;
     let far = placed_now(&app, &practitioner, &case, at(0.0, 200.0)).await;
     let flagged = |app: &TestApp| {
-        relais_core::helpline::events::since(&mut app.conn(), 0, 100_000)
-            .unwrap()
+        noncompliant(app)
             .into_iter()
-            .filter(|e| e.kind == "housing.placement_noncompliant")
             .map(|e| {
                 (
                     e.object_id.unwrap_or_default(),
@@ -787,13 +778,7 @@ async fn a_rule_that_arrives_later_flags_the_placements_it_breaks_without_saying
     assert!(flagged(&app).is_empty());
 
     // A protected person recorded later, 300 m from the first placement.
-    let reply = app
-        .post(&format!("/v1/cases/{case}/protected-persons"))
-        .bearer(&practitioner)
-        .json(&json!({ "label": "Mme V.", "location": { "latitude": HER.0, "longitude": HER.1 }, "radius_km": 1 }))
-        .send()
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.text());
+    protect_her(&app, &practitioner, &case).await;
     let events = flagged(&app);
     // The following centre and the platform are told, about the first placement only, with
     // no detail of where or why.
@@ -835,4 +820,16 @@ async fn a_rule_that_arrives_later_flags_the_placements_it_breaks_without_saying
             .unwrap();
         assert!(audited >= 2, "{audited}");
     }
+}
+
+#[tokio::test]
+async fn a_rule_that_arrives_after_a_placements_last_night_by_the_server_clock_flags_nothing() {
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let case = super::housing::case(&app, &practitioner).await;
+    placed_now(&app, &practitioner, &case, at(0.3, 0.0)).await;
+    // Ten days on by the server's clock, the placement's four nights are all past.
+    app.app_state().clock.advance(chrono::Duration::days(10));
+    protect_her(&app, &practitioner, &case).await;
+    assert!(noncompliant(&app).is_empty(), "no night from the server's today on");
 }

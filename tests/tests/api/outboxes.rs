@@ -80,3 +80,48 @@ async fn sent_emails_are_purged_after_the_configured_delay() {
     assert_eq!(purged.emails, 1);
     assert!(email_statuses(&app).is_empty());
 }
+
+#[derive(diesel::QueryableByName, Debug)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn outbox_count(app: &TestApp, status: &str) -> i64 {
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM outbox WHERE status = '{status}'"))
+        .get_result::<Count>(&mut *app.conn())
+        .unwrap()
+        .n
+}
+
+#[tokio::test]
+async fn stopping_the_workers_hands_back_the_claims_not_yet_sent() {
+    // One SMS a second: a batch of several people takes seconds to send.
+    let app = relais_tests::line::spawn_line_app(&[("RELAIS_SMS_PER_SECOND", "1")]).await;
+    let people: Vec<String> = (0..6).map(|i| format!("+3361234560{i}")).collect();
+    for person in &people {
+        app.sms_says(person, "Bonjour").await;
+    }
+    app.sms_received(&people[0], 1)
+        .await
+        .expect("the first person's reply went out");
+
+    app.app_state()
+        .workers
+        .shutdown(std::time::Duration::from_secs(20))
+        .await;
+    // Nothing is left claimed: what was not sent is pending again, at once, for any instance.
+    assert_eq!(outbox_count(&app, "sending"), 0);
+    let pending = outbox_count(&app, "pending");
+    assert!(pending > 0, "the batch was cut short");
+    let unclaimed: i64 = diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending' AND (claim_token IS NOT NULL OR locked_until IS NOT NULL)",
+    )
+    .get_result::<Count>(&mut *app.conn())
+    .unwrap()
+    .n;
+    assert_eq!(unclaimed, 0);
+    // Every message the provider got is recorded as sent, and none twice.
+    let sent_calls = app.sms_fake().recorder.calls().len() as i64;
+    assert_eq!(outbox_count(&app, "sent"), sent_calls);
+}

@@ -998,3 +998,16 @@ async fn every_kind_of_first_message_gets_its_answer_on_every_channel_in_both_la
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[tokio::test]
+async fn the_retention_purge_runs_by_the_server_clock() {
+    let app = spawn_line_app(&[("RELAIS_RETENTION_DAYS", "90")]).await;
+    app.telegram_says(9311, "Bonjour").await; // bot only: led to nothing
+    app.telegram_received(9311, 2).await.expect("waited for");
+    let purged = relais_api::workers::Purge::run_once(app.app_state()).await;
+    assert_eq!(purged.line.conversations, 0, "a fresh conversation is kept");
+    app.app_state().clock.advance(chrono::Duration::days(91));
+    let purged = relais_api::workers::Purge::run_once(app.app_state()).await;
+    assert_eq!(purged.line.conversations, 1, "91 days on by the server's clock");
+    assert_eq!(count(&app, "conversations"), 0);
+}
