@@ -4,9 +4,9 @@
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
 use relais_core::cases::certificates::{self, Request};
+use relais_core::ids::{CaseId, CertificateId};
 
-use super::cases::centre_staff;
-use crate::auth::Auth;
+use crate::auth::CentreStaff;
 use crate::body::Body;
 use crate::problem::ApiResult;
 use crate::state::AppState;
@@ -28,12 +28,11 @@ fn check_url(state: &AppState, code: &str) -> String {
 
 pub async fn issue(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
     body: Body<IssueBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let b = body.into_inner();
     let request = Request {
         measure_id: b.measure_id.map(|m| m.to_string()),
@@ -55,9 +54,12 @@ pub async fn issue(
     Ok(HttpResponse::Created().json(json))
 }
 
-pub async fn list(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+pub async fn list(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let shared = state.clone();
     let items = state
         .db(move |conn| certificates::list(conn, &shared.secrets, &caller, &id))
@@ -66,9 +68,12 @@ pub async fn list(state: web::Data<AppState>, auth: Auth, path: web::Path<String
 }
 
 /// The PDF, made again from what was certified at issue.
-pub async fn pdf(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+pub async fn pdf(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CertificateId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let shared = state.clone();
     let content = state
         .db(move |conn| certificates::content(conn, &shared.secrets, &caller, &id))

@@ -5,9 +5,9 @@
 use actix_web::{HttpResponse, web};
 use relais_core::accounts::model::Role;
 use relais_core::helpline::{conversations, desk};
+use relais_core::ids::ConversationId;
 
-use super::helpline::helpline_only;
-use crate::auth::Auth;
+use crate::auth::HelplineStaff;
 use crate::body::Body;
 use crate::problem::ApiResult;
 use crate::state::AppState;
@@ -23,8 +23,10 @@ async fn view(state: &web::Data<AppState>, id: String) -> ApiResult<HttpResponse
     Ok(HttpResponse::Ok().json(view))
 }
 
-pub async fn take_next(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
+pub async fn take_next(
+    state: web::Data<AppState>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+) -> ApiResult<HttpResponse> {
     auth.require(LISTENERS)?;
     let capacity = state.settings.helpline.listener_capacity;
     let taken = state.db(move |conn| desk::take_next(conn, &caller, capacity)).await?;
@@ -34,10 +36,13 @@ pub async fn take_next(state: web::Data<AppState>, auth: Auth) -> ApiResult<Http
     }
 }
 
-pub async fn take(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
+pub async fn take(
+    state: web::Data<AppState>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+    path: web::Path<ConversationId>,
+) -> ApiResult<HttpResponse> {
     auth.require(LISTENERS)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let capacity = state.settings.helpline.listener_capacity;
     let c = state.db(move |conn| desk::take(conn, &caller, &id, capacity)).await?;
     view(&state, c.id).await
@@ -51,13 +56,12 @@ pub struct AssignBody {
 
 pub async fn assign(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+    path: web::Path<ConversationId>,
     body: Body<AssignBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
     auth.require(SUPERVISORS)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let listener = body.into_inner().listener_id.to_string();
     let capacity = state.settings.helpline.listener_capacity;
     let c = state
@@ -74,13 +78,12 @@ pub struct ReplyBody {
 
 pub async fn reply(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+    path: web::Path<ConversationId>,
     body: Body<ReplyBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let text = body.into_inner().text;
     let shared = state.clone();
     let message = state
@@ -103,13 +106,12 @@ pub struct TransferBody {
 
 pub async fn transfer(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+    path: web::Path<ConversationId>,
     body: Body<TransferBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let body = body.into_inner();
     let capacity = state.settings.helpline.listener_capacity;
     let shared = state.clone();
@@ -140,13 +142,12 @@ pub struct CloseBody {
 
 pub async fn close(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+    path: web::Path<ConversationId>,
     body: Body<CloseBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let body = body.into_inner();
     let shared = state.clone();
     let c = state
@@ -170,9 +171,12 @@ pub struct NoteBody {
     body: String,
 }
 
-pub async fn notes(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
-    let id = super::uuid_text(&path)?;
+pub async fn notes(
+    state: web::Data<AppState>,
+    HelplineStaff { caller, .. }: HelplineStaff,
+    path: web::Path<ConversationId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let shared = state.clone();
     let items = state
         .db(move |conn| desk::notes(conn, &shared.secrets, &caller, &id))
@@ -182,12 +186,11 @@ pub async fn notes(state: web::Data<AppState>, auth: Auth, path: web::Path<Strin
 
 pub async fn add_note(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    HelplineStaff { caller, .. }: HelplineStaff,
+    path: web::Path<ConversationId>,
     body: Body<NoteBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let text = body.into_inner().body;
     let shared = state.clone();
     let note = state
@@ -199,10 +202,13 @@ pub async fn add_note(
 /// "The listener is typing", shown to the person where the channel can (Telegram, web
 /// chat). Ephemeral: nothing is stored or queued. The app calls it at most every few seconds
 /// while the listener types.
-pub async fn typing(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
+pub async fn typing(
+    state: web::Data<AppState>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+    path: web::Path<ConversationId>,
+) -> ApiResult<HttpResponse> {
     auth.require(LISTENERS)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let shared = state.clone();
     let (channel, key, address) = state
         .db(move |conn| desk::typing_target(conn, &shared.secrets, &caller, &id))
@@ -222,15 +228,14 @@ pub struct OrientBody {
 /// centre receives a referral and the person is offered its free slots.
 pub async fn orient(
     state: web::Data<AppState>,
-    auth: Auth,
+    HelplineStaff { caller, auth }: HelplineStaff,
     req: actix_web::HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<ConversationId>,
     body: Body<OrientBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let (scope, key) = super::referrals::idempotency_key(&req, &auth)?;
-    let id = super::uuid_text(&path)?;
+    let (scope, key) = super::idempotency_key(&req, &auth)?;
+    let id = path.to_string();
     let b = body.into_inner();
     let shared = state.clone();
     let orientation = state
@@ -252,9 +257,12 @@ pub async fn orient(
 }
 
 /// The person's place in the queue, for the listener app's display.
-pub async fn position(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    helpline_only(&auth)?;
-    let id = super::uuid_text(&path)?;
+pub async fn position(
+    state: web::Data<AppState>,
+    _: HelplineStaff,
+    path: web::Path<ConversationId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let position = state.db(move |conn| desk::queue_position(conn, &id)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "position": position })))
 }
@@ -266,8 +274,11 @@ pub struct PresenceBody {
 }
 
 /// The app's heartbeat: the listener's status, alive for 90 seconds.
-pub async fn set_presence(state: web::Data<AppState>, auth: Auth, body: Body<PresenceBody>) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
+pub async fn set_presence(
+    state: web::Data<AppState>,
+    HelplineStaff { caller, .. }: HelplineStaff,
+    body: Body<PresenceBody>,
+) -> ApiResult<HttpResponse> {
     let me = caller.user_id().map(|u| u.to_string()).unwrap_or_default();
     let presence = crate::live::presence::Presence {
         listener_id: me.clone(),
@@ -299,8 +310,7 @@ pub async fn set_presence(state: web::Data<AppState>, auth: Auth, body: Body<Pre
     Ok(HttpResponse::Ok().json(presence))
 }
 
-pub async fn list_presence(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
-    helpline_only(&auth)?;
+pub async fn list_presence(state: web::Data<AppState>, _: HelplineStaff) -> ApiResult<HttpResponse> {
     let items = state
         .live
         .presence
