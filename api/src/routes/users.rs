@@ -94,7 +94,9 @@ pub async fn update(
         password: body.password.map(|p| NewPassword::parse(&p)).transpose()?,
     };
     let ends_sessions = changes.active.is_some() || changes.roles.is_some() || changes.password.is_some();
-    let user = state.db(move |conn| users::update(conn, &caller, id, changes)).await?;
+    let user = state
+        .db(move |conn| relais_core::auth::sessions::update_user(conn, &caller, id, changes))
+        .await?;
     if ends_sessions {
         state.live.sessions_ended(SessionsEnded::user(id)).await;
     }
