@@ -60,11 +60,10 @@ pub async fn create(
             .map(UserId::from)
             .collect(),
     };
-    let shared = state.clone();
     let created = state
-        .db(move |conn| {
+        .db_sealed(move |conn, secrets| {
             idempotency::once(conn, &scope, key.as_deref(), "cases.create", |conn| {
-                to_json(files::create(conn, &shared.secrets, &caller, new)?)
+                to_json(files::create(conn, secrets, &caller, new)?)
             })
         })
         .await?;
@@ -84,9 +83,8 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let status = query.status;
-    let shared = state.clone();
     let items = state
-        .db(move |conn| files::list(conn, &shared.secrets, &caller, status))
+        .db_sealed(move |conn, secrets| files::list(conn, secrets, &caller, status))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -97,9 +95,8 @@ pub async fn get(
     path: web::Path<CaseId>,
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
-    let shared = state.clone();
     let case = state
-        .db(move |conn| files::get(conn, &shared.secrets, &caller, &id))
+        .db_sealed(move |conn, secrets| files::get(conn, secrets, &caller, &id))
         .await?;
     Ok(HttpResponse::Ok().json(case))
 }
@@ -133,9 +130,8 @@ pub async fn update(
             .practitioner_ids
             .map(|ids| ids.into_iter().map(UserId::from).collect()),
     };
-    let shared = state.clone();
     let case = state
-        .db(move |conn| files::update(conn, &shared.secrets, &caller, &id, changes))
+        .db_sealed(move |conn, secrets| files::update(conn, secrets, &caller, &id, changes))
         .await?;
     Ok(HttpResponse::Ok().json(case))
 }
@@ -199,9 +195,8 @@ pub async fn list_measures(
     path: web::Path<CaseId>,
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
-    let shared = state.clone();
     let items = state
-        .db(move |conn| measures::list(conn, &shared.secrets, &caller, &id))
+        .db_sealed(move |conn, secrets| measures::list(conn, secrets, &caller, &id))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -241,9 +236,8 @@ pub async fn add_protected_person(
         },
         radius_km: b.radius_km,
     };
-    let shared = state.clone();
     let person = state
-        .db(move |conn| protected::add(conn, &shared.secrets, &caller, &id, new))
+        .db_sealed(move |conn, secrets| protected::add(conn, secrets, &caller, &id, new))
         .await?;
     // A placement this rule re-checked may have been flagged: tell the live apps.
     state.live.signal().await;
@@ -334,9 +328,8 @@ pub async fn add_note(
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
     let text = body.into_inner().body;
-    let shared = state.clone();
     let note = state
-        .db(move |conn| records::add_note(conn, &shared.secrets, &caller, &id, &text))
+        .db_sealed(move |conn, secrets| records::add_note(conn, secrets, &caller, &id, &text))
         .await?;
     Ok(HttpResponse::Created().json(note))
 }
@@ -347,9 +340,8 @@ pub async fn list_notes(
     path: web::Path<CaseId>,
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
-    let shared = state.clone();
     let items = state
-        .db(move |conn| records::notes(conn, &shared.secrets, &caller, &id))
+        .db_sealed(move |conn, secrets| records::notes(conn, secrets, &caller, &id))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -415,9 +407,8 @@ pub async fn export(
     let id = path.to_string();
     let stall = chrono::Duration::days(state.settings.centres.referral_stall_days);
     let now = state.line.text_line.clock.now();
-    let shared = state.clone();
     let document = state
-        .db(move |conn| rights::export(conn, &shared.secrets, &caller, &id, stall, now))
+        .db_sealed(move |conn, secrets| rights::export(conn, secrets, &caller, &id, stall, now))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

@@ -40,9 +40,8 @@ pub async fn issue(
         to: b.to.map(|d| super::sane_date("to", d)).transpose()?,
     };
     let now = state.line.text_line.clock.now();
-    let shared = state.clone();
     let certificate = state
-        .db(move |conn| certificates::issue(conn, &shared.secrets, &caller, &id, request, now))
+        .db_sealed(move |conn, secrets| certificates::issue(conn, secrets, &caller, &id, request, now))
         .await?;
     let pdf = format!("/v1/certificates/{}/pdf", certificate.id);
     let check = check_url(&state, &certificate.verification_code);
@@ -60,9 +59,8 @@ pub async fn list(
     path: web::Path<CaseId>,
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
-    let shared = state.clone();
     let items = state
-        .db(move |conn| certificates::list(conn, &shared.secrets, &caller, &id))
+        .db_sealed(move |conn, secrets| certificates::list(conn, secrets, &caller, &id))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -74,9 +72,8 @@ pub async fn pdf(
     path: web::Path<CertificateId>,
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
-    let shared = state.clone();
     let content = state
-        .db(move |conn| certificates::content(conn, &shared.secrets, &caller, &id))
+        .db_sealed(move |conn, secrets| certificates::content(conn, secrets, &caller, &id))
         .await?;
     let url = check_url(&state, &content.verification_code);
     let bytes = web::block(move || certificates::pdf::render(&content, &url))
@@ -95,9 +92,8 @@ pub async fn pdf(
 /// Public: is this printed code genuine, and for which dates.
 pub async fn check(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let code = path.into_inner();
-    let shared = state.clone();
     let check = state
-        .db(move |conn| certificates::check(conn, &shared.secrets, &code))
+        .db_sealed(move |conn, secrets| certificates::check(conn, secrets, &code))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

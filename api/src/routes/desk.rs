@@ -85,9 +85,8 @@ pub async fn reply(
     auth.require(LISTENERS)?;
     let id = path.to_string();
     let text = body.into_inner().text;
-    let shared = state.clone();
     let message = state
-        .db(move |conn| desk::reply(conn, &shared.secrets, &caller, &id, &text))
+        .db_sealed(move |conn, secrets| desk::reply(conn, secrets, &caller, &id, &text))
         .await?;
     state.line.wake.notify_one();
     state.live.signal().await;
@@ -114,9 +113,8 @@ pub async fn transfer(
     let id = path.to_string();
     let body = body.into_inner();
     let capacity = state.settings.helpline.listener_capacity;
-    let shared = state.clone();
     let c = state
-        .db(move |conn| {
+        .db_sealed(move |conn, secrets| {
             let to = body.listener_id.map(|u| u.to_string());
             desk::transfer(
                 conn,
@@ -124,7 +122,7 @@ pub async fn transfer(
                 &id,
                 to.as_deref(),
                 body.note.as_deref(),
-                &shared.secrets,
+                secrets,
                 capacity,
             )
         })
@@ -149,12 +147,11 @@ pub async fn close(
     auth.require(LISTENERS)?;
     let id = path.to_string();
     let body = body.into_inner();
-    let shared = state.clone();
     let c = state
-        .db(move |conn| {
+        .db_sealed(move |conn, secrets| {
             desk::close(
                 conn,
-                &shared.secrets,
+                secrets,
                 &caller,
                 &id,
                 &body.outcome,
@@ -177,9 +174,8 @@ pub async fn notes(
     path: web::Path<ConversationId>,
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
-    let shared = state.clone();
     let items = state
-        .db(move |conn| desk::notes(conn, &shared.secrets, &caller, &id))
+        .db_sealed(move |conn, secrets| desk::notes(conn, secrets, &caller, &id))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -192,9 +188,8 @@ pub async fn add_note(
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
     let text = body.into_inner().body;
-    let shared = state.clone();
     let note = state
-        .db(move |conn| desk::add_note(conn, &shared.secrets, &caller, &id, &text))
+        .db_sealed(move |conn, secrets| desk::add_note(conn, secrets, &caller, &id, &text))
         .await?;
     Ok(HttpResponse::Created().json(note))
 }
@@ -209,9 +204,8 @@ pub async fn typing(
 ) -> ApiResult<HttpResponse> {
     auth.require(LISTENERS)?;
     let id = path.to_string();
-    let shared = state.clone();
     let (channel, key, address) = state
-        .db(move |conn| desk::typing_target(conn, &shared.secrets, &caller, &id))
+        .db_sealed(move |conn, secrets| desk::typing_target(conn, secrets, &caller, &id))
         .await?;
     let shown = state.line.senders.typing(channel, &key, &address).await;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "shown": shown })))

@@ -38,11 +38,10 @@ pub async fn get(
     path: web::Path<ConversationId>,
 ) -> ApiResult<HttpResponse> {
     let id = path.as_uuid();
-    let shared = state.clone();
     let (conversation, list) = state
-        .db(move |conn| {
+        .db_sealed(move |conn, secrets| {
             let conversation = conversations::view(conn, &id.to_string())?;
-            let list = messages::list(conn, &shared.secrets, &conversation.id)?;
+            let list = messages::list(conn, secrets, &conversation.id)?;
             Ok::<_, relais_core::Error>((conversation, list))
         })
         .await?;

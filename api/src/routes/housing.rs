@@ -180,9 +180,8 @@ pub async fn create_request(
         radius_factor: b.radius_factor,
     };
     let now = state.line.text_line.clock.now();
-    let shared = state.clone();
     let request = state
-        .db(move |conn| requests::create(conn, &shared.secrets, &caller, &case, new, now))
+        .db_sealed(move |conn, secrets| requests::create(conn, secrets, &caller, &case, new, now))
         .await?;
     Ok(HttpResponse::Created().json(request))
 }

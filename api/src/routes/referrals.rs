@@ -39,9 +39,8 @@ pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<List
     };
     let status: Option<ReferralStatus> = q.status.as_deref().map(str::parse).transpose()?;
     let stall_after = stall(&state);
-    let shared = state.clone();
     let items = state
-        .db(move |conn| referrals::list(conn, &shared.secrets, &caller, direction, status, stall_after))
+        .db_sealed(move |conn, secrets| referrals::list(conn, secrets, &caller, direction, status, stall_after))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -50,9 +49,8 @@ pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<Referra
     let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
     let id = path.as_uuid();
     let stall_after = stall(&state);
-    let shared = state.clone();
     let referral = state
-        .db(move |conn| referrals::get(conn, &shared.secrets, &caller, &id.to_string(), stall_after))
+        .db_sealed(move |conn, secrets| referrals::get(conn, secrets, &caller, &id.to_string(), stall_after))
         .await?;
     Ok(HttpResponse::Ok().json(referral))
 }
@@ -121,13 +119,12 @@ pub async fn create(
     };
     let alias = relais_core::values::parse_label("subject_alias", &b.subject_alias, 100)?;
     let stall_after = stall(&state);
-    let shared = state.clone();
     let created = state
-        .db(move |conn| {
+        .db_sealed(move |conn, secrets| {
             idempotency::once(conn, &scope, key.as_deref(), "referrals.create", |conn| {
                 let id = referrals::create(
                     conn,
-                    &shared.secrets,
+                    secrets,
                     &caller.actor(),
                     NewReferral {
                         source: caller.organisation_id,
@@ -138,7 +135,7 @@ pub async fn create(
                         basis,
                     },
                 )?;
-                let view = referrals::get(conn, &shared.secrets, &caller, &id, stall_after)?;
+                let view = referrals::get(conn, secrets, &caller, &id, stall_after)?;
                 serde_json::to_value(view).map_err(|e| relais_core::Error::Internal(e.to_string()))
             })
         })
@@ -162,9 +159,8 @@ async fn act(
     let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
     let id = path.into_inner();
     let stall_after = stall(&state);
-    let shared = state.clone();
     let referral = state
-        .db(move |conn| referrals::act(conn, &shared.secrets, &caller, &id.to_string(), action, stall_after))
+        .db_sealed(move |conn, secrets| referrals::act(conn, secrets, &caller, &id.to_string(), action, stall_after))
         .await?;
     state.live.signal().await;
     Ok(HttpResponse::Ok().json(referral))

@@ -167,14 +167,13 @@ pub async fn book(
     let b = body.into_inner();
     let alias = relais_core::values::parse_label("subject_alias", &b.subject_alias, 100)?;
     let now = state.line.text_line.clock.now();
-    let shared = state.clone();
     let stall_after = Duration::days(state.settings.centres.referral_stall_days);
     let created = state
-        .db(move |conn| {
+        .db_sealed(move |conn, secrets| {
             idempotency::once(conn, &scope, key.as_deref(), "appointments.create", |conn| {
                 if let Some(referral) = b.referral_id {
                     // Only a referral addressed to this centre.
-                    let r = referrals::get(conn, &shared.secrets, &caller, &referral.to_string(), stall_after)?;
+                    let r = referrals::get(conn, secrets, &caller, &referral.to_string(), stall_after)?;
                     if r.target.id != caller.organisation_id.to_string() {
                         return Err(relais_core::Error::NotFound);
                     }
@@ -262,9 +261,8 @@ pub async fn set_status(
 pub async fn inbox(state: web::Data<AppState>, CentreStaff { caller, .. }: CentreStaff) -> ApiResult<HttpResponse> {
     let now = state.line.text_line.clock.now();
     let stall_after = Duration::days(state.settings.centres.referral_stall_days);
-    let shared = state.clone();
     let inbox = state
-        .db(move |conn| {
+        .db_sealed(move |conn, secrets| {
             let org = organisations::find(conn, caller.organisation_id)?;
             let tz = org.tz();
             let today = now.with_timezone(&tz).date_naive();
@@ -272,7 +270,7 @@ pub async fn inbox(state: web::Data<AppState>, CentreStaff { caller, .. }: Centr
             let end = calendar::local_midnight(today + Duration::days(1), tz);
             let pending = referrals::list(
                 conn,
-                &shared.secrets,
+                secrets,
                 &caller,
                 Direction::Incoming,
                 Some(ReferralStatus::Pending),

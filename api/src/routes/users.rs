@@ -112,9 +112,8 @@ pub async fn totp_reset(
     let visible = caller.clone();
     state.db(move |conn| users::get(conn, &visible, id)).await?;
     auth.require(STAFF_MANAGERS)?;
-    let shared = state.clone();
     let issued = state
-        .db(move |conn| totp::reset(conn, &shared.secrets, &caller, id))
+        .db_sealed(move |conn, secrets| totp::reset(conn, secrets, &caller, id))
         .await?;
     state.live.sessions_ended(SessionsEnded::user(id)).await;
     Ok(HttpResponse::Ok()
@@ -132,9 +131,8 @@ pub async fn enrolment_code(
     let visible = caller.clone();
     state.db(move |conn| users::get(conn, &visible, id)).await?;
     auth.require(STAFF_MANAGERS)?;
-    let shared = state.clone();
     let issued = state
-        .db(move |conn| enrolment::issue(conn, &shared.secrets, &caller, id))
+        .db_sealed(move |conn, secrets| enrolment::issue(conn, secrets, &caller, id))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
