@@ -63,6 +63,18 @@ impl AppState {
         self.run_on(self.database.clone(), f).await
     }
 
+    /// As [`db`](Self::db), for storage functions that need the keys (sealed fields, keyed
+    /// lookups): they get this instance's secrets beside the connection.
+    pub async fn db_sealed<T, E, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn, &Secrets) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+    {
+        let secrets = self.secrets.clone();
+        self.db(move |conn| f(conn, &secrets)).await
+    }
+
     /// As [`db`](Self::db), on the read replica when there is one: for heavy reads that may
     /// lag the primary by a little (statistics). Never for a read that follows a write.
     pub async fn read_replica<T, E, F>(&self, f: F) -> Result<T, ApiError>

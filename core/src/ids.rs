@@ -51,3 +51,22 @@ macro_rules! typed_id {
 }
 
 typed_id!(OrganisationId, UserId, SessionId, ApiKeyId, AuditId);
+
+// The ids the HTTP edge reads from paths (`web::Path<CaseId>`): a path segment that is not a
+// UUID names no object.
+typed_id!(
+    CaseId,
+    CaseSessionId,
+    TaskId,
+    ConversationId,
+    ContactId,
+    ReferralId,
+    OfferId,
+    HousingRequestId,
+    PlacementId,
+    CertificateId,
+    SlotId,
+    AppointmentId,
+    CannedReplyId,
+    ServiceId
+);

@@ -3,6 +3,8 @@
 
 pub mod extract;
 pub mod policy;
+pub mod roles;
 pub mod tokens;
 
 pub use extract::Auth;
+pub use roles::{CentreStaff, HelplineStaff, Staff};

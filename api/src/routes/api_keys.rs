@@ -4,7 +4,6 @@ use actix_web::{HttpResponse, web};
 use relais_core::accounts::{api_keys, organisations};
 use relais_core::ids::{ApiKeyId, OrganisationId};
 
-use super::parse_id;
 use crate::auth::Auth;
 use crate::auth::policy::{ADMIN, ANY_STAFF};
 use crate::body::Body;
@@ -17,9 +16,9 @@ pub struct NewApiKeyBody {
     name: String,
 }
 
-pub async fn list(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, auth: Auth, path: web::Path<OrganisationId>) -> ApiResult<HttpResponse> {
     let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
-    let org: OrganisationId = parse_id(&path)?;
+    let org = path.into_inner();
     let visible = caller.clone();
     state.db(move |conn| organisations::get(conn, &visible, org)).await?;
     auth.require(ADMIN)?;
@@ -30,11 +29,11 @@ pub async fn list(state: web::Data<AppState>, auth: Auth, path: web::Path<String
 pub async fn create(
     state: web::Data<AppState>,
     auth: Auth,
-    path: web::Path<String>,
+    path: web::Path<OrganisationId>,
     body: Body<NewApiKeyBody>,
 ) -> ApiResult<HttpResponse> {
     let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
-    let org: OrganisationId = parse_id(&path)?;
+    let org = path.into_inner();
     let visible = caller.clone();
     state.db(move |conn| organisations::get(conn, &visible, org)).await?;
     auth.require(ADMIN)?;
@@ -47,9 +46,9 @@ pub async fn create(
         .json(created))
 }
 
-pub async fn revoke(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn revoke(state: web::Data<AppState>, auth: Auth, path: web::Path<ApiKeyId>) -> ApiResult<HttpResponse> {
     let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
-    let id: ApiKeyId = parse_id(&path)?;
+    let id = path.into_inner();
     let visible = caller.clone();
     state.db(move |conn| api_keys::get(conn, &visible, id)).await?;
     auth.require(ADMIN)?;

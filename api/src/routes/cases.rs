@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_core::accounts::model::{OrganisationKind, Role};
+use relais_core::accounts::model::Role;
 use relais_core::cases::files::{self, CaseChanges, NewCase};
 use relais_core::cases::measures::{self, NewMeasure, Zone};
 use relais_core::cases::model::{CaseStatus, Identity, MeasureKind, Origin, SessionKind, SessionStatus};
@@ -14,33 +14,13 @@ use relais_core::cases::rights;
 use relais_core::cases::sessions::{self, NewSession};
 use relais_core::centres::model::{Authority, LegalBasisKind};
 use relais_core::idempotency;
-use relais_core::ids::UserId;
+use relais_core::ids::{CaseId, CaseSessionId, TaskId, UserId};
 
-use super::referrals::idempotency_key;
-use crate::auth::Auth;
-use crate::auth::policy::ANY_STAFF;
+use super::{idempotency_key, to_json};
+use crate::auth::CentreStaff;
 use crate::body::Body;
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::ApiResult;
 use crate::state::AppState;
-
-const CENTRE_STAFF: &[Role] = &[Role::Practitioner, Role::CentreManager];
-
-/// Cases belong to centres: anyone else gets 404, whatever their role.
-pub(super) fn centre_staff(auth: &Auth) -> ApiResult<relais_core::access::Caller> {
-    if auth.caller().is_partner() {
-        return Err(ApiError::NotFound);
-    }
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    if caller.organisation_kind != OrganisationKind::Centre {
-        return Err(ApiError::NotFound);
-    }
-    auth.require(CENTRE_STAFF)?;
-    Ok(caller)
-}
-
-fn to_json<T: serde::Serialize>(value: T) -> relais_core::Result<serde_json::Value> {
-    serde_json::to_value(value).map_err(|e| relais_core::Error::Internal(e.to_string()))
-}
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,11 +41,10 @@ pub struct NewCaseBody {
 
 pub async fn create(
     state: web::Data<AppState>,
-    auth: Auth,
+    CentreStaff { caller, auth }: CentreStaff,
     req: HttpRequest,
     body: Body<NewCaseBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
     let (scope, key) = idempotency_key(&req, &auth)?;
     let b = body.into_inner();
     let new = NewCase {
@@ -81,11 +60,10 @@ pub async fn create(
             .map(UserId::from)
             .collect(),
     };
-    let shared = state.clone();
     let created = state
-        .db(move |conn| {
+        .db_sealed(move |conn, secrets| {
             idempotency::once(conn, &scope, key.as_deref(), "cases.create", |conn| {
-                to_json(files::create(conn, &shared.secrets, &caller, new)?)
+                to_json(files::create(conn, secrets, &caller, new)?)
             })
         })
         .await?;
@@ -99,22 +77,26 @@ pub struct ListQuery {
     status: Option<CaseStatus>,
 }
 
-pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
+pub async fn list(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
     let status = query.status;
-    let shared = state.clone();
     let items = state
-        .db(move |conn| files::list(conn, &shared.secrets, &caller, status))
+        .db_sealed(move |conn, secrets| files::list(conn, secrets, &caller, status))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
-    let shared = state.clone();
+pub async fn get(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let case = state
-        .db(move |conn| files::get(conn, &shared.secrets, &caller, &id))
+        .db_sealed(move |conn, secrets| files::get(conn, secrets, &caller, &id))
         .await?;
     Ok(HttpResponse::Ok().json(case))
 }
@@ -134,12 +116,11 @@ pub struct CaseChangesBody {
 
 pub async fn update(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
     body: Body<CaseChangesBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let b = body.into_inner();
     let changes = CaseChanges {
         status: b.status,
@@ -149,9 +130,8 @@ pub async fn update(
             .practitioner_ids
             .map(|ids| ids.into_iter().map(UserId::from).collect()),
     };
-    let shared = state.clone();
     let case = state
-        .db(move |conn| files::update(conn, &shared.secrets, &caller, &id, changes))
+        .db_sealed(move |conn, secrets| files::update(conn, secrets, &caller, &id, changes))
         .await?;
     Ok(HttpResponse::Ok().json(case))
 }
@@ -175,12 +155,11 @@ pub struct MeasureBody {
 
 pub async fn add_measure(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
     body: Body<MeasureBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let b = body.into_inner();
     super::sane_date("starts_on", b.starts_on)?;
     if let Some(end) = b.ends_on {
@@ -210,12 +189,14 @@ pub async fn add_measure(
     Ok(HttpResponse::Created().json(measure))
 }
 
-pub async fn list_measures(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
-    let shared = state.clone();
+pub async fn list_measures(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let items = state
-        .db(move |conn| measures::list(conn, &shared.secrets, &caller, &id))
+        .db_sealed(move |conn, secrets| measures::list(conn, secrets, &caller, &id))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -240,12 +221,11 @@ pub struct ProtectedPersonBody {
 /// The location is written, never read back: the answer holds the label and radius only.
 pub async fn add_protected_person(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
     body: Body<ProtectedPersonBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let b = body.into_inner();
     let new = NewProtectedPerson {
         label: b.label,
@@ -256,9 +236,9 @@ pub async fn add_protected_person(
         },
         radius_km: b.radius_km,
     };
-    let (shared, now) = (state.clone(), state.clock.now());
+    let now = state.clock.now();
     let person = state
-        .db(move |conn| protected::add(conn, &shared.secrets, &caller, &id, new, now))
+        .db_sealed(move |conn, secrets| protected::add(conn, secrets, &caller, &id, new, now))
         .await?;
     // A placement this rule re-checked may have been flagged: tell the live apps.
     state.live.signal().await;
@@ -267,11 +247,10 @@ pub async fn add_protected_person(
 
 pub async fn list_protected_persons(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let items = state.db(move |conn| protected::list(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -289,12 +268,11 @@ pub struct SessionBody {
 
 pub async fn add_session(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
     body: Body<SessionBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let b = body.into_inner();
     let new = NewSession {
         kind: b.kind,
@@ -306,9 +284,12 @@ pub async fn add_session(
     Ok(HttpResponse::Created().json(session))
 }
 
-pub async fn list_sessions(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+pub async fn list_sessions(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let items = state.db(move |conn| sessions::list(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -321,12 +302,11 @@ pub struct AttendanceBody {
 
 pub async fn set_attendance(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseSessionId>,
     body: Body<AttendanceBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let status = body.into_inner().status;
     let now = state.clock.now();
     let session = state
@@ -343,26 +323,26 @@ pub struct NoteBody {
 
 pub async fn add_note(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
     body: Body<NoteBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let text = body.into_inner().body;
-    let shared = state.clone();
     let note = state
-        .db(move |conn| records::add_note(conn, &shared.secrets, &caller, &id, &text))
+        .db_sealed(move |conn, secrets| records::add_note(conn, secrets, &caller, &id, &text))
         .await?;
     Ok(HttpResponse::Created().json(note))
 }
 
-pub async fn list_notes(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
-    let shared = state.clone();
+pub async fn list_notes(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let items = state
-        .db(move |conn| records::notes(conn, &shared.secrets, &caller, &id))
+        .db_sealed(move |conn, secrets| records::notes(conn, secrets, &caller, &id))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -376,12 +356,11 @@ pub struct TaskBody {
 
 pub async fn add_task(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
     body: Body<TaskBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let b = body.into_inner();
     let due = super::sane_date("due_on", b.due_on)?;
     let task = state
@@ -390,9 +369,12 @@ pub async fn add_task(
     Ok(HttpResponse::Created().json(task))
 }
 
-pub async fn list_tasks(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+pub async fn list_tasks(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let items = state.db(move |conn| records::tasks(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -405,12 +387,11 @@ pub struct TaskChangesBody {
 
 pub async fn update_task(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<TaskId>,
     body: Body<TaskChangesBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let done = body.into_inner().done;
     let task = state
         .db(move |conn| records::set_done(conn, &caller, &id, done))
@@ -419,14 +400,16 @@ pub async fn update_task(
 }
 
 /// The person's right of access: everything held on them, as one JSON document.
-pub async fn export(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+pub async fn export(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let stall = state.referral_stall();
     let now = state.clock.now();
-    let shared = state.clone();
     let document = state
-        .db(move |conn| rights::export(conn, &shared.secrets, &caller, &id, stall, now))
+        .db_sealed(move |conn, secrets| rights::export(conn, secrets, &caller, &id, stall, now))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -435,9 +418,12 @@ pub async fn export(state: web::Data<AppState>, auth: Auth, path: web::Path<Stri
 }
 
 /// Erasure, by the centre's manager, of a closed case once its legal retention has passed.
-pub async fn erase(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+pub async fn erase(
+    state: web::Data<AppState>,
+    CentreStaff { caller, auth }: CentreStaff,
+    path: web::Path<CaseId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let visible = caller.clone();
     let probe = id.clone();
     state

@@ -11,6 +11,7 @@ use relais_core::geo::PostalCode;
 use relais_core::ids::OrganisationId;
 
 use crate::auth::Auth;
+use crate::auth::Staff;
 use crate::auth::policy::ANY_STAFF;
 use crate::body::Body;
 use crate::problem::{ApiError, ApiResult};
@@ -104,9 +105,9 @@ async fn centre(state: &web::Data<AppState>, id: OrganisationId) -> ApiResult<se
         .await
 }
 
-pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<OrganisationId>) -> ApiResult<HttpResponse> {
     auth.admit_with_partners(ANY_STAFF)?;
-    let id: OrganisationId = super::parse_id(&path)?;
+    let id = path.into_inner();
     Ok(HttpResponse::Ok().json(centre(&state, id).await?))
 }
 
@@ -126,12 +127,11 @@ pub struct ProfileBody {
 /// The centre's manager (or an administrator) edits its profile; others get 404 or 403.
 pub async fn update_profile(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    Staff { caller, auth }: Staff,
+    path: web::Path<OrganisationId>,
     body: Body<ProfileBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id: OrganisationId = super::parse_id(&path)?;
+    let id = path.into_inner();
     caller.scope(id)?;
     auth.require(&[Role::CentreManager, Role::Admin])?;
     let b = body.into_inner();
@@ -193,10 +193,10 @@ pub struct Items<T> {
 pub async fn put_services(
     state: web::Data<AppState>,
     auth: Auth,
-    path: web::Path<String>,
+    path: web::Path<OrganisationId>,
     body: Body<Items<ServiceItem>>,
 ) -> ApiResult<HttpResponse> {
-    let id: OrganisationId = super::parse_id(&path)?;
+    let id = path.into_inner();
     let caller = managed(&auth, id)?;
     let items = body
         .into_inner()
@@ -234,10 +234,10 @@ pub struct LocationItem {
 pub async fn put_locations(
     state: web::Data<AppState>,
     auth: Auth,
-    path: web::Path<String>,
+    path: web::Path<OrganisationId>,
     body: Body<Items<LocationItem>>,
 ) -> ApiResult<HttpResponse> {
-    let id: OrganisationId = super::parse_id(&path)?;
+    let id = path.into_inner();
     let caller = managed(&auth, id)?;
     let items = body
         .into_inner()

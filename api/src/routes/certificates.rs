@@ -4,9 +4,9 @@
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
 use relais_core::cases::certificates::{self, Request};
+use relais_core::ids::{CaseId, CertificateId};
 
-use super::cases::centre_staff;
-use crate::auth::Auth;
+use crate::auth::CentreStaff;
 use crate::body::Body;
 use crate::problem::ApiResult;
 use crate::state::AppState;
@@ -28,12 +28,11 @@ fn check_url(state: &AppState, code: &str) -> String {
 
 pub async fn issue(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
     body: Body<IssueBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let b = body.into_inner();
     let request = Request {
         measure_id: b.measure_id.map(|m| m.to_string()),
@@ -41,9 +40,8 @@ pub async fn issue(
         to: b.to.map(|d| super::sane_date("to", d)).transpose()?,
     };
     let now = state.clock.now();
-    let shared = state.clone();
     let certificate = state
-        .db(move |conn| certificates::issue(conn, &shared.secrets, &caller, &id, request, now))
+        .db_sealed(move |conn, secrets| certificates::issue(conn, secrets, &caller, &id, request, now))
         .await?;
     let pdf = format!("/v1/certificates/{}/pdf", certificate.id);
     let check = check_url(&state, &certificate.verification_code);
@@ -55,23 +53,27 @@ pub async fn issue(
     Ok(HttpResponse::Created().json(json))
 }
 
-pub async fn list(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
-    let shared = state.clone();
+pub async fn list(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let items = state
-        .db(move |conn| certificates::list(conn, &shared.secrets, &caller, &id))
+        .db_sealed(move |conn, secrets| certificates::list(conn, secrets, &caller, &id))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
 /// The PDF, made again from what was certified at issue.
-pub async fn pdf(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let id = super::uuid_text(&path)?;
-    let shared = state.clone();
+pub async fn pdf(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CertificateId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let content = state
-        .db(move |conn| certificates::content(conn, &shared.secrets, &caller, &id))
+        .db_sealed(move |conn, secrets| certificates::content(conn, secrets, &caller, &id))
         .await?;
     let url = check_url(&state, &content.verification_code);
     let bytes = web::block(move || certificates::pdf::render(&content, &url))
@@ -90,9 +92,8 @@ pub async fn pdf(state: web::Data<AppState>, auth: Auth, path: web::Path<String>
 /// Public: is this printed code genuine, and for which dates.
 pub async fn check(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let code = path.into_inner();
-    let shared = state.clone();
     let check = state
-        .db(move |conn| certificates::check(conn, &shared.secrets, &code))
+        .db_sealed(move |conn, secrets| certificates::check(conn, secrets, &code))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

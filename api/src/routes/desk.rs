@@ -5,9 +5,9 @@
 use actix_web::{HttpResponse, web};
 use relais_core::accounts::model::Role;
 use relais_core::helpline::{conversations, desk};
+use relais_core::ids::ConversationId;
 
-use super::helpline::helpline_only;
-use crate::auth::Auth;
+use crate::auth::HelplineStaff;
 use crate::body::Body;
 use crate::problem::ApiResult;
 use crate::state::AppState;
@@ -23,8 +23,10 @@ async fn view(state: &web::Data<AppState>, id: String) -> ApiResult<HttpResponse
     Ok(HttpResponse::Ok().json(view))
 }
 
-pub async fn take_next(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
+pub async fn take_next(
+    state: web::Data<AppState>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+) -> ApiResult<HttpResponse> {
     auth.require(LISTENERS)?;
     let (capacity, now) = (state.settings.helpline.listener_capacity, state.clock.now());
     let taken = state
@@ -36,10 +38,13 @@ pub async fn take_next(state: web::Data<AppState>, auth: Auth) -> ApiResult<Http
     }
 }
 
-pub async fn take(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
+pub async fn take(
+    state: web::Data<AppState>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+    path: web::Path<ConversationId>,
+) -> ApiResult<HttpResponse> {
     auth.require(LISTENERS)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let (capacity, now) = (state.settings.helpline.listener_capacity, state.clock.now());
     let c = state
         .db(move |conn| desk::take(conn, &caller, &id, capacity, now))
@@ -55,13 +60,12 @@ pub struct AssignBody {
 
 pub async fn assign(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+    path: web::Path<ConversationId>,
     body: Body<AssignBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
     auth.require(SUPERVISORS)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let listener = body.into_inner().listener_id.to_string();
     let (capacity, now) = (state.settings.helpline.listener_capacity, state.clock.now());
     let c = state
@@ -78,17 +82,16 @@ pub struct ReplyBody {
 
 pub async fn reply(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+    path: web::Path<ConversationId>,
     body: Body<ReplyBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let text = body.into_inner().text;
-    let (shared, now) = (state.clone(), state.clock.now());
+    let now = state.clock.now();
     let message = state
-        .db(move |conn| desk::reply(conn, &shared.secrets, &caller, &id, &text, now))
+        .db_sealed(move |conn, secrets| desk::reply(conn, secrets, &caller, &id, &text, now))
         .await?;
     state.line.wake.notify_one();
     state.live.signal().await;
@@ -107,18 +110,16 @@ pub struct TransferBody {
 
 pub async fn transfer(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+    path: web::Path<ConversationId>,
     body: Body<TransferBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let body = body.into_inner();
     let (capacity, now) = (state.settings.helpline.listener_capacity, state.clock.now());
-    let shared = state.clone();
     let c = state
-        .db(move |conn| {
+        .db_sealed(move |conn, secrets| {
             let to = body.listener_id.map(|u| u.to_string());
             desk::transfer(
                 conn,
@@ -126,7 +127,7 @@ pub async fn transfer(
                 &id,
                 to.as_deref(),
                 body.note.as_deref(),
-                &shared.secrets,
+                secrets,
                 capacity,
                 now,
             )
@@ -145,20 +146,19 @@ pub struct CloseBody {
 
 pub async fn close(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+    path: web::Path<ConversationId>,
     body: Body<CloseBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let body = body.into_inner();
-    let (shared, now) = (state.clone(), state.clock.now());
+    let now = state.clock.now();
     let c = state
-        .db(move |conn| {
+        .db_sealed(move |conn, secrets| {
             desk::close(
                 conn,
-                &shared.secrets,
+                secrets,
                 &caller,
                 &id,
                 &body.outcome,
@@ -176,28 +176,28 @@ pub struct NoteBody {
     body: String,
 }
 
-pub async fn notes(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
-    let id = super::uuid_text(&path)?;
-    let shared = state.clone();
+pub async fn notes(
+    state: web::Data<AppState>,
+    HelplineStaff { caller, .. }: HelplineStaff,
+    path: web::Path<ConversationId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let items = state
-        .db(move |conn| desk::notes(conn, &shared.secrets, &caller, &id))
+        .db_sealed(move |conn, secrets| desk::notes(conn, secrets, &caller, &id))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
 pub async fn add_note(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    HelplineStaff { caller, .. }: HelplineStaff,
+    path: web::Path<ConversationId>,
     body: Body<NoteBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let text = body.into_inner().body;
-    let shared = state.clone();
     let note = state
-        .db(move |conn| desk::add_note(conn, &shared.secrets, &caller, &id, &text))
+        .db_sealed(move |conn, secrets| desk::add_note(conn, secrets, &caller, &id, &text))
         .await?;
     Ok(HttpResponse::Created().json(note))
 }
@@ -205,13 +205,15 @@ pub async fn add_note(
 /// "The listener is typing", shown to the person where the channel can (Telegram, web
 /// chat). Ephemeral: nothing is stored or queued. The app calls it at most every few seconds
 /// while the listener types.
-pub async fn typing(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
+pub async fn typing(
+    state: web::Data<AppState>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+    path: web::Path<ConversationId>,
+) -> ApiResult<HttpResponse> {
     auth.require(LISTENERS)?;
-    let id = super::uuid_text(&path)?;
-    let shared = state.clone();
+    let id = path.to_string();
     let (channel, key, address) = state
-        .db(move |conn| desk::typing_target(conn, &shared.secrets, &caller, &id))
+        .db_sealed(move |conn, secrets| desk::typing_target(conn, secrets, &caller, &id))
         .await?;
     let shown = state.line.senders.typing(channel, &key, &address).await;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "shown": shown })))
@@ -228,15 +230,14 @@ pub struct OrientBody {
 /// centre receives a referral and the person is offered its free slots.
 pub async fn orient(
     state: web::Data<AppState>,
-    auth: Auth,
+    HelplineStaff { caller, auth }: HelplineStaff,
     req: actix_web::HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<ConversationId>,
     body: Body<OrientBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let (scope, key) = super::referrals::idempotency_key(&req, &auth)?;
-    let id = super::uuid_text(&path)?;
+    let (scope, key) = super::idempotency_key(&req, &auth)?;
+    let id = path.to_string();
     let b = body.into_inner();
     let shared = state.clone();
     let orientation = state
@@ -258,9 +259,12 @@ pub async fn orient(
 }
 
 /// The person's place in the queue, for the listener app's display.
-pub async fn position(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    helpline_only(&auth)?;
-    let id = super::uuid_text(&path)?;
+pub async fn position(
+    state: web::Data<AppState>,
+    _: HelplineStaff,
+    path: web::Path<ConversationId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let position = state.db(move |conn| desk::queue_position(conn, &id)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "position": position })))
 }
@@ -272,8 +276,11 @@ pub struct PresenceBody {
 }
 
 /// The app's heartbeat: the listener's status, alive for 90 seconds.
-pub async fn set_presence(state: web::Data<AppState>, auth: Auth, body: Body<PresenceBody>) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
+pub async fn set_presence(
+    state: web::Data<AppState>,
+    HelplineStaff { caller, .. }: HelplineStaff,
+    body: Body<PresenceBody>,
+) -> ApiResult<HttpResponse> {
     let me = caller.user_id().map(|u| u.to_string()).unwrap_or_default();
     let presence = crate::live::presence::Presence {
         listener_id: me.clone(),
@@ -305,8 +312,7 @@ pub async fn set_presence(state: web::Data<AppState>, auth: Auth, body: Body<Pre
     Ok(HttpResponse::Ok().json(presence))
 }
 
-pub async fn list_presence(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
-    helpline_only(&auth)?;
+pub async fn list_presence(state: web::Data<AppState>, _: HelplineStaff) -> ApiResult<HttpResponse> {
     let items = state
         .live
         .presence

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use relais_core::accounts::model::{Organisation, OrganisationKind};
 use relais_core::accounts::organisations;
 use relais_core::centres::{directory, profiles};
-use relais_core::ids::OrganisationId;
+use relais_core::ids::{OrganisationId, ServiceId};
 use serde_json::{Value, json};
 
 use crate::problem::{ApiError, ApiResult};
@@ -94,8 +94,8 @@ pub async fn organizations(state: web::Data<AppState>, query: web::Query<PageQue
     Ok(HttpResponse::Ok().json(page(basic, &query)?))
 }
 
-pub async fn organization(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let id: OrganisationId = super::parse_id(&path)?;
+pub async fn organization(state: web::Data<AppState>, path: web::Path<OrganisationId>) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
     let shared = state.clone();
     let org = state
         .db(move |conn| {
@@ -137,8 +137,8 @@ pub async fn services(state: web::Data<AppState>, query: web::Query<PageQuery>) 
     Ok(HttpResponse::Ok().json(page(items, &query)?))
 }
 
-pub async fn service(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let id: uuid::Uuid = super::parse_id(&path)?;
+pub async fn service(state: web::Data<AppState>, path: web::Path<ServiceId>) -> ApiResult<HttpResponse> {
+    let id = path.as_uuid();
     let found = services_of(all(&state).await?)
         .into_iter()
         .find(|s| s["id"] == id.to_string())

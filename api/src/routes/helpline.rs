@@ -3,29 +3,16 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use relais_core::accounts::model::{OrganisationKind, Role};
 use relais_core::audit::{self, Entry};
 use relais_core::db::write_tx;
 use relais_core::helpline::model::{ContactFlag, ConversationState};
 use relais_core::helpline::{contacts, conversations, messages};
+use relais_core::ids::{ContactId, ConversationId};
 
-use crate::auth::Auth;
-use crate::auth::policy::ANY_STAFF;
+use crate::auth::HelplineStaff;
 use crate::body::Body;
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::ApiResult;
 use crate::state::AppState;
-
-const HELPLINE_STAFF: &[Role] = &[Role::Listener, Role::HelplineSupervisor];
-
-/// Conversations belong to the helpline: staff of any other organisation get 404.
-pub(super) fn helpline_only(auth: &Auth) -> ApiResult<relais_core::access::Caller> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    if caller.organisation_kind != OrganisationKind::Helpline {
-        return Err(ApiError::NotFound);
-    }
-    auth.require(HELPLINE_STAFF)?;
-    Ok(caller)
-}
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,8 +20,11 @@ pub struct ListQuery {
     state: Option<ConversationState>,
 }
 
-pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
-    helpline_only(&auth)?;
+pub async fn list(
+    state: web::Data<AppState>,
+    _: HelplineStaff,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
     let filter = query.into_inner().state;
     let items = state
         .db(move |conn| conversations::list_for_staff(conn, filter, 200))
@@ -42,14 +32,16 @@ pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<List
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    helpline_only(&auth)?;
-    let id: uuid::Uuid = super::parse_id(&path)?;
-    let shared = state.clone();
+pub async fn get(
+    state: web::Data<AppState>,
+    _: HelplineStaff,
+    path: web::Path<ConversationId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.as_uuid();
     let (conversation, list) = state
-        .db(move |conn| {
+        .db_sealed(move |conn, secrets| {
             let conversation = conversations::view(conn, &id.to_string())?;
-            let list = messages::list(conn, &shared.secrets, &conversation.id)?;
+            let list = messages::list(conn, secrets, &conversation.id)?;
             Ok::<_, relais_core::Error>((conversation, list))
         })
         .await?;
@@ -66,12 +58,11 @@ pub struct FlagBody {
 
 pub async fn flag(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    HelplineStaff { caller, .. }: HelplineStaff,
+    path: web::Path<ContactId>,
     body: Body<FlagBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
-    let id: uuid::Uuid = super::parse_id(&path)?;
+    let id = path.as_uuid();
     let body = body.into_inner();
     if body.until.is_some_and(|u| u <= state.clock.now()) {
         return Err(super::invalid("until", "must be in the future"));

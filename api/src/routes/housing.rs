@@ -10,10 +10,9 @@ use relais_core::housing::offers::{self, NewOffer};
 use relais_core::housing::placements::{self, NewPlacement};
 use relais_core::housing::proposals;
 use relais_core::housing::requests::{self, NeedsView, NewRequest};
+use relais_core::ids::{CaseId, HousingRequestId, OfferId, PlacementId};
 
-use super::cases::centre_staff;
-use crate::auth::Auth;
-use crate::auth::policy::ANY_STAFF;
+use crate::auth::{CentreStaff, Staff};
 use crate::body::Body;
 use crate::problem::ApiResult;
 use crate::state::AppState;
@@ -74,14 +73,16 @@ impl OfferBody {
     }
 }
 
-pub async fn list_offers(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
+pub async fn list_offers(state: web::Data<AppState>, Staff { caller, .. }: Staff) -> ApiResult<HttpResponse> {
     let items = state.db(move |conn| offers::list(conn, &caller)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-pub async fn create_offer(state: web::Data<AppState>, auth: Auth, body: Body<OfferBody>) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
+pub async fn create_offer(
+    state: web::Data<AppState>,
+    Staff { caller, .. }: Staff,
+    body: Body<OfferBody>,
+) -> ApiResult<HttpResponse> {
     let (new, _) = body.into_inner().parse()?;
     let shared = state.clone();
     let offer = state
@@ -99,21 +100,23 @@ pub async fn create_offer(state: web::Data<AppState>, auth: Auth, body: Body<Off
     Ok(HttpResponse::Created().json(offer))
 }
 
-pub async fn get_offer(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id = super::uuid_text(&path)?;
+pub async fn get_offer(
+    state: web::Data<AppState>,
+    Staff { caller, .. }: Staff,
+    path: web::Path<OfferId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let offer = state.db(move |conn| offers::get(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().json(offer))
 }
 
 pub async fn update_offer(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    Staff { caller, .. }: Staff,
+    path: web::Path<OfferId>,
     body: Body<OfferBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let (new, active) = body.into_inner().parse()?;
     let shared = state.clone();
     let offer = state
@@ -158,12 +161,11 @@ pub struct NeedsBody {
 
 pub async fn create_request(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
     body: Body<RequestBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let case = super::uuid_text(&path)?;
+    let case = path.to_string();
     let b = body.into_inner();
     let needs = b.needs.unwrap_or_default();
     let new = NewRequest {
@@ -178,17 +180,19 @@ pub async fn create_request(
         radius_factor: b.radius_factor,
     };
     let now = state.clock.now();
-    let shared = state.clone();
     let request = state
-        .db(move |conn| requests::create(conn, &shared.secrets, &caller, &case, new, now))
+        .db_sealed(move |conn, secrets| requests::create(conn, secrets, &caller, &case, new, now))
         .await?;
     Ok(HttpResponse::Created().json(request))
 }
 
 /// Where the case's author is housed: the following centre only.
-pub async fn case_housing(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = centre_staff(&auth)?;
-    let case = super::uuid_text(&path)?;
+pub async fn case_housing(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseId>,
+) -> ApiResult<HttpResponse> {
+    let case = path.to_string();
     let items = state.db(move |conn| placements::of_case(conn, &caller, &case)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "placements": items })))
 }
@@ -202,19 +206,21 @@ pub struct RequestQuery {
 
 pub async fn list_requests(
     state: web::Data<AppState>,
-    auth: Auth,
+    Staff { caller, .. }: Staff,
     query: web::Query<RequestQuery>,
 ) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
     let status = query.status;
     let now = state.clock.now();
     let items = state.db(move |conn| requests::list(conn, &caller, status, now)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-pub async fn get_request(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id = super::uuid_text(&path)?;
+pub async fn get_request(
+    state: web::Data<AppState>,
+    Staff { caller, .. }: Staff,
+    path: web::Path<HousingRequestId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let now = state.clock.now();
     let request = state.db(move |conn| requests::get(conn, &caller, &id, now)).await?;
     Ok(HttpResponse::Ok().json(request))
@@ -229,12 +235,11 @@ pub struct ProposalQuery {
 
 pub async fn proposals(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    Staff { caller, .. }: Staff,
+    path: web::Path<HousingRequestId>,
     query: web::Query<ProposalQuery>,
 ) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let limit = query.limit.unwrap_or(10);
     if !(1..=50).contains(&limit) {
         return Err(super::invalid("limit", "1 to 50"));
@@ -264,12 +269,11 @@ pub struct UnmetBody {
 
 pub async fn mark_unmet(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    Staff { caller, .. }: Staff,
+    path: web::Path<HousingRequestId>,
     body: Body<UnmetBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let reason = body.into_inner().reason;
     let now = state.clock.now();
     let request = state
@@ -291,8 +295,11 @@ pub struct PlacementBody {
     funding: Funding,
 }
 
-pub async fn place(state: web::Data<AppState>, auth: Auth, body: Body<PlacementBody>) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
+pub async fn place(
+    state: web::Data<AppState>,
+    Staff { caller, .. }: Staff,
+    body: Body<PlacementBody>,
+) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let new = NewPlacement {
         request_id: b.request_id.map(|r| r.to_string()),
@@ -311,9 +318,12 @@ pub async fn place(state: web::Data<AppState>, auth: Auth, body: Body<PlacementB
     Ok(HttpResponse::Created().json(placement))
 }
 
-pub async fn get_placement(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id = super::uuid_text(&path)?;
+pub async fn get_placement(
+    state: web::Data<AppState>,
+    Staff { caller, .. }: Staff,
+    path: web::Path<PlacementId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let placement = state.db(move |conn| placements::get(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().json(placement))
 }
@@ -327,12 +337,11 @@ pub struct ExtendBody {
 
 pub async fn extend(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    Staff { caller, .. }: Staff,
+    path: web::Path<PlacementId>,
     body: Body<ExtendBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let b = body.into_inner();
     let last = super::sane_date("last_night", b.last_night)?;
     let now = state.clock.now();
@@ -362,12 +371,11 @@ pub struct EndBody {
 
 pub async fn end(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    Staff { caller, .. }: Staff,
+    path: web::Path<PlacementId>,
     body: Body<EndBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let last = super::sane_date("last_night", body.into_inner().last_night)?;
     let now = state.clock.now();
     let placement = state
@@ -376,9 +384,12 @@ pub async fn end(
     Ok(HttpResponse::Ok().json(placement))
 }
 
-pub async fn no_show(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id = super::uuid_text(&path)?;
+pub async fn no_show(
+    state: web::Data<AppState>,
+    Staff { caller, .. }: Staff,
+    path: web::Path<PlacementId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let now = state.clock.now();
     let placement = state
         .db(move |conn| placements::end(conn, &caller, &id, None, true, now))
@@ -399,10 +410,9 @@ pub struct InventoryQuery {
 
 pub async fn inventory(
     state: web::Data<AppState>,
-    auth: Auth,
+    Staff { caller, .. }: Staff,
     query: web::Query<InventoryQuery>,
 ) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
     let q = query.into_inner();
     let from = q.from.map(|d| super::sane_date("from", d)).transpose()?;
     let to = q.to.map(|d| super::sane_date("to", d)).transpose()?;
@@ -426,9 +436,12 @@ pub async fn inventory(
     }
 }
 
-pub async fn withdraw(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id = super::uuid_text(&path)?;
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    Staff { caller, .. }: Staff,
+    path: web::Path<HousingRequestId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
     let now = state.clock.now();
     let request = state
         .db(move |conn| requests::withdraw(conn, &caller, &id, now))

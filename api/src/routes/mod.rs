@@ -13,6 +13,7 @@ mod directory;
 mod docs;
 mod geo;
 mod health;
+mod helpers;
 mod helpline;
 mod housing;
 mod me;
@@ -31,7 +32,9 @@ use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError as _, Route, web};
 
-use crate::problem::{ApiError, FieldError};
+use crate::problem::ApiError;
+
+pub(crate) use helpers::{idempotency_key, invalid, sane_date, sane_instant, to_json};
 
 /// One registered route: method, path template (OpenAPI syntax), handler.
 pub struct RouteDef {
@@ -426,49 +429,4 @@ fn json_config(limit: usize) -> web::JsonConfig {
 
 pub async fn not_found(_: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
-}
-
-/// Turns a core validation error list into one problem.
-pub(crate) fn invalid(field: &str, message: &str) -> ApiError {
-    ApiError::Validation {
-        detail: format!("{field}: {message}"),
-        errors: vec![FieldError {
-            field: field.to_owned(),
-            message: message.to_owned(),
-        }],
-    }
-}
-
-/// An instant a person could mean: between the years 2000 and 2199. Anything else (RFC 3339
-/// allows year 262000) is refused before it reaches a computation or a response.
-pub(crate) fn sane_instant(
-    field: &str,
-    t: chrono::DateTime<chrono::Utc>,
-) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
-    use chrono::Datelike as _;
-    if (2000..2200).contains(&t.year()) {
-        Ok(t)
-    } else {
-        Err(invalid(field, "must be between the years 2000 and 2199"))
-    }
-}
-
-/// As [`sane_instant`], for a calendar date.
-pub(crate) fn sane_date(field: &str, d: chrono::NaiveDate) -> Result<chrono::NaiveDate, ApiError> {
-    use chrono::Datelike as _;
-    if (2000..2200).contains(&d.year()) {
-        Ok(d)
-    } else {
-        Err(invalid(field, "must be between the years 2000 and 2199"))
-    }
-}
-
-/// A path id as the hyphenated text the database holds; not a UUID: no such object.
-pub(crate) fn uuid_text(raw: &str) -> Result<String, ApiError> {
-    parse_id::<uuid::Uuid>(raw).map(|id| id.to_string())
-}
-
-/// A path id that is not a UUID names no object.
-pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound)
 }

@@ -5,8 +5,8 @@ use relais_core::accounts::model::OrganisationKind;
 use relais_core::accounts::organisations::{self, NewOrganisation, OrganisationChanges};
 use relais_core::ids::OrganisationId;
 
-use super::parse_id;
 use crate::auth::Auth;
+use crate::auth::Staff;
 use crate::auth::policy::{ADMIN, ANY_STAFF, STAFF_MANAGERS};
 use crate::body::Body;
 use crate::live::SessionsEnded;
@@ -69,21 +69,20 @@ pub async fn create(
     Ok(HttpResponse::Created().json(org))
 }
 
-pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<OrganisationId>) -> ApiResult<HttpResponse> {
     let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
-    let id: OrganisationId = parse_id(&path)?;
+    let id = path.into_inner();
     let org = state.db(move |conn| organisations::get(conn, &caller, id)).await?;
     Ok(HttpResponse::Ok().json(org))
 }
 
 pub async fn update(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    Staff { caller, auth }: Staff,
+    path: web::Path<OrganisationId>,
     body: Body<OrganisationChangesBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id: OrganisationId = parse_id(&path)?;
+    let id = path.into_inner();
     let body = body.into_inner();
     let shared = state.clone();
     let visible = caller.clone();

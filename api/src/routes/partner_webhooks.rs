@@ -54,9 +54,8 @@ pub async fn put_endpoint(state: web::Data<AppState>, auth: Auth, body: Body<End
             allow: state.settings.webhooks.outbound_allow.clone(),
         },
     )?;
-    let shared = state.clone();
     let (endpoint, secret) = state
-        .db(move |conn| webhooks::set_endpoint(conn, &shared.secrets, &caller, &url))
+        .db_sealed(move |conn, secrets| webhooks::set_endpoint(conn, secrets, &caller, &url))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

@@ -7,10 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 use relais_core::accounts::model::{OrganisationKind, Role};
 use relais_core::helpline::model::{ContactKind, Language};
 use relais_core::helpline::{calls, canned, statistics};
+use relais_core::ids::CannedReplyId;
 
-use super::helpline::helpline_only;
-use crate::auth::Auth;
-use crate::auth::policy::ANY_STAFF;
+use crate::auth::{HelplineStaff, Staff};
 use crate::body::Body;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -25,10 +24,9 @@ pub struct LanguageQuery {
 
 pub async fn list_canned(
     state: web::Data<AppState>,
-    auth: Auth,
+    _: HelplineStaff,
     query: web::Query<LanguageQuery>,
 ) -> ApiResult<HttpResponse> {
-    helpline_only(&auth)?;
     let language = query.into_inner().language;
     let items = state.db(move |conn| canned::list(conn, language)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
@@ -42,8 +40,11 @@ pub struct NewCanned {
     body: String,
 }
 
-pub async fn create_canned(state: web::Data<AppState>, auth: Auth, body: Body<NewCanned>) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
+pub async fn create_canned(
+    state: web::Data<AppState>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+    body: Body<NewCanned>,
+) -> ApiResult<HttpResponse> {
     auth.require(SUPERVISORS)?;
     let b = body.into_inner();
     let created = state
@@ -63,13 +64,12 @@ pub struct CannedChanges {
 
 pub async fn update_canned(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+    path: web::Path<CannedReplyId>,
     body: Body<CannedChanges>,
 ) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
     auth.require(SUPERVISORS)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     let b = body.into_inner();
     let updated = state
         .db(move |conn| canned::update(conn, &caller, &id, b.title.as_deref(), b.body.as_deref()))
@@ -77,10 +77,13 @@ pub async fn update_canned(
     Ok(HttpResponse::Ok().json(updated))
 }
 
-pub async fn delete_canned(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
+pub async fn delete_canned(
+    state: web::Data<AppState>,
+    HelplineStaff { caller, auth }: HelplineStaff,
+    path: web::Path<CannedReplyId>,
+) -> ApiResult<HttpResponse> {
     auth.require(SUPERVISORS)?;
-    let id = super::uuid_text(&path)?;
+    let id = path.to_string();
     state.db(move |conn| canned::delete(conn, &caller, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -98,8 +101,11 @@ pub struct NewCall {
     centre_id: Option<uuid::Uuid>,
 }
 
-pub async fn log_call(state: web::Data<AppState>, auth: Auth, body: Body<NewCall>) -> ApiResult<HttpResponse> {
-    let caller = helpline_only(&auth)?;
+pub async fn log_call(
+    state: web::Data<AppState>,
+    HelplineStaff { caller, .. }: HelplineStaff,
+    body: Body<NewCall>,
+) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let new = calls::NewCall {
         started_at: super::sane_instant("started_at", b.started_at)?,
@@ -143,8 +149,11 @@ impl Period {
     }
 }
 
-pub async fn list_calls(state: web::Data<AppState>, auth: Auth, query: web::Query<Period>) -> ApiResult<HttpResponse> {
-    helpline_only(&auth)?;
+pub async fn list_calls(
+    state: web::Data<AppState>,
+    _: HelplineStaff,
+    query: web::Query<Period>,
+) -> ApiResult<HttpResponse> {
     let (from, to) = query.into_inner().resolve()?;
     let items = state.db(move |conn| calls::list(conn, from, to)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
@@ -167,10 +176,9 @@ pub struct StatisticsQuery {
 
 pub async fn statistics(
     state: web::Data<AppState>,
-    auth: Auth,
+    Staff { caller, auth }: Staff,
     query: web::Query<StatisticsQuery>,
 ) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
     let suppress = match caller.organisation_kind {
         OrganisationKind::National if caller.has_role(Role::NationalCoordinator) => Some(5),
         OrganisationKind::Helpline => {

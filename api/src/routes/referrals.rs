@@ -7,7 +7,7 @@ use relais_core::accounts::model::Role;
 use relais_core::centres::model::{LegalBasis, ReferralStatus};
 use relais_core::centres::referrals::{self, Action, Direction, NewReferral};
 use relais_core::idempotency;
-use relais_core::ids::OrganisationId;
+use relais_core::ids::{OrganisationId, ReferralId};
 
 use crate::auth::Auth;
 use crate::auth::policy::ANY_STAFF;
@@ -17,25 +17,6 @@ use crate::state::AppState;
 
 fn stall(state: &AppState) -> referrals::Stall {
     state.referral_stall()
-}
-
-/// The caller's `Idempotency-Key`, if sent, and the scope it is unique in.
-pub(super) fn idempotency_key(req: &HttpRequest, auth: &Auth) -> ApiResult<(String, Option<String>)> {
-    let caller = auth.caller();
-    let who = match caller.user_id() {
-        Some(user) => format!("user:{user}"),
-        None => format!("org:{}", caller.organisation_id),
-    };
-    let key = match req.headers().get("Idempotency-Key") {
-        Some(value) => {
-            let text = value
-                .to_str()
-                .map_err(|_| super::invalid("Idempotency-Key", "visible ASCII only"))?;
-            Some(idempotency::parse_key(text)?)
-        }
-        None => None,
-    };
-    Ok((who, key))
 }
 
 #[derive(serde::Deserialize)]
@@ -57,20 +38,18 @@ pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<List
     };
     let status: Option<ReferralStatus> = q.status.as_deref().map(str::parse).transpose()?;
     let stall_after = stall(&state);
-    let shared = state.clone();
     let items = state
-        .db(move |conn| referrals::list(conn, &shared.secrets, &caller, direction, status, stall_after))
+        .db_sealed(move |conn, secrets| referrals::list(conn, secrets, &caller, direction, status, stall_after))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<ReferralId>) -> ApiResult<HttpResponse> {
     let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
-    let id: uuid::Uuid = super::parse_id(&path)?;
+    let id = path.as_uuid();
     let stall_after = stall(&state);
-    let shared = state.clone();
     let referral = state
-        .db(move |conn| referrals::get(conn, &shared.secrets, &caller, &id.to_string(), stall_after))
+        .db_sealed(move |conn, secrets| referrals::get(conn, secrets, &caller, &id.to_string(), stall_after))
         .await?;
     Ok(HttpResponse::Ok().json(referral))
 }
@@ -108,7 +87,7 @@ pub async fn create(
             Role::Admin,
         ])?
         .clone();
-    let (scope, key) = idempotency_key(&req, &auth)?;
+    let (scope, key) = super::idempotency_key(&req, &auth)?;
     let b = body.into_inner();
     if let Some(at) = b.consent_at {
         super::sane_instant("consent_at", at)?;
@@ -139,13 +118,12 @@ pub async fn create(
     };
     let alias = relais_core::values::parse_label("subject_alias", &b.subject_alias, 100)?;
     let stall_after = stall(&state);
-    let shared = state.clone();
     let created = state
-        .db(move |conn| {
+        .db_sealed(move |conn, secrets| {
             idempotency::once(conn, &scope, key.as_deref(), "referrals.create", |conn| {
                 let id = referrals::create(
                     conn,
-                    &shared.secrets,
+                    secrets,
                     &caller.actor(),
                     NewReferral {
                         source: caller.organisation_id,
@@ -156,7 +134,7 @@ pub async fn create(
                         basis,
                     },
                 )?;
-                let view = referrals::get(conn, &shared.secrets, &caller, &id, stall_after)?;
+                let view = referrals::get(conn, secrets, &caller, &id, stall_after)?;
                 serde_json::to_value(view).map_err(|e| relais_core::Error::Internal(e.to_string()))
             })
         })
@@ -174,38 +152,37 @@ pub struct RejectBody {
 async fn act(
     state: web::Data<AppState>,
     auth: Auth,
-    path: web::Path<String>,
+    path: web::Path<ReferralId>,
     action: Action,
 ) -> ApiResult<HttpResponse> {
     let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
-    let id: uuid::Uuid = super::parse_id(&path)?;
+    let id = path.into_inner();
     let stall_after = stall(&state);
-    let shared = state.clone();
     let referral = state
-        .db(move |conn| referrals::act(conn, &shared.secrets, &caller, &id.to_string(), action, stall_after))
+        .db_sealed(move |conn, secrets| referrals::act(conn, secrets, &caller, &id.to_string(), action, stall_after))
         .await?;
     state.live.signal().await;
     Ok(HttpResponse::Ok().json(referral))
 }
 
-pub async fn accept(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn accept(state: web::Data<AppState>, auth: Auth, path: web::Path<ReferralId>) -> ApiResult<HttpResponse> {
     act(state, auth, path, Action::Accept).await
 }
 
 pub async fn reject(
     state: web::Data<AppState>,
     auth: Auth,
-    path: web::Path<String>,
+    path: web::Path<ReferralId>,
     body: Body<RejectBody>,
 ) -> ApiResult<HttpResponse> {
     let reason = body.into_inner().reason;
     act(state, auth, path, Action::Reject { reason }).await
 }
 
-pub async fn done(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn done(state: web::Data<AppState>, auth: Auth, path: web::Path<ReferralId>) -> ApiResult<HttpResponse> {
     act(state, auth, path, Action::Done).await
 }
 
-pub async fn revoke(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn revoke(state: web::Data<AppState>, auth: Auth, path: web::Path<ReferralId>) -> ApiResult<HttpResponse> {
     act(state, auth, path, Action::Revoke).await
 }

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use relais_core::accounts::model::{OrganisationKind, Role};
+use relais_core::accounts::model::Role;
 use relais_core::accounts::organisations;
 use relais_core::centres::appointments::{self, Booking};
 use relais_core::centres::calendar;
@@ -12,26 +12,13 @@ use relais_core::centres::model::{AppointmentStatus, Modality, ReferralStatus};
 use relais_core::centres::referrals::{self, Direction};
 use relais_core::centres::slots::{self, NewAvailability};
 use relais_core::idempotency;
-use relais_core::ids::UserId;
+use relais_core::ids::{AppointmentId, SlotId, UserId};
 
-use super::referrals::idempotency_key;
-use crate::auth::Auth;
-use crate::auth::policy::ANY_STAFF;
+use super::idempotency_key;
+use crate::auth::CentreStaff;
 use crate::body::Body;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
-
-const CENTRE_STAFF: &[Role] = &[Role::Practitioner, Role::CentreManager];
-
-/// Schedules belong to centres: staff of any other organisation get 404.
-fn centre_only(auth: &Auth) -> ApiResult<relais_core::access::Caller> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    if caller.organisation_kind != OrganisationKind::Centre {
-        return Err(ApiError::NotFound);
-    }
-    auth.require(CENTRE_STAFF)?;
-    Ok(caller)
-}
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,11 +43,10 @@ pub struct AvailabilityBody {
 
 pub async fn publish(
     state: web::Data<AppState>,
-    auth: Auth,
+    CentreStaff { caller, auth }: CentreStaff,
     req: HttpRequest,
     body: Body<AvailabilityBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_only(&auth)?;
     let (scope, key) = idempotency_key(&req, &auth)?;
     let b = body.into_inner();
     super::sane_instant("starts_at", b.starts_at)?;
@@ -137,8 +123,11 @@ impl Range {
     }
 }
 
-pub async fn list_slots(state: web::Data<AppState>, auth: Auth, query: web::Query<Range>) -> ApiResult<HttpResponse> {
-    let caller = centre_only(&auth)?;
+pub async fn list_slots(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    query: web::Query<Range>,
+) -> ApiResult<HttpResponse> {
     let (from, to) = query.resolve(state.clock.now())?;
     let items = state
         .db(move |conn| slots::list(conn, caller.organisation_id, from, to))
@@ -146,9 +135,12 @@ pub async fn list_slots(state: web::Data<AppState>, auth: Auth, query: web::Quer
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-pub async fn withdraw_slot(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = centre_only(&auth)?;
-    let id: uuid::Uuid = super::parse_id(&path)?;
+pub async fn withdraw_slot(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<SlotId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.as_uuid();
     state
         .db(move |conn| slots::withdraw(conn, &caller, &id.to_string()))
         .await?;
@@ -167,23 +159,21 @@ pub struct BookingBody {
 /// Staff book a seat for someone (a person who phoned, a court-ordered referral).
 pub async fn book(
     state: web::Data<AppState>,
-    auth: Auth,
+    CentreStaff { caller, auth }: CentreStaff,
     req: HttpRequest,
     body: Body<BookingBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_only(&auth)?;
     let (scope, key) = idempotency_key(&req, &auth)?;
     let b = body.into_inner();
     let alias = relais_core::values::parse_label("subject_alias", &b.subject_alias, 100)?;
     let now = state.clock.now();
-    let shared = state.clone();
     let stall_after = state.referral_stall();
     let created = state
-        .db(move |conn| {
+        .db_sealed(move |conn, secrets| {
             idempotency::once(conn, &scope, key.as_deref(), "appointments.create", |conn| {
                 if let Some(referral) = b.referral_id {
                     // Only a referral addressed to this centre.
-                    let r = referrals::get(conn, &shared.secrets, &caller, &referral.to_string(), stall_after)?;
+                    let r = referrals::get(conn, secrets, &caller, &referral.to_string(), stall_after)?;
                     if r.target.id != caller.organisation_id.to_string() {
                         return Err(relais_core::Error::NotFound);
                     }
@@ -210,10 +200,9 @@ pub async fn book(
 
 pub async fn list_appointments(
     state: web::Data<AppState>,
-    auth: Auth,
+    CentreStaff { caller, .. }: CentreStaff,
     query: web::Query<Range>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_only(&auth)?;
     let (from, to) = query.resolve(state.clock.now())?;
     let status = query.status;
     let items = state
@@ -224,11 +213,10 @@ pub async fn list_appointments(
 
 pub async fn get_appointment(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<AppointmentId>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_only(&auth)?;
-    let id: uuid::Uuid = super::parse_id(&path)?;
+    let id = path.as_uuid();
     let appointment = state
         .db(move |conn| appointments::get(conn, &caller, &id.to_string()))
         .await?;
@@ -245,12 +233,11 @@ pub struct StatusBody {
 
 pub async fn set_status(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<AppointmentId>,
     body: Body<StatusBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_only(&auth)?;
-    let id: uuid::Uuid = super::parse_id(&path)?;
+    let id = path.as_uuid();
     let b = body.into_inner();
     let now = state.clock.now();
     let appointment = state
@@ -279,14 +266,13 @@ pub struct CorrectionBody {
 /// Corrects a recorded attendance, with a reason (kept, audited, told to the partner).
 pub async fn correct(
     state: web::Data<AppState>,
-    auth: Auth,
+    CentreStaff { caller, auth }: CentreStaff,
     req: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<AppointmentId>,
     body: Body<CorrectionBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = centre_only(&auth)?;
     let (scope, key) = idempotency_key(&req, &auth)?;
-    let id: uuid::Uuid = super::parse_id(&path)?;
+    let id = path.as_uuid();
     let b = body.into_inner();
     let now = state.clock.now();
     let corrected = state
@@ -302,9 +288,12 @@ pub async fn correct(
     Ok(HttpResponse::Created().json(corrected))
 }
 
-pub async fn corrections(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = centre_only(&auth)?;
-    let id: uuid::Uuid = super::parse_id(&path)?;
+pub async fn corrections(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<AppointmentId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.as_uuid();
     let items = state
         .db(move |conn| appointments::corrections(conn, &caller, &id.to_string()))
         .await?;
@@ -313,13 +302,11 @@ pub async fn corrections(state: web::Data<AppState>, auth: Auth, path: web::Path
 
 /// What a centre acts on today: referrals to accept or reject, the day's appointments (in
 /// the centre's zone), and no-shows of the last 30 days to follow.
-pub async fn inbox(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
-    let caller = centre_only(&auth)?;
+pub async fn inbox(state: web::Data<AppState>, CentreStaff { caller, .. }: CentreStaff) -> ApiResult<HttpResponse> {
     let now = state.clock.now();
     let stall_after = state.referral_stall();
-    let shared = state.clone();
     let inbox = state
-        .db(move |conn| {
+        .db_sealed(move |conn, secrets| {
             let org = organisations::find(conn, caller.organisation_id)?;
             let tz = org.tz();
             let today = now.with_timezone(&tz).date_naive();
@@ -327,7 +314,7 @@ pub async fn inbox(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResp
             let end = calendar::local_midnight(today + Duration::days(1), tz);
             let pending = referrals::list(
                 conn,
-                &shared.secrets,
+                secrets,
                 &caller,
                 Direction::Incoming,
                 Some(ReferralStatus::Pending),
@@ -354,8 +341,10 @@ pub async fn inbox(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResp
 }
 
 /// Creates (or replaces) the caller's private calendar feed; the URL is shown once.
-pub async fn reset_calendar_feed(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
-    let caller = centre_only(&auth)?;
+pub async fn reset_calendar_feed(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+) -> ApiResult<HttpResponse> {
     let user = caller.user_id().ok_or(ApiError::NotFound)?;
     let token = state.db(move |conn| calendar::reset_feed(conn, &caller, user)).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({

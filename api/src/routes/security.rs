@@ -2,8 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::auth::Auth;
-use crate::auth::policy::ANY_STAFF;
+use crate::auth::Staff;
 use crate::problem::ApiResult;
 use crate::state::AppState;
 
@@ -14,8 +13,11 @@ pub struct AlertQuery {
     limit: Option<i64>,
 }
 
-pub async fn alerts(state: web::Data<AppState>, auth: Auth, query: web::Query<AlertQuery>) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
+pub async fn alerts(
+    state: web::Data<AppState>,
+    Staff { caller, .. }: Staff,
+    query: web::Query<AlertQuery>,
+) -> ApiResult<HttpResponse> {
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(super::invalid("limit", "1 to 500"));

@@ -8,9 +8,8 @@ use relais_core::auth::{enrolment, totp};
 use relais_core::ids::{OrganisationId, UserId};
 use relais_core::values::{NewPassword, parse_label};
 
-use super::parse_id;
-use crate::auth::Auth;
-use crate::auth::policy::{ANY_STAFF, STAFF_MANAGERS};
+use crate::auth::Staff;
+use crate::auth::policy::STAFF_MANAGERS;
 use crate::body::Body;
 use crate::live::SessionsEnded;
 use crate::problem::ApiResult;
@@ -38,21 +37,23 @@ pub struct UserChangesBody {
     password: Option<String>,
 }
 
-pub async fn list(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let org: OrganisationId = parse_id(&path)?;
+pub async fn list(
+    state: web::Data<AppState>,
+    Staff { caller, .. }: Staff,
+    path: web::Path<OrganisationId>,
+) -> ApiResult<HttpResponse> {
+    let org = path.into_inner();
     let items = state.db(move |conn| users::list(conn, &caller, org)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
 pub async fn create(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    Staff { caller, auth }: Staff,
+    path: web::Path<OrganisationId>,
     body: Body<NewUserBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let org: OrganisationId = parse_id(&path)?;
+    let org = path.into_inner();
     let visible = caller.clone();
     state.db(move |conn| organisations::get(conn, &visible, org)).await?;
     auth.require(STAFF_MANAGERS)?;
@@ -62,21 +63,23 @@ pub async fn create(
     Ok(HttpResponse::Created().json(user))
 }
 
-pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id: UserId = parse_id(&path)?;
+pub async fn get(
+    state: web::Data<AppState>,
+    Staff { caller, .. }: Staff,
+    path: web::Path<UserId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
     let user = state.db(move |conn| users::get(conn, &caller, id)).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
 pub async fn update(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    Staff { caller, auth }: Staff,
+    path: web::Path<UserId>,
     body: Body<UserChangesBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id: UserId = parse_id(&path)?;
+    let id = path.into_inner();
     let visible = caller.clone();
     state.db(move |conn| users::get(conn, &visible, id)).await?;
     auth.require(STAFF_MANAGERS)?;
@@ -91,22 +94,26 @@ pub async fn update(
         password: body.password.map(|p| NewPassword::parse(&p)).transpose()?,
     };
     let ends_sessions = changes.active.is_some() || changes.roles.is_some() || changes.password.is_some();
-    let user = state.db(move |conn| users::update(conn, &caller, id, changes)).await?;
+    let user = state
+        .db(move |conn| relais_core::auth::sessions::update_user(conn, &caller, id, changes))
+        .await?;
     if ends_sessions {
         state.live.sessions_ended(SessionsEnded::user(id)).await;
     }
     Ok(HttpResponse::Ok().json(user))
 }
 
-pub async fn totp_reset(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id: UserId = parse_id(&path)?;
+pub async fn totp_reset(
+    state: web::Data<AppState>,
+    Staff { caller, auth }: Staff,
+    path: web::Path<UserId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
     let visible = caller.clone();
     state.db(move |conn| users::get(conn, &visible, id)).await?;
     auth.require(STAFF_MANAGERS)?;
-    let shared = state.clone();
     let issued = state
-        .db(move |conn| totp::reset(conn, &shared.secrets, &caller, id))
+        .db_sealed(move |conn, secrets| totp::reset(conn, secrets, &caller, id))
         .await?;
     state.live.sessions_ended(SessionsEnded::user(id)).await;
     Ok(HttpResponse::Ok()
@@ -117,17 +124,15 @@ pub async fn totp_reset(state: web::Data<AppState>, auth: Auth, path: web::Path<
 /// Issues the account's enrolment code (replacing any earlier one), shown once.
 pub async fn enrolment_code(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<String>,
+    Staff { caller, auth }: Staff,
+    path: web::Path<UserId>,
 ) -> ApiResult<HttpResponse> {
-    let caller = auth.admit(ANY_STAFF)?.clone();
-    let id: UserId = parse_id(&path)?;
+    let id = path.into_inner();
     let visible = caller.clone();
     state.db(move |conn| users::get(conn, &visible, id)).await?;
     auth.require(STAFF_MANAGERS)?;
-    let shared = state.clone();
     let issued = state
-        .db(move |conn| enrolment::issue(conn, &shared.secrets, &caller, id))
+        .db_sealed(move |conn, secrets| enrolment::issue(conn, secrets, &caller, id))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))

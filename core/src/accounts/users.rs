@@ -6,7 +6,7 @@ use super::model::{Organisation, Role, Roles, User};
 use super::organisations;
 use crate::access::{Actor, Caller};
 use crate::audit::{self, Entry};
-use crate::auth::{passwords, sessions};
+use crate::crypto::passwords;
 use crate::db::schema::users;
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
@@ -178,7 +178,17 @@ pub fn list(conn: &mut DbConn, caller: &Caller, organisation: OrganisationId) ->
     Ok(rows.iter().map(Row::to_model).collect())
 }
 
-pub fn update(conn: &mut DbConn, caller: &Caller, id: UserId, changes: UserChanges) -> Result<User> {
+/// Changes an account. When the change ends what the old access allowed (deactivated, new
+/// password, new roles), `end_access` runs in the same transaction: the API calls this through
+/// `auth::sessions::update_user`, which revokes the account's sessions there, so that
+/// accounts never depend on auth.
+pub(crate) fn update(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: UserId,
+    changes: UserChanges,
+    end_access: impl FnOnce(&mut DbConn, UserId) -> Result<()>,
+) -> Result<User> {
     let mut row = find_row(conn, id)?;
     let org_id = OrganisationId::from_db(&row.organisation_id);
     caller.scope(org_id)?;
@@ -216,7 +226,7 @@ pub fn update(conn: &mut DbConn, caller: &Caller, id: UserId, changes: UserChang
         diesel::update(users::table.find(&row.id)).set(&row).execute(conn)?;
         if deactivated || password_changed || changed.contains(&"roles") {
             // Whatever someone could do with the old access ends now.
-            sessions::revoke_all_for_user(conn, id, "account changed")?;
+            end_access(conn, id)?;
         }
         audit::record(
             conn,

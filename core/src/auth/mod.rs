@@ -3,7 +3,9 @@
 
 pub mod enrolment;
 pub mod login;
-pub mod passwords;
 pub mod sessions;
 pub mod throttle;
 pub mod totp;
+
+/// Password hashing is a primitive, in `crypto`; named here too, where sign-in uses it.
+pub use crate::crypto::passwords;

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use crate::access::{Caller, Principal};
 use crate::accounts::model::Roles;
+use crate::accounts::model::User;
 use crate::accounts::{organisations, users};
 use crate::audit::{self, Entry};
 use crate::crypto;
@@ -207,6 +208,15 @@ pub fn logout(conn: &mut DbConn, caller: &Caller, session: SessionId) -> Result<
             &caller.actor(),
             Entry::new("auth.logout").object("session", session),
         )
+    })
+}
+
+/// Changes an account (`accounts::users::update`); whatever someone could do with the old access
+/// ends: deactivating it, or changing its password or roles, revokes its sessions in the same
+/// transaction.
+pub fn update_user(conn: &mut DbConn, caller: &Caller, id: UserId, changes: users::UserChanges) -> Result<User> {
+    users::update(conn, caller, id, changes, |conn, id| {
+        revoke_all_for_user(conn, id, "account changed")
     })
 }
 

@@ -1,6 +1,7 @@
 //! Secrets and the primitives built on them: keyed HMAC for lookups, AEAD for fields
 //! encrypted at rest, random tokens, digests. Secret bytes never appear in `Debug`.
 
+pub mod passwords;
 pub mod secrets;
 
 pub use secrets::{SecretError, SecretKey, Secrets};

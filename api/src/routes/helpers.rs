@@ -1,0 +1,66 @@
+//! The small moves every route file makes, in one place: the caller's idempotency key, a
+//! field error as a problem, instants and dates a person could mean, a core value as JSON.
+
+use actix_web::HttpRequest;
+use relais_core::idempotency;
+
+use crate::auth::Auth;
+use crate::problem::{ApiError, ApiResult, FieldError};
+
+/// The caller's `Idempotency-Key`, if sent, and the scope it is unique in.
+pub(crate) fn idempotency_key(req: &HttpRequest, auth: &Auth) -> ApiResult<(String, Option<String>)> {
+    let caller = auth.caller();
+    let who = match caller.user_id() {
+        Some(user) => format!("user:{user}"),
+        None => format!("org:{}", caller.organisation_id),
+    };
+    let key = match req.headers().get("Idempotency-Key") {
+        Some(value) => {
+            let text = value
+                .to_str()
+                .map_err(|_| invalid("Idempotency-Key", "visible ASCII only"))?;
+            Some(idempotency::parse_key(text)?)
+        }
+        None => None,
+    };
+    Ok((who, key))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: T) -> relais_core::Result<serde_json::Value> {
+    serde_json::to_value(value).map_err(|e| relais_core::Error::Internal(e.to_string()))
+}
+
+/// Turns a core validation error list into one problem.
+pub(crate) fn invalid(field: &str, message: &str) -> ApiError {
+    ApiError::Validation {
+        detail: format!("{field}: {message}"),
+        errors: vec![FieldError {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        }],
+    }
+}
+
+/// An instant a person could mean: between the years 2000 and 2199. Anything else (RFC 3339
+/// allows year 262000) is refused before it reaches a computation or a response.
+pub(crate) fn sane_instant(
+    field: &str,
+    t: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    use chrono::Datelike as _;
+    if (2000..2200).contains(&t.year()) {
+        Ok(t)
+    } else {
+        Err(invalid(field, "must be between the years 2000 and 2199"))
+    }
+}
+
+/// As [`sane_instant`], for a calendar date.
+pub(crate) fn sane_date(field: &str, d: chrono::NaiveDate) -> Result<chrono::NaiveDate, ApiError> {
+    use chrono::Datelike as _;
+    if (2000..2200).contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(invalid(field, "must be between the years 2000 and 2199"))
+    }
+}
