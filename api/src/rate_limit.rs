@@ -97,8 +97,8 @@ pub struct RateLimiter {
 impl RateLimiter {
     pub fn new(settings: &Settings) -> Self {
         Self {
-            guess_per_minute: settings.rate_limit_guess_per_minute,
-            public_per_minute: settings.rate_limit_public_per_minute,
+            guess_per_minute: settings.server.rate_limit_guess_per_minute,
+            public_per_minute: settings.server.rate_limit_public_per_minute,
             windows: Mutex::new(HashMap::new()),
         }
     }

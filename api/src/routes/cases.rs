@@ -328,7 +328,7 @@ pub async fn set_attendance(
     let caller = centre_staff(&auth)?;
     let id = super::uuid_text(&path)?;
     let status = body.into_inner().status;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let session = state
         .db(move |conn| sessions::set_status(conn, &caller, &id, status, now))
         .await?;
@@ -422,8 +422,8 @@ pub async fn update_task(
 pub async fn export(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let caller = centre_staff(&auth)?;
     let id = super::uuid_text(&path)?;
-    let stall = chrono::Duration::days(state.settings.referral_stall_days);
-    let now = state.line.text_line.clock.now();
+    let stall = chrono::Duration::days(state.settings.centres.referral_stall_days);
+    let now = state.clock.now();
     let shared = state.clone();
     let document = state
         .db(move |conn| rights::export(conn, &shared.secrets, &caller, &id, stall, now))
@@ -444,8 +444,8 @@ pub async fn erase(state: web::Data<AppState>, auth: Auth, path: web::Path<Strin
         .db(move |conn| relais_core::cases::files::exists(conn, &visible, &probe))
         .await?;
     auth.require(&[Role::CentreManager])?;
-    let retention = chrono::Duration::days(state.settings.case_retention_days);
-    let now = state.line.text_line.clock.now();
+    let retention = chrono::Duration::days(state.settings.centres.case_retention_days);
+    let now = state.clock.now();
     let erased = state
         .db(move |conn| rights::erase(conn, &caller, &id, retention, now))
         .await?;

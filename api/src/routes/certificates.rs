@@ -40,7 +40,7 @@ pub async fn issue(
         from: b.from.map(|d| super::sane_date("from", d)).transpose()?,
         to: b.to.map(|d| super::sane_date("to", d)).transpose()?,
     };
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let shared = state.clone();
     let certificate = state
         .db(move |conn| certificates::issue(conn, &shared.secrets, &caller, &id, request, now))

@@ -26,7 +26,7 @@ async fn view(state: &web::Data<AppState>, id: String) -> ApiResult<HttpResponse
 pub async fn take_next(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
     let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let capacity = state.settings.listener_capacity;
+    let capacity = state.settings.helpline.listener_capacity;
     let taken = state.db(move |conn| desk::take_next(conn, &caller, capacity)).await?;
     match taken {
         Some(c) => view(&state, c.id).await,
@@ -38,7 +38,7 @@ pub async fn take(state: web::Data<AppState>, auth: Auth, path: web::Path<String
     let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
     let id = super::uuid_text(&path)?;
-    let capacity = state.settings.listener_capacity;
+    let capacity = state.settings.helpline.listener_capacity;
     let c = state.db(move |conn| desk::take(conn, &caller, &id, capacity)).await?;
     view(&state, c.id).await
 }
@@ -59,7 +59,7 @@ pub async fn assign(
     auth.require(SUPERVISORS)?;
     let id = super::uuid_text(&path)?;
     let listener = body.into_inner().listener_id.to_string();
-    let capacity = state.settings.listener_capacity;
+    let capacity = state.settings.helpline.listener_capacity;
     let c = state
         .db(move |conn| desk::assign(conn, &caller, &id, &listener, capacity))
         .await?;
@@ -111,7 +111,7 @@ pub async fn transfer(
     auth.require(LISTENERS)?;
     let id = super::uuid_text(&path)?;
     let body = body.into_inner();
-    let capacity = state.settings.listener_capacity;
+    let capacity = state.settings.helpline.listener_capacity;
     let shared = state.clone();
     let c = state
         .db(move |conn| {

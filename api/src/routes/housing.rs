@@ -177,7 +177,7 @@ pub async fn create_request(
         },
         radius_factor: b.radius_factor,
     };
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let shared = state.clone();
     let request = state
         .db(move |conn| requests::create(conn, &shared.secrets, &caller, &case, new, now))
@@ -207,7 +207,7 @@ pub async fn list_requests(
 ) -> ApiResult<HttpResponse> {
     let caller = auth.admit(ANY_STAFF)?.clone();
     let status = query.status;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let items = state.db(move |conn| requests::list(conn, &caller, status, now)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -215,7 +215,7 @@ pub async fn list_requests(
 pub async fn get_request(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let caller = auth.admit(ANY_STAFF)?.clone();
     let id = super::uuid_text(&path)?;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let request = state.db(move |conn| requests::get(conn, &caller, &id, now)).await?;
     Ok(HttpResponse::Ok().json(request))
 }
@@ -271,7 +271,7 @@ pub async fn mark_unmet(
     let caller = auth.admit(ANY_STAFF)?.clone();
     let id = super::uuid_text(&path)?;
     let reason = body.into_inner().reason;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let request = state
         .db(move |conn| requests::mark_unmet(conn, &caller, &id, reason, now))
         .await?;
@@ -302,7 +302,7 @@ pub async fn place(state: web::Data<AppState>, auth: Auth, body: Body<PlacementB
         last_night: super::sane_date("last_night", b.last_night)?,
         funding: b.funding,
     };
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let shared = state.clone();
     let placement = state
         .db(move |conn| placements::place(conn, &shared.secrets, &shared.settings.security, &caller, new, now))
@@ -335,7 +335,7 @@ pub async fn extend(
     let id = super::uuid_text(&path)?;
     let b = body.into_inner();
     let last = super::sane_date("last_night", b.last_night)?;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let shared = state.clone();
     let placement = state
         .db(move |conn| {
@@ -369,7 +369,7 @@ pub async fn end(
     let caller = auth.admit(ANY_STAFF)?.clone();
     let id = super::uuid_text(&path)?;
     let last = super::sane_date("last_night", body.into_inner().last_night)?;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let placement = state
         .db(move |conn| placements::end(conn, &caller, &id, Some(last), false, now))
         .await?;
@@ -379,7 +379,7 @@ pub async fn end(
 pub async fn no_show(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let caller = auth.admit(ANY_STAFF)?.clone();
     let id = super::uuid_text(&path)?;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let placement = state
         .db(move |conn| placements::end(conn, &caller, &id, None, true, now))
         .await?;
@@ -411,7 +411,7 @@ pub async fn inventory(
         Some("csv") => true,
         Some(_) => return Err(super::invalid("format", "json or csv")),
     };
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let shared = state.clone();
     let built = state
         .db(move |conn| inventory::read(conn, &shared.geo, &caller, from, to, now))
@@ -429,7 +429,7 @@ pub async fn inventory(
 pub async fn withdraw(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let caller = auth.admit(ANY_STAFF)?.clone();
     let id = super::uuid_text(&path)?;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let request = state
         .db(move |conn| requests::withdraw(conn, &caller, &id, now))
         .await?;

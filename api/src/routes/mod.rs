@@ -279,6 +279,16 @@ pub fn table() -> Vec<RouteDef> {
             "/v1/appointments/{id}/status",
             web::post().to(schedule::set_status),
         ),
+        def(
+            M::POST,
+            "/v1/appointments/{id}/corrections",
+            web::post().to(schedule::correct),
+        ),
+        def(
+            M::GET,
+            "/v1/appointments/{id}/corrections",
+            web::get().to(schedule::corrections),
+        ),
         def(M::GET, "/v1/centre-inbox", web::get().to(schedule::inbox)),
         def(
             M::POST,

@@ -17,7 +17,7 @@ use crate::problem::ApiResult;
 use crate::state::AppState;
 
 fn stall(state: &AppState) -> Duration {
-    Duration::days(state.settings.referral_stall_days)
+    Duration::days(state.settings.centres.referral_stall_days)
 }
 
 /// The caller's `Idempotency-Key`, if sent, and the scope it is unique in.

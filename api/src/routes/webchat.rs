@@ -6,9 +6,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt as _;
-use relais_bots::delivery::WebChatFrame;
 use relais_bots::dialogue::Input;
 use relais_bots::ingest::{Inbound, Ingested};
+use relais_bots::webchat::WebChatFrame;
 use relais_core::helpline::model::{Author, Channel, ConversationState};
 use relais_core::helpline::{contacts, conversations, messages, webchat_sessions};
 
@@ -37,7 +37,7 @@ pub async fn script() -> HttpResponse {
 }
 
 fn idle(state: &AppState) -> chrono::Duration {
-    chrono::Duration::seconds(state.settings.webchat_session_idle_seconds)
+    chrono::Duration::seconds(state.settings.text_line.webchat_session_idle_seconds)
 }
 
 /// The chat key of a live session we issued, extending it; `None` for anything else.
@@ -113,7 +113,7 @@ async fn ingest(state: &web::Data<AppState>, inbound: Inbound) -> ApiResult<Inge
     state.line.metrics.inbound(Channel::WebChat);
     let shared = state.clone();
     let outcome = state
-        .db(move |conn| shared.line.text_line.ingest(conn, &inbound))
+        .db(move |conn| shared.line.text_line.ingest(conn, &inbound, shared.clock.now()))
         .await?;
     state.line.wake.notify_one();
     if matches!(outcome, Ingested::Stored { live: true, .. }) {

@@ -1759,8 +1759,10 @@ export interface paths {
          *     - `appointment.kept`, `appointment.missed`: the person came, or did not come, to an
          *       appointment or a session that follows from it (`appointment_id` or `session_id`,
          *       `scheduled_at`); sessions of another court's measure on the same case are not sent;
-         *     - `attendance.corrected`: an attendance already told changed (`status`: the new one,
-         *       e.g. `excused`, or `cancelled` for an appointment);
+         *     - `attendance.corrected`: an attendance already told changed (`status`: the new one;
+         *       for a session `planned`, `attended`, `excused` or `unexcused`; for an appointment
+         *       `booked`, `arrived`, `fulfilled`, `noshow` or `cancelled`), when the centre corrects
+         *       it with a reason;
          *     - `certificate.issued`: an attendance certificate was issued on the case opened from it
          *       (`certificate_id`, `dates_attended`; the verification code is read on the certificate
          *       itself and kept nowhere in clear).
@@ -1957,9 +1959,33 @@ export interface paths {
         put?: never;
         /**
          * Change an appointment's status
-         * @description Staff only: practitioners and centre managers of a centre (staff of any other organisation get 404, other roles and partner keys 403). The centre's moves (FHIR statuses): a booked appointment becomes arrived, noshow or cancelled; an arrived one fulfilled or cancelled. Cancelling needs a `cancellation_reason` and frees the seat. A no-show is told to the centre's notification address by email, to follow up. Recorded in the audit log.
+         * @description Staff only: practitioners and centre managers of a centre (staff of any other organisation get 404, other roles and partner keys 403). The centre's moves (FHIR statuses): a booked appointment becomes arrived, noshow or cancelled; an arrived one fulfilled or cancelled. Attendance is not recorded ahead of time: arrived and fulfilled are refused (409) before the appointment's day in the centre's time zone, noshow before the slot starts. A wrong attendance is corrected with `POST /v1/appointments/{id}/corrections`. Cancelling needs a `cancellation_reason` and frees the seat. A no-show is told to the centre's notification address by email, to follow up. Recorded in the audit log.
          */
         post: operations["setAppointmentStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/appointments/{id}/corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An appointment's attendance corrections
+         * @description Staff only: practitioners and centre managers of a centre (staff of any other organisation get 404, other roles and partner keys 403). Every correction of the appointment, oldest first.
+         */
+        get: operations["listAppointmentCorrections"];
+        put?: never;
+        /**
+         * Correct a recorded attendance
+         * @description Staff only: practitioners and centre managers of a centre (staff of any other organisation get 404, other roles and partner keys 403). An appointment recorded as arrived, fulfilled or noshow becomes another of these, or booked again (recorded by mistake), with a reason. The new status follows the same time rules as a first recording. The step is kept with its reason and author (`GET` on this path), recorded in the audit log (without the reason), shown live to the centre, and a partner whose referral led to the appointment receives `attendance.corrected` when what it was told (kept or missed) changes. Cancelling stays a status change. Accepts an `Idempotency-Key` header.
+         */
+        post: operations["correctAppointmentAttendance"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5996,6 +6022,101 @@ export interface components {
         };
         /**
          * @example {
+         *       "status": "booked",
+         *       "reason": "Arrivée saisie par erreur sur le mauvais rendez-vous"
+         *     }
+         */
+        AppointmentCorrectionRequest: {
+            /**
+             * @description The right status (booked again when the attendance was recorded by mistake).
+             * @enum {string}
+             */
+            status: "booked" | "arrived" | "fulfilled" | "noshow";
+            /** @description Why the recorded attendance was wrong. */
+            reason: string;
+        };
+        /**
+         * @description One correction of an appointment's attendance.
+         * @example {
+         *       "id": "3b0f7c1e-6a2d-4d5e-9f1a-2c3d4e5f6a7b",
+         *       "from_status": "arrived",
+         *       "to_status": "booked",
+         *       "reason": "Arrivée saisie par erreur sur le mauvais rendez-vous",
+         *       "corrected_by": "Camille Martin",
+         *       "corrected_at": "2026-12-03T10:15:00Z"
+         *     }
+         */
+        AppointmentCorrection: {
+            /** Format: uuid */
+            id: string;
+            from_status: components["schemas"]["AppointmentStatus"];
+            to_status: components["schemas"]["AppointmentStatus"];
+            reason: string;
+            /** @description Who corrected it (the staff member's label). */
+            corrected_by: string;
+            /** Format: date-time */
+            corrected_at: string;
+        };
+        /**
+         * @example {
+         *       "appointment": {
+         *         "id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *         "status": "booked",
+         *         "cancellation_reason": null,
+         *         "subject_alias": "Contact K7F3",
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "slot": {
+         *           "id": "99e1a320-58e7-5d58-b155-b449ebc2215d",
+         *           "availability_id": "65f9377d-4698-5e86-ae6d-754b8db5724b",
+         *           "practitioner_id": "6b338d50-0919-5c96-8151-c49deb016d38",
+         *           "starts_at": "2026-03-19T09:00:00+01:00",
+         *           "ends_at": "2026-03-19T10:00:00+01:00",
+         *           "seats": 1,
+         *           "booked": 1,
+         *           "status": "busy",
+         *           "modality": "on_site",
+         *           "location": "Salle 2, 12 rue du Jeu-des-Enfants, Strasbourg",
+         *           "buffer_minutes": 10,
+         *           "booking_notice_minutes": 120,
+         *           "cancellation_notice_minutes": 1440
+         *         },
+         *         "created_at": "2026-03-12T09:30:00Z",
+         *         "updated_at": "2026-03-19T10:20:00Z"
+         *       },
+         *       "correction": {
+         *         "id": "3b0f7c1e-6a2d-4d5e-9f1a-2c3d4e5f6a7b",
+         *         "from_status": "arrived",
+         *         "to_status": "booked",
+         *         "reason": "Arrivée saisie par erreur sur le mauvais rendez-vous",
+         *         "corrected_by": "Camille Martin",
+         *         "corrected_at": "2026-03-19T10:20:00Z"
+         *       }
+         *     }
+         */
+        AppointmentCorrected: {
+            appointment: components["schemas"]["Appointment"];
+            correction: components["schemas"]["AppointmentCorrection"];
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3b0f7c1e-6a2d-4d5e-9f1a-2c3d4e5f6a7b",
+         *           "from_status": "arrived",
+         *           "to_status": "booked",
+         *           "reason": "Arrivée saisie par erreur sur le mauvais rendez-vous",
+         *           "corrected_by": "Camille Martin",
+         *           "corrected_at": "2026-12-03T10:15:00Z"
+         *         }
+         *       ]
+         *     }
+         */
+        AppointmentCorrectionList: {
+            /** @description Oldest first. */
+            items: components["schemas"]["AppointmentCorrection"][];
+        };
+        /**
+         * @example {
          *       "status": "arrived"
          *     }
          */
@@ -6311,10 +6432,10 @@ export interface components {
              */
             scheduled_at: string;
             /**
-             * @description The new status (`cancelled` for an appointment).
+             * @description The new status. For a session `planned`, `attended`, `excused` or `unexcused`; for an appointment `booked`, `arrived`, `fulfilled`, `noshow` or `cancelled`.
              * @enum {string}
              */
-            status: "planned" | "attended" | "excused" | "unexcused" | "cancelled";
+            status: "planned" | "attended" | "excused" | "unexcused" | "booked" | "arrived" | "fulfilled" | "noshow" | "cancelled";
         };
         /**
          * @description What `certificate.issued` says: an attendance certificate was issued on the case opened from the partner's referral. Its verification code is not sent (the court reads it on the certificate).
@@ -14641,7 +14762,137 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The appointment's status does not allow this move. */
+            /** @description The appointment's status does not allow this move, or it is too early to record it (the `detail` says when, in French then English: "Ce rendez-vous a lieu le 9 décembre 2026 : ... / This appointment is on 9 December 2026: ..."). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listAppointmentCorrections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Appointment id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The corrections. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentCorrectionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the required role. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also when the caller's organisation is not a care centre, or the object belongs to another centre). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    correctAppointmentAttendance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key the client chooses (1 to 255 visible ASCII characters) so that a retried create runs once. Unique per caller (staff user, or partner organisation) for a day; a retry with the same key on the same route gets the first answer back; the same key on another route answers 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Appointment id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppointmentCorrectionRequest"];
+            };
+        };
+        responses: {
+            /** @description The corrected appointment and the step recorded. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentCorrected"];
+                };
+            };
+            /** @description Malformed request or validation error (unknown fields are rejected; `status` is booked, arrived, fulfilled or noshow; `reason` is 1 to 300 characters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the required role. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also when the caller's organisation is not a care centre, or the object belongs to another centre). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only a recorded attendance is corrected (not a booked or cancelled appointment), the appointment is already in that status, or it is too early for the new one (the `detail` says why, in French then English). */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -262,6 +262,17 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         .await;
     assert_eq!(booked.status, 201, "{}", booked.text());
     let appointment = booked.json()["id"].as_str().unwrap().to_owned();
+    // Three days ahead, the person cannot have come yet: refused, and nothing is told.
+    let early = app
+        .post(&format!("/v1/appointments/{appointment}/status"))
+        .bearer(&practitioner)
+        .json(&json!({ "status": "arrived" }))
+        .send()
+        .await;
+    assert_eq!(early.status, 409, "{}", early.text());
+    app.app_state()
+        .clock
+        .advance(chrono::Duration::days(3) + chrono::Duration::minutes(5));
     for status in ["arrived", "fulfilled"] {
         let moved = app
             .post(&format!("/v1/appointments/{appointment}/status"))
@@ -270,6 +281,21 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
             .send()
             .await;
         assert_eq!(moved.status, 200, "{}", moved.text());
+    }
+    // The person was marked by mistake (another one came): corrected, the partner hears it;
+    // a correction between two ways of having come (fulfilled, arrived) tells it nothing new.
+    for (status, reason) in [
+        ("arrived", "Entretien interrompu, non terminé"),
+        ("noshow", "Confusion avec une autre personne"),
+    ] {
+        let corrected = app
+            .post(&format!("/v1/appointments/{appointment}/corrections"))
+            .bearer(&practitioner)
+            .json(&json!({ "status": status, "reason": reason }))
+            .send()
+            .await;
+        assert_eq!(corrected.status, 201, "{}", corrected.text());
+        assert_eq!(corrected.json()["appointment"]["status"], status);
     }
     let mut sessions = Vec::new();
     for (at, status) in [
@@ -332,8 +358,8 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         .await;
     assert_eq!(marked.status, 200);
 
-    let received = sink.wait_for(6).await.expect("waited for");
-    assert_eq!(received.len(), 6, "{received:?}");
+    let received = sink.wait_for(7).await.expect("waited for");
+    assert_eq!(received.len(), 7, "{received:?}");
     let mut by_type = std::collections::BTreeMap::new();
     let mut types = Vec::new();
     for message in &received {
@@ -345,7 +371,14 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         let body = message.json();
         assert_eq!(body["data"]["referral_id"], r);
         assert_eq!(body["data"]["decision_reference"], "JAP-2026-77");
-        for private in ["Bertin", "Obligation de soins", "violences", code.as_str(), "PR-2026-3"] {
+        for private in [
+            "Bertin",
+            "Obligation de soins",
+            "violences",
+            code.as_str(),
+            "PR-2026-3",
+            "Confusion",
+        ] {
             assert!(!message.body.contains(private), "{private} sent to the partner");
         }
         let kind = body["type"].as_str().unwrap().to_owned();
@@ -365,6 +398,7 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
             "appointment.kept",
             "appointment.missed",
             "attendance.corrected",
+            "attendance.corrected",
             "certificate.issued",
             "referral.accepted"
         ]
@@ -374,6 +408,14 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         sessions[1].as_str()
     );
     assert_eq!(by_type["attendance.corrected"]["data"]["status"], "excused");
+    assert_eq!(
+        by_type["attendance.corrected (appointment)"]["data"]["appointment_id"],
+        appointment.as_str()
+    );
+    assert_eq!(
+        by_type["attendance.corrected (appointment)"]["data"]["status"],
+        "noshow"
+    );
     assert_eq!(
         by_type["appointment.kept (appointment)"]["data"]["appointment_id"],
         appointment.as_str()
@@ -392,11 +434,11 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         json!(["2026-03-02"])
     );
     let ids: std::collections::BTreeSet<_> = received.iter().map(|m| m.id.clone()).collect();
-    assert_eq!(ids.len(), 6, "one id per message");
+    assert_eq!(ids.len(), 7, "one id per message");
 
     // The partner's log shows them delivered, once each.
     let delivered = relais_tests::wait::until(
-        "six delivered messages",
+        "seven delivered messages",
         || async {
             app.get("/v1/webhook-deliveries?status=delivered")
                 .bearer(&key)
@@ -404,7 +446,7 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
                 .await
                 .json()
         },
-        |delivered| delivered["items"].as_array().map(Vec::len) == Some(6),
+        |delivered| delivered["items"].as_array().map(Vec::len) == Some(7),
     )
     .await;
     assert!(
@@ -437,9 +479,9 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         .send()
         .await;
     assert_eq!(attended.status, 200, "{}", attended.text());
-    // Messages are stored with the event that makes them: six stored, none still to send.
-    assert_eq!(deliveries(&app), (6, 0), "nothing stored for the case of no partner");
-    assert_eq!(sink.received().len(), 6);
+    // Messages are stored with the event that makes them: seven stored, none still to send.
+    assert_eq!(deliveries(&app), (7, 0), "nothing stored for the case of no partner");
+    assert_eq!(sink.received().len(), 7);
     assert!(
         other_sink.received().is_empty(),
         "another partner hears nothing of this referral"
