@@ -91,6 +91,10 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
                     a.enrolment_code.as_deref().unwrap_or("-")
                 ));
             }
+            // A partner's sandbox: a fresh API key of the demo SPIP (the previous one is revoked),
+            // on its own row, so the accounts above keep their columns.
+            let (partner, key) = demo::partner_key(&mut conn)?;
+            out(&format!("partner_api_key\t{partner}\t-\t{key}\t-"));
             Ok(ExitCode::SUCCESS)
         }
         ["user", "add", rest @ ..] => user_add(rest),

@@ -166,6 +166,42 @@ pub fn load(conn: &mut DbConn, geo: &Geography, secrets: &Secrets) -> Result<Vec
     Ok(accounts)
 }
 
+/// The name of the demo partner's sandbox key, printed by `relais demo`.
+pub const SANDBOX_KEY_NAME: &str = "Bac à sable (relais demo)";
+
+/// A fresh API key for the demo partner (the SPIP), made by the demo admin, so a partner's
+/// developer can call the API at once. The key is shown only here (it is stored hashed), so
+/// each call revokes the previous sandbox key and makes a new one. Call after `load`.
+pub fn partner_key(conn: &mut DbConn) -> Result<(String, String)> {
+    use crate::access::{Caller, Principal};
+    use crate::accounts::api_keys;
+    use crate::accounts::model::Roles;
+
+    let partner = ORGS
+        .iter()
+        .find(|o| o.kind == OrganisationKind::Partner)
+        .and_then(|spec| organisations::find_by_name(conn, spec.name).transpose())
+        .ok_or(crate::Error::NotFound)??;
+    let admin =
+        users::find_by_email(conn, &Email::parse(&format!("admin@{DEMO_DOMAIN}"))?)?.ok_or(crate::Error::NotFound)?;
+    let caller = Caller {
+        principal: Principal::Staff {
+            user_id: admin.id,
+            roles: Roles::for_organisation(vec![Role::Admin], OrganisationKind::National)?,
+            second_factor: true,
+        },
+        organisation_id: admin.organisation_id,
+        organisation_kind: OrganisationKind::National,
+    };
+    for key in api_keys::list(conn, &caller, partner.id)? {
+        if key.name == SANDBOX_KEY_NAME && key.revoked_at.is_none() {
+            api_keys::revoke(conn, &caller, key.id)?;
+        }
+    }
+    let created = api_keys::create(conn, &caller, partner.id, SANDBOX_KEY_NAME)?;
+    Ok((partner.name, created.secret))
+}
+
 /// Demo availability for the next eight weeks, so an orientation has slots to offer: the
 /// Paris centre's practitioner on Tuesdays and Thursdays at 10:00, the Réunion centre's on
 /// Wednesdays at 14:00 (local times). Only for `relais demo` and the embedded first start;

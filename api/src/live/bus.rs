@@ -130,6 +130,17 @@ impl LiveHub {
         Ok(hub)
     }
 
+    /// Whether Redis answers a PING within a second; None without Redis (in-process mode).
+    pub async fn redis_up(&self) -> Option<bool> {
+        let mut redis = self.redis.clone()?;
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut redis);
+        Some(matches!(
+            tokio::time::timeout(std::time::Duration::from_secs(1), ping).await,
+            Ok(Ok(_))
+        ))
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.local.subscribe()
     }

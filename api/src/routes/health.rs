@@ -99,5 +99,37 @@ async fn line_metrics(state: &web::Data<AppState>) -> String {
             let _ = writeln!(out, "relais_conversations{{state=\"{s}\"}} {n}");
         }
     }
+    let partners = state
+        .db(|conn| {
+            let deliveries = relais_core::partners::webhooks::count_by_status(conn)?;
+            let alerts = relais_core::security::count_by_kind(conn)?;
+            Ok::<_, relais_core::Error>((deliveries, alerts))
+        })
+        .await;
+    if let Ok((deliveries, alerts)) = partners {
+        let _ = writeln!(
+            out,
+            "# HELP relais_webhook_deliveries Partner webhook messages by status (dead: given up on, until replayed)."
+        );
+        let _ = writeln!(out, "# TYPE relais_webhook_deliveries gauge");
+        for status in ["pending", "sending", "delivered", "dead"] {
+            let n = deliveries.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
+            let _ = writeln!(out, "relais_webhook_deliveries{{status=\"{status}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP relais_security_alerts Security alerts raised, by kind.");
+        let _ = writeln!(out, "# TYPE relais_security_alerts gauge");
+        for kind in ["offer_cluster", "offer_moves", "proposal_probing", "placement_refusals"] {
+            let n = alerts.iter().find(|(k, _)| k == kind).map_or(0, |(_, n)| *n);
+            let _ = writeln!(out, "relais_security_alerts{{kind=\"{kind}\"}} {n}");
+        }
+    }
+    if let Some(up) = state.live.redis_up().await {
+        let _ = writeln!(
+            out,
+            "# HELP relais_redis_up Whether Redis answered a PING within a second."
+        );
+        let _ = writeln!(out, "# TYPE relais_redis_up gauge");
+        let _ = writeln!(out, "relais_redis_up {}", u8::from(up));
+    }
     out
 }

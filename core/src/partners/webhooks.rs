@@ -131,6 +131,15 @@ pub fn remove_endpoint(conn: &mut DbConn, caller: &Caller) -> Result<()> {
     })
 }
 
+/// Partner messages by delivery status, over all partners (for `/metrics`).
+pub fn count_by_status(conn: &mut DbConn) -> Result<Vec<(String, i64)>> {
+    use diesel::dsl::count_star;
+    Ok(webhook_deliveries::table
+        .group_by(webhook_deliveries::status)
+        .select((webhook_deliveries::status, count_star()))
+        .load(conn)?)
+}
+
 /// Owes `organisation` a message. Call inside the transaction of the cause. The payload
 /// follows the Standard Webhooks shape: `type`, `timestamp`, `data`. Without an endpoint the
 /// message waits for one (until the retention purge). `case_id` names the case it follows

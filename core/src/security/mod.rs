@@ -472,6 +472,15 @@ pub fn reader(caller: &Caller) -> Result<()> {
     }
 }
 
+/// Security alerts raised so far, by kind (for `/metrics`: a rise is what operators watch).
+pub fn count_by_kind(conn: &mut DbConn) -> Result<Vec<(String, i64)>> {
+    use diesel::dsl::count_star;
+    Ok(crate::db::schema::security_alerts::table
+        .group_by(crate::db::schema::security_alerts::kind)
+        .select((crate::db::schema::security_alerts::kind, count_star()))
+        .load(conn)?)
+}
+
 /// The latest alerts, newest first.
 pub fn list(conn: &mut DbConn, caller: &Caller, limit: i64) -> Result<Vec<Alert>> {
     reader(caller)?;

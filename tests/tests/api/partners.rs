@@ -695,3 +695,115 @@ async fn a_failing_partner_endpoint_gets_retries_then_a_dead_letter_it_can_repla
         "the log keeps every attempt"
     );
 }
+
+/// `relais demo` prints a sandbox API key of the demo SPIP, and the README's first calls of a
+/// justice service work with it against the real binary: who am I, which centre covers a postal
+/// code, send a court-ordered referral (retried with the same Idempotency-Key), read it back.
+/// Running `relais demo` again revokes the previous sandbox key.
+#[tokio::test]
+async fn relais_demo_prints_a_partner_sandbox_key_that_makes_the_first_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_string_lossy().into_owned();
+    let demo = || {
+        let output = std::process::Command::new(relais_tests::process::relais_binary())
+            .arg("demo")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("RELAIS_DATA_DIR", &data_dir)
+            .env("RELAIS_LOG", "warn")
+            .output()
+            .expect("relais demo runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with("partner_api_key\t"))
+            .unwrap_or_else(|| panic!("no partner_api_key row in:\n{stdout}"))
+            .to_owned();
+        let cells: Vec<&str> = row.split('\t').collect();
+        assert_eq!(cells.len(), 5, "{row}");
+        assert_eq!(cells[1], "SPIP de Paris");
+        assert!(cells[3].starts_with("relais_pk_"), "{row}");
+        cells[3].to_owned()
+    };
+    let old = demo();
+    let key = demo();
+    assert_ne!(old, key);
+    let server = relais_tests::process::Server::start(&[("RELAIS_DATA_DIR".to_owned(), data_dir.clone())]).await;
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", server.url);
+
+    let me = client.get(url("/v1/me")).bearer_auth(&old).send().await.unwrap();
+    assert_eq!(me.status(), 401, "the previous sandbox key is revoked");
+    // 1. Who am I.
+    let me: Value = client
+        .get(url("/v1/me"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["kind"], "partner");
+    assert_eq!(me["organisation"]["name"], "SPIP de Paris");
+    // 2. The centre that covers the person's postal code.
+    let centres: Value = client
+        .get(url("/v1/centres?postal_code=75011"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let centre = centres["items"][0]["id"]
+        .as_str()
+        .expect("a centre covers 75011")
+        .to_owned();
+    // 3. A court-ordered referral, sent twice with one Idempotency-Key: one referral.
+    let body = json!({
+        "centre_id": centre,
+        "subject_alias": "Dossier 2026-0142",
+        "summary": "Obligation de soins prononcée par le JAP ; suivi individuel demandé.",
+        "legal_basis": "court_ordered",
+        "authority": "jap",
+        "decision_reference": "JAP-2026-142",
+        "order_ends_on": "2027-03-31"
+    });
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let sent = client
+            .post(url("/v1/referrals"))
+            .bearer_auth(&key)
+            .header("Idempotency-Key", "spip-paris-2026-0142")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), 201);
+        let sent: Value = sent.json().await.unwrap();
+        ids.push(sent["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids[0], ids[1], "a retry gets the first answer");
+    // 4. Its status, read back.
+    let read: Value = client
+        .get(url(&format!("/v1/referrals/{}", ids[0])))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["status"], "pending");
+    assert_eq!(read["decision_reference"], "JAP-2026-142");
+    // 5. The messages owed to the partner (none until the centre decides).
+    let deliveries = client
+        .get(url("/v1/webhook-deliveries"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deliveries.status(), 200);
+}
