@@ -261,8 +261,9 @@ pub fn render(content: &Content, check_url: &str) -> Result<Vec<u8>> {
     for line in lines(content, check_url) {
         match line {
             Line::Qr => {
-                let page = next_line(&mut pages, &mut y, QR_SIDE + 2.0);
-                page.push(Mark::Qr { y: y + 1.0 });
+                // With white around it (the code's quiet zone: four modules, under 5 mm).
+                let page = next_line(&mut pages, &mut y, QR_SIDE + 10.0);
+                page.push(Mark::Qr { y: y + 5.0 });
             }
             Line::Text(text, size, bold) => {
                 let step = size * PT_MM * 1.5;
