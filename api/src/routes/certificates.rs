@@ -78,7 +78,7 @@ pub async fn pdf(
     let url = check_url(&state, &content.verification_code);
     let bytes = web::block(move || certificates::pdf::render(&content, &url))
         .await
-        .map_err(|e| relais_core::Error::Internal(e.to_string()))?;
+        .map_err(|e| relais_core::Error::Internal(e.to_string()))??;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .insert_header((

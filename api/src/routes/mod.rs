@@ -337,6 +337,7 @@ pub fn table() -> Vec<RouteDef> {
         def(M::GET, "/chat/api/messages", web::get().to(webchat::list_messages)),
         def(M::GET, "/chat/ws", web::get().to(webchat::socket)),
         def(M::GET, "/app", web::get().to(app::page)),
+        def(M::GET, "/app/", web::get().to(app::page)),
         def(M::GET, "/app/{file}", web::get().to(app::file)),
         def(M::GET, "/openapi.yaml", web::get().to(docs::contract)),
         def(M::GET, "/docs", web::get().to(docs::page)),

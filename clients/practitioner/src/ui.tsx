@@ -65,13 +65,19 @@ export function useAction<A extends unknown[]>(
   return { run, busy, error, clear: () => setError(undefined) };
 }
 
+/** A server text written "en français / in English": the part in the reader's language. */
+function inLanguage(text: string): string {
+  const at = text.indexOf(" / ");
+  return at < 0 ? text : L(text.slice(0, at), text.slice(at + 3));
+}
+
 export function message(error: unknown): string {
   if (error instanceof ApiError) {
     if (error.status === 404) return L("Introuvable.", "Not found.");
     if (error.status === 403) return L("Action non autorisée pour votre compte.", "Not allowed for your account.");
-    if (error.status === 409) return `${L("Impossible maintenant", "Not possible now")} : ${error.message}`;
+    if (error.status === 409) return `${L("Impossible maintenant", "Not possible now")} : ${inLanguage(error.message)}`;
     if (error.status === 401) return L("Session expirée : reconnectez-vous.", "Session expired: log in again.");
-    return error.message;
+    return inLanguage(error.message);
   }
   if (error instanceof TypeError) return L("Réseau indisponible. Réessayez.", "Network unavailable. Try again.");
   return String(error);

@@ -882,6 +882,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/app/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The practitioner app (with a trailing slash)
+         * @description The same page as `/app`, for an address typed or bookmarked with a trailing slash.
+         *     Public. The installable web app of listeners, practitioners, housing operators and
+         *     coordinators (its page; the app logs in through `/v1/auth/login` and calls the API like any
+         *     client). A strict Content-Security-Policy allows only this origin's script, style, images,
+         *     manifest, worker and connections. Served with an `ETag` and `Cache-Control: no-cache`; a
+         *     matching `If-None-Match` gets 304.
+         */
+        get: operations["practitionerAppSlash"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/app/{file}": {
         parameters: {
             query?: never;
@@ -11011,6 +11036,40 @@ export interface operations {
         };
     };
     practitionerApp: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` of the copy the browser holds (any other value is ignored). */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The app's page. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The browser's copy is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    practitionerAppSlash: {
         parameters: {
             query?: never;
             header?: {

@@ -27,9 +27,13 @@ async fn every_built_file_is_served_as_built() {
         assert_eq!(served.header("cache-control").as_deref(), Some("no-cache"), "{name}");
         assert!(served.header("etag").is_some(), "{name}");
     }
-    let page = app.get("/app").send().await;
-    assert_eq!(page.body, std::fs::read(dist().join("index.html")).unwrap());
-    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    for path in ["/app", "/app/"] {
+        let page = app.get(path).send().await;
+        assert_eq!(page.status, 200, "{path}");
+        assert_eq!(page.body, std::fs::read(dist().join("index.html")).unwrap(), "{path}");
+        assert!(page.header("content-type").unwrap().starts_with("text/html"));
+        assert!(page.header("content-security-policy").is_some(), "{path}");
+    }
     let js = app.get("/app/app.js").send().await;
     assert!(js.header("content-type").unwrap().starts_with("text/javascript"));
     let manifest = app.get("/app/manifest.webmanifest").send().await;

@@ -380,3 +380,124 @@ async fn the_person_can_have_everything_exported_and_the_file_erased_after_reten
         assert_eq!(count, 1, "{action} audited");
     }
 }
+
+/// The PDF's text as poppler's `pdftotext` reads it (what a clerk copies from the document), or
+/// None when pdftotext is not installed (`apt-get install poppler-utils`; .ci/run installs it).
+fn pdftotext(bytes: &[u8]) -> Option<String> {
+    use std::io::Write as _;
+    let mut child = match std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8", "-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => panic!("pdftotext: {e}"),
+    };
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "pdftotext failed on the certificate");
+    // pdftotext wraps a right-to-left run in directional embedding marks (U+202B ... U+202C):
+    // formatting for display, not characters of the text.
+    let text = String::from_utf8(out.stdout).unwrap();
+    Some(
+        text.chars()
+            .filter(|c| !matches!(*c as u32, 0x202A..=0x202E | 0x2066..=0x2069))
+            .collect(),
+    )
+}
+
+/// What the QR code on the PDF's first page says, read from the page drawn as an image
+/// (`pdftoppm`, then `zbarimg`), or None when those tools are not installed.
+fn qr_on_first_page(bytes: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("certificate.pdf");
+    std::fs::write(&pdf, bytes).unwrap();
+    let page = dir.path().join("page");
+    let drawn = std::process::Command::new("pdftoppm")
+        .args(["-r", "150", "-f", "1", "-l", "1", "-singlefile", "-png"])
+        .arg(&pdf)
+        .arg(&page)
+        .status()
+        .ok()?;
+    assert!(drawn.success(), "pdftoppm failed on the certificate");
+    let read = std::process::Command::new("zbarimg")
+        .args(["--quiet", "--raw"])
+        .arg(dir.path().join("page.png"))
+        .output()
+        .ok()?;
+    assert!(read.status.success(), "no QR code found on the certificate");
+    Some(String::from_utf8(read.stdout).unwrap().trim().to_owned())
+}
+
+#[tokio::test]
+async fn a_certificate_prints_names_in_every_script_as_they_are_written() {
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let names = "Nguyễn Văn Đức — Łukasz Żółć — محمد";
+    let others = ["Şükrü Ţărână", "Αλέξανδρος Παπαδόπουλος", "Дмитрий Шостакович"];
+    let mut certificates = Vec::new();
+    for name in std::iter::once(names).chain(others) {
+        let case = app
+            .post("/v1/cases")
+            .bearer(&practitioner)
+            .json(&json!({ "origin": "self", "legal_basis": "voluntary", "identity": { "name": name } }))
+            .send()
+            .await;
+        assert_eq!(case.status, 201, "{}", case.text());
+        let case = case.json()["id"].as_str().unwrap().to_owned();
+        session(
+            &app,
+            &practitioner,
+            &case,
+            "2026-03-02T09:00:00Z",
+            "individual",
+            None,
+            "attended",
+        )
+        .await;
+        let issued = post(
+            &app,
+            &practitioner,
+            &format!("/v1/cases/{case}/certificates"),
+            json!({}),
+        )
+        .await;
+        certificates.push((name, issued));
+    }
+    for (name, issued) in certificates {
+        let pdf = app
+            .get(issued["pdf_url"].as_str().unwrap())
+            .bearer(&practitioner)
+            .send()
+            .await;
+        assert_eq!(pdf.status, 200);
+        assert!(
+            pdf.body.len() < 200_000,
+            "the fonts are subset: {} bytes",
+            pdf.body.len()
+        );
+        let Some(text) = pdftotext(&pdf.body) else {
+            eprintln!(
+                "SKIPPED: pdftotext is not installed (apt-get install poppler-utils): the names are not read back"
+            );
+            return;
+        };
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("Personne suivie / Person followed"))
+            .unwrap_or_else(|| panic!("no name line in:\n{text}"));
+        assert_eq!(line, format!("Personne suivie / Person followed : {name}"), "{text}");
+        assert!(text.contains(issued["verification_code"].as_str().unwrap()));
+        assert!(text.contains("ATTESTATION DE SUIVI"));
+        match qr_on_first_page(&pdf.body) {
+            Some(url) => assert_eq!(
+                url,
+                issued["check_url"].as_str().unwrap(),
+                "the QR code holds the check URL"
+            ),
+            None => eprintln!("SKIPPED: pdftoppm or zbarimg is not installed: the QR code is not read back"),
+        }
+    }
+}

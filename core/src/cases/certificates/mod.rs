@@ -5,6 +5,7 @@
 
 pub mod code;
 pub mod pdf;
+pub mod typeset;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;

@@ -5,6 +5,7 @@ import { useRef, useState } from "preact/hooks";
 import { ApiError, type Schemas, api, ok } from "../../api";
 import { L, label, time } from "../../i18n";
 import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, Screen, announce, isoFromInput, localInput, useAction, useLoad } from "../../ui";
+import { CorrectAttendance } from "./appointment";
 import { Invalid, locale } from "./shared";
 
 type Me = Schemas["Me"];
@@ -310,6 +311,7 @@ function AppointmentItem({ appointment: a, onChanged }: { appointment: Appointme
         </div>
       ) : null}
       <ErrorBox error={move.error} />
+      <CorrectAttendance appointment={a} onDone={onChanged} />
     </li>
   );
 }

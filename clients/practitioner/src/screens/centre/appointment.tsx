@@ -1,10 +1,11 @@
 // One appointment as a card, with the centre's moves (FHIR statuses): a booked appointment
 // becomes arrived, noshow or cancelled; an arrived one fulfilled or cancelled; and, once the
-// person came, the case file opened from it.
+// person came, the case file opened from it. The server refuses attendance ahead of time (its
+// message is shown); a recorded attendance is corrected with a reason.
 import { useRef, useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, label, when } from "../../i18n";
-import { Badge, ErrorBox, Field, Form, announce, go, useAction } from "../../ui";
+import { Badge, Choice, ErrorBox, Field, Form, announce, go, useAction } from "../../ui";
 
 type Appointment = Schemas["Appointment"];
 type Status = Schemas["AppointmentStatus"];
@@ -71,6 +72,7 @@ export function AppointmentCard({ appointment, timezone, caseId, onChange }: Car
         </Form>
       ) : null}
       <ErrorBox error={move.error} />
+      <CorrectAttendance appointment={a} onDone={onChange} />
       {caseId ? (
         <p>
           <a href={`#/case/${caseId}`}>{L("Voir le dossier", "See the case file")}</a>
@@ -108,6 +110,48 @@ function OpenCase({ appointment }: { appointment: Appointment }) {
         <ErrorBox error={open.error} />
         <button class="primary" type="submit" disabled={open.busy}>
           {L("Ouvrir le dossier", "Open the case file")}
+        </button>
+      </Form>
+    </details>
+  );
+}
+
+const RECORDED: readonly Status[] = ["arrived", "fulfilled", "noshow"];
+const CORRECTED_TO: readonly Status[] = ["booked", "arrived", "fulfilled", "noshow"];
+
+/** A recorded attendance (arrived, fulfilled, no-show) corrected with a reason: the server keeps
+ * the step, audits it and tells the partner that sent the referral. */
+export function CorrectAttendance({ appointment, onDone }: { appointment: Appointment; onDone: () => void }) {
+  const options = CORRECTED_TO.filter((s) => s !== appointment.status);
+  const [to, setTo] = useState<Status | "">("");
+  const [reason, setReason] = useState("");
+  const key = useRef(crypto.randomUUID());
+  const correct = useAction(async () => {
+    if (!to) throw new Error(L("Choisissez le bon statut.", "Choose the right status."));
+    await ok(
+      api.POST("/v1/appointments/{id}/corrections", {
+        params: { path: { id: appointment.id }, header: { "Idempotency-Key": key.current } },
+        body: { status: to as Schemas["AppointmentCorrectionRequest"]["status"], reason: reason.trim() },
+      }),
+    );
+    key.current = crypto.randomUUID();
+    announce(`${L("Présence corrigée", "Attendance corrected")} : ${label(to)}`);
+    setTo("");
+    setReason("");
+    onDone();
+  });
+  if (!RECORDED.includes(appointment.status)) return null;
+  return (
+    <details class="correction">
+      <summary>{L("Corriger la présence…", "Correct the attendance…")}</summary>
+      <Form onSubmit={() => correct.run()}>
+        <Choice label={L("Bon statut", "Right status")} value={to} options={options} text={label} onChange={setTo} required placeholder={L("Choisir…", "Choose…")} />
+        <Field label={L("Motif de la correction", "Reason for the correction")} hint={L("Conservé et visible du centre.", "Kept and visible to the centre.")}>
+          {(id, hint) => <input id={id} aria-describedby={hint} required maxLength={300} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />}
+        </Field>
+        <ErrorBox error={correct.error} />
+        <button type="submit" class="primary" disabled={correct.busy || !to || !reason.trim()}>
+          {L("Enregistrer la correction", "Save the correction")}
         </button>
       </Form>
     </details>
