@@ -33,6 +33,7 @@ USAGE:
                                 retention delay (RELAIS_RETENTION_DAYS, default 90)
     relais telegram set-webhook register RELAIS_PUBLIC_URL/webhooks/telegram with Telegram,
                                 with RELAIS_TELEGRAM_WEBHOOK_SECRET
+    relais config docs          print the configuration tables (Markdown, as in README.md)
     relais help                 this text
 
 Configuration: defaults, then relais.toml (or RELAIS_CONFIG), then RELAIS_* variables.
@@ -59,7 +60,7 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         [] | ["serve"] => serve(),
         ["migrate"] => {
             let settings = Settings::load()?;
-            telemetry::init(settings.log_format);
+            telemetry::init(settings.server.log_format);
             let prepared = prepare(&settings)?;
             out(&format!(
                 "{} migration(s) applied on {}",
@@ -70,8 +71,8 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         }
         ["demo"] => {
             let settings = Settings::load()?;
-            telemetry::init(settings.log_format);
-            if settings.mode == Mode::Production {
+            telemetry::init(settings.server.log_format);
+            if settings.server.mode == Mode::Production {
                 bail!("demo data is refused in production mode");
             }
             let prepared = prepare(&settings)?;
@@ -96,7 +97,7 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         ["organisation", "add", rest @ ..] => organisation_add(rest),
         ["audit", "verify"] => {
             let settings = Settings::load()?;
-            telemetry::init(settings.log_format);
+            telemetry::init(settings.server.log_format);
             let prepared = prepare(&settings)?;
             let mut conn = prepared.database.get()?;
             let report = audit::verify(&mut conn)?;
@@ -119,38 +120,38 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         }
         ["purge"] => {
             let settings = Settings::load()?;
-            telemetry::init(settings.log_format);
+            telemetry::init(settings.server.log_format);
             let prepared = prepare(&settings)?;
             let mut conn = prepared.database.get()?;
             let now = relais_core::time::Clock::default().now();
             let days = chrono::Duration::days;
-            let retention = days(settings.retention_days);
+            let retention = days(settings.text_line.retention_days);
             let purged = relais_core::helpline::retention::purge(&mut conn, now, retention)?;
-            let outbound =
-                relais_core::helpline::outbox::purge_finished(&mut conn, now - days(settings.outbox_purge_days))?
-                    + relais_core::email::purge(&mut conn, now - days(settings.mail_purge_days))?
-                    + relais_core::partners::webhooks::purge(&mut conn, now - days(settings.webhook_purge_days))?;
+            let outbound = relais_core::helpline::outbox::purge_finished(
+                &mut conn,
+                now - days(settings.text_line.outbox_purge_days),
+            )? + relais_core::email::purge(&mut conn, now - days(settings.mail.purge_days))?
+                + relais_core::partners::webhooks::purge(&mut conn, now - days(settings.webhooks.purge_days))?;
             out(&format!(
                 "purged {} conversation(s) and {} contact(s) older than {} days without outcome; {} receipt(s), {} outbound row(s)",
-                purged.conversations, purged.contacts, settings.retention_days, purged.receipts, outbound
+                purged.conversations, purged.contacts, settings.text_line.retention_days, purged.receipts, outbound
             ));
             Ok(ExitCode::SUCCESS)
         }
         ["telegram", "set-webhook"] => {
             let settings = Settings::load()?;
-            telemetry::init(settings.log_format);
-            let token = settings
-                .telegram_token
-                .expose()
-                .context("RELAIS_TELEGRAM_TOKEN is not set")?;
-            let secret = settings
-                .telegram_webhook_secret
-                .expose()
+            telemetry::init(settings.server.log_format);
+            let token = crate::config::exposed(&settings.telegram.token).context("RELAIS_TELEGRAM_TOKEN is not set")?;
+            let secret = crate::config::exposed(&settings.telegram.webhook_secret)
                 .context("RELAIS_TELEGRAM_WEBHOOK_SECRET is not set")?;
-            let public = settings.public_url.as_deref().context("RELAIS_PUBLIC_URL is not set")?;
+            let public = settings
+                .server
+                .public_url
+                .as_deref()
+                .context("RELAIS_PUBLIC_URL is not set")?;
             let config = relais_bots::telegram::TelegramConfig {
                 token: token.to_owned(),
-                api_url: settings.telegram_api_url.clone(),
+                api_url: settings.telegram.api_url.clone(),
                 webhook_secret: Some(secret.to_owned()),
             };
             let bot = relais_bots::telegram::bot(&config).map_err(|e| anyhow::anyhow!(e))?;
@@ -160,6 +161,10 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
                 .block_on(relais_bots::telegram::set_webhook(&bot, &url, secret))
                 .map_err(|e| anyhow::anyhow!(e))?;
             out(&format!("webhook registered: {url}"));
+            Ok(ExitCode::SUCCESS)
+        }
+        ["config", "docs"] => {
+            out(&Settings::docs()?);
             Ok(ExitCode::SUCCESS)
         }
         ["help"] | ["--help"] | ["-h"] => {
@@ -175,21 +180,21 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
 
 fn serve() -> anyhow::Result<ExitCode> {
     let settings = Settings::load()?;
-    telemetry::init(settings.log_format);
+    telemetry::init(settings.server.log_format);
     let prepared = prepare(&settings)?;
     tracing::info!(
-        mode = ?settings.mode,
+        mode = ?settings.server.mode,
         database = prepared.database.backend(),
         migrations_applied = prepared.migrations_applied,
         "prepared"
     );
-    if settings.mode == Mode::Embedded {
+    if settings.server.mode == Mode::Embedded {
         first_start_demo(&settings, &prepared)?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let app = Application::from_prepared(settings.clone(), prepared).await?;
-        tracing::info!(bind = %settings.bind, port = app.port(), "serving");
+        tracing::info!(bind = %settings.server.bind, port = app.port(), "serving");
         app.run_until_stopped().await?;
         Ok::<_, anyhow::Error>(())
     })?;
@@ -207,7 +212,7 @@ fn first_start_demo(settings: &Settings, prepared: &crate::startup::Prepared) ->
     let accounts = demo::load(&mut conn, &prepared.geo, &prepared.secrets)?;
     demo::load_schedule(&mut conn)?;
     demo::load_housing(&mut conn, &prepared.geo, &prepared.secrets)?;
-    let path = settings.data_dir.join("demo-accounts.txt");
+    let path = settings.server.data_dir.join("demo-accounts.txt");
     let mut text = String::from(
         "# Demo accounts of this instance (role, organisation, email, password, enrolment code valid 72 h).\n",
     );
@@ -261,7 +266,7 @@ fn user_add(args: &[&str]) -> anyhow::Result<ExitCode> {
         bail!("at least one --role is required");
     }
     let settings = Settings::load()?;
-    telemetry::init(settings.log_format);
+    telemetry::init(settings.server.log_format);
     let prepared = prepare(&settings)?;
     let mut conn = prepared.database.get()?;
     let org = match organisation.parse() {
@@ -318,7 +323,7 @@ fn organisation_add(args: &[&str]) -> anyhow::Result<ExitCode> {
     let kind = kind.context("--kind is required (helpline, centre, housing_platform, national, partner)")?;
     let name = name.context("--name is required")?;
     let settings = Settings::load()?;
-    telemetry::init(settings.log_format);
+    telemetry::init(settings.server.log_format);
     let prepared = prepare(&settings)?;
     let new = organisations::NewOrganisation::parse(&prepared.geo, kind, &name, timezone.as_deref(), coverage)?;
     let mut conn = prepared.database.get()?;

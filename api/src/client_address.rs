@@ -8,7 +8,7 @@ use actix_web::HttpRequest;
 use crate::config::Settings;
 
 pub fn of(req: &HttpRequest, settings: &Settings) -> String {
-    if let Some(name) = &settings.client_address_header
+    if let Some(name) = &settings.server.client_address_header
         && let Some(last) = req
             .headers()
             .get_all(name.as_str())

@@ -6,6 +6,7 @@ pub mod body;
 pub mod cli;
 pub mod client_address;
 pub mod config;
+pub mod deprecation;
 pub mod line;
 pub mod live;
 pub mod metrics;

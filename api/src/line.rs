@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use relais_bots::channel::{Provider, Senders};
 use relais_bots::delivery::DeliveryConfig;
-use relais_bots::hours::Hours;
 use relais_bots::ingest::TextLine;
 use relais_bots::metrics::LineMetrics;
 use relais_bots::script::Script;
@@ -36,15 +35,10 @@ pub struct Line {
 impl Line {
     pub fn build(settings: &Settings, secrets: &Secrets, geo: Arc<Geography>) -> anyhow::Result<Self> {
         let script = Script::load()?;
-        let hours = Hours::parse(
-            &settings.helpline_hours,
-            &settings.helpline_timezone,
-            &settings.helpline_holidays,
-        )?;
-        let telegram = settings.telegram_token.expose().map(|token| TelegramConfig {
+        let telegram = crate::config::exposed(&settings.telegram.token).map(|token| TelegramConfig {
             token: token.to_owned(),
-            api_url: settings.telegram_api_url.clone(),
-            webhook_secret: settings.telegram_webhook_secret.expose().map(str::to_owned),
+            api_url: settings.telegram.api_url.clone(),
+            webhook_secret: crate::config::exposed(&settings.telegram.webhook_secret).map(str::to_owned),
         });
         let telegram_bot = telegram
             .as_ref()
@@ -52,15 +46,15 @@ impl Line {
             .transpose()
             .map_err(|e| anyhow::anyhow!(e))?;
         let sms = match (
-            &settings.twilio_account_sid,
-            settings.twilio_auth_token.expose(),
-            &settings.twilio_from,
-            &settings.public_url,
+            &settings.twilio.account_sid,
+            crate::config::exposed(&settings.twilio.auth_token),
+            &settings.twilio.from,
+            &settings.server.public_url,
         ) {
             (Some(sid), Some(token), Some(from), Some(public)) => Some(TwilioConfig {
                 account_sid: sid.clone(),
                 auth_token: token.to_owned(),
-                api_url: settings.twilio_api_url.clone(),
+                api_url: settings.twilio.api_url.clone(),
                 from: from.clone(),
                 public_url: public.clone(),
             }),
@@ -80,18 +74,18 @@ impl Line {
             webchat: webchat.clone(),
         });
         let delivery = DeliveryConfig {
-            sms_per_second: settings.sms_per_second,
-            lease: std::time::Duration::from_secs(settings.delivery_lease_seconds.max(1)),
-            ..DeliveryConfig::new(settings.delivery_max_attempts)
+            sms_per_second: settings.twilio.sms_per_second,
+            lease: std::time::Duration::from_secs(settings.text_line.delivery_lease_seconds.max(1)),
+            ..DeliveryConfig::new(settings.text_line.delivery_max_attempts)
         };
 
         Ok(Self {
             text_line: TextLine {
                 script,
-                hours,
+                hours: settings.helpline.open.clone(),
                 secrets: secrets.clone(),
                 geo,
-                sms_max_segments: settings.sms_max_segments,
+                sms_max_segments: settings.twilio.sms_max_segments,
             },
             telegram,
             telegram_bot,
@@ -101,7 +95,7 @@ impl Line {
             metrics: Arc::new(LineMetrics::default()),
             senders,
             delivery,
-            retention_days: settings.retention_days,
+            retention_days: settings.text_line.retention_days,
         })
     }
 }

@@ -31,17 +31,17 @@ pub struct Prepared {
 /// Loads secrets, connects and migrates the database, loads the reference geography.
 /// Blocking.
 pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
-    let embedded = settings.mode == Mode::Embedded;
+    let embedded = settings.server.mode == Mode::Embedded;
     if embedded {
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("cannot create the data folder {}", settings.data_dir.display()))?;
-        restrict_permissions(&settings.data_dir)?;
+        std::fs::create_dir_all(&settings.server.data_dir)
+            .with_context(|| format!("cannot create the data folder {}", settings.server.data_dir.display()))?;
+        restrict_permissions(&settings.server.data_dir)?;
     }
     let sources = SecretSources {
-        data_dir: &settings.data_dir,
-        jwt_key: settings.jwt_key.expose(),
-        hmac_pepper: settings.hmac_pepper.expose(),
-        field_key: settings.field_key.expose(),
+        data_dir: &settings.server.data_dir,
+        jwt_key: crate::config::exposed(&settings.keys.jwt),
+        hmac_pepper: crate::config::exposed(&settings.keys.hmac_pepper),
+        field_key: crate::config::exposed(&settings.keys.field),
     };
     let secrets = Secrets::load(&sources, embedded).map_err(|e| {
         if embedded {
@@ -50,8 +50,8 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
             anyhow::anyhow!("production mode refuses to start: {e}")
         }
     })?;
-    let url = DatabaseUrl::parse(&settings.database_url)?;
-    let database = Db::connect(&url, settings.database_pool_size)?;
+    let url = DatabaseUrl::parse(&settings.database.url)?;
+    let database = Db::connect(&url, settings.database.pool_size)?;
     let migrations_applied = database.migrate()?;
     let geo = Geography::load()?;
     // Index the commune contours now, not on the first offer written.
@@ -90,28 +90,28 @@ impl Application {
     }
 
     pub async fn from_prepared(settings: Settings, prepared: Prepared) -> anyhow::Result<Self> {
-        let listener =
-            TcpListener::bind(&settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let listener = TcpListener::bind(&settings.server.bind)
+            .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let port = listener.local_addr()?.port();
         let tokens = TokenKeys::new(
             &prepared.secrets.jwt_key,
-            &settings.jwt_issuer,
-            &settings.jwt_audience,
-            settings.access_token_ttl_seconds,
+            &settings.auth.jwt_issuer,
+            &settings.auth.jwt_audience,
+            settings.auth.access_token_ttl_seconds,
         );
-        let body_limit = settings.body_limit;
+        let body_limit = settings.server.body_limit;
         let geo = Arc::new(prepared.geo);
         let line = Line::build(&settings, &prepared.secrets, geo.clone())?;
         let live = crate::live::LiveHub::start(
             prepared.database.clone(),
-            settings.redis_url.as_deref(),
+            settings.database.redis_url.as_deref(),
             line.webchat.clone(),
             prepared.secrets.clone(),
         )
         .await
         .context("cannot start live events (is RELAIS_REDIS_URL reachable?)")?;
-        let replica = match &settings.database_replica_url {
-            Some(url) => Some(connect_replica(url, settings.database_pool_size).await?),
+        let replica = match &settings.database.replica_url {
+            Some(url) => Some(connect_replica(url, settings.database.pool_size).await?),
             None => None,
         };
         let workers = crate::workers::Workers::new(crate::workers::Wakers {
@@ -140,6 +140,7 @@ impl Application {
                 .app_data(shared.clone())
                 .app_data(limiter.clone())
                 .wrap(from_fn(crate::rate_limit::limit))
+                .wrap(from_fn(crate::deprecation::announce))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))

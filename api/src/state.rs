@@ -37,7 +37,7 @@ impl AppState {
     /// When a pending referral shows as stalled, by the server's clock now.
     pub fn referral_stall(&self) -> relais_core::centres::referrals::Stall {
         relais_core::centres::referrals::Stall {
-            after: chrono::Duration::days(self.settings.referral_stall_days),
+            after: chrono::Duration::days(self.settings.centres.referral_stall_days),
             now: self.clock.now(),
         }
     }
@@ -45,9 +45,10 @@ impl AppState {
     /// The public URL people reach this service at, without a trailing slash.
     pub fn public_base(&self) -> String {
         self.settings
+            .server
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.settings.bind))
+            .unwrap_or_else(|| format!("http://{}", self.settings.server.bind))
             .trim_end_matches('/')
             .to_owned()
     }

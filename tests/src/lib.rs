@@ -26,7 +26,8 @@ use serde_json::Value;
 
 pub use contract::Contract;
 
-fn contract() -> Arc<Contract> {
+/// The contract, loaded once for the whole test binary.
+pub fn contract() -> Arc<Contract> {
     static CONTRACT: OnceLock<Arc<Contract>> = OnceLock::new();
     CONTRACT.get_or_init(|| Arc::new(Contract::load())).clone()
 }
@@ -318,7 +319,7 @@ impl TestApp {
     /// fewer bytes than the demo data alone fills (so "absent" can never pass on nothing).
     pub fn stored_text(&self) -> String {
         use diesel::RunQueryDsl as _;
-        let url = &self.app_state().settings.database_url;
+        let url = &self.app_state().settings.database.url;
         let out = if let Some(path) = url.strip_prefix("sqlite://") {
             diesel::sql_query("PRAGMA wal_checkpoint(FULL)")
                 .execute(&mut *self.conn())

@@ -118,7 +118,7 @@ impl FromRequest for Auth {
                 Principal::Staff {
                     roles, second_factor, ..
                 } => (
-                    login::needs_second_factor(state.settings.require_totp, roles),
+                    login::needs_second_factor(state.settings.auth.require_totp, roles),
                     *second_factor,
                 ),
                 Principal::Partner { .. } => (false, false),

@@ -54,7 +54,7 @@ fn admitted(state: &AppState, caller: &Caller) -> bool {
         OrganisationKind::HousingPlatform => roles.contains(Role::HousingOperator),
         _ => false,
     } || security_reader(caller);
-    role && (*second_factor || !login::needs_second_factor(state.settings.require_totp, roles))
+    role && (*second_factor || !login::needs_second_factor(state.settings.auth.require_totp, roles))
 }
 
 /// Administrators and national coordinators hear security alerts.

@@ -84,24 +84,24 @@ fn settings(state: &AppState) -> LoginSettings {
     let s = &state.settings;
     LoginSettings {
         throttle: throttle::Policy {
-            free_failures: s.login_free_failures,
-            lockout_after: s.login_lockout_after,
-            lockout: Duration::seconds(s.login_lockout_seconds),
+            free_failures: s.auth.login_free_failures,
+            lockout_after: s.auth.login_lockout_after,
+            lockout: Duration::seconds(s.auth.login_lockout_seconds),
             window: Duration::hours(1),
         },
         address_throttle: throttle::Policy {
-            free_failures: s.login_address_lockout_after / 2,
-            lockout_after: s.login_address_lockout_after,
-            lockout: Duration::seconds(s.login_lockout_seconds),
+            free_failures: s.auth.login_address_lockout_after / 2,
+            lockout_after: s.auth.login_address_lockout_after,
+            lockout: Duration::seconds(s.auth.login_lockout_seconds),
             window: Duration::hours(1),
         },
         totp_throttle: throttle::Policy {
-            free_failures: 2.min(s.totp_lockout_after - 1),
-            lockout_after: s.totp_lockout_after,
-            lockout: Duration::seconds(s.login_lockout_seconds),
+            free_failures: 2.min(s.auth.totp_lockout_after - 1),
+            lockout_after: s.auth.totp_lockout_after,
+            lockout: Duration::seconds(s.auth.login_lockout_seconds),
             window: Duration::hours(1),
         },
-        refresh_ttl: Duration::seconds(s.refresh_token_ttl_seconds),
+        refresh_ttl: Duration::seconds(s.auth.refresh_token_ttl_seconds),
     }
 }
 
@@ -163,7 +163,7 @@ pub async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> 
     if token.len() > 256 {
         return Err(ApiError::Unauthenticated);
     }
-    let ttl = Duration::seconds(state.settings.refresh_token_ttl_seconds);
+    let ttl = Duration::seconds(state.settings.auth.refresh_token_ttl_seconds);
     let issued = state.db(move |conn| sessions::refresh(conn, &token, ttl)).await?;
     token_pair(&state, issued)
 }

@@ -444,7 +444,7 @@ pub async fn erase(state: web::Data<AppState>, auth: Auth, path: web::Path<Strin
         .db(move |conn| relais_core::cases::files::exists(conn, &visible, &probe))
         .await?;
     auth.require(&[Role::CentreManager])?;
-    let retention = chrono::Duration::days(state.settings.case_retention_days);
+    let retention = chrono::Duration::days(state.settings.centres.case_retention_days);
     let now = state.clock.now();
     let erased = state
         .db(move |conn| rights::erase(conn, &caller, &id, retention, now))

@@ -26,7 +26,7 @@ async fn view(state: &web::Data<AppState>, id: String) -> ApiResult<HttpResponse
 pub async fn take_next(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {
     let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
-    let (capacity, now) = (state.settings.listener_capacity, state.clock.now());
+    let (capacity, now) = (state.settings.helpline.listener_capacity, state.clock.now());
     let taken = state
         .db(move |conn| desk::take_next(conn, &caller, capacity, now))
         .await?;
@@ -40,7 +40,7 @@ pub async fn take(state: web::Data<AppState>, auth: Auth, path: web::Path<String
     let caller = helpline_only(&auth)?;
     auth.require(LISTENERS)?;
     let id = super::uuid_text(&path)?;
-    let (capacity, now) = (state.settings.listener_capacity, state.clock.now());
+    let (capacity, now) = (state.settings.helpline.listener_capacity, state.clock.now());
     let c = state
         .db(move |conn| desk::take(conn, &caller, &id, capacity, now))
         .await?;
@@ -63,7 +63,7 @@ pub async fn assign(
     auth.require(SUPERVISORS)?;
     let id = super::uuid_text(&path)?;
     let listener = body.into_inner().listener_id.to_string();
-    let (capacity, now) = (state.settings.listener_capacity, state.clock.now());
+    let (capacity, now) = (state.settings.helpline.listener_capacity, state.clock.now());
     let c = state
         .db(move |conn| desk::assign(conn, &caller, &id, &listener, capacity, now))
         .await?;
@@ -115,7 +115,7 @@ pub async fn transfer(
     auth.require(LISTENERS)?;
     let id = super::uuid_text(&path)?;
     let body = body.into_inner();
-    let (capacity, now) = (state.settings.listener_capacity, state.clock.now());
+    let (capacity, now) = (state.settings.helpline.listener_capacity, state.clock.now());
     let shared = state.clone();
     let c = state
         .db(move |conn| {

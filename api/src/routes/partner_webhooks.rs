@@ -49,9 +49,9 @@ pub async fn put_endpoint(state: web::Data<AppState>, auth: Auth, body: Body<End
     let caller = auth.caller().clone();
     let url = endpoint_url(
         &body.into_inner().url,
-        state.settings.webhook_allow_http,
+        state.settings.webhooks.allow_http,
         &Policy {
-            allow: state.settings.outbound_allow.clone(),
+            allow: state.settings.webhooks.outbound_allow.clone(),
         },
     )?;
     let shared = state.clone();

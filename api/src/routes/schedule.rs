@@ -269,6 +269,48 @@ pub async fn set_status(
     Ok(HttpResponse::Ok().json(appointment))
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionBody {
+    status: AppointmentStatus,
+    reason: String,
+}
+
+/// Corrects a recorded attendance, with a reason (kept, audited, told to the partner).
+pub async fn correct(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: Body<CorrectionBody>,
+) -> ApiResult<HttpResponse> {
+    let caller = centre_only(&auth)?;
+    let (scope, key) = idempotency_key(&req, &auth)?;
+    let id: uuid::Uuid = super::parse_id(&path)?;
+    let b = body.into_inner();
+    let now = state.clock.now();
+    let corrected = state
+        .db(move |conn| {
+            idempotency::once(conn, &scope, key.as_deref(), "appointments.correct", |conn| {
+                let (appointment, correction) =
+                    appointments::correct(conn, &caller, &id.to_string(), b.status, &b.reason, now)?;
+                Ok(serde_json::json!({ "appointment": appointment, "correction": correction }))
+            })
+        })
+        .await?;
+    state.live.signal().await;
+    Ok(HttpResponse::Created().json(corrected))
+}
+
+pub async fn corrections(state: web::Data<AppState>, auth: Auth, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let caller = centre_only(&auth)?;
+    let id: uuid::Uuid = super::parse_id(&path)?;
+    let items = state
+        .db(move |conn| appointments::corrections(conn, &caller, &id.to_string()))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
 /// What a centre acts on today: referrals to accept or reject, the day's appointments (in
 /// the centre's zone), and no-shows of the last 30 days to follow.
 pub async fn inbox(state: web::Data<AppState>, auth: Auth) -> ApiResult<HttpResponse> {

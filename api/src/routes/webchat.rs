@@ -37,7 +37,7 @@ pub async fn script() -> HttpResponse {
 }
 
 fn idle(state: &AppState) -> chrono::Duration {
-    chrono::Duration::seconds(state.settings.webchat_session_idle_seconds)
+    chrono::Duration::seconds(state.settings.text_line.webchat_session_idle_seconds)
 }
 
 /// The chat key of a live session we issued, extending it; `None` for anything else.

@@ -13,11 +13,11 @@ use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 async fn read_body(state: &AppState, payload: web::Payload) -> ApiResult<web::Bytes> {
-    match payload.to_bytes_limited(state.settings.body_limit).await {
+    match payload.to_bytes_limited(state.settings.server.body_limit).await {
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(_)) => Err(ApiError::BadRequest("the body could not be read".into())),
         Err(_) => Err(ApiError::PayloadTooLarge {
-            limit: state.settings.body_limit,
+            limit: state.settings.server.body_limit,
         }),
     }
 }

@@ -19,7 +19,7 @@ pub struct SilentListeners {
 
 impl SilentListeners {
     pub fn new(state: &web::Data<AppState>) -> Self {
-        let silence = state.settings.listener_silence_seconds.max(1);
+        let silence = state.settings.helpline.listener_silence_seconds.max(1);
         Self {
             silence: chrono::Duration::seconds(silence),
             period: Duration::from_secs(u64::try_from((silence / 4).clamp(1, 30)).unwrap_or(30)),
@@ -72,7 +72,7 @@ impl LineRound {
         Self {
             name: "reminders",
             round: |line, conn, now| line.send_reminders(conn, now),
-            period: Duration::from_secs(state.settings.reminder_seconds),
+            period: Duration::from_secs(state.settings.centres.reminder_seconds),
         }
     }
 
@@ -80,7 +80,7 @@ impl LineRound {
         Self {
             name: "queue-places",
             round: |line, conn, now| line.tell_queue_places(conn, now),
-            period: Duration::from_secs(state.settings.queue_place_seconds),
+            period: Duration::from_secs(state.settings.text_line.queue_place_seconds),
         }
     }
 }
@@ -118,7 +118,7 @@ impl Worker for WeeklyInventory {
             return next;
         }
         let geo = state.geo.clone();
-        let recipients = state.settings.inventory_recipients.clone();
+        let recipients = state.settings.housing.inventory_recipients.clone();
         match state
             .db(move |conn| relais_core::housing::inventory::send_weekly(conn, &geo, &recipients, now))
             .await
@@ -159,7 +159,7 @@ impl Purge {
         let settings = &state.settings;
         let days = chrono::Duration::days;
         let mut purged = Purged::default();
-        let retention = days(settings.retention_days);
+        let retention = days(settings.text_line.retention_days);
         match state
             .db(move |conn| relais_core::helpline::retention::purge(conn, now, retention))
             .await
@@ -178,14 +178,14 @@ impl Purge {
             ("idempotency keys", days(1), relais_core::idempotency::purge),
             (
                 "line outbox",
-                days(settings.outbox_purge_days),
+                days(settings.text_line.outbox_purge_days),
                 relais_core::helpline::outbox::purge_finished,
             ),
-            ("emails", days(settings.mail_purge_days), relais_core::email::purge),
+            ("emails", days(settings.mail.purge_days), relais_core::email::purge),
             // Partners' messages and their delivery logs.
             (
                 "webhook messages",
-                days(settings.webhook_purge_days),
+                days(settings.webhooks.purge_days),
                 relais_core::partners::webhooks::purge,
             ),
         ];

@@ -73,18 +73,22 @@ impl Mail {
     pub fn new(state: &web::Data<AppState>) -> anyhow::Result<Self> {
         let from: Mailbox = state
             .settings
-            .mail_from
+            .mail
+            .from
             .parse()
             .map_err(|_| anyhow::anyhow!("RELAIS_MAIL_FROM is not a mailbox; centres' emails are not sent"))?;
         let settings = &state.settings;
         Ok(Self {
-            transport: Transport::build(settings.smtp_url.expose(), &settings.data_dir)?,
+            transport: Transport::build(
+                crate::config::exposed(&settings.mail.smtp_url),
+                &settings.server.data_dir,
+            )?,
             from,
             base: state.public_base(),
             retry: RetryPolicy::exponential(
-                chrono::Duration::seconds(settings.mail_retry_seconds),
-                chrono::Duration::seconds(settings.mail_retry_cap_seconds),
-                settings.mail_max_attempts,
+                chrono::Duration::seconds(settings.mail.retry_seconds),
+                chrono::Duration::seconds(settings.mail.retry_cap_seconds),
+                settings.mail.max_attempts,
             ),
             waker: state.workers.wakers.mail.clone(),
         })

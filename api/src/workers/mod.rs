@@ -216,7 +216,7 @@ pub fn start(state: &web::Data<AppState>) {
         Ok(webhooks) => workers.spawn(state, webhooks),
         Err(e) => tracing::error!(error = %e, "webhook client unavailable; partners' messages wait"),
     }
-    if !state.settings.inventory_recipients.is_empty() {
+    if !state.settings.housing.inventory_recipients.is_empty() {
         workers.spawn(state, housekeeping::WeeklyInventory);
     }
     workers.spawn(state, housekeeping::LineRound::reminders(state));

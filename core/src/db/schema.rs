@@ -416,6 +416,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    appointment_corrections (id) {
+        id -> Text,
+        appointment_id -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        reason -> Text,
+        corrected_by -> Text,
+        corrected_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(appointments -> slots (slot_id));
 diesel::allow_tables_to_appear_in_same_query!(appointments, slots, referrals, organisations);
 
