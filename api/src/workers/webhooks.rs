@@ -32,12 +32,11 @@ pub fn client(policy: Policy) -> reqwest::Result<Outbound> {
 /// One signed POST. The partner's log tells only the status code, or that the attempt failed:
 /// not why (refused, could not connect, timed out) nor how long it took, which would make
 /// webhooks a port scanner.
+///
+/// The signature's timestamp is the wall clock's, never the server's controlled clock: the
+/// partner checks it against its own clock to refuse replays.
 pub async fn post(client: &Outbound, message: &Outgoing) -> Attempt {
-    post_at(client, message, chrono::Utc::now()).await
-}
-
-async fn post_at(client: &Outbound, message: &Outgoing, now: chrono::DateTime<chrono::Utc>) -> Attempt {
-    let timestamp = now.timestamp();
+    let timestamp = chrono::Utc::now().timestamp();
     let key = signature::secret_bytes(&message.secret).unwrap_or_default();
     let request = client
         .post(&message.url)
@@ -124,7 +123,7 @@ impl Worker for Webhooks {
             return idle(state, &webhooks::TABLE, FLOOR).await;
         }
         // The batch is posted at once, so it is always finished, never handed back.
-        let attempts = futures_util::future::join_all(claimed.iter().map(|m| post_at(&self.client, m, now))).await;
+        let attempts = futures_util::future::join_all(claimed.iter().map(|m| post(&self.client, m))).await;
         for (message, attempt) in claimed.into_iter().zip(attempts) {
             let retry = self.retry.clone();
             let id = message.id.clone();
