@@ -124,6 +124,13 @@ pub struct Settings {
     /// Limits on creating and moving housing offers, and the thresholds of security alerts
     /// (`RELAIS_OFFER_*`, `RELAIS_ALERT_*`, `RELAIS_SECURITY_RECIPIENTS`).
     pub security: relais_core::security::Watch,
+    /// Where the audit chain's head is appended as signed lines (default: the data folder's
+    /// `audit-anchors.txt`); keep a copy elsewhere.
+    pub audit_anchor_file: PathBuf,
+    /// How often the head is anchored (when it moved).
+    pub audit_anchor_seconds: u64,
+    /// Who also receives each anchor line by mail (addresses, comma separated).
+    pub audit_anchor_recipients: Vec<String>,
 }
 
 /// The shape of `relais.toml`: every key optional, unknown keys refused.
@@ -195,6 +202,9 @@ struct FileSettings {
     alert_refusals: Option<i64>,
     alert_suspend_factor: Option<i64>,
     security_recipients: Option<String>,
+    audit_anchor_file: Option<PathBuf>,
+    audit_anchor_seconds: Option<u64>,
+    audit_anchor_recipients: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -309,7 +319,25 @@ impl Settings {
             }),
         };
 
+        let audit_anchor_file = env_string(env, "RELAIS_AUDIT_ANCHOR_FILE")
+            .map(PathBuf::from)
+            .or(from_file.audit_anchor_file)
+            .unwrap_or_else(|| data_dir.join("audit-anchors.txt"));
         let settings = Self {
+            audit_anchor_file,
+            audit_anchor_seconds: env_parse(env, "RELAIS_AUDIT_ANCHOR_SECONDS")?
+                .or(from_file.audit_anchor_seconds)
+                .unwrap_or(3600)
+                .max(1),
+            audit_anchor_recipients: env_string(env, "RELAIS_AUDIT_ANCHOR_RECIPIENTS")
+                .or(from_file.audit_anchor_recipients)
+                .map(|list| {
+                    list.split(',')
+                        .map(|a| a.trim().to_owned())
+                        .filter(|a| !a.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
             mode,
             bind: env_string(env, "RELAIS_BIND")
                 .or(from_file.bind)
@@ -577,6 +605,15 @@ impl Settings {
         if !(60..=30 * 86_400).contains(&self.webchat_session_idle_seconds) {
             return Err(ConfigError::Invalid(
                 "webchat_session_idle_seconds must be between 60 and 2592000".into(),
+            ));
+        }
+        if self
+            .audit_anchor_recipients
+            .iter()
+            .any(|a| !a.contains('@') || a.contains(char::is_whitespace))
+        {
+            return Err(ConfigError::Invalid(
+                "RELAIS_AUDIT_ANCHOR_RECIPIENTS: email addresses separated by commas".into(),
             ));
         }
         if self

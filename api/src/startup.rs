@@ -38,19 +38,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
             .with_context(|| format!("cannot create the data folder {}", settings.data_dir.display()))?;
         restrict_permissions(&settings.data_dir)?;
     }
-    let sources = SecretSources {
-        data_dir: &settings.data_dir,
-        jwt_key: settings.jwt_key.expose(),
-        hmac_pepper: settings.hmac_pepper.expose(),
-        field_key: settings.field_key.expose(),
-    };
-    let secrets = Secrets::load(&sources, embedded).map_err(|e| {
-        if embedded {
-            anyhow::anyhow!(e)
-        } else {
-            anyhow::anyhow!("production mode refuses to start: {e}")
-        }
-    })?;
+    let secrets = load_secrets(settings, embedded)?;
     let url = DatabaseUrl::parse(&settings.database_url)?;
     let database = Db::connect(&url, settings.database_pool_size)?;
     let migrations_applied = database.migrate()?;
@@ -62,6 +50,24 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
         secrets,
         geo,
         migrations_applied,
+    })
+}
+
+/// The instance's keys, from the configuration or the data folder; `generate` creates missing
+/// ones (embedded mode on first start).
+pub fn load_secrets(settings: &Settings, generate: bool) -> anyhow::Result<Secrets> {
+    let sources = SecretSources {
+        data_dir: &settings.data_dir,
+        jwt_key: settings.jwt_key.expose(),
+        hmac_pepper: settings.hmac_pepper.expose(),
+        field_key: settings.field_key.expose(),
+    };
+    Secrets::load(&sources, generate).map_err(|e| {
+        if settings.mode == Mode::Embedded {
+            anyhow::anyhow!(e)
+        } else {
+            anyhow::anyhow!("production mode refuses to start: {e}")
+        }
     })
 }
 
@@ -128,6 +134,7 @@ impl Application {
             housing_index: Arc::default(),
         });
         background::start(&state);
+        crate::anchor::start(&state);
         let shared = state.clone();
         let limiter = web::Data::new(crate::rate_limit::RateLimiter::new(&state.settings));
         let server = HttpServer::new(move || {

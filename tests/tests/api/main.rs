@@ -21,6 +21,7 @@ mod live;
 mod logs;
 mod partners;
 mod records;
+mod recovery;
 mod security;
 mod security_public;
 mod text_line;
