@@ -115,7 +115,7 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         ["audit", "anchor"] => {
             let settings = Settings::load()?;
             telemetry::init(settings.log_format);
-            let prepared = prepare(&settings)?;
+            let prepared = crate::startup::prepare_storage(&settings)?;
             let mut conn = prepared.database.get()?;
             let written = audit::anchor::publish_and_mail(
                 &mut conn,
@@ -135,7 +135,7 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         ["purge"] => {
             let settings = Settings::load()?;
             telemetry::init(settings.log_format);
-            let prepared = prepare(&settings)?;
+            let prepared = crate::startup::prepare_storage(&settings)?;
             let mut conn = prepared.database.get()?;
             let retention = chrono::Duration::days(settings.retention_days);
             let purged = relais_core::helpline::retention::purge(&mut conn, relais_core::time::now(), retention)?;
@@ -392,7 +392,7 @@ fn rotate_keys(args: &[&str]) -> anyhow::Result<ExitCode> {
         (None, false) => settings.data_dir.join("secrets").join("rotation.pending"),
         (None, true) => bail!("the keys come from the configuration: give --out FILE for the new ones"),
     };
-    let prepared = prepare(&settings)?;
+    let prepared = crate::startup::prepare_storage(&settings)?;
     let old = prepared.secrets.clone();
     // A rotation that stopped half-way resumes with the keys it had drawn.
     let new = match std::fs::read_to_string(&pending) {

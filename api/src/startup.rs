@@ -32,6 +32,31 @@ pub struct Prepared {
 /// Loads secrets, connects and migrates the database, loads the reference geography.
 /// Blocking.
 pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
+    let Storage {
+        database,
+        secrets,
+        migrations_applied,
+    } = prepare_storage(settings)?;
+    let geo = Geography::load()?;
+    // Index the commune contours now, not on the first offer written.
+    relais_core::geo::contours::load();
+    Ok(Prepared {
+        database,
+        secrets,
+        geo,
+        migrations_applied,
+    })
+}
+
+/// The keys and the migrated database, without the reference data: for the commands that
+/// only touch storage (audit, rotate-keys).
+pub struct Storage {
+    pub database: Db,
+    pub secrets: Secrets,
+    pub migrations_applied: usize,
+}
+
+pub fn prepare_storage(settings: &Settings) -> anyhow::Result<Storage> {
     let embedded = settings.mode == Mode::Embedded;
     if embedded {
         std::fs::create_dir_all(&settings.data_dir)
@@ -42,13 +67,9 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     let url = DatabaseUrl::parse(&settings.database_url)?;
     let database = Db::connect(&url, settings.database_pool_size)?;
     let migrations_applied = database.migrate()?;
-    let geo = Geography::load()?;
-    // Index the commune contours now, not on the first offer written.
-    relais_core::geo::contours::load();
-    Ok(Prepared {
+    Ok(Storage {
         database,
         secrets,
-        geo,
         migrations_applied,
     })
 }
