@@ -12,6 +12,7 @@ mod crash;
 mod desk;
 mod directory;
 mod errors;
+mod faults;
 mod first_start;
 mod geo;
 mod health;
