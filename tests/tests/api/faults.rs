@@ -117,3 +117,134 @@ async fn terminated_database_connections_answer_503_and_the_pool_recovers() {
         answers.len() - unavailable
     );
 }
+
+/// A tmpfs mounted for the test and unmounted when dropped.
+struct SmallDisk {
+    path: std::path::PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(megabytes: u32) -> Self {
+        let path = std::env::temp_dir().join(format!("relais-disk-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&path).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(&path)
+            .status()
+            .expect("mount runs");
+        assert!(
+            status.success(),
+            "this test mounts a small tmpfs: it needs root (or CAP_SYS_ADMIN)"
+        );
+        Self { path }
+    }
+
+    /// Fills the disk with a file; returns its path.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write as _;
+        let filler = self.path.join("filler");
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0u8; 64 * 1024];
+        while file.write_all(&chunk).is_ok() {}
+        let _ = file.sync_all();
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.path).status();
+        let _ = std::fs::remove_dir(&self.path);
+    }
+}
+
+/// The disk holding the SQLite database fills: webhooks answer 503 problem+json (not
+/// acknowledged, so the provider retries), the server stays up, writes succeed again once space
+/// returns, and the database passes `PRAGMA integrity_check`; every acknowledged update is
+/// stored once.
+#[tokio::test]
+async fn a_full_disk_answers_503_and_recovers_when_space_returns() {
+    let disk = SmallDisk::mount(64);
+    let data = disk.path.join("var");
+    let data_arg = data.display().to_string();
+    let url = format!("sqlite://{}/relais.sqlite3", data.display());
+    let app = spawn_line_app(&[("RELAIS_DATA_DIR", &data_arg), ("RELAIS_DATABASE_URL", &url)]).await;
+    let mut answers = Vec::new();
+    for i in 0..5i64 {
+        let update = TestApp::telegram_update(61_000 + i, "Bonjour");
+        let reply = app.telegram_post(&update).await;
+        answers.push((
+            update["update_id"].as_i64().unwrap(),
+            reply.status,
+            reply.header("content-type"),
+        ));
+    }
+    let filler = disk.fill();
+    let mut refused = 0;
+    for i in 0..40i64 {
+        let update = TestApp::telegram_update(62_000 + i, "Bonjour, je voudrais parler à quelqu'un de ce qui se passe");
+        let reply = app.telegram_post(&update).await;
+        if reply.status == 503 {
+            refused += 1;
+        }
+        answers.push((
+            update["update_id"].as_i64().unwrap(),
+            reply.status,
+            reply.header("content-type"),
+        ));
+        assert_eq!(app.get("/healthz").send().await.status, 200, "the server stays up");
+    }
+    assert!(refused > 0, "a full disk refused some webhook: {answers:?}");
+    std::fs::remove_file(filler).unwrap();
+    let mut recovered = false;
+    for i in 0..50i64 {
+        let update = TestApp::telegram_update(63_000 + i, "Bonjour");
+        let reply = app.telegram_post(&update).await;
+        answers.push((
+            update["update_id"].as_i64().unwrap(),
+            reply.status,
+            reply.header("content-type"),
+        ));
+        if reply.status == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "writes succeed again once space returns");
+
+    let wrong: Vec<_> = answers
+        .iter()
+        .filter(|(_, status, ct)| {
+            *status != 200
+                && !(*status == 503 && ct.as_deref().is_some_and(|c| c.starts_with("application/problem+json")))
+        })
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "answers other than 200 or 503 problem+json: {wrong:?}"
+    );
+    let mut conn = app.conn();
+    #[derive(QueryableByName)]
+    struct Check {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        integrity_check: String,
+    }
+    let check: Check = diesel::sql_query("PRAGMA integrity_check")
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(check.integrity_check, "ok");
+    for (id, status, _) in &answers {
+        let stored = diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM inbound_receipts WHERE channel = 'telegram' AND provider_id = 'u{id}'"
+        ))
+        .get_result::<Count>(&mut *conn)
+        .unwrap()
+        .n;
+        if *status == 200 {
+            assert_eq!(stored, 1, "acknowledged update {id} is stored once");
+        }
+    }
+    drop(conn);
+    drop(app);
+}
