@@ -153,7 +153,11 @@ impl SmallDisk {
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.path).status();
+        // Lazy: the server still holds its files open until the test process ends.
+        let _ = std::process::Command::new("umount")
+            .arg("--lazy")
+            .arg(&self.path)
+            .status();
         let _ = std::fs::remove_dir(&self.path);
     }
 }
