@@ -131,6 +131,11 @@ pub struct Settings {
     pub audit_anchor_seconds: u64,
     /// Who also receives each anchor line by mail (addresses, comma separated).
     pub audit_anchor_recipients: Vec<String>,
+    /// How long a client may take to send a request's headers before it is answered 408 and
+    /// closed (slow clients), in milliseconds.
+    pub client_request_timeout_ms: u64,
+    /// Open connections each worker thread accepts at most.
+    pub max_connections: usize,
 }
 
 /// The shape of `relais.toml`: every key optional, unknown keys refused.
@@ -205,6 +210,8 @@ struct FileSettings {
     audit_anchor_file: Option<PathBuf>,
     audit_anchor_seconds: Option<u64>,
     audit_anchor_recipients: Option<String>,
+    client_request_timeout_ms: Option<u64>,
+    max_connections: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -324,6 +331,14 @@ impl Settings {
             .or(from_file.audit_anchor_file)
             .unwrap_or_else(|| data_dir.join("audit-anchors.txt"));
         let settings = Self {
+            client_request_timeout_ms: env_parse(env, "RELAIS_CLIENT_REQUEST_TIMEOUT_MS")?
+                .or(from_file.client_request_timeout_ms)
+                .unwrap_or(5_000)
+                .clamp(100, 60_000),
+            max_connections: env_parse(env, "RELAIS_MAX_CONNECTIONS")?
+                .or(from_file.max_connections)
+                .unwrap_or(5_000)
+                .max(1),
             audit_anchor_file,
             audit_anchor_seconds: env_parse(env, "RELAIS_AUDIT_ANCHOR_SECONDS")?
                 .or(from_file.audit_anchor_seconds)

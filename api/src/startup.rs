@@ -128,6 +128,8 @@ impl Application {
             settings.access_token_ttl_seconds,
         );
         let body_limit = settings.body_limit;
+        let client_request_timeout_ms = settings.client_request_timeout_ms;
+        let max_connections = settings.max_connections;
         let geo = Arc::new(prepared.geo);
         let line = Line::build(&settings, &prepared.secrets, geo.clone())?;
         let live = crate::live::LiveHub::start(
@@ -173,6 +175,8 @@ impl Application {
                 .configure(|cfg| routes::configure(cfg, body_limit))
                 .default_service(web::to(routes::not_found))
         })
+        .client_request_timeout(std::time::Duration::from_millis(client_request_timeout_ms))
+        .max_connections(max_connections)
         .listen(listener)?
         .shutdown_timeout(10)
         .run();

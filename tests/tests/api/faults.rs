@@ -252,3 +252,42 @@ async fn a_full_disk_answers_503_and_recovers_when_space_returns() {
     drop(conn);
     drop(app);
 }
+
+/// Slow-loris on the HTTP port: many connections that send their headers a byte at a time
+/// are closed after the request timeout, while ordinary requests are served meanwhile.
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_do_not_starve_the_others() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = relais_tests::spawn_app_with(&[("RELAIS_CLIENT_REQUEST_TIMEOUT_MS", "1000")]).await;
+    let port: u16 = app.address.rsplit(':').next().unwrap().parse().unwrap();
+    let mut slow = Vec::new();
+    for _ in 0..200 {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        slow.push(stream);
+    }
+    let started = std::time::Instant::now();
+    let healthy = app.get("/healthz").send().await;
+    assert_eq!(healthy.status, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "served beside 200 slow clients"
+    );
+    // Keep dripping a header byte each 300 ms: the server still closes them at the timeout.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for s in &mut slow {
+        let _ = s.write_all(b"X").await;
+    }
+    let mut closed = 0;
+    for mut s in slow {
+        let mut buf = vec![0u8; 512];
+        let read = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await;
+        match read {
+            Ok(Ok(0)) | Ok(Err(_)) => closed += 1,
+            Ok(Ok(n)) if String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 408") => closed += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(closed, 200, "every slow client was cut off within the timeout");
+    assert_eq!(app.get("/healthz").send().await.status, 200);
+}
