@@ -28,7 +28,23 @@ USAGE:
     relais user add --email EMAIL --organisation NAME|ID --role ROLE [--role ROLE…]
                     [--name NAME] [--password PASSWORD]
                                 create a staff account (a password is generated if none is given)
-    relais audit verify         check the audit trail's hash chain; exit 1 at the first broken link
+    relais audit verify [--anchor FILE]
+                                check the audit trail's hash chain; exit 1 at the first broken link;
+                                with FILE, also each signed anchor line (tail truncation, forgery)
+    relais audit anchor         append the chain's head as a signed line to the anchor file
+                                (RELAIS_AUDIT_ANCHOR_FILE; also done every RELAIS_AUDIT_ANCHOR_SECONDS)
+    relais backup DIR [--secrets FILE]
+                                copy the database (online: SQLite VACUUM INTO, PostgreSQL pg_dump)
+                                and a manifest into the new folder DIR; the keys go to a separate
+                                secrets file (DIR/SECRETS-keep-apart.keys, or FILE): keep it apart
+    relais restore DIR [--secrets FILE]
+                                restore a backup into the configured database and data folder,
+                                which must be empty; checks digests, keys and the audit chain
+    relais rotate-keys [--field-key] [--pepper] [--jwt-key] [--out FILE]
+                                with every instance stopped: new keys (all three when none is named);
+                                re-seals sealed fields, recomputes lookups, ends sessions, re-signs
+                                the audit anchors; keys in the data folder are replaced (the old ones
+                                kept under secrets/retired-*.keys); configured keys go to FILE
     relais purge                erase text-line conversations that led to nothing after the
                                 retention delay (RELAIS_RETENTION_DAYS, default 90)
     relais telegram set-webhook register RELAIS_PUBLIC_URL/webhooks/telegram with Telegram,
@@ -99,33 +115,32 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         }
         ["user", "add", rest @ ..] => user_add(rest),
         ["organisation", "add", rest @ ..] => organisation_add(rest),
-        ["audit", "verify"] => {
+        ["audit", "verify"] => audit_verify(None),
+        ["audit", "verify", "--anchor", file] => audit_verify(Some(file)),
+        ["audit", "anchor"] => {
             let settings = Settings::load()?;
             telemetry::init(settings.server.log_format);
-            let prepared = prepare(&settings)?;
+            let prepared = crate::startup::prepare_storage(&settings)?;
             let mut conn = prepared.database.get()?;
-            let report = audit::verify(&mut conn)?;
-            match report.first_broken {
-                None => {
-                    out(&format!(
-                        "audit trail intact: {} entries checked",
-                        report.entries_checked
-                    ));
-                    Ok(ExitCode::SUCCESS)
-                }
-                Some(link) => {
-                    out(&format!(
-                        "audit trail BROKEN at entry {}: {} ({} entries verified before it)",
-                        link.seq, link.reason, report.entries_checked
-                    ));
-                    Ok(ExitCode::from(1))
-                }
-            }
+            let written = audit::anchor::publish_and_mail(
+                &mut conn,
+                &prepared.secrets,
+                &settings.audit.anchor_file,
+                &settings.audit.anchor_recipients,
+            )?;
+            out(&match written {
+                Some(line) => format!("{line}\n(appended to {})", settings.audit.anchor_file.display()),
+                None => "the head is already anchored (or the trail is empty)".to_owned(),
+            });
+            Ok(ExitCode::SUCCESS)
         }
+        ["backup", dir, rest @ ..] => backup(dir, rest),
+        ["restore", dir, rest @ ..] => restore(dir, rest),
+        ["rotate-keys", rest @ ..] => rotate_keys(rest),
         ["purge"] => {
             let settings = Settings::load()?;
             telemetry::init(settings.server.log_format);
-            let prepared = prepare(&settings)?;
+            let prepared = crate::startup::prepare_storage(&settings)?;
             let mut conn = prepared.database.get()?;
             let now = relais_core::time::Clock::default().now();
             let days = chrono::Duration::days;
@@ -180,6 +195,47 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(2))
         }
     }
+}
+
+/// Checks the chain, then (with `--anchor FILE`) every anchor line against it: a forged line
+/// or a trail that lost its tail fails.
+fn audit_verify(anchor: Option<&str>) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load()?;
+    telemetry::init(settings.server.log_format);
+    let prepared = prepare(&settings)?;
+    let mut conn = prepared.database.get()?;
+    let report = audit::verify(&mut conn)?;
+    if let Some(link) = report.first_broken {
+        out(&format!(
+            "audit trail BROKEN at entry {}: {} ({} entries verified before it)",
+            link.seq, link.reason, report.entries_checked
+        ));
+        return Ok(ExitCode::from(1));
+    }
+    let Some(file) = anchor else {
+        out(&format!(
+            "audit trail intact: {} entries checked",
+            report.entries_checked
+        ));
+        return Ok(ExitCode::SUCCESS);
+    };
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
+    let anchors = audit::anchor::check(&mut conn, &prepared.secrets, &text)?;
+    if anchors.problems.is_empty() {
+        out(&format!(
+            "audit trail intact: {} entries checked, {} anchor(s) hold",
+            report.entries_checked, anchors.anchors_checked
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    out(&format!(
+        "audit trail does NOT match its anchors ({} entries chain correctly):",
+        report.entries_checked
+    ));
+    for problem in &anchors.problems {
+        out(&format!("  {problem}"));
+    }
+    Ok(ExitCode::from(1))
 }
 
 fn serve() -> anyhow::Result<ExitCode> {
@@ -244,6 +300,164 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
         options.mode(0o600);
     }
     options.open(path)?.write_all(text.as_bytes())
+}
+
+/// The value of `--secrets FILE`, the only option of backup and restore.
+fn secrets_option(args: &[&str]) -> anyhow::Result<Option<std::path::PathBuf>> {
+    match args {
+        [] => Ok(None),
+        ["--secrets", file] => Ok(Some(std::path::PathBuf::from(file))),
+        _ => bail!("unknown options {args:?}\n\n{USAGE}"),
+    }
+}
+
+fn backup(dir: &str, args: &[&str]) -> anyhow::Result<ExitCode> {
+    let secrets_to = secrets_option(args)?;
+    let settings = Settings::load()?;
+    telemetry::init(settings.server.log_format);
+    let secrets = crate::startup::load_secrets(&settings, false)?;
+    let url = relais_core::db::DatabaseUrl::parse(&settings.database.url)?;
+    let db = relais_core::db::Db::connect(&url, 1)?;
+    let options = relais_core::backup::BackupOptions {
+        dir: std::path::Path::new(dir),
+        secrets_to: secrets_to.as_deref(),
+    };
+    let manifest = relais_core::backup::create(&db, &url, &secrets, &options)?;
+    out(&format!(
+        "backup of the {} database written to {} (migration {}, audit head {})",
+        manifest.backend,
+        dir,
+        manifest.migration,
+        manifest
+            .audit_head
+            .as_ref()
+            .map_or_else(|| "none".to_owned(), |h| format!("{} {}", h.seq, h.hash))
+    ));
+    out(&format!(
+        "SECRETS written to {}: keep that file apart from the database copy",
+        secrets_to.map_or_else(
+            || std::path::Path::new(dir)
+                .join(relais_core::backup::SECRETS_FILE)
+                .display()
+                .to_string(),
+            |p| p.display().to_string()
+        )
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore(dir: &str, args: &[&str]) -> anyhow::Result<ExitCode> {
+    let secrets_from = secrets_option(args)?;
+    let settings = Settings::load()?;
+    telemetry::init(settings.server.log_format);
+    let url = relais_core::db::DatabaseUrl::parse(&settings.database.url)?;
+    let given = [&settings.keys.jwt, &settings.keys.hmac_pepper, &settings.keys.field]
+        .iter()
+        .any(|k| k.is_some());
+    let configured = if given {
+        Some(crate::startup::load_secrets(&settings, false)?)
+    } else {
+        None
+    };
+    let target = relais_core::backup::RestoreTarget {
+        url: &url,
+        data_dir: &settings.server.data_dir,
+        configured: configured.as_ref(),
+        secrets_from: secrets_from.as_deref(),
+    };
+    let restored = relais_core::backup::restore(std::path::Path::new(dir), &target)?;
+    out(&format!(
+        "restored the backup of {} into the {} database: audit trail intact ({} entries)",
+        restored.manifest.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        restored.manifest.backend,
+        restored.audit_entries
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rotate_keys(args: &[&str]) -> anyhow::Result<ExitCode> {
+    use relais_core::crypto::Secrets;
+    use relais_core::crypto::rotation::{self, Rotation};
+    let mut what = Rotation::default();
+    let mut out_file = None;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        match *flag {
+            "--field-key" => what.field_key = true,
+            "--pepper" => what.pepper = true,
+            "--jwt-key" => what.jwt_key = true,
+            "--out" => out_file = Some(std::path::PathBuf::from(it.next().context("--out needs a file")?)),
+            other => bail!("unknown option {other}\n\n{USAGE}"),
+        }
+    }
+    if !(what.field_key || what.pepper || what.jwt_key) {
+        what = Rotation {
+            field_key: true,
+            pepper: true,
+            jwt_key: true,
+        };
+    }
+    let settings = Settings::load()?;
+    telemetry::init(settings.server.log_format);
+    let configured = [&settings.keys.jwt, &settings.keys.hmac_pepper, &settings.keys.field]
+        .iter()
+        .any(|k| k.is_some());
+    let pending = match (&out_file, configured) {
+        (Some(file), _) => file.clone(),
+        (None, false) => settings.server.data_dir.join("secrets").join("rotation.pending"),
+        (None, true) => bail!("the keys come from the configuration: give --out FILE for the new ones"),
+    };
+    let prepared = crate::startup::prepare_storage(&settings)?;
+    let old = prepared.secrets.clone();
+    // A rotation that stopped half-way resumes with the keys it had drawn.
+    let new = match std::fs::read_to_string(&pending) {
+        Ok(text) => Secrets::from_file_text(&text)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let new = what.draw(&old);
+            relais_core::crypto::secrets::write_private_file(&pending, &new.to_file_text())
+                .with_context(|| format!("cannot write {}", pending.display()))?;
+            new
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", pending.display())),
+    };
+    let mut conn = prepared.database.get()?;
+    let done = rotation::rotate(&mut conn, &old, &new, what)?;
+    let resigned = if what.pepper {
+        audit::anchor::resign(&settings.audit.anchor_file, &old, &new)?
+    } else {
+        0
+    };
+    if configured {
+        out(&format!(
+            "new keys written to {}: configure them (RELAIS_JWT_KEY, RELAIS_HMAC_PEPPER, RELAIS_FIELD_KEY) \
+             before starting; keep the old ones apart (offer positions sealed in the audit trail need them)",
+            pending.display()
+        ));
+    } else {
+        let stamp = relais_core::time::now().format("%Y%m%dT%H%M%SZ");
+        let retired = settings
+            .server
+            .data_dir
+            .join("secrets")
+            .join(format!("retired-{stamp}.keys"));
+        relais_core::crypto::secrets::write_private_file(&retired, &old.to_file_text())
+            .with_context(|| format!("cannot write {}", retired.display()))?;
+        new.replace_files(&settings.server.data_dir)?;
+        std::fs::remove_file(&pending).with_context(|| format!("cannot remove {}", pending.display()))?;
+        out(&format!(
+            "keys replaced in {}; the old ones are in {} (offer positions sealed in the audit trail need them)",
+            settings.server.data_dir.join("secrets").display(),
+            retired.display()
+        ));
+    }
+    for (column, rows) in done.resealed.iter().chain(&done.lookups) {
+        out(&format!("  {column}: {rows}"));
+    }
+    out(&format!(
+        "  sessions ended: {}; web chat sessions ended: {}; anchor lines re-signed: {resigned}",
+        done.sessions_ended, done.webchat_sessions_ended
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn user_add(args: &[&str]) -> anyhow::Result<ExitCode> {

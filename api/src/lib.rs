@@ -1,6 +1,7 @@
 //! relais-api: the HTTP edge of Relais (actix-web): routes, authentication, errors,
 //! configuration and the `relais` command line.
 
+pub mod anchor;
 pub mod auth;
 pub mod body;
 pub mod cli;

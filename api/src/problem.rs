@@ -106,6 +106,7 @@ impl From<CoreError> for ApiError {
             CoreError::Conflict(m) => Self::Conflict(m),
             CoreError::Forbidden(m) => Self::Forbidden(m),
             CoreError::TooManyRequests { retry_after_secs } => Self::TooManyRequests { retry_after_secs },
+            CoreError::Db(e) if e.is_unavailable() => Self::Unavailable(e.to_string()),
             CoreError::Db(e) => Self::Internal(e.to_string()),
             CoreError::Internal(m) => Self::Internal(m),
         }

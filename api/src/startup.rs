@@ -31,28 +31,11 @@ pub struct Prepared {
 /// Loads secrets, connects and migrates the database, loads the reference geography.
 /// Blocking.
 pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
-    let embedded = settings.server.mode == Mode::Embedded;
-    if embedded {
-        std::fs::create_dir_all(&settings.server.data_dir)
-            .with_context(|| format!("cannot create the data folder {}", settings.server.data_dir.display()))?;
-        restrict_permissions(&settings.server.data_dir)?;
-    }
-    let sources = SecretSources {
-        data_dir: &settings.server.data_dir,
-        jwt_key: crate::config::exposed(&settings.keys.jwt),
-        hmac_pepper: crate::config::exposed(&settings.keys.hmac_pepper),
-        field_key: crate::config::exposed(&settings.keys.field),
-    };
-    let secrets = Secrets::load(&sources, embedded).map_err(|e| {
-        if embedded {
-            anyhow::anyhow!(e)
-        } else {
-            anyhow::anyhow!("production mode refuses to start: {e}")
-        }
-    })?;
-    let url = DatabaseUrl::parse(&settings.database.url)?;
-    let database = Db::connect(&url, settings.database.pool_size)?;
-    let migrations_applied = database.migrate()?;
+    let Storage {
+        database,
+        secrets,
+        migrations_applied,
+    } = prepare_storage(settings)?;
     let geo = Geography::load()?;
     // Index the commune contours now, not on the first offer written.
     relais_core::geo::contours::load();
@@ -61,6 +44,50 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
         secrets,
         geo,
         migrations_applied,
+    })
+}
+
+/// The keys and the migrated database, without the reference data: for the commands that
+/// only touch storage (audit, rotate-keys).
+pub struct Storage {
+    pub database: Db,
+    pub secrets: Secrets,
+    pub migrations_applied: usize,
+}
+
+pub fn prepare_storage(settings: &Settings) -> anyhow::Result<Storage> {
+    let embedded = settings.server.mode == Mode::Embedded;
+    if embedded {
+        std::fs::create_dir_all(&settings.server.data_dir)
+            .with_context(|| format!("cannot create the data folder {}", settings.server.data_dir.display()))?;
+        restrict_permissions(&settings.server.data_dir)?;
+    }
+    let secrets = load_secrets(settings, embedded)?;
+    let url = DatabaseUrl::parse(&settings.database.url)?;
+    let database = Db::connect(&url, settings.database.pool_size)?;
+    let migrations_applied = database.migrate()?;
+    Ok(Storage {
+        database,
+        secrets,
+        migrations_applied,
+    })
+}
+
+/// The instance's keys, from the configuration or the data folder; `generate` creates missing
+/// ones (embedded mode on first start).
+pub fn load_secrets(settings: &Settings, generate: bool) -> anyhow::Result<Secrets> {
+    let sources = SecretSources {
+        data_dir: &settings.server.data_dir,
+        jwt_key: crate::config::exposed(&settings.keys.jwt),
+        hmac_pepper: crate::config::exposed(&settings.keys.hmac_pepper),
+        field_key: crate::config::exposed(&settings.keys.field),
+    };
+    Secrets::load(&sources, generate).map_err(|e| {
+        if settings.server.mode == Mode::Embedded {
+            anyhow::anyhow!(e)
+        } else {
+            anyhow::anyhow!("production mode refuses to start: {e}")
+        }
     })
 }
 
@@ -100,6 +127,8 @@ impl Application {
             settings.auth.access_token_ttl_seconds,
         );
         let body_limit = settings.server.body_limit;
+        let client_request_timeout_ms = settings.server.client_request_timeout_ms;
+        let max_connections = settings.server.max_connections;
         let geo = Arc::new(prepared.geo);
         let line = Line::build(&settings, &prepared.secrets, geo.clone())?;
         let live = crate::live::LiveHub::start(
@@ -133,6 +162,7 @@ impl Application {
             workers,
         });
         crate::workers::start(&state);
+        crate::anchor::start(&state);
         let shared = state.clone();
         let limiter = web::Data::new(crate::rate_limit::RateLimiter::new(&state.settings));
         let server = HttpServer::new(move || {
@@ -151,6 +181,8 @@ impl Application {
                 .configure(|cfg| routes::configure(cfg, body_limit))
                 .default_service(web::to(routes::not_found))
         })
+        .client_request_timeout(std::time::Duration::from_millis(client_request_timeout_ms))
+        .max_connections(max_connections)
         .listen(listener)?
         .shutdown_timeout(10)
         .run();

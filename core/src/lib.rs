@@ -38,6 +38,7 @@ pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod cases;
 pub mod centres;
 pub mod crypto;

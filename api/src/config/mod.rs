@@ -108,6 +108,11 @@ settings! {
         /// Requests a minute one client address may make to the other public routes
         /// (geography, directory, web chat, the app's files, the live socket's handshake)
         rate_limit_public_per_minute: u32 = "RELAIS_RATE_LIMIT_PUBLIC_PER_MINUTE", default 600;
+        /// How long a client may take to send a request's headers before it is answered 408
+        /// and closed (slow clients), in milliseconds (100 to 60000)
+        client_request_timeout_ms: u64 = "RELAIS_CLIENT_REQUEST_TIMEOUT_MS", default 5_000;
+        /// Open connections each worker thread accepts at most
+        max_connections: usize = "RELAIS_MAX_CONNECTIONS", default 5_000, parse at_least_one;
     }
 
     /// The database and Redis
@@ -325,6 +330,18 @@ settings! {
         /// Addresses (comma separated) emailed every security alert
         recipients: Vec<String> = "RELAIS_SECURITY_RECIPIENTS", parse addresses;
     }
+
+    /// The audit trail's anchors
+    audit: Audit {
+        /// Where the audit chain's head is appended as signed lines; keep a copy elsewhere
+        anchor_file: PathBuf = "RELAIS_AUDIT_ANCHOR_FILE",
+            default server.data_dir.join("audit-anchors.txt"),
+            shown "`$RELAIS_DATA_DIR/audit-anchors.txt`";
+        /// How often the head is anchored (when it moved), in seconds
+        anchor_seconds: u64 = "RELAIS_AUDIT_ANCHOR_SECONDS", default 3600, parse at_least_one;
+        /// Addresses (comma separated) that also receive each anchor line by mail
+        anchor_recipients: Vec<String> = "RELAIS_AUDIT_ANCHOR_RECIPIENTS", parse addresses;
+    }
 }
 
 /// A secret's text, to hand on to what uses it.
@@ -415,6 +432,9 @@ impl Settings {
             return invalid(
                 "SMS needs RELAIS_TWILIO_FROM and RELAIS_PUBLIC_URL (webhook signatures cover the public URL)",
             );
+        }
+        if !(100..=60_000).contains(&self.server.client_request_timeout_ms) {
+            return invalid("client_request_timeout_ms must be between 100 and 60000");
         }
         if self.mail.max_attempts < 1
             || !(1..=86_400).contains(&self.mail.retry_seconds)

@@ -11,6 +11,8 @@ use crate::error::Result;
 use crate::ids::AuditId;
 use crate::time;
 
+pub mod anchor;
+
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// Advisory lock key serialising appends on PostgreSQL ("audit" in ASCII).
 const CHAIN_LOCK: i64 = 0x0061_7564_6974;
@@ -192,4 +194,22 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification> {
 /// How many entries the trail holds.
 pub fn count(conn: &mut DbConn) -> Result<i64> {
     Ok(audit_log::table.count().get_result(conn)?)
+}
+
+/// The chain's last entry (sequence, hash), or none on an empty trail.
+pub fn head(conn: &mut DbConn) -> Result<Option<(i64, String)>> {
+    Ok(audit_log::table
+        .select((audit_log::seq, audit_log::hash))
+        .order(audit_log::seq.desc())
+        .first(conn)
+        .optional()?)
+}
+
+/// The hash of the entry at `seq`, if the trail holds it.
+pub fn hash_at(conn: &mut DbConn, seq: i64) -> Result<Option<String>> {
+    Ok(audit_log::table
+        .select(audit_log::hash)
+        .filter(audit_log::seq.eq(seq))
+        .first(conn)
+        .optional()?)
 }

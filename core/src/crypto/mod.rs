@@ -2,6 +2,7 @@
 //! encrypted at rest, random tokens, digests. Secret bytes never appear in `Debug`.
 
 pub mod passwords;
+pub mod rotation;
 pub mod secrets;
 
 pub use secrets::{SecretError, SecretKey, Secrets};
@@ -48,6 +49,12 @@ fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
         mac.update(part);
     }
     mac.finalize().into_bytes().into()
+}
+
+/// A short public identifier of a key: a keyed digest of a fixed word, so it tells which key
+/// was used without revealing anything of it.
+pub fn key_id(key: &SecretKey) -> String {
+    hmac_hex(key, "relais-key-id", b"")[..16].to_owned()
 }
 
 /// Compares two byte strings in time that does not depend on where they differ.

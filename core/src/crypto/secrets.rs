@@ -96,6 +96,109 @@ impl Secrets {
     }
 }
 
+/// The header of a secrets file written by `relais backup`: it says what the file is.
+pub const SECRETS_FILE_HEADER: &str = "\
+# RELAIS SECRETS - keep this file apart from the database copy (another medium, another
+# custodian). With it, the copy's sealed fields (messages, notes, addresses, locations) open
+# and its tokens verify; without it they cannot be read. Never send it with the backup.
+";
+
+impl Secrets {
+    /// The keys as the text of a secrets file (`name = base64` lines under the header).
+    pub fn to_file_text(&self) -> String {
+        let mut text = String::from(SECRETS_FILE_HEADER);
+        for (spec, key) in self.named() {
+            text.push_str(&format!("{} = {}\n", spec.name, STANDARD.encode(key.expose())));
+        }
+        text
+    }
+
+    /// Reads a secrets file written by [`to_file_text`](Self::to_file_text).
+    pub fn from_file_text(text: &str) -> Result<Self, SecretError> {
+        let value = |spec: &Spec| -> Result<SecretKey, SecretError> {
+            let line = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .filter_map(|l| l.split_once('='))
+                .find(|(name, _)| name.trim() == spec.name)
+                .map(|(_, v)| v.trim().to_owned());
+            match line {
+                Some(v) => decode_and_check(spec.name, &v),
+                None => Err(SecretError::Missing {
+                    name: spec.name,
+                    env: spec.env,
+                    file: "the secrets file".into(),
+                }),
+            }
+        };
+        Ok(Self {
+            jwt_key: value(&JWT)?,
+            hmac_pepper: value(&PEPPER)?,
+            field_key: value(&FIELD)?,
+        })
+    }
+
+    /// Short public identifiers of the three keys (a keyed digest: reveals nothing of them).
+    pub fn key_ids(&self) -> std::collections::BTreeMap<String, String> {
+        self.named()
+            .into_iter()
+            .map(|(spec, key)| (spec.name.to_owned(), super::key_id(key)))
+            .collect()
+    }
+
+    /// Writes the three key files under `data_dir/secrets/`, refusing to replace any.
+    pub fn write_files(&self, data_dir: &Path) -> Result<(), SecretError> {
+        let dir = data_dir.join("secrets");
+        for (spec, key) in self.named() {
+            let path = dir.join(spec.file);
+            write_private(&path, &STANDARD.encode(key.expose())).map_err(|source| SecretError::Io {
+                name: spec.name,
+                path: path.display().to_string(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the key files under `data_dir/secrets/` (key rotation), each through a
+    /// temporary file renamed over the old one.
+    pub fn replace_files(&self, data_dir: &Path) -> Result<(), SecretError> {
+        let dir = data_dir.join("secrets");
+        for (spec, key) in self.named() {
+            let path = dir.join(spec.file);
+            let temporary = dir.join(format!("{}.new", spec.file));
+            let io = |source| SecretError::Io {
+                name: spec.name,
+                path: path.display().to_string(),
+                source,
+            };
+            let _ = std::fs::remove_file(&temporary);
+            write_private(&temporary, &STANDARD.encode(key.expose())).map_err(io)?;
+            std::fs::rename(&temporary, &path).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Whether any key file exists under `data_dir/secrets/`.
+    pub fn files_present(data_dir: &Path) -> bool {
+        let dir = data_dir.join("secrets");
+        [&JWT, &PEPPER, &FIELD].iter().any(|spec| dir.join(spec.file).exists())
+    }
+
+    fn named(&self) -> [(&'static Spec, &SecretKey); 3] {
+        [
+            (&JWT, &self.jwt_key),
+            (&PEPPER, &self.hmac_pepper),
+            (&FIELD, &self.field_key),
+        ]
+    }
+}
+
+/// Writes a private file (0600; its folder 0700 when created), refusing to replace one.
+pub fn write_private_file(path: &Path, content: &str) -> std::io::Result<()> {
+    write_private(&path.to_path_buf(), content)
+}
+
 fn load_one(spec: &Spec, given: Option<&str>, dir: &Path, generate: bool) -> Result<SecretKey, SecretError> {
     if let Some(value) = given {
         return decode_and_check(spec.name, value);

@@ -69,6 +69,35 @@ pub enum DbError {
     Migration(String),
 }
 
+impl DbError {
+    /// Whether the database is out of reach or cannot write for now (a restart, terminated
+    /// connections, a full disk), rather than the request being wrong: callers answer 503 so
+    /// that clients and providers retry.
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            Self::Pool(_) | Self::Connection(_) => true,
+            Self::Query(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _))
+            | Self::Query(Error::BrokenTransactionManager) => true,
+            Self::Query(Error::DatabaseError(_, info)) => {
+                let message = info.message();
+                [
+                    "terminating connection",
+                    "server closed the connection",
+                    "no connection to the server",
+                    "connection to server",
+                    "could not connect",
+                    "database or disk is full",
+                    "disk I/O error",
+                ]
+                .iter()
+                .any(|m| message.contains(m))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Opens concrete connections itself so a wrong password or a missing database says so
 /// (diesel's multi-connection `establish` folds every failure into one message).
 #[derive(Debug)]
