@@ -123,15 +123,18 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             telemetry::init(settings.server.log_format);
             let prepared = prepare(&settings)?;
             let mut conn = prepared.database.get()?;
-            let retention = chrono::Duration::days(settings.text_line.retention_days);
-            let purged = relais_core::helpline::retention::purge(&mut conn, relais_core::time::now(), retention)?;
+            let now = relais_core::time::Clock::default().now();
+            let days = chrono::Duration::days;
+            let retention = days(settings.text_line.retention_days);
+            let purged = relais_core::helpline::retention::purge(&mut conn, now, retention)?;
+            let outbound = relais_core::helpline::outbox::purge_finished(
+                &mut conn,
+                now - days(settings.text_line.outbox_purge_days),
+            )? + relais_core::email::purge(&mut conn, now - days(settings.mail.purge_days))?
+                + relais_core::partners::webhooks::purge(&mut conn, now - days(settings.webhooks.purge_days))?;
             out(&format!(
                 "purged {} conversation(s) and {} contact(s) older than {} days without outcome; {} receipt(s), {} outbound row(s)",
-                purged.conversations,
-                purged.contacts,
-                settings.text_line.retention_days,
-                purged.receipts,
-                purged.outbox
+                purged.conversations, purged.contacts, settings.text_line.retention_days, purged.receipts, outbound
             ));
             Ok(ExitCode::SUCCESS)
         }

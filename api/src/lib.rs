@@ -2,14 +2,13 @@
 //! configuration and the `relais` command line.
 
 pub mod auth;
-pub mod background;
 pub mod body;
 pub mod cli;
 pub mod client_address;
 pub mod config;
+pub mod deprecation;
 pub mod line;
 pub mod live;
-pub mod mail;
 pub mod metrics;
 pub mod middleware;
 pub mod outbound;
@@ -19,4 +18,7 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
-pub mod webhook_delivery;
+pub mod workers;
+
+/// The partners' webhook sender, by its former name.
+pub use workers::webhooks as webhook_delivery;

@@ -1,15 +1,18 @@
 //! The text line's wiring at the edge: the configured channels, the ingestion service, the
-//! delivery worker and its wake-up, the web chat hub and the line's metrics.
+//! delivery settings and the delivery worker's wake-up, the web chat hub and the line's
+//! metrics.
 
 use std::sync::Arc;
 
-use relais_bots::delivery::{DeliveryConfig, LineMetrics, Senders, WebChatHub, Worker};
+use relais_bots::channel::{Provider, Senders};
+use relais_bots::delivery::DeliveryConfig;
 use relais_bots::ingest::TextLine;
+use relais_bots::metrics::LineMetrics;
 use relais_bots::script::Script;
 use relais_bots::telegram::{self, TelegramConfig};
-use relais_bots::twilio::TwilioConfig;
+use relais_bots::twilio::{SmsSender, TwilioConfig};
+use relais_bots::webchat::WebChatHub;
 use relais_core::crypto::Secrets;
-use relais_core::db::Db;
 use relais_core::geo::Geography;
 use tokio::sync::Notify;
 
@@ -21,9 +24,8 @@ pub struct Line {
     pub telegram_bot: Option<teloxide::Bot>,
     pub sms: Option<TwilioConfig>,
     pub webchat: WebChatHub,
+    /// Wakes this instance's delivery worker (the same waker as `workers.wakers.line`).
     pub wake: Arc<Notify>,
-    /// Notified by the delivery worker when a delivery state became a live event.
-    pub published: Arc<Notify>,
     pub metrics: Arc<LineMetrics>,
     pub senders: Arc<Senders>,
     pub delivery: DeliveryConfig,
@@ -63,16 +65,18 @@ impl Line {
             .timeout(std::time::Duration::from_secs(15))
             .build()?;
         let senders = Arc::new(Senders {
-            telegram: telegram_bot.clone(),
-            sms: sms.clone(),
+            telegram: telegram_bot
+                .clone()
+                .map(|bot| Arc::new(telegram::TelegramSender(bot)) as Arc<dyn Provider>),
+            sms: sms
+                .clone()
+                .map(|config| Arc::new(SmsSender { http, config }) as Arc<dyn Provider>),
             webchat: webchat.clone(),
-            http,
         });
         let delivery = DeliveryConfig {
-            max_attempts: settings.text_line.delivery_max_attempts,
             sms_per_second: settings.twilio.sms_per_second,
             lease: std::time::Duration::from_secs(settings.text_line.delivery_lease_seconds.max(1)),
-            ..DeliveryConfig::default()
+            ..DeliveryConfig::new(settings.text_line.delivery_max_attempts)
         };
 
         Ok(Self {
@@ -82,32 +86,16 @@ impl Line {
                 secrets: secrets.clone(),
                 geo,
                 sms_max_segments: settings.twilio.sms_max_segments,
-                clock: relais_core::time::Clock::default(),
             },
             telegram,
             telegram_bot,
             sms,
             webchat,
             wake: Arc::new(Notify::new()),
-            published: Arc::new(Notify::new()),
             metrics: Arc::new(LineMetrics::default()),
             senders,
             delivery,
             retention_days: settings.text_line.retention_days,
         })
-    }
-
-    /// The delivery worker of this instance, ready to be spawned.
-    pub fn worker(&self, db: Db, secrets: Secrets) -> Worker {
-        Worker {
-            id: format!("worker-{}", uuid::Uuid::new_v4().simple()),
-            db,
-            secrets,
-            senders: self.senders.clone(),
-            config: self.delivery.clone(),
-            wake: self.wake.clone(),
-            metrics: self.metrics.clone(),
-            published: self.published.clone(),
-        }
     }
 }

@@ -45,6 +45,8 @@ pub fn class_of(method: &actix_web::http::Method, path: &str) -> Option<Class> {
         || under("/v1/directory")
         || under("/chat")
         || under("/app")
+        || under("/docs")
+        || path == "/openapi.yaml"
         || path == "/v1/live"
         || path == "/v1/auth/login"
         || path == "/v1/auth/refresh"
@@ -183,6 +185,9 @@ mod tests {
             "/chat/ws",
             "/app",
             "/app/index.js",
+            "/docs",
+            "/docs/redoc.standalone.js",
+            "/openapi.yaml",
             "/v1/geo/postal-codes/75011",
             "/v1/directory/hsds/services",
             "/v1/live",
@@ -199,6 +204,8 @@ mod tests {
             "/v1/cases",
             "/chatty",
             "/application",
+            "/docsx",
+            "/openapi.json",
         ] {
             assert_eq!(class_of(&post, path), None, "{path}");
         }

@@ -13,7 +13,6 @@ use relais_core::db::{DatabaseUrl, Db};
 use relais_core::geo::Geography;
 
 use crate::auth::tokens::TokenKeys;
-use crate::background;
 use crate::config::{Mode, Settings};
 use crate::line::Line;
 use crate::metrics::Metrics;
@@ -115,6 +114,10 @@ impl Application {
             Some(url) => Some(connect_replica(url, settings.database.pool_size).await?),
             None => None,
         };
+        let workers = crate::workers::Workers::new(crate::workers::Wakers {
+            line: line.wake.clone(),
+            ..Default::default()
+        });
         let state = web::Data::new(AppState {
             settings,
             database: prepared.database,
@@ -126,8 +129,10 @@ impl Application {
             line,
             live,
             housing_index: Arc::default(),
+            clock: relais_core::time::Clock::default(),
+            workers,
         });
-        background::start(&state);
+        crate::workers::start(&state);
         let shared = state.clone();
         let limiter = web::Data::new(crate::rate_limit::RateLimiter::new(&state.settings));
         let server = HttpServer::new(move || {
@@ -135,6 +140,7 @@ impl Application {
                 .app_data(shared.clone())
                 .app_data(limiter.clone())
                 .wrap(from_fn(crate::rate_limit::limit))
+                .wrap(from_fn(crate::deprecation::announce))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))
@@ -159,8 +165,13 @@ impl Application {
         self.state.clone()
     }
 
+    /// Serves until the server stops (SIGTERM, SIGINT), then stops the workers: each
+    /// finishes its step or hands its claims back.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.state.workers.shutdown(std::time::Duration::from_secs(20)).await;
+        tracing::info!("stopped");
+        served
     }
 }
 

@@ -5,12 +5,14 @@ use std::sync::Arc;
 use relais_core::crypto::Secrets;
 use relais_core::db::{Db, DbConn};
 use relais_core::geo::Geography;
+use relais_core::time::Clock;
 
 use crate::auth::tokens::TokenKeys;
 use crate::config::Settings;
 use crate::line::Line;
 use crate::metrics::Metrics;
 use crate::problem::ApiError;
+use crate::workers::Workers;
 
 pub struct AppState {
     pub settings: Settings,
@@ -25,6 +27,10 @@ pub struct AppState {
     pub live: crate::live::LiveHub,
     /// This instance's housing offer index (rebuilt when an offer changes anywhere).
     pub housing_index: Arc<relais_core::housing::proposals::IndexCache>,
+    /// The server's clock: every deadline reads it (tests move it forward).
+    pub clock: Clock,
+    /// The background workers of this instance, and their wakers.
+    pub workers: Workers,
 }
 
 impl AppState {
@@ -82,12 +88,19 @@ impl AppState {
         let span = tracing::Span::current();
         let joined = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let mut conn = database.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
-            f(&mut conn).map_err(Into::into)
+            let result = match database.get() {
+                Ok(mut conn) => f(&mut conn).map_err(Into::into),
+                Err(e) => Err(ApiError::Unavailable(e.to_string())),
+            };
+            // Its transaction is over: the outboxes it wrote to wake their workers now.
+            (result, relais_core::outbox::take_enqueued())
         })
         .await;
         match joined {
-            Ok(result) => result,
+            Ok((result, enqueued)) => {
+                self.workers.wakers.wake(&enqueued);
+                result
+            }
             Err(e) => Err(ApiError::Internal(format!("storage task failed: {e}"))),
         }
     }

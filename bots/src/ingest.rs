@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use relais_core::accounts::organisations;
 use relais_core::crypto::Secrets;
 use relais_core::db::{DbConn, lock_for_sequence, write_tx};
@@ -55,8 +56,6 @@ pub struct TextLine {
     pub secrets: Secrets,
     pub geo: Arc<Geography>,
     pub sms_max_segments: usize,
-    /// The server's clock (booking notice, reminders); tests move it forward.
-    pub clock: relais_core::time::Clock,
 }
 
 /// How serious a listener's flag is: a more serious one is never replaced by a lesser.
@@ -145,14 +144,14 @@ fn lock_key(chat_key: &str) -> i64 {
 const MAX_TEXT_CHARS: usize = 4000;
 
 impl TextLine {
-    pub fn ingest(&self, conn: &mut DbConn, inbound: &Inbound) -> Result<Ingested, Error> {
+    /// Stores one inbound message and runs the dialogue, at `now` (the server's clock).
+    pub fn ingest(&self, conn: &mut DbConn, inbound: &Inbound, now: DateTime<Utc>) -> Result<Ingested, Error> {
         let chat_key = contacts::address_key(&self.secrets, inbound.channel, &inbound.address);
         write_tx(conn, |conn| {
             lock_for_sequence(conn, lock_key(&chat_key))?;
             if !receipts::first_time(conn, inbound.channel, &inbound.provider_id)? {
                 return Ok(Ingested::Duplicate);
             }
-            let now = time::now();
             if let Some(existing) = contacts::find_by_key(conn, &chat_key)?
                 && existing.is_blocked(now)
             {
@@ -197,7 +196,7 @@ impl TextLine {
             let oriented = if keyword_first {
                 None
             } else {
-                self.orientation_input(conn, &contact, &input, self.clock.now())?
+                self.orientation_input(conn, &contact, &input, now)?
             };
             let geo = self.geo.clone();
             let geo_for_places = self.geo.clone();

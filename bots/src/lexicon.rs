@@ -88,7 +88,6 @@ struct SmsEntry {
 #[serde(deny_unknown_fields)]
 struct RuleEntry {
     class: Class,
-    #[allow(dead_code)]
     reason: String,
     phrases: Vec<String>,
     #[serde(default)]
@@ -99,7 +98,18 @@ struct RuleEntry {
 #[serde(deny_unknown_fields)]
 struct File {
     sms: Vec<SmsEntry>,
+    /// Named word lists (`@name` in a phrase): one place for, say, every verb of killing.
+    #[serde(default)]
+    sets: std::collections::BTreeMap<String, SetEntry>,
     rules: Vec<RuleEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetEntry {
+    #[allow(dead_code)]
+    reason: String,
+    words: Vec<String>,
 }
 
 /// One word of a phrase.
@@ -113,14 +123,17 @@ enum Alternative {
 enum Token {
     /// Any of these words.
     Any(Vec<Alternative>),
-    /// Zero to two words, none of them a barrier.
-    Gap,
+    /// Zero to this many words, none of them a barrier (`*`: two, `**`: five).
+    Gap(usize),
 }
 
 type Phrase = Vec<Token>;
 
 struct Rule {
     class: Class,
+    reason: String,
+    /// The phrases as written in the lexicon, for [`Lexicon::explain`].
+    written: Vec<String>,
     phrases: Vec<Phrase>,
     unless: Vec<Phrase>,
 }
@@ -135,10 +148,13 @@ const BARRIERS: &[&str] = &[
 const DROPPED: &[&str] = &["ne", "n"];
 
 const GAP: usize = 2;
+const WIDE_GAP: usize = 5;
 
 pub struct Lexicon {
     /// SMS spellings, longest first: (the words, what they mean).
     sms: Vec<(Vec<String>, Vec<String>)>,
+    /// Named word lists, each word as written (`tue*`), expanded where a phrase says `@name`.
+    sets: std::collections::BTreeMap<String, Vec<String>>,
     rules: Vec<Rule>,
 }
 
@@ -212,8 +228,8 @@ fn word_matches(alternatives: &[Alternative], word: &str) -> bool {
 fn matches_at(phrase: &[Token], words: &[String]) -> bool {
     match phrase.split_first() {
         None => true,
-        Some((Token::Gap, rest)) => {
-            for skip in 0..=GAP.min(words.len()) {
+        Some((Token::Gap(max), rest)) => {
+            for skip in 0..=(*max).min(words.len()) {
                 if matches_at(rest, &words[skip..]) {
                     return true;
                 }
@@ -252,13 +268,28 @@ impl Lexicon {
             }
         }
         sms.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
-        let mut lexicon = Self { sms, rules: Vec::new() };
+        let mut sets = std::collections::BTreeMap::new();
+        for (name, entry) in &file.sets {
+            for word in &entry.words {
+                if word.contains(char::is_whitespace) || word.contains('@') || word.contains('|') {
+                    return Err(LexiconError(format!(
+                        "the set {name:?} holds {word:?}: a set holds single words (a * at the end allowed)"
+                    )));
+                }
+            }
+            sets.insert(name.clone(), entry.words.clone());
+        }
+        let mut lexicon = Self {
+            sms,
+            sets,
+            rules: Vec::new(),
+        };
         let mut rules = Vec::new();
         for entry in &file.rules {
             let parse_all = |list: &[String]| -> Result<Vec<Phrase>, LexiconError> {
                 list.iter()
                     .map(|p| {
-                        let phrase = lexicon.phrase(p);
+                        let phrase = lexicon.phrase(p)?;
                         if phrase.is_empty() {
                             Err(LexiconError(format!("the phrase {p:?} has no word")))
                         } else {
@@ -269,6 +300,8 @@ impl Lexicon {
             };
             rules.push(Rule {
                 class: entry.class,
+                reason: entry.reason.clone(),
+                written: entry.phrases.clone(),
                 phrases: parse_all(&entry.phrases)?,
                 unless: parse_all(&entry.unless)?,
             });
@@ -278,8 +311,9 @@ impl Lexicon {
     }
 
     /// A phrase of the lexicon in matching form: each word normalised, SMS spellings
-    /// rewritten (over runs of plain words), negation particles dropped.
-    fn phrase(&self, text: &str) -> Phrase {
+    /// rewritten (over runs of plain words), negation particles dropped, `@name` replaced by
+    /// the words of that set.
+    fn phrase(&self, text: &str) -> Result<Phrase, LexiconError> {
         let mut tokens = Vec::new();
         let mut plain: Vec<String> = Vec::new();
         let flush = |plain: &mut Vec<String>, tokens: &mut Vec<Token>| {
@@ -288,13 +322,23 @@ impl Lexicon {
             }
         };
         for raw in text.split_whitespace() {
-            if raw == "*" {
+            if raw == "*" || raw == "**" {
                 flush(&mut plain, &mut tokens);
-                tokens.push(Token::Gap);
-            } else if raw.contains('|') || raw.ends_with('*') {
+                tokens.push(Token::Gap(if raw == "*" { GAP } else { WIDE_GAP }));
+            } else if raw.contains('|') || raw.ends_with('*') || raw.starts_with('@') {
                 flush(&mut plain, &mut tokens);
-                let alternatives: Vec<Alternative> = raw
-                    .split('|')
+                let mut words: Vec<&str> = Vec::new();
+                for alt in raw.split('|') {
+                    match alt.strip_prefix('@') {
+                        Some(name) => match self.sets.get(name) {
+                            Some(set) => words.extend(set.iter().map(String::as_str)),
+                            None => return Err(LexiconError(format!("the phrase {text:?} names no set {name:?}"))),
+                        },
+                        None => words.push(alt),
+                    }
+                }
+                let alternatives: Vec<Alternative> = words
+                    .into_iter()
                     .filter_map(|alt| {
                         let (stem, prefix) = match alt.strip_suffix('*') {
                             Some(stem) => (stem, true),
@@ -319,7 +363,7 @@ impl Lexicon {
             }
         }
         flush(&mut plain, &mut tokens);
-        tokens
+        Ok(tokens)
     }
 
     /// SMS spellings rewritten (longest first, left to right), negation particles dropped.
@@ -344,6 +388,32 @@ impl Lexicon {
     /// The words of a message as the rules read them.
     pub fn words(&self, text: &str) -> Vec<String> {
         self.rewrite(normalise::words(text))
+    }
+
+    /// Which rules read a message, and through which phrase: for whoever tunes the lexicon
+    /// (the quality test's `TEXT_LINE_DEBUG`). Never logged: it holds the reasons, not words.
+    pub fn explain(&self, text: &str) -> Vec<String> {
+        let readings: Vec<Vec<String>> = normalise::readings(text)
+            .into_iter()
+            .map(|words| self.rewrite(words))
+            .collect();
+        let mut out = Vec::new();
+        for rule in &self.rules {
+            for words in &readings {
+                if let Some(i) = rule.phrases.iter().position(|p| phrase_in(p, words)) {
+                    let cancelled = rule.unless.iter().any(|p| phrase_in(p, words));
+                    out.push(format!(
+                        "{}{}: {:?} ({})",
+                        rule.class.as_str(),
+                        if cancelled { " (cancelled by unless)" } else { "" },
+                        rule.written[i],
+                        rule.reason.chars().take(60).collect::<String>()
+                    ));
+                    break;
+                }
+            }
+        }
+        out
     }
 
     /// What a message says: the classes of every reading of its words (see
@@ -395,6 +465,34 @@ mod tests {
                 assert!(lexicon.rules.iter().any(|r| r.class == class), "{class:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_set_stands_for_each_of_its_words_and_an_unknown_set_is_refused() {
+        let text = r#"
+sms = []
+[sets.kill]
+reason = "test"
+words = ["tue*", "bute*"]
+[[rules]]
+class = "danger"
+reason = "test"
+phrases = ["la|l @kill|egorg*"]
+"#;
+        let lexicon = Lexicon::parse(text).expect("parses");
+        for message in [
+            "je vais la tuer",
+            "je vais la buter",
+            "je vais la t.u.e.r",
+            "je vais l'égorger",
+        ] {
+            assert_eq!(lexicon.read(message).classes, vec![Class::Danger], "{message}");
+        }
+        assert!(lexicon.read("je vais la voir").classes.is_empty());
+        let unknown = text.replace("@kill", "@kil");
+        assert!(Lexicon::parse(&unknown).is_err());
+        let spaced = text.replace(r#""bute*"]"#, r#""bute la"]"#);
+        assert!(Lexicon::parse(&spaced).is_err());
     }
 
     #[test]

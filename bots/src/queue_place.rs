@@ -3,11 +3,12 @@
 //! busy queue does not turn into a stream of messages. Out of the listeners' hours nobody is
 //! told a place: the bot has said when humans are back.
 
+use chrono::{DateTime, Utc};
+use relais_core::Error;
 use relais_core::db::{DbConn, write_tx};
 use relais_core::helpline::model::Channel;
 use relais_core::helpline::outbox::Payload;
 use relais_core::helpline::{contacts, conversations};
-use relais_core::{Error, time};
 
 use crate::ingest::TextLine;
 
@@ -42,8 +43,8 @@ impl TextLine {
     }
 
     /// Tells every waiting person whose place changed a lot; returns how many were told.
-    pub fn tell_queue_places(&self, conn: &mut DbConn) -> Result<usize, Error> {
-        if !self.hours.is_open(time::now()) {
+    pub fn tell_queue_places(&self, conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, Error> {
+        if !self.hours.is_open(now) {
             return Ok(0);
         }
         write_tx(conn, |conn| {

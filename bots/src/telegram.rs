@@ -13,7 +13,7 @@ use teloxide::prelude::Requester as _;
 use teloxide::types::{AllowedUpdate, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, Update, UpdateKind};
 use teloxide::{ApiError, Bot, RequestError};
 
-use crate::delivery::SendError;
+use crate::channel::{Provider, SendError, Sending, Showing};
 use crate::dialogue::Input;
 use crate::ingest::Inbound;
 
@@ -137,6 +137,19 @@ pub async fn typing(bot: &Bot, chat: &str) -> Result<(), SendError> {
         .await
         .map(|_| ())
         .map_err(classify)
+}
+
+/// Telegram as a channel provider.
+pub struct TelegramSender(pub Bot);
+
+impl Provider for TelegramSender {
+    fn send<'a>(&'a self, destination: &'a str, payload: &'a Payload) -> Sending<'a> {
+        Box::pin(send(&self.0, destination, payload))
+    }
+
+    fn typing<'a>(&'a self, destination: &'a str) -> Showing<'a> {
+        Box::pin(async move { typing(&self.0, destination).await.is_ok() })
+    }
 }
 
 /// Stops the spinner on a pressed button. Best effort: nothing depends on it.

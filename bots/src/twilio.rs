@@ -12,7 +12,7 @@ use relais_core::crypto::constant_time_eq;
 use relais_core::helpline::model::Channel;
 use sha1::Sha1;
 
-use crate::delivery::SendError;
+use crate::channel::{Provider, SendError, Sending};
 use crate::dialogue::Input;
 use crate::ingest::Inbound;
 
@@ -100,6 +100,18 @@ struct Created {
 #[derive(serde::Deserialize)]
 struct ProviderError {
     code: Option<i64>,
+}
+
+/// SMS as a channel provider.
+pub struct SmsSender {
+    pub http: reqwest::Client,
+    pub config: TwilioConfig,
+}
+
+impl Provider for SmsSender {
+    fn send<'a>(&'a self, destination: &'a str, payload: &'a relais_core::helpline::outbox::Payload) -> Sending<'a> {
+        Box::pin(send(&self.http, &self.config, destination, &payload.text))
+    }
 }
 
 /// Sends one SMS through the provider's REST API; returns its message sid.

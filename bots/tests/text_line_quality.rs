@@ -316,5 +316,8 @@ fn debug_words() {
             lexicon.words(text),
             lexicon.read(text).classes
         );
+        for why in lexicon.explain(text) {
+            println!("    {why}");
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! The email outbox: a notification to a centre is a row here, written in the transaction
 //! of what it tells (a referral, a booking, a cancellation, a no-show), then sent by a worker
-//! on any instance. Bodies carry an alias and a link, never a person's detail. `{base}` in
-//! a body is the public URL, filled in when the mail is sent.
+//! on any instance through the one outbox protocol ([`crate::outbox`]). Bodies carry an
+//! alias and a link, never a person's detail. `{base}` in a body is the public URL, filled in
+//! when the mail is sent.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -9,7 +10,10 @@ use diesel::prelude::*;
 use crate::db::schema::email_outbox;
 use crate::db::{DbConn, write_tx};
 use crate::error::Result;
+use crate::outbox::{self, Claim, Outcome, Status, Table};
 use crate::time;
+
+pub const TABLE: Table = Table::new("email_outbox", "created_at");
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = email_outbox)]
@@ -29,14 +33,19 @@ pub struct Email {
 
 /// Queues a mail. Call inside the transaction of its cause.
 pub fn enqueue(conn: &mut DbConn, to: &str, subject: &str, body: &str) -> Result<()> {
-    let now = time::to_db(time::now());
+    enqueue_at(conn, time::now(), to, subject, body)
+}
+
+/// Queues a mail due at `now` (the caller's clock).
+pub fn enqueue_at(conn: &mut DbConn, now: DateTime<Utc>, to: &str, subject: &str, body: &str) -> Result<()> {
+    let now = time::to_db(now);
     diesel::insert_into(email_outbox::table)
         .values(&Email {
             id: uuid::Uuid::new_v4().to_string(),
             to_address: to.to_owned(),
             subject: subject.to_owned(),
             body: body.to_owned(),
-            status: "pending".into(),
+            status: TABLE.spell(Status::Pending).to_owned(),
             attempts: 0,
             next_attempt_at: now,
             locked_until: None,
@@ -45,76 +54,32 @@ pub fn enqueue(conn: &mut DbConn, to: &str, subject: &str, body: &str) -> Result
             sent_at: None,
         })
         .execute(conn)?;
+    outbox::mark_enqueued(&TABLE);
     Ok(())
 }
 
 /// Claims up to `limit` due mails for `lease` (a crashed sender's mails come back after it).
-pub fn claim(conn: &mut DbConn, limit: i64, lease: Duration) -> Result<Vec<Email>> {
+pub fn claim(conn: &mut DbConn, now: DateTime<Utc>, lease: Duration, limit: i64) -> Result<Vec<(Claim, Email)>> {
     write_tx(conn, |conn| {
-        let now = time::now();
-        let due: Vec<Email> = email_outbox::table
-            .filter(
-                email_outbox::status
-                    .eq("pending")
-                    .and(email_outbox::next_attempt_at.le(time::to_db(now)))
-                    .or(email_outbox::status
-                        .eq("sending")
-                        .and(email_outbox::locked_until.lt(time::to_db(now)))),
-            )
-            .order(email_outbox::created_at.asc())
-            .limit(limit)
-            .select(Email::as_select())
-            .load(conn)?;
-        let mut claimed = Vec::new();
-        for mail in due {
-            let updated = diesel::update(
-                email_outbox::table
-                    .find(&mail.id)
-                    .filter(email_outbox::status.eq(&mail.status))
-                    .filter(email_outbox::attempts.eq(mail.attempts)),
-            )
-            .set((
-                email_outbox::status.eq("sending"),
-                email_outbox::locked_until.eq(Some(time::to_db(now + lease))),
-                email_outbox::attempts.eq(mail.attempts + 1),
-            ))
-            .execute(conn)?;
-            if updated == 1 {
-                claimed.push(mail);
-            }
+        let claims = outbox::claim_due(conn, &TABLE, now, lease, limit)?;
+        let mut claimed = Vec::with_capacity(claims.len());
+        for claim in claims {
+            let mail = email_outbox::table
+                .find(&claim.id)
+                .select(Email::as_select())
+                .first(conn)?;
+            claimed.push((claim, mail));
         }
         Ok(claimed)
     })
 }
 
-pub fn mark_sent(conn: &mut DbConn, id: &str) -> Result<()> {
-    diesel::update(email_outbox::table.find(id))
-        .set((
-            email_outbox::status.eq("sent"),
-            email_outbox::sent_at.eq(Some(time::to_db(time::now()))),
-            email_outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
-        ))
-        .execute(conn)?;
-    Ok(())
+/// Records a mail's fate; false when `claim` no longer holds it (nothing changed).
+pub fn settle(conn: &mut DbConn, claim: &Claim, outcome: &Outcome, now: DateTime<Utc>) -> Result<bool> {
+    outbox::settle(conn, &TABLE, claim, outcome, now)
 }
 
-/// Tries again at `at`, or gives up after `max_attempts`.
-pub fn retry_or_fail(
-    conn: &mut DbConn,
-    id: &str,
-    attempts: i32,
-    max_attempts: i32,
-    at: DateTime<Utc>,
-    error: &str,
-) -> Result<()> {
-    let status = if attempts >= max_attempts { "failed" } else { "pending" };
-    diesel::update(email_outbox::table.find(id))
-        .set((
-            email_outbox::status.eq(status),
-            email_outbox::next_attempt_at.eq(time::to_db(at)),
-            email_outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
-            email_outbox::last_error.eq(Some(error)),
-        ))
-        .execute(conn)?;
-    Ok(())
+/// Erases the mails sent or given up before `before` (they name their recipient).
+pub fn purge(conn: &mut DbConn, before: DateTime<Utc>) -> Result<usize> {
+    outbox::purge(conn, &TABLE, before)
 }

@@ -50,6 +50,7 @@ pub mod helpline;
 pub mod housing;
 pub mod idempotency;
 pub mod ids;
+pub mod outbox;
 pub mod partners;
 pub mod security;
 pub mod time;

@@ -26,7 +26,8 @@ use serde_json::Value;
 
 pub use contract::Contract;
 
-fn contract() -> Arc<Contract> {
+/// The contract, loaded once for the whole test binary.
+pub fn contract() -> Arc<Contract> {
     static CONTRACT: OnceLock<Arc<Contract>> = OnceLock::new();
     CONTRACT.get_or_init(|| Arc::new(Contract::load())).clone()
 }

@@ -237,7 +237,10 @@ impl TestApp {
                 async move {
                     tokio::task::spawn_blocking(move || {
                         let mut conn = state.database.get().expect("connection");
-                        relais_core::helpline::outbox::depth(&mut conn).expect("outbox depth").0
+                        let now = state.clock.now();
+                        relais_core::helpline::outbox::depth(&mut conn, now)
+                            .expect("outbox depth")
+                            .0
                     })
                     .await
                     .expect("depth task")
@@ -254,10 +257,11 @@ impl TestApp {
         let state = self.state.clone();
         let told = tokio::task::spawn_blocking(move || {
             let mut conn = state.database.get().expect("connection");
+            let now = state.clock.now();
             state
                 .line
                 .text_line
-                .tell_queue_places(&mut conn)
+                .tell_queue_places(&mut conn, now)
                 .expect("a queue-place round")
         })
         .await
@@ -272,7 +276,7 @@ impl TestApp {
         let state = self.state.clone();
         let sent = tokio::task::spawn_blocking(move || {
             let mut conn = state.database.get().expect("connection");
-            let now = state.line.text_line.clock.now();
+            let now = state.clock.now();
             state
                 .line
                 .text_line

@@ -186,6 +186,8 @@ settings! {
         /// How often people waiting are told their new place in the queue, when it changed a
         /// lot (next in line, halved, or moved by 5 or more)
         queue_place_seconds: u64 = "RELAIS_QUEUE_PLACE_SECONDS", default 20, parse at_least_one;
+        /// Days a sent or failed outbound message (its text sealed) is kept (1 to 36500)
+        outbox_purge_days: i64 = "RELAIS_OUTBOX_PURGE_DAYS", default 30;
     }
 
     /// Telegram
@@ -259,6 +261,15 @@ settings! {
         smtp_url: Option<SecretString> = "RELAIS_SMTP_URL";
         /// Sender of those notifications
         from: String = "RELAIS_MAIL_FROM", default "Relais <no-reply@relais.invalid>".into();
+        /// Tries of a centre's email before it is given up
+        max_attempts: i32 = "RELAIS_MAIL_MAX_ATTEMPTS", default 10;
+        /// The wait after an email's first failed try; it doubles after each, up to the cap
+        /// (1 to 86400)
+        retry_seconds: i64 = "RELAIS_MAIL_RETRY_SECONDS", default 30;
+        /// The longest wait between an email's tries (from `RELAIS_MAIL_RETRY_SECONDS` to 604800)
+        retry_cap_seconds: i64 = "RELAIS_MAIL_RETRY_CAP_SECONDS", default 3600;
+        /// Days a sent or failed email row (it names its recipient) is kept (1 to 36500)
+        purge_days: i64 = "RELAIS_MAIL_PURGE_DAYS", default 30;
     }
 
     /// Partner webhooks and outbound calls
@@ -276,6 +287,8 @@ settings! {
         /// such as partner webhooks may reach although they are special purpose (loopback,
         /// private, ...): for tests and development only
         outbound_allow: Vec<crate::outbound::Cidr> = "RELAIS_OUTBOUND_ALLOW";
+        /// Days a delivered or dead partner message (with its attempt logs) is kept (1 to 36500)
+        purge_days: i64 = "RELAIS_WEBHOOK_PURGE_DAYS", default 90;
     }
 
     /// The housing platform
@@ -402,6 +415,24 @@ impl Settings {
             return invalid(
                 "SMS needs RELAIS_TWILIO_FROM and RELAIS_PUBLIC_URL (webhook signatures cover the public URL)",
             );
+        }
+        if self.mail.max_attempts < 1
+            || !(1..=86_400).contains(&self.mail.retry_seconds)
+            || !(self.mail.retry_seconds..=604_800).contains(&self.mail.retry_cap_seconds)
+        {
+            return invalid(
+                "mail_max_attempts must be positive, mail_retry_seconds from 1 to 86400, and mail_retry_cap_seconds from mail_retry_seconds to 604800",
+            );
+        }
+        if [
+            self.text_line.outbox_purge_days,
+            self.mail.purge_days,
+            self.webhooks.purge_days,
+        ]
+        .iter()
+        .any(|d| !(1..=36_500).contains(d))
+        {
+            return invalid("outbox_purge_days, mail_purge_days and webhook_purge_days must be between 1 and 36500");
         }
         if !(1..=36_500).contains(&self.centres.case_retention_days) {
             return invalid("case_retention_days must be between 1 and 36500");

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use relais_bots::delivery::{WebChatEvent, WebChatHub};
+use relais_bots::webchat::{WebChatEvent, WebChatHub};
 use relais_core::crypto::{self, Secrets};
 use relais_core::db::Db;
 use relais_core::helpline::events::{self, LiveEvent};

@@ -50,6 +50,11 @@ fn etag(bytes: &[u8]) -> String {
 }
 
 fn serve(req: &HttpRequest, asset: &Asset) -> HttpResponse {
+    serve_with(req, asset, (asset.name == "index.html").then_some(CSP))
+}
+
+/// An embedded file, revalidated by its ETag, with the page's Content-Security-Policy if any.
+pub(crate) fn serve_with(req: &HttpRequest, asset: &Asset, csp: Option<&'static str>) -> HttpResponse {
     let tag = etag(asset.bytes);
     let fresh = req
         .headers()
@@ -71,8 +76,8 @@ fn serve(req: &HttpRequest, asset: &Asset) -> HttpResponse {
     response
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((header::ETAG, tag));
-    if asset.name == "index.html" {
-        response.insert_header(("Content-Security-Policy", CSP));
+    if let Some(csp) = csp {
+        response.insert_header(("Content-Security-Policy", csp));
     }
     if asset.name == "sw.js" {
         response.insert_header(("Service-Worker-Allowed", HeaderValue::from_static("/app")));

@@ -307,7 +307,7 @@ pub async fn set_attendance(
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
     let status = body.into_inner().status;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let session = state
         .db(move |conn| sessions::set_status(conn, &caller, &id, status, now))
         .await?;
@@ -406,7 +406,7 @@ pub async fn export(
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
     let stall = chrono::Duration::days(state.settings.centres.referral_stall_days);
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let document = state
         .db_sealed(move |conn, secrets| rights::export(conn, secrets, &caller, &id, stall, now))
         .await?;
@@ -430,7 +430,7 @@ pub async fn erase(
         .await?;
     auth.require(&[Role::CentreManager])?;
     let retention = chrono::Duration::days(state.settings.centres.case_retention_days);
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let erased = state
         .db(move |conn| rights::erase(conn, &caller, &id, retention, now))
         .await?;

@@ -39,7 +39,7 @@ pub async fn issue(
         from: b.from.map(|d| super::sane_date("from", d)).transpose()?,
         to: b.to.map(|d| super::sane_date("to", d)).transpose()?,
     };
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let certificate = state
         .db_sealed(move |conn, secrets| certificates::issue(conn, secrets, &caller, &id, request, now))
         .await?;

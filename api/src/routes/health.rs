@@ -67,9 +67,10 @@ async fn line_metrics(state: &web::Data<AppState>) -> String {
             let _ = writeln!(out, "{name}{{channel=\"{}\"}} {}", entry.0, value(entry));
         }
     }
+    let now = state.clock.now();
     let stats = state
-        .db(|conn| {
-            let depth = relais_core::helpline::outbox::depth(conn)?;
+        .db(move |conn| {
+            let depth = relais_core::helpline::outbox::depth(conn, now)?;
             let states = relais_core::helpline::conversations::count_by_state(conn)?;
             Ok::<_, relais_core::Error>((depth, states))
         })

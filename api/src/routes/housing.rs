@@ -179,7 +179,7 @@ pub async fn create_request(
         },
         radius_factor: b.radius_factor,
     };
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let request = state
         .db_sealed(move |conn, secrets| requests::create(conn, secrets, &caller, &case, new, now))
         .await?;
@@ -210,7 +210,7 @@ pub async fn list_requests(
     query: web::Query<RequestQuery>,
 ) -> ApiResult<HttpResponse> {
     let status = query.status;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let items = state.db(move |conn| requests::list(conn, &caller, status, now)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -221,7 +221,7 @@ pub async fn get_request(
     path: web::Path<HousingRequestId>,
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let request = state.db(move |conn| requests::get(conn, &caller, &id, now)).await?;
     Ok(HttpResponse::Ok().json(request))
 }
@@ -275,7 +275,7 @@ pub async fn mark_unmet(
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
     let reason = body.into_inner().reason;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let request = state
         .db(move |conn| requests::mark_unmet(conn, &caller, &id, reason, now))
         .await?;
@@ -309,7 +309,7 @@ pub async fn place(
         last_night: super::sane_date("last_night", b.last_night)?,
         funding: b.funding,
     };
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let shared = state.clone();
     let placement = state
         .db(move |conn| placements::place(conn, &shared.secrets, &shared.settings.security, &caller, new, now))
@@ -344,7 +344,7 @@ pub async fn extend(
     let id = path.to_string();
     let b = body.into_inner();
     let last = super::sane_date("last_night", b.last_night)?;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let shared = state.clone();
     let placement = state
         .db(move |conn| {
@@ -377,7 +377,7 @@ pub async fn end(
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
     let last = super::sane_date("last_night", body.into_inner().last_night)?;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let placement = state
         .db(move |conn| placements::end(conn, &caller, &id, Some(last), false, now))
         .await?;
@@ -390,7 +390,7 @@ pub async fn no_show(
     path: web::Path<PlacementId>,
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let placement = state
         .db(move |conn| placements::end(conn, &caller, &id, None, true, now))
         .await?;
@@ -421,7 +421,7 @@ pub async fn inventory(
         Some("csv") => true,
         Some(_) => return Err(super::invalid("format", "json or csv")),
     };
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let shared = state.clone();
     let built = state
         .db(move |conn| inventory::read(conn, &shared.geo, &caller, from, to, now))
@@ -442,7 +442,7 @@ pub async fn withdraw(
     path: web::Path<HousingRequestId>,
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let request = state
         .db(move |conn| requests::withdraw(conn, &caller, &id, now))
         .await?;

@@ -10,6 +10,7 @@ mod centres;
 mod certificates;
 mod desk;
 mod directory;
+mod docs;
 mod geo;
 mod health;
 mod helpers;
@@ -281,6 +282,16 @@ pub fn table() -> Vec<RouteDef> {
             "/v1/appointments/{id}/status",
             web::post().to(schedule::set_status),
         ),
+        def(
+            M::POST,
+            "/v1/appointments/{id}/corrections",
+            web::post().to(schedule::correct),
+        ),
+        def(
+            M::GET,
+            "/v1/appointments/{id}/corrections",
+            web::get().to(schedule::corrections),
+        ),
         def(M::GET, "/v1/centre-inbox", web::get().to(schedule::inbox)),
         def(
             M::POST,
@@ -327,6 +338,9 @@ pub fn table() -> Vec<RouteDef> {
         def(M::GET, "/chat/ws", web::get().to(webchat::socket)),
         def(M::GET, "/app", web::get().to(app::page)),
         def(M::GET, "/app/{file}", web::get().to(app::file)),
+        def(M::GET, "/openapi.yaml", web::get().to(docs::contract)),
+        def(M::GET, "/docs", web::get().to(docs::page)),
+        def(M::GET, "/docs/{file}", web::get().to(docs::file)),
     ]
 }
 

@@ -76,7 +76,7 @@ pub async fn publish(
         booking_notice_minutes: b.booking_notice_minutes.unwrap_or(0),
         cancellation_notice_minutes: b.cancellation_notice_minutes.unwrap_or(0),
     };
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let created = state
         .db(move |conn| {
             idempotency::once(conn, &scope, key.as_deref(), "availabilities.create", |conn| {
@@ -128,7 +128,7 @@ pub async fn list_slots(
     CentreStaff { caller, .. }: CentreStaff,
     query: web::Query<Range>,
 ) -> ApiResult<HttpResponse> {
-    let (from, to) = query.resolve(state.line.text_line.clock.now())?;
+    let (from, to) = query.resolve(state.clock.now())?;
     let items = state
         .db(move |conn| slots::list(conn, caller.organisation_id, from, to))
         .await?;
@@ -166,7 +166,7 @@ pub async fn book(
     let (scope, key) = idempotency_key(&req, &auth)?;
     let b = body.into_inner();
     let alias = relais_core::values::parse_label("subject_alias", &b.subject_alias, 100)?;
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let stall_after = Duration::days(state.settings.centres.referral_stall_days);
     let created = state
         .db_sealed(move |conn, secrets| {
@@ -203,7 +203,7 @@ pub async fn list_appointments(
     CentreStaff { caller, .. }: CentreStaff,
     query: web::Query<Range>,
 ) -> ApiResult<HttpResponse> {
-    let (from, to) = query.resolve(state.line.text_line.clock.now())?;
+    let (from, to) = query.resolve(state.clock.now())?;
     let status = query.status;
     let items = state
         .db(move |conn| appointments::list(conn, &caller, from, to, status))
@@ -239,7 +239,7 @@ pub async fn set_status(
 ) -> ApiResult<HttpResponse> {
     let id = path.as_uuid();
     let b = body.into_inner();
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let appointment = state
         .db(move |conn| {
             appointments::set_status(
@@ -256,10 +256,54 @@ pub async fn set_status(
     Ok(HttpResponse::Ok().json(appointment))
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionBody {
+    status: AppointmentStatus,
+    reason: String,
+}
+
+/// Corrects a recorded attendance, with a reason (kept, audited, told to the partner).
+pub async fn correct(
+    state: web::Data<AppState>,
+    CentreStaff { caller, auth }: CentreStaff,
+    req: HttpRequest,
+    path: web::Path<AppointmentId>,
+    body: Body<CorrectionBody>,
+) -> ApiResult<HttpResponse> {
+    let (scope, key) = idempotency_key(&req, &auth)?;
+    let id = path.into_inner();
+    let b = body.into_inner();
+    let now = state.clock.now();
+    let corrected = state
+        .db(move |conn| {
+            idempotency::once(conn, &scope, key.as_deref(), "appointments.correct", |conn| {
+                let (appointment, correction) =
+                    appointments::correct(conn, &caller, &id.to_string(), b.status, &b.reason, now)?;
+                Ok(serde_json::json!({ "appointment": appointment, "correction": correction }))
+            })
+        })
+        .await?;
+    state.live.signal().await;
+    Ok(HttpResponse::Created().json(corrected))
+}
+
+pub async fn corrections(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<AppointmentId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let items = state
+        .db(move |conn| appointments::corrections(conn, &caller, &id.to_string()))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
 /// What a centre acts on today: referrals to accept or reject, the day's appointments (in
 /// the centre's zone), and no-shows of the last 30 days to follow.
 pub async fn inbox(state: web::Data<AppState>, CentreStaff { caller, .. }: CentreStaff) -> ApiResult<HttpResponse> {
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let stall_after = Duration::days(state.settings.centres.referral_stall_days);
     let inbox = state
         .db_sealed(move |conn, secrets| {
@@ -312,7 +356,7 @@ pub async fn reset_calendar_feed(
 pub async fn calendar_feed(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let token = path.into_inner();
     let token = token.strip_suffix(".ics").ok_or(ApiError::NotFound)?.to_owned();
-    let now = state.line.text_line.clock.now();
+    let now = state.clock.now();
     let body = state.db(move |conn| calendar::feed(conn, &token, now)).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")

@@ -6,9 +6,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt as _;
-use relais_bots::delivery::WebChatFrame;
 use relais_bots::dialogue::Input;
 use relais_bots::ingest::{Inbound, Ingested};
+use relais_bots::webchat::WebChatFrame;
 use relais_core::helpline::model::{Author, Channel, ConversationState};
 use relais_core::helpline::{contacts, conversations, messages, webchat_sessions};
 
@@ -113,7 +113,7 @@ async fn ingest(state: &web::Data<AppState>, inbound: Inbound) -> ApiResult<Inge
     state.line.metrics.inbound(Channel::WebChat);
     let shared = state.clone();
     let outcome = state
-        .db(move |conn| shared.line.text_line.ingest(conn, &inbound))
+        .db(move |conn| shared.line.text_line.ingest(conn, &inbound, shared.clock.now()))
         .await?;
     state.line.wake.notify_one();
     if matches!(outcome, Ingested::Stored { live: true, .. }) {

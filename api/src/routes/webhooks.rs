@@ -71,7 +71,7 @@ pub async fn telegram(state: web::Data<AppState>, req: HttpRequest, payload: web
     line.metrics.inbound(Channel::Telegram);
     let shared = state.clone();
     let outcome = state
-        .db(move |conn| shared.line.text_line.ingest(conn, &inbound))
+        .db(move |conn| shared.line.text_line.ingest(conn, &inbound, shared.clock.now()))
         .await?;
     log_outcome(Channel::Telegram, &outcome);
     if matches!(outcome, Ingested::Stored { live: true, .. }) {
@@ -124,7 +124,7 @@ pub async fn sms(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
     state.line.metrics.inbound(Channel::Sms);
     let shared = state.clone();
     let outcome = state
-        .db(move |conn| shared.line.text_line.ingest(conn, &inbound))
+        .db(move |conn| shared.line.text_line.ingest(conn, &inbound, shared.clock.now()))
         .await?;
     log_outcome(Channel::Sms, &outcome);
     if matches!(outcome, Ingested::Stored { live: true, .. }) {

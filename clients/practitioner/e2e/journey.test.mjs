@@ -72,7 +72,7 @@ test("a person is heard, oriented and booked; the centre holds the appointment a
   await jean.presses("author");
   await jean.waitFor("Que souhaitez-vous");
   await jean.presses("listener");
-  await jean.waitFor("Un écoutant va vous répondre");
+  await jean.waitFor("Un·e écoutant·e va vous répondre");
   await jean.says("J'ai crié sur ma compagne hier soir, je veux que ça s'arrête.");
 
   // The listener logs in on a phone, enrols a second factor, sees the queue live.

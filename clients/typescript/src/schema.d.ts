@@ -1742,7 +1742,8 @@ export interface paths {
          *     Messages are owed only while an endpoint is set. Recorded in the audit log.
          *
          *     Messages follow the Standard Webhooks scheme (https://www.standardwebhooks.com/). Each is
-         *     POSTed as JSON `{"type", "timestamp", "data"}` (schema `WebhookMessage`) with the headers
+         *     POSTed as JSON `{"type", "timestamp", "data"}` (schema `WebhookMessage`; each event is described
+         *     in the contract's `webhooks` section) with the headers
          *     `webhook-id` (the message id, `msg_…`, the same on every retry and replay),
          *     `webhook-timestamp` (Unix seconds of the attempt) and `webhook-signature`: `v1,` followed
          *     by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the
@@ -1758,8 +1759,10 @@ export interface paths {
          *     - `appointment.kept`, `appointment.missed`: the person came, or did not come, to an
          *       appointment or a session that follows from it (`appointment_id` or `session_id`,
          *       `scheduled_at`); sessions of another court's measure on the same case are not sent;
-         *     - `attendance.corrected`: an attendance already told changed (`status`: the new one,
-         *       e.g. `excused`, or `cancelled` for an appointment);
+         *     - `attendance.corrected`: an attendance already told changed (`status`: the new one;
+         *       for a session `planned`, `attended`, `excused` or `unexcused`; for an appointment
+         *       `booked`, `arrived`, `fulfilled`, `noshow` or `cancelled`), when the centre corrects
+         *       it with a reason;
          *     - `certificate.issued`: an attendance certificate was issued on the case opened from it
          *       (`certificate_id`, `dates_attended`; the verification code is read on the certificate
          *       itself and kept nowhere in clear).
@@ -1956,9 +1959,33 @@ export interface paths {
         put?: never;
         /**
          * Change an appointment's status
-         * @description Staff only: practitioners and centre managers of a centre (staff of any other organisation get 404, other roles and partner keys 403). The centre's moves (FHIR statuses): a booked appointment becomes arrived, noshow or cancelled; an arrived one fulfilled or cancelled. Cancelling needs a `cancellation_reason` and frees the seat. A no-show is told to the centre's notification address by email, to follow up. Recorded in the audit log.
+         * @description Staff only: practitioners and centre managers of a centre (staff of any other organisation get 404, other roles and partner keys 403). The centre's moves (FHIR statuses): a booked appointment becomes arrived, noshow or cancelled; an arrived one fulfilled or cancelled. Attendance is not recorded ahead of time: arrived and fulfilled are refused (409) before the appointment's day in the centre's time zone, noshow before the slot starts. A wrong attendance is corrected with `POST /v1/appointments/{id}/corrections`. Cancelling needs a `cancellation_reason` and frees the seat. A no-show is told to the centre's notification address by email, to follow up. Recorded in the audit log.
          */
         post: operations["setAppointmentStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/appointments/{id}/corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An appointment's attendance corrections
+         * @description Staff only: practitioners and centre managers of a centre (staff of any other organisation get 404, other roles and partner keys 403). Every correction of the appointment, oldest first.
+         */
+        get: operations["listAppointmentCorrections"];
+        put?: never;
+        /**
+         * Correct a recorded attendance
+         * @description Staff only: practitioners and centre managers of a centre (staff of any other organisation get 404, other roles and partner keys 403). An appointment recorded as arrived, fulfilled or noshow becomes another of these, or booked again (recorded by mistake), with a reason. The new status follows the same time rules as a first recording. The step is kept with its reason and author (`GET` on this path), recorded in the audit log (without the reason), shown live to the centre, and a partner whose referral led to the appointment receives `attendance.corrected` when what it was told (kept or missed) changes. Cancelling stays a status change. Accepts an `Idempotency-Key` header.
+         */
+        post: operations["correctAppointmentAttendance"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2333,13 +2360,226 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/openapi.yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This contract
+         * @description Public. The OpenAPI document the running server was built with, byte for byte (`application/yaml`, RFC 9512). Served with an `ETag` and `Cache-Control` `no-cache`; a matching `If-None-Match` gets 304.
+         */
+        get: operations["getContract"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The API reference page
+         * @description Public. This contract rendered for people (Redoc's standalone bundle, vendored from its npm package in `clients/docs` and embedded in the binary, so the page loads nothing from elsewhere). A Content-Security-Policy allows only this origin's script and contract, Redoc's injected styles and its search worker. Served with an `ETag` and `Cache-Control` `no-cache`; a matching `If-None-Match` gets 304.
+         */
+        get: operations["getReferencePage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of the API reference page
+         * @description Public. The renderer's script (`redoc.standalone.js`) and its licence notices (`LICENSE.redoc.txt`). Served with an `ETag` and `Cache-Control` `no-cache`; a matching `If-None-Match` gets 304.
+         */
+        get: operations["getReferenceFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "referral.accepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The centre accepted a referral the partner sent
+         * @description Posted by Relais to the partner's endpoint (`PUT /v1/webhook-endpoint`), signed with the endpoint's secret (Standard Webhooks). Answer any 2xx within 10 seconds; any other answer, a redirect or a timeout is retried on the delivery schedule, with the same `webhook-id`.
+         */
+        post: operations["referralAccepted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "referral.rejected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The centre rejected a referral the partner sent
+         * @description Posted by Relais to the partner's endpoint (`PUT /v1/webhook-endpoint`), signed with the endpoint's secret (Standard Webhooks). Answer any 2xx within 10 seconds; any other answer, a redirect or a timeout is retried on the delivery schedule, with the same `webhook-id`.
+         */
+        post: operations["referralRejected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "appointment.kept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The person came to an appointment or session that follows from the referral
+         * @description Posted by Relais to the partner's endpoint (`PUT /v1/webhook-endpoint`), signed with the endpoint's secret (Standard Webhooks). Answer any 2xx within 10 seconds; any other answer, a redirect or a timeout is retried on the delivery schedule, with the same `webhook-id`.
+         */
+        post: operations["appointmentKept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "appointment.missed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The person did not come to an appointment or session that follows from the referral
+         * @description Posted by Relais to the partner's endpoint (`PUT /v1/webhook-endpoint`), signed with the endpoint's secret (Standard Webhooks). Answer any 2xx within 10 seconds; any other answer, a redirect or a timeout is retried on the delivery schedule, with the same `webhook-id`.
+         */
+        post: operations["appointmentMissed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "attendance.corrected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An attendance already told was corrected
+         * @description Posted by Relais to the partner's endpoint (`PUT /v1/webhook-endpoint`), signed with the endpoint's secret (Standard Webhooks). Answer any 2xx within 10 seconds; any other answer, a redirect or a timeout is retried on the delivery schedule, with the same `webhook-id`.
+         */
+        post: operations["attendanceCorrected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "certificate.issued": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An attendance certificate was issued on the case opened from the referral
+         * @description Posted by Relais to the partner's endpoint (`PUT /v1/webhook-endpoint`), signed with the endpoint's secret (Standard Webhooks). Answer any 2xx within 10 seconds; any other answer, a redirect or a timeout is retried on the delivery schedule, with the same `webhook-id`.
+         */
+        post: operations["certificateIssued"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "fb7838f6-d596-5ec8-9491-85e583aeb2ce",
+         *           "kind": "offer_cluster",
+         *           "description": "Un opérateur a créé 6 offres proches en une heure (seuil : 5).",
+         *           "account_id": "9f3f1899-9da8-5439-9126-a92791226512",
+         *           "organisation_id": "4e5db8d7-bec6-5082-a082-86517128b7ef",
+         *           "subject_id": null,
+         *           "count": 6,
+         *           "threshold": 5,
+         *           "suspended": false,
+         *           "created_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         SecurityAlertList: {
             items: components["schemas"]["SecurityAlert"][];
         };
+        /**
+         * @example {
+         *       "id": "fb7838f6-d596-5ec8-9491-85e583aeb2ce",
+         *       "kind": "offer_cluster",
+         *       "description": "Un opérateur a créé 6 offres proches en une heure (seuil : 5).",
+         *       "account_id": "9f3f1899-9da8-5439-9126-a92791226512",
+         *       "organisation_id": "4e5db8d7-bec6-5082-a082-86517128b7ef",
+         *       "subject_id": null,
+         *       "count": 6,
+         *       "threshold": 5,
+         *       "suspended": false,
+         *       "created_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         SecurityAlert: {
             /** Format: uuid */
             id: string;
@@ -2361,7 +2601,21 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
-        /** @description RFC 9457 problem details, sent as `application/problem+json` for every error. */
+        /**
+         * @description RFC 9457 problem details, sent as `application/problem+json` for every error.
+         * @example {
+         *       "type": "urn:relais:problem:validation",
+         *       "title": "The request is not valid",
+         *       "status": 400,
+         *       "detail": "centre_id: must be a UUID",
+         *       "errors": [
+         *         {
+         *           "field": "centre_id",
+         *           "message": "must be a UUID"
+         *         }
+         *       ]
+         *     }
+         */
         Problem: {
             /**
              * @description URI identifying the problem type.
@@ -2386,15 +2640,32 @@ export interface components {
         };
         /**
          * @description Kind of organisation.
+         * @example helpline
          * @enum {string}
          */
         OrganisationKind: "helpline" | "centre" | "housing_platform" | "national" | "partner";
         /**
          * @description Role granted to a staff user.
+         * @example listener
          * @enum {string}
          */
         Role: "listener" | "helpline_supervisor" | "practitioner" | "centre_manager" | "housing_operator" | "national_coordinator" | "admin";
-        /** @description An organisation taking part in the national offer. */
+        /**
+         * @description An organisation taking part in the national offer.
+         * @example {
+         *       "active": true,
+         *       "id": "4e5db8d7-bec6-5082-a082-86517128b7ef",
+         *       "kind": "centre",
+         *       "name": "CPCA Bas-Rhin",
+         *       "timezone": "Europe/Paris",
+         *       "coverage": [
+         *         "67",
+         *         "68"
+         *       ],
+         *       "created_at": "2026-03-12T09:30:00Z",
+         *       "updated_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         Organisation: {
             /** @description An inactive organisation's staff and API keys are refused (401). */
             active: boolean;
@@ -2414,7 +2685,22 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
-        /** @description A staff account. */
+        /**
+         * @description A staff account.
+         * @example {
+         *       "id": "ad263361-e08b-572a-9273-cc757be7cda4",
+         *       "organisation_id": "4e5db8d7-bec6-5082-a082-86517128b7ef",
+         *       "email": "claire.martin@cpca-bas-rhin.fr",
+         *       "display_name": "Claire Martin",
+         *       "roles": [
+         *         "practitioner"
+         *       ],
+         *       "totp_enabled": true,
+         *       "active": true,
+         *       "created_at": "2026-03-12T09:30:00Z",
+         *       "updated_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         User: {
             /** Format: uuid */
             id: string;
@@ -2432,7 +2718,18 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
-        /** @description A partner API key (the secret is never returned after creation). */
+        /**
+         * @description A partner API key (the secret is never returned after creation).
+         * @example {
+         *       "id": "c8b15933-1270-51d9-904d-aa8c32939c4c",
+         *       "organisation_id": "4e5db8d7-bec6-5082-a082-86517128b7ef",
+         *       "name": "SPIP du Bas-Rhin, logiciel métier",
+         *       "prefix": "relais_pk_3f9a",
+         *       "created_at": "2026-03-12T09:30:00Z",
+         *       "last_used_at": "2026-03-12T08:15:00Z",
+         *       "revoked_at": null
+         *     }
+         */
         ApiKey: {
             /** Format: uuid */
             id: string;
@@ -2448,7 +2745,19 @@ export interface components {
             /** Format: date-time */
             revoked_at: string | null;
         };
-        /** @description A newly created API key, including its secret (shown once). */
+        /**
+         * @description A newly created API key, including its secret (shown once).
+         * @example {
+         *       "id": "c8b15933-1270-51d9-904d-aa8c32939c4c",
+         *       "organisation_id": "4e5db8d7-bec6-5082-a082-86517128b7ef",
+         *       "name": "SPIP du Bas-Rhin, logiciel métier",
+         *       "prefix": "relais_pk_3f9a",
+         *       "created_at": "2026-03-12T09:30:00Z",
+         *       "last_used_at": "2026-03-12T08:15:00Z",
+         *       "revoked_at": null,
+         *       "secret": "relais_pk_3f9a7c2e1b8d4f6a9c0e5b7d2f4a6c8e1b3d5f7a"
+         *     }
+         */
         CreatedApiKey: {
             /** Format: uuid */
             id: string;
@@ -2466,6 +2775,14 @@ export interface components {
             /** @description The full API key (`relais_pk_...`). Shown only once, at creation. */
             secret: string;
         };
+        /**
+         * @example {
+         *       "access_token": "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl",
+         *       "refresh_token": "rt_7Qe2mX9vK4pL1sN8bW3cZ6yH0jD5fR2t",
+         *       "token_type": "Bearer",
+         *       "expires_in": 900
+         *     }
+         */
         TokenPair: {
             /** @description Short-lived JWT access token. */
             access_token: string;
@@ -2476,7 +2793,43 @@ export interface components {
             /** @description Access token lifetime in seconds. */
             expires_in: number;
         };
-        /** @description The authenticated caller. */
+        /**
+         * @description The authenticated caller.
+         * @example {
+         *       "kind": "staff",
+         *       "user": {
+         *         "id": "ad263361-e08b-572a-9273-cc757be7cda4",
+         *         "organisation_id": "4e5db8d7-bec6-5082-a082-86517128b7ef",
+         *         "email": "claire.martin@cpca-bas-rhin.fr",
+         *         "display_name": "Claire Martin",
+         *         "roles": [
+         *           "practitioner"
+         *         ],
+         *         "totp_enabled": true,
+         *         "active": true,
+         *         "created_at": "2026-03-12T09:30:00Z",
+         *         "updated_at": "2026-03-12T09:30:00Z"
+         *       },
+         *       "organisation": {
+         *         "active": true,
+         *         "id": "4e5db8d7-bec6-5082-a082-86517128b7ef",
+         *         "kind": "centre",
+         *         "name": "CPCA Bas-Rhin",
+         *         "timezone": "Europe/Paris",
+         *         "coverage": [
+         *           "67",
+         *           "68"
+         *         ],
+         *         "created_at": "2026-03-12T09:30:00Z",
+         *         "updated_at": "2026-03-12T09:30:00Z"
+         *       },
+         *       "roles": [
+         *         "practitioner"
+         *       ],
+         *       "second_factor": true,
+         *       "second_factor_required": true
+         *     }
+         */
         Me: {
             /**
              * @description Whether the caller is a staff user or a partner API key.
@@ -2492,12 +2845,25 @@ export interface components {
             /** @description Whether this account must pass TOTP to reach personal data. */
             second_factor_required: boolean;
         };
+        /**
+         * @example {
+         *       "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+         *       "otpauth_uri": "otpauth://totp/Relais:claire.martin%40cpca-grand-est.fr?secret=JBSWY3DPEHPK3PXP&issuer=Relais"
+         *     }
+         */
         TotpEnrolment: {
             /** @description Base32-encoded TOTP secret. */
             secret: string;
             /** @description `otpauth://` URI for authenticator apps (QR code). */
             otpauth_uri: string;
         };
+        /**
+         * @example {
+         *       "code": "44",
+         *       "name": "Grand Est",
+         *       "zone": "metro"
+         *     }
+         */
         Region: {
             code: string;
             name: string;
@@ -2507,6 +2873,14 @@ export interface components {
              */
             zone: "metro" | "drom" | "com";
         };
+        /**
+         * @example {
+         *       "code": "67",
+         *       "name": "Bas-Rhin",
+         *       "region_code": "44",
+         *       "zone": "metro"
+         *     }
+         */
         Departement: {
             code: string;
             name: string;
@@ -2517,6 +2891,21 @@ export interface components {
              */
             zone: "metro" | "drom" | "com";
         };
+        /**
+         * @example {
+         *       "insee_code": "67482",
+         *       "name": "Strasbourg",
+         *       "departement_code": "67",
+         *       "region_code": "44",
+         *       "postal_codes": [
+         *         "67000",
+         *         "67100",
+         *         "67200"
+         *       ],
+         *       "population": 291313,
+         *       "kind": "commune"
+         *     }
+         */
         Commune: {
             insee_code: string;
             name: string;
@@ -2527,14 +2916,55 @@ export interface components {
             /** @enum {string} */
             kind: "commune" | "municipal-arrondissement";
         };
-        /** @description Communes, départements and regions served by a postal code. */
+        /**
+         * @description Communes, départements and regions served by a postal code.
+         * @example {
+         *       "postal_code": "67000",
+         *       "communes": [
+         *         {
+         *           "insee_code": "67482",
+         *           "name": "Strasbourg",
+         *           "departement_code": "67",
+         *           "region_code": "44",
+         *           "postal_codes": [
+         *             "67000",
+         *             "67100",
+         *             "67200"
+         *           ],
+         *           "population": 291313,
+         *           "kind": "commune"
+         *         }
+         *       ],
+         *       "departements": [
+         *         {
+         *           "code": "67",
+         *           "name": "Bas-Rhin",
+         *           "region_code": "44",
+         *           "zone": "metro"
+         *         }
+         *       ],
+         *       "regions": [
+         *         {
+         *           "code": "44",
+         *           "name": "Grand Est",
+         *           "zone": "metro"
+         *         }
+         *       ]
+         *     }
+         */
         PostalCodeArea: {
             postal_code: string;
             communes: components["schemas"]["Commune"][];
             departements: components["schemas"]["Departement"][];
             regions: components["schemas"]["Region"][];
         };
-        /** @description Result of verifying the audit log hash chain. */
+        /**
+         * @description Result of verifying the audit log hash chain.
+         * @example {
+         *       "entries_checked": 1842,
+         *       "first_broken": null
+         *     }
+         */
         AuditVerification: {
             entries_checked: number;
             /** @description The first entry whose hash chain is broken, or null if the chain is intact. */
@@ -2543,52 +2973,157 @@ export interface components {
                 reason: string;
             } | null;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "active": true,
+         *           "id": "4e5db8d7-bec6-5082-a082-86517128b7ef",
+         *           "kind": "centre",
+         *           "name": "CPCA Bas-Rhin",
+         *           "timezone": "Europe/Paris",
+         *           "coverage": [
+         *             "67",
+         *             "68"
+         *           ],
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "updated_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         OrganisationList: {
             items: components["schemas"]["Organisation"][];
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "ad263361-e08b-572a-9273-cc757be7cda4",
+         *           "organisation_id": "4e5db8d7-bec6-5082-a082-86517128b7ef",
+         *           "email": "claire.martin@cpca-bas-rhin.fr",
+         *           "display_name": "Claire Martin",
+         *           "roles": [
+         *             "practitioner"
+         *           ],
+         *           "totp_enabled": true,
+         *           "active": true,
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "updated_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         UserList: {
             items: components["schemas"]["User"][];
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "c8b15933-1270-51d9-904d-aa8c32939c4c",
+         *           "organisation_id": "4e5db8d7-bec6-5082-a082-86517128b7ef",
+         *           "name": "SPIP du Bas-Rhin, logiciel métier",
+         *           "prefix": "relais_pk_3f9a",
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "last_used_at": "2026-03-12T08:15:00Z",
+         *           "revoked_at": null
+         *         }
+         *       ]
+         *     }
+         */
         ApiKeyList: {
             items: components["schemas"]["ApiKey"][];
         };
+        /**
+         * @example {
+         *       "status": "ok"
+         *     }
+         */
         Health: {
             /** @example ok */
             status: string;
         };
+        /**
+         * @example {
+         *       "status": "ready",
+         *       "database": "ok"
+         *     }
+         */
         Readiness: {
             /** @example ok */
             status: string;
             /** @example ok */
             database: string;
         };
+        /**
+         * @example {
+         *       "email": "claire.martin@cpca-bas-rhin.fr",
+         *       "password": "Ch0isir-une-phrase-longue!",
+         *       "totp": "492039"
+         *     }
+         */
         LoginRequest: {
             email: string;
             password: string;
             /** @description Current TOTP one-time code, when the account requires it. */
             totp?: string | null;
         };
+        /**
+         * @example {
+         *       "refresh_token": "rt_7Qe2mX9vK4pL1sN8bW3cZ6yH0jD5fR2t"
+         *     }
+         */
         RefreshRequest: {
             refresh_token: string;
         };
+        /**
+         * @example {
+         *       "code": "492039",
+         *       "enrolment_code": "K4M7-Q2XP"
+         *     }
+         */
         TotpConfirmRequest: {
             /** @description A current one-time code from the authenticator. */
             code: string;
             /** @description The enrolment code given with the account (the same as for enrolment). */
             enrolment_code: string;
         };
+        /**
+         * @example {
+         *       "password": "Ch0isir-une-phrase-longue!",
+         *       "enrolment_code": "K4M7-Q2XP"
+         *     }
+         */
         TotpEnrolRequest: {
             /** @description The account's password. */
             password: string;
             /** @description The 16-character enrolment code given by an administrator or a manager (spaces and dashes ignored, case-insensitive). */
             enrolment_code: string;
         };
+        /**
+         * @example {
+         *       "enrolment_code": "K4M7-Q2XP",
+         *       "expires_at": "2026-03-12T09:40:00Z"
+         *     }
+         */
         EnrolmentCode: {
             /** @description 16 characters from `23456789ABCDEFGHJKLMNPQRSTUVWXYZ`, shown only here. */
             enrolment_code: string;
             /** Format: date-time */
             expires_at: string;
         };
+        /**
+         * @example {
+         *       "kind": "centre",
+         *       "name": "CPCA Bas-Rhin",
+         *       "timezone": "Europe/Paris",
+         *       "coverage": [
+         *         "67",
+         *         "68"
+         *       ]
+         *     }
+         */
         NewOrganisation: {
             kind: components["schemas"]["OrganisationKind"];
             name: string;
@@ -2597,7 +3132,18 @@ export interface components {
             /** @description Département codes (centres only). */
             coverage?: string[] | null;
         };
-        /** @description Fields to change; absent or null fields are left as they are. */
+        /**
+         * @description Fields to change; absent or null fields are left as they are.
+         * @example {
+         *       "name": "CPCA Bas-Rhin",
+         *       "timezone": "Europe/Paris",
+         *       "coverage": [
+         *         "67",
+         *         "68"
+         *       ],
+         *       "active": true
+         *     }
+         */
         OrganisationChanges: {
             name?: string | null;
             /** @description IANA time zone name. */
@@ -2607,6 +3153,16 @@ export interface components {
             /** @description Administrators only. `false` deactivates the organisation at once; its staff's sessions, live sockets and API keys are refused (401) until it is active again. Audited. */
             active?: boolean | null;
         };
+        /**
+         * @example {
+         *       "email": "karim.benali@cpca-bas-rhin.fr",
+         *       "display_name": "Karim Benali",
+         *       "password": "Ch0isir-une-phrase-longue!",
+         *       "roles": [
+         *         "practitioner"
+         *       ]
+         *     }
+         */
         NewUser: {
             /** Format: email */
             email: string;
@@ -2614,47 +3170,84 @@ export interface components {
             password: string;
             roles: components["schemas"]["Role"][];
         };
-        /** @description Fields to change; absent or null fields are left as they are. */
+        /**
+         * @description Fields to change; absent or null fields are left as they are.
+         * @example {
+         *       "display_name": "Karim Benali",
+         *       "roles": [
+         *         "practitioner",
+         *         "centre_manager"
+         *       ],
+         *       "active": true,
+         *       "password": "Ch0isir-une-phrase-longue!"
+         *     }
+         */
         UserChanges: {
             display_name?: string | null;
             roles?: components["schemas"]["Role"][] | null;
             active?: boolean | null;
             password?: string | null;
         };
+        /**
+         * @example {
+         *       "name": "SPIP du Bas-Rhin, logiciel métier"
+         *     }
+         */
         NewApiKey: {
             name: string;
         };
         /**
          * @description A text-line channel.
+         * @example telegram
          * @enum {string}
          */
         Channel: "telegram" | "sms" | "webchat";
         /**
          * @description Who a text-line contact is, as far as the line knows.
+         * @example author
          * @enum {string}
          */
         ContactKind: "author" | "potential_author" | "relative" | "professional" | "victim" | "unknown";
         /**
          * @description A contact's language.
+         * @example fr
          * @enum {string}
          */
         Language: "fr" | "en";
         /**
          * @description State of a text-line conversation: `bot` → `waiting` → `active` → `closed` (or `bot` → `closed`).
+         * @example bot
          * @enum {string}
          */
         ConversationState: "bot" | "waiting" | "active" | "closed";
-        /** @description Acknowledgement of a provider webhook. */
+        /**
+         * @description Acknowledgement of a provider webhook.
+         * @example {
+         *       "ok": true
+         *     }
+         */
         WebhookAck: {
             ok: boolean;
         };
-        /** @description A Telegram Bot API `Update`. Only the fields the line uses are read; others are ignored. */
+        /**
+         * @description A Telegram Bot API `Update`. Only the fields the line uses are read; others are ignored.
+         * @example {
+         *       "update_id": 815302211
+         *     }
+         */
         TelegramUpdate: {
             update_id?: number;
         } & {
             [key: string]: unknown;
         };
-        /** @description Twilio's incoming-message parameters. Only the fields listed are read; location extras (`FromCity`, `FromState`, `FromZip`, `FromCountry`...) are never stored. */
+        /**
+         * @description Twilio's incoming-message parameters. Only the fields listed are read; location extras (`FromCity`, `FromState`, `FromZip`, `FromCountry`...) are never stored.
+         * @example {
+         *       "MessageSid": "SM0123456789abcdef0123456789abcdef",
+         *       "From": "+33600000000",
+         *       "Body": "BONJOUR"
+         *     }
+         */
         TwilioSmsForm: {
             MessageSid?: string;
             From?: string;
@@ -2662,7 +3255,13 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description Twilio's status-callback parameters. */
+        /**
+         * @description Twilio's status-callback parameters.
+         * @example {
+         *       "MessageSid": "SM0123456789abcdef0123456789abcdef",
+         *       "MessageStatus": "delivered"
+         *     }
+         */
         TwilioStatusForm: {
             MessageSid?: string;
             /** @example delivered */
@@ -2670,13 +3269,27 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description A web chat session token (32 random bytes, base64url without padding). */
+        /**
+         * @description A web chat session token (32 random bytes, base64url without padding).
+         * @example pQ3vX8kL2mN7rT1wY5zB9cF4hJ6sD0gA2eK8uV3xW7q
+         */
         ChatSessionToken: string;
-        /** @description A new anonymous web chat session. */
+        /**
+         * @description A new anonymous web chat session.
+         * @example {
+         *       "token": "pQ3vX8kL2mN7rT1wY5zB9cF4hJ6sD0gA2eK8uV3xW7q"
+         *     }
+         */
         ChatSession: {
             token: components["schemas"]["ChatSessionToken"];
         };
-        /** @description A message from the web chat client. Exactly one of `text` or `choice`. */
+        /**
+         * @description A message from the web chat client. Exactly one of `text` or `choice`.
+         * @example {
+         *       "id": "ec6119b8-ff80-586f-b59e-00379c8b3791",
+         *       "text": "Bonjour, j'ai besoin d'aide."
+         *     }
+         */
         ChatMessage: {
             /**
              * Format: uuid
@@ -2688,6 +3301,11 @@ export interface components {
             /** @description The key of one of the choices the line offered. */
             choice?: string | null;
         };
+        /**
+         * @example {
+         *       "status": "received"
+         *     }
+         */
         ChatAccepted: {
             /**
              * @description `duplicate` when a message with this id was already received.
@@ -2695,6 +3313,14 @@ export interface components {
              */
             status: "received" | "duplicate";
         };
+        /**
+         * @example {
+         *       "id": "ec6119b8-ff80-586f-b59e-00379c8b3791",
+         *       "from": "you",
+         *       "text": "Bonjour, vous écrivez à Ne frappez pas. Cet échange est anonyme et confidentiel.",
+         *       "at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         ChatLogEntry: {
             /** Format: uuid */
             id: string;
@@ -2707,10 +3333,40 @@ export interface components {
             /** Format: date-time */
             at: string;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "ec6119b8-ff80-586f-b59e-00379c8b3791",
+         *           "from": "you",
+         *           "text": "Bonjour, vous écrivez à Ne frappez pas. Cet échange est anonyme et confidentiel.",
+         *           "at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         ChatMessageList: {
             items: components["schemas"]["ChatLogEntry"][];
         };
-        /** @description A text-line conversation as helpline staff see it, with the contact's alias, never a phone number or chat id. */
+        /**
+         * @description A text-line conversation as helpline staff see it, with the contact's alias, never a phone number or chat id.
+         * @example {
+         *       "id": "a32d9093-e54c-58f6-900c-c1d7f5e75237",
+         *       "contact_id": "0895a658-2039-5d64-b03e-8a80d15322ac",
+         *       "contact_alias": "Contact K7F3",
+         *       "contact_kind": "author",
+         *       "language": "fr",
+         *       "channel": "sms",
+         *       "state": "active",
+         *       "priority": 0,
+         *       "waiting_since": "2026-03-12T09:27:40Z",
+         *       "created_at": "2026-03-12T09:30:00Z",
+         *       "last_message_at": "2026-03-12T09:29:10Z",
+         *       "listener_id": "594e4c14-c6ed-5ae5-b41a-d0c88b5e456c",
+         *       "outcome": null,
+         *       "flag": null
+         *     }
+         */
         ConversationView: {
             /** Format: uuid */
             id: string;
@@ -2749,10 +3405,43 @@ export interface components {
              */
             flag: "danger" | "suicide" | "victim_words" | null;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "a32d9093-e54c-58f6-900c-c1d7f5e75237",
+         *           "contact_id": "0895a658-2039-5d64-b03e-8a80d15322ac",
+         *           "contact_alias": "Contact K7F3",
+         *           "contact_kind": "author",
+         *           "language": "fr",
+         *           "channel": "sms",
+         *           "state": "active",
+         *           "priority": 0,
+         *           "waiting_since": "2026-03-12T09:27:40Z",
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "last_message_at": "2026-03-12T09:29:10Z",
+         *           "listener_id": "594e4c14-c6ed-5ae5-b41a-d0c88b5e456c",
+         *           "outcome": null,
+         *           "flag": null
+         *         }
+         *       ]
+         *     }
+         */
         ConversationList: {
             items: components["schemas"]["ConversationView"][];
         };
-        /** @description A message of a text-line conversation. */
+        /**
+         * @description A message of a text-line conversation.
+         * @example {
+         *       "id": "3eab7af1-5229-5436-bef8-aa905c57ee00",
+         *       "conversation_id": "a32d9093-e54c-58f6-900c-c1d7f5e75237",
+         *       "direction": "in",
+         *       "author": "contact",
+         *       "body": "Bonjour, je me suis encore énervé contre ma compagne hier soir, je voudrais que ça s'arrête.",
+         *       "delivery": "queued",
+         *       "created_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         ConversationMessage: {
             /** Format: uuid */
             id: string;
@@ -2771,11 +3460,48 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /**
+         * @example {
+         *       "conversation": {
+         *         "id": "a32d9093-e54c-58f6-900c-c1d7f5e75237",
+         *         "contact_id": "0895a658-2039-5d64-b03e-8a80d15322ac",
+         *         "contact_alias": "Contact K7F3",
+         *         "contact_kind": "author",
+         *         "language": "fr",
+         *         "channel": "sms",
+         *         "state": "active",
+         *         "priority": 0,
+         *         "waiting_since": "2026-03-12T09:27:40Z",
+         *         "created_at": "2026-03-12T09:30:00Z",
+         *         "last_message_at": "2026-03-12T09:29:10Z",
+         *         "listener_id": "594e4c14-c6ed-5ae5-b41a-d0c88b5e456c",
+         *         "outcome": null,
+         *         "flag": null
+         *       },
+         *       "messages": [
+         *         {
+         *           "id": "3eab7af1-5229-5436-bef8-aa905c57ee00",
+         *           "conversation_id": "a32d9093-e54c-58f6-900c-c1d7f5e75237",
+         *           "direction": "in",
+         *           "author": "contact",
+         *           "body": "Bonjour, je me suis encore énervé contre ma compagne hier soir, je voudrais que ça s'arrête.",
+         *           "delivery": "queued",
+         *           "created_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         ConversationDetail: {
             conversation: components["schemas"]["ConversationView"];
             /** @description Oldest first. */
             messages: components["schemas"]["ConversationMessage"][];
         };
+        /**
+         * @example {
+         *       "flag": "abusive",
+         *       "until": "2026-03-19T09:30:00Z"
+         *     }
+         */
         ContactFlagRequest: {
             /**
              * @description The flag to set, or null to clear it.
@@ -2788,7 +3514,20 @@ export interface components {
              */
             until?: string | null;
         };
-        /** @description A text-line contact as staff see it, never its address (phone number, chat id or web-chat token). */
+        /**
+         * @description A text-line contact as staff see it, never its address (phone number, chat id or web-chat token).
+         * @example {
+         *       "id": "0895a658-2039-5d64-b03e-8a80d15322ac",
+         *       "channel": "sms",
+         *       "alias": "Contact K7F3",
+         *       "kind": "author",
+         *       "language": "fr",
+         *       "status": "active",
+         *       "flag": null,
+         *       "flag_until": null,
+         *       "created_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         Contact: {
             /** Format: uuid */
             id: string;
@@ -2809,6 +3548,11 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /**
+         * @example {
+         *       "listener_id": "594e4c14-c6ed-5ae5-b41a-d0c88b5e456c"
+         *     }
+         */
         AssignRequest: {
             /**
              * Format: uuid
@@ -2816,13 +3560,28 @@ export interface components {
              */
             listener_id: string;
         };
+        /**
+         * @example {
+         *       "text": "Merci de votre message. Je suis là pour vous écouter : que s'est-il passé ?"
+         *     }
+         */
         ListenerReply: {
             text: string;
         };
+        /**
+         * @example {
+         *       "id": "529a7d87-5ba0-597b-96c5-49d5741d78df"
+         *     }
+         */
         CreatedId: {
             /** Format: uuid */
             id: string;
         };
+        /**
+         * @example {
+         *       "listener_id": "594e4c14-c6ed-5ae5-b41a-d0c88b5e456c"
+         *     }
+         */
         TransferRequest: {
             /**
              * Format: uuid
@@ -2832,6 +3591,12 @@ export interface components {
             /** @description A private note added with the transfer (encrypted at rest, never sent to the person). */
             note?: string | null;
         };
+        /**
+         * @example {
+         *       "outcome": "information_given",
+         *       "summary": "Homme de 42 ans, orienté par la ligne après une dispute violente ; souhaite un suivi individuel."
+         *     }
+         */
         CloseRequest: {
             /**
              * @description How the conversation ended.
@@ -2841,7 +3606,16 @@ export interface components {
             /** @description A closing summary (encrypted at rest, never sent to the person). */
             summary?: string | null;
         };
-        /** @description A private note on a conversation, encrypted at rest and never sent to the person. */
+        /**
+         * @description A private note on a conversation, encrypted at rest and never sent to the person.
+         * @example {
+         *       "id": "ddd602ed-c573-58c0-b73c-6d8e86431c28",
+         *       "conversation_id": "a32d9093-e54c-58f6-900c-c1d7f5e75237",
+         *       "author_id": "1d35b29e-d432-53f8-bda3-4ea8f27d4975",
+         *       "body": "Parle d'une séparation récente ; proposer le CPCA du Bas-Rhin.",
+         *       "created_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         Note: {
             /** Format: uuid */
             id: string;
@@ -2856,28 +3630,64 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "ddd602ed-c573-58c0-b73c-6d8e86431c28",
+         *           "conversation_id": "a32d9093-e54c-58f6-900c-c1d7f5e75237",
+         *           "author_id": "1d35b29e-d432-53f8-bda3-4ea8f27d4975",
+         *           "body": "Parle d'une séparation récente ; proposer le CPCA du Bas-Rhin.",
+         *           "created_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         NoteList: {
             /** @description Oldest first. */
             items: components["schemas"]["Note"][];
         };
+        /**
+         * @example {
+         *       "body": "Parle d'une séparation récente ; proposer le CPCA du Bas-Rhin."
+         *     }
+         */
         NewNote: {
             body: string;
         };
+        /**
+         * @example {
+         *       "position": 3
+         *     }
+         */
         QueuePosition: {
             /** @description The conversation's place in the queue (1 = next), or null when it is not waiting. */
             position: number | null;
         };
         /**
          * @description A topic of a phone call.
+         * @example violence_in_couple
          * @enum {string}
          */
         CallTopic: "violence_in_couple" | "fear_of_acting_out" | "court_measure" | "housing" | "addiction" | "children" | "mental_health" | "information" | "other";
         /**
          * @description How a conversation or a phone call of the line ended.
+         * @example information_given
          * @enum {string}
          */
         ConversationOutcome: "information_given" | "oriented_to_centre" | "appointment_booked" | "emergency_redirected" | "abandoned" | "out_of_scope";
-        /** @description A text the supervisors prepare that listeners send with one tap (edited or not). */
+        /**
+         * @description A text the supervisors prepare that listeners send with one tap (edited or not).
+         * @example {
+         *       "id": "fb9cbd82-bd50-5071-a7d4-9ca0cd510eb1",
+         *       "language": "fr",
+         *       "title": "Horaires de la ligne",
+         *       "body": "La ligne Ne frappez pas répond tous les jours de 9 h à 19 h, au 08 019 019 11.",
+         *       "created_by": "ac03a168-6404-5b29-a26d-c1f8dd0b1b89",
+         *       "created_at": "2026-03-12T09:30:00Z",
+         *       "updated_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         CannedReply: {
             /** Format: uuid */
             id: string;
@@ -2894,21 +3704,64 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "fb9cbd82-bd50-5071-a7d4-9ca0cd510eb1",
+         *           "language": "fr",
+         *           "title": "Horaires de la ligne",
+         *           "body": "La ligne Ne frappez pas répond tous les jours de 9 h à 19 h, au 08 019 019 11.",
+         *           "created_by": "ac03a168-6404-5b29-a26d-c1f8dd0b1b89",
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "updated_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         CannedReplyList: {
             /** @description By language, then title. */
             items: components["schemas"]["CannedReply"][];
         };
+        /**
+         * @example {
+         *       "language": "fr",
+         *       "title": "Horaires de la ligne",
+         *       "body": "La ligne Ne frappez pas répond tous les jours de 9 h à 19 h, au 08 019 019 11."
+         *     }
+         */
         NewCannedReply: {
             language: components["schemas"]["Language"];
             title: string;
             body: string;
         };
-        /** @description Fields to change; absent or null fields are left as they are. */
+        /**
+         * @description Fields to change; absent or null fields are left as they are.
+         * @example {
+         *       "title": "Horaires de la ligne",
+         *       "body": "La ligne Ne frappez pas répond tous les jours de 9 h à 19 h, au 08 019 019 11."
+         *     }
+         */
         CannedReplyChanges: {
             title?: string | null;
             body?: string | null;
         };
-        /** @description A phone call of the line, as logged by a listener. No caller number is ever recorded. */
+        /**
+         * @description A phone call of the line, as logged by a listener. No caller number is ever recorded.
+         * @example {
+         *       "id": "12b5cb44-b32e-5fdf-a8eb-8de524c18685",
+         *       "listener_id": "594e4c14-c6ed-5ae5-b41a-d0c88b5e456c",
+         *       "started_at": "2026-03-12T10:02:00Z",
+         *       "duration_seconds": 840,
+         *       "caller_kind": "author",
+         *       "topics": [
+         *         "violence_in_couple"
+         *       ],
+         *       "outcome": "information_given",
+         *       "centre_id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *       "created_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         PhoneCall: {
             /** Format: uuid */
             id: string;
@@ -2931,11 +3784,42 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "12b5cb44-b32e-5fdf-a8eb-8de524c18685",
+         *           "listener_id": "594e4c14-c6ed-5ae5-b41a-d0c88b5e456c",
+         *           "started_at": "2026-03-12T10:02:00Z",
+         *           "duration_seconds": 840,
+         *           "caller_kind": "author",
+         *           "topics": [
+         *             "violence_in_couple"
+         *           ],
+         *           "outcome": "information_given",
+         *           "centre_id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *           "created_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         PhoneCallList: {
             /** @description Newest first. */
             items: components["schemas"]["PhoneCall"][];
         };
-        /** @description A phone call to log. No caller number is ever recorded. */
+        /**
+         * @description A phone call to log. No caller number is ever recorded.
+         * @example {
+         *       "started_at": "2026-03-12T10:02:00Z",
+         *       "duration_seconds": 840,
+         *       "caller_kind": "author",
+         *       "topics": [
+         *         "violence_in_couple"
+         *       ],
+         *       "outcome": "information_given",
+         *       "centre_id": "22a15209-7a9e-5633-9d50-749e47b0de1a"
+         *     }
+         */
         NewPhoneCall: {
             /**
              * Format: date-time
@@ -2953,7 +3837,57 @@ export interface components {
              */
             centre_id?: string | null;
         };
-        /** @description The helpline's statistics over a period, conversations and phone calls together. Counts only, never a person. In the national view, counts under `suppressed_below` are suppressed (null). */
+        /**
+         * @description The helpline's statistics over a period, conversations and phone calls together. Counts only, never a person. In the national view, counts under `suppressed_below` are suppressed (null).
+         * @example {
+         *       "by_hour": {
+         *         "9": 14,
+         *         "10": 22,
+         *         "11": 19,
+         *         "18": 9
+         *       },
+         *       "by_weekday": {
+         *         "1": 31,
+         *         "2": 27,
+         *         "3": 24,
+         *         "6": 12
+         *       },
+         *       "abandoned_before_answer": 9,
+         *       "orientations": 23,
+         *       "from": "2026-03-01T00:00:00Z",
+         *       "to": "2026-04-01T00:00:00Z",
+         *       "suppressed_below": 5,
+         *       "conversations": 105,
+         *       "conversations_by_channel": {
+         *         "telegram": 48,
+         *         "sms": 31,
+         *         "webchat": 26
+         *       },
+         *       "conversations_by_outcome": {
+         *         "information_given": 41,
+         *         "oriented_to_centre": 23,
+         *         "abandoned": 9,
+         *         "out_of_scope": null
+         *       },
+         *       "urgent_conversations": 7,
+         *       "handed_to_listener": 74,
+         *       "wait_seconds_median": 95,
+         *       "wait_seconds_p90": 640,
+         *       "phone_calls": 70,
+         *       "phone_call_minutes": 1130,
+         *       "phone_calls_by_outcome": {
+         *         "information_given": 52,
+         *         "oriented_to_centre": 18
+         *       },
+         *       "by_person_kind": {
+         *         "author": 62,
+         *         "potential_author": 21,
+         *         "relative": 11,
+         *         "professional": 6,
+         *         "victim": null
+         *       }
+         *     }
+         */
         HelplineStatistics: {
             /** @description Texts and calls together, by hour of the day ("00" to "23", Paris time). */
             by_hour: {
@@ -3010,8 +3944,18 @@ export interface components {
                 [key: string]: number | null;
             };
         };
-        /** @enum {string} */
+        /**
+         * @example available
+         * @enum {string}
+         */
         PresenceStatus: "available" | "busy" | "away";
+        /**
+         * @example {
+         *       "listener_id": "594e4c14-c6ed-5ae5-b41a-d0c88b5e456c",
+         *       "status": "available",
+         *       "updated_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         Presence: {
             /** Format: uuid */
             listener_id: string;
@@ -3019,18 +3963,47 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "listener_id": "594e4c14-c6ed-5ae5-b41a-d0c88b5e456c",
+         *           "status": "available",
+         *           "updated_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         PresenceList: {
             items: components["schemas"]["Presence"][];
         };
+        /**
+         * @example {
+         *       "status": "available"
+         *     }
+         */
         PresenceUpdate: {
             status: components["schemas"]["PresenceStatus"];
         };
         /**
          * @description Where an orientation stands. `asking_consent` (the bot asked the person), `choosing_slot` (the person agreed and is offered slots), `booked`, `refused` (the person said no; nothing reached the centre), `withdrawn` (replaced by a newer orientation of the same contact).
+         * @example asking_consent
          * @enum {string}
          */
         OrientationState: "asking_consent" | "choosing_slot" | "booked" | "refused" | "withdrawn";
-        /** @description A listener's proposal of a care centre to a person of the text line, and the dialogue that follows it through the person's own channel. */
+        /**
+         * @description A listener's proposal of a care centre to a person of the text line, and the dialogue that follows it through the person's own channel.
+         * @example {
+         *       "id": "70801303-ac3d-5ac4-8bdd-a62ccf46fe0f",
+         *       "conversation_id": "a32d9093-e54c-58f6-900c-c1d7f5e75237",
+         *       "centre_id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *       "listener_id": "594e4c14-c6ed-5ae5-b41a-d0c88b5e456c",
+         *       "state": "asking_consent",
+         *       "page": 1,
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "appointment_id": "826ef570-f1be-5f5d-a202-55eb55729d2a"
+         *     }
+         */
         Orientation: {
             /** Format: uuid */
             id: string;
@@ -3057,6 +4030,12 @@ export interface components {
              */
             appointment_id: string | null;
         };
+        /**
+         * @example {
+         *       "centre_id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *       "summary": "Homme de 42 ans, orienté par la ligne après une dispute violente ; souhaite un suivi individuel."
+         *     }
+         */
         NewOrientation: {
             /**
              * Format: uuid
@@ -3066,7 +4045,47 @@ export interface components {
             /** @description A short summary for the centre, sent with the referral if the person agrees (encrypted at rest, never sent to the person). */
             summary: string;
         };
-        /** @description A care centre as the directory shows it, with its public profile. */
+        /**
+         * @description A care centre as the directory shows it, with its public profile.
+         * @example {
+         *       "id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *       "name": "CPCA Bas-Rhin",
+         *       "timezone": "Europe/Paris",
+         *       "coverage": [
+         *         "67",
+         *         "68"
+         *       ],
+         *       "phone": "03 88 00 00 00",
+         *       "what_to_bring_fr": "Une pièce d'identité et, si vous en avez une, la décision de justice.",
+         *       "what_to_bring_en": "An identity document and, if you have one, the court decision.",
+         *       "services": [
+         *         {
+         *           "id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *           "kind": "individual_follow_up",
+         *           "description": "Suivi individuel avec un psychologue, une fois par semaine."
+         *         }
+         *       ],
+         *       "locations": [
+         *         {
+         *           "id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *           "name": "Antenne de Strasbourg",
+         *           "address": "12 rue du Jeu-des-Enfants, 67000 Strasbourg",
+         *           "postal_code": "67000",
+         *           "city": "Strasbourg",
+         *           "departement": "67",
+         *           "latitude": 48.5839,
+         *           "longitude": 7.7455,
+         *           "opening_hours": [
+         *             {
+         *               "weekday": 1,
+         *               "opens": "09:00",
+         *               "closes": "17:30"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         Centre: {
             /** Format: uuid */
             id: string;
@@ -3091,10 +4110,18 @@ export interface components {
         };
         /**
          * @description What a care centre offers: individual follow-up, talking groups, responsibility courses (stages de responsabilisation), care.
+         * @example individual_follow_up
          * @enum {string}
          */
         ServiceKind: "individual_follow_up" | "talking_group" | "responsibility_course" | "care";
-        /** @description One thing a care centre offers. */
+        /**
+         * @description One thing a care centre offers.
+         * @example {
+         *       "id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *       "kind": "individual_follow_up",
+         *       "description": "Suivi individuel avec un psychologue, une fois par semaine."
+         *     }
+         */
         CentreService: {
             /** Format: uuid */
             id: string;
@@ -3102,7 +4129,14 @@ export interface components {
             /** @description The centre's own description of the service. */
             description: string;
         };
-        /** @description Opening hours on one day of the week, in the centre's local time. */
+        /**
+         * @description Opening hours on one day of the week, in the centre's local time.
+         * @example {
+         *       "weekday": 1,
+         *       "opens": "09:00",
+         *       "closes": "17:30"
+         *     }
+         */
         OpeningHours: {
             /** @description 1 = Monday … 7 = Sunday. */
             weekday: number;
@@ -3117,7 +4151,26 @@ export interface components {
              */
             closes: string;
         };
-        /** @description A place where a care centre receives people. */
+        /**
+         * @description A place where a care centre receives people.
+         * @example {
+         *       "id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *       "name": "Antenne de Strasbourg",
+         *       "address": "12 rue du Jeu-des-Enfants, 67000 Strasbourg",
+         *       "postal_code": "67000",
+         *       "city": "Strasbourg",
+         *       "departement": "67",
+         *       "latitude": 48.5839,
+         *       "longitude": 7.7455,
+         *       "opening_hours": [
+         *         {
+         *           "weekday": 1,
+         *           "opens": "09:00",
+         *           "closes": "17:30"
+         *         }
+         *       ]
+         *     }
+         */
         CentreLocation: {
             /** Format: uuid */
             id: string;
@@ -3135,21 +4188,87 @@ export interface components {
             longitude: number | null;
             opening_hours: components["schemas"]["OpeningHours"][];
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *           "kind": "individual_follow_up",
+         *           "description": "Suivi individuel avec un psychologue, une fois par semaine."
+         *         }
+         *       ]
+         *     }
+         */
         CentreServiceList: {
             items: components["schemas"]["CentreService"][];
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *           "name": "Antenne de Strasbourg",
+         *           "address": "12 rue du Jeu-des-Enfants, 67000 Strasbourg",
+         *           "postal_code": "67000",
+         *           "city": "Strasbourg",
+         *           "departement": "67",
+         *           "latitude": 48.5839,
+         *           "longitude": 7.7455,
+         *           "opening_hours": [
+         *             {
+         *               "weekday": 1,
+         *               "opens": "09:00",
+         *               "closes": "17:30"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         CentreLocationList: {
             items: components["schemas"]["CentreLocation"][];
         };
+        /**
+         * @example {
+         *       "kind": "individual_follow_up",
+         *       "description": "Suivi individuel avec un psychologue, une fois par semaine."
+         *     }
+         */
         NewCentreService: {
             kind: components["schemas"]["ServiceKind"];
             /** @description Trimmed; no control characters. */
             description: string;
         };
-        /** @description The centre's whole list of services, replacing the previous one. */
+        /**
+         * @description The centre's whole list of services, replacing the previous one.
+         * @example {
+         *       "items": [
+         *         {
+         *           "kind": "individual_follow_up",
+         *           "description": "Suivi individuel avec un psychologue, une fois par semaine."
+         *         }
+         *       ]
+         *     }
+         */
         CentreServicesReplacement: {
             items: components["schemas"]["NewCentreService"][];
         };
+        /**
+         * @example {
+         *       "name": "Antenne de Strasbourg",
+         *       "address": "12 rue du Jeu-des-Enfants, 67000 Strasbourg",
+         *       "postal_code": "67000",
+         *       "latitude": 48.5839,
+         *       "longitude": 7.7455,
+         *       "opening_hours": [
+         *         {
+         *           "weekday": 1,
+         *           "opens": "09:00",
+         *           "closes": "17:30"
+         *         }
+         *       ]
+         *     }
+         */
         NewCentreLocation: {
             name: string;
             /** @description Street address (without postal code and city). */
@@ -3166,16 +4285,56 @@ export interface components {
             /** @description Weekly opening hours. Absent, none (an empty list; null is rejected). */
             opening_hours?: components["schemas"]["OpeningHours"][];
         };
-        /** @description The centre's whole list of locations, replacing the previous one. */
+        /**
+         * @description The centre's whole list of locations, replacing the previous one.
+         * @example {
+         *       "items": [
+         *         {
+         *           "name": "Antenne de Strasbourg",
+         *           "address": "12 rue du Jeu-des-Enfants, 67000 Strasbourg",
+         *           "postal_code": "67000",
+         *           "latitude": 48.5839,
+         *           "longitude": 7.7455,
+         *           "opening_hours": [
+         *             {
+         *               "weekday": 1,
+         *               "opens": "09:00",
+         *               "closes": "17:30"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         CentreLocationsReplacement: {
             items: components["schemas"]["NewCentreLocation"][];
         };
-        /** @description A region or département, by code and name. */
+        /**
+         * @description A region or département, by code and name.
+         * @example {
+         *       "code": "67",
+         *       "name": "Bas-Rhin"
+         *     }
+         */
         CoverageArea: {
             code: string;
             name: string;
         };
-        /** @description A region's care centres against the national target. */
+        /**
+         * @description A region's care centres against the national target.
+         * @example {
+         *       "code": "44",
+         *       "name": "Grand Est",
+         *       "zone": "metro",
+         *       "centres": 2,
+         *       "centre_names": [
+         *         "CPCA Bas-Rhin",
+         *         "CPCA Haut-Rhin"
+         *       ],
+         *       "meets_target": true,
+         *       "departements_without_centre": []
+         *     }
+         */
         RegionCoverage: {
             code: string;
             name: string;
@@ -3192,7 +4351,44 @@ export interface components {
             /** @description The region's départements no centre covers, by code. */
             departements_without_centre: components["schemas"]["CoverageArea"][];
         };
-        /** @description The national coverage of care centres. */
+        /**
+         * @description The national coverage of care centres.
+         * @example {
+         *       "target_per_region": 2,
+         *       "centres": 31,
+         *       "regions_below_target": 1,
+         *       "regions_without_centre": [
+         *         {
+         *           "code": "94",
+         *           "name": "Corse"
+         *         }
+         *       ],
+         *       "departements_without_centre": [
+         *         {
+         *           "code": "2A",
+         *           "name": "Corse-du-Sud"
+         *         },
+         *         {
+         *           "code": "2B",
+         *           "name": "Haute-Corse"
+         *         }
+         *       ],
+         *       "regions": [
+         *         {
+         *           "code": "44",
+         *           "name": "Grand Est",
+         *           "zone": "metro",
+         *           "centres": 2,
+         *           "centre_names": [
+         *             "CPCA Bas-Rhin",
+         *             "CPCA Haut-Rhin"
+         *           ],
+         *           "meets_target": true,
+         *           "departements_without_centre": []
+         *         }
+         *       ]
+         *     }
+         */
         CentreCoverage: {
             /**
              * @description The national target of centres per region.
@@ -3209,10 +4405,95 @@ export interface components {
             /** @description Every region, by code. */
             regions: components["schemas"]["RegionCoverage"][];
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *           "name": "CPCA Bas-Rhin",
+         *           "timezone": "Europe/Paris",
+         *           "coverage": [
+         *             "67",
+         *             "68"
+         *           ],
+         *           "phone": "03 88 00 00 00",
+         *           "what_to_bring_fr": "Une pièce d'identité et, si vous en avez une, la décision de justice.",
+         *           "what_to_bring_en": "An identity document and, if you have one, the court decision.",
+         *           "services": [
+         *             {
+         *               "id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *               "kind": "individual_follow_up",
+         *               "description": "Suivi individuel avec un psychologue, une fois par semaine."
+         *             }
+         *           ],
+         *           "locations": [
+         *             {
+         *               "id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *               "name": "Antenne de Strasbourg",
+         *               "address": "12 rue du Jeu-des-Enfants, 67000 Strasbourg",
+         *               "postal_code": "67000",
+         *               "city": "Strasbourg",
+         *               "departement": "67",
+         *               "latitude": 48.5839,
+         *               "longitude": 7.7455,
+         *               "opening_hours": [
+         *                 {
+         *                   "weekday": 1,
+         *                   "opens": "09:00",
+         *                   "closes": "17:30"
+         *                 }
+         *               ]
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         CentreList: {
             items: components["schemas"]["Centre"][];
         };
-        /** @description A care centre with its public profile and the address its notifications go to (for its managers). */
+        /**
+         * @description A care centre with its public profile and the address its notifications go to (for its managers).
+         * @example {
+         *       "id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *       "name": "CPCA Bas-Rhin",
+         *       "timezone": "Europe/Paris",
+         *       "coverage": [
+         *         "67",
+         *         "68"
+         *       ],
+         *       "phone": "03 88 00 00 00",
+         *       "what_to_bring_fr": "Une pièce d'identité et, si vous en avez une, la décision de justice.",
+         *       "what_to_bring_en": "An identity document and, if you have one, the court decision.",
+         *       "notify_email": "accueil@cpca-bas-rhin.fr",
+         *       "services": [
+         *         {
+         *           "id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *           "kind": "individual_follow_up",
+         *           "description": "Suivi individuel avec un psychologue, une fois par semaine."
+         *         }
+         *       ],
+         *       "locations": [
+         *         {
+         *           "id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *           "name": "Antenne de Strasbourg",
+         *           "address": "12 rue du Jeu-des-Enfants, 67000 Strasbourg",
+         *           "postal_code": "67000",
+         *           "city": "Strasbourg",
+         *           "departement": "67",
+         *           "latitude": 48.5839,
+         *           "longitude": 7.7455,
+         *           "opening_hours": [
+         *             {
+         *               "weekday": 1,
+         *               "opens": "09:00",
+         *               "closes": "17:30"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         CentreProfile: {
             /** Format: uuid */
             id: string;
@@ -3232,7 +4513,15 @@ export interface components {
             /** @description Where the centre receives people, with opening hours, in the centre's order. */
             locations: components["schemas"]["CentreLocation"][];
         };
-        /** @description Fields to change; absent or null fields are left as they are, an empty string clears a field. */
+        /**
+         * @description Fields to change; absent or null fields are left as they are, an empty string clears a field.
+         * @example {
+         *       "phone": "03 88 00 00 00",
+         *       "notify_email": "accueil@cpca-bas-rhin.fr",
+         *       "what_to_bring_fr": "Une pièce d'identité et, si vous en avez une, la décision de justice.",
+         *       "what_to_bring_en": "An identity document and, if you have one, the court decision."
+         *     }
+         */
         CentreProfileChanges: {
             /**
              * @description A phone number of 4 to 15 digits (digits, spaces and `+.-()`).
@@ -3246,27 +4535,43 @@ export interface components {
         };
         /**
          * @description `pending` → `accepted` | `rejected`; `accepted` → `done`; `pending` or `accepted` → `revoked` (by the sender).
+         * @example pending
          * @enum {string}
          */
         ReferralStatus: "pending" | "accepted" | "rejected" | "done" | "revoked";
         /**
          * @description Why a referral exists, the person's consent or a court's decision.
+         * @example voluntary
          * @enum {string}
          */
         LegalBasis: "voluntary" | "court_ordered";
         /**
          * @description The judicial authority behind a court-ordered referral.
+         * @example procureur
          * @enum {string}
          */
         Authority: "procureur" | "juge_instruction" | "jaf" | "jap" | "spip";
-        /** @description An organisation as it was when the referral was made. */
+        /**
+         * @description An organisation as it was when the referral was made.
+         * @example {
+         *       "id": "da5689f0-b505-5a03-b442-3b55253e9f70",
+         *       "name": "Ne frappez pas (ligne d'écoute)",
+         *       "kind": "helpline"
+         *     }
+         */
         ReferralSnapshot: {
             /** Format: uuid */
             id: string;
             name: string;
             kind: components["schemas"]["OrganisationKind"];
         };
-        /** @description Who made a step of a referral, and when. */
+        /**
+         * @description Who made a step of a referral, and when.
+         * @example {
+         *       "by": "user:0b9c7f4e-3d1a-4c61-9a4e-2f5d8c7b6a10",
+         *       "at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         ReferralStep: {
             /**
              * @description `user:<id>`, `api_key:<id>` or `system`.
@@ -3276,7 +4581,42 @@ export interface components {
             /** Format: date-time */
             at: string;
         };
-        /** @description A person handed over from one organisation to a care centre. */
+        /**
+         * @description A person handed over from one organisation to a care centre.
+         * @example {
+         *       "id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "source": {
+         *         "id": "bb698ead-7afe-5aa2-921b-8610cf93bb5e",
+         *         "name": "SPIP du Bas-Rhin",
+         *         "kind": "partner"
+         *       },
+         *       "target": {
+         *         "id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *         "name": "CPCA Bas-Rhin",
+         *         "kind": "centre"
+         *       },
+         *       "subject_alias": "Contact K7F3",
+         *       "summary": "Obligation de soins prononcée le 2 février 2026 ; suivi individuel et stage de responsabilisation demandés.",
+         *       "status": "accepted",
+         *       "legal_basis": "court_ordered",
+         *       "consent_at": null,
+         *       "authority": "spip",
+         *       "decision_reference": "PV 2026/01234",
+         *       "order_ends_on": "2026-08-02",
+         *       "rejection_reason": null,
+         *       "created": {
+         *         "by": "api_key:c8b15933-1270-51d9-904d-aa8c32939c4c",
+         *         "at": "2026-03-10T14:05:00Z"
+         *       },
+         *       "decided": {
+         *         "by": "user:ad263361-e08b-572a-9273-cc757be7cda4",
+         *         "at": "2026-03-11T08:40:00Z"
+         *       },
+         *       "done": null,
+         *       "revoked": null,
+         *       "stalled": false
+         *     }
+         */
         Referral: {
             /** Format: uuid */
             id: string;
@@ -3315,11 +4655,61 @@ export interface components {
             /** @description A pending referral untouched for longer than the configured delay. */
             stalled: boolean;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *           "source": {
+         *             "id": "bb698ead-7afe-5aa2-921b-8610cf93bb5e",
+         *             "name": "SPIP du Bas-Rhin",
+         *             "kind": "partner"
+         *           },
+         *           "target": {
+         *             "id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *             "name": "CPCA Bas-Rhin",
+         *             "kind": "centre"
+         *           },
+         *           "subject_alias": "Contact K7F3",
+         *           "summary": "Obligation de soins prononcée le 2 février 2026 ; suivi individuel et stage de responsabilisation demandés.",
+         *           "status": "accepted",
+         *           "legal_basis": "court_ordered",
+         *           "consent_at": null,
+         *           "authority": "spip",
+         *           "decision_reference": "PV 2026/01234",
+         *           "order_ends_on": "2026-08-02",
+         *           "rejection_reason": null,
+         *           "created": {
+         *             "by": "api_key:c8b15933-1270-51d9-904d-aa8c32939c4c",
+         *             "at": "2026-03-10T14:05:00Z"
+         *           },
+         *           "decided": {
+         *             "by": "user:ad263361-e08b-572a-9273-cc757be7cda4",
+         *             "at": "2026-03-11T08:40:00Z"
+         *           },
+         *           "done": null,
+         *           "revoked": null,
+         *           "stalled": false
+         *         }
+         *       ]
+         *     }
+         */
         ReferralList: {
             /** @description Newest first. */
             items: components["schemas"]["Referral"][];
         };
-        /** @description A referral to a care centre. Voluntary, it records when the person consented; court-ordered, the authority, the decision's reference and the order's end date. */
+        /**
+         * @description A referral to a care centre. Voluntary, it records when the person consented; court-ordered, the authority, the decision's reference and the order's end date.
+         * @example {
+         *       "centre_id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *       "subject_alias": "Contact K7F3",
+         *       "summary": "Obligation de soins prononcée le 2 février 2026 ; suivi individuel et stage de responsabilisation demandés.",
+         *       "legal_basis": "court_ordered",
+         *       "authority": "spip",
+         *       "decision_reference": "PV 2026/01234",
+         *       "order_ends_on": "2026-08-02"
+         *     }
+         */
         NewReferral: {
             /**
              * Format: uuid
@@ -3348,21 +4738,36 @@ export interface components {
              */
             order_ends_on?: string | null;
         };
+        /**
+         * @example {
+         *       "reason": "Le centre ne couvre pas le département de la personne."
+         *     }
+         */
         ReferralRejection: {
             /** @description Why the centre rejects the referral (the sender sees it). */
             reason: string;
         };
         /**
          * @description A case file's status.
+         * @example open
          * @enum {string}
          */
         CaseStatus: "open" | "suspended" | "closed";
         /**
          * @description Where the person comes from.
+         * @example helpline
          * @enum {string}
          */
         CaseOrigin: "helpline" | "justice" | "housing" | "self" | "other";
-        /** @description The person's identity as they gave it, every field possibly null; encrypted at rest. */
+        /**
+         * @description The person's identity as they gave it, every field possibly null; encrypted at rest.
+         * @example {
+         *       "name": "Jean Dupont",
+         *       "date_of_birth": "1984-05-17",
+         *       "phone": "06 12 34 56 78",
+         *       "address": "4 rue des Lilas, 67200 Strasbourg"
+         *     }
+         */
         Identity: {
             name: string | null;
             /** Format: date */
@@ -3370,7 +4775,15 @@ export interface components {
             phone: string | null;
             address: string | null;
         };
-        /** @description The person's identity as they gave it; every field optional. */
+        /**
+         * @description The person's identity as they gave it; every field optional.
+         * @example {
+         *       "name": "Jean Dupont",
+         *       "date_of_birth": "1984-05-17",
+         *       "phone": "06 12 34 56 78",
+         *       "address": "4 rue des Lilas, 67200 Strasbourg"
+         *     }
+         */
         NewIdentity: {
             name?: string | null;
             /** Format: date */
@@ -3378,7 +4791,30 @@ export interface components {
             phone?: string | null;
             address?: string | null;
         };
-        /** @description A person's case file in a care centre, seen by the centre's practitioners and managers only. */
+        /**
+         * @description A person's case file in a care centre, seen by the centre's practitioners and managers only.
+         * @example {
+         *       "id": "a59d3df7-f5e4-5935-9eab-887089275ec1",
+         *       "origin": "justice",
+         *       "legal_basis": "court_ordered",
+         *       "status": "open",
+         *       "close_reason": null,
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "appointment_id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *       "identity": {
+         *         "name": "Jean Dupont",
+         *         "date_of_birth": "1984-05-17",
+         *         "phone": "06 12 34 56 78",
+         *         "address": "4 rue des Lilas, 67200 Strasbourg"
+         *       },
+         *       "practitioner_ids": [
+         *         "6b338d50-0919-5c96-8151-c49deb016d38"
+         *       ],
+         *       "created_at": "2026-03-12T09:30:00Z",
+         *       "updated_at": "2026-03-12T09:30:00Z",
+         *       "closed_at": null
+         *     }
+         */
         Case: {
             /** Format: uuid */
             id: string;
@@ -3410,11 +4846,55 @@ export interface components {
              */
             closed_at: string | null;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "a59d3df7-f5e4-5935-9eab-887089275ec1",
+         *           "origin": "justice",
+         *           "legal_basis": "court_ordered",
+         *           "status": "open",
+         *           "close_reason": null,
+         *           "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *           "appointment_id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *           "identity": {
+         *             "name": "Jean Dupont",
+         *             "date_of_birth": "1984-05-17",
+         *             "phone": "06 12 34 56 78",
+         *             "address": "4 rue des Lilas, 67200 Strasbourg"
+         *           },
+         *           "practitioner_ids": [
+         *             "6b338d50-0919-5c96-8151-c49deb016d38"
+         *           ],
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "updated_at": "2026-03-12T09:30:00Z",
+         *           "closed_at": null
+         *         }
+         *       ]
+         *     }
+         */
         CaseList: {
             /** @description Newest first. */
             items: components["schemas"]["Case"][];
         };
-        /** @description Without a referral (given, or the appointment's), `origin` and `legal_basis` are required. */
+        /**
+         * @description Without a referral (given, or the appointment's), `origin` and `legal_basis` are required.
+         * @example {
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "appointment_id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *       "origin": "justice",
+         *       "legal_basis": "court_ordered",
+         *       "identity": {
+         *         "name": "Jean Dupont",
+         *         "date_of_birth": "1984-05-17",
+         *         "phone": "06 12 34 56 78",
+         *         "address": "4 rue des Lilas, 67200 Strasbourg"
+         *       },
+         *       "practitioner_ids": [
+         *         "6b338d50-0919-5c96-8151-c49deb016d38"
+         *       ]
+         *     }
+         */
         NewCase: {
             /**
              * Format: uuid
@@ -3435,7 +4915,21 @@ export interface components {
             /** @description Staff users of the caller's centre following the case. Defaults to the caller when a practitioner. */
             practitioner_ids?: string[] | null;
         };
-        /** @description The fields to change; the others are left as they are. */
+        /**
+         * @description The fields to change; the others are left as they are.
+         * @example {
+         *       "status": "open",
+         *       "identity": {
+         *         "name": "Jean Dupont",
+         *         "date_of_birth": "1984-05-17",
+         *         "phone": "06 12 34 56 78",
+         *         "address": "4 rue des Lilas, 67200 Strasbourg"
+         *       },
+         *       "practitioner_ids": [
+         *         "6b338d50-0919-5c96-8151-c49deb016d38"
+         *       ]
+         *     }
+         */
         CaseChanges: {
             status?: components["schemas"]["CaseStatus"] | null;
             /** @description Why the case is closed; required with `closed`. */
@@ -3447,10 +4941,22 @@ export interface components {
         };
         /**
          * @description A judicial measure's kind.
+         * @example eviction
          * @enum {string}
          */
         MeasureKind: "eviction" | "care_obligation" | "contact_ban" | "place_ban" | "residence_ban";
-        /** @description Where a place or residence ban applies. */
+        /**
+         * @description Where a place or residence ban applies.
+         * @example {
+         *       "communes": [
+         *         "67482"
+         *       ],
+         *       "departements": [
+         *         "67"
+         *       ],
+         *       "polygon": null
+         *     }
+         */
         Zone: {
             /** @description INSEE commune codes. */
             communes: string[];
@@ -3459,7 +4965,17 @@ export interface components {
             /** @description A GeoJSON Polygon (`{"type": "Polygon", "coordinates": [[[lon, lat], …]]}`), or null. */
             polygon: Record<string, never> | null;
         };
-        /** @description Where a place or residence ban applies; at least one of communes, départements or a polygon. */
+        /**
+         * @description Where a place or residence ban applies; at least one of communes, départements or a polygon.
+         * @example {
+         *       "communes": [
+         *         "67482"
+         *       ],
+         *       "departements": [
+         *         "67"
+         *       ]
+         *     }
+         */
         NewZone: {
             /** @description INSEE commune codes. Defaults to none. */
             communes?: string[];
@@ -3468,7 +4984,21 @@ export interface components {
             /** @description A GeoJSON Polygon with a closed ring of [longitude, latitude] (`{"type": "Polygon", "coordinates": [[[lon, lat], …]]}`), or null. */
             polygon?: Record<string, never> | null;
         };
-        /** @description A judicial measure of a case. */
+        /**
+         * @description A judicial measure of a case.
+         * @example {
+         *       "id": "7eea36b4-813f-5540-89ee-ed168db9304f",
+         *       "kind": "care_obligation",
+         *       "authority": "spip",
+         *       "decision_reference": "PV 2026/01234",
+         *       "starts_on": "2026-02-02",
+         *       "ends_on": "2026-08-02",
+         *       "sessions_required": 6,
+         *       "sessions_attended": 3,
+         *       "zone": null,
+         *       "protected_person_ids": []
+         *     }
+         */
         Measure: {
             /** Format: uuid */
             id: string;
@@ -3492,10 +5022,38 @@ export interface components {
             /** @description For a contact ban, the protected persons of the case it covers. */
             protected_person_ids: string[];
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "7eea36b4-813f-5540-89ee-ed168db9304f",
+         *           "kind": "care_obligation",
+         *           "authority": "spip",
+         *           "decision_reference": "PV 2026/01234",
+         *           "starts_on": "2026-02-02",
+         *           "ends_on": "2026-08-02",
+         *           "sessions_required": 6,
+         *           "sessions_attended": 3,
+         *           "zone": null,
+         *           "protected_person_ids": []
+         *         }
+         *       ]
+         *     }
+         */
         MeasureList: {
             /** @description In the order they were added. */
             items: components["schemas"]["Measure"][];
         };
+        /**
+         * @example {
+         *       "kind": "care_obligation",
+         *       "authority": "spip",
+         *       "decision_reference": "PV 2026/01234",
+         *       "starts_on": "2026-02-02",
+         *       "ends_on": "2026-08-02",
+         *       "sessions_required": 6
+         *     }
+         */
         NewMeasure: {
             kind: components["schemas"]["MeasureKind"];
             authority: components["schemas"]["Authority"];
@@ -3514,7 +5072,15 @@ export interface components {
             /** @description Protected persons of the case, for a contact ban only. Defaults to none. */
             protected_person_ids?: string[] | null;
         };
-        /** @description A person protected by a case's measures. Their location is write-only and never appears here. */
+        /**
+         * @description A person protected by a case's measures. Their location is write-only and never appears here.
+         * @example {
+         *       "id": "af7435df-eb6b-5358-9b62-76bc866fc96b",
+         *       "label": "Ex-compagne",
+         *       "radius_km": 5,
+         *       "created_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         ProtectedPerson: {
             /** Format: uuid */
             id: string;
@@ -3524,10 +5090,33 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "af7435df-eb6b-5358-9b62-76bc866fc96b",
+         *           "label": "Ex-compagne",
+         *           "radius_km": 5,
+         *           "created_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         ProtectedPersonList: {
             /** @description In the order they were added. */
             items: components["schemas"]["ProtectedPerson"][];
         };
+        /**
+         * @example {
+         *       "label": "Ex-compagne",
+         *       "location": {
+         *         "address": "8 place Kléber, 67000 Strasbourg",
+         *         "latitude": 48.5833,
+         *         "longitude": 7.7458
+         *       },
+         *       "radius_km": 5
+         *     }
+         */
         NewProtectedPerson: {
             /** @description How the centre refers to the person (not their name). */
             label: string;
@@ -3544,15 +5133,30 @@ export interface components {
         };
         /**
          * @description A session's kind.
+         * @example individual
          * @enum {string}
          */
         SessionKind: "individual" | "group" | "responsibility_course";
         /**
          * @description Whether the person attended a session.
+         * @example planned
          * @enum {string}
          */
         SessionStatus: "planned" | "attended" | "excused" | "unexcused";
-        /** @description A session of a case, planned and then attended or not. */
+        /**
+         * @description A session of a case, planned and then attended or not.
+         * @example {
+         *       "id": "bf3c323a-a854-572e-af85-f4e24b422a0e",
+         *       "kind": "individual",
+         *       "planned_at": "2026-03-19T09:00:00+01:00",
+         *       "status": "planned",
+         *       "appointment_id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *       "measure_id": "7eea36b4-813f-5540-89ee-ed168db9304f",
+         *       "created_by": "user:ad263361-e08b-572a-9273-cc757be7cda4",
+         *       "created_at": "2026-03-12T09:30:00Z",
+         *       "updated_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         Session: {
             /** Format: uuid */
             id: string;
@@ -3580,10 +5184,35 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "bf3c323a-a854-572e-af85-f4e24b422a0e",
+         *           "kind": "individual",
+         *           "planned_at": "2026-03-19T09:00:00+01:00",
+         *           "status": "planned",
+         *           "appointment_id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *           "measure_id": "7eea36b4-813f-5540-89ee-ed168db9304f",
+         *           "created_by": "user:ad263361-e08b-572a-9273-cc757be7cda4",
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "updated_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         SessionList: {
             /** @description By planned time. */
             items: components["schemas"]["Session"][];
         };
+        /**
+         * @example {
+         *       "kind": "individual",
+         *       "planned_at": "2026-03-19T09:00:00+01:00",
+         *       "appointment_id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *       "measure_id": "7eea36b4-813f-5540-89ee-ed168db9304f"
+         *     }
+         */
         NewSession: {
             kind: components["schemas"]["SessionKind"];
             /**
@@ -3602,10 +5231,23 @@ export interface components {
              */
             measure_id?: string | null;
         };
+        /**
+         * @example {
+         *       "status": "attended"
+         *     }
+         */
         Attendance: {
             status: components["schemas"]["SessionStatus"];
         };
-        /** @description A note on a case, encrypted at rest. */
+        /**
+         * @description A note on a case, encrypted at rest.
+         * @example {
+         *       "id": "c17bb79e-c857-514c-8e13-c03faa8de2db",
+         *       "author_id": "1d35b29e-d432-53f8-bda3-4ea8f27d4975",
+         *       "body": "Premier entretien : reconnaît les faits, accepte le groupe de parole.",
+         *       "created_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         CaseNote: {
             /** Format: uuid */
             id: string;
@@ -3618,14 +5260,39 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "c17bb79e-c857-514c-8e13-c03faa8de2db",
+         *           "author_id": "1d35b29e-d432-53f8-bda3-4ea8f27d4975",
+         *           "body": "Premier entretien : reconnaît les faits, accepte le groupe de parole.",
+         *           "created_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         CaseNoteList: {
             /** @description Oldest first. */
             items: components["schemas"]["CaseNote"][];
         };
+        /**
+         * @example {
+         *       "body": "Premier entretien : reconnaît les faits, accepte le groupe de parole."
+         *     }
+         */
         NewCaseNote: {
             body: string;
         };
-        /** @description Something to do on a case by a date. */
+        /**
+         * @description Something to do on a case by a date.
+         * @example {
+         *       "id": "29aa1d12-6fe5-55f5-baad-fb457eeae63b",
+         *       "title": "Envoyer l'attestation au SPIP",
+         *       "due_on": "2026-03-20",
+         *       "done_at": null
+         *     }
+         */
         CaseTask: {
             /** Format: uuid */
             id: string;
@@ -3638,10 +5305,28 @@ export interface components {
              */
             done_at: string | null;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "29aa1d12-6fe5-55f5-baad-fb457eeae63b",
+         *           "title": "Envoyer l'attestation au SPIP",
+         *           "due_on": "2026-03-20",
+         *           "done_at": null
+         *         }
+         *       ]
+         *     }
+         */
         CaseTaskList: {
             /** @description By due date. */
             items: components["schemas"]["CaseTask"][];
         };
+        /**
+         * @example {
+         *       "title": "Envoyer l'attestation au SPIP",
+         *       "due_on": "2026-03-20"
+         *     }
+         */
         NewCaseTask: {
             title: string;
             /**
@@ -3650,11 +5335,169 @@ export interface components {
              */
             due_on: string;
         };
+        /**
+         * @example {
+         *       "done": true
+         *     }
+         */
         CaseTaskChanges: {
             /** @description True marks the task done now, false not done. */
             done: boolean;
         };
-        /** @description Everything a centre holds on the person of a case (the right of access), as one document. Protected persons appear by label and radius only: their location is never exported. */
+        /**
+         * @description Everything a centre holds on the person of a case (the right of access), as one document. Protected persons appear by label and radius only: their location is never exported.
+         * @example {
+         *       "exported_at": "2026-03-12T11:00:00Z",
+         *       "case": {
+         *         "id": "a59d3df7-f5e4-5935-9eab-887089275ec1",
+         *         "origin": "justice",
+         *         "legal_basis": "court_ordered",
+         *         "status": "open",
+         *         "close_reason": null,
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "appointment_id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *         "identity": {
+         *           "name": "Jean Dupont",
+         *           "date_of_birth": "1984-05-17",
+         *           "phone": "06 12 34 56 78",
+         *           "address": "4 rue des Lilas, 67200 Strasbourg"
+         *         },
+         *         "practitioner_ids": [
+         *           "6b338d50-0919-5c96-8151-c49deb016d38"
+         *         ],
+         *         "created_at": "2026-03-12T09:30:00Z",
+         *         "updated_at": "2026-03-12T09:30:00Z",
+         *         "closed_at": null
+         *       },
+         *       "referral": {
+         *         "id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "source": {
+         *           "id": "bb698ead-7afe-5aa2-921b-8610cf93bb5e",
+         *           "name": "SPIP du Bas-Rhin",
+         *           "kind": "partner"
+         *         },
+         *         "target": {
+         *           "id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *           "name": "CPCA Bas-Rhin",
+         *           "kind": "centre"
+         *         },
+         *         "subject_alias": "Contact K7F3",
+         *         "summary": "Obligation de soins prononcée le 2 février 2026 ; suivi individuel et stage de responsabilisation demandés.",
+         *         "status": "accepted",
+         *         "legal_basis": "court_ordered",
+         *         "consent_at": null,
+         *         "authority": "spip",
+         *         "decision_reference": "PV 2026/01234",
+         *         "order_ends_on": "2026-08-02",
+         *         "rejection_reason": null,
+         *         "created": {
+         *           "by": "api_key:c8b15933-1270-51d9-904d-aa8c32939c4c",
+         *           "at": "2026-03-10T14:05:00Z"
+         *         },
+         *         "decided": {
+         *           "by": "user:ad263361-e08b-572a-9273-cc757be7cda4",
+         *           "at": "2026-03-11T08:40:00Z"
+         *         },
+         *         "done": null,
+         *         "revoked": null,
+         *         "stalled": false
+         *       },
+         *       "appointment": {
+         *         "id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *         "status": "booked",
+         *         "cancellation_reason": null,
+         *         "subject_alias": "Contact K7F3",
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "slot": {
+         *           "id": "99e1a320-58e7-5d58-b155-b449ebc2215d",
+         *           "availability_id": "65f9377d-4698-5e86-ae6d-754b8db5724b",
+         *           "practitioner_id": "6b338d50-0919-5c96-8151-c49deb016d38",
+         *           "starts_at": "2026-03-19T09:00:00+01:00",
+         *           "ends_at": "2026-03-19T10:00:00+01:00",
+         *           "seats": 1,
+         *           "booked": 1,
+         *           "status": "busy",
+         *           "modality": "on_site",
+         *           "location": "Salle 2, 12 rue du Jeu-des-Enfants, Strasbourg",
+         *           "buffer_minutes": 10,
+         *           "booking_notice_minutes": 120,
+         *           "cancellation_notice_minutes": 1440
+         *         },
+         *         "created_at": "2026-03-12T09:30:00Z",
+         *         "updated_at": "2026-03-12T09:30:00Z"
+         *       },
+         *       "measures": [
+         *         {
+         *           "id": "7eea36b4-813f-5540-89ee-ed168db9304f",
+         *           "kind": "care_obligation",
+         *           "authority": "spip",
+         *           "decision_reference": "PV 2026/01234",
+         *           "starts_on": "2026-02-02",
+         *           "ends_on": "2026-08-02",
+         *           "sessions_required": 6,
+         *           "sessions_attended": 3,
+         *           "zone": null,
+         *           "protected_person_ids": []
+         *         }
+         *       ],
+         *       "protected_persons": [
+         *         {
+         *           "id": "af7435df-eb6b-5358-9b62-76bc866fc96b",
+         *           "label": "Ex-compagne",
+         *           "radius_km": 5,
+         *           "created_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ],
+         *       "sessions": [
+         *         {
+         *           "id": "bf3c323a-a854-572e-af85-f4e24b422a0e",
+         *           "kind": "individual",
+         *           "planned_at": "2026-03-19T09:00:00+01:00",
+         *           "status": "planned",
+         *           "appointment_id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *           "measure_id": "7eea36b4-813f-5540-89ee-ed168db9304f",
+         *           "created_by": "user:ad263361-e08b-572a-9273-cc757be7cda4",
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "updated_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ],
+         *       "notes": [
+         *         {
+         *           "id": "c17bb79e-c857-514c-8e13-c03faa8de2db",
+         *           "author_id": "1d35b29e-d432-53f8-bda3-4ea8f27d4975",
+         *           "body": "Premier entretien : reconnaît les faits, accepte le groupe de parole.",
+         *           "created_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ],
+         *       "tasks": [
+         *         {
+         *           "id": "29aa1d12-6fe5-55f5-baad-fb457eeae63b",
+         *           "title": "Envoyer l'attestation au SPIP",
+         *           "due_on": "2026-03-20",
+         *           "done_at": null
+         *         }
+         *       ],
+         *       "certificates": [
+         *         {
+         *           "id": "f7741d3e-95a4-52f1-a4d3-c531d07c5955",
+         *           "case_id": "a59d3df7-f5e4-5935-9eab-887089275ec1",
+         *           "measure_id": "7eea36b4-813f-5540-89ee-ed168db9304f",
+         *           "verification_code": "7KQ2M-4R9XC-B1T0V-8HZNP",
+         *           "period_from": "2026-02-02",
+         *           "period_to": "2026-03-12",
+         *           "sessions": [
+         *             {
+         *               "date": "2026-03-05",
+         *               "kind": "individual"
+         *             }
+         *           ],
+         *           "sessions_required": 6,
+         *           "issued_by": "Claire Martin",
+         *           "issued_at": "2026-03-12T11:00:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         CaseExport: {
             /** Format: date-time */
             exported_at: string;
@@ -3676,7 +5519,17 @@ export interface components {
             /** @description Newest first. */
             certificates: components["schemas"]["Certificate"][];
         };
-        /** @description What the erasure of a case removed, counted. */
+        /**
+         * @description What the erasure of a case removed, counted.
+         * @example {
+         *       "measures": 3,
+         *       "protected_persons": 1,
+         *       "sessions": 3,
+         *       "notes": 3,
+         *       "tasks": 3,
+         *       "certificates": 3
+         *     }
+         */
         CaseErasure: {
             measures: number;
             protected_persons: number;
@@ -3685,13 +5538,38 @@ export interface components {
             tasks: number;
             certificates: number;
         };
-        /** @description An attended session, on its date in the centre's time zone. */
+        /**
+         * @description An attended session, on its date in the centre's time zone.
+         * @example {
+         *       "date": "2026-03-05",
+         *       "kind": "individual"
+         *     }
+         */
         CertifiedSession: {
             /** Format: date */
             date: string;
             kind: components["schemas"]["SessionKind"];
         };
-        /** @description An attendance certificate (attestation de suivi) as its centre sees it, as certified at issue. */
+        /**
+         * @description An attendance certificate (attestation de suivi) as its centre sees it, as certified at issue.
+         * @example {
+         *       "id": "f7741d3e-95a4-52f1-a4d3-c531d07c5955",
+         *       "case_id": "a59d3df7-f5e4-5935-9eab-887089275ec1",
+         *       "measure_id": "7eea36b4-813f-5540-89ee-ed168db9304f",
+         *       "verification_code": "7KQ2M-4R9XC-B1T0V-8HZNP",
+         *       "period_from": "2026-02-02",
+         *       "period_to": "2026-03-12",
+         *       "sessions": [
+         *         {
+         *           "date": "2026-03-05",
+         *           "kind": "individual"
+         *         }
+         *       ],
+         *       "sessions_required": 6,
+         *       "issued_by": "Claire Martin",
+         *       "issued_at": "2026-03-12T11:00:00Z"
+         *     }
+         */
         Certificate: {
             /** Format: uuid */
             id: string;
@@ -3726,7 +5604,28 @@ export interface components {
             /** Format: date-time */
             issued_at: string;
         };
-        /** @description A newly issued attendance certificate, with where to download its PDF and check its code. */
+        /**
+         * @description A newly issued attendance certificate, with where to download its PDF and check its code.
+         * @example {
+         *       "id": "f7741d3e-95a4-52f1-a4d3-c531d07c5955",
+         *       "case_id": "a59d3df7-f5e4-5935-9eab-887089275ec1",
+         *       "measure_id": "7eea36b4-813f-5540-89ee-ed168db9304f",
+         *       "verification_code": "7KQ2M-4R9XC-B1T0V-8HZNP",
+         *       "period_from": "2026-02-02",
+         *       "period_to": "2026-03-12",
+         *       "sessions": [
+         *         {
+         *           "date": "2026-03-05",
+         *           "kind": "individual"
+         *         }
+         *       ],
+         *       "sessions_required": 6,
+         *       "issued_by": "Claire Martin",
+         *       "issued_at": "2026-03-12T11:00:00Z",
+         *       "pdf_url": "/v1/certificates/f7741d3e-95a4-52f1-a4d3-c531d07c5955/pdf",
+         *       "check_url": "https://relais.example.gouv.fr/verifier?code=7K2QD-9XMPA-4VT3B-H8RC5"
+         *     }
+         */
         IssuedCertificate: {
             /** Format: uuid */
             id: string;
@@ -3771,11 +5670,41 @@ export interface components {
              */
             check_url: string;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "f7741d3e-95a4-52f1-a4d3-c531d07c5955",
+         *           "case_id": "a59d3df7-f5e4-5935-9eab-887089275ec1",
+         *           "measure_id": "7eea36b4-813f-5540-89ee-ed168db9304f",
+         *           "verification_code": "7KQ2M-4R9XC-B1T0V-8HZNP",
+         *           "period_from": "2026-02-02",
+         *           "period_to": "2026-03-12",
+         *           "sessions": [
+         *             {
+         *               "date": "2026-03-05",
+         *               "kind": "individual"
+         *             }
+         *           ],
+         *           "sessions_required": 6,
+         *           "issued_by": "Claire Martin",
+         *           "issued_at": "2026-03-12T11:00:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         CertificateList: {
             /** @description Newest first. */
             items: components["schemas"]["Certificate"][];
         };
-        /** @description What to certify; every field optional. */
+        /**
+         * @description What to certify; every field optional.
+         * @example {
+         *       "measure_id": "7eea36b4-813f-5540-89ee-ed168db9304f",
+         *       "from": "2026-02-02",
+         *       "to": "2026-03-12"
+         *     }
+         */
         NewCertificate: {
             /**
              * Format: uuid
@@ -3793,7 +5722,23 @@ export interface components {
              */
             to?: string | null;
         };
-        /** @description The public answer for a genuine code. Never the person's name, birth date or case. */
+        /**
+         * @description The public answer for a genuine code. Never the person's name, birth date or case.
+         * @example {
+         *       "genuine": true,
+         *       "message": "Attestation authentique, délivrée par le centre indiqué.",
+         *       "centre": "CPCA Bas-Rhin",
+         *       "measure_kind": "care_obligation",
+         *       "period_from": "2026-02-02",
+         *       "period_to": "2026-03-12",
+         *       "dates_attended": [
+         *         "2026-02-12",
+         *         "2026-02-26",
+         *         "2026-03-05"
+         *       ],
+         *       "issued_at": "2026-03-12T11:00:00Z"
+         *     }
+         */
         CertificateCheck: {
             /** @constant */
             genuine: true;
@@ -3820,10 +5765,28 @@ export interface components {
         };
         /**
          * @description How an appointment takes place.
+         * @example on_site
          * @enum {string}
          */
         Modality: "on_site" | "phone" | "video";
-        /** @description A slot of a centre's schedule (FHIR Slot). `free` while a seat is left and it is not withdrawn, `busy` otherwise. */
+        /**
+         * @description A slot of a centre's schedule (FHIR Slot). `free` while a seat is left and it is not withdrawn, `busy` otherwise.
+         * @example {
+         *       "id": "99e1a320-58e7-5d58-b155-b449ebc2215d",
+         *       "availability_id": "65f9377d-4698-5e86-ae6d-754b8db5724b",
+         *       "practitioner_id": "6b338d50-0919-5c96-8151-c49deb016d38",
+         *       "starts_at": "2026-03-19T09:00:00+01:00",
+         *       "ends_at": "2026-03-19T10:00:00+01:00",
+         *       "seats": 1,
+         *       "booked": 1,
+         *       "status": "busy",
+         *       "modality": "on_site",
+         *       "location": "Salle 2, 12 rue du Jeu-des-Enfants, Strasbourg",
+         *       "buffer_minutes": 10,
+         *       "booking_notice_minutes": 120,
+         *       "cancellation_notice_minutes": 1440
+         *     }
+         */
         Slot: {
             /** Format: uuid */
             id: string;
@@ -3852,18 +5815,75 @@ export interface components {
             /** @description How long before the start the person may still cancel. */
             cancellation_notice_minutes: number;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "99e1a320-58e7-5d58-b155-b449ebc2215d",
+         *           "availability_id": "65f9377d-4698-5e86-ae6d-754b8db5724b",
+         *           "practitioner_id": "6b338d50-0919-5c96-8151-c49deb016d38",
+         *           "starts_at": "2026-03-19T09:00:00+01:00",
+         *           "ends_at": "2026-03-19T10:00:00+01:00",
+         *           "seats": 1,
+         *           "booked": 1,
+         *           "status": "busy",
+         *           "modality": "on_site",
+         *           "location": "Salle 2, 12 rue du Jeu-des-Enfants, Strasbourg",
+         *           "buffer_minutes": 10,
+         *           "booking_notice_minutes": 120,
+         *           "cancellation_notice_minutes": 1440
+         *         }
+         *       ]
+         *     }
+         */
         SlotList: {
             /** @description By start time. */
             items: components["schemas"]["Slot"][];
         };
-        /** @description A published availability and the slots it made. */
+        /**
+         * @description A published availability and the slots it made.
+         * @example {
+         *       "id": "65f9377d-4698-5e86-ae6d-754b8db5724b",
+         *       "slots": [
+         *         {
+         *           "id": "99e1a320-58e7-5d58-b155-b449ebc2215d",
+         *           "availability_id": "65f9377d-4698-5e86-ae6d-754b8db5724b",
+         *           "practitioner_id": "6b338d50-0919-5c96-8151-c49deb016d38",
+         *           "starts_at": "2026-03-19T09:00:00+01:00",
+         *           "ends_at": "2026-03-19T10:00:00+01:00",
+         *           "seats": 1,
+         *           "booked": 1,
+         *           "status": "busy",
+         *           "modality": "on_site",
+         *           "location": "Salle 2, 12 rue du Jeu-des-Enfants, Strasbourg",
+         *           "buffer_minutes": 10,
+         *           "booking_notice_minutes": 120,
+         *           "cancellation_notice_minutes": 1440
+         *         }
+         *       ]
+         *     }
+         */
         Availability: {
             /** Format: uuid */
             id: string;
             /** @description By start time. */
             slots: components["schemas"]["Slot"][];
         };
-        /** @description A one-off or weekly availability to publish. */
+        /**
+         * @description A one-off or weekly availability to publish.
+         * @example {
+         *       "practitioner_id": "6b338d50-0919-5c96-8151-c49deb016d38",
+         *       "modality": "on_site",
+         *       "location": "Salle 2, 12 rue du Jeu-des-Enfants, Strasbourg",
+         *       "starts_at": "2026-03-19T09:00:00+01:00",
+         *       "duration_minutes": 60,
+         *       "seats": 1,
+         *       "repeat_weekly_until": "2026-05-28",
+         *       "buffer_minutes": 10,
+         *       "booking_notice_minutes": 120,
+         *       "cancellation_notice_minutes": 1440
+         *     }
+         */
         NewAvailability: {
             /**
              * Format: uuid
@@ -3895,10 +5915,37 @@ export interface components {
         };
         /**
          * @description FHIR appointment statuses.
+         * @example booked
          * @enum {string}
          */
         AppointmentStatus: "booked" | "arrived" | "fulfilled" | "cancelled" | "noshow";
-        /** @description A seat of a slot booked for a person, known to the centre by alias. */
+        /**
+         * @description A seat of a slot booked for a person, known to the centre by alias.
+         * @example {
+         *       "id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *       "status": "booked",
+         *       "cancellation_reason": null,
+         *       "subject_alias": "Contact K7F3",
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "slot": {
+         *         "id": "99e1a320-58e7-5d58-b155-b449ebc2215d",
+         *         "availability_id": "65f9377d-4698-5e86-ae6d-754b8db5724b",
+         *         "practitioner_id": "6b338d50-0919-5c96-8151-c49deb016d38",
+         *         "starts_at": "2026-03-19T09:00:00+01:00",
+         *         "ends_at": "2026-03-19T10:00:00+01:00",
+         *         "seats": 1,
+         *         "booked": 1,
+         *         "status": "busy",
+         *         "modality": "on_site",
+         *         "location": "Salle 2, 12 rue du Jeu-des-Enfants, Strasbourg",
+         *         "buffer_minutes": 10,
+         *         "booking_notice_minutes": 120,
+         *         "cancellation_notice_minutes": 1440
+         *       },
+         *       "created_at": "2026-03-12T09:30:00Z",
+         *       "updated_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         Appointment: {
             /** Format: uuid */
             id: string;
@@ -3918,10 +5965,47 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *           "status": "booked",
+         *           "cancellation_reason": null,
+         *           "subject_alias": "Contact K7F3",
+         *           "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *           "slot": {
+         *             "id": "99e1a320-58e7-5d58-b155-b449ebc2215d",
+         *             "availability_id": "65f9377d-4698-5e86-ae6d-754b8db5724b",
+         *             "practitioner_id": "6b338d50-0919-5c96-8151-c49deb016d38",
+         *             "starts_at": "2026-03-19T09:00:00+01:00",
+         *             "ends_at": "2026-03-19T10:00:00+01:00",
+         *             "seats": 1,
+         *             "booked": 1,
+         *             "status": "busy",
+         *             "modality": "on_site",
+         *             "location": "Salle 2, 12 rue du Jeu-des-Enfants, Strasbourg",
+         *             "buffer_minutes": 10,
+         *             "booking_notice_minutes": 120,
+         *             "cancellation_notice_minutes": 1440
+         *           },
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "updated_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         AppointmentList: {
             /** @description By start time. */
             items: components["schemas"]["Appointment"][];
         };
+        /**
+         * @example {
+         *       "slot_id": "99e1a320-58e7-5d58-b155-b449ebc2215d",
+         *       "subject_alias": "Contact K7F3",
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b"
+         *     }
+         */
         NewAppointment: {
             /**
              * Format: uuid
@@ -3936,12 +6020,205 @@ export interface components {
              */
             referral_id?: string | null;
         };
+        /**
+         * @example {
+         *       "status": "booked",
+         *       "reason": "Arrivée saisie par erreur sur le mauvais rendez-vous"
+         *     }
+         */
+        AppointmentCorrectionRequest: {
+            /**
+             * @description The right status (booked again when the attendance was recorded by mistake).
+             * @enum {string}
+             */
+            status: "booked" | "arrived" | "fulfilled" | "noshow";
+            /** @description Why the recorded attendance was wrong. */
+            reason: string;
+        };
+        /**
+         * @description One correction of an appointment's attendance.
+         * @example {
+         *       "id": "3b0f7c1e-6a2d-4d5e-9f1a-2c3d4e5f6a7b",
+         *       "from_status": "arrived",
+         *       "to_status": "booked",
+         *       "reason": "Arrivée saisie par erreur sur le mauvais rendez-vous",
+         *       "corrected_by": "Camille Martin",
+         *       "corrected_at": "2026-12-03T10:15:00Z"
+         *     }
+         */
+        AppointmentCorrection: {
+            /** Format: uuid */
+            id: string;
+            from_status: components["schemas"]["AppointmentStatus"];
+            to_status: components["schemas"]["AppointmentStatus"];
+            reason: string;
+            /** @description Who corrected it (the staff member's label). */
+            corrected_by: string;
+            /** Format: date-time */
+            corrected_at: string;
+        };
+        /**
+         * @example {
+         *       "appointment": {
+         *         "id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *         "status": "booked",
+         *         "cancellation_reason": null,
+         *         "subject_alias": "Contact K7F3",
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "slot": {
+         *           "id": "99e1a320-58e7-5d58-b155-b449ebc2215d",
+         *           "availability_id": "65f9377d-4698-5e86-ae6d-754b8db5724b",
+         *           "practitioner_id": "6b338d50-0919-5c96-8151-c49deb016d38",
+         *           "starts_at": "2026-03-19T09:00:00+01:00",
+         *           "ends_at": "2026-03-19T10:00:00+01:00",
+         *           "seats": 1,
+         *           "booked": 1,
+         *           "status": "busy",
+         *           "modality": "on_site",
+         *           "location": "Salle 2, 12 rue du Jeu-des-Enfants, Strasbourg",
+         *           "buffer_minutes": 10,
+         *           "booking_notice_minutes": 120,
+         *           "cancellation_notice_minutes": 1440
+         *         },
+         *         "created_at": "2026-03-12T09:30:00Z",
+         *         "updated_at": "2026-03-19T10:20:00Z"
+         *       },
+         *       "correction": {
+         *         "id": "3b0f7c1e-6a2d-4d5e-9f1a-2c3d4e5f6a7b",
+         *         "from_status": "arrived",
+         *         "to_status": "booked",
+         *         "reason": "Arrivée saisie par erreur sur le mauvais rendez-vous",
+         *         "corrected_by": "Camille Martin",
+         *         "corrected_at": "2026-03-19T10:20:00Z"
+         *       }
+         *     }
+         */
+        AppointmentCorrected: {
+            appointment: components["schemas"]["Appointment"];
+            correction: components["schemas"]["AppointmentCorrection"];
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3b0f7c1e-6a2d-4d5e-9f1a-2c3d4e5f6a7b",
+         *           "from_status": "arrived",
+         *           "to_status": "booked",
+         *           "reason": "Arrivée saisie par erreur sur le mauvais rendez-vous",
+         *           "corrected_by": "Camille Martin",
+         *           "corrected_at": "2026-12-03T10:15:00Z"
+         *         }
+         *       ]
+         *     }
+         */
+        AppointmentCorrectionList: {
+            /** @description Oldest first. */
+            items: components["schemas"]["AppointmentCorrection"][];
+        };
+        /**
+         * @example {
+         *       "status": "arrived"
+         *     }
+         */
         AppointmentStatusChange: {
             status: components["schemas"]["AppointmentStatus"];
             /** @description Why the centre cancels; required with `cancelled`. */
             cancellation_reason?: string | null;
         };
-        /** @description What a centre acts on today. */
+        /**
+         * @description What a centre acts on today.
+         * @example {
+         *       "date": "2026-03-12",
+         *       "timezone": "Europe/Paris",
+         *       "referrals_pending": [
+         *         {
+         *           "id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *           "source": {
+         *             "id": "bb698ead-7afe-5aa2-921b-8610cf93bb5e",
+         *             "name": "SPIP du Bas-Rhin",
+         *             "kind": "partner"
+         *           },
+         *           "target": {
+         *             "id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *             "name": "CPCA Bas-Rhin",
+         *             "kind": "centre"
+         *           },
+         *           "subject_alias": "Contact K7F3",
+         *           "summary": "Obligation de soins prononcée le 2 février 2026 ; suivi individuel et stage de responsabilisation demandés.",
+         *           "status": "accepted",
+         *           "legal_basis": "court_ordered",
+         *           "consent_at": null,
+         *           "authority": "spip",
+         *           "decision_reference": "PV 2026/01234",
+         *           "order_ends_on": "2026-08-02",
+         *           "rejection_reason": null,
+         *           "created": {
+         *             "by": "api_key:c8b15933-1270-51d9-904d-aa8c32939c4c",
+         *             "at": "2026-03-10T14:05:00Z"
+         *           },
+         *           "decided": {
+         *             "by": "user:ad263361-e08b-572a-9273-cc757be7cda4",
+         *             "at": "2026-03-11T08:40:00Z"
+         *           },
+         *           "done": null,
+         *           "revoked": null,
+         *           "stalled": false
+         *         }
+         *       ],
+         *       "appointments_today": [
+         *         {
+         *           "id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *           "status": "booked",
+         *           "cancellation_reason": null,
+         *           "subject_alias": "Contact K7F3",
+         *           "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *           "slot": {
+         *             "id": "99e1a320-58e7-5d58-b155-b449ebc2215d",
+         *             "availability_id": "65f9377d-4698-5e86-ae6d-754b8db5724b",
+         *             "practitioner_id": "6b338d50-0919-5c96-8151-c49deb016d38",
+         *             "starts_at": "2026-03-19T09:00:00+01:00",
+         *             "ends_at": "2026-03-19T10:00:00+01:00",
+         *             "seats": 1,
+         *             "booked": 1,
+         *             "status": "busy",
+         *             "modality": "on_site",
+         *             "location": "Salle 2, 12 rue du Jeu-des-Enfants, Strasbourg",
+         *             "buffer_minutes": 10,
+         *             "booking_notice_minutes": 120,
+         *             "cancellation_notice_minutes": 1440
+         *           },
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "updated_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ],
+         *       "noshows_to_follow": [
+         *         {
+         *           "id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *           "status": "booked",
+         *           "cancellation_reason": null,
+         *           "subject_alias": "Contact K7F3",
+         *           "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *           "slot": {
+         *             "id": "99e1a320-58e7-5d58-b155-b449ebc2215d",
+         *             "availability_id": "65f9377d-4698-5e86-ae6d-754b8db5724b",
+         *             "practitioner_id": "6b338d50-0919-5c96-8151-c49deb016d38",
+         *             "starts_at": "2026-03-19T09:00:00+01:00",
+         *             "ends_at": "2026-03-19T10:00:00+01:00",
+         *             "seats": 1,
+         *             "booked": 1,
+         *             "status": "busy",
+         *             "modality": "on_site",
+         *             "location": "Salle 2, 12 rue du Jeu-des-Enfants, Strasbourg",
+         *             "buffer_minutes": 10,
+         *             "booking_notice_minutes": 120,
+         *             "cancellation_notice_minutes": 1440
+         *           },
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "updated_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         CentreInbox: {
             /**
              * Format: date
@@ -3957,21 +6234,35 @@ export interface components {
             /** @description No-shows of the last 30 days, by start time. */
             noshows_to_follow: components["schemas"]["Appointment"][];
         };
+        /**
+         * @example {
+         *       "url": "https://relais.example.gouv.fr/calendar/Xw3k9QpL2vN7bR1tY5mZ8cF4hJ6sD0gA2eK8uV3xW7q"
+         *     }
+         */
         CalendarFeed: {
             /** @description The feed's private URL (`.../calendar/<token>.ics`), shown only once. */
             url: string;
         };
         /**
          * @description What a message to a partner tells, about a referral it sent.
+         * @example referral.accepted
          * @enum {string}
          */
         WebhookEventType: "referral.accepted" | "referral.rejected" | "appointment.kept" | "appointment.missed" | "attendance.corrected" | "certificate.issued";
         /**
          * @description `pending` (waiting for its next attempt) → `sending` (an attempt under way) → `delivered` (the endpoint answered 2xx), or back to `pending` for a retry, or `dead` once the retry schedule is spent; a replay makes a dead or delivered message `pending` again.
+         * @example pending
          * @enum {string}
          */
         WebhookDeliveryStatus: "pending" | "sending" | "delivered" | "dead";
-        /** @description Where a partner's messages are posted. */
+        /**
+         * @description Where a partner's messages are posted.
+         * @example {
+         *       "url": "https://spip67.justice.example/relais/webhooks",
+         *       "created_at": "2026-03-12T09:30:00Z",
+         *       "updated_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         WebhookEndpoint: {
             /** Format: uri */
             url: string;
@@ -3983,7 +6274,15 @@ export interface components {
              */
             updated_at: string;
         };
-        /** @description A partner's endpoint as just set, with its signing secret (shown only once). */
+        /**
+         * @description A partner's endpoint as just set, with its signing secret (shown only once).
+         * @example {
+         *       "url": "https://spip67.justice.example/relais/webhooks",
+         *       "secret": "whsec_MfKQ9r8GKYqXnc9k2N0Xb7v3Yq1LzH5tR2Vw8pQ4sJc=",
+         *       "created_at": "2026-03-12T09:30:00Z",
+         *       "updated_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         WebhookEndpointWithSecret: {
             /** Format: uri */
             url: string;
@@ -3997,7 +6296,12 @@ export interface components {
              */
             updated_at: string;
         };
-        /** @description The endpoint to set; it replaces any previous one, with a new secret. */
+        /**
+         * @description The endpoint to set; it replaces any previous one, with a new secret.
+         * @example {
+         *       "url": "https://spip67.justice.example/relais/webhooks"
+         *     }
+         */
         NewWebhookEndpoint: {
             /**
              * @description An absolute `https://` URL with a host, no credentials and no fragment (`http://` only where the server allows it, as in embedded mode).
@@ -4005,23 +6309,331 @@ export interface components {
              */
             url: string;
         };
-        /** @description A message as posted to a partner (Standard Webhooks). */
-        WebhookMessage: {
-            type: components["schemas"]["WebhookEventType"];
+        /**
+         * @description A message as posted to a partner (Standard Webhooks), one of the events of the contract's `webhooks` section, told apart by `type`.
+         * @example {
+         *       "type": "referral.accepted",
+         *       "timestamp": "2026-03-12T09:30:01Z",
+         *       "data": {
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "decision_reference": "JAP-2026-77",
+         *         "status": "accepted"
+         *       }
+         *     }
+         */
+        WebhookMessage: components["schemas"]["ReferralAcceptedEvent"] | components["schemas"]["ReferralRejectedEvent"] | components["schemas"]["AppointmentKeptEvent"] | components["schemas"]["AppointmentMissedEvent"] | components["schemas"]["AttendanceCorrectedEvent"] | components["schemas"]["CertificateIssuedEvent"];
+        /**
+         * @description What `referral.accepted` says: the centre accepted the partner's referral.
+         * @example {
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "decision_reference": "JAP-2026-77",
+         *       "status": "accepted"
+         *     }
+         */
+        ReferralAcceptedData: {
+            /**
+             * Format: uuid
+             * @description The referral the partner sent.
+             */
+            referral_id: string;
+            /** @description The reference of the court's decision the partner gave, or null. */
+            decision_reference: string | null;
+            /** @constant */
+            status: "accepted";
+        };
+        /**
+         * @description What `referral.rejected` says: the centre rejected the partner's referral, and why.
+         * @example {
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "decision_reference": "JAP-2026-77",
+         *       "status": "rejected",
+         *       "rejection_reason": "Le centre ne couvre pas le département de la personne."
+         *     }
+         */
+        ReferralRejectedData: {
+            /**
+             * Format: uuid
+             * @description The referral the partner sent.
+             */
+            referral_id: string;
+            /** @description The reference of the court's decision the partner gave, or null. */
+            decision_reference: string | null;
+            /** @constant */
+            status: "rejected";
+            /** @description The centre's reason, as written. */
+            rejection_reason: string | null;
+        };
+        /**
+         * @description What `appointment.kept` and `appointment.missed` say: the person came, or did not come, to an appointment or a session that follows from the partner's referral (one of `appointment_id` and `session_id`).
+         * @example {
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "decision_reference": "JAP-2026-77",
+         *       "appointment_id": null,
+         *       "session_id": "bf3c323a-a854-572e-af85-f4e24b422a0e",
+         *       "scheduled_at": "2026-03-19T08:00:00Z"
+         *     }
+         */
+        AttendanceData: {
+            /**
+             * Format: uuid
+             * @description The referral the partner sent.
+             */
+            referral_id: string;
+            /** @description The reference of the court's decision the partner gave, or null. */
+            decision_reference: string | null;
+            /**
+             * Format: uuid
+             * @description The appointment, when it was an appointment booked for the referral.
+             */
+            appointment_id: string | null;
+            /**
+             * Format: uuid
+             * @description The session, when it was a session of the case opened from the referral.
+             */
+            session_id: string | null;
             /**
              * Format: date-time
-             * @description When the message was made, with its cause.
+             * @description When the appointment or session was planned (UTC).
+             */
+            scheduled_at: string;
+        };
+        /**
+         * @description What `attendance.corrected` says: an attendance already told changed.
+         * @example {
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "decision_reference": "JAP-2026-77",
+         *       "appointment_id": null,
+         *       "session_id": "bf3c323a-a854-572e-af85-f4e24b422a0e",
+         *       "scheduled_at": "2026-03-19T08:00:00Z",
+         *       "status": "excused"
+         *     }
+         */
+        AttendanceCorrectedData: {
+            /**
+             * Format: uuid
+             * @description The referral the partner sent.
+             */
+            referral_id: string;
+            /** @description The reference of the court's decision the partner gave, or null. */
+            decision_reference: string | null;
+            /**
+             * Format: uuid
+             * @description The appointment, when it was an appointment booked for the referral.
+             */
+            appointment_id: string | null;
+            /**
+             * Format: uuid
+             * @description The session, when it was a session of the case opened from the referral.
+             */
+            session_id: string | null;
+            /**
+             * Format: date-time
+             * @description When the appointment or session was planned (UTC).
+             */
+            scheduled_at: string;
+            /**
+             * @description The new status. For a session `planned`, `attended`, `excused` or `unexcused`; for an appointment `booked`, `arrived`, `fulfilled`, `noshow` or `cancelled`.
+             * @enum {string}
+             */
+            status: "planned" | "attended" | "excused" | "unexcused" | "booked" | "arrived" | "fulfilled" | "noshow" | "cancelled";
+        };
+        /**
+         * @description What `certificate.issued` says: an attendance certificate was issued on the case opened from the partner's referral. Its verification code is not sent (the court reads it on the certificate).
+         * @example {
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "decision_reference": "JAP-2026-77",
+         *       "certificate_id": "f7741d3e-95a4-52f1-a4d3-c531d07c5955",
+         *       "dates_attended": [
+         *         "2026-02-12",
+         *         "2026-02-26",
+         *         "2026-03-05"
+         *       ]
+         *     }
+         */
+        CertificateIssuedData: {
+            /**
+             * Format: uuid
+             * @description The referral the partner sent.
+             */
+            referral_id: string;
+            /** @description The reference of the court's decision the partner gave, or null. */
+            decision_reference: string | null;
+            /** Format: uuid */
+            certificate_id: string;
+            /** @description The dates of the sessions attended in the certified period. */
+            dates_attended: string[];
+        };
+        /**
+         * @description The message `referral.accepted`.
+         * @example {
+         *       "type": "referral.accepted",
+         *       "timestamp": "2026-03-12T09:30:01Z",
+         *       "data": {
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "decision_reference": "JAP-2026-77",
+         *         "status": "accepted"
+         *       }
+         *     }
+         */
+        ReferralAcceptedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "referral.accepted";
+            /**
+             * Format: date-time
+             * @description When the message was made, with its cause (UTC, whole seconds).
              */
             timestamp: string;
-            /** @description About the partner's referral, never the person's name; besides `referral_id` and `decision_reference`: `status` (and `rejection_reason`) for `referral.*`; `appointment_id`, `session_id` and `scheduled_at` for `appointment.*` (and `status` for `attendance.corrected`); `certificate_id` and `dates_attended` for `certificate.issued`. */
-            data: {
-                /** Format: uuid */
-                referral_id: string;
-                /** @description The reference of the court's decision, or null. */
-                decision_reference: string | null;
-            };
+            data: components["schemas"]["ReferralAcceptedData"];
         };
-        /** @description One attempt to deliver a message. */
+        /**
+         * @description The message `referral.rejected`.
+         * @example {
+         *       "type": "referral.rejected",
+         *       "timestamp": "2026-03-12T09:30:01Z",
+         *       "data": {
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "decision_reference": "JAP-2026-77",
+         *         "status": "rejected",
+         *         "rejection_reason": "Le centre ne couvre pas le département de la personne."
+         *       }
+         *     }
+         */
+        ReferralRejectedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "referral.rejected";
+            /**
+             * Format: date-time
+             * @description When the message was made, with its cause (UTC, whole seconds).
+             */
+            timestamp: string;
+            data: components["schemas"]["ReferralRejectedData"];
+        };
+        /**
+         * @description The message `appointment.kept`.
+         * @example {
+         *       "type": "appointment.kept",
+         *       "timestamp": "2026-03-12T09:30:01Z",
+         *       "data": {
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "decision_reference": "JAP-2026-77",
+         *         "appointment_id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
+         *         "session_id": null,
+         *         "scheduled_at": "2026-03-19T08:00:00Z"
+         *       }
+         *     }
+         */
+        AppointmentKeptEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "appointment.kept";
+            /**
+             * Format: date-time
+             * @description When the message was made, with its cause (UTC, whole seconds).
+             */
+            timestamp: string;
+            data: components["schemas"]["AttendanceData"];
+        };
+        /**
+         * @description The message `appointment.missed`.
+         * @example {
+         *       "type": "appointment.missed",
+         *       "timestamp": "2026-03-12T09:30:01Z",
+         *       "data": {
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "decision_reference": "JAP-2026-77",
+         *         "appointment_id": null,
+         *         "session_id": "bf3c323a-a854-572e-af85-f4e24b422a0e",
+         *         "scheduled_at": "2026-03-19T08:00:00Z"
+         *       }
+         *     }
+         */
+        AppointmentMissedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "appointment.missed";
+            /**
+             * Format: date-time
+             * @description When the message was made, with its cause (UTC, whole seconds).
+             */
+            timestamp: string;
+            data: components["schemas"]["AttendanceData"];
+        };
+        /**
+         * @description The message `attendance.corrected`.
+         * @example {
+         *       "type": "attendance.corrected",
+         *       "timestamp": "2026-03-12T09:30:01Z",
+         *       "data": {
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "decision_reference": "JAP-2026-77",
+         *         "appointment_id": null,
+         *         "session_id": "bf3c323a-a854-572e-af85-f4e24b422a0e",
+         *         "scheduled_at": "2026-03-19T08:00:00Z",
+         *         "status": "excused"
+         *       }
+         *     }
+         */
+        AttendanceCorrectedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "attendance.corrected";
+            /**
+             * Format: date-time
+             * @description When the message was made, with its cause (UTC, whole seconds).
+             */
+            timestamp: string;
+            data: components["schemas"]["AttendanceCorrectedData"];
+        };
+        /**
+         * @description The message `certificate.issued`.
+         * @example {
+         *       "type": "certificate.issued",
+         *       "timestamp": "2026-03-12T09:30:01Z",
+         *       "data": {
+         *         "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *         "decision_reference": "JAP-2026-77",
+         *         "certificate_id": "f7741d3e-95a4-52f1-a4d3-c531d07c5955",
+         *         "dates_attended": [
+         *           "2026-02-12",
+         *           "2026-02-26",
+         *           "2026-03-05"
+         *         ]
+         *       }
+         *     }
+         */
+        CertificateIssuedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "certificate.issued";
+            /**
+             * Format: date-time
+             * @description When the message was made, with its cause (UTC, whole seconds).
+             */
+            timestamp: string;
+            data: components["schemas"]["CertificateIssuedData"];
+        };
+        /**
+         * @description One attempt to deliver a message.
+         * @example {
+         *       "attempted_at": "2026-03-12T09:30:01Z",
+         *       "status_code": 200,
+         *       "error": null
+         *     }
+         */
         WebhookAttempt: {
             /** Format: date-time */
             attempted_at: string;
@@ -4030,7 +6642,36 @@ export interface components {
             /** @description `failed` when the attempt did not deliver (the status code, when there was one, says more; nothing else is told, not even why no answer came), or null. */
             error: string | null;
         };
-        /** @description A message owed to a partner and how its delivery goes. */
+        /**
+         * @description A message owed to a partner and how its delivery goes.
+         * @example {
+         *       "id": "msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70",
+         *       "event_type": "referral.accepted",
+         *       "status": "delivered",
+         *       "attempts": 1,
+         *       "next_attempt_at": null,
+         *       "last_status": 200,
+         *       "last_error": null,
+         *       "created_at": "2026-03-12T09:30:00Z",
+         *       "delivered_at": "2026-03-12T09:30:02Z",
+         *       "payload": {
+         *         "type": "referral.accepted",
+         *         "timestamp": "2026-03-12T09:30:01Z",
+         *         "data": {
+         *           "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *           "decision_reference": "PV 2026/01234",
+         *           "status": "accepted"
+         *         }
+         *       },
+         *       "log": [
+         *         {
+         *           "attempted_at": "2026-03-12T09:30:01Z",
+         *           "status_code": 200,
+         *           "error": null
+         *         }
+         *       ]
+         *     }
+         */
         WebhookDelivery: {
             /**
              * @description The message id, sent as the `webhook-id` header.
@@ -4061,11 +6702,153 @@ export interface components {
             /** @description The attempts, oldest first (`GET /v1/webhook-deliveries/{id}` only). */
             log?: components["schemas"]["WebhookAttempt"][];
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70",
+         *           "event_type": "referral.accepted",
+         *           "status": "delivered",
+         *           "attempts": 1,
+         *           "next_attempt_at": null,
+         *           "last_status": 200,
+         *           "last_error": null,
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "delivered_at": "2026-03-12T09:30:02Z",
+         *           "payload": {
+         *             "type": "referral.accepted",
+         *             "timestamp": "2026-03-12T09:30:01Z",
+         *             "data": {
+         *               "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *               "decision_reference": "PV 2026/01234",
+         *               "status": "accepted"
+         *             }
+         *           },
+         *           "log": [
+         *             {
+         *               "attempted_at": "2026-03-12T09:30:01Z",
+         *               "status_code": 200,
+         *               "error": null
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         WebhookDeliveryList: {
             /** @description Newest first, at most 200. */
             items: components["schemas"]["WebhookDelivery"][];
         };
-        /** @description Information about this API and its relationship with HSDS, as the root of the HSDS reference API describes it. */
+        /**
+         * @description An HSDS 3.0 address of a location (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/address.json).
+         * @example {
+         *       "id": "3b56edbc-8a7c-59c1-9a89-64c189bc4711",
+         *       "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *       "address_1": "12 rue du Jeu-des-Enfants",
+         *       "city": "Strasbourg",
+         *       "region": "Grand Est",
+         *       "state_province": "Bas-Rhin",
+         *       "postal_code": "67000",
+         *       "country": "FR",
+         *       "address_type": "physical"
+         *     }
+         */
+        HsdsAddress: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            location_id: string;
+            address_1: string;
+            city: string;
+            /** @description The région's name. */
+            region: string;
+            /** @description The département's name. */
+            state_province: string;
+            postal_code: string;
+            /** @constant */
+            country: "FR";
+            /** @example physical */
+            address_type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description An HSDS 3.0 weekly opening of a location (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/schedule.json).
+         * @example {
+         *       "id": "8d3f0a52-6b1c-5e4f-9a2d-7c8b9e0f1a2b",
+         *       "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *       "freq": "WEEKLY",
+         *       "wkst": "MO",
+         *       "byday": "MO",
+         *       "opens_at": "09:00",
+         *       "closes_at": "17:30",
+         *       "description": "Fuseau horaire / time zone: Europe/Paris"
+         *     }
+         */
+        HsdsSchedule: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            location_id: string;
+            /** @constant */
+            freq: "WEEKLY";
+            /** @constant */
+            wkst: "MO";
+            /** @enum {string} */
+            byday: "MO" | "TU" | "WE" | "TH" | "FR" | "SA" | "SU";
+            opens_at: string;
+            closes_at: string;
+            /** @description The time zone the hours are in. */
+            description?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description An HSDS 3.0 service area, a département the centre covers (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/service_area.json).
+         * @example {
+         *       "id": "a4e1b809-964e-5085-8932-d86afc831398",
+         *       "service_id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *       "name": "Bas-Rhin (67)",
+         *       "extent_type": "other",
+         *       "extent": "67"
+         *     }
+         */
+        HsdsServiceArea: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            service_id: string;
+            name: string;
+            /** @example other */
+            extent_type: string;
+            /** @description The département's code. */
+            extent: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description An HSDS 3.0 phone (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/phone.json).
+         * @example {
+         *       "id": "2383ef96-98b2-5dd8-bf10-c9c2f45fc5dd",
+         *       "organization_id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *       "number": "03 88 00 00 00"
+         *     }
+         */
+        HsdsPhone: {
+            /** Format: uuid */
+            id: string;
+            number: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description Information about this API and its relationship with HSDS, as the root of the HSDS reference API describes it.
+         * @example {
+         *       "version": "3.0",
+         *       "profile": "https://relais.example.gouv.fr/hsds/profile",
+         *       "openapi_url": "https://relais.example.gouv.fr/openapi.yaml"
+         *     }
+         */
         HsdsApiInfo: {
             /**
              * @description HSDS version of this API.
@@ -4083,7 +6866,21 @@ export interface components {
              */
             openapi_url: string;
         };
-        /** @description The page envelope of the HSDS 3.0 reference API (`Page`), with the page's entities in `contents`. */
+        /**
+         * @description The page envelope of the HSDS 3.0 reference API (`Page`), with the page's entities in `contents`.
+         * @example {
+         *       "total_items": 2,
+         *       "total_pages": 1,
+         *       "page_number": 1,
+         *       "size": 2,
+         *       "first_page": true,
+         *       "last_page": true,
+         *       "empty": false,
+         *       "contents": [
+         *         {}
+         *       ]
+         *     }
+         */
         HsdsPage: {
             /** @description The total number of entities on all pages. */
             total_items: number;
@@ -4099,22 +6896,220 @@ export interface components {
             last_page: boolean;
             /** @description Whether the current page has no entities. */
             empty: boolean;
-            /** @description The entities of the current page. */
-            contents: Record<string, never>[];
+            /** @description The entities of the current page (each page schema says which). */
+            contents: unknown[];
         };
-        /** @description A page of basic HSDS organizations. */
+        /**
+         * @description A page of basic HSDS organizations.
+         * @example {
+         *       "total_items": 2,
+         *       "total_pages": 1,
+         *       "page_number": 1,
+         *       "size": 2,
+         *       "first_page": true,
+         *       "last_page": true,
+         *       "empty": false,
+         *       "contents": [
+         *         {
+         *           "id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *           "name": "CPCA Bas-Rhin",
+         *           "description": "Centre de prise en charge des auteurs de violences conjugales du Bas-Rhin."
+         *         }
+         *       ]
+         *     }
+         */
         HsdsOrganizationPage: {
-            contents?: components["schemas"]["HsdsOrganizationBasic"][];
-        } & components["schemas"]["HsdsPage"];
-        /** @description A page of HSDS services, each with its organization and locations. */
+            /** @description The total number of entities on all pages. */
+            total_items: number;
+            /** @description Count of total pages (1 when there are no entities). */
+            total_pages: number;
+            /** @description The number of the current page. */
+            page_number: number;
+            /** @description The number of entities in the current page. */
+            size: number;
+            /** @description Whether this is the first page. */
+            first_page: boolean;
+            /** @description Whether this is the last page (or past it). */
+            last_page: boolean;
+            /** @description Whether the current page has no entities. */
+            empty: boolean;
+            contents: components["schemas"]["HsdsOrganizationBasic"][];
+        };
+        /**
+         * @description A page of HSDS services, each with its organization and locations.
+         * @example {
+         *       "total_items": 2,
+         *       "total_pages": 1,
+         *       "page_number": 1,
+         *       "size": 2,
+         *       "first_page": true,
+         *       "last_page": true,
+         *       "empty": false,
+         *       "contents": [
+         *         {
+         *           "id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *           "organization_id": "834bc2c5-752e-5bfd-91c3-9090fbca3e52",
+         *           "name": "Suivi individuel",
+         *           "description": "Suivi individuel avec un psychologue, une fois par semaine.",
+         *           "status": "active",
+         *           "service_at_locations": [
+         *             {
+         *               "id": "f547415b-64d1-5655-9988-c3968309a50a",
+         *               "service_id": "536e3fdb-83c5-5289-8d70-036f563d8602",
+         *               "location_id": "e5751221-d02c-5adb-8833-4ed65286a96f",
+         *               "location": {
+         *                 "id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *                 "location_type": "physical",
+         *                 "organization_id": "834bc2c5-752e-5bfd-91c3-9090fbca3e52",
+         *                 "name": "Antenne de Strasbourg",
+         *                 "latitude": 48.5839,
+         *                 "longitude": 7.7455,
+         *                 "addresses": [
+         *                   {
+         *                     "id": "3b56edbc-8a7c-59c1-9a89-64c189bc4711",
+         *                     "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *                     "address_1": "12 rue du Jeu-des-Enfants",
+         *                     "city": "Strasbourg",
+         *                     "region": "Grand Est",
+         *                     "state_province": "Bas-Rhin",
+         *                     "postal_code": "67000",
+         *                     "country": "FR",
+         *                     "address_type": "physical"
+         *                   }
+         *                 ],
+         *                 "schedules": [
+         *                   {
+         *                     "id": "ee969826-8e54-522f-8b7e-a04d88f7c880",
+         *                     "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *                     "freq": "WEEKLY",
+         *                     "wkst": "MO",
+         *                     "byday": "MO",
+         *                     "opens_at": "09:00",
+         *                     "closes_at": "17:30",
+         *                     "description": "Fuseau horaire / time zone: Europe/Paris"
+         *                   }
+         *                 ]
+         *               }
+         *             }
+         *           ],
+         *           "service_areas": [
+         *             {
+         *               "id": "a4e1b809-964e-5085-8932-d86afc831398",
+         *               "service_id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *               "name": "Bas-Rhin (67)",
+         *               "extent_type": "other",
+         *               "extent": "67"
+         *             }
+         *           ],
+         *           "organization": {
+         *             "id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *             "name": "CPCA Bas-Rhin",
+         *             "description": "Centre de prise en charge des auteurs de violences conjugales du Bas-Rhin."
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
         HsdsServicePage: {
-            contents?: components["schemas"]["HsdsFullService"][];
-        } & components["schemas"]["HsdsPage"];
-        /** @description A page of HSDS service_at_location objects, each with its service and location. */
+            /** @description The total number of entities on all pages. */
+            total_items: number;
+            /** @description Count of total pages (1 when there are no entities). */
+            total_pages: number;
+            /** @description The number of the current page. */
+            page_number: number;
+            /** @description The number of entities in the current page. */
+            size: number;
+            /** @description Whether this is the first page. */
+            first_page: boolean;
+            /** @description Whether this is the last page (or past it). */
+            last_page: boolean;
+            /** @description Whether the current page has no entities. */
+            empty: boolean;
+            contents: components["schemas"]["HsdsFullService"][];
+        };
+        /**
+         * @description A page of HSDS service_at_location objects, each with its service and location.
+         * @example {
+         *       "total_items": 2,
+         *       "total_pages": 1,
+         *       "page_number": 1,
+         *       "size": 2,
+         *       "first_page": true,
+         *       "last_page": true,
+         *       "empty": false,
+         *       "contents": [
+         *         {
+         *           "id": "f547415b-64d1-5655-9988-c3968309a50a",
+         *           "service_id": "536e3fdb-83c5-5289-8d70-036f563d8602",
+         *           "location_id": "e5751221-d02c-5adb-8833-4ed65286a96f",
+         *           "service": {
+         *             "id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *             "name": "Suivi individuel",
+         *             "status": "active",
+         *             "organization_id": "22a15209-7a9e-5633-9d50-749e47b0de1a"
+         *           },
+         *           "location": {
+         *             "id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *             "location_type": "physical",
+         *             "organization_id": "834bc2c5-752e-5bfd-91c3-9090fbca3e52",
+         *             "name": "Antenne de Strasbourg",
+         *             "latitude": 48.5839,
+         *             "longitude": 7.7455,
+         *             "addresses": [
+         *               {
+         *                 "id": "3b56edbc-8a7c-59c1-9a89-64c189bc4711",
+         *                 "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *                 "address_1": "12 rue du Jeu-des-Enfants",
+         *                 "city": "Strasbourg",
+         *                 "region": "Grand Est",
+         *                 "state_province": "Bas-Rhin",
+         *                 "postal_code": "67000",
+         *                 "country": "FR",
+         *                 "address_type": "physical"
+         *               }
+         *             ],
+         *             "schedules": [
+         *               {
+         *                 "id": "ee969826-8e54-522f-8b7e-a04d88f7c880",
+         *                 "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *                 "freq": "WEEKLY",
+         *                 "wkst": "MO",
+         *                 "byday": "MO",
+         *                 "opens_at": "09:00",
+         *                 "closes_at": "17:30",
+         *                 "description": "Fuseau horaire / time zone: Europe/Paris"
+         *               }
+         *             ]
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
         HsdsServiceAtLocationPage: {
-            contents?: components["schemas"]["HsdsFullServiceAtLocation"][];
-        } & components["schemas"]["HsdsPage"];
-        /** @description A basic HSDS 3.0 organization (the reference API's `organization_list`, https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/organization_list.json). Only the properties always sent are listed. */
+            /** @description The total number of entities on all pages. */
+            total_items: number;
+            /** @description Count of total pages (1 when there are no entities). */
+            total_pages: number;
+            /** @description The number of the current page. */
+            page_number: number;
+            /** @description The number of entities in the current page. */
+            size: number;
+            /** @description Whether this is the first page. */
+            first_page: boolean;
+            /** @description Whether this is the last page (or past it). */
+            last_page: boolean;
+            /** @description Whether the current page has no entities. */
+            empty: boolean;
+            contents: components["schemas"]["HsdsFullServiceAtLocation"][];
+        };
+        /**
+         * @description A basic HSDS 3.0 organization (the reference API's `organization_list`, https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/organization_list.json). Only the properties always sent are listed.
+         * @example {
+         *       "id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *       "name": "CPCA Bas-Rhin",
+         *       "description": "Centre de prise en charge des auteurs de violences conjugales du Bas-Rhin."
+         *     }
+         */
         HsdsOrganizationBasic: {
             /** Format: uuid */
             id: string;
@@ -4123,21 +7118,128 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description A care centre as a fully nested HSDS 3.0 organization (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/organization.json, https://docs.openreferral.org/en/latest/hsds/schema_reference.html): phones, locations (with addresses and schedules), services (with service areas and services at locations), and empty lists for what Relais does not hold (contacts, funding, programs, identifiers, attributes, metadata). Only the properties always sent are listed; the HSDS schemas are the reference. */
+        /**
+         * @description A care centre as a fully nested HSDS 3.0 organization (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/organization.json, https://docs.openreferral.org/en/latest/hsds/schema_reference.html): phones, locations (with addresses and schedules), services (with service areas and services at locations), and empty lists for what Relais does not hold (contacts, funding, programs, identifiers, attributes, metadata). Only the properties always sent are listed; the HSDS schemas are the reference.
+         * @example {
+         *       "id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *       "name": "CPCA Bas-Rhin",
+         *       "description": "Centre de prise en charge des auteurs de violences conjugales du Bas-Rhin.",
+         *       "phones": [
+         *         {
+         *           "id": "2383ef96-98b2-5dd8-bf10-c9c2f45fc5dd",
+         *           "organization_id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *           "number": "03 88 00 00 00"
+         *         }
+         *       ],
+         *       "locations": [
+         *         {
+         *           "id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *           "location_type": "physical",
+         *           "organization_id": "834bc2c5-752e-5bfd-91c3-9090fbca3e52",
+         *           "name": "Antenne de Strasbourg",
+         *           "latitude": 48.5839,
+         *           "longitude": 7.7455,
+         *           "addresses": [
+         *             {
+         *               "id": "3b56edbc-8a7c-59c1-9a89-64c189bc4711",
+         *               "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *               "address_1": "12 rue du Jeu-des-Enfants",
+         *               "city": "Strasbourg",
+         *               "region": "Grand Est",
+         *               "state_province": "Bas-Rhin",
+         *               "postal_code": "67000",
+         *               "country": "FR",
+         *               "address_type": "physical"
+         *             }
+         *           ],
+         *           "schedules": [
+         *             {
+         *               "id": "ee969826-8e54-522f-8b7e-a04d88f7c880",
+         *               "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *               "freq": "WEEKLY",
+         *               "wkst": "MO",
+         *               "byday": "MO",
+         *               "opens_at": "09:00",
+         *               "closes_at": "17:30",
+         *               "description": "Fuseau horaire / time zone: Europe/Paris"
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "services": [
+         *         {
+         *           "id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *           "organization_id": "834bc2c5-752e-5bfd-91c3-9090fbca3e52",
+         *           "name": "Suivi individuel",
+         *           "description": "Suivi individuel avec un psychologue, une fois par semaine.",
+         *           "status": "active",
+         *           "service_at_locations": [
+         *             {
+         *               "id": "f547415b-64d1-5655-9988-c3968309a50a",
+         *               "service_id": "536e3fdb-83c5-5289-8d70-036f563d8602",
+         *               "location_id": "e5751221-d02c-5adb-8833-4ed65286a96f"
+         *             }
+         *           ],
+         *           "service_areas": [
+         *             {
+         *               "id": "a4e1b809-964e-5085-8932-d86afc831398",
+         *               "service_id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *               "name": "Bas-Rhin (67)",
+         *               "extent_type": "other",
+         *               "extent": "67"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         HsdsOrganization: {
             /** Format: uuid */
             id: string;
             name: string;
             description: string;
-            phones: {
-                [key: string]: unknown;
-            }[];
+            phones: components["schemas"]["HsdsPhone"][];
             locations: components["schemas"]["HsdsLocation"][];
             services: components["schemas"]["HsdsService"][];
         } & {
             [key: string]: unknown;
         };
-        /** @description An HSDS 3.0 location (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/location.json): a physical place with its address and weekly schedules; `latitude` and `longitude` only when known. Only the properties always sent are listed. */
+        /**
+         * @description An HSDS 3.0 location (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/location.json): a physical place with its address and weekly schedules; `latitude` and `longitude` only when known. Only the properties always sent are listed.
+         * @example {
+         *       "id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *       "location_type": "physical",
+         *       "organization_id": "834bc2c5-752e-5bfd-91c3-9090fbca3e52",
+         *       "name": "Antenne de Strasbourg",
+         *       "latitude": 48.5839,
+         *       "longitude": 7.7455,
+         *       "addresses": [
+         *         {
+         *           "id": "3b56edbc-8a7c-59c1-9a89-64c189bc4711",
+         *           "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *           "address_1": "12 rue du Jeu-des-Enfants",
+         *           "city": "Strasbourg",
+         *           "region": "Grand Est",
+         *           "state_province": "Bas-Rhin",
+         *           "postal_code": "67000",
+         *           "country": "FR",
+         *           "address_type": "physical"
+         *         }
+         *       ],
+         *       "schedules": [
+         *         {
+         *           "id": "ee969826-8e54-522f-8b7e-a04d88f7c880",
+         *           "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *           "freq": "WEEKLY",
+         *           "wkst": "MO",
+         *           "byday": "MO",
+         *           "opens_at": "09:00",
+         *           "closes_at": "17:30",
+         *           "description": "Fuseau horaire / time zone: Europe/Paris"
+         *         }
+         *       ]
+         *     }
+         */
         HsdsLocation: {
             /** Format: uuid */
             id: string;
@@ -4148,16 +7250,37 @@ export interface components {
             name: string;
             latitude?: number;
             longitude?: number;
-            addresses: {
-                [key: string]: unknown;
-            }[];
-            schedules: {
-                [key: string]: unknown;
-            }[];
+            addresses: components["schemas"]["HsdsAddress"][];
+            schedules: components["schemas"]["HsdsSchedule"][];
         } & {
             [key: string]: unknown;
         };
-        /** @description An HSDS 3.0 service (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/service.json), as nested in an organization: its service areas (the centre's départements) and its services at locations (one per location of the centre). Only the properties always sent are listed. */
+        /**
+         * @description An HSDS 3.0 service (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/service.json), as nested in an organization: its service areas (the centre's départements) and its services at locations (one per location of the centre). Only the properties always sent are listed.
+         * @example {
+         *       "id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *       "organization_id": "834bc2c5-752e-5bfd-91c3-9090fbca3e52",
+         *       "name": "Suivi individuel",
+         *       "description": "Suivi individuel avec un psychologue, une fois par semaine.",
+         *       "status": "active",
+         *       "service_at_locations": [
+         *         {
+         *           "id": "f547415b-64d1-5655-9988-c3968309a50a",
+         *           "service_id": "536e3fdb-83c5-5289-8d70-036f563d8602",
+         *           "location_id": "e5751221-d02c-5adb-8833-4ed65286a96f"
+         *         }
+         *       ],
+         *       "service_areas": [
+         *         {
+         *           "id": "a4e1b809-964e-5085-8932-d86afc831398",
+         *           "service_id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *           "name": "Bas-Rhin (67)",
+         *           "extent_type": "other",
+         *           "extent": "67"
+         *         }
+         *       ]
+         *     }
+         */
         HsdsService: {
             /** Format: uuid */
             id: string;
@@ -4168,20 +7291,149 @@ export interface components {
             /** @example active */
             status: string;
             service_at_locations: components["schemas"]["HsdsServiceAtLocation"][];
-            service_areas?: {
-                [key: string]: unknown;
-            }[];
+            service_areas?: components["schemas"]["HsdsServiceArea"][];
         } & {
             [key: string]: unknown;
         };
-        /** @description An HSDS 3.0 service with its organization (basic) and, in each service at location, the location. */
+        /**
+         * @description An HSDS 3.0 service with its organization (basic) and, in each service at location, the location.
+         * @example {
+         *       "id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *       "organization_id": "834bc2c5-752e-5bfd-91c3-9090fbca3e52",
+         *       "name": "Suivi individuel",
+         *       "description": "Suivi individuel avec un psychologue, une fois par semaine.",
+         *       "status": "active",
+         *       "service_at_locations": [
+         *         {
+         *           "id": "f547415b-64d1-5655-9988-c3968309a50a",
+         *           "service_id": "536e3fdb-83c5-5289-8d70-036f563d8602",
+         *           "location_id": "e5751221-d02c-5adb-8833-4ed65286a96f",
+         *           "location": {
+         *             "id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *             "location_type": "physical",
+         *             "organization_id": "834bc2c5-752e-5bfd-91c3-9090fbca3e52",
+         *             "name": "Antenne de Strasbourg",
+         *             "latitude": 48.5839,
+         *             "longitude": 7.7455,
+         *             "addresses": [
+         *               {
+         *                 "id": "3b56edbc-8a7c-59c1-9a89-64c189bc4711",
+         *                 "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *                 "address_1": "12 rue du Jeu-des-Enfants",
+         *                 "city": "Strasbourg",
+         *                 "region": "Grand Est",
+         *                 "state_province": "Bas-Rhin",
+         *                 "postal_code": "67000",
+         *                 "country": "FR",
+         *                 "address_type": "physical"
+         *               }
+         *             ],
+         *             "schedules": [
+         *               {
+         *                 "id": "ee969826-8e54-522f-8b7e-a04d88f7c880",
+         *                 "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *                 "freq": "WEEKLY",
+         *                 "wkst": "MO",
+         *                 "byday": "MO",
+         *                 "opens_at": "09:00",
+         *                 "closes_at": "17:30",
+         *                 "description": "Fuseau horaire / time zone: Europe/Paris"
+         *               }
+         *             ]
+         *           }
+         *         }
+         *       ],
+         *       "service_areas": [
+         *         {
+         *           "id": "a4e1b809-964e-5085-8932-d86afc831398",
+         *           "service_id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *           "name": "Bas-Rhin (67)",
+         *           "extent_type": "other",
+         *           "extent": "67"
+         *         }
+         *       ],
+         *       "organization": {
+         *         "id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *         "name": "CPCA Bas-Rhin",
+         *         "description": "Centre de prise en charge des auteurs de violences conjugales du Bas-Rhin."
+         *       }
+         *     }
+         */
         HsdsFullService: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            organization_id: string;
+            name: string;
+            description?: string;
+            /** @example active */
+            status: string;
+            service_at_locations: components["schemas"]["HsdsServiceAtLocationWithLocation"][];
+            service_areas?: components["schemas"]["HsdsServiceArea"][];
             organization: components["schemas"]["HsdsOrganizationBasic"];
-            service_at_locations?: {
-                location: components["schemas"]["HsdsLocation"];
-            }[];
-        } & components["schemas"]["HsdsService"];
-        /** @description An HSDS 3.0 service_at_location (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/service_at_location.json): a service given at a location. Only the properties always sent are listed. */
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description An HSDS 3.0 service_at_location with its location (in a service of the directory).
+         * @example {
+         *       "id": "f547415b-64d1-5655-9988-c3968309a50a",
+         *       "service_id": "536e3fdb-83c5-5289-8d70-036f563d8602",
+         *       "location_id": "e5751221-d02c-5adb-8833-4ed65286a96f",
+         *       "location": {
+         *         "id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *         "location_type": "physical",
+         *         "organization_id": "834bc2c5-752e-5bfd-91c3-9090fbca3e52",
+         *         "name": "Antenne de Strasbourg",
+         *         "latitude": 48.5839,
+         *         "longitude": 7.7455,
+         *         "addresses": [
+         *           {
+         *             "id": "3b56edbc-8a7c-59c1-9a89-64c189bc4711",
+         *             "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *             "address_1": "12 rue du Jeu-des-Enfants",
+         *             "city": "Strasbourg",
+         *             "region": "Grand Est",
+         *             "state_province": "Bas-Rhin",
+         *             "postal_code": "67000",
+         *             "country": "FR",
+         *             "address_type": "physical"
+         *           }
+         *         ],
+         *         "schedules": [
+         *           {
+         *             "id": "ee969826-8e54-522f-8b7e-a04d88f7c880",
+         *             "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *             "freq": "WEEKLY",
+         *             "wkst": "MO",
+         *             "byday": "MO",
+         *             "opens_at": "09:00",
+         *             "closes_at": "17:30",
+         *             "description": "Fuseau horaire / time zone: Europe/Paris"
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
+        HsdsServiceAtLocationWithLocation: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            service_id: string;
+            /** Format: uuid */
+            location_id: string;
+            location: components["schemas"]["HsdsLocation"];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description An HSDS 3.0 service_at_location (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/service_at_location.json): a service given at a location. Only the properties always sent are listed.
+         * @example {
+         *       "id": "f547415b-64d1-5655-9988-c3968309a50a",
+         *       "service_id": "536e3fdb-83c5-5289-8d70-036f563d8602",
+         *       "location_id": "e5751221-d02c-5adb-8833-4ed65286a96f"
+         *     }
+         */
         HsdsServiceAtLocation: {
             /** Format: uuid */
             id: string;
@@ -4192,8 +7444,60 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description An HSDS 3.0 service_at_location with its service (summary) and its location. */
+        /**
+         * @description An HSDS 3.0 service_at_location with its service (summary) and its location.
+         * @example {
+         *       "id": "f547415b-64d1-5655-9988-c3968309a50a",
+         *       "service_id": "536e3fdb-83c5-5289-8d70-036f563d8602",
+         *       "location_id": "e5751221-d02c-5adb-8833-4ed65286a96f",
+         *       "service": {
+         *         "id": "e58848cc-c9fa-58e8-bacb-dc5cbb9cff1a",
+         *         "name": "Suivi individuel",
+         *         "status": "active",
+         *         "organization_id": "22a15209-7a9e-5633-9d50-749e47b0de1a"
+         *       },
+         *       "location": {
+         *         "id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *         "location_type": "physical",
+         *         "organization_id": "834bc2c5-752e-5bfd-91c3-9090fbca3e52",
+         *         "name": "Antenne de Strasbourg",
+         *         "latitude": 48.5839,
+         *         "longitude": 7.7455,
+         *         "addresses": [
+         *           {
+         *             "id": "3b56edbc-8a7c-59c1-9a89-64c189bc4711",
+         *             "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *             "address_1": "12 rue du Jeu-des-Enfants",
+         *             "city": "Strasbourg",
+         *             "region": "Grand Est",
+         *             "state_province": "Bas-Rhin",
+         *             "postal_code": "67000",
+         *             "country": "FR",
+         *             "address_type": "physical"
+         *           }
+         *         ],
+         *         "schedules": [
+         *           {
+         *             "id": "ee969826-8e54-522f-8b7e-a04d88f7c880",
+         *             "location_id": "3b5a9001-6370-5373-b5ac-fdabcfdfe39f",
+         *             "freq": "WEEKLY",
+         *             "wkst": "MO",
+         *             "byday": "MO",
+         *             "opens_at": "09:00",
+         *             "closes_at": "17:30",
+         *             "description": "Fuseau horaire / time zone: Europe/Paris"
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
         HsdsFullServiceAtLocation: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            service_id: string;
+            /** Format: uuid */
+            location_id: string;
             service: {
                 /** Format: uuid */
                 id: string;
@@ -4205,13 +7509,42 @@ export interface components {
                 [key: string]: unknown;
             };
             location: components["schemas"]["HsdsLocation"];
-        } & components["schemas"]["HsdsServiceAtLocation"];
+        } & {
+            [key: string]: unknown;
+        };
         /**
          * @description Kind of housing offer.
+         * @example hotel
          * @enum {string}
          */
         OfferKind: "hotel" | "shelter" | "apartment" | "host_family" | "centre_place";
-        /** @description A place to house authors, offered by the housing platform or found by a centre. */
+        /**
+         * @description A place to house authors, offered by the housing platform or found by a centre.
+         * @example {
+         *       "id": "14d4269c-2d92-57cd-a2e0-15ac4a134754",
+         *       "organisation_id": "4e5db8d7-bec6-5082-a082-86517128b7ef",
+         *       "kind": "hotel",
+         *       "name": "Hôtel Saint-Christophe, chambre simple",
+         *       "provider": "Hôtel Saint-Christophe",
+         *       "address": "3 route de Bischwiller, 67300 Schiltigheim",
+         *       "commune": "67447",
+         *       "departement": "67",
+         *       "region": "Grand Est",
+         *       "latitude": 48.6076,
+         *       "longitude": 7.7497,
+         *       "capacity": 4,
+         *       "price_cents": 6500,
+         *       "accessible": true,
+         *       "pets": false,
+         *       "couples": false,
+         *       "hosts_victims": false,
+         *       "available_from": "2026-01-15",
+         *       "available_until": "2026-12-31",
+         *       "active": true,
+         *       "created_at": "2026-03-12T09:30:00Z",
+         *       "updated_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         HousingOffer: {
             /** Format: uuid */
             id: string;
@@ -4264,10 +7597,59 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "14d4269c-2d92-57cd-a2e0-15ac4a134754",
+         *           "organisation_id": "4e5db8d7-bec6-5082-a082-86517128b7ef",
+         *           "kind": "hotel",
+         *           "name": "Hôtel Saint-Christophe, chambre simple",
+         *           "provider": "Hôtel Saint-Christophe",
+         *           "address": "3 route de Bischwiller, 67300 Schiltigheim",
+         *           "commune": "67447",
+         *           "departement": "67",
+         *           "region": "Grand Est",
+         *           "latitude": 48.6076,
+         *           "longitude": 7.7497,
+         *           "capacity": 4,
+         *           "price_cents": 6500,
+         *           "accessible": true,
+         *           "pets": false,
+         *           "couples": false,
+         *           "hosts_victims": false,
+         *           "available_from": "2026-01-15",
+         *           "available_until": "2026-12-31",
+         *           "active": true,
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "updated_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         HousingOfferList: {
             items: components["schemas"]["HousingOffer"][];
         };
-        /** @description A housing offer, added or replaced whole. */
+        /**
+         * @description A housing offer, added or replaced whole.
+         * @example {
+         *       "kind": "hotel",
+         *       "name": "Hôtel Saint-Christophe, chambre simple",
+         *       "provider": "Hôtel Saint-Christophe",
+         *       "address": "3 route de Bischwiller, 67300 Schiltigheim",
+         *       "commune": "67447",
+         *       "latitude": 48.6076,
+         *       "longitude": 7.7497,
+         *       "capacity": 4,
+         *       "price_cents": 6500,
+         *       "accessible": true,
+         *       "pets": false,
+         *       "couples": false,
+         *       "hosts_victims": false,
+         *       "available_from": "2026-01-15",
+         *       "available_until": "2026-12-31"
+         *     }
+         */
         NewHousingOffer: {
             kind: components["schemas"]["OfferKind"];
             name: string;
@@ -4306,20 +7688,30 @@ export interface components {
         };
         /**
          * @description How soon the person must be housed.
+         * @example tonight
          * @enum {string}
          */
         Urgency: "tonight" | "within_days";
         /**
          * @description Where a housing request stands.
+         * @example open
          * @enum {string}
          */
         HousingRequestStatus: "open" | "placed" | "unmet" | "withdrawn";
         /**
          * @description Why a housing request was not met.
+         * @example no_compliant_offer
          * @enum {string}
          */
         UnmetReason: "no_compliant_offer" | "no_capacity" | "declined" | "other";
-        /** @description What the person needs from a place. */
+        /**
+         * @description What the person needs from a place.
+         * @example {
+         *       "accessible": true,
+         *       "pets": false,
+         *       "couple": false
+         *     }
+         */
         HousingNeeds: {
             /** @description A place accessible to a person with reduced mobility. */
             accessible: boolean;
@@ -4328,6 +7720,19 @@ export interface components {
             /** @description A place that takes couples. */
             couple: boolean;
         };
+        /**
+         * @example {
+         *       "first_night": "2026-03-12",
+         *       "last_night": "2026-03-18",
+         *       "urgency": "tonight",
+         *       "needs": {
+         *         "accessible": true,
+         *         "pets": false,
+         *         "couple": false
+         *       },
+         *       "radius_factor": 1
+         *     }
+         */
         NewHousingRequest: {
             /**
              * Format: date
@@ -4349,11 +7754,38 @@ export interface components {
             radius_factor?: components["schemas"]["RadiusFactor"];
         };
         /**
-         * @description The exclusion factor step, set by the following centre on its request (never chosen per call by the platform). Each protected person's alert distance times this is kept clear; defaults to 2, the bracelet's pre-alert distance.
-         * @enum {number|null}
+         * @description One of the steps 1, 1.5 and 2 (written as a bounded multiple of 0.5, which every client generator reads). The exclusion factor step, set by the following centre on its request (never chosen per call by the platform). Each protected person's alert distance times this is kept clear; defaults to 2, the bracelet's pre-alert distance.
+         * @example 1
          */
-        RadiusFactor: 1 | 1.5 | 2 | null;
-        /** @description A centre's request to the housing platform to house the author of one of its cases. The platform never sees the case. */
+        RadiusFactor: number | null;
+        /**
+         * @description A centre's request to the housing platform to house the author of one of its cases. The platform never sees the case.
+         * @example {
+         *       "id": "0bc3126a-15ec-5596-9016-67eed65f7c5d",
+         *       "case_id": "a59d3df7-f5e4-5935-9eab-887089275ec1",
+         *       "centre_id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *       "centre_name": "CPCA Bas-Rhin",
+         *       "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *       "first_night": "2026-03-12",
+         *       "last_night": "2026-03-18",
+         *       "nights": 7,
+         *       "urgency": "tonight",
+         *       "needs": {
+         *         "accessible": true,
+         *         "pets": false,
+         *         "couple": false
+         *       },
+         *       "court_eviction": true,
+         *       "radius_factor": 1,
+         *       "status": "placed",
+         *       "unmet_reason": null,
+         *       "created_at": "2026-03-12T09:30:00Z",
+         *       "age_hours": 5,
+         *       "placement_ids": [
+         *         "a70814d1-175c-589b-a287-30e52d14e92d"
+         *       ]
+         *     }
+         */
         HousingRequest: {
             /** Format: uuid */
             id: string;
@@ -4383,11 +7815,8 @@ export interface components {
             needs: components["schemas"]["HousingNeeds"];
             /** @description Whether a court ordered the author's eviction from the home (the platform then funds 183 nights at most). */
             court_eviction: boolean;
-            /**
-             * @description The exclusion factor step the following centre set.
-             * @enum {number}
-             */
-            radius_factor: 1 | 1.5 | 2;
+            /** @description One of 1, 1.5 and 2. The exclusion factor step the following centre set. */
+            radius_factor: number;
             status: components["schemas"]["HousingRequestStatus"];
             /** @description Why the request was not met, or null. */
             unmet_reason: components["schemas"]["UnmetReason"] | null;
@@ -4398,18 +7827,70 @@ export interface components {
             /** @description The placements made for this request, oldest first (each at `GET /v1/housing/placements/{id}`). */
             placement_ids: string[];
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "0bc3126a-15ec-5596-9016-67eed65f7c5d",
+         *           "case_id": "a59d3df7-f5e4-5935-9eab-887089275ec1",
+         *           "centre_id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *           "centre_name": "CPCA Bas-Rhin",
+         *           "referral_id": "0d006a26-a882-5157-8fd9-707ceb01420b",
+         *           "first_night": "2026-03-12",
+         *           "last_night": "2026-03-18",
+         *           "nights": 7,
+         *           "urgency": "tonight",
+         *           "needs": {
+         *             "accessible": true,
+         *             "pets": false,
+         *             "couple": false
+         *           },
+         *           "court_eviction": true,
+         *           "radius_factor": 1,
+         *           "status": "placed",
+         *           "unmet_reason": null,
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "age_hours": 5,
+         *           "placement_ids": [
+         *             "a70814d1-175c-589b-a287-30e52d14e92d"
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         HousingRequestList: {
             items: components["schemas"]["HousingRequest"][];
         };
-        /** @description The offers compatible with the request (every court rule of the case respected), and nothing about the others. Never where a protected person is, nor what a rule forbids. */
+        /**
+         * @description The offers compatible with the request (every court rule of the case respected), and nothing about the others. Never where a protected person is, nor what a rule forbids.
+         * @example {
+         *       "request_id": "0bc3126a-15ec-5596-9016-67eed65f7c5d",
+         *       "radius_factor": 1,
+         *       "rules": {
+         *         "protected_persons": 1,
+         *         "communes": 3,
+         *         "departements": 3,
+         *         "areas": 0
+         *       },
+         *       "proposals": [
+         *         {
+         *           "offer_id": "14d4269c-2d92-57cd-a2e0-15ac4a134754",
+         *           "name": "Hôtel Saint-Christophe, chambre simple",
+         *           "kind": "hotel",
+         *           "commune": "Schiltigheim",
+         *           "departement": "67",
+         *           "distance_km": 4.1,
+         *           "price_cents": 6500,
+         *           "free_places": 2
+         *         }
+         *       ]
+         *     }
+         */
         HousingProposals: {
             /** Format: uuid */
             request_id: string;
-            /**
-             * @description The request's factor step, applied to each protected person's alert distance (through her protective disc).
-             * @enum {number}
-             */
-            radius_factor: 1 | 1.5 | 2;
+            /** @description One of 1, 1.5 and 2. The request's factor step, applied to each protected person's alert distance (through her protective disc). */
+            radius_factor: number;
             /** @description How many rules of each kind applied, never what or where. */
             rules: {
                 protected_persons: number;
@@ -4434,25 +7915,43 @@ export interface components {
                 free_places: number;
             }[];
         };
+        /**
+         * @example {
+         *       "reason": "no_compliant_offer"
+         *     }
+         */
         HousingUnmet: {
             reason: components["schemas"]["UnmetReason"];
         };
         /**
          * @description Who pays for a night.
+         * @example platform
          * @enum {string}
          */
         Funding: "platform" | "centre" | "partner";
         /**
          * @description Who made the placement (the platform for a request, or a centre that found the place itself).
+         * @example platform
          * @enum {string}
          */
         PlacementSource: "platform" | "centre";
         /**
          * @description Where a placement stands.
+         * @example active
          * @enum {string}
          */
         PlacementStatus: "active" | "ended" | "no_show";
-        /** @description The platform's operators give `request_id`; a centre gives `case_id`. */
+        /**
+         * @description The platform's operators give `request_id`; a centre gives `case_id`.
+         * @example {
+         *       "request_id": "0bc3126a-15ec-5596-9016-67eed65f7c5d",
+         *       "case_id": "a59d3df7-f5e4-5935-9eab-887089275ec1",
+         *       "offer_id": "14d4269c-2d92-57cd-a2e0-15ac4a134754",
+         *       "first_night": "2026-03-12",
+         *       "last_night": "2026-03-18",
+         *       "funding": "platform"
+         *     }
+         */
         NewPlacement: {
             /**
              * Format: uuid
@@ -4481,7 +7980,31 @@ export interface components {
             last_night: string;
             funding: components["schemas"]["Funding"];
         };
-        /** @description A person housed in an offer, night by night. */
+        /**
+         * @description A person housed in an offer, night by night.
+         * @example {
+         *       "id": "a70814d1-175c-589b-a287-30e52d14e92d",
+         *       "offer_id": "14d4269c-2d92-57cd-a2e0-15ac4a134754",
+         *       "offer_name": "Hôtel Saint-Christophe, chambre simple",
+         *       "address": "3 route de Bischwiller, 67300 Schiltigheim",
+         *       "commune": "Schiltigheim",
+         *       "request_id": "0bc3126a-15ec-5596-9016-67eed65f7c5d",
+         *       "centre_id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *       "source": "platform",
+         *       "status": "active",
+         *       "first_night": "2026-03-12",
+         *       "last_night": "2026-03-18",
+         *       "nights": [
+         *         {
+         *           "night": "2026-03-12",
+         *           "funding": "platform",
+         *           "price_cents": 6500
+         *         }
+         *       ],
+         *       "cost_cents": 45500,
+         *       "created_at": "2026-03-12T09:30:00Z"
+         *     }
+         */
         Placement: {
             /** Format: uuid */
             id: string;
@@ -4527,9 +8050,43 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /**
+         * @example {
+         *       "placements": [
+         *         {
+         *           "id": "a70814d1-175c-589b-a287-30e52d14e92d",
+         *           "offer_id": "14d4269c-2d92-57cd-a2e0-15ac4a134754",
+         *           "offer_name": "Hôtel Saint-Christophe, chambre simple",
+         *           "address": "3 route de Bischwiller, 67300 Schiltigheim",
+         *           "commune": "Schiltigheim",
+         *           "request_id": "0bc3126a-15ec-5596-9016-67eed65f7c5d",
+         *           "centre_id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
+         *           "source": "platform",
+         *           "status": "active",
+         *           "first_night": "2026-03-12",
+         *           "last_night": "2026-03-18",
+         *           "nights": [
+         *             {
+         *               "night": "2026-03-12",
+         *               "funding": "platform",
+         *               "price_cents": 6500
+         *             }
+         *           ],
+         *           "cost_cents": 45500,
+         *           "created_at": "2026-03-12T09:30:00Z"
+         *         }
+         *       ]
+         *     }
+         */
         CaseHousing: {
             placements: components["schemas"]["Placement"][];
         };
+        /**
+         * @example {
+         *       "last_night": "2026-03-18",
+         *       "funding": "platform"
+         *     }
+         */
         ExtendPlacement: {
             /**
              * Format: date
@@ -4538,6 +8095,11 @@ export interface components {
             last_night: string;
             funding: components["schemas"]["Funding"];
         };
+        /**
+         * @example {
+         *       "last_night": "2026-03-18"
+         *     }
+         */
         EndPlacement: {
             /**
              * Format: date
@@ -4545,7 +8107,17 @@ export interface components {
              */
             last_night: string;
         };
-        /** @description One row of a breakdown. In the regional and départemental breakdowns, a row counting fewer than 5 placements is suppressed (figures null). */
+        /**
+         * @description One row of a breakdown. In the regional and départemental breakdowns, a row counting fewer than 5 placements is suppressed (figures null).
+         * @example {
+         *       "key": "44",
+         *       "label": "Grand Est",
+         *       "suppressed": false,
+         *       "placements": 3,
+         *       "nights": 7,
+         *       "cost_cents": 45500
+         *     }
+         */
         InventoryRow: {
             /** @description A source, funding, kind of offer, region or département. */
             key: string;
@@ -4555,7 +8127,100 @@ export interface components {
             nights: number | null;
             cost_cents: number | null;
         };
-        /** @description The national inventory of housing placements and requests. Counts only, never a person. */
+        /**
+         * @description The national inventory of housing placements and requests. Counts only, never a person.
+         * @example {
+         *       "generated_at": "2026-03-31T23:00:00Z",
+         *       "from": "2026-01-01",
+         *       "to": "2026-03-31",
+         *       "totals": {
+         *         "placements": 55,
+         *         "nights": 573,
+         *         "cost_cents": 2678000
+         *       },
+         *       "by_source": [
+         *         {
+         *           "key": "platform",
+         *           "label": "Plateforme nationale",
+         *           "suppressed": false,
+         *           "placements": 38,
+         *           "nights": 412,
+         *           "cost_cents": 2678000
+         *         },
+         *         {
+         *           "key": "centre",
+         *           "label": "Centres",
+         *           "suppressed": false,
+         *           "placements": 17,
+         *           "nights": 161,
+         *           "cost_cents": 0
+         *         }
+         *       ],
+         *       "by_funding": [
+         *         {
+         *           "key": "platform",
+         *           "label": "Plateforme",
+         *           "suppressed": false,
+         *           "placements": 38,
+         *           "nights": 412,
+         *           "cost_cents": 2678000
+         *         },
+         *         {
+         *           "key": "partner",
+         *           "label": "Partenaire",
+         *           "suppressed": true,
+         *           "placements": null,
+         *           "nights": null,
+         *           "cost_cents": null
+         *         }
+         *       ],
+         *       "by_kind": [
+         *         {
+         *           "key": "hotel",
+         *           "label": "Hôtel",
+         *           "suppressed": false,
+         *           "placements": 41,
+         *           "nights": 455,
+         *           "cost_cents": 2678000
+         *         }
+         *       ],
+         *       "by_region": [
+         *         {
+         *           "key": "44",
+         *           "label": "Grand Est",
+         *           "suppressed": false,
+         *           "placements": 12,
+         *           "nights": 131,
+         *           "cost_cents": 851500
+         *         }
+         *       ],
+         *       "by_departement": [
+         *         {
+         *           "key": "67",
+         *           "label": "Bas-Rhin",
+         *           "suppressed": false,
+         *           "placements": 7,
+         *           "nights": 80,
+         *           "cost_cents": 520000
+         *         }
+         *       ],
+         *       "durations": {
+         *         "placements": 3,
+         *         "mean_nights": 9.5,
+         *         "median_nights": 7,
+         *         "longest_nights": 42
+         *       },
+         *       "requests": {
+         *         "total": 12,
+         *         "open": 3,
+         *         "placed": 7,
+         *         "withdrawn": 1,
+         *         "unmet": {
+         *           "fr": 1
+         *         }
+         *       }
+         *     }
+         */
         HousingInventory: {
             /** Format: date-time */
             generated_at: string;
@@ -4607,6 +8272,20 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:relais:problem:validation",
+                 *       "title": "The request is not valid",
+                 *       "status": 400,
+                 *       "detail": "centre_id: must be a UUID",
+                 *       "errors": [
+                 *         {
+                 *           "field": "centre_id",
+                 *           "message": "must be a UUID"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -4616,6 +8295,13 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:relais:problem:unauthenticated",
+                 *       "title": "Authentication is required",
+                 *       "status": 401
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -4625,6 +8311,14 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:relais:problem:forbidden",
+                 *       "title": "This action is not allowed for your account",
+                 *       "status": 403,
+                 *       "detail": "this action needs the role centre_manager"
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -4634,6 +8328,13 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:relais:problem:not-found",
+                 *       "title": "Not found",
+                 *       "status": 404
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -4643,6 +8344,14 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:relais:problem:payload-too-large",
+                 *       "title": "The request body is too large",
+                 *       "status": 413,
+                 *       "detail": "the body must not exceed 65536 bytes"
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -4652,6 +8361,13 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:relais:problem:unsupported-media-type",
+                 *       "title": "The request body must be application/json",
+                 *       "status": 415
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -4663,6 +8379,14 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:relais:problem:too-many-requests",
+                 *       "title": "Too many attempts, try again later",
+                 *       "status": 429,
+                 *       "retry_after": 60
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -4672,6 +8396,13 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "type": "urn:relais:problem:internal",
+                 *       "title": "Internal error",
+                 *       "status": 500
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -4683,6 +8414,21 @@ export interface components {
         HsdsPage: number;
         /** @description Number of results in a page, 1 to 500. Defaults to 50. */
         HsdsPerPage: number;
+        /**
+         * @description The message's id, the same on every retry and replay (deduplicate on it).
+         * @example msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70
+         */
+        WebhookId: string;
+        /**
+         * @description Unix seconds of this attempt. Refuse a message whose timestamp is more than five minutes from your clock (replay protection).
+         * @example 1773307801
+         */
+        WebhookTimestamp: string;
+        /**
+         * @description `v1,` followed by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the bytes of the base64 part of the endpoint's secret after `whsec_`. Compare in constant time, over the body's bytes as received (never re-serialised). The example is the true signature of the `referral.accepted` example body, as Relais sends it (compact JSON, keys in alphabetical order), with the id and timestamp above, under the secret `whsec_MfKQ9r8GKYqXnc9k2N0Xb7v3Yq1LzH5tR2Vw8pQ4sJc=`.
+         * @example v1,qayv42x0UGS26Yeo+dmp3G0ik2qD0oXk1bNEXnz6bm8=
+         */
+        WebhookSignature: string;
     };
     requestBodies: never;
     headers: never;
@@ -4756,6 +8502,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example # HELP relais_database_up Whether the database answered the last probe.
+                     *     # TYPE relais_database_up gauge
+                     *     relais_database_up 1
+                     *     # HELP relais_http_requests_total HTTP requests handled.
+                     *     # TYPE relais_http_requests_total counter
+                     *     relais_http_requests_total{method="GET",route="/v1/referrals",status="200"} 42
+                     */
                     "text/plain": string;
                 };
             };
@@ -6619,6 +10373,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "shown": true
+                     *     }
+                     */
                     "application/json": {
                         shown: boolean;
                     };
@@ -7310,6 +11069,23 @@ export interface operations {
                     "text/html": string;
                     "text/javascript": string;
                     "text/css": string;
+                    /**
+                     * @example {
+                     *       "name": "Relais — professionnels",
+                     *       "short_name": "Relais",
+                     *       "lang": "fr",
+                     *       "start_url": "/app",
+                     *       "scope": "/app",
+                     *       "display": "standalone",
+                     *       "icons": [
+                     *         {
+                     *           "src": "/app/icon.svg",
+                     *           "sizes": "any",
+                     *           "type": "image/svg+xml"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/manifest+json": {
                         name: string;
                         start_url: string;
@@ -7726,6 +11502,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example metric,key,value
+                     *     period,from,2026-03-01T00:00:00+00:00
+                     *     period,to,2026-04-01T00:00:00+00:00
+                     *     conversations,,105
+                     *     urgent_conversations,,7
+                     *     orientations,,23
+                     *     wait_seconds_median,,95
+                     *     by_person_kind,author,62
+                     *     by_person_kind,victim,
+                     */
                     "text/csv": string;
                     "application/json": components["schemas"]["HelplineStatistics"];
                 };
@@ -10975,7 +14762,137 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The appointment's status does not allow this move. */
+            /** @description The appointment's status does not allow this move, or it is too early to record it (the `detail` says when, in French then English: "Ce rendez-vous a lieu le 9 décembre 2026 : ... / This appointment is on 9 December 2026: ..."). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listAppointmentCorrections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Appointment id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The corrections. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentCorrectionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the required role. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also when the caller's organisation is not a care centre, or the object belongs to another centre). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    correctAppointmentAttendance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key the client chooses (1 to 255 visible ASCII characters) so that a retried create runs once. Unique per caller (staff user, or partner organisation) for a day; a retry with the same key on the same route gets the first answer back; the same key on another route answers 409. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Appointment id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppointmentCorrectionRequest"];
+            };
+        };
+        responses: {
+            /** @description The corrected appointment and the step recorded. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentCorrected"];
+                };
+            };
+            /** @description Malformed request or validation error (unknown fields are rejected; `status` is booked, arrived, fulfilled or noshow; `reason` is 1 to 300 characters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the required role. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also when the caller's organisation is not a care centre, or the object belongs to another centre). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Only a recorded attendance is corrected (not a booked or cancelled appointment), the appointment is already in that status, or it is too early for the new one (the `detail` says why, in French then English). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11103,6 +15020,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example BEGIN:VCALENDAR
+                     *     VERSION:2.0
+                     *     PRODID:-//Relais//Agenda des rendez-vous//FR
+                     *     CALSCALE:GREGORIAN
+                     *     METHOD:PUBLISH
+                     *     X-WR-CALNAME:Relais – rendez-vous
+                     *     BEGIN:VEVENT
+                     *     UID:99e1a320-58e7-5d58-b155-b449ebc2215d@relais
+                     *     DTSTAMP:20260312T093000Z
+                     *     DTSTART:20260319T080000Z
+                     *     DTEND:20260319T090000Z
+                     *     SUMMARY:Rendez-vous Relais\, sur place
+                     *     LOCATION:Salle 2\, 12 rue du Jeu-des-Enfants\, Strasbourg
+                     *     STATUS:CONFIRMED
+                     *     END:VEVENT
+                     *     END:VCALENDAR
+                     */
                     "text/calendar": string;
                 };
             };
@@ -12174,6 +16109,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example dimension,key,label,placements,nights,cost_eur,suppressed
+                     *     total,all,Total,55,573,26780.00,false
+                     *     source,platform,Plateforme nationale,38,412,26780.00,false
+                     *     funding,partner,Partenaire,,,,true
+                     *     region,44,Grand Est,12,131,8515.00,false
+                     *     unmet_requests,no_compliant_offer,no_compliant_offer,,2,,false
+                     */
                     "text/csv": string;
                     "application/json": components["schemas"]["HousingInventory"];
                 };
@@ -12205,6 +16148,379 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getContract: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` of the copy the browser holds (any other value is ignored). */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The contract. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/yaml": string;
+                };
+            };
+            /** @description The client's copy is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getReferencePage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` of the copy the browser holds (any other value is ignored). */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The client's copy is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getReferenceFile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` of the copy the browser holds (any other value is ignored). */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description The file's name (`redoc.standalone.js`, `LICENSE.redoc.txt`). */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                    "text/plain": string;
+                };
+            };
+            /** @description The client's copy is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description No such file. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    referralAccepted: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message's id, the same on every retry and replay (deduplicate on it).
+                 * @example msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description Unix seconds of this attempt. Refuse a message whose timestamp is more than five minutes from your clock (replay protection).
+                 * @example 1773307801
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description `v1,` followed by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the bytes of the base64 part of the endpoint's secret after `whsec_`. Compare in constant time, over the body's bytes as received (never re-serialised). The example is the true signature of the `referral.accepted` example body, as Relais sends it (compact JSON, keys in alphabetical order), with the id and timestamp above, under the secret `whsec_MfKQ9r8GKYqXnc9k2N0Xb7v3Yq1LzH5tR2Vw8pQ4sJc=`.
+                 * @example v1,qayv42x0UGS26Yeo+dmp3G0ik2qD0oXk1bNEXnz6bm8=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReferralAcceptedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx status acknowledges the message). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    referralRejected: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message's id, the same on every retry and replay (deduplicate on it).
+                 * @example msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description Unix seconds of this attempt. Refuse a message whose timestamp is more than five minutes from your clock (replay protection).
+                 * @example 1773307801
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description `v1,` followed by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the bytes of the base64 part of the endpoint's secret after `whsec_`. Compare in constant time, over the body's bytes as received (never re-serialised). The example is the true signature of the `referral.accepted` example body, as Relais sends it (compact JSON, keys in alphabetical order), with the id and timestamp above, under the secret `whsec_MfKQ9r8GKYqXnc9k2N0Xb7v3Yq1LzH5tR2Vw8pQ4sJc=`.
+                 * @example v1,qayv42x0UGS26Yeo+dmp3G0ik2qD0oXk1bNEXnz6bm8=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReferralRejectedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx status acknowledges the message). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    appointmentKept: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message's id, the same on every retry and replay (deduplicate on it).
+                 * @example msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description Unix seconds of this attempt. Refuse a message whose timestamp is more than five minutes from your clock (replay protection).
+                 * @example 1773307801
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description `v1,` followed by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the bytes of the base64 part of the endpoint's secret after `whsec_`. Compare in constant time, over the body's bytes as received (never re-serialised). The example is the true signature of the `referral.accepted` example body, as Relais sends it (compact JSON, keys in alphabetical order), with the id and timestamp above, under the secret `whsec_MfKQ9r8GKYqXnc9k2N0Xb7v3Yq1LzH5tR2Vw8pQ4sJc=`.
+                 * @example v1,qayv42x0UGS26Yeo+dmp3G0ik2qD0oXk1bNEXnz6bm8=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppointmentKeptEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx status acknowledges the message). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    appointmentMissed: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message's id, the same on every retry and replay (deduplicate on it).
+                 * @example msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description Unix seconds of this attempt. Refuse a message whose timestamp is more than five minutes from your clock (replay protection).
+                 * @example 1773307801
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description `v1,` followed by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the bytes of the base64 part of the endpoint's secret after `whsec_`. Compare in constant time, over the body's bytes as received (never re-serialised). The example is the true signature of the `referral.accepted` example body, as Relais sends it (compact JSON, keys in alphabetical order), with the id and timestamp above, under the secret `whsec_MfKQ9r8GKYqXnc9k2N0Xb7v3Yq1LzH5tR2Vw8pQ4sJc=`.
+                 * @example v1,qayv42x0UGS26Yeo+dmp3G0ik2qD0oXk1bNEXnz6bm8=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppointmentMissedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx status acknowledges the message). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    attendanceCorrected: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message's id, the same on every retry and replay (deduplicate on it).
+                 * @example msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description Unix seconds of this attempt. Refuse a message whose timestamp is more than five minutes from your clock (replay protection).
+                 * @example 1773307801
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description `v1,` followed by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the bytes of the base64 part of the endpoint's secret after `whsec_`. Compare in constant time, over the body's bytes as received (never re-serialised). The example is the true signature of the `referral.accepted` example body, as Relais sends it (compact JSON, keys in alphabetical order), with the id and timestamp above, under the secret `whsec_MfKQ9r8GKYqXnc9k2N0Xb7v3Yq1LzH5tR2Vw8pQ4sJc=`.
+                 * @example v1,qayv42x0UGS26Yeo+dmp3G0ik2qD0oXk1bNEXnz6bm8=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttendanceCorrectedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx status acknowledges the message). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    certificateIssued: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The message's id, the same on every retry and replay (deduplicate on it).
+                 * @example msg_5f0c3e2a9b7d4c1e8a6f2d3b4c5e6f70
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description Unix seconds of this attempt. Refuse a message whose timestamp is more than five minutes from your clock (replay protection).
+                 * @example 1773307801
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description `v1,` followed by the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the bytes of the base64 part of the endpoint's secret after `whsec_`. Compare in constant time, over the body's bytes as received (never re-serialised). The example is the true signature of the `referral.accepted` example body, as Relais sends it (compact JSON, keys in alphabetical order), with the id and timestamp above, under the secret `whsec_MfKQ9r8GKYqXnc9k2N0Xb7v3Yq1LzH5tR2Vw8pQ4sJc=`.
+                 * @example v1,qayv42x0UGS26Yeo+dmp3G0ik2qD0oXk1bNEXnz6bm8=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CertificateIssuedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx status acknowledges the message). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
         };
     };

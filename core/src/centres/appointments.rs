@@ -3,6 +3,10 @@
 //! people can never take the last seat at once, on either database. The booking notice is
 //! enforced for everyone; the cancellation notice for the person (a centre may always
 //! cancel, with a reason). The centre hears of bookings, cancellations and no-shows by email.
+//! Attendance is only recorded once it can be known: an arrival or an outcome from the
+//! appointment's day (in the centre's zone), a no-show once the slot has started. A wrong
+//! attendance is corrected with a reason, kept with every step, audited, and told to the
+//! partner that sent the referral (`attendance.corrected`).
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -12,11 +16,12 @@ use super::profiles;
 use super::slots::{self, Slot};
 use crate::access::Caller;
 use crate::audit::{self, Entry};
-use crate::db::schema::{appointments, slots as slots_table};
+use crate::db::schema::{appointment_corrections, appointments, slots as slots_table};
 use crate::db::{DbConn, write_tx};
 use crate::email;
 use crate::error::{Error, Result};
 use crate::helpline::events;
+use crate::helpline::model::Language;
 use crate::ids::OrganisationId;
 use crate::time;
 
@@ -243,7 +248,68 @@ pub fn cancel(conn: &mut DbConn, id: &str, by: CancelledBy, reason: &str, now: D
     })
 }
 
-/// A centre's move: arrived, fulfilled, no-show, or cancelled with a reason.
+/// Refuses attendance recorded ahead of time: `next` (arrived, fulfilled) before the
+/// appointment's day in the centre's zone, or a no-show before the slot starts. Other
+/// statuses are not attendance and pass.
+fn check_attendance_time(
+    conn: &mut DbConn,
+    organisation: &str,
+    starts: DateTime<Utc>,
+    next: AppointmentStatus,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let tz = crate::accounts::organisations::find(conn, OrganisationId::from_db(organisation))?.tz();
+    let day = starts.with_timezone(&tz).date_naive();
+    let (fr_date, en_date) = (
+        super::wording::long_date(day, Language::French),
+        super::wording::long_date(day, Language::English),
+    );
+    match next {
+        AppointmentStatus::Arrived | AppointmentStatus::Fulfilled if now.with_timezone(&tz).date_naive() < day => {
+            Err(Error::Conflict(format!(
+                "Ce rendez-vous a lieu le {fr_date} : l'arrivée et l'issue s'enregistrent à partir de ce jour-là. \
+                 / This appointment is on {en_date}: arrival and outcome are recorded from that day on."
+            )))
+        }
+        AppointmentStatus::Noshow if now < starts => Err(Error::Conflict(format!(
+            "Ce rendez-vous n'a pas encore commencé ({}) : une absence s'enregistre après l'heure prévue. \
+             / This appointment has not started yet ({}): a no-show is recorded after its time.",
+            super::wording::local_time(starts, tz, Language::French),
+            super::wording::local_time(starts, tz, Language::English),
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Moves `row` from `from` to `next` once the time rules allow it (compare-and-set on the
+/// status); returns when the slot starts.
+fn move_attendance(
+    conn: &mut DbConn,
+    row: &Row,
+    from: AppointmentStatus,
+    next: AppointmentStatus,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>> {
+    let starts = time::from_db(slots::load(conn, &row.slot_id)?.starts_at);
+    check_attendance_time(conn, &row.organisation_id, starts, next, now)?;
+    let updated = diesel::update(
+        appointments::table
+            .find(&row.id)
+            .filter(appointments::status.eq(from.as_str())),
+    )
+    .set((
+        appointments::status.eq(next.as_str()),
+        appointments::updated_at.eq(time::to_db(now)),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(Error::Conflict("the appointment changed meanwhile: reload it".into()));
+    }
+    Ok(starts)
+}
+
+/// A centre's move: arrived, fulfilled, no-show, or cancelled with a reason. Attendance is
+/// refused ahead of time (see `check_attendance_time`).
 pub fn set_status(
     conn: &mut DbConn,
     caller: &Caller,
@@ -268,16 +334,7 @@ pub fn set_status(
                 next.as_str()
             )));
         }
-        diesel::update(
-            appointments::table
-                .find(id)
-                .filter(appointments::status.eq(status.as_str())),
-        )
-        .set((
-            appointments::status.eq(next.as_str()),
-            appointments::updated_at.eq(time::to_db(now)),
-        ))
-        .execute(conn)?;
+        let starts = move_attendance(conn, &row, status, next, now)?;
         audit::record(
             conn,
             &caller.actor(),
@@ -297,16 +354,12 @@ pub fn set_status(
         if let Some(referral) = &row.referral_id
             && matches!(next, AppointmentStatus::Arrived | AppointmentStatus::Noshow)
         {
-            let starts_at: chrono::NaiveDateTime = crate::db::schema::slots::table
-                .find(&row.slot_id)
-                .select(crate::db::schema::slots::starts_at)
-                .first(conn)?;
             crate::partners::events::attendance(
                 conn,
                 referral,
                 crate::partners::events::Occasion::Appointment(id),
                 next == AppointmentStatus::Arrived,
-                time::from_db(starts_at),
+                starts,
             )?;
         }
         if next == AppointmentStatus::Noshow {
@@ -322,6 +375,152 @@ pub fn set_status(
         let row = load(conn, id)?;
         view(conn, row)
     })
+}
+
+/// What a partner was told of an appointment's attendance: kept (arrived, fulfilled),
+/// missed (no-show), or nothing yet.
+fn told_as(status: AppointmentStatus) -> Option<bool> {
+    match status {
+        AppointmentStatus::Arrived | AppointmentStatus::Fulfilled => Some(true),
+        AppointmentStatus::Noshow => Some(false),
+        AppointmentStatus::Booked | AppointmentStatus::Cancelled => None,
+    }
+}
+
+/// One step of an appointment's corrections.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Correction {
+    pub id: String,
+    pub from_status: AppointmentStatus,
+    pub to_status: AppointmentStatus,
+    pub reason: String,
+    pub corrected_by: String,
+    pub corrected_at: DateTime<Utc>,
+}
+
+/// Corrects a recorded attendance: an arrived, fulfilled or no-show appointment becomes
+/// another of these, or booked again (recorded by mistake ahead of time), with a reason.
+/// Cancelling stays `set_status`'s move (it frees the seat). The new status obeys the same
+/// time rules as a first recording. The step is kept with its reason, audited (without the
+/// reason: the audit holds no free text), shown live, and a partner whose referral led here
+/// hears `attendance.corrected` when what it was told changes.
+pub fn correct(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: &str,
+    to: AppointmentStatus,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(Appointment, Correction)> {
+    let row = load(conn, id)?;
+    caller.scope(OrganisationId::from_db(&row.organisation_id))?;
+    let reason = crate::values::parse_label("reason", reason, 300)?;
+    if to == AppointmentStatus::Cancelled {
+        return Err(Error::invalid(
+            "status",
+            "a correction leads to booked, arrived, fulfilled or noshow; cancel through the status change",
+        ));
+    }
+    write_tx(conn, |conn| {
+        let row = load(conn, id)?;
+        let from: AppointmentStatus = row.status.parse()?;
+        if told_as(from).is_none() {
+            return Err(Error::Conflict(format!(
+                "Seule une présence ou une absence enregistrée se corrige (ce rendez-vous est {}). \
+                 / Only a recorded attendance is corrected (this appointment is {}).",
+                from.as_str(),
+                from.as_str()
+            )));
+        }
+        if from == to {
+            return Err(Error::Conflict(format!(
+                "Ce rendez-vous est déjà {}. / This appointment is already {}.",
+                to.as_str(),
+                to.as_str()
+            )));
+        }
+        let starts = move_attendance(conn, &row, from, to, now)?;
+        let correction = Correction {
+            id: uuid::Uuid::new_v4().to_string(),
+            from_status: from,
+            to_status: to,
+            reason,
+            corrected_by: crate::centres::referrals::actor_label(&caller.actor()),
+            corrected_at: now,
+        };
+        diesel::insert_into(appointment_corrections::table)
+            .values((
+                appointment_corrections::id.eq(&correction.id),
+                appointment_corrections::appointment_id.eq(id),
+                appointment_corrections::from_status.eq(from.as_str()),
+                appointment_corrections::to_status.eq(to.as_str()),
+                appointment_corrections::reason.eq(&correction.reason),
+                appointment_corrections::corrected_by.eq(&correction.corrected_by),
+                appointment_corrections::corrected_at.eq(time::to_db(now)),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("appointment.correct")
+                .object("appointment", id)
+                .details(serde_json::json!({
+                    "from": from.as_str(),
+                    "to": to.as_str(),
+                    "correction": correction.id,
+                })),
+        )?;
+        events::record_for_centre(
+            conn,
+            &row.organisation_id,
+            events::kind::APPOINTMENT_STATUS,
+            id,
+            Some(to.as_str()),
+        )?;
+        if let Some(referral) = &row.referral_id
+            && told_as(from) != told_as(to)
+        {
+            crate::partners::events::attendance_corrected(
+                conn,
+                referral,
+                crate::partners::events::Occasion::Appointment(id),
+                to.as_str(),
+                starts,
+            )?;
+        }
+        let row = load(conn, id)?;
+        Ok((view(conn, row)?, correction))
+    })
+}
+
+/// An appointment's corrections, oldest first.
+pub fn corrections(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Vec<Correction>> {
+    let row = load(conn, id)?;
+    caller.scope(OrganisationId::from_db(&row.organisation_id))?;
+    let rows: Vec<(String, String, String, String, String, chrono::NaiveDateTime)> = appointment_corrections::table
+        .filter(appointment_corrections::appointment_id.eq(id))
+        .order(appointment_corrections::corrected_at.asc())
+        .select((
+            appointment_corrections::id,
+            appointment_corrections::from_status,
+            appointment_corrections::to_status,
+            appointment_corrections::reason,
+            appointment_corrections::corrected_by,
+            appointment_corrections::corrected_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, from, to, reason, by, at)| {
+            Ok(Correction {
+                id,
+                from_status: from.parse()?,
+                to_status: to.parse()?,
+                reason,
+                corrected_by: by,
+                corrected_at: time::from_db(at),
+            })
+        })
+        .collect()
 }
 
 pub fn get(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Appointment> {

@@ -205,6 +205,7 @@ diesel::table! {
         created_at -> Timestamp,
         position -> Integer,
         sent_at -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
     }
 }
 
@@ -411,6 +412,19 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    appointment_corrections (id) {
+        id -> Text,
+        appointment_id -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        reason -> Text,
+        corrected_by -> Text,
+        corrected_at -> Timestamp,
     }
 }
 
@@ -579,6 +593,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
     }
 }
 

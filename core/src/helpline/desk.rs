@@ -2,7 +2,7 @@
 //! longest waiting), replying through the outbox, private notes (sealed, never sent),
 //! transfer, and closing with an outcome. Every change of hands is audited.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
 use super::conversations::{self, Conversation};
@@ -386,8 +386,8 @@ pub fn notes(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, conversation
 
 /// Active conversations whose listener has not replied for `silence`: back to the queue at
 /// their old place. Returns the ids, for the supervisors to be told.
-pub fn requeue_silent(conn: &mut DbConn, silence: Duration) -> Result<Vec<String>> {
-    let cutoff = time::to_db(time::now() - silence);
+pub fn requeue_silent(conn: &mut DbConn, now: DateTime<Utc>, silence: Duration) -> Result<Vec<String>> {
+    let cutoff = time::to_db(now - silence);
     write_tx(conn, |conn| {
         lock_for_sequence(conn, QUEUE_LOCK)?;
         let held: Vec<Conversation> = conv::table

@@ -15,7 +15,6 @@ string_enum!(ContactStatus { Active => "active", Stopped => "stopped" });
 string_enum!(ContactFlag { Abusive => "abusive", Blocked => "blocked" });
 string_enum!(Direction { In => "in", Out => "out" });
 string_enum!(Author { Contact => "contact", Bot => "bot", Listener => "listener" });
-string_enum!(OutboxStatus { Pending => "pending", Sending => "sending", Sent => "sent", Failed => "failed" });
 
 /// Queue priority: urgent conversations (danger, suicide risk) come first.
 pub const PRIORITY_NORMAL: i32 = 0;

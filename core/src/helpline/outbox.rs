@@ -8,12 +8,16 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
 use super::messages;
-use super::model::{Channel, OutboxStatus};
+use super::model::Channel;
 use crate::crypto::{self, Secrets};
 use crate::db::schema::outbox;
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
+use crate::outbox::{self as protocol, Claim, Outcome, Status, Table};
 use crate::time;
+
+/// The text line's outbox in the one protocol: claimed oldest first, then by position.
+pub const TABLE: Table = Table::new("outbox", "created_at, position");
 
 /// What is sent: a text and, where the channel has them, choices (buttons).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -59,6 +63,7 @@ struct Row {
     created_at: chrono::NaiveDateTime,
     position: i32,
     sent_at: Option<chrono::NaiveDateTime>,
+    claim_token: Option<String>,
 }
 
 fn payload_context(id: &str) -> String {
@@ -78,7 +83,7 @@ pub fn enqueue(conn: &mut DbConn, secrets: &Secrets, item: NewOutbound<'_>) -> R
         conversation_id: item.conversation_id.map(str::to_owned),
         message_id: item.message_id.map(str::to_owned),
         destination_sealed: item.destination_sealed,
-        status: OutboxStatus::Pending.as_str().to_owned(),
+        status: TABLE.spell(Status::Pending).to_owned(),
         attempts: 0,
         next_attempt_at: now,
         locked_by: None,
@@ -88,124 +93,104 @@ pub fn enqueue(conn: &mut DbConn, secrets: &Secrets, item: NewOutbound<'_>) -> R
         created_at: now,
         position: item.position,
         sent_at: None,
+        claim_token: None,
     };
     diesel::insert_into(outbox::table).values(&row).execute(conn)?;
+    protocol::mark_enqueued(&TABLE);
     Ok(id)
 }
 
 /// A row a worker now owns, opened for sending.
 #[derive(Clone, Debug)]
 pub struct Claimed {
-    pub id: String,
+    pub claim: Claim,
     pub channel: Channel,
     pub chat_key: String,
     pub destination: String,
     pub payload: Payload,
-    pub attempts: i32,
     pub message_id: Option<String>,
 }
 
-/// Claims up to `limit` rows that are due, the head of their chat, and (for channels with
-/// a per-chat pace) not too soon after the chat's last send.
-pub fn claim(
-    conn: &mut DbConn,
-    secrets: &Secrets,
-    worker: &str,
-    limit: i64,
-    lease: Duration,
-    per_chat_gap: &dyn Fn(Channel) -> Duration,
-) -> Result<Vec<Claimed>> {
-    let now = time::now();
-    let now_db = time::to_db(now);
-    let pending = OutboxStatus::Pending.as_str();
-    let sending = OutboxStatus::Sending.as_str();
-    let candidates: Vec<Row> = outbox::table
-        .filter(
-            outbox::status
-                .eq(pending)
-                .and(outbox::next_attempt_at.le(now_db))
-                .or(outbox::status.eq(sending).and(outbox::locked_until.lt(now_db))),
-        )
-        .order((outbox::created_at.asc(), outbox::position.asc()))
-        .limit(limit * 4)
-        .select(Row::as_select())
-        .load(conn)?;
-    let mut claimed = Vec::new();
-    let mut chats_seen: Vec<String> = Vec::new();
-    for row in candidates {
-        if claimed.len() as i64 >= limit {
-            break;
-        }
-        if chats_seen.contains(&row.chat_key) {
-            continue;
-        }
-        chats_seen.push(row.chat_key.clone());
-        // Only the oldest unfinished row of a chat may go: order within a conversation.
-        let head: Option<String> = outbox::table
-            .filter(outbox::chat_key.eq(&row.chat_key))
-            .filter(outbox::status.eq_any([pending, sending]))
-            .order((outbox::created_at.asc(), outbox::position.asc()))
-            .select(outbox::id)
-            .first(conn)
-            .optional()?;
-        if head.as_deref() != Some(row.id.as_str()) {
-            continue;
-        }
-        let channel: Channel = row.channel.parse()?;
-        let gap = per_chat_gap(channel);
-        if gap > Duration::zero() {
-            let last: Option<chrono::NaiveDateTime> = outbox::table
-                .filter(outbox::chat_key.eq(&row.chat_key))
-                .select(diesel::dsl::max(outbox::sent_at))
-                .first(conn)?;
-            if last.is_some_and(|t| now - time::from_db(t) < gap) {
-                continue;
-            }
-        }
-        let taken = diesel::update(
-            outbox::table.find(&row.id).filter(
-                outbox::status
-                    .eq(pending)
-                    .or(outbox::status.eq(sending).and(outbox::locked_until.lt(now_db))),
-            ),
-        )
-        .set((
-            outbox::status.eq(sending),
-            outbox::locked_by.eq(Some(worker)),
-            outbox::locked_until.eq(Some(time::to_db(now + lease))),
-        ))
-        .execute(conn)?;
-        if taken != 1 {
-            continue; // another worker got there first
-        }
-        let payload_bytes = crypto::open(&secrets.field_key, &payload_context(&row.id), &row.payload_sealed)
-            .map_err(|_| Error::Internal("an outbox payload could not be opened".into()))?;
-        let payload: Payload = serde_json::from_slice(&payload_bytes).map_err(|e| Error::Internal(e.to_string()))?;
-        let destination = super::contacts::open_address(secrets, &row.chat_key, &row.destination_sealed)?;
-        claimed.push(Claimed {
-            id: row.id,
-            channel,
-            chat_key: row.chat_key,
-            destination,
-            payload,
-            attempts: row.attempts,
-            message_id: row.message_id,
-        });
+impl Claimed {
+    pub fn id(&self) -> &str {
+        &self.claim.id
     }
-    Ok(claimed)
 }
 
-/// Claims inside one write transaction (SQLite serialises it; PostgreSQL relies on the
-/// compare-and-set).
+/// Claims up to `limit` rows that are due, the head of their chat, and (for channels with
+/// a per-chat pace) not too soon after the chat's last send, inside one write transaction
+/// (SQLite serialises it; PostgreSQL relies on the compare-and-set).
 pub fn claim_batch(
     conn: &mut DbConn,
     secrets: &Secrets,
-    worker: &str,
+    now: DateTime<Utc>,
     limit: i64,
     lease: Duration,
     per_chat_gap: &dyn Fn(Channel) -> Duration,
 ) -> Result<Vec<Claimed>> {
-    write_tx(conn, |conn| claim(conn, secrets, worker, limit, lease, per_chat_gap))
+    write_tx(conn, |conn| {
+        let pending = TABLE.spell(Status::Pending);
+        let sending = TABLE.spell(Status::Sending);
+        let candidates = protocol::due_ids(conn, &TABLE, now, limit * 4)?;
+        let mut claimed = Vec::new();
+        let mut chats_seen: Vec<String> = Vec::new();
+        for id in candidates {
+            if claimed.len() as i64 >= limit {
+                break;
+            }
+            let Some(row) = outbox::table
+                .find(&id)
+                .select(Row::as_select())
+                .first(conn)
+                .optional()?
+            else {
+                continue;
+            };
+            if chats_seen.contains(&row.chat_key) {
+                continue;
+            }
+            chats_seen.push(row.chat_key.clone());
+            // Only the oldest unfinished row of a chat may go: order within a conversation.
+            let head: Option<String> = outbox::table
+                .filter(outbox::chat_key.eq(&row.chat_key))
+                .filter(outbox::status.eq_any([pending, sending]))
+                .order((outbox::created_at.asc(), outbox::position.asc()))
+                .select(outbox::id)
+                .first(conn)
+                .optional()?;
+            if head.as_deref() != Some(row.id.as_str()) {
+                continue;
+            }
+            let channel: Channel = row.channel.parse()?;
+            let gap = per_chat_gap(channel);
+            if gap > Duration::zero() {
+                let last: Option<chrono::NaiveDateTime> = outbox::table
+                    .filter(outbox::chat_key.eq(&row.chat_key))
+                    .select(diesel::dsl::max(outbox::sent_at))
+                    .first(conn)?;
+                if last.is_some_and(|t| now - time::from_db(t) < gap) {
+                    continue;
+                }
+            }
+            let Some(claim) = protocol::claim(conn, &TABLE, &row.id, now, lease)? else {
+                continue; // another worker got there first
+            };
+            let payload_bytes = crypto::open(&secrets.field_key, &payload_context(&row.id), &row.payload_sealed)
+                .map_err(|_| Error::Internal("an outbox payload could not be opened".into()))?;
+            let payload: Payload =
+                serde_json::from_slice(&payload_bytes).map_err(|e| Error::Internal(e.to_string()))?;
+            let destination = super::contacts::open_address(secrets, &row.chat_key, &row.destination_sealed)?;
+            claimed.push(Claimed {
+                claim,
+                channel,
+                chat_key: row.chat_key,
+                destination,
+                payload,
+                message_id: row.message_id,
+            });
+        }
+        Ok(claimed)
+    })
 }
 
 /// Copies an outbound row's fate onto its conversation message, if it has one; true when
@@ -222,64 +207,39 @@ fn set_message_delivery(conn: &mut DbConn, outbox_id: &str, delivery: &str) -> R
     }
 }
 
-/// Marks a row sent; true when a live event was recorded.
-pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str, provider_message_id: Option<&str>) -> Result<bool> {
+/// Records a send's fate, fenced by the claim's token; true when a live event was recorded
+/// (the conversation message's delivery state changed).
+pub fn settle(
+    conn: &mut DbConn,
+    item: &Claimed,
+    outcome: &Outcome,
+    provider_message_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     write_tx(conn, |conn| {
-        let now = time::to_db(time::now());
-        let updated = diesel::update(outbox::table.find(id).filter(outbox::locked_by.eq(worker)))
-            .set((
-                outbox::status.eq(OutboxStatus::Sent.as_str()),
-                outbox::sent_at.eq(Some(now)),
-                outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
-                outbox::provider_message_id.eq(provider_message_id),
-                outbox::attempts.eq(outbox::attempts + 1),
-            ))
-            .execute(conn)?;
-        if updated == 1 {
-            return set_message_delivery(conn, id, "sent");
+        if !protocol::settle(conn, &TABLE, &item.claim, outcome, now)? {
+            return Ok(false); // another claim holds the row now
         }
-        Ok(false)
+        match outcome {
+            Outcome::Sent => {
+                diesel::update(outbox::table.find(item.id()))
+                    .set(outbox::provider_message_id.eq(provider_message_id))
+                    .execute(conn)?;
+                set_message_delivery(conn, item.id(), "sent")
+            }
+            Outcome::Dead(_) => set_message_delivery(conn, item.id(), "failed"),
+            Outcome::Retry { .. } | Outcome::Defer { .. } => Ok(false),
+        }
     })
 }
 
-/// Puts a row back for a later try. `counts` is false when the provider only asked us to
-/// slow down (429): that is not a failed attempt.
-pub fn retry_later(
-    conn: &mut DbConn,
-    id: &str,
-    worker: &str,
-    at: DateTime<Utc>,
-    error: &str,
-    counts: bool,
-) -> Result<()> {
-    let increment = i32::from(counts);
-    diesel::update(outbox::table.find(id).filter(outbox::locked_by.eq(worker)))
-        .set((
-            outbox::status.eq(OutboxStatus::Pending.as_str()),
-            outbox::next_attempt_at.eq(time::to_db(at)),
-            outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
-            outbox::last_error.eq(Some(error)),
-            outbox::attempts.eq(outbox::attempts + increment),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Marks a row failed for good; true when a live event was recorded.
-pub fn mark_failed(conn: &mut DbConn, id: &str, worker: &str, error: &str) -> Result<bool> {
+/// Hands claimed rows back untried (a worker that stops).
+pub fn release(conn: &mut DbConn, items: &[Claimed]) -> Result<()> {
     write_tx(conn, |conn| {
-        let updated = diesel::update(outbox::table.find(id).filter(outbox::locked_by.eq(worker)))
-            .set((
-                outbox::status.eq(OutboxStatus::Failed.as_str()),
-                outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
-                outbox::last_error.eq(Some(error)),
-                outbox::attempts.eq(outbox::attempts + 1),
-            ))
-            .execute(conn)?;
-        if updated == 1 {
-            return set_message_delivery(conn, id, "failed");
+        for item in items {
+            protocol::release(conn, &TABLE, &item.claim)?;
         }
-        Ok(false)
+        Ok(())
     })
 }
 
@@ -320,8 +280,8 @@ pub fn delivery_report(
 }
 
 /// Depth (rows not yet sent or failed) and the age in seconds of the oldest of them.
-pub fn depth(conn: &mut DbConn) -> Result<(i64, f64)> {
-    let unfinished = [OutboxStatus::Pending.as_str(), OutboxStatus::Sending.as_str()];
+pub fn depth(conn: &mut DbConn, now: DateTime<Utc>) -> Result<(i64, f64)> {
+    let unfinished = [TABLE.spell(Status::Pending), TABLE.spell(Status::Sending)];
     let count: i64 = outbox::table
         .filter(outbox::status.eq_any(unfinished))
         .count()
@@ -331,17 +291,12 @@ pub fn depth(conn: &mut DbConn) -> Result<(i64, f64)> {
         .select(diesel::dsl::min(outbox::created_at))
         .first(conn)?;
     let age = oldest
-        .map(|t| (time::now() - time::from_db(t)).num_milliseconds() as f64 / 1000.0)
+        .map(|t| (now - time::from_db(t)).num_milliseconds() as f64 / 1000.0)
         .unwrap_or(0.0);
     Ok((count, age.max(0.0)))
 }
 
 /// Erases sent and failed rows older than `before` (they hold sealed texts).
 pub fn purge_finished(conn: &mut DbConn, before: DateTime<Utc>) -> Result<usize> {
-    Ok(diesel::delete(
-        outbox::table
-            .filter(outbox::status.eq_any([OutboxStatus::Sent.as_str(), OutboxStatus::Failed.as_str()]))
-            .filter(outbox::created_at.lt(time::to_db(before))),
-    )
-    .execute(conn)?)
+    protocol::purge(conn, &TABLE, before)
 }

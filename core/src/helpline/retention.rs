@@ -1,11 +1,12 @@
 //! Retention: anonymous conversations that led to nothing are erased after the configured
-//! delay; so are contacts left with no conversation, old receipts and delivered outbound
-//! rows. Erasure on request happens at once elsewhere (`contacts::erase`).
+//! delay; so are contacts left with no conversation and old receipts. Erasure on request
+//! happens at once elsewhere (`contacts::erase`); finished outbound rows go with the
+//! outboxes' purge (`outbox::purge_finished`).
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
-use super::{outbox, receipts};
+use super::receipts;
 use crate::db::schema::{contacts, conversations, messages, outbox as outbox_table};
 use crate::db::{DbConn, write_tx};
 use crate::error::Result;
@@ -15,7 +16,6 @@ pub struct Purged {
     pub conversations: usize,
     pub contacts: usize,
     pub receipts: usize,
-    pub outbox: usize,
 }
 
 pub fn purge(conn: &mut DbConn, now: DateTime<Utc>, retention: Duration) -> Result<Purged> {
@@ -49,7 +49,6 @@ pub fn purge(conn: &mut DbConn, now: DateTime<Utc>, retention: Duration) -> Resu
             }
         }
         purged.receipts = receipts::purge(conn, now - Duration::days(30))?;
-        purged.outbox = outbox::purge_finished(conn, now - Duration::days(30))?;
         Ok(purged)
     })
 }

@@ -139,8 +139,9 @@ pub fn attendance(
     )
 }
 
-/// An attendance the partner was told of changed: `status` is the new one (`excused`,
-/// `planned`, `attended`, `unexcused`, or `cancelled` for an appointment).
+/// An attendance the partner was told of changed: `status` is the new one (for a session
+/// `planned`, `attended`, `excused` or `unexcused`; for an appointment `booked`, `arrived`,
+/// `fulfilled`, `noshow` or `cancelled`).
 pub fn attendance_corrected(
     conn: &mut DbConn,
     referral_id: &str,

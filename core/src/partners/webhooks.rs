@@ -13,8 +13,22 @@ use crate::crypto::{self, Secrets};
 use crate::db::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
+use crate::outbox::{self, Claim, Outcome, RetryPolicy, Table};
 use crate::time;
 
+/// Partners' messages in the one outbox protocol. A message waits while its partner has no
+/// endpoint, and is purged with its delivery log, even unsent, after the delay.
+pub const TABLE: Table = Table {
+    sent: "delivered",
+    dead: "dead",
+    sent_at: Some("delivered_at"),
+    purge_waiting: true,
+    children: &[("webhook_attempts", "delivery_id")],
+    ready: " AND organisation_id IN (SELECT organisation_id FROM webhook_endpoints)",
+    ..Table::new("webhook_deliveries", "created_at")
+};
+
+// The statuses as partners read them: the table's spelling of the protocol's statuses.
 string_enum!(DeliveryStatus {
     Pending => "pending",
     Sending => "sending",
@@ -147,6 +161,7 @@ pub fn enqueue(
             webhook_deliveries::created_at.eq(time::to_db(now)),
         ))
         .execute(conn)?;
+    outbox::mark_enqueued(&TABLE);
     Ok(())
 }
 
@@ -159,8 +174,8 @@ pub struct Outgoing {
     pub payload: String,
     /// This attempt's number, from 1.
     pub attempt: i32,
-    /// The claim's lease, which is also its token: only this claim records its outcome.
-    pub lease_until: chrono::NaiveDateTime,
+    /// The claim: only it records the outcome.
+    pub claim: Claim,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -189,62 +204,43 @@ pub fn claim(
     now: DateTime<Utc>,
 ) -> Result<Vec<Outgoing>> {
     write_tx(conn, |conn| {
-        let due: Vec<(Row, String, Vec<u8>)> = webhook_deliveries::table
-            .inner_join(
-                webhook_endpoints::table.on(webhook_endpoints::organisation_id.eq(webhook_deliveries::organisation_id)),
-            )
-            .filter(
-                webhook_deliveries::status
-                    .eq(DeliveryStatus::Pending.as_str())
-                    .and(webhook_deliveries::next_attempt_at.le(time::to_db(now)))
-                    .or(webhook_deliveries::status
-                        .eq(DeliveryStatus::Sending.as_str())
-                        .and(webhook_deliveries::locked_until.lt(time::to_db(now)))),
-            )
-            .order(webhook_deliveries::created_at.asc())
-            .limit(limit)
-            .select((
-                Row::as_select(),
-                webhook_endpoints::url,
-                webhook_endpoints::secret_sealed,
-            ))
-            .load(conn)?;
         let mut claimed = Vec::new();
-        let lease_until = time::to_db(now + lease);
-        for (row, url, sealed) in due {
+        for id in outbox::due_ids(conn, &TABLE, now, limit)? {
+            let Some(claim) = outbox::claim(conn, &TABLE, &id, now, lease)? else {
+                continue;
+            };
+            let found: Option<(Row, String, Vec<u8>)> = webhook_deliveries::table
+                .inner_join(
+                    webhook_endpoints::table
+                        .on(webhook_endpoints::organisation_id.eq(webhook_deliveries::organisation_id)),
+                )
+                .filter(webhook_deliveries::id.eq(&id))
+                .select((
+                    Row::as_select(),
+                    webhook_endpoints::url,
+                    webhook_endpoints::secret_sealed,
+                ))
+                .first(conn)
+                .optional()?;
+            let Some((row, url, sealed)) = found else {
+                // The endpoint went meanwhile: the message waits for the next one.
+                outbox::release(conn, &TABLE, &claim)?;
+                continue;
+            };
             let Ok(secret) = crypto::open(&secrets.field_key, &secret_context(&row.organisation_id), &sealed) else {
                 // One unreadable secret must not stop every partner's messages.
                 tracing::error!(delivery = %row.id, "webhook: the endpoint's secret cannot be opened; dead letter");
-                diesel::update(webhook_deliveries::table.find(&row.id))
-                    .set((
-                        webhook_deliveries::status.eq(DeliveryStatus::Dead.as_str()),
-                        webhook_deliveries::last_error.eq(Some("the signing secret cannot be opened")),
-                    ))
-                    .execute(conn)?;
+                let dead = Outcome::Dead("the signing secret cannot be opened".into());
+                outbox::settle(conn, &TABLE, &claim, &dead, now)?;
                 continue;
             };
-            let updated = diesel::update(
-                webhook_deliveries::table
-                    .find(&row.id)
-                    .filter(webhook_deliveries::status.eq(&row.status))
-                    .filter(webhook_deliveries::attempts.eq(row.attempts)),
-            )
-            .set((
-                webhook_deliveries::status.eq(DeliveryStatus::Sending.as_str()),
-                webhook_deliveries::locked_until.eq(Some(lease_until)),
-                webhook_deliveries::attempts.eq(row.attempts + 1),
-            ))
-            .execute(conn)?;
-            if updated != 1 {
-                continue;
-            }
             claimed.push(Outgoing {
-                lease_until,
                 id: row.id,
                 url,
                 secret: String::from_utf8(secret).map_err(|e| Error::Internal(e.to_string()))?,
                 payload: row.payload,
-                attempt: row.attempts + 1,
+                attempt: claim.attempts + 1,
+                claim,
             });
         }
         Ok(claimed)
@@ -265,13 +261,13 @@ impl Attempt {
     }
 }
 
-/// Logs an attempt; the message is delivered, retried after `retry_after[attempt - 1]`, or
-/// dead when the schedule is spent.
+/// Logs an attempt; the message is delivered, retried as `policy` says, or dead when its
+/// attempts are spent.
 pub fn record(
     conn: &mut DbConn,
     outgoing: &Outgoing,
     attempt: &Attempt,
-    retry_after: &[Duration],
+    policy: &RetryPolicy,
     now: DateTime<Utc>,
 ) -> Result<DeliveryStatus> {
     write_tx(conn, |conn| {
@@ -289,39 +285,30 @@ pub fn record(
                 webhook_attempts::duration_ms.eq(attempt.duration_ms),
             ))
             .execute(conn)?;
-        let index = usize::try_from(outgoing.attempt - 1).unwrap_or(usize::MAX);
-        let (status, next) = if attempt.succeeded() {
-            (DeliveryStatus::Delivered, now)
-        } else if let Some(wait) = retry_after.get(index) {
-            (DeliveryStatus::Pending, now + *wait)
+        let outcome = if attempt.succeeded() {
+            Outcome::Sent
         } else {
-            (DeliveryStatus::Dead, now)
+            policy.failed(&outgoing.claim, now, error.as_deref().unwrap_or("failed"))
         };
-        let updated = diesel::update(
-            webhook_deliveries::table
-                .find(&outgoing.id)
-                .filter(webhook_deliveries::status.eq(DeliveryStatus::Sending.as_str()))
-                .filter(webhook_deliveries::attempts.eq(outgoing.attempt))
-                .filter(webhook_deliveries::locked_until.eq(Some(outgoing.lease_until))),
-        )
-        .set((
-            webhook_deliveries::status.eq(status.as_str()),
-            webhook_deliveries::next_attempt_at.eq(time::to_db(next)),
-            webhook_deliveries::locked_until.eq(None::<chrono::NaiveDateTime>),
-            webhook_deliveries::last_status.eq(attempt.status_code.map(i32::from)),
-            webhook_deliveries::last_error.eq(&error),
-            webhook_deliveries::delivered_at.eq((status == DeliveryStatus::Delivered).then_some(time::to_db(now))),
-        ))
-        .execute(conn)?;
-        if updated == 0 {
+        if !outbox::settle(conn, &TABLE, &outgoing.claim, &outcome, now)? {
             // Another claim owns the message now (our lease ran out, or it was replayed):
             // the attempt is logged, its outcome is not ours to record.
             return Ok(DeliveryStatus::Sending);
         }
-        if status == DeliveryStatus::Dead {
-            tracing::warn!(delivery = %outgoing.id, "webhook: dead letter after the last retry");
-        }
-        Ok(status)
+        diesel::update(webhook_deliveries::table.find(&outgoing.id))
+            .set((
+                webhook_deliveries::last_status.eq(attempt.status_code.map(i32::from)),
+                webhook_deliveries::last_error.eq(&error),
+            ))
+            .execute(conn)?;
+        Ok(match outcome {
+            Outcome::Sent => DeliveryStatus::Delivered,
+            Outcome::Dead(_) => {
+                tracing::warn!(delivery = %outgoing.id, "webhook: dead letter after the last retry");
+                DeliveryStatus::Dead
+            }
+            Outcome::Retry { .. } | Outcome::Defer { .. } => DeliveryStatus::Pending,
+        })
     })
 }
 
@@ -438,6 +425,7 @@ pub fn replay(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Delivery> 
             webhook_deliveries::attempts.eq(0),
             webhook_deliveries::next_attempt_at.eq(time::to_db(time::now())),
             webhook_deliveries::locked_until.eq(None::<chrono::NaiveDateTime>),
+            webhook_deliveries::claim_token.eq(None::<String>),
             webhook_deliveries::delivered_at.eq(None::<chrono::NaiveDateTime>),
         ))
         .execute(conn)?;
@@ -455,14 +443,7 @@ pub fn replay(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Delivery> 
 
 /// Removes messages (and their delivery logs) older than `before`, except those being sent.
 pub fn purge(conn: &mut DbConn, before: DateTime<Utc>) -> Result<usize> {
-    write_tx(conn, |conn| {
-        let old: Vec<String> = webhook_deliveries::table
-            .filter(webhook_deliveries::created_at.lt(time::to_db(before)))
-            .filter(webhook_deliveries::status.ne(DeliveryStatus::Sending.as_str()))
-            .select(webhook_deliveries::id)
-            .load(conn)?;
-        erase_rows(conn, &old)
-    })
+    outbox::purge(conn, &TABLE, before)
 }
 
 fn erase_rows(conn: &mut DbConn, ids: &[String]) -> Result<usize> {

@@ -60,7 +60,7 @@ async fn publish(app: &TestApp, token: &str, body: Value) -> Value {
 /// A person on Telegram reaches a listener, who takes the conversation and orients them.
 async fn oriented(app: &TestApp, chat: i64, centre: &str) -> String {
     app.telegram_says(chat, "j'ai une arme").await;
-    app.telegram_wait_text(chat, "prochain dans la file")
+    app.telegram_wait_text(chat, "prochaine personne dans la file")
         .await
         .expect("waited for");
     let listener = app.token("listener").await;
@@ -153,7 +153,7 @@ async fn a_person_is_oriented_books_through_telegram_and_is_reminded() {
     );
 
     // The day before, then two hours before: reminders through Telegram, by the server's clock.
-    let clock = app.app_state().line.text_line.clock.clone();
+    let clock = app.app_state().clock.clone();
     clock.advance(start - Utc::now() - chrono::Duration::hours(23));
     assert_eq!(
         app.telegram_wait_text(50001, "Rappel : rendez-vous demain")
@@ -741,4 +741,165 @@ async fn the_demo_schedule_offers_slots_at_local_hours() {
         chrono::Timelike::hour(&at.with_timezone(&chrono_tz::Indian::Reunion)),
         14
     );
+}
+
+/// `status` on an appointment by `token`: the reply.
+async fn move_appointment(app: &TestApp, token: &str, id: &str, status: &str) -> relais_tests::Reply {
+    app.post(&format!("/v1/appointments/{id}/status"))
+        .bearer(token)
+        .json(&json!({ "status": status }))
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn attendance_waits_for_the_appointments_day_in_the_centres_zone_and_is_corrected_with_a_reason() {
+    use chrono::{NaiveTime, TimeZone as _};
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner.reunion").await;
+    let tz = chrono_tz::Indian::Reunion;
+    // At 10:00 in La Réunion, three days from now there.
+    let day = Utc::now().with_timezone(&tz).date_naive() + chrono::Duration::days(3);
+    let starts = tz
+        .from_local_datetime(&day.and_time(NaiveTime::from_hms_opt(10, 0, 0).unwrap()))
+        .unwrap()
+        .with_timezone(&Utc);
+    let slot = publish(
+        &app,
+        &practitioner,
+        json!({ "modality": "on_site", "location": "Bureau 1", "starts_at": starts, "duration_minutes": 60 }),
+    )
+    .await;
+    let booked = app
+        .post("/v1/appointments")
+        .bearer(&practitioner)
+        .json(&json!({ "slot_id": slot["slots"][0]["id"], "subject_alias": "Contact R4N1" }))
+        .send()
+        .await;
+    assert_eq!(booked.status, 201, "{}", booked.text());
+    let id = booked.json()["id"].as_str().unwrap().to_owned();
+
+    // Ahead of time: arrival and no-show refused, in French first, and nothing changes.
+    for status in ["arrived", "noshow"] {
+        let early = move_appointment(&app, &practitioner, &id, status).await;
+        assert_eq!(early.status, 409, "{status}: {}", early.text());
+        assert_eq!(
+            early.header("content-type").as_deref(),
+            Some("application/problem+json")
+        );
+        assert!(
+            early.json()["detail"].as_str().unwrap().starts_with("Ce rendez-vous "),
+            "{}",
+            early.text()
+        );
+    }
+    let seen = app
+        .get(&format!("/v1/appointments/{id}"))
+        .bearer(&practitioner)
+        .send()
+        .await;
+    assert_eq!(seen.json()["status"], "booked");
+
+    // The day begins at midnight in La Réunion, which is still the day before in Paris and in
+    // UTC: a minute before, still refused; a minute after, the person may be received early.
+    let midnight = tz
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .unwrap()
+        .with_timezone(&Utc);
+    let clock = app.app_state().clock.clone();
+    clock.advance(midnight - Utc::now() - chrono::Duration::minutes(1));
+    let early = move_appointment(&app, &practitioner, &id, "arrived").await;
+    assert_eq!(early.status, 409, "{}", early.text());
+    clock.advance(chrono::Duration::minutes(2));
+    let noshow = move_appointment(&app, &practitioner, &id, "noshow").await;
+    assert_eq!(noshow.status, 409, "a no-show is known once the slot has started");
+    let arrived = move_appointment(&app, &practitioner, &id, "arrived").await;
+    assert_eq!(arrived.status, 200, "{}", arrived.text());
+
+    // A correction needs a reason and a status a correction leads to; another centre's staff
+    // does not see the appointment; a no-show before the slot starts is still refused.
+    let correct = |body: Value, token: String| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            app.post(&format!("/v1/appointments/{id}/corrections"))
+                .bearer(&token)
+                .json(&body)
+                .send()
+                .await
+        }
+    };
+    for bad in [
+        json!({ "status": "booked" }),
+        json!({ "status": "booked", "reason": "" }),
+        json!({ "status": "cancelled", "reason": "Erreur" }),
+        json!({ "status": "unknown", "reason": "Erreur" }),
+        json!({ "status": "booked", "reason": "Erreur", "by": "x" }),
+    ] {
+        let reply = correct(bad.clone(), practitioner.clone()).await;
+        assert_eq!(reply.status, 400, "{bad}: {}", reply.text());
+    }
+    let elsewhere = correct(
+        json!({ "status": "booked", "reason": "Erreur" }),
+        app.token("practitioner").await,
+    )
+    .await;
+    assert_eq!(elsewhere.status, 404);
+    let too_soon = correct(
+        json!({ "status": "noshow", "reason": "Pas venu" }),
+        practitioner.clone(),
+    )
+    .await;
+    assert_eq!(too_soon.status, 409, "{}", too_soon.text());
+    let seen = app
+        .get(&format!("/v1/appointments/{id}"))
+        .bearer(&practitioner)
+        .send()
+        .await;
+    assert_eq!(seen.json()["status"], "arrived", "refused corrections change nothing");
+
+    // Marked by mistake: back to booked, with its reason kept and the step audited.
+    let undone = correct(
+        json!({ "status": "booked", "reason": "Enregistré par erreur sur le mauvais rendez-vous" }),
+        practitioner.clone(),
+    )
+    .await;
+    assert_eq!(undone.status, 201, "{}", undone.text());
+    assert_eq!(undone.json()["appointment"]["status"], "booked");
+    let again = correct(json!({ "status": "arrived", "reason": "Erreur" }), practitioner.clone()).await;
+    assert_eq!(
+        again.status,
+        409,
+        "only a recorded attendance is corrected: {}",
+        again.text()
+    );
+    let steps = app
+        .get(&format!("/v1/appointments/{id}/corrections"))
+        .bearer(&practitioner)
+        .send()
+        .await;
+    assert_eq!(steps.status, 200, "{}", steps.text());
+    let steps = steps.json()["items"].as_array().unwrap().clone();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(
+        (&steps[0]["from_status"], &steps[0]["to_status"], &steps[0]["reason"]),
+        (
+            &json!("arrived"),
+            &json!("booked"),
+            &json!("Enregistré par erreur sur le mauvais rendez-vous")
+        )
+    );
+    {
+        use diesel::prelude::*;
+        use relais_core::db::schema::audit_log;
+        let entries: Vec<(String, String)> = audit_log::table
+            .filter(audit_log::action.eq("appointment.correct"))
+            .filter(audit_log::object_id.eq(&id))
+            .select((audit_log::action, audit_log::details))
+            .load(&mut *app.conn())
+            .unwrap();
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert!(entries[0].1.contains("\"to\":\"booked\""), "{entries:?}");
+        assert!(!entries[0].1.contains("erreur"), "the audit holds no free text");
+    }
 }

@@ -119,3 +119,54 @@ fn no_operation_documents_a_catch_all_status() {
     }
     assert!(operations > 100, "read {operations} operations");
 }
+
+#[test]
+fn every_schema_and_body_has_an_example_that_validates() {
+    let problems = Contract::load().example_problems();
+    assert!(
+        problems.is_empty(),
+        "{} example problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_example_check_catches_a_wrong_or_missing_example() {
+    // Controls on altered copies of the contract: the check must be able to fail.
+    let mut spec = Contract::raw();
+    spec["components"]["schemas"]["Referral"]["examples"][0]["status"] = "lost".into();
+    let problems = Contract::from_spec(spec).example_problems();
+    assert!(
+        problems.iter().any(|p| p.starts_with("schema Referral example 0")),
+        "a Referral example with an unknown status passed: {problems:?}"
+    );
+
+    let mut spec = Contract::raw();
+    spec["components"]["schemas"]["Health"]
+        .as_object_mut()
+        .unwrap()
+        .remove("examples");
+    let problems = Contract::from_spec(spec).example_problems();
+    assert!(
+        problems.contains(&"schema Health has no examples".to_owned()),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p == "paths GET /healthz 200 application/json has no example"),
+        "an operation whose body has no example passed: {problems:?}"
+    );
+
+    let mut spec = Contract::raw();
+    spec["components"]["responses"]["NotFound"]["content"]["application/problem+json"]["example"]["status"] =
+        "404".into();
+    let problems = Contract::from_spec(spec).example_problems();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("response NotFound application/problem+json example 0")),
+        "a shared response's wrong example passed: {problems:?}"
+    );
+}

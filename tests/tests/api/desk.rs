@@ -293,7 +293,7 @@ async fn people_waiting_hear_of_their_place_when_it_changes_a_lot() {
         app.telegram_says(chat, "j'ai une arme").await;
     }
     assert_eq!(
-        app.telegram_wait_text(20101, "prochain dans la file")
+        app.telegram_wait_text(20101, "prochaine personne dans la file")
             .await
             .expect("waited for")
             .len(),
@@ -325,7 +325,7 @@ async fn people_waiting_hear_of_their_place_when_it_changes_a_lot() {
     assert_eq!(taken.status, 200);
     // 2 → 1: next in line, told; 3 → 2: one place is not worth a message.
     assert_eq!(
-        app.telegram_wait_text(20102, "prochain dans la file")
+        app.telegram_wait_text(20102, "prochaine personne dans la file")
             .await
             .expect("waited for")
             .len(),
@@ -338,7 +338,7 @@ async fn people_waiting_hear_of_their_place_when_it_changes_a_lot() {
     let second = app.post("/v1/queue/take-next").bearer(&listener).send().await;
     assert_eq!(second.status, 200);
     assert_eq!(
-        app.telegram_wait_text(20103, "prochain dans la file")
+        app.telegram_wait_text(20103, "prochaine personne dans la file")
             .await
             .expect("waited for")
             .len(),
@@ -353,7 +353,7 @@ async fn people_waiting_hear_of_their_place_when_it_changes_a_lot() {
 async fn typing_shows_in_telegram_and_not_over_sms() {
     let app = spawn_line_app(&[]).await;
     app.telegram_says(20201, "j'ai une arme").await;
-    app.telegram_wait_text(20201, "prochain dans la file")
+    app.telegram_wait_text(20201, "prochaine personne dans la file")
         .await
         .expect("waited for");
     let listener = app.token("listener").await;

@@ -233,7 +233,10 @@ async fn typing_shows_at_both_ends_and_the_listener_sees_a_reply_leave() {
     ready(&mut socket).await;
     let mut person = WebChat::open(&app).await;
     person.say("j'ai une arme").await;
-    person.wait_text("prochain dans la file").await.expect("waited for");
+    person
+        .wait_text("prochaine personne dans la file")
+        .await
+        .expect("waited for");
     let queued = until(&mut socket, |f| f["kind"] == "message.new")
         .await
         .expect("the message event");
@@ -296,7 +299,10 @@ async fn two_instances_a_web_chat_reply_given_on_one_reaches_the_person_on_anoth
     let (a, b) = two_instances().await;
     let mut person = WebChat::open(&a).await;
     person.say("j'ai une arme").await;
-    person.wait_text("prochain dans la file").await.expect("waited for");
+    person
+        .wait_text("prochaine personne dans la file")
+        .await
+        .expect("waited for");
 
     // Whatever crosses Redis is sealed: a spy on the relay channel never reads the reply.
     let redis = redis::Client::open(std::env::var("TEST_REDIS_URL").unwrap()).unwrap();

@@ -62,6 +62,77 @@ fn the_reference_verification_matches_the_specification_example() {
     assert!(!verify(secret, id, "1614265331", r#"{"test": 2432232314}"#, sig));
 }
 
+/// The contract's example message is the one a partner can check its code against: its
+/// `webhook-signature` example is the true signature of the `referral.accepted` example body
+/// under the secret the description names; and the webhook check refuses what the section
+/// does not describe.
+#[test]
+fn the_contract_webhook_examples_verify_and_the_check_has_teeth() {
+    let spec = relais_tests::Contract::raw();
+    let parameters = &spec["components"]["parameters"];
+    let id = parameters["WebhookId"]["example"].as_str().unwrap();
+    let timestamp = parameters["WebhookTimestamp"]["example"].as_str().unwrap();
+    let signature = parameters["WebhookSignature"]["example"].as_str().unwrap();
+    let described = parameters["WebhookSignature"]["description"].as_str().unwrap();
+    let secret = described
+        .split('`')
+        .find(|s| s.starts_with("whsec_") && s.len() > 6)
+        .expect("the description names the example's secret");
+    let body = serde_json::to_string(&spec["components"]["schemas"]["ReferralAcceptedEvent"]["examples"][0]).unwrap();
+    assert!(verify(secret, id, timestamp, &body, signature), "{body}");
+    assert!(!verify(
+        secret,
+        id,
+        timestamp,
+        &body.replace("accepted", "rejected"),
+        signature
+    ));
+
+    let contract = relais_tests::contract();
+    let headers = [
+        ("webhook-id", id),
+        ("webhook-timestamp", timestamp),
+        ("webhook-signature", signature),
+    ];
+    for (name, _) in spec["webhooks"].as_object().unwrap() {
+        let schema = spec["webhooks"][name]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap();
+        let example = &spec["components"]["schemas"][schema]["examples"][0];
+        assert_eq!(example["type"], name.as_str());
+        let body = serde_json::to_vec(example).unwrap();
+        contract.check_webhook(&headers, &body).unwrap();
+    }
+    let mut named = spec["components"]["schemas"]["ReferralAcceptedEvent"]["examples"][0].clone();
+    assert!(contract.check_webhook(&headers, named.to_string().as_bytes()).is_ok());
+    named["data"]["name"] = "Jean Dupont".into();
+    assert!(
+        contract.check_webhook(&headers, named.to_string().as_bytes()).is_err(),
+        "a name in data"
+    );
+    let mut unknown = spec["components"]["schemas"]["ReferralAcceptedEvent"]["examples"][0].clone();
+    unknown["type"] = "referral.lost".into();
+    assert!(
+        contract
+            .check_webhook(&headers, unknown.to_string().as_bytes())
+            .is_err()
+    );
+    let ok = serde_json::to_vec(&spec["components"]["schemas"]["ReferralAcceptedEvent"]["examples"][0]).unwrap();
+    assert!(
+        contract.check_webhook(&headers[..2], &ok).is_err(),
+        "no signature header"
+    );
+    assert!(
+        contract
+            .check_webhook(&[("webhook-id", "42"), headers[1], headers[2]], &ok)
+            .is_err(),
+        "a malformed id"
+    );
+}
+
 fn check_signed(secret: &str, message: &Received) {
     assert!(
         verify(
@@ -77,6 +148,19 @@ fn check_signed(secret: &str, message: &Received) {
     let at: i64 = message.timestamp.parse().unwrap();
     assert!((chrono::Utc::now().timestamp() - at).abs() < 300, "a fresh timestamp");
     assert!(message.id.starts_with("msg_"));
+    check_against_the_contract(message);
+}
+
+/// Every delivered message is one the contract's `webhooks` section describes, headers and body.
+fn check_against_the_contract(message: &Received) {
+    let headers = [
+        ("webhook-id", message.id.as_str()),
+        ("webhook-timestamp", message.timestamp.as_str()),
+        ("webhook-signature", message.signature.as_str()),
+    ];
+    if let Err(e) = relais_tests::contract().check_webhook(&headers, message.body.as_bytes()) {
+        panic!("{e}");
+    }
 }
 
 async fn set_endpoint(app: &TestApp, key: &str, url: &str) -> String {
@@ -178,6 +262,17 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         .await;
     assert_eq!(booked.status, 201, "{}", booked.text());
     let appointment = booked.json()["id"].as_str().unwrap().to_owned();
+    // Three days ahead, the person cannot have come yet: refused, and nothing is told.
+    let early = app
+        .post(&format!("/v1/appointments/{appointment}/status"))
+        .bearer(&practitioner)
+        .json(&json!({ "status": "arrived" }))
+        .send()
+        .await;
+    assert_eq!(early.status, 409, "{}", early.text());
+    app.app_state()
+        .clock
+        .advance(chrono::Duration::days(3) + chrono::Duration::minutes(5));
     for status in ["arrived", "fulfilled"] {
         let moved = app
             .post(&format!("/v1/appointments/{appointment}/status"))
@@ -186,6 +281,21 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
             .send()
             .await;
         assert_eq!(moved.status, 200, "{}", moved.text());
+    }
+    // The person was marked by mistake (another one came): corrected, the partner hears it;
+    // a correction between two ways of having come (fulfilled, arrived) tells it nothing new.
+    for (status, reason) in [
+        ("arrived", "Entretien interrompu, non terminé"),
+        ("noshow", "Confusion avec une autre personne"),
+    ] {
+        let corrected = app
+            .post(&format!("/v1/appointments/{appointment}/corrections"))
+            .bearer(&practitioner)
+            .json(&json!({ "status": status, "reason": reason }))
+            .send()
+            .await;
+        assert_eq!(corrected.status, 201, "{}", corrected.text());
+        assert_eq!(corrected.json()["appointment"]["status"], status);
     }
     let mut sessions = Vec::new();
     for (at, status) in [
@@ -248,8 +358,8 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         .await;
     assert_eq!(marked.status, 200);
 
-    let received = sink.wait_for(6).await.expect("waited for");
-    assert_eq!(received.len(), 6, "{received:?}");
+    let received = sink.wait_for(7).await.expect("waited for");
+    assert_eq!(received.len(), 7, "{received:?}");
     let mut by_type = std::collections::BTreeMap::new();
     let mut types = Vec::new();
     for message in &received {
@@ -261,7 +371,14 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         let body = message.json();
         assert_eq!(body["data"]["referral_id"], r);
         assert_eq!(body["data"]["decision_reference"], "JAP-2026-77");
-        for private in ["Bertin", "Obligation de soins", "violences", code.as_str(), "PR-2026-3"] {
+        for private in [
+            "Bertin",
+            "Obligation de soins",
+            "violences",
+            code.as_str(),
+            "PR-2026-3",
+            "Confusion",
+        ] {
             assert!(!message.body.contains(private), "{private} sent to the partner");
         }
         let kind = body["type"].as_str().unwrap().to_owned();
@@ -281,6 +398,7 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
             "appointment.kept",
             "appointment.missed",
             "attendance.corrected",
+            "attendance.corrected",
             "certificate.issued",
             "referral.accepted"
         ]
@@ -290,6 +408,14 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         sessions[1].as_str()
     );
     assert_eq!(by_type["attendance.corrected"]["data"]["status"], "excused");
+    assert_eq!(
+        by_type["attendance.corrected (appointment)"]["data"]["appointment_id"],
+        appointment.as_str()
+    );
+    assert_eq!(
+        by_type["attendance.corrected (appointment)"]["data"]["status"],
+        "noshow"
+    );
     assert_eq!(
         by_type["appointment.kept (appointment)"]["data"]["appointment_id"],
         appointment.as_str()
@@ -308,11 +434,11 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         json!(["2026-03-02"])
     );
     let ids: std::collections::BTreeSet<_> = received.iter().map(|m| m.id.clone()).collect();
-    assert_eq!(ids.len(), 6, "one id per message");
+    assert_eq!(ids.len(), 7, "one id per message");
 
     // The partner's log shows them delivered, once each.
     let delivered = relais_tests::wait::until(
-        "six delivered messages",
+        "seven delivered messages",
         || async {
             app.get("/v1/webhook-deliveries?status=delivered")
                 .bearer(&key)
@@ -320,7 +446,7 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
                 .await
                 .json()
         },
-        |delivered| delivered["items"].as_array().map(Vec::len) == Some(6),
+        |delivered| delivered["items"].as_array().map(Vec::len) == Some(7),
     )
     .await;
     assert!(
@@ -353,9 +479,9 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
         .send()
         .await;
     assert_eq!(attended.status, 200, "{}", attended.text());
-    // Messages are stored with the event that makes them: six stored, none still to send.
-    assert_eq!(deliveries(&app), (6, 0), "nothing stored for the case of no partner");
-    assert_eq!(sink.received().len(), 6);
+    // Messages are stored with the event that makes them: seven stored, none still to send.
+    assert_eq!(deliveries(&app), (7, 0), "nothing stored for the case of no partner");
+    assert_eq!(sink.received().len(), 7);
     assert!(
         other_sink.received().is_empty(),
         "another partner hears nothing of this referral"

@@ -81,7 +81,11 @@ fn outgoing(url: &str) -> Outgoing {
         secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
         payload: "{}".into(),
         attempt: 1,
-        lease_until: chrono::Utc::now().naive_utc(),
+        claim: relais_core::outbox::Claim {
+            id: "msg_00000000000000000000000000000001".into(),
+            token: "t".into(),
+            attempts: 0,
+        },
     }
 }
 

@@ -250,6 +250,19 @@ async fn suicide_risk_and_victims_get_the_right_numbers() {
         .cloned()
         .unwrap();
     assert_eq!(victim["state"], "closed", "a victim is not kept on the authors' line");
+    // The way back, for an author the words misled: the reply says to write again, and a new
+    // message about his own violence opens a new conversation that goes to a listener.
+    assert!(all.contains("écrivez-nous à nouveau"), "{all}");
+    app.sms_says("+33644444444", "en fait c'est moi qui frappe ma femme, je veux arrêter")
+        .await;
+    app.outbox_drained().await;
+    let queue = listener_queue(&app).await;
+    let items = queue["items"].as_array().unwrap();
+    let reopened: Vec<_> = items
+        .iter()
+        .filter(|i| i["contact_kind"] != "victim" && i["state"] != "closed")
+        .collect();
+    assert_eq!(reopened.len(), 1, "the author has a conversation again: {queue}");
 }
 
 async fn erase_path(app: &TestApp, chat: i64, first: &str, keyword: &str, confirmation: &str) {
@@ -585,7 +598,7 @@ async fn a_queued_person_is_told_their_place() {
     let app = spawn_line_app(&[]).await;
     app.telegram_says(9601, "j'ai une arme").await;
     assert_eq!(
-        app.telegram_wait_text(9601, "prochain dans la file")
+        app.telegram_wait_text(9601, "prochaine personne dans la file")
             .await
             .expect("waited for")
             .len(),
@@ -784,4 +797,204 @@ async fn an_author_who_is_also_hit_is_kept_and_the_listener_flagged_in_french_an
         assert_ne!(item["state"], "closed", "never cut off: {item}");
         assert_eq!(item["flag"], "victim_words", "{item}");
     }
+}
+
+/// One dialogue: who writes first, in which words, and what the bot must answer.
+struct FirstMessage {
+    text: &'static str,
+    /// Script messages (by key) the reply must hold, in the message's language.
+    says: &'static [&'static str],
+    /// Words the reply must hold besides (the numbers).
+    holds: &'static [&'static str],
+}
+
+/// The words before `{place}` in the centres' answers: the list, or "none here yet".
+fn centres_answer(
+    script: &relais_bots::script::Script,
+    language: relais_core::helpline::model::Language,
+) -> [String; 2] {
+    ["centres_found", "centres_none"].map(|key| {
+        let text = script.message(key, language);
+        text.split("{place}").next().unwrap_or_default().to_owned()
+    })
+}
+
+const FRENCH: &[FirstMessage] = &[
+    FirstMessage {
+        text: "ce soir je vais la buter, j'ai le couteau",
+        says: &["danger"],
+        holds: &["17", "112", "114"],
+    },
+    FirstMessage {
+        text: "je veux plus vivre, personne me regrettera",
+        says: &["suicide"],
+        holds: &["3114"],
+    },
+    FirstMessage {
+        text: "mon mari me frappe et j'ai peur de rentrer",
+        says: &["victim"],
+        holds: &["3919", "17"],
+    },
+    FirstMessage {
+        text: "mon frère est violent avec sa femme, je suis inquiète",
+        says: &["relative"],
+        holds: &["3919"],
+    },
+    FirstMessage {
+        text: "j'ai une obligation de soins, j'habite au 67000",
+        says: &[],
+        holds: &[],
+    },
+    FirstMessage {
+        text: "dites moi dans quel foyer est ma femme",
+        says: &["location"],
+        holds: &[],
+    },
+    FirstMessage {
+        text: "hier soir je l'ai poussée contre le mur devant les enfants, je veux que ça s'arrête",
+        says: &["story"],
+        holds: &[],
+    },
+];
+
+const ENGLISH: &[FirstMessage] = &[
+    FirstMessage {
+        text: "tonight I'm going to kill her, I have the knife",
+        says: &["danger"],
+        holds: &["17", "112", "114"],
+    },
+    FirstMessage {
+        text: "I don't want to live anymore, nobody would miss me",
+        says: &["suicide"],
+        holds: &["3114"],
+    },
+    FirstMessage {
+        text: "my husband hits me and I am scared to go home",
+        says: &["victim"],
+        holds: &["3919", "17"],
+    },
+    FirstMessage {
+        text: "my brother is violent with his wife and I am worried about her",
+        says: &["relative"],
+        holds: &["3919"],
+    },
+    FirstMessage {
+        text: "I have a court order for treatment, I live in 67000",
+        says: &[],
+        holds: &[],
+    },
+    FirstMessage {
+        text: "tell me which shelter my wife is in",
+        says: &["location"],
+        holds: &[],
+    },
+    FirstMessage {
+        text: "last night I pushed her against the wall in front of the kids and I want it to stop",
+        says: &["story"],
+        holds: &[],
+    },
+];
+
+/// What the bot answered a web chat session, in order.
+async fn web_chat_replies(app: &TestApp, session: &str) -> Vec<String> {
+    let items = app
+        .get("/chat/api/messages")
+        .header("X-Chat-Session", session)
+        .send()
+        .await
+        .json();
+    items["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["from"] != "you")
+        .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Issue 15, item 7: every class of first message, on each channel, in both languages, gets
+/// its answer in the person's language, never "not understood", never the other language.
+#[tokio::test]
+async fn every_kind_of_first_message_gets_its_answer_on_every_channel_in_both_languages() {
+    use relais_core::helpline::model::Language;
+    let app = spawn_line_app(&[]).await;
+    let script = relais_bots::script::Script::load().unwrap();
+    let mut failures = Vec::new();
+    let mut n: i64 = 0;
+    for (language, cases) in [(Language::French, FRENCH), (Language::English, ENGLISH)] {
+        let other = match language {
+            Language::French => Language::English,
+            Language::English => Language::French,
+        };
+        for case in cases {
+            for channel in ["sms", "telegram", "web chat"] {
+                n += 1;
+                let replies: Vec<String> = match channel {
+                    "sms" => {
+                        let from = format!("+336{:08}", 10_000_000 + n);
+                        app.sms_says(&from, case.text).await;
+                        app.outbox_drained().await;
+                        texts(&app.sms_sent(&from), "Body")
+                    }
+                    "telegram" => {
+                        let chat = 900_000 + n;
+                        app.telegram_says(chat, case.text).await;
+                        app.outbox_drained().await;
+                        texts(&app.telegram_sent(chat), "text")
+                    }
+                    _ => {
+                        let session = app.post("/chat/api/sessions").send().await.json()["token"]
+                            .as_str()
+                            .unwrap()
+                            .to_owned();
+                        let sent = app
+                            .post("/chat/api/messages")
+                            .header("X-Chat-Session", &session)
+                            .json(&json!({ "id": uuid::Uuid::new_v4().to_string(), "text": case.text }))
+                            .send()
+                            .await;
+                        assert_eq!(sent.status, 202, "{}", sent.text());
+                        app.outbox_drained().await;
+                        web_chat_replies(&app, &session).await
+                    }
+                };
+                // SMS arrive in segments: compare the words, whatever the line breaks.
+                let flat = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+                let all = flat(&replies.join(" "));
+                let mut wrong = Vec::new();
+                for key in case.says {
+                    if !all.contains(&flat(&script.message(key, language))) {
+                        wrong.push(format!("no {key:?} message"));
+                    }
+                }
+                for word in case.holds {
+                    if !all.contains(word) {
+                        wrong.push(format!("no {word:?}"));
+                    }
+                }
+                if case.text.contains("67000")
+                    && !centres_answer(&script, language).iter().any(|a| all.contains(&flat(a)))
+                {
+                    wrong.push("no centres for the postal code".to_owned());
+                }
+                for key in ["help", "not_understood_again"] {
+                    let text = script.message(key, language);
+                    if !text.is_empty() && all.contains(&flat(&text)) {
+                        wrong.push(format!("answered {key:?}"));
+                    }
+                }
+                if all.contains(&flat(&script.message("welcome", other))) {
+                    wrong.push("welcomed in the other language".to_owned());
+                }
+                if !wrong.is_empty() {
+                    failures.push(format!(
+                        "{channel} {language:?} {:?}: {} in:\n{all}",
+                        case.text,
+                        wrong.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -1,18 +1,24 @@
-//! Posts the messages owed to partners, signed with the Standard Webhooks scheme, from any
-//! instance: claim (compare-and-set and a lease), post, log the attempt, schedule the next
-//! or give up (dead letter). The partner's URL and the payload never reach the log.
+//! `webhooks`: posts the messages owed to partners, signed with the Standard Webhooks
+//! scheme, from any instance: claim, post, log the attempt, schedule the next or give up
+//! (dead letter). The partner's URL and the payload never reach the log.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
+use relais_core::outbox::RetryPolicy;
 use relais_core::partners::signature;
 use relais_core::partners::webhooks::{self, Attempt, Outgoing};
+use tokio::sync::Notify;
 
+use super::{Next, Stop, Worker, idle};
 use crate::outbound::{Outbound, OutboundError, Policy};
 use crate::state::AppState;
 
 /// How long one attempt may take before it counts as failed.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+const BATCH: i64 = 16;
+const FLOOR: Duration = Duration::from_secs(1);
 
 /// The guarded client partners' messages go through.
 pub fn client(policy: Policy) -> reqwest::Result<Outbound> {
@@ -27,7 +33,11 @@ pub fn client(policy: Policy) -> reqwest::Result<Outbound> {
 /// not why (refused, could not connect, timed out) nor how long it took, which would make
 /// webhooks a port scanner.
 pub async fn post(client: &Outbound, message: &Outgoing) -> Attempt {
-    let timestamp = chrono::Utc::now().timestamp();
+    post_at(client, message, chrono::Utc::now()).await
+}
+
+async fn post_at(client: &Outbound, message: &Outgoing, now: chrono::DateTime<chrono::Utc>) -> Attempt {
+    let timestamp = now.timestamp();
     let key = signature::secret_bytes(&message.secret).unwrap_or_default();
     let request = client
         .post(&message.url)
@@ -61,31 +71,49 @@ pub async fn post(client: &Outbound, message: &Outgoing) -> Attempt {
     }
 }
 
-pub async fn run(state: web::Data<AppState>) {
-    let policy = Policy {
-        allow: state.settings.webhooks.outbound_allow.clone(),
-    };
-    let client = match client(policy) {
-        Ok(client) => client,
-        Err(e) => {
-            tracing::error!(error = %e, "webhook client unavailable; partners' messages wait");
-            return;
-        }
-    };
-    let schedule: Vec<chrono::Duration> = state
-        .settings
-        .webhooks
-        .retry_seconds
-        .iter()
-        .map(|s| chrono::Duration::seconds(i64::try_from(*s).unwrap_or(86_400)))
-        .collect();
-    let lease = chrono::Duration::seconds(i64::try_from(ATTEMPT_TIMEOUT.as_secs() * 3).unwrap_or(30));
-    loop {
-        let shared = state.clone();
-        let claimed = state
-            .db(move |conn| webhooks::claim(conn, &shared.secrets, 16, lease, chrono::Utc::now()))
-            .await;
-        let claimed = match claimed {
+pub struct Webhooks {
+    client: Outbound,
+    retry: RetryPolicy,
+    waker: Arc<Notify>,
+}
+
+impl Webhooks {
+    pub fn new(state: &web::Data<AppState>) -> reqwest::Result<Self> {
+        let policy = Policy {
+            allow: state.settings.webhooks.outbound_allow.clone(),
+        };
+        let schedule = state
+            .settings
+            .webhooks
+            .retry_seconds
+            .iter()
+            .map(|s| chrono::Duration::seconds(i64::try_from(*s).unwrap_or(86_400)))
+            .collect();
+        Ok(Self {
+            client: client(policy)?,
+            retry: RetryPolicy::schedule(schedule),
+            waker: state.workers.wakers.webhooks.clone(),
+        })
+    }
+}
+
+impl Worker for Webhooks {
+    fn name(&self) -> &'static str {
+        "webhooks"
+    }
+
+    fn waker(&self) -> Option<Arc<Notify>> {
+        Some(self.waker.clone())
+    }
+
+    async fn step(&mut self, state: &web::Data<AppState>, _stop: &Stop) -> Next {
+        let lease = chrono::Duration::from_std(ATTEMPT_TIMEOUT * 3).unwrap_or_default();
+        let now = state.clock.now();
+        let secrets = state.secrets.clone();
+        let claimed = match state
+            .db(move |conn| webhooks::claim(conn, &secrets, BATCH, lease, now))
+            .await
+        {
             Ok(claimed) => claimed,
             Err(e) => {
                 tracing::warn!(error = %e, "webhook outbox unavailable");
@@ -93,20 +121,22 @@ pub async fn run(state: web::Data<AppState>) {
             }
         };
         if claimed.is_empty() {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            continue;
+            return idle(state, &webhooks::TABLE, FLOOR).await;
         }
-        let attempts = futures_util::future::join_all(claimed.iter().map(|m| post(&client, m))).await;
+        // The batch is posted at once, so it is always finished, never handed back.
+        let attempts = futures_util::future::join_all(claimed.iter().map(|m| post_at(&self.client, m, now))).await;
         for (message, attempt) in claimed.into_iter().zip(attempts) {
-            let schedule = schedule.clone();
+            let retry = self.retry.clone();
             let id = message.id.clone();
+            let now = state.clock.now();
             let recorded = state
-                .db(move |conn| webhooks::record(conn, &message, &attempt, &schedule, chrono::Utc::now()))
+                .db(move |conn| webhooks::record(conn, &message, &attempt, &retry, now))
                 .await;
             match recorded {
                 Ok(status) => tracing::info!(delivery = %id, status = status.as_str(), "webhook attempt"),
                 Err(e) => tracing::warn!(delivery = %id, error = %e, "webhook attempt not recorded"),
             }
         }
+        Next::Again
     }
 }
