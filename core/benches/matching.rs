@@ -12,7 +12,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use relais_core::geo::Geography;
 use relais_core::housing::geometry::{LatLon, Polygon};
-use relais_core::housing::matching::{Constraints, Needs, OfferEntry, OfferIndex, Query};
+use relais_core::housing::matching::{Constraints, Needs, OfferEntry, OfferIndex, Query, SearchArea};
 use relais_core::housing::model::OfferKind;
 use relais_core::housing::protective_disc::Disc;
 
@@ -152,6 +152,7 @@ fn main() {
                 needs: Needs::default(),
                 limit: 10,
                 examine: 2000,
+                area: SearchArea::Anywhere,
             };
             let t = Instant::now();
             let out = index.propose(&q, |_| Ok::<_, ()>(HashMap::new())).unwrap_or_default();

@@ -124,11 +124,34 @@ pub fn load(conn: &mut DbConn, geo: &Geography, secrets: &Secrets) -> Result<Vec
         orgs.push((spec.key, org));
     }
     for (key, org) in &orgs {
-        let (phone, mail) = match *key {
-            "centre-idf" => ("01 23 45 67 89", "accueil.cpca-idf-est@demo.relais.example"),
-            "centre-reunion" => ("0262 00 00 00", "accueil.cpca-reunion@demo.relais.example"),
+        let (phone, mail, (place, address, postal_code)) = match *key {
+            "centre-idf" => (
+                "01 23 45 67 89",
+                "accueil.cpca-idf-est@demo.relais.example",
+                ("CPCA Île-de-France Est, Paris 11e", "12 rue de la Paix", "75011"),
+            ),
+            "centre-reunion" => (
+                "0262 00 00 00",
+                "accueil.cpca-reunion@demo.relais.example",
+                ("CPCA La Réunion, Saint-Denis", "5 rue de Paris", "97400"),
+            ),
             _ => continue,
         };
+        // A postal code and no coordinates, as centres often are: distances to housing
+        // offers are measured from the commune's town hall.
+        crate::centres::directory::seed_location(
+            conn,
+            geo,
+            org.id,
+            crate::centres::directory::NewLocation {
+                name: place.to_owned(),
+                address: address.to_owned(),
+                postal_code: postal_code.to_owned(),
+                latitude: None,
+                longitude: None,
+                opening_hours: Vec::new(),
+            },
+        )?;
         crate::centres::profiles::seed(
             conn,
             org.id,

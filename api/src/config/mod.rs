@@ -300,6 +300,9 @@ settings! {
     housing: Housing {
         /// Addresses (comma separated) sent the national housing inventory every Monday
         inventory_recipients: Vec<String> = "RELAIS_INVENTORY_RECIPIENTS", parse addresses;
+        /// Where a request's offers are looked for: 0 for the régions of the départements the
+        /// following centre covers; a distance in km for offers within it of the centre
+        search_radius_km: f64 = "RELAIS_HOUSING_SEARCH_RADIUS_KM", default 0.0;
     }
 
     /// Housing offers' limits and security alerts

@@ -250,6 +250,8 @@ pub async fn proposals(
             proposals::for_request(
                 conn,
                 &shared.secrets,
+                &shared.geo,
+                Some(shared.settings.housing.search_radius_km),
                 &shared.settings.security,
                 &shared.housing_index,
                 &caller,

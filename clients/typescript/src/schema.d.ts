@@ -7553,8 +7553,11 @@ export interface components {
          *       "provider": "Hôtel Saint-Christophe",
          *       "address": "3 route de Bischwiller, 67300 Schiltigheim",
          *       "commune": "67447",
+         *       "commune_name": "Schiltigheim",
          *       "departement": "67",
-         *       "region": "Grand Est",
+         *       "departement_name": "Bas-Rhin",
+         *       "region": "44",
+         *       "region_name": "Grand Est",
          *       "latitude": 48.6076,
          *       "longitude": 7.7497,
          *       "capacity": 4,
@@ -7585,10 +7588,16 @@ export interface components {
             address: string;
             /** @description The INSEE code of the commune. */
             commune: string;
+            /** @description The commune's name, for people (null for a code the embedded geography does not know). */
+            commune_name: string | null;
             /** @description The département, from the commune. */
             departement: string;
+            /** @description The département's name, for people (null for a code the embedded geography does not know). */
+            departement_name: string | null;
             /** @description The region, from the commune. */
             region: string;
+            /** @description The region's name, for people (null for a code the embedded geography does not know). */
+            region_name: string | null;
             /** @description Degrees (WGS84). */
             latitude: number;
             /** @description Degrees (WGS84). */
@@ -7633,8 +7642,11 @@ export interface components {
          *           "provider": "Hôtel Saint-Christophe",
          *           "address": "3 route de Bischwiller, 67300 Schiltigheim",
          *           "commune": "67447",
+         *           "commune_name": "Schiltigheim",
          *           "departement": "67",
-         *           "region": "Grand Est",
+         *           "departement_name": "Bas-Rhin",
+         *           "region": "44",
+         *           "region_name": "Grand Est",
          *           "latitude": 48.6076,
          *           "longitude": 7.7497,
          *           "capacity": 4,
@@ -7897,13 +7909,25 @@ export interface components {
          *         "departements": 3,
          *         "areas": 0
          *       },
+         *       "area": {
+         *         "kind": "regions",
+         *         "regions": [
+         *           {
+         *             "code": "44",
+         *             "name": "Grand Est"
+         *           }
+         *         ]
+         *       },
+         *       "distance_from": "commune",
          *       "proposals": [
          *         {
          *           "offer_id": "14d4269c-2d92-57cd-a2e0-15ac4a134754",
          *           "name": "Hôtel Saint-Christophe, chambre simple",
          *           "kind": "hotel",
-         *           "commune": "Schiltigheim",
+         *           "commune": "67447",
+         *           "commune_name": "Schiltigheim",
          *           "departement": "67",
+         *           "departement_name": "Bas-Rhin",
          *           "distance_km": 4.1,
          *           "price_cents": 6500,
          *           "free_places": 2
@@ -7923,6 +7947,27 @@ export interface components {
                 departements: number;
                 areas: number;
             };
+            /** @description Where the offers were looked for. By default the régions of the départements the following centre covers (`regions`); within a distance of the centre when the platform sets `RELAIS_HOUSING_SEARCH_RADIUS_KM` (`radius`); `anywhere` for a centre with neither coverage nor location. Says nothing of the court's rules. */
+            area: {
+                /** @constant */
+                kind: "regions";
+                regions: {
+                    code: string;
+                    name: string | null;
+                }[];
+            } | {
+                /** @constant */
+                kind: "radius";
+                km: number;
+            } | {
+                /** @constant */
+                kind: "anywhere";
+            };
+            /**
+             * @description Where distances are measured from. `location`, the centre's first location with coordinates; `commune`, the town hall of its first location's commune (the location has no coordinates); null, nowhere (distances unknown).
+             * @enum {string|null}
+             */
+            distance_from: "location" | "commune" | null;
             /** @description Nearest first to the centre that follows the person, then cheaper, then with more room. */
             proposals: {
                 /** Format: uuid */
@@ -7931,7 +7976,11 @@ export interface components {
                 kind: components["schemas"]["OfferKind"];
                 /** @description The INSEE code of the commune. */
                 commune: string;
+                /** @description The commune's name, for people. */
+                commune_name: string | null;
                 departement: string;
+                /** @description The département's name, for people. */
+                departement_name: string | null;
                 /** @description Distance to the centre that follows the person, or null when unknown. */
                 distance_km: number | null;
                 /** @description The price of a night, in euro cents. */
@@ -8012,7 +8061,8 @@ export interface components {
          *       "offer_id": "14d4269c-2d92-57cd-a2e0-15ac4a134754",
          *       "offer_name": "Hôtel Saint-Christophe, chambre simple",
          *       "address": "3 route de Bischwiller, 67300 Schiltigheim",
-         *       "commune": "Schiltigheim",
+         *       "commune": "67447",
+         *       "commune_name": "Schiltigheim",
          *       "request_id": "0bc3126a-15ec-5596-9016-67eed65f7c5d",
          *       "centre_id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
          *       "source": "platform",
@@ -8040,6 +8090,8 @@ export interface components {
             address: string;
             /** @description The INSEE code of the offer's commune. */
             commune: string;
+            /** @description The commune's name, for people. */
+            commune_name: string | null;
             /**
              * Format: uuid
              * @description The housing request placed for, or null for a placement declared by a centre.
@@ -8083,7 +8135,8 @@ export interface components {
          *           "offer_id": "14d4269c-2d92-57cd-a2e0-15ac4a134754",
          *           "offer_name": "Hôtel Saint-Christophe, chambre simple",
          *           "address": "3 route de Bischwiller, 67300 Schiltigheim",
-         *           "commune": "Schiltigheim",
+         *           "commune": "67447",
+         *           "commune_name": "Schiltigheim",
          *           "request_id": "0bc3126a-15ec-5596-9016-67eed65f7c5d",
          *           "centre_id": "22a15209-7a9e-5633-9d50-749e47b0de1a",
          *           "source": "platform",

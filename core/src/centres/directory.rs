@@ -242,6 +242,66 @@ pub fn nearest_first(
     Ok(keyed.into_iter().map(|(_, org)| org).collect())
 }
 
+/// One location as stored, once checked: the postal code must exist; its commune gives the
+/// city and the département.
+fn location_row(geo: &Geography, organisation: OrganisationId, i: usize, l: NewLocation) -> Result<LocationRow> {
+    let code = PostalCode::parse(&l.postal_code).map_err(|_| Error::invalid("postal_code", "five digits"))?;
+    let area = geo
+        .postal_code(&code)
+        .ok_or_else(|| Error::invalid("postal_code", "unknown postal code"))?;
+    let commune = area
+        .communes
+        .first()
+        .ok_or_else(|| Error::invalid("postal_code", "unknown postal code"))?;
+    match (l.latitude, l.longitude) {
+        (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {}
+        (None, None) => {}
+        _ => {
+            return Err(Error::invalid(
+                "latitude",
+                "latitude and longitude together, in degrees (WGS84)",
+            ));
+        }
+    }
+    for hours in &l.opening_hours {
+        hours.check()?;
+    }
+    Ok(LocationRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        organisation_id: organisation.to_string(),
+        name: parse_label("name", &l.name, 200)?,
+        address: parse_label("address", &l.address, 300)?,
+        postal_code: code.as_str().to_owned(),
+        city: commune.name.clone(),
+        departement: commune.departement_code.clone(),
+        latitude: l.latitude,
+        longitude: l.longitude,
+        opening_hours: serde_json::to_string(&l.opening_hours).map_err(|e| Error::Internal(e.to_string()))?,
+        position: i32::try_from(i).unwrap_or(0),
+    })
+}
+
+/// Gives a centre its first location when it has none (the demo's centres: a postal code, no
+/// coordinates, so that distances are measured from the commune's town hall).
+pub fn seed_location(
+    conn: &mut DbConn,
+    geo: &Geography,
+    organisation: OrganisationId,
+    location: NewLocation,
+) -> Result<()> {
+    let exists: i64 = centre_locations::table
+        .filter(centre_locations::organisation_id.eq(organisation.to_string()))
+        .count()
+        .get_result(conn)?;
+    if exists == 0 {
+        let row = location_row(geo, organisation, 0, location)?;
+        diesel::insert_into(centre_locations::table)
+            .values(&row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Replaces the centre's locations; each postal code must exist and be in the centre's coverage.
 pub fn replace_locations(
     conn: &mut DbConn,
@@ -254,43 +314,11 @@ pub fn replace_locations(
     if items.len() > 20 {
         return Err(Error::invalid("items", "at most 20 locations"));
     }
-    let mut rows = Vec::new();
-    for (i, l) in items.into_iter().enumerate() {
-        let code = PostalCode::parse(&l.postal_code).map_err(|_| Error::invalid("postal_code", "five digits"))?;
-        let area = geo
-            .postal_code(&code)
-            .ok_or_else(|| Error::invalid("postal_code", "unknown postal code"))?;
-        let commune = area
-            .communes
-            .first()
-            .ok_or_else(|| Error::invalid("postal_code", "unknown postal code"))?;
-        match (l.latitude, l.longitude) {
-            (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {}
-            (None, None) => {}
-            _ => {
-                return Err(Error::invalid(
-                    "latitude",
-                    "latitude and longitude together, in degrees (WGS84)",
-                ));
-            }
-        }
-        for hours in &l.opening_hours {
-            hours.check()?;
-        }
-        rows.push(LocationRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            organisation_id: organisation.to_string(),
-            name: parse_label("name", &l.name, 200)?,
-            address: parse_label("address", &l.address, 300)?,
-            postal_code: code.as_str().to_owned(),
-            city: commune.name.clone(),
-            departement: commune.departement_code.clone(),
-            latitude: l.latitude,
-            longitude: l.longitude,
-            opening_hours: serde_json::to_string(&l.opening_hours).map_err(|e| Error::Internal(e.to_string()))?,
-            position: i32::try_from(i).unwrap_or(0),
-        });
-    }
+    let rows = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| location_row(geo, organisation, i, l))
+        .collect::<Result<Vec<_>>>()?;
     write_tx(conn, |conn| {
         diesel::delete(centre_locations::table.filter(centre_locations::organisation_id.eq(organisation.to_string())))
             .execute(conn)?;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 pub mod contours;
+pub mod names;
 
 const REGIONS_CSV: &str = include_str!("../../../data/geo/regions.csv");
 const DEPARTEMENTS_CSV: &str = include_str!("../../../data/geo/departements.csv");

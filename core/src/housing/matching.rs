@@ -74,6 +74,32 @@ impl Constraints {
     }
 }
 
+/// Where a request's offers are looked for. Not a secret: it says nothing of the court's
+/// rules, so it may filter before them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SearchArea {
+    /// Offers in these régions (codes): by default, the régions of the départements the
+    /// following centre covers.
+    Regions(HashSet<String>),
+    /// Offers within this many km of the following centre.
+    Radius(f64),
+    /// Anywhere: the centre has neither coverage nor a place (and placements, which check
+    /// one chosen offer).
+    Anywhere,
+}
+
+impl SearchArea {
+    /// Whether an offer lies in the area (`distance_km`: from the centre, when known).
+    fn holds(&self, entry: &OfferEntry, distance_km: Option<f64>) -> bool {
+        match self {
+            Self::Regions(regions) => crate::geo::names::region_of_departement(&entry.departement)
+                .is_some_and(|region| regions.contains(region)),
+            Self::Radius(km) => distance_km.is_some_and(|d| d <= *km),
+            Self::Anywhere => true,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Needs {
     pub accessible: bool,
@@ -87,6 +113,8 @@ pub struct Query<'a> {
     pub radius_factor: f64,
     /// The centre that follows the person, when its coordinates are known.
     pub near: Option<LatLon>,
+    /// Where to look.
+    pub area: SearchArea,
     pub first_night: NaiveDate,
     pub last_night: NaiveDate,
     pub needs: Needs,
@@ -101,7 +129,10 @@ pub struct Proposal {
     pub name: String,
     pub kind: OfferKind,
     pub commune: String,
+    /// The commune's name, for people (the code is for machines).
+    pub commune_name: Option<&'static str>,
     pub departement: String,
+    pub departement_name: Option<&'static str>,
     pub distance_km: Option<f64>,
     pub price_cents: i64,
     /// The fewest places free on any night wanted.
@@ -152,6 +183,11 @@ impl OfferIndex {
         !entry.hosts_victims && open && needs_met
     }
 
+    /// Whether the offer lies where the request looks.
+    pub fn in_area(entry: &OfferEntry, q: &Query<'_>) -> bool {
+        q.area.holds(entry, q.near.map(|n| n.distance_km(entry.at)))
+    }
+
     /// The place rules, asked only of an offer otherwise bookable.
     pub fn allowed_place(entry: &OfferEntry, q: &Query<'_>) -> bool {
         q.constraints
@@ -165,13 +201,23 @@ impl OfferIndex {
         q: &Query<'_>,
         mut booked: impl FnMut(&[&str]) -> Result<HashMap<String, i32>, E>,
     ) -> Result<Outcome, E> {
-        let order: Box<dyn Iterator<Item = usize> + '_> = match q.near {
-            Some(near) => Box::new(self.tree.nearest_neighbor_iter(near.xyz()).map(|p| p.data)),
-            None => Box::new(0..self.entries.len()),
+        let order: Box<dyn Iterator<Item = usize> + '_> = match (q.near, &q.area) {
+            // Nearest first, and nothing beyond the radius.
+            (Some(near), SearchArea::Radius(km)) => Box::new(
+                self.tree
+                    .nearest_neighbor_iter(near.xyz())
+                    .map(|p| p.data)
+                    .take_while(move |i| near.distance_km(self.entries[*i].at) <= *km),
+            ),
+            (Some(near), _) => Box::new(self.tree.nearest_neighbor_iter(near.xyz()).map(|p| p.data)),
+            (None, _) => Box::new(0..self.entries.len()),
         };
         let mut out = Outcome::default();
         let mut batch: Vec<usize> = Vec::new();
-        let mut order = order.take(q.examine.max(q.limit));
+        // The area is no secret: it is applied before the budget of offers looked at.
+        let mut order = order
+            .filter(|i| Self::in_area(&self.entries[*i], q))
+            .take(q.examine.max(q.limit));
         loop {
             let next = order.next();
             if let Some(i) = next
@@ -191,7 +237,9 @@ impl OfferIndex {
                             name: entry.name.clone(),
                             kind: entry.kind,
                             commune: entry.commune.clone(),
+                            commune_name: crate::geo::names::commune(&entry.commune),
                             departement: entry.departement.clone(),
+                            departement_name: crate::geo::names::departement(&entry.departement),
                             distance_km: q.near.map(|n| (n.distance_km(entry.at) * 10.0).round() / 10.0),
                             price_cents: entry.price_cents,
                             free_places: free,
@@ -220,7 +268,7 @@ impl OfferIndex {
             .entries
             .iter()
             .enumerate()
-            .filter(|(_, e)| Self::bookable(e, q) && Self::allowed_place(e, q))
+            .filter(|(_, e)| Self::in_area(e, q) && Self::bookable(e, q) && Self::allowed_place(e, q))
             .map(|(i, e)| (q.near.map(|n| n.distance_km(e.at)).unwrap_or(0.0), i))
             .collect();
         passing.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -267,11 +315,81 @@ mod tests {
             needs: Needs::default(),
             limit: 10,
             examine: 1000,
+            area: SearchArea::Anywhere,
         }
     }
 
     fn ids(out: &Outcome) -> Vec<&str> {
         out.proposals.iter().map(|p| p.offer_id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_request_looks_in_its_area_only() {
+        let c = Constraints::default();
+        let paris = entry("paris", 48.86, 2.35);
+        let creteil = OfferEntry {
+            departement: "94".into(),
+            commune: "94028".into(),
+            ..entry("creteil", 48.79, 2.455)
+        };
+        let reunion = OfferEntry {
+            departement: "974".into(),
+            commune: "97411".into(),
+            ..entry("reunion", -20.88, 55.45)
+        };
+        let lyon = OfferEntry {
+            departement: "69".into(),
+            commune: "69123".into(),
+            ..entry("lyon", 45.76, 4.84)
+        };
+        let index = OfferIndex::new(vec![reunion, lyon, creteil, paris]);
+        let ile_de_france = Query {
+            area: SearchArea::Regions(["11".to_owned()].into()),
+            ..query(&c)
+        };
+        let out = index
+            .propose(&ile_de_france, |_| Ok::<_, ()>(HashMap::new()))
+            .unwrap_or_default();
+        assert_eq!(ids(&out), ["paris", "creteil"]);
+        assert_eq!(index.propose_by_scan(&ile_de_france), ["paris", "creteil"]);
+        assert_eq!(out.proposals[1].commune_name, Some("Créteil"));
+        assert_eq!(out.proposals[1].departement_name, Some("Val-de-Marne"));
+        // Without the centre's place, the region still holds.
+        let unplaced = Query {
+            near: None,
+            ..ile_de_france
+        };
+        let out = index
+            .propose(&unplaced, |_| Ok::<_, ()>(HashMap::new()))
+            .unwrap_or_default();
+        assert_eq!(ids(&out).len(), 2);
+        assert!(out.proposals.iter().all(|p| p.distance_km.is_none()));
+        // A radius: 12 km from the centre of Paris holds Créteil (about 10 km), not Lyon.
+        let radius = Query {
+            area: SearchArea::Radius(12.0),
+            ..query(&c)
+        };
+        let out = index
+            .propose(&radius, |_| Ok::<_, ()>(HashMap::new()))
+            .unwrap_or_default();
+        assert_eq!(ids(&out), ["paris", "creteil"]);
+        let radius = Query {
+            area: SearchArea::Radius(5.0),
+            ..query(&c)
+        };
+        assert_eq!(
+            ids(&index
+                .propose(&radius, |_| Ok::<_, ()>(HashMap::new()))
+                .unwrap_or_default()),
+            ["paris"]
+        );
+        assert_eq!(index.propose_by_scan(&radius), ["paris"]);
+        // Anywhere: all four, nearest first, La Réunion last.
+        let anywhere = query(&c);
+        let out = index
+            .propose(&anywhere, |_| Ok::<_, ()>(HashMap::new()))
+            .unwrap_or_default();
+        assert_eq!(ids(&out), ["paris", "creteil", "lyon", "reunion"]);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
-use super::matching::{Needs, OfferIndex, Query};
+use super::matching::{Needs, OfferIndex, Query, SearchArea};
 use super::model::{EVICTION_FUNDING_CAP_NIGHTS, Funding, PlacementSource, PlacementStatus, RequestStatus};
 use super::protective_disc::DEFAULT_FACTOR;
 use super::{constraints, requests};
@@ -30,6 +30,8 @@ pub struct Placement {
     pub offer_name: String,
     pub address: String,
     pub commune: String,
+    /// The commune's name, for people.
+    pub commune_name: Option<&'static str>,
     pub request_id: Option<String>,
     pub centre_id: String,
     pub source: PlacementSource,
@@ -219,6 +221,7 @@ fn take_if_compatible(
         needs: stay.needs,
         limit: 1,
         examine: 1,
+        area: SearchArea::Anywhere,
     };
     if !OfferIndex::bookable(&entry, &query) {
         return Err(not_compatible());
@@ -465,6 +468,7 @@ fn load_view(conn: &mut DbConn, id: &str) -> Result<Placement> {
         offer_id,
         offer_name,
         address,
+        commune_name: crate::geo::names::commune(&commune),
         commune,
         request_id,
         centre_id: centre,
@@ -733,6 +737,7 @@ pub fn recheck_case(conn: &mut DbConn, secrets: &Secrets, case_id: &str, now: Da
             needs: Needs::default(),
             limit: 1,
             examine: 1,
+            area: SearchArea::Anywhere,
         };
         if OfferIndex::allowed_place(&entry, &query) {
             continue;

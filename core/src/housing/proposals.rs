@@ -1,22 +1,23 @@
 //! Proposals for a request: the case's constraints, read on the server, against the offer
 //! index each instance keeps in memory and rebuilds when an offer changes anywhere.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::geometry::LatLon;
-use super::matching::{OfferIndex, Outcome, Query};
+use super::matching::{OfferIndex, Outcome, Query, SearchArea};
 use super::model::RequestStatus;
 use super::{constraints, offers, requests};
 use crate::access::Caller;
 use crate::audit::{self, Entry};
 use crate::crypto::Secrets;
 use crate::db::DbConn;
-use crate::db::schema::{centre_locations, housing_offer_nights};
+use crate::db::schema::{centre_locations, housing_offer_nights, organisations};
 use crate::error::{Error, Result};
+use crate::geo::{Geography, PostalCode};
 
 /// This instance's offer index, and the version of the offers it was built from.
 #[derive(Default)]
@@ -64,16 +65,105 @@ pub(crate) fn booked(
     Ok(most)
 }
 
-/// Where the centre is, if one of its locations has coordinates.
-pub(crate) fn centre_point(conn: &mut DbConn, centre: &str) -> Result<Option<LatLon>> {
-    let at: Option<(Option<f64>, Option<f64>)> = centre_locations::table
+/// Where distances are measured from: the following centre's first location with
+/// coordinates, or else the town hall of its first location's commune (its postal code's
+/// most populous commune), or nowhere.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DistanceFrom {
+    /// A location's own coordinates.
+    Location,
+    /// The town hall of the location's commune: the location has no coordinates.
+    Commune,
+}
+
+pub(crate) fn centre_point(conn: &mut DbConn, geo: &Geography, centre: &str) -> Result<Option<(LatLon, DistanceFrom)>> {
+    let places: Vec<(String, Option<f64>, Option<f64>)> = centre_locations::table
         .filter(centre_locations::organisation_id.eq(centre))
-        .filter(centre_locations::latitude.is_not_null())
         .order(centre_locations::position.asc())
-        .select((centre_locations::latitude, centre_locations::longitude))
+        .select((
+            centre_locations::postal_code,
+            centre_locations::latitude,
+            centre_locations::longitude,
+        ))
+        .load(conn)?;
+    if let Some(at) = places.iter().find_map(|(_, lat, lon)| LatLon::new((*lat)?, (*lon)?)) {
+        return Ok(Some((at, DistanceFrom::Location)));
+    }
+    Ok(places.iter().find_map(|(postal_code, _, _)| {
+        let area = geo.postal_code(&PostalCode::parse(postal_code).ok()?)?;
+        let (lat, lon) = area.point()?;
+        Some((LatLon::new(lat, lon)?, DistanceFrom::Commune))
+    }))
+}
+
+/// Where a request's offers are looked for: within `radius_km` of the centre when set (and
+/// the centre placed), or else the régions of the départements the centre covers, or else
+/// of its locations; anywhere for a centre with neither.
+fn search_area(conn: &mut DbConn, centre: &str, placed: bool, radius_km: Option<f64>) -> Result<SearchArea> {
+    if let Some(km) = radius_km.filter(|km| *km > 0.0)
+        && placed
+    {
+        return Ok(SearchArea::Radius(km));
+    }
+    let coverage: String = organisations::table
+        .filter(organisations::id.eq(centre))
+        .select(organisations::coverage)
         .first(conn)
-        .optional()?;
-    Ok(at.and_then(|(lat, lon)| LatLon::new(lat?, lon?)))
+        .optional()?
+        .unwrap_or_default();
+    let mut departements: Vec<String> = serde_json::from_str::<Vec<String>>(&coverage).unwrap_or_default();
+    if departements.is_empty() {
+        departements = centre_locations::table
+            .filter(centre_locations::organisation_id.eq(centre))
+            .select(centre_locations::departement)
+            .load(conn)?;
+    }
+    let regions: HashSet<String> = departements
+        .iter()
+        .filter_map(|d| crate::geo::names::region_of_departement(d))
+        .map(str::to_owned)
+        .collect();
+    Ok(if regions.is_empty() {
+        SearchArea::Anywhere
+    } else {
+        SearchArea::Regions(regions)
+    })
+}
+
+/// The search area as the answer says it.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AreaView {
+    Regions { regions: Vec<Named> },
+    Radius { km: f64 },
+    Anywhere,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Named {
+    pub code: String,
+    pub name: Option<&'static str>,
+}
+
+impl From<&SearchArea> for AreaView {
+    fn from(area: &SearchArea) -> Self {
+        match area {
+            SearchArea::Regions(codes) => {
+                let mut regions: Vec<Named> = codes
+                    .iter()
+                    .map(|code| Named {
+                        name: crate::geo::names::region(code),
+                        code: code.clone(),
+                    })
+                    .collect();
+                regions.sort_by(|a, b| a.code.cmp(&b.code));
+                Self::Regions { regions }
+            }
+            SearchArea::Radius(km) => Self::Radius { km: *km },
+            SearchArea::Anywhere => Self::Anywhere,
+        }
+    }
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -83,14 +173,21 @@ pub struct Proposals {
     pub radius_factor: f64,
     /// How many rules of each kind applied (never what or where).
     pub rules: serde_json::Value,
+    /// Where the offers were looked for.
+    pub area: AreaView,
+    /// Where distances are measured from (none: distances unknown).
+    pub distance_from: Option<DistanceFrom>,
     #[serde(flatten)]
     pub outcome: Outcome,
 }
 
 /// The platform's operators ask for proposals on an open request.
+#[allow(clippy::too_many_arguments)]
 pub fn for_request(
     conn: &mut DbConn,
     secrets: &Secrets,
+    geo: &Geography,
+    radius_km: Option<f64>,
     watch: &crate::security::Watch,
     cache: &IndexCache,
     caller: &Caller,
@@ -110,12 +207,15 @@ pub fn for_request(
         .ok_or_else(|| Error::Conflict("the case behind this request was erased".into()))?;
     requests::referral_still_wanted(conn, &row.referral_id)?;
     let rules = constraints::of_case(conn, secrets, case, row.first_night)?;
-    let near = centre_point(conn, &row.organisation_id)?;
+    let placed = centre_point(conn, geo, &row.organisation_id)?;
+    let area = search_area(conn, &row.organisation_id, placed.is_some(), radius_km)?;
+    let near = placed.map(|(at, _)| at);
     let index = cache.get(conn)?;
     let query = Query {
         constraints: &rules,
         radius_factor: row.radius_factor,
         near,
+        area,
         first_night: row.first_night,
         last_night: row.last_night,
         needs: row.needs(),
@@ -136,6 +236,8 @@ pub fn for_request(
         request_id: id.to_owned(),
         radius_factor: query.radius_factor,
         rules: rules.counts(),
+        area: AreaView::from(&query.area),
+        distance_from: placed.map(|(_, from)| from),
         outcome,
     })
 }

@@ -782,5 +782,148 @@ async fn an_offer_lies_in_its_declared_commune_so_sweeping_communes_teaches_noth
         .await;
     assert_eq!(found.status, 200, "{}", found.text());
     assert!(!found.text().contains("Montreuil"));
-    assert!(found.text().contains("Bellecour"));
+    // The Paris offers next door are proposed (Lyon is outside the centre's région).
+    assert!(found.text().contains("Frontière"), "{}", found.text());
+    assert!(!found.text().contains("Bellecour"));
+}
+
+/// Issue 20: a Paris centre's request was offered a hotel in La Réunion, every distance was
+/// "unknown" and offers showed INSEE codes. A request looks in its centre's région (or within
+/// a configured radius), distances are measured from the centre's commune when it has no
+/// coordinates, and communes come with their names.
+#[tokio::test]
+async fn a_request_is_matched_in_its_centres_region_with_distances_and_town_names() {
+    let app = spawn_line_app(&[]).await;
+    let operator = app.token("housing").await;
+    let paris = app.token("practitioner").await;
+    let reunion = app.token("practitioner.reunion").await;
+    let creteil = offer(
+        &app,
+        &operator,
+        "Hôtel de Créteil",
+        "94028",
+        48.77779,
+        2.45316,
+        json!({}),
+    )
+    .await;
+    let melun = offer(&app, &operator, "Hôtel de Melun", "77288", 48.53998, 2.66085, json!({})).await;
+    let saint_denis = offer(
+        &app,
+        &operator,
+        "Hôtel du Barachois",
+        "97411",
+        -20.87897,
+        55.44863,
+        json!({}),
+    )
+    .await;
+
+    let listed = app.get("/v1/housing/offers").bearer(&operator).send().await;
+    assert_eq!(listed.status, 200);
+    let listed = listed.json();
+    let mine = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == creteil.as_str())
+        .unwrap();
+    assert_eq!(mine["commune_name"], "Créteil");
+    assert_eq!(mine["departement_name"], "Val-de-Marne");
+    assert_eq!(mine["region_name"], "Île-de-France");
+
+    let proposals = |r: String| {
+        let app = &app;
+        let operator = operator.clone();
+        async move {
+            let found = app
+                .get(&format!("/v1/housing/requests/{r}/proposals"))
+                .bearer(&operator)
+                .send()
+                .await;
+            assert_eq!(found.status, 200, "{}", found.text());
+            found.json()
+        }
+    };
+    let ids = |body: &Value| -> Vec<String> {
+        body["proposals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["offer_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    // The Paris centre (demo: a postal code, no coordinates): Île-de-France only, nearest first,
+    // distances from the town hall of Paris 11e.
+    let c = case(&app, &paris).await;
+    let body = proposals(request(&app, &paris, &c, "2026-12-10", "2026-12-12").await).await;
+    let found = ids(&body);
+    assert!(
+        !found.contains(&saint_denis),
+        "a Paris request offered La Réunion: {body}"
+    );
+    let (at_creteil, at_melun) = (
+        found.iter().position(|id| *id == creteil).expect("Créteil proposed"),
+        found.iter().position(|id| *id == melun).expect("Melun proposed"),
+    );
+    assert!(at_creteil < at_melun, "nearest first: {body}");
+    assert_eq!(
+        body["area"],
+        json!({ "kind": "regions", "regions": [{ "code": "11", "name": "Île-de-France" }] })
+    );
+    assert_eq!(body["distance_from"], "commune");
+    let p = &body["proposals"][at_creteil];
+    assert_eq!(p["commune_name"], "Créteil");
+    assert_eq!(p["departement_name"], "Val-de-Marne");
+    let km = p["distance_km"].as_f64().expect("a known distance");
+    // 75011 is a postal code of Paris: its point is the town hall of Paris (4e), 13 km away.
+    assert!((10.0..16.0).contains(&km), "Paris to Créteil: {km} km");
+
+    // The Réunion centre: La Réunion only.
+    let c = case(&app, &reunion).await;
+    let body = proposals(request(&app, &reunion, &c, "2026-12-10", "2026-12-12").await).await;
+    assert_eq!(ids(&body), std::slice::from_ref(&saint_denis), "{body}");
+    assert_eq!(body["proposals"][0]["commune_name"], "Saint-Denis");
+    assert_eq!(body["area"]["regions"][0]["name"], "La Réunion");
+
+    // A radius instead of the région, on another server: within 20 km of Paris.
+    let app = spawn_line_app(&[("RELAIS_HOUSING_SEARCH_RADIUS_KM", "20")]).await;
+    let operator = app.token("housing").await;
+    let paris = app.token("practitioner").await;
+    let creteil = offer(
+        &app,
+        &operator,
+        "Hôtel de Créteil",
+        "94028",
+        48.77779,
+        2.45316,
+        json!({}),
+    )
+    .await;
+    offer(&app, &operator, "Hôtel de Melun", "77288", 48.53998, 2.66085, json!({})).await;
+    let c = case(&app, &paris).await;
+    let r = request(&app, &paris, &c, "2026-12-10", "2026-12-12").await;
+    let found = app
+        .get(&format!("/v1/housing/requests/{r}/proposals"))
+        .bearer(&operator)
+        .send()
+        .await
+        .json();
+    assert_eq!(found["area"], json!({ "kind": "radius", "km": 20.0 }));
+    let near: Vec<&str> = found["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["offer_id"].as_str().unwrap())
+        .collect();
+    assert!(near.contains(&creteil.as_str()), "{found}");
+    assert!(
+        found["proposals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["distance_km"].as_f64().unwrap() <= 20.0),
+        "Melun (about 40 km) is beyond the radius: {found}"
+    );
 }

@@ -221,7 +221,7 @@ function OfferCard({ offer: o, onEdit }: { offer: Offer; onEdit: () => void }) {
         <dd>{o.address}</dd>
         <dt>{L("Commune", "Commune")}</dt>
         <dd>
-          {L("INSEE", "INSEE")} {o.commune} · {L("département", "département")} {o.departement} · {L("région", "region")} {o.region}
+          {o.commune_name ?? o.commune} · {o.departement_name ?? o.departement} ({o.departement}) · {o.region_name ?? o.region}
         </dd>
         <dt>{L("Places", "Places")}</dt>
         <dd>{L(`${number(o.capacity)} par nuit`, `${number(o.capacity)} a night`)}</dd>

@@ -44,7 +44,7 @@ function PlacementCard({ id, request, onChanged }: { id: string; request: Reques
             <dl class="facts">
               <dt>{L("Adresse", "Address")}</dt>
               <dd>
-                {p.address} ({L("commune", "commune")} {p.commune})
+                {p.address}, {p.commune_name ?? p.commune}
               </dd>
               <dt>{L("Nuits", "Nights")}</dt>
               <dd>

@@ -56,7 +56,7 @@ export function ProposalsPanel({ request, onPlaced }: { request: Request; onPlac
               <ul class="list">
                 {data.proposals.map((p) => (
                   <li key={p.offer_id}>
-                    <ProposalCard proposal={p} />
+                    <ProposalCard proposal={p} from={data.distance_from} />
                     {chosen === p.offer_id ? (
                       <PlaceForm
                         request={request}
@@ -106,17 +106,34 @@ function RulesSummary({ data }: { data: Proposals }) {
       {L(
         `${number(data.proposals.length)} offre(s) compatible(s). Facteur d'exclusion fixé par le centre : × ${number(data.radius_factor, 1)}. Les offres écartées ne sont ni listées ni comptées.`,
         `${number(data.proposals.length)} compatible offer(s). Exclusion factor set by the centre: × ${number(data.radius_factor, 1)}. Offers set aside are neither listed nor counted.`,
-      )}
+      )}{" "}
+      {areaLabel(data.area)}
     </p>
   );
 }
 
-function ProposalCard({ proposal: p }: { proposal: Proposal }) {
+/** Where the offers were looked for, in words. */
+function areaLabel(area: Schemas["HousingProposals"]["area"]): string {
+  if (area.kind === "regions") {
+    const names = area.regions.map((r) => r.name ?? r.code).join(", ");
+    return L(`Recherche dans la région du centre : ${names}.`, `Searched in the centre's region: ${names}.`);
+  }
+  if (area.kind === "radius") {
+    return L(`Recherche à moins de ${number(area.km)} km du centre.`, `Searched within ${number(area.km)} km of the centre.`);
+  }
+  return L("Recherche dans toute la France : le centre n'a ni territoire ni adresse.", "Searched all of France: the centre has neither territory nor address.");
+}
+
+function ProposalCard({ proposal: p, from }: { proposal: Proposal; from: Schemas["HousingProposals"]["distance_from"] }) {
   return (
     <>
       <span class="item-title">{p.name}</span> <Badge>{kindLabel(p.kind)}</Badge>
       <dl class="facts">
-        <dt>{L("Distance au centre", "Distance to the centre")}</dt>
+        <dt>
+          {from === "commune"
+            ? L("Distance à la mairie de la commune du centre", "Distance to the town hall of the centre's commune")
+            : L("Distance au centre", "Distance to the centre")}
+        </dt>
         <dd>{p.distance_km === null || p.distance_km === undefined ? L("inconnue", "unknown") : `${number(p.distance_km, 1)} km`}</dd>
         <dt>{L("Prix d'une nuit", "Price of a night")}</dt>
         <dd>{euros(p.price_cents)}</dd>
@@ -124,9 +141,9 @@ function ProposalCard({ proposal: p }: { proposal: Proposal }) {
         <dd>
           {L(`au moins ${number(p.free_places)} chaque nuit demandée`, `at least ${number(p.free_places)} on every night wanted`)}
         </dd>
-        <dt>{L("Commune (code INSEE)", "Commune (INSEE code)")}</dt>
+        <dt>{L("Commune", "Commune")}</dt>
         <dd>
-          {p.commune} · {L("département", "département")} {p.departement}
+          {p.commune_name ?? p.commune} · {p.departement_name ?? p.departement} ({p.departement})
         </dd>
       </dl>
     </>
