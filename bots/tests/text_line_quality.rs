@@ -277,9 +277,12 @@ fn the_lexicon_meets_the_thresholds_on_the_corpus() {
     assert_eq!(tune.len() + held.len(), rows.len(), "every row is tune or heldout");
 
     let t = measure(&lexicon, &tune, "Tuning part (enforced)");
-    let h = measure(&lexicon, &held, "Held-out part (reported, not enforced)");
     println!("{}", t.report);
-    println!("{}", h.report);
+    // Between blind rounds there may be no held-out part: each is measured once, then tuned on.
+    if !held.is_empty() {
+        let h = measure(&lexicon, &held, "Held-out part (reported, not enforced)");
+        println!("{}", h.report);
+    }
 
     let mut failures = Vec::new();
     for class in [Class::Danger, Class::Suicide, Class::Victim] {
