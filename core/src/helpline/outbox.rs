@@ -129,8 +129,11 @@ pub fn claim_batch(
     per_chat_gap: &dyn Fn(Channel) -> Duration,
 ) -> Result<Vec<Claimed>> {
     write_tx(conn, |conn| {
-        let pending = TABLE.spell(Status::Pending);
-        let sending = TABLE.spell(Status::Sending);
+        // A chat's head: its oldest unfinished row, through the chat's partial index.
+        let head_query = format!(
+            "SELECT id FROM outbox WHERE chat_key = $1 AND {} ORDER BY created_at, position LIMIT 1",
+            protocol::UNFINISHED
+        );
         let candidates = protocol::due_ids(conn, &TABLE, now, limit * 4)?;
         let mut claimed = Vec::new();
         let mut chats_seen: Vec<String> = Vec::new();
@@ -151,14 +154,11 @@ pub fn claim_batch(
             }
             chats_seen.push(row.chat_key.clone());
             // Only the oldest unfinished row of a chat may go: order within a conversation.
-            let head: Option<String> = outbox::table
-                .filter(outbox::chat_key.eq(&row.chat_key))
-                .filter(outbox::status.eq_any([pending, sending]))
-                .order((outbox::created_at.asc(), outbox::position.asc()))
-                .select(outbox::id)
-                .first(conn)
+            let head: Option<protocol::Id> = diesel::sql_query(protocol::numbered(conn, &head_query))
+                .bind::<diesel::sql_types::Text, _>(&row.chat_key)
+                .get_result(conn)
                 .optional()?;
-            if head.as_deref() != Some(row.id.as_str()) {
+            if head.map(|h| h.id).as_deref() != Some(row.id.as_str()) {
                 continue;
             }
             let channel: Channel = row.channel.parse()?;

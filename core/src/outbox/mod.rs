@@ -186,7 +186,7 @@ impl RetryPolicy {
 
 /// Numbered placeholders for the backend: `$n` on PostgreSQL, `?n` on SQLite (where `$n`
 /// would be a *named* parameter, numbered by first appearance rather than by `n`).
-pub(crate) fn numbered(conn: &DbConn, sql: &str) -> String {
+pub fn numbered(conn: &DbConn, sql: &str) -> String {
     match conn {
         DbConn::Pg(_) => sql.to_owned(),
         DbConn::Sqlite(_) => sql.replace('$', "?"),
@@ -200,9 +200,9 @@ struct Attempts {
 }
 
 #[derive(QueryableByName)]
-struct Id {
+pub(crate) struct Id {
     #[diesel(sql_type = Text)]
-    id: String,
+    pub(crate) id: String,
 }
 
 #[derive(QueryableByName)]
@@ -240,16 +240,27 @@ pub fn claim(conn: &mut DbConn, table: &Table, id: &str, now: DateTime<Utc>, lea
     }))
 }
 
-/// The oldest due rows (up to `limit`), for tables with no order of their own.
-pub fn due_ids(conn: &mut DbConn, table: &Table, now: DateTime<Utc>, limit: i64) -> Result<Vec<String>> {
-    let t = table.name;
-    let sql = format!(
-        "SELECT id FROM {t} WHERE ((status = 'pending' AND next_attempt_at <= $1) \
+/// The predicate of the tables' partial indexes of unfinished rows, written word for word in
+/// the queries that should use them (SQLite's planner matches it as text, not with bound
+/// parameters).
+pub const UNFINISHED: &str = "status IN ('pending', 'sending')";
+
+/// The query of [`due_ids`]: unfinished rows in claim order, through the table's partial
+/// index, so that it stops after `limit` due rows whatever the backlog.
+pub fn due_query(table: &Table) -> String {
+    format!(
+        "SELECT id FROM {t} WHERE {UNFINISHED} AND ((status = 'pending' AND next_attempt_at <= $1) \
            OR (status = 'sending' AND locked_until < $1)){ready} \
          ORDER BY {order} LIMIT $2",
+        t = table.name,
         ready = table.ready,
         order = table.order
-    );
+    )
+}
+
+/// The oldest due rows (up to `limit`), for tables with no order of their own.
+pub fn due_ids(conn: &mut DbConn, table: &Table, now: DateTime<Utc>, limit: i64) -> Result<Vec<String>> {
+    let sql = due_query(table);
     let rows: Vec<Id> = diesel::sql_query(numbered(conn, &sql))
         .bind::<Timestamp, _>(time::to_db(now))
         .bind::<diesel::sql_types::BigInt, _>(limit)

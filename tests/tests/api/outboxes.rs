@@ -125,3 +125,89 @@ async fn stopping_the_workers_hands_back_the_claims_not_yet_sent() {
     let sent_calls = app.sms_fake().recorder.calls().len() as i64;
     assert_eq!(outbox_count(&app, "sent"), sent_calls);
 }
+
+#[derive(diesel::QueryableByName, Debug)]
+struct PlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    detail: String,
+}
+
+#[derive(diesel::QueryableByName, Debug)]
+struct PgPlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// Issue 19: the text line's claim sorted the whole pending outbox (93,000 rows in the
+/// ingestion benchmark) on every claim. With 100,000 pending rows, the claim's query walks a
+/// partial index of unfinished rows in claim order (no sort of the backlog), on both
+/// databases, and still returns the oldest due rows in order.
+#[tokio::test]
+async fn the_claim_reads_an_index_of_unfinished_rows_whatever_the_backlog() {
+    use relais_core::db::DbConn;
+    use relais_core::outbox;
+    let app = spawn_app().await;
+    let mut conn = app.conn();
+    let pg = matches!(&*conn, DbConn::Pg(_));
+    // 100,000 pending rows over 5,000 chats, a minute apart per thousand, and 20,000 sent.
+    let fill = if pg {
+        "INSERT INTO outbox (id, channel, chat_key, destination_sealed, payload_sealed, status, next_attempt_at, created_at, position) \
+         SELECT 'row-' || lpad(i::text, 6, '0'), 'telegram', 'chat-' || (i % 5000), '\\x00'::bytea, '\\x00'::bytea, \
+                CASE WHEN i <= 20000 THEN 'sent' ELSE 'pending' END, \
+                TIMESTAMP '2026-12-01 00:00:00' + i * INTERVAL '1 millisecond', \
+                TIMESTAMP '2026-12-01 00:00:00' + i * INTERVAL '1 millisecond', 0 \
+         FROM generate_series(1, 120000) AS i"
+    } else {
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120000) \
+         INSERT INTO outbox (id, channel, chat_key, destination_sealed, payload_sealed, status, next_attempt_at, created_at, position) \
+         SELECT 'row-' || substr('000000' || i, -6), 'telegram', 'chat-' || (i % 5000), X'00', X'00', \
+                CASE WHEN i <= 20000 THEN 'sent' ELSE 'pending' END, \
+                strftime('%Y-%m-%d %H:%M:%f', '2026-12-01 00:00:00', '+' || (i / 1000.0) || ' seconds'), \
+                strftime('%Y-%m-%d %H:%M:%f', '2026-12-01 00:00:00', '+' || (i / 1000.0) || ' seconds'), 0 \
+         FROM n"
+    };
+    diesel::sql_query(fill).execute(&mut *conn).unwrap();
+    diesel::sql_query("ANALYZE").execute(&mut *conn).unwrap();
+
+    let query = outbox::due_query(&relais_core::helpline::outbox::TABLE);
+    let plan: Vec<String> = if pg {
+        let literal = query
+            .replace("$1", "TIMESTAMP '2026-12-02 00:00:00'")
+            .replace("$2", "128");
+        diesel::sql_query(format!("EXPLAIN {literal}"))
+            .load::<PgPlanLine>(&mut *conn)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.line)
+            .collect()
+    } else {
+        let literal = query.replace("$1", "'2026-12-02 00:00:00'").replace("$2", "128");
+        diesel::sql_query(format!("EXPLAIN QUERY PLAN {literal}"))
+            .load::<PlanLine>(&mut *conn)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.detail)
+            .collect()
+    };
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("outbox_unfinished"),
+        "the claim does not use the index:\n{plan}"
+    );
+    assert!(
+        !plan.contains("TEMP B-TREE") && !plan.contains("Sort"),
+        "the claim sorts the backlog:\n{plan}"
+    );
+
+    // And it answers the oldest due rows, in order (the sent ones are never candidates).
+    let due = outbox::due_ids(
+        &mut conn,
+        &relais_core::helpline::outbox::TABLE,
+        chrono::DateTime::parse_from_rfc3339("2026-12-02T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc),
+        3,
+    )
+    .unwrap();
+    assert_eq!(due, ["row-020001", "row-020002", "row-020003"]);
+}
