@@ -205,7 +205,8 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
             Detected::Other => {
                 out.say(script.message("welcome", lang));
                 out.say(script.message("other_language", lang));
-                return read_free_text(script, ctx, step::DANGER, &reading, text, lang, out, true);
+                let out = read_free_text(script, ctx, step::DANGER, &reading, text, lang, out, true);
+                return safety_net(script, current, &reading, lang, out);
             }
             _ => {}
         }
@@ -213,7 +214,59 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
     if current == step::NEW {
         out.say(script.message("welcome", lang));
     }
-    read_free_text(script, ctx, current, &reading, text, lang, out, false)
+    let out = read_free_text(script, ctx, current, &reading, text, lang, out, false);
+    safety_net(script, current, &reading, lang, out)
+}
+
+/// The numbers a message's answer must carry whatever the lexicon read: a first message of
+/// [`FIRST_STORY_WORDS`] words or more (what someone writes first, unprompted, is what they
+/// came to say), a story at any step, and any message read as danger, suicide or a victim's,
+/// get 17/112/114, 3114
+/// and 3919, each unless the answer already gives it. The lexicon misses words it has never
+/// seen (docs/text-line-quality.md); a number given for nothing costs less than one missing.
+/// Not while a listener holds the conversation: the listener answers.
+fn safety_net(script: &Script, current: &str, reading: &Reading, lang: Language, mut out: Outcome) -> Outcome {
+    let first = current == step::NEW && reading.word_count >= FIRST_STORY_WORDS;
+    let risk = [Class::Danger, Class::Suicide, Class::Victim]
+        .iter()
+        .any(|c| reading.has(*c));
+    let story = script.message("story", lang);
+    let told = out.replies.iter().any(|r| r.text == story);
+    if current == step::QUEUED || !(first || risk || told) {
+        return out;
+    }
+    let said: String = out
+        .replies
+        .iter()
+        .map(|r| r.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let missing: Vec<String> = [
+        ("112", "safety_danger"),
+        ("3114", "safety_suicide"),
+        ("3919", "safety_victim"),
+    ]
+    .iter()
+    .filter(|(number, _)| !said.contains(number))
+    .map(|(_, key)| script.message(key, lang))
+    .collect();
+    if !missing.is_empty() {
+        // Before the question that ends the answer, if there is one, so the question stays last.
+        let text = missing.join(" ");
+        let at = out
+            .replies
+            .iter()
+            .rposition(|r| r.choices.is_empty())
+            .map_or(0, |i| i + 1);
+        out.replies.insert(
+            at,
+            Payload {
+                text,
+                choices: Vec::new(),
+            },
+        );
+    }
+    out
 }
 
 /// The classes of a message, most serious first, then the step's own question.
@@ -347,7 +400,14 @@ fn read_free_text(
     let picked = [("danger", step::DANGER), ("who", step::WHO), ("menu", step::MENU)]
         .iter()
         .any(|(question, at)| *at == current && script.pick(question, text).is_some());
-    if !picked && (reading.has(Class::Author) || reading.word_count >= STORY_WORDS) {
+    // A first message is a story from fewer words: what someone writes first, unprompted, is
+    // what they came to say (and its answer carries every number: `safety_net`).
+    let story_words = if current == step::NEW || welcomed {
+        FIRST_STORY_WORDS
+    } else {
+        STORY_WORDS
+    };
+    if !picked && (reading.has(Class::Author) || reading.word_count >= story_words) {
         if reading.has(Class::Author) && ctx.kind == ContactKind::Unknown {
             out.effects.push(Effect::SetKind(ContactKind::Author));
         }
@@ -363,6 +423,8 @@ fn read_free_text(
 
 /// A message of this many words or more is a story, not a wrong answer.
 const STORY_WORDS: usize = 5;
+/// The same for a first message ("fatigué de vivre", "tired of existing").
+const FIRST_STORY_WORDS: usize = 3;
 
 fn out_of_hours(script: &Script, ctx: &Context<'_>, lang: Language) -> String {
     fill(
@@ -581,6 +643,24 @@ mod tests {
                     .any(|r| r.text.contains("17") && r.text.contains("112") && r.text.contains("114"))
             );
         }
+    }
+
+    #[test]
+    fn a_first_message_the_lexicon_does_not_place_gets_every_number() {
+        let script = Script::load().expect("script");
+        // Words no list holds: a story, kept for a listener, answered with 17/112/114, 3114
+        // and 3919 whatever it hides.
+        for text in ["zorglub fatigue existentiel", "qwerty azerty uiop sdfg"] {
+            let out = run(&script, step::NEW, text, true);
+            let said: String = out.replies.iter().map(|r| r.text.as_str()).collect();
+            for number in ["17", "112", "114", "3114", "3919"] {
+                assert!(said.contains(number), "{text:?}: {number} missing in {said}");
+            }
+            assert!(out.effects.contains(&Effect::Queue { urgent: false }), "{text:?}");
+        }
+        // Two words are not yet a story: the danger question.
+        let out = run(&script, step::NEW, "zorglub zorg", true);
+        assert_eq!(out.next_step, Some(step::DANGER));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //!
 //! Fails when, on the tuning part: recall for danger, suicide or victim is below 0.98; 2 %
 //! or more of author messages would be sent away as a victim; postal-code recall is below
-//! 1.0. The held-out part (rows never read while the lexicon was tuned) is reported, not
+//! 1.0; fewer than 98 % of danger, suicide or victim messages get their numbers in the bot's
+//! first answer (the safety net, through the real dialogue). The held-out part (rows never read while the lexicon was tuned) is reported, not
 //! enforced: its figures are the honest estimate (docs/text-line-quality.md).
 //!
 //! Run: cargo nextest run -p relais-bots --test text_line_quality --no-capture
@@ -16,7 +17,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use relais_bots::dialogue::{self, Context, Input, step};
 use relais_bots::lexicon::{Class, Lexicon, Reading};
+use relais_bots::script::Script;
+use relais_core::helpline::model::{ContactKind, Language};
 
 const CORPUS: &str = include_str!("../../tests/data/text-line/corpus.tsv");
 
@@ -263,6 +267,98 @@ fn measure(lexicon: &Lexicon, rows: &[&Row], title: &str) -> Figures {
     }
 }
 
+/// The numbers each class must be given, and how to see them in the bot's replies.
+const NUMBERS: [(Class, &str, &str); 3] = [
+    (Class::Danger, "17/112/114", "112"),
+    (Class::Suicide, "3114", "3114"),
+    (Class::Victim, "3919", "3919"),
+];
+
+/// The safety net: what a person writing this message first actually receives. For each of
+/// danger, suicide and victim, the share of its messages whose first answer carries its
+/// numbers, whether the lexicon read the class or not (a story the lexicon does not place
+/// gets every number). Returns the report and, per class, (reached, labelled).
+fn safety_net(script: &Script, rows: &[&Row], title: &str) -> (String, BTreeMap<Class, (usize, usize)>) {
+    let mut reached: BTreeMap<Class, (usize, usize)> = BTreeMap::new();
+    let mut missed = String::new();
+    // The net's cost: messages with none of the three classes that are given numbers anyway.
+    let (mut calm, mut calm_given) = (0, 0);
+    for row in rows {
+        let mut centres = |_: &str| None;
+        let mut places = |_: &str| None;
+        let mut ctx = Context {
+            kind: ContactKind::Unknown,
+            not_understood: 0,
+            places: &mut places,
+            language: Language::French,
+            open_now: true,
+            hours: String::new(),
+            next_open: String::new(),
+            acknowledged: false,
+            centres: &mut centres,
+        };
+        let out = dialogue::advance(script, &mut ctx, step::NEW, &Input::Text(row.text.clone()));
+        let said: String = out
+            .replies
+            .iter()
+            .map(|r| r.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !NUMBERS.iter().any(|(class, _, _)| row.expected.contains(class)) {
+            calm += 1;
+            if NUMBERS.iter().any(|(_, _, seen)| said.contains(seen)) {
+                calm_given += 1;
+            }
+        }
+        for (class, numbers, seen) in NUMBERS {
+            if !row.expected.contains(&class) {
+                continue;
+            }
+            let entry = reached.entry(class).or_default();
+            entry.1 += 1;
+            if said.contains(seen) {
+                entry.0 += 1;
+            } else {
+                let _ = writeln!(
+                    missed,
+                    "| {} | {} | {} | {} | `{}` |",
+                    row.id,
+                    row.lang,
+                    class.as_str(),
+                    numbers,
+                    visible(&row.text).replace('|', "\\|").replace('`', "'"),
+                );
+            }
+        }
+    }
+    let mut r = String::new();
+    let _ = writeln!(r, "### The numbers a first message receives: {title}\n");
+    let _ = writeln!(r, "| class | numbers | labelled | given them | share |");
+    let _ = writeln!(r, "|---|---|---:|---:|---:|");
+    for (class, numbers, _) in NUMBERS {
+        let (got, total) = reached.get(&class).copied().unwrap_or_default();
+        let _ = writeln!(
+            r,
+            "| {} | {numbers} | {total} | {got} | {:.3} |",
+            class.as_str(),
+            ratio(got, total)
+        );
+    }
+    let _ = writeln!(
+        r,
+        "\nThe cost: {calm_given} of the {calm} messages labelled with none of the three ({:.1} %) are given numbers too.",
+        100.0 * ratio(calm_given, calm)
+    );
+    if !missed.is_empty() {
+        let _ = writeln!(
+            r,
+            "\nNot given them:\n\n| id | lang | class | numbers | text |\n|---:|---|---|---|---|"
+        );
+        r.push_str(&missed);
+    }
+    (r, reached)
+}
+
 #[test]
 fn the_lexicon_meets_the_thresholds_on_the_corpus() {
     let lexicon = Lexicon::load().expect("the shipped lexicon");
@@ -276,12 +372,16 @@ fn the_lexicon_meets_the_thresholds_on_the_corpus() {
     let held: Vec<&Row> = rows.iter().filter(|r| r.split == "heldout").collect();
     assert_eq!(tune.len() + held.len(), rows.len(), "every row is tune or heldout");
 
+    let script = Script::load().expect("the shipped script");
     let t = measure(&lexicon, &tune, "Tuning part (enforced)");
     println!("{}", t.report);
+    let (net_report, net) = safety_net(&script, &tune, "tuning part");
+    println!("{net_report}");
     // Between blind rounds there may be no held-out part: each is measured once, then tuned on.
     if !held.is_empty() {
         let h = measure(&lexicon, &held, "Held-out part (reported, not enforced)");
         println!("{}", h.report);
+        println!("{}", safety_net(&script, &held, "held-out part").0);
     }
 
     let mut failures = Vec::new();
@@ -297,6 +397,15 @@ fn the_lexicon_meets_the_thresholds_on_the_corpus() {
             "{:.2} % of author messages sent away as a victim",
             100.0 * away
         ));
+    }
+    for (class, (got, total)) in &net {
+        let share = ratio(*got, *total);
+        if share < 0.98 {
+            failures.push(format!(
+                "{} numbers given to {share:.3} of its messages",
+                class.as_str()
+            ));
+        }
     }
     let postal = t.counts[&Class::PostalCode].recall();
     if postal < 1.0 {

@@ -743,8 +743,11 @@ async fn the_web_chat_socket_carries_the_conversation_both_ways() {
 
 /// The corpus found these (docs/text-line-quality.md): a threat against the writer read as
 /// suicide, and an author who is also hit sent away as a victim. Through the real stack.
+/// A threatened person is read as in danger, not as suicidal: the suicide answer ("appelez le
+/// 3114 ... En cas d'urgence, appelez le 15") is not sent and the flag is danger. 3114 may
+/// still appear in the safety net's one line that lists every number (`dialogue::safety_net`).
 #[tokio::test]
-async fn a_threat_against_the_writer_gets_the_emergency_numbers_and_never_3114() {
+async fn a_threat_against_the_writer_gets_the_emergency_numbers_and_never_the_suicide_answer() {
     let app = spawn_line_app(&[]).await;
     app.sms_says("+33655555501", "il a dit qu'il allait me tuer").await;
     app.outbox_drained().await;
@@ -754,8 +757,8 @@ async fn a_threat_against_the_writer_gets_the_emergency_numbers_and_never_3114()
         "{all}"
     );
     assert!(
-        !all.contains("3114"),
-        "a threatened person is not told about suicide: {all}"
+        !all.contains("appelez le 3114"),
+        "a threatened person is not answered as suicidal: {all}"
     );
 
     app.telegram_says(6101, "he said he'd k.i.l.l me").await;
@@ -763,7 +766,7 @@ async fn a_threat_against_the_writer_gets_the_emergency_numbers_and_never_3114()
     app.outbox_drained().await;
     let all = texts(&app.telegram_sent(6101), "text").join("\n");
     assert!(all.contains("immediate danger") && all.contains("3919"), "{all}");
-    assert!(!all.contains("3114"), "{all}");
+    assert!(!all.contains("call 3114"), "{all}");
 
     let queue = listener_queue(&app).await;
     let items = queue["items"].as_array().unwrap();
@@ -771,6 +774,7 @@ async fn a_threat_against_the_writer_gets_the_emergency_numbers_and_never_3114()
     for item in items {
         assert_eq!(item["state"], "waiting", "kept on the line: {item}");
         assert_eq!(item["priority"], 100, "{item}");
+        assert_eq!(item["flag"], "danger", "read as danger, not suicide: {item}");
     }
     assert!(items.iter().any(|i| i["language"] == "en"), "{queue}");
 }
@@ -1010,4 +1014,29 @@ async fn the_retention_purge_runs_by_the_server_clock() {
     let purged = relais_api::workers::Purge::run_once(app.app_state()).await;
     assert_eq!(purged.line.conversations, 1, "91 days on by the server's clock");
     assert_eq!(count(&app, "conversations"), 0);
+}
+
+/// The safety net, through SMS and Telegram: a first message whose words no list holds still
+/// gets 17/112/114, 3114 and 3919 whole (never cut by the SMS segment limit), and a listener.
+#[tokio::test]
+async fn a_first_message_the_lexicon_cannot_place_still_gets_every_number() {
+    let app = spawn_line_app(&[]).await;
+    app.sms_says("+33655555511", "zorglub bidule machin truc depuis hier")
+        .await;
+    app.outbox_drained().await;
+    let all = texts(&app.sms_sent("+33655555511"), "Body").join("\n");
+    for number in ["17", "112", "114", "3114", "3919"] {
+        assert!(all.contains(number), "{number} missing: {all}");
+    }
+    app.telegram_says(6111, "blorp wibble frobnicate quux").await;
+    app.telegram_wait_text(6111, "3114").await.expect("waited for");
+    app.outbox_drained().await;
+    let all = texts(&app.telegram_sent(6111), "text").join("\n");
+    assert!(all.contains("112") && all.contains("3919"), "{all}");
+    let queue = listener_queue(&app).await;
+    assert_eq!(
+        queue["items"].as_array().unwrap().len(),
+        2,
+        "both wait for a listener: {queue}"
+    );
 }
