@@ -94,12 +94,14 @@ impl AppState {
         E: Into<ApiError> + Send + 'static,
     {
         let span = tracing::Span::current();
+        let clock = self.clock.clone();
         let joined = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let result = match database.get() {
+            // Core reads this instance's clock for every stamp and deadline of this work.
+            let result = clock.run(|| match database.get() {
                 Ok(mut conn) => f(&mut conn).map_err(Into::into),
                 Err(e) => Err(ApiError::Unavailable(e.to_string())),
-            };
+            });
             // Its transaction is over: the outboxes it wrote to wake their workers now.
             (result, relais_core::outbox::take_enqueued())
         })

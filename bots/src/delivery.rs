@@ -127,7 +127,7 @@ impl Delivery {
         let secrets = self.secrets.clone();
         let now = clock.now();
         let claimed = self
-            .blocking(move |conn| {
+            .blocking(clock, move |conn| {
                 let gap = |c: Channel| match c {
                     Channel::Telegram => chrono::Duration::from_std(config.telegram_per_chat_gap).unwrap_or_default(),
                     _ => chrono::Duration::zero(),
@@ -144,7 +144,7 @@ impl Delivery {
         while let Some(item) = items.next() {
             if stopping() {
                 let rest: Vec<Claimed> = std::iter::once(item).chain(items.by_ref()).collect();
-                self.blocking(move |conn| outbox::release(conn, &rest)).await?;
+                self.blocking(clock, move |conn| outbox::release(conn, &rest)).await?;
                 break;
             }
             let rate = match item.channel {
@@ -218,7 +218,7 @@ impl Delivery {
         let outcome = self.outcome(&item, &result, now);
         let gone = matches!(result, Err(SendError::Gone));
         let provider_id = result.ok().flatten();
-        self.blocking(move |conn| {
+        self.blocking(clock, move |conn| {
             if gone {
                 relais_core::db::write_tx(conn, |conn| contacts::mark_stopped_by_key(conn, &item.chat_key))?;
             }
@@ -227,14 +227,19 @@ impl Delivery {
         .await
     }
 
+    /// Runs storage work on a blocking thread, under the instance's clock.
     async fn blocking<T: Send + 'static>(
         &self,
+        clock: &Clock,
         f: impl FnOnce(&mut relais_core::db::DbConn) -> Result<T, relais_core::Error> + Send + 'static,
     ) -> Result<T, relais_core::Error> {
         let db = self.db.clone();
+        let clock = clock.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = db.get()?;
-            f(&mut conn)
+            clock.run(|| {
+                let mut conn = db.get()?;
+                f(&mut conn)
+            })
         })
         .await
         .map_err(|e| relais_core::Error::Internal(e.to_string()))?

@@ -109,7 +109,10 @@ impl FromRequest for Auth {
                     second_factor_missing: false,
                 });
             }
-            let verified = state.tokens.verify(&token).ok_or(ApiError::Unauthenticated)?;
+            let verified = state
+                .tokens
+                .verify(&token, state.clock.now())
+                .ok_or(ApiError::Unauthenticated)?;
             let caller = state
                 .db(move |conn| sessions::caller_for_session(conn, verified.session, verified.user))
                 .await?

@@ -95,7 +95,7 @@ pub async fn socket(
             let _ = session.close(Some(close(4000, "authenticate first"))).await;
             return;
         };
-        let Some(verified) = state.tokens.verify(&hello.token) else {
+        let Some(verified) = state.tokens.verify(&hello.token, state.clock.now()) else {
             let _ = session.close(Some(close(4001, "token invalid or expired"))).await;
             return;
         };
@@ -145,7 +145,7 @@ pub async fn socket(
         let _ = session
             .text(serde_json::json!({ "type": "ready", "seq": last }).to_string())
             .await;
-        let expires_in = (verified.expires_at - chrono::Utc::now().timestamp()).max(0) as u64;
+        let expires_in = (verified.expires_at - state.clock.now().timestamp()).max(0) as u64;
         let expiry = tokio::time::sleep(Duration::from_secs(expires_in));
         tokio::pin!(expiry);
         loop {

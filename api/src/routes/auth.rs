@@ -108,7 +108,7 @@ fn settings(state: &AppState) -> LoginSettings {
 fn token_pair(state: &AppState, issued: Issued) -> ApiResult<HttpResponse> {
     let access_token = state
         .tokens
-        .issue(issued.user_id, issued.session_id)
+        .issue(issued.user_id, issued.session_id, state.clock.now())
         .map_err(|e| ApiError::Internal(format!("token signing failed: {e}")))?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

@@ -285,7 +285,7 @@ pub async fn set_presence(
     let presence = crate::live::presence::Presence {
         listener_id: me.clone(),
         status: body.into_inner().status,
-        updated_at: chrono::Utc::now(),
+        updated_at: state.clock.now(),
     };
     let previous = state
         .live

@@ -7,6 +7,7 @@ mod auth;
 mod cases;
 mod centres;
 mod certificates;
+mod clock;
 mod config;
 mod contract;
 mod crash;
