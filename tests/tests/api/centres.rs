@@ -182,6 +182,8 @@ async fn a_person_is_oriented_books_through_telegram_and_is_reminded() {
     app.telegram_says(50001, "ANNULER").await;
     let late = app.telegram_wait_text(50001, "trop tard").await.expect("waited for");
     assert!(late[0].body["text"].as_str().unwrap().contains("01 23 45 67 89"));
+    // Access tokens end by the server's clock: a new one at the moved time.
+    let practitioner = app.token("practitioner").await;
     let still = app.get("/v1/appointments").bearer(&practitioner).send().await.json();
     assert_eq!(still["items"][0]["status"], "booked");
 
@@ -808,6 +810,8 @@ async fn attendance_waits_for_the_appointments_day_in_the_centres_zone_and_is_co
         .with_timezone(&Utc);
     let clock = app.app_state().clock.clone();
     clock.advance(midnight - Utc::now() - chrono::Duration::minutes(1));
+    // Access tokens end by the server's clock: a new one at the moved time.
+    let practitioner = app.token("practitioner.reunion").await;
     let early = move_appointment(&app, &practitioner, &id, "arrived").await;
     assert_eq!(early.status, 409, "{}", early.text());
     clock.advance(chrono::Duration::minutes(2));
@@ -909,7 +913,6 @@ async fn a_referral_stalls_by_the_server_clock() {
     let app = spawn_line_app(&[("RELAIS_REFERRAL_STALL_DAYS", "7")]).await;
     let centre = app.organisation_id(PARIS_CENTRE).await;
     let key = app.partner_key().await;
-    let manager = app.token("manager").await;
     let referral = app
         .post("/v1/referrals")
         .bearer(&key)
@@ -918,7 +921,11 @@ async fn a_referral_stalls_by_the_server_clock() {
         .await
         .json();
     let path = format!("/v1/referrals/{}", referral["id"].as_str().unwrap());
-    let stalled = async |app: &TestApp| app.get(&path).bearer(&manager).send().await.json()["stalled"].clone();
+    // Access tokens end by the server's clock: a new one at each moved time.
+    let stalled = async |app: &TestApp| {
+        let manager = app.token("manager").await;
+        app.get(&path).bearer(&manager).send().await.json()["stalled"].clone()
+    };
     assert_eq!(stalled(&app).await, false);
     app.app_state().clock.advance(chrono::Duration::days(6));
     assert_eq!(stalled(&app).await, false, "six days untouched");

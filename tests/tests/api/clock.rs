@@ -17,8 +17,9 @@ fn at(value: &serde_json::Value) -> DateTime<Utc> {
 #[tokio::test]
 async fn stamps_written_by_core_follow_the_instance_clock() {
     let app = spawn_line_app(&[]).await;
-    let supervisor = app.token("supervisor").await;
     app.state.clock.advance(Duration::days(40));
+    // (Logged in at the moved time: access tokens end by the instance's clock too.)
+    let supervisor = app.token("supervisor").await;
     let created = app
         .post("/v1/canned-replies")
         .bearer(&supervisor)
@@ -33,6 +34,7 @@ async fn stamps_written_by_core_follow_the_instance_clock() {
     );
     let id = created.json()["id"].as_str().unwrap().to_owned();
     app.state.clock.advance(Duration::days(2));
+    let supervisor = app.token("supervisor").await;
     let renamed = app
         .patch(&format!("/v1/canned-replies/{id}"))
         .bearer(&supervisor)

@@ -830,6 +830,8 @@ async fn a_rule_that_arrives_after_a_placements_last_night_by_the_server_clock_f
     placed_now(&app, &practitioner, &case, at(0.3, 0.0)).await;
     // Ten days on by the server's clock, the placement's four nights are all past.
     app.app_state().clock.advance(chrono::Duration::days(10));
+    // Access tokens end by the server's clock: a new one at the moved time.
+    let practitioner = app.token("practitioner").await;
     protect_her(&app, &practitioner, &case).await;
     assert!(noncompliant(&app).is_empty(), "no night from the server's today on");
 }

@@ -279,6 +279,8 @@ async fn a_partner_hears_signed_what_follows_from_its_own_referral() {
     app.app_state()
         .clock
         .advance(chrono::Duration::days(3) + chrono::Duration::minutes(5));
+    // Access tokens end by the server's clock: a new one at the moved time.
+    let practitioner = app.token("practitioner").await;
     for status in ["arrived", "fulfilled"] {
         let moved = app
             .post(&format!("/v1/appointments/{appointment}/status"))
