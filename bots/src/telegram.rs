@@ -8,9 +8,9 @@ use std::time::Duration;
 use relais_core::crypto::constant_time_eq;
 use relais_core::helpline::model::Channel;
 use relais_core::helpline::outbox::Payload;
-use teloxide::payloads::{GetUpdatesSetters as _, SendMessageSetters as _, SetWebhookSetters as _};
+use teloxide::payloads::{GetUpdatesSetters as _, SetWebhookSetters as _};
 use teloxide::prelude::Requester as _;
-use teloxide::types::{AllowedUpdate, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, Update, UpdateKind};
+use teloxide::types::{AllowedUpdate, ChatId, Update, UpdateKind};
 use teloxide::{ApiError, Bot, RequestError};
 
 use crate::channel::{Provider, SendError, Sending, Showing};
@@ -103,28 +103,104 @@ fn classify(error: RequestError) -> SendError {
 }
 
 /// Sends one message; returns Telegram's message id.
+///
+/// `sendMessage` is called on the Bot API directly (with teloxide's client, token and URL)
+/// rather than through teloxide's request: teloxide sleeps ten seconds on every 5xx before it
+/// answers, which stalled every channel's delivery behind one Telegram outage, and it hides
+/// the HTTP status, which is what tells a failure worth retrying from a refusal.
 pub async fn send(bot: &Bot, chat: &str, payload: &Payload) -> Result<Option<String>, SendError> {
     let chat: i64 = chat
         .parse()
         .map_err(|_| SendError::Permanent("telegram: bad chat id".into()))?;
-    let mut request = bot.send_message(ChatId(chat), payload.text.clone());
+    let mut body = serde_json::json!({ "chat_id": chat, "text": payload.text });
     if !payload.choices.is_empty() {
-        let rows: Vec<Vec<InlineKeyboardButton>> = payload
+        let rows: Vec<serde_json::Value> = payload
             .choices
             .iter()
-            .map(|c| vec![InlineKeyboardButton::callback(c.label.clone(), c.key.clone())])
+            .map(|c| serde_json::json!([{ "text": c.label, "callback_data": c.key }]))
             .collect();
-        request = request.reply_markup(InlineKeyboardMarkup::new(rows));
+        body["reply_markup"] = serde_json::json!({ "inline_keyboard": rows });
     }
-    match request.await {
-        Ok(message) => Ok(Some(message.id.0.to_string())),
-        // Telegram answered, but not in a shape we can read: it most likely sent the
-        // message. Sending again could send it twice; count it as sent.
-        Err(RequestError::InvalidJson { .. }) => {
-            tracing::warn!("telegram accepted a message with an unreadable answer; counted as sent");
-            Ok(None)
+    let mut url = bot.api_url();
+    url.path_segments_mut()
+        .map_err(|()| SendError::Permanent("telegram: the API URL cannot take a path".into()))?
+        .push(&format!("bot{}", bot.token()))
+        .push("sendMessage");
+    let response = bot
+        .client()
+        .post(url)
+        .json(&body)
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        // The error's text would carry the URL, which holds the bot token: describe it instead.
+        .map_err(|e| {
+            SendError::Transient(format!(
+                "telegram unreachable (timeout: {}, connect: {})",
+                e.is_timeout(),
+                e.is_connect()
+            ))
+        })?;
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    answer(status.as_u16(), &text)
+}
+
+/// What Telegram's answer to `sendMessage` means, from its HTTP status and body.
+fn answer(status: u16, text: &str) -> Result<Option<String>, SendError> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        ok: bool,
+        #[serde(default)]
+        result: Option<serde_json::Value>,
+        #[serde(default)]
+        description: Option<String>,
+        #[serde(default)]
+        parameters: Option<Parameters>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Parameters {
+        #[serde(default)]
+        retry_after: Option<u64>,
+    }
+    let parsed: Option<Answer> = serde_json::from_str(text).ok();
+    if (200..300).contains(&status) {
+        return match parsed {
+            Some(Answer { ok: true, result, .. }) => Ok(result
+                .and_then(|r| r.get("message_id").and_then(serde_json::Value::as_i64))
+                .map(|id| id.to_string())),
+            // Telegram answered 2xx, but not in a shape we can read: it most likely sent the
+            // message. Sending again could send it twice; count it as sent.
+            _ => {
+                tracing::warn!("telegram accepted a message with an unreadable answer; counted as sent");
+                Ok(None)
+            }
+        };
+    }
+    let description = parsed.as_ref().and_then(|a| a.description.clone()).unwrap_or_default();
+    let lowered = description.to_lowercase();
+    match status {
+        429 => {
+            let wait = parsed
+                .and_then(|a| a.parameters)
+                .and_then(|p| p.retry_after)
+                .unwrap_or(1);
+            Err(SendError::RetryAfter(Duration::from_secs(wait)))
         }
-        Err(e) => Err(classify(e)),
+        // Telegram, or a proxy in front of it, failing: try again later.
+        500..=599 => Err(SendError::Transient(format!("telegram answered {status}"))),
+        403 if lowered.contains("blocked") || lowered.contains("deactivated") || lowered.contains("kicked") => {
+            Err(SendError::Gone)
+        }
+        400 if lowered.contains("chat not found") => Err(SendError::Gone),
+        400 if lowered.contains("migrate") => Err(SendError::Permanent("telegram: chat migrated".into())),
+        // Anything else that says it failed is a refusal of this message: retrying sends the
+        // same refused request.
+        _ if parsed.is_some() => Err(SendError::Permanent(format!("telegram {status}: {description}"))),
+        // Not Telegram's answer at all (an error page): try again later.
+        _ => Err(SendError::Transient(format!(
+            "telegram answered {status} without an answer"
+        ))),
     }
 }
 
@@ -199,5 +275,60 @@ where
                 tokio::time::sleep(Duration::from_secs(3)).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod answer_tests {
+    use super::answer;
+    use crate::channel::SendError;
+
+    #[test]
+    fn telegrams_answers_mean_sent_retry_wait_gone_or_refused() {
+        assert_eq!(
+            answer(200, r#"{"ok":true,"result":{"message_id":42}}"#).unwrap(),
+            Some("42".to_owned())
+        );
+        assert_eq!(answer(200, "<html>").unwrap(), None, "2xx unreadable: counted as sent");
+        for (status, body) in [
+            (502, r#"{"ok":false,"error_code":502,"description":"Bad Gateway"}"#),
+            (
+                500,
+                r#"{"ok":false,"error_code":500,"description":"Internal Server Error"}"#,
+            ),
+            (502, "<html><body>502 Bad Gateway</body></html>"),
+            (504, ""),
+            (404, "<html>not found</html>"),
+        ] {
+            assert!(
+                matches!(answer(status, body), Err(SendError::Transient(_))),
+                "{status} {body}"
+            );
+        }
+        assert!(matches!(
+            answer(429, r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}}"#),
+            Err(SendError::RetryAfter(d)) if d.as_secs() == 7
+        ));
+        assert!(matches!(
+            answer(
+                403,
+                r#"{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}"#
+            ),
+            Err(SendError::Gone)
+        ));
+        assert!(matches!(
+            answer(
+                400,
+                r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#
+            ),
+            Err(SendError::Gone)
+        ));
+        assert!(matches!(
+            answer(
+                400,
+                r#"{"ok":false,"error_code":400,"description":"Bad Request: message text is empty"}"#
+            ),
+            Err(SendError::Permanent(_))
+        ));
     }
 }

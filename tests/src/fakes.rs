@@ -32,6 +32,8 @@ pub enum Scripted {
 #[derive(Default)]
 struct Shared {
     calls: Vec<Call>,
+    /// Down: every send answers a server error until it is up again.
+    down: bool,
     script: VecDeque<Scripted>,
     updates: VecDeque<Value>,
     next_id: i64,
@@ -59,6 +61,11 @@ impl Recorder {
             })
             .collect()
     }
+    /// Takes the provider down (every send answers a server error, and is recorded) or
+    /// brings it back.
+    pub fn set_down(&self, down: bool) {
+        self.0.lock().unwrap().down = down;
+    }
     pub fn answer_next(&self, scripted: Scripted) {
         self.0.lock().unwrap().script.push_back(scripted);
     }
@@ -73,6 +80,9 @@ impl Recorder {
             body,
             raw,
         });
+        if shared.down && method != "getMe" && method != "getUpdates" {
+            return Some(Scripted::ServerError);
+        }
         shared.script.pop_front()
     }
     fn next_id(&self) -> i64 {

@@ -82,15 +82,18 @@ impl TokenKeys {
     }
 
     /// The token's user and session when its signature, issuer and audience hold and `now` is
-    /// within its validity (with a few seconds' leeway for clocks between instances).
+    /// within its validity: its end with a few seconds' leeway, its start with five minutes'
+    /// (this server never issues a token for later: a start "in the future" only means the
+    /// clock stepped back, or another instance's runs ahead, and must not log people out).
     pub fn verify(&self, token: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Verified> {
-        const LEEWAY_SECONDS: i64 = 5;
+        const EXPIRY_LEEWAY_SECONDS: i64 = 5;
+        const START_LEEWAY_SECONDS: i64 = 300;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
         if data.header.alg != Algorithm::HS256 {
             return None;
         }
         let now = now.timestamp();
-        if data.claims.exp + LEEWAY_SECONDS <= now || data.claims.nbf - LEEWAY_SECONDS > now {
+        if data.claims.exp + EXPIRY_LEEWAY_SECONDS <= now || data.claims.nbf - START_LEEWAY_SECONDS > now {
             return None;
         }
         Some(Verified {

@@ -180,8 +180,10 @@ settings! {
         /// Anonymous conversations that led to nothing are erased after this many days without
         /// a message
         retention_days: i64 = "RELAIS_RETENTION_DAYS", default 90;
-        /// Tries before an outbound message is marked failed (a provider's 429 does not count)
-        delivery_max_attempts: i32 = "RELAIS_DELIVERY_MAX_ATTEMPTS", default 8;
+        /// Tries before an outbound message is marked failed (a provider's 429 does not count);
+        /// waits double from 1 s up to 10 minutes, so 30 tries ride out about 3.5 hours of a
+        /// provider's outage
+        delivery_max_attempts: i32 = "RELAIS_DELIVERY_MAX_ATTEMPTS", default 30;
         /// How long a worker owns a message it is sending; after a crash, another worker
         /// retries it once this has passed
         delivery_lease_seconds: u64 = "RELAIS_DELIVERY_LEASE_SECONDS", default 60;

@@ -291,3 +291,156 @@ async fn slow_clients_are_cut_off_and_do_not_starve_the_others() {
     assert_eq!(closed, 200, "every slow client was cut off within the timeout");
     assert_eq!(app.get("/healthz").send().await.status, 200);
 }
+
+#[derive(QueryableByName)]
+struct SentRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    chat_key: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    provider_message_id: Option<String>,
+}
+
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(-1.0)
+}
+
+/// Fault 3: the SMS provider and Telegram answer server errors for ten minutes (compressed with
+/// the server's clock) while people keep writing. Every message is acknowledged and stored;
+/// `/metrics` shows the backlog and its age throughout; no reply is given up on; when they
+/// return, the outbox drains, each chat in order, and nothing is sent twice.
+#[tokio::test]
+async fn a_provider_down_for_ten_minutes_loses_nothing_and_sends_nothing_twice() {
+    let app = spawn_line_app(&[("RELAIS_SMS_PER_SECOND", "50")]).await;
+    let (telegram, sms) = (&app.telegram_fake().recorder, &app.sms_fake().recorder);
+    telegram.set_down(true);
+    sms.set_down(true);
+    let phones = ["+33655555601", "+33655555602", "+33655555603"];
+    let chats = [7001_i64, 7002];
+    for round in 0..3 {
+        for phone in phones {
+            app.sms_says(phone, &format!("bonjour, message {round}")).await;
+        }
+        for chat in chats {
+            app.telegram_says(chat, &format!("bonjour, message {round}")).await;
+        }
+    }
+    let received: i64 = diesel::sql_query("SELECT COUNT(*) AS n FROM messages WHERE direction = 'in'")
+        .get_result::<Count>(&mut *app.conn())
+        .unwrap()
+        .n;
+    assert_eq!(received, 15, "every acknowledged message is stored once");
+
+    // Ten minutes of outage, thirty seconds at a time.
+    let clock = app.state.clock.clone();
+    for _ in 0..20 {
+        clock.advance(chrono::Duration::seconds(30));
+        app.state.workers.wakers.line.notify_one();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let metrics = app.get("/metrics").send().await.text();
+    let depth = metric(&metrics, "relais_outbox_depth ");
+    let age = metric(&metrics, "relais_outbox_oldest_age_seconds ");
+    assert!(depth >= 15.0, "the backlog shows: {depth}");
+    assert!(age >= 540.0, "and its age, by the server's clock: {age}");
+    let failed: i64 = diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'failed'")
+        .get_result::<Count>(&mut *app.conn())
+        .unwrap()
+        .n;
+    assert_eq!(failed, 0, "no reply is given up on during a ten-minute outage");
+    let tried = telegram.calls().len() + sms.calls().len();
+    assert!(tried > 5, "the worker kept trying: {tried}");
+
+    // Back: everything due is sent.
+    let (tg_before, sms_before) = (telegram.calls().len(), sms.calls().len());
+    telegram.set_down(false);
+    sms.set_down(false);
+    clock.advance(chrono::Duration::minutes(11));
+    app.state.workers.wakers.line.notify_one();
+    app.outbox_drained().await;
+
+    let rows: Vec<SentRow> = diesel::sql_query(
+        "SELECT chat_key, provider_message_id FROM outbox WHERE status = 'sent' ORDER BY chat_key, created_at, position",
+    )
+    .load(&mut *app.conn())
+    .unwrap();
+    let succeeded = (telegram.calls().len() - tg_before) + (sms.calls().len() - sms_before);
+    assert_eq!(rows.len(), succeeded, "each reply sent exactly once");
+    assert!(rows.len() >= 15, "{} replies", rows.len());
+    // In order within each chat: the providers numbered the sends as they received them.
+    let number = |id: &str| -> i64 { id.trim_start_matches("SM").parse().unwrap_or(-1) };
+    for pair in rows.windows(2) {
+        if pair[0].chat_key == pair[1].chat_key {
+            let (a, b) = (
+                number(pair[0].provider_message_id.as_deref().unwrap()),
+                number(pair[1].provider_message_id.as_deref().unwrap()),
+            );
+            assert!(
+                a < b,
+                "a chat's replies reached the provider out of order ({a}, then {b})"
+            );
+        }
+    }
+    let metrics = app.get("/metrics").send().await.text();
+    assert_eq!(metric(&metrics, "relais_outbox_depth "), 0.0);
+}
+
+/// Fault 5: the server's clock jumps forward an hour, then back a minute. Tokens behave (a
+/// token issued just before the step back still works; one past its end does not; the
+/// refresh token still renews), and replies claimed before the jumps are each sent once:
+/// a lease that ran out in the jump is claimed again, never twice at once.
+#[tokio::test]
+async fn a_clock_that_jumps_forward_an_hour_and_back_a_minute_breaks_nothing() {
+    let app = spawn_line_app(&[("RELAIS_SMS_PER_SECOND", "50")]).await;
+    let clock = app.state.clock.clone();
+    let (access, refresh) = app.login("practitioner").await;
+
+    // Replies waiting on a provider that fails, claimed and retried.
+    let sms = &app.sms_fake().recorder;
+    sms.set_down(true);
+    for phone in ["+33655555701", "+33655555702"] {
+        app.sms_says(phone, "bonjour, je voudrais parler").await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Back a minute: the token issued a moment ago still works.
+    clock.advance(chrono::Duration::minutes(-1));
+    assert_eq!(
+        app.get("/v1/me").bearer(&access).send().await.status,
+        200,
+        "a step back logs no one out"
+    );
+
+    // Forward an hour: the access token has ended, the refresh token renews it.
+    clock.advance(chrono::Duration::hours(1));
+    assert_eq!(app.get("/v1/me").bearer(&access).send().await.status, 401);
+    let renewed = app
+        .post("/v1/auth/refresh")
+        .json(&serde_json::json!({ "refresh_token": refresh }))
+        .send()
+        .await;
+    assert_eq!(renewed.status, 200, "{}", renewed.text());
+    let fresh = renewed.json()["access_token"].as_str().unwrap().to_owned();
+
+    // And back a minute again, with the provider back.
+    clock.advance(chrono::Duration::minutes(-1));
+    assert_eq!(app.get("/v1/me").bearer(&fresh).send().await.status, 200);
+    let before = sms.calls().len();
+    sms.set_down(false);
+    clock.advance(chrono::Duration::minutes(11));
+    app.state.workers.wakers.line.notify_one();
+    app.outbox_drained().await;
+    let sent: i64 = diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'sent'")
+        .get_result::<Count>(&mut *app.conn())
+        .unwrap()
+        .n;
+    let succeeded = (sms.calls().len() - before) as i64;
+    assert!(sent > 0);
+    assert_eq!(sent, succeeded, "each reply sent exactly once across the jumps");
+    let failed: i64 = diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'failed'")
+        .get_result::<Count>(&mut *app.conn())
+        .unwrap()
+        .n;
+    assert_eq!(failed, 0);
+}
