@@ -9,7 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
-use crate::problem::ApiError;
+use crate::problem::{ApiError, FieldError, escape};
 
 pub struct Body<T>(pub T);
 
@@ -29,23 +29,46 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
         Box::pin(async move {
             let value = value.await?.into_inner();
             if !value.is_object() {
-                return Err(ApiError::Validation {
-                    detail: "the body must be a JSON object".into(),
-                    errors: Vec::new(),
-                }
-                .into());
+                return Err(FieldError::at("", "the body must be a JSON object").problem().into());
             }
             let mut value = value;
             integral_numbers(&mut value);
-            serde_json::from_value(value).map(Body).map_err(|e| {
-                ApiError::Validation {
-                    detail: e.to_string(),
-                    errors: Vec::new(),
-                }
-                .into()
-            })
+            read(value).map(Body).map_err(Into::into)
         })
     }
+}
+
+/// Reads `T` from a deserializer, naming where it failed: the JSON Pointer of the member at
+/// fault (`/coverage/0`, `/centre_id`), a missing or unknown member included.
+pub(crate) fn read<'de, T: serde::Deserialize<'de>, D>(deserializer: D) -> Result<T, ApiError>
+where
+    D: serde::Deserializer<'de>,
+    D::Error: std::fmt::Display,
+{
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let detail = e.inner().to_string();
+        FieldError::at(pointer(e.path(), &detail), detail).problem()
+    })
+}
+
+/// The JSON Pointer of a path serde walked (an unknown member is on it already), with the
+/// member a "missing field" message names (serde reports it at the enclosing object).
+fn pointer(path: &serde_path_to_error::Path, detail: &str) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => pointer.push_str(&format!("/{}", escape(key))),
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    if let Some(rest) = detail.strip_prefix("missing field `")
+        && let Some((member, _)) = rest.split_once('`')
+    {
+        pointer.push_str(&format!("/{}", escape(member)));
+    }
+    pointer
 }
 
 /// JSON has one number type: `2.0` is the integer 2 (JSON Schema's `integer` accepts it), but
@@ -75,6 +98,39 @@ fn integral_numbers(value: &mut serde_json::Value) {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        id: uuid::Uuid,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        #[serde(rename = "a/b~c")]
+        odd: Option<i64>,
+        items: Vec<Inner>,
+    }
+
+    fn where_(value: serde_json::Value) -> String {
+        match super::read::<Outer, _>(value) {
+            Err(crate::problem::ApiError::Validation { errors, .. }) => errors[0].pointer.clone(),
+            other => panic!("not a validation error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_body_error_names_its_member_as_a_json_pointer() {
+        assert_eq!(where_(json!({ "name": "x", "items": [{ "id": "x" }] })), "/items/0/id");
+        assert_eq!(where_(json!({ "items": [] })), "/name");
+        assert_eq!(where_(json!({ "name": "x", "items": [], "colour": 1 })), "/colour");
+        assert_eq!(where_(json!({ "name": 3, "items": [] })), "/name");
+        assert_eq!(where_(json!({ "name": "x", "items": [], "a/b~c": "x" })), "/a~1b~0c");
+    }
 
     #[test]
     fn integral_floats_become_integers_and_fractions_stay() {

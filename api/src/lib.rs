@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod outbound;
 pub mod problem;
+pub mod query;
 pub mod rate_limit;
 pub mod routes;
 pub mod startup;

@@ -9,10 +9,58 @@ use relais_core::Error as CoreError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// One thing wrong with a request, named (an RFC 9457 extension member, `errors`).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FieldError {
-    pub field: String,
-    pub message: String,
+    /// Where: a JSON Pointer (RFC 6901) into the request body, such as `/coverage/0` (`""`
+    /// for the body as a whole), or the name of the query parameter or header at fault,
+    /// such as `limit` or `Idempotency-Key` (never starting with `/`).
+    pub pointer: String,
+    /// What is wrong there.
+    pub detail: String,
+}
+
+impl FieldError {
+    /// At a place in the body, given as a JSON Pointer.
+    pub fn at(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// At a query parameter or a header, by its name.
+    pub fn parameter(name: &str, detail: impl Into<String>) -> Self {
+        Self::at(name.trim_start_matches('/'), detail)
+    }
+
+    /// At a body member named as core names it: `coverage`, or `zone.communes` for a nested
+    /// member (a name with a `-` or a capital is a header: `Idempotency-Key`).
+    pub fn field(name: &str, detail: impl Into<String>) -> Self {
+        if name.contains('-') || name.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return Self::parameter(name, detail);
+        }
+        let pointer: String = name.split('.').map(|segment| format!("/{}", escape(segment))).collect();
+        Self::at(pointer, detail)
+    }
+
+    /// The problem for this one error: `detail` says where and what, `errors` holds it.
+    pub fn problem(self) -> ApiError {
+        let place = if self.pointer.is_empty() {
+            "the body"
+        } else {
+            self.pointer.as_str()
+        };
+        ApiError::Validation {
+            detail: format!("{place}: {}", self.detail),
+            errors: vec![self],
+        }
+    }
+}
+
+/// One JSON Pointer reference token: `~` and `/` escaped (RFC 6901, section 3).
+pub fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,10 +147,7 @@ impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         match e {
             CoreError::NotFound => Self::NotFound,
-            CoreError::Invalid { field, message } => Self::Validation {
-                detail: format!("{field}: {message}"),
-                errors: vec![FieldError { field, message }],
-            },
+            CoreError::Invalid { field, message } => FieldError::field(&field, message).problem(),
             CoreError::Conflict(m) => Self::Conflict(m),
             CoreError::Forbidden(m) => Self::Forbidden(m),
             CoreError::TooManyRequests { retry_after_secs } => Self::TooManyRequests { retry_after_secs },

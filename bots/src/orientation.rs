@@ -232,6 +232,7 @@ impl TextLine {
                             conversation_id: Some(o.conversation_id.clone()),
                             summary,
                             basis: LegalBasis::Voluntary { consent_at: now },
+                            partner_reference: None,
                         },
                     )?;
                     o.referral_id = Some(referral);

@@ -52,6 +52,7 @@ pub mod housing;
 pub mod idempotency;
 pub mod ids;
 pub mod outbox;
+pub mod page;
 pub mod partners;
 pub mod security;
 pub mod time;

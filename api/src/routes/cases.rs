@@ -80,7 +80,7 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     CentreStaff { caller, .. }: CentreStaff,
-    query: web::Query<ListQuery>,
+    query: crate::query::Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let status = query.status;
     let items = state

@@ -46,13 +46,13 @@ fn entry(
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
-    query: web::Query<DirectoryQuery>,
+    query: crate::query::Query<DirectoryQuery>,
 ) -> ApiResult<HttpResponse> {
     auth.admit_with_partners(ANY_STAFF)?;
     let area = match &query.postal_code {
         Some(raw) => {
-            let code =
-                PostalCode::parse(raw).map_err(|_| super::invalid("postal_code", "five digits, such as 75011"))?;
+            let code = PostalCode::parse(raw)
+                .map_err(|_| super::invalid_parameter("postal_code", "five digits, such as 75011"))?;
             Some(state.geo.postal_code(&code).ok_or(ApiError::NotFound)?)
         }
         None => None,

@@ -85,7 +85,10 @@ pub async fn root() -> HttpResponse {
     }))
 }
 
-pub async fn organizations(state: web::Data<AppState>, query: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn organizations(
+    state: web::Data<AppState>,
+    query: crate::query::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     let basic: Vec<Value> = all(&state)
         .await?
         .into_iter()
@@ -132,7 +135,7 @@ fn services_of(orgs: Vec<Value>) -> Vec<Value> {
     out
 }
 
-pub async fn services(state: web::Data<AppState>, query: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn services(state: web::Data<AppState>, query: crate::query::Query<PageQuery>) -> ApiResult<HttpResponse> {
     let items = services_of(all(&state).await?);
     Ok(HttpResponse::Ok().json(page(items, &query)?))
 }
@@ -146,7 +149,10 @@ pub async fn service(state: web::Data<AppState>, path: web::Path<ServiceId>) -> 
     Ok(HttpResponse::Ok().json(found))
 }
 
-pub async fn service_at_locations(state: web::Data<AppState>, query: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn service_at_locations(
+    state: web::Data<AppState>,
+    query: crate::query::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     let mut items = Vec::new();
     for service in services_of(all(&state).await?) {
         let summary = json!({ "id": service["id"], "name": service["name"], "status": service["status"], "organization_id": service["organization_id"] });

@@ -18,7 +18,7 @@ pub(crate) fn idempotency_key(req: &HttpRequest, auth: &Auth) -> ApiResult<(Stri
         Some(value) => {
             let text = value
                 .to_str()
-                .map_err(|_| invalid("Idempotency-Key", "visible ASCII only"))?;
+                .map_err(|_| invalid_parameter("Idempotency-Key", "visible ASCII only"))?;
             Some(idempotency::parse_key(text)?)
         }
         None => None,
@@ -30,14 +30,24 @@ pub(crate) fn to_json<T: serde::Serialize>(value: T) -> relais_core::Result<serd
     serde_json::to_value(value).map_err(|e| relais_core::Error::Internal(e.to_string()))
 }
 
-/// Turns a core validation error list into one problem.
+/// A body member that is not valid (`field` as core names it: `coverage`, `zone.communes`).
 pub(crate) fn invalid(field: &str, message: &str) -> ApiError {
-    ApiError::Validation {
-        detail: format!("{field}: {message}"),
-        errors: vec![FieldError {
-            field: field.to_owned(),
-            message: message.to_owned(),
-        }],
+    FieldError::field(field, message).problem()
+}
+
+/// A query parameter or a header that is not valid, by its name.
+pub(crate) fn invalid_parameter(name: &str, message: &str) -> ApiError {
+    FieldError::parameter(name, message).problem()
+}
+
+/// The same error, about a query parameter of that name rather than a body member.
+pub(crate) fn in_query(error: ApiError) -> ApiError {
+    match error {
+        ApiError::Validation { errors, .. } if errors.len() == 1 => {
+            let FieldError { pointer, detail } = errors.into_iter().next().unwrap_or_else(|| FieldError::at("", ""));
+            FieldError::parameter(&pointer, detail).problem()
+        }
+        other => other,
     }
 }
 

@@ -23,7 +23,7 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     _: HelplineStaff,
-    query: web::Query<ListQuery>,
+    query: crate::query::Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.into_inner().state;
     let items = state

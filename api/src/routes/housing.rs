@@ -207,7 +207,7 @@ pub struct RequestQuery {
 pub async fn list_requests(
     state: web::Data<AppState>,
     Staff { caller, .. }: Staff,
-    query: web::Query<RequestQuery>,
+    query: crate::query::Query<RequestQuery>,
 ) -> ApiResult<HttpResponse> {
     let status = query.status;
     let now = state.clock.now();
@@ -237,7 +237,7 @@ pub async fn proposals(
     state: web::Data<AppState>,
     Staff { caller, .. }: Staff,
     path: web::Path<HousingRequestId>,
-    query: web::Query<ProposalQuery>,
+    query: crate::query::Query<ProposalQuery>,
 ) -> ApiResult<HttpResponse> {
     let id = path.to_string();
     let limit = query.limit.unwrap_or(10);
@@ -413,15 +413,22 @@ pub struct InventoryQuery {
 pub async fn inventory(
     state: web::Data<AppState>,
     Staff { caller, .. }: Staff,
-    query: web::Query<InventoryQuery>,
+    query: crate::query::Query<InventoryQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    let from = q.from.map(|d| super::sane_date("from", d)).transpose()?;
-    let to = q.to.map(|d| super::sane_date("to", d)).transpose()?;
+    let from = q
+        .from
+        .map(|d| super::sane_date("from", d))
+        .transpose()
+        .map_err(super::in_query)?;
+    let to =
+        q.to.map(|d| super::sane_date("to", d))
+            .transpose()
+            .map_err(super::in_query)?;
     let csv = match q.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
-        Some(_) => return Err(super::invalid("format", "json or csv")),
+        Some(_) => return Err(super::invalid_parameter("format", "json or csv")),
     };
     let now = state.clock.now();
     let shared = state.clone();

@@ -27,14 +27,14 @@ mod users;
 mod webchat;
 mod webhooks;
 
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{JsonPayloadError, PathError};
 use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError as _, Route, web};
 
 use crate::problem::ApiError;
 
-pub(crate) use helpers::{idempotency_key, invalid, sane_date, sane_instant, to_json};
+pub(crate) use helpers::{idempotency_key, in_query, invalid, invalid_parameter, sane_date, sane_instant, to_json};
 
 /// One registered route: method, path template (OpenAPI syntax), handler.
 pub struct RouteDef {
@@ -349,14 +349,7 @@ pub fn table() -> Vec<RouteDef> {
 pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
     cfg.app_data(json_config(body_limit))
         .app_data(web::PayloadConfig::new(body_limit))
-        .app_data(web::PathConfig::default().error_handler(|_: PathError, _| ApiError::NotFound.into()))
-        .app_data(web::QueryConfig::default().error_handler(|e: QueryPayloadError, _| {
-            ApiError::Validation {
-                detail: format!("query: {e}"),
-                errors: Vec::new(),
-            }
-            .into()
-        }));
+        .app_data(web::PathConfig::default().error_handler(|_: PathError, _| ApiError::NotFound.into()));
     let routes = table();
     let allow_for = |path: &str| -> String {
         let methods: Vec<&str> = routes
@@ -414,10 +407,7 @@ fn json_config(limit: usize) -> web::JsonConfig {
                 JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
                 JsonPayloadError::Deserialize(err) => {
                     if err.is_data() {
-                        ApiError::Validation {
-                            detail: err.to_string(),
-                            errors: Vec::new(),
-                        }
+                        crate::problem::FieldError::at("", err.to_string()).problem()
                     } else {
                         ApiError::BadRequest(format!("the body is not valid JSON: {err}"))
                     }

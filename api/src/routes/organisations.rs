@@ -43,7 +43,11 @@ pub struct OrganisationChangesBody {
     active: Option<bool>,
 }
 
-pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: crate::query::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
     let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
     let kind = query.into_inner().kind;
     let items = state.db(move |conn| organisations::list(conn, &caller, kind)).await?;

@@ -86,7 +86,11 @@ pub struct ListQuery {
     status: Option<DeliveryStatus>,
 }
 
-pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: crate::query::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
     let caller = auth.caller().clone();
     let status = query.status;
     let items = state.db(move |conn| webhooks::list(conn, &caller, status)).await?;

@@ -25,7 +25,7 @@ pub struct LanguageQuery {
 pub async fn list_canned(
     state: web::Data<AppState>,
     _: HelplineStaff,
-    query: web::Query<LanguageQuery>,
+    query: crate::query::Query<LanguageQuery>,
 ) -> ApiResult<HttpResponse> {
     let language = query.into_inner().language;
     let items = state.db(move |conn| canned::list(conn, language)).await?;
@@ -127,23 +127,24 @@ pub struct Period {
 }
 
 impl Period {
-    /// Defaults to the last 30 days; at most a year and a day.
-    fn resolve(self) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
-        let to = super::sane_instant("to", self.to.unwrap_or_else(Utc::now))?;
+    /// Defaults to the 30 days up to `now` (the server's clock); at most a year and a day.
+    /// Its fields are query parameters: errors name them as such.
+    fn resolve(self, now: DateTime<Utc>) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
+        let to = super::sane_instant("to", self.to.unwrap_or(now)).map_err(super::in_query)?;
         if let Some(from) = self.from {
-            super::sane_instant("from", from)?;
+            super::sane_instant("from", from).map_err(super::in_query)?;
         }
         let from = match self.from {
             Some(from) => from,
             None => to
                 .checked_sub_signed(Duration::days(30))
-                .ok_or_else(|| super::invalid("to", "out of range"))?,
+                .ok_or_else(|| super::invalid_parameter("to", "out of range"))?,
         };
         if from >= to {
-            return Err(super::invalid("from", "must be before to"));
+            return Err(super::invalid_parameter("from", "must be before to"));
         }
         if to - from > Duration::days(367) {
-            return Err(super::invalid("from", "a period covers at most a year"));
+            return Err(super::invalid_parameter("from", "a period covers at most a year"));
         }
         Ok((from, to))
     }
@@ -152,9 +153,9 @@ impl Period {
 pub async fn list_calls(
     state: web::Data<AppState>,
     _: HelplineStaff,
-    query: web::Query<Period>,
+    query: crate::query::Query<Period>,
 ) -> ApiResult<HttpResponse> {
-    let (from, to) = query.into_inner().resolve()?;
+    let (from, to) = query.into_inner().resolve(state.clock.now())?;
     let items = state.db(move |conn| calls::list(conn, from, to)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -177,7 +178,7 @@ pub struct StatisticsQuery {
 pub async fn statistics(
     state: web::Data<AppState>,
     Staff { caller, auth }: Staff,
-    query: web::Query<StatisticsQuery>,
+    query: crate::query::Query<StatisticsQuery>,
 ) -> ApiResult<HttpResponse> {
     let suppress = match caller.organisation_kind {
         OrganisationKind::National if caller.has_role(Role::NationalCoordinator) => Some(5),
@@ -192,7 +193,7 @@ pub async fn statistics(
         from: query.from,
         to: query.to,
     }
-    .resolve()?;
+    .resolve(state.clock.now())?;
     let stats = state
         .read_replica(move |conn| statistics::compute(conn, from, to, suppress))
         .await?;

@@ -5,9 +5,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use relais_core::accounts::model::Role;
 use relais_core::centres::model::{LegalBasis, ReferralStatus};
-use relais_core::centres::referrals::{self, Action, Direction, NewReferral};
+use relais_core::centres::referrals::{self, Action, Direction, Filter, NewReferral};
 use relais_core::idempotency;
 use relais_core::ids::{OrganisationId, ReferralId};
+use relais_core::page::PageRequest;
 
 use crate::auth::Auth;
 use crate::auth::policy::ANY_STAFF;
@@ -26,22 +27,63 @@ pub struct ListQuery {
     direction: Option<String>,
     #[serde(default)]
     status: Option<String>,
+    /// Made at or after.
+    #[serde(default)]
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Made before.
+    #[serde(default)]
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    partner_reference: Option<String>,
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
-pub async fn list(state: web::Data<AppState>, auth: Auth, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+/// The caller's referrals, newest first, by pages (`limit`, `cursor` → `next_cursor`), by
+/// status, by when they were made, and by the caller's own reference.
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: crate::query::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
     let caller = auth.admit_with_partners(ANY_STAFF)?.clone();
     let q = query.into_inner();
     let direction = match q.direction.as_deref() {
         None | Some("incoming") => Direction::Incoming,
         Some("outgoing") => Direction::Outgoing,
-        Some(_) => return Err(super::invalid("direction", "incoming or outgoing")),
+        Some(_) => return Err(super::invalid_parameter("direction", "incoming or outgoing")),
     };
-    let status: Option<ReferralStatus> = q.status.as_deref().map(str::parse).transpose()?;
+    let in_query = |e: relais_core::Error| super::in_query(e.into());
+    let mut filter = Filter::new(direction);
+    filter.status = q
+        .status
+        .as_deref()
+        .map(str::parse::<ReferralStatus>)
+        .transpose()
+        .map_err(|_| super::invalid_parameter("status", "pending, accepted, rejected, done or revoked"))?;
+    filter.from = q
+        .from
+        .map(|t| super::sane_instant("from", t))
+        .transpose()
+        .map_err(super::in_query)?;
+    filter.to =
+        q.to.map(|t| super::sane_instant("to", t))
+            .transpose()
+            .map_err(super::in_query)?;
+    filter.partner_reference = q
+        .partner_reference
+        .as_deref()
+        .map(|r| relais_core::values::parse_label("partner_reference", r, 100))
+        .transpose()
+        .map_err(in_query)?;
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref()).map_err(in_query)?;
     let stall_after = stall(&state);
-    let items = state
-        .db_sealed(move |conn, secrets| referrals::list(conn, secrets, &caller, direction, status, stall_after))
+    let page = state
+        .db_sealed(move |conn, secrets| referrals::list(conn, secrets, &caller, &filter, &page, stall_after))
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 pub async fn get(state: web::Data<AppState>, auth: Auth, path: web::Path<ReferralId>) -> ApiResult<HttpResponse> {
@@ -69,6 +111,8 @@ pub struct NewReferralBody {
     decision_reference: Option<String>,
     #[serde(default)]
     order_ends_on: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    partner_reference: Option<String>,
 }
 
 /// A referral from a partner (justice services) or staff: court-ordered with its authority,
@@ -117,6 +161,11 @@ pub async fn create(
         _ => return Err(super::invalid("legal_basis", "voluntary or court_ordered")),
     };
     let alias = relais_core::values::parse_label("subject_alias", &b.subject_alias, 100)?;
+    let partner_reference = b
+        .partner_reference
+        .as_deref()
+        .map(|r| relais_core::values::parse_label("partner_reference", r, 100))
+        .transpose()?;
     let stall_after = stall(&state);
     let created = state
         .db_sealed(move |conn, secrets| {
@@ -132,6 +181,7 @@ pub async fn create(
                         conversation_id: None,
                         summary: b.summary,
                         basis,
+                        partner_reference,
                     },
                 )?;
                 let view = referrals::get(conn, secrets, &caller, &id, stall_after)?;

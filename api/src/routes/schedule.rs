@@ -126,7 +126,7 @@ impl Range {
 pub async fn list_slots(
     state: web::Data<AppState>,
     CentreStaff { caller, .. }: CentreStaff,
-    query: web::Query<Range>,
+    query: crate::query::Query<Range>,
 ) -> ApiResult<HttpResponse> {
     let (from, to) = query.resolve(state.clock.now())?;
     let items = state
@@ -201,7 +201,7 @@ pub async fn book(
 pub async fn list_appointments(
     state: web::Data<AppState>,
     CentreStaff { caller, .. }: CentreStaff,
-    query: web::Query<Range>,
+    query: crate::query::Query<Range>,
 ) -> ApiResult<HttpResponse> {
     let (from, to) = query.resolve(state.clock.now())?;
     let status = query.status;
@@ -312,14 +312,17 @@ pub async fn inbox(state: web::Data<AppState>, CentreStaff { caller, .. }: Centr
             let today = now.with_timezone(&tz).date_naive();
             let start = calendar::local_midnight(today, tz);
             let end = calendar::local_midnight(today + Duration::days(1), tz);
+            let mut pending = referrals::Filter::new(Direction::Incoming);
+            pending.status = Some(ReferralStatus::Pending);
             let pending = referrals::list(
                 conn,
                 secrets,
                 &caller,
-                Direction::Incoming,
-                Some(ReferralStatus::Pending),
+                &pending,
+                &relais_core::page::PageRequest::first(relais_core::page::MAX_LIMIT),
                 stall_after,
-            )?;
+            )?
+            .items;
             let day = appointments::list(conn, &caller, start, end, None)?;
             let noshows = appointments::list(
                 conn,

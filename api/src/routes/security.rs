@@ -16,11 +16,11 @@ pub struct AlertQuery {
 pub async fn alerts(
     state: web::Data<AppState>,
     Staff { caller, .. }: Staff,
-    query: web::Query<AlertQuery>,
+    query: crate::query::Query<AlertQuery>,
 ) -> ApiResult<HttpResponse> {
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(super::invalid("limit", "1 to 500"));
+        return Err(super::invalid_parameter("limit", "1 to 500"));
     }
     let items = state
         .db(move |conn| relais_core::security::list(conn, &caller, limit))

@@ -1336,7 +1336,7 @@ export interface paths {
         };
         /**
          * List referrals
-         * @description Staff or partner. The referrals addressed to the caller's organisation (`direction=incoming`, the default) or sent by it (`outgoing`), newest first, at most 500. A pending referral untouched for longer than the configured delay is marked `stalled`.
+         * @description Staff or partner. The referrals addressed to the caller's organisation (`direction=incoming`, the default) or sent by it (`outgoing`), newest first, one page at a time (`limit`, then `cursor` set to the previous page's `next_cursor`; pages hold still while referrals are added). Filters by status, by when the referral was made (`from`, `to`) and by your own reference (`partner_reference`, among your outgoing referrals). A pending referral untouched for longer than the configured delay is marked `stalled`.
          */
         get: operations["listReferrals"];
         put?: never;
@@ -2627,16 +2627,35 @@ export interface components {
             created_at: string;
         };
         /**
+         * @description One thing wrong with a request.
+         * @example {
+         *       "pointer": "/centre_id",
+         *       "detail": "UUID parsing failed: invalid character"
+         *     }
+         */
+        ProblemError: {
+            /**
+             * @description A JSON Pointer into the body, or a query parameter's or header's name.
+             * @example /coverage/0
+             */
+            pointer: string;
+            /**
+             * @description What is wrong there.
+             * @example invalid type: integer `75`, expected a string
+             */
+            detail: string;
+        };
+        /**
          * @description RFC 9457 problem details, sent as `application/problem+json` for every error.
          * @example {
          *       "type": "urn:relais:problem:validation",
          *       "title": "The request is not valid",
          *       "status": 400,
-         *       "detail": "centre_id: must be a UUID",
+         *       "detail": "/centre_id: UUID parsing failed: invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `x` at 1",
          *       "errors": [
          *         {
-         *           "field": "centre_id",
-         *           "message": "must be a UUID"
+         *           "pointer": "/centre_id",
+         *           "detail": "UUID parsing failed: invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `x` at 1"
          *         }
          *       ]
          *     }
@@ -2655,11 +2674,14 @@ export interface components {
             detail?: string;
             /** @description URI reference identifying this occurrence (usually the request path). */
             instance?: string;
-            /** @description Per-field validation errors. */
-            errors?: {
-                field: string;
-                message: string;
-            }[];
+            /**
+             * @description What was wrong, and where (an extension member of RFC 9457, on `validation`
+             *     problems). `pointer` is a JSON Pointer (RFC 6901) into the request body, such as
+             *     `/coverage/0` or `/centre_id` (`""` for the body as a whole; a missing or unknown
+             *     member is named too), or the name of the query parameter or header at fault, such
+             *     as `limit` or `Idempotency-Key` (a name never starts with `/`).
+             */
+            errors?: components["schemas"]["ProblemError"][];
             /** @description Seconds to wait before retrying (rate limiting). */
             retry_after?: number;
         };
@@ -4628,6 +4650,7 @@ export interface components {
          *       "authority": "spip",
          *       "decision_reference": "PV 2026/01234",
          *       "order_ends_on": "2026-08-02",
+         *       "partner_reference": "SPIP67-2026-0412",
          *       "rejection_reason": null,
          *       "created": {
          *         "by": "api_key:c8b15933-1270-51d9-904d-aa8c32939c4c",
@@ -4670,6 +4693,8 @@ export interface components {
              * @description When the court order ends, or null.
              */
             order_ends_on: string | null;
+            /** @description The referring organisation's own reference for the file (a SPIP file number), as it gave it at creation, or null. */
+            partner_reference: string | null;
             /** @description Why the centre rejected the referral, or null. */
             rejection_reason: string | null;
             created: components["schemas"]["ReferralStep"];
@@ -4681,6 +4706,7 @@ export interface components {
             stalled: boolean;
         };
         /**
+         * @description One page of referrals.
          * @example {
          *       "items": [
          *         {
@@ -4703,6 +4729,7 @@ export interface components {
          *           "authority": "spip",
          *           "decision_reference": "PV 2026/01234",
          *           "order_ends_on": "2026-08-02",
+         *           "partner_reference": "SPIP67-2026-0412",
          *           "rejection_reason": null,
          *           "created": {
          *             "by": "api_key:c8b15933-1270-51d9-904d-aa8c32939c4c",
@@ -4716,12 +4743,15 @@ export interface components {
          *           "revoked": null,
          *           "stalled": false
          *         }
-         *       ]
+         *       ],
+         *       "next_cursor": "MTc3MzE1MTUwMDAwMDAwMHwwZDAwNmEyNi1hODgyLTUxNTctOGZkOS03MDdjZWIwMTQyMGI"
          *     }
          */
         ReferralList: {
             /** @description Newest first. */
             items: components["schemas"]["Referral"][];
+            /** @description Pass it as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         /**
          * @description A referral to a care centre. Voluntary, it records when the person consented; court-ordered, the authority, the decision's reference and the order's end date.
@@ -4732,7 +4762,8 @@ export interface components {
          *       "legal_basis": "court_ordered",
          *       "authority": "spip",
          *       "decision_reference": "PV 2026/01234",
-         *       "order_ends_on": "2026-08-02"
+         *       "order_ends_on": "2026-08-02",
+         *       "partner_reference": "SPIP67-2026-0412"
          *     }
          */
         NewReferral: {
@@ -4762,6 +4793,8 @@ export interface components {
              * @description When the court order ends; required for a court-ordered referral.
              */
             order_ends_on?: string | null;
+            /** @description Your own reference for the person's file (a SPIP file number), 1 to 100 characters. Kept as given, shown on the referral, and searchable among your referrals (`GET /v1/referrals?direction=outgoing&partner_reference=`). */
+            partner_reference?: string | null;
         };
         /**
          * @example {
@@ -5414,6 +5447,7 @@ export interface components {
          *         "authority": "spip",
          *         "decision_reference": "PV 2026/01234",
          *         "order_ends_on": "2026-08-02",
+         *         "partner_reference": "SPIP67-2026-0412",
          *         "rejection_reason": null,
          *         "created": {
          *           "by": "api_key:c8b15933-1270-51d9-904d-aa8c32939c4c",
@@ -6176,6 +6210,7 @@ export interface components {
          *           "authority": "spip",
          *           "decision_reference": "PV 2026/01234",
          *           "order_ends_on": "2026-08-02",
+         *           "partner_reference": "SPIP67-2026-0412",
          *           "rejection_reason": null,
          *           "created": {
          *             "by": "api_key:c8b15933-1270-51d9-904d-aa8c32939c4c",
@@ -8355,11 +8390,11 @@ export interface components {
                  *       "type": "urn:relais:problem:validation",
                  *       "title": "The request is not valid",
                  *       "status": 400,
-                 *       "detail": "centre_id: must be a UUID",
+                 *       "detail": "/centre_id: UUID parsing failed: invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `x` at 1",
                  *       "errors": [
                  *         {
-                 *           "field": "centre_id",
-                 *           "message": "must be a UUID"
+                 *           "pointer": "/centre_id",
+                 *           "detail": "UUID parsing failed: invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `x` at 1"
                  *         }
                  *       ]
                  *     }
@@ -8486,6 +8521,10 @@ export interface components {
         };
     };
     parameters: {
+        /** @description How many items in this page, 1 to 500. Defaults to 100. */
+        Limit: number;
+        /** @description The previous page's `next_cursor`, as it was given (opaque). Absent for the first page. */
+        Cursor: string;
         /** @description A key the client chooses (1 to 255 visible ASCII characters) so that a retried create runs once. Unique per caller (staff user, or partner organisation) for a day; a retry with the same key on the same route gets the first answer back; the same key on another route answers 409. */
         IdempotencyKey: string;
         /** @description Page number of the paginated result, from 1. Defaults to 1; a page past the last one is empty. */
@@ -12391,6 +12430,16 @@ export interface operations {
                 direction?: "incoming" | "outgoing";
                 /** @description Only referrals in this status. */
                 status?: components["schemas"]["ReferralStatus"];
+                /** @description Only referrals made at or after this instant. */
+                from?: string;
+                /** @description Only referrals made before this instant. */
+                to?: string;
+                /** @description Only your referrals with this reference (given at creation); it searches the referrals your organisation sent, whatever `direction` says. */
+                partner_reference?: string;
+                /** @description How many items in this page, 1 to 500. Defaults to 100. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The previous page's `next_cursor`, as it was given (opaque). Absent for the first page. */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path?: never;
@@ -12407,7 +12456,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReferralList"];
                 };
             };
-            /** @description Invalid query parameter (unknown parameters are rejected; `direction` is incoming or outgoing; `status` must be a known status). */
+            /** @description Invalid query parameter (unknown parameters are rejected; `direction` is incoming or outgoing; `status` must be a known status; `limit` 1 to 500; `cursor` as given), named in `errors[].pointer`. */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -18,6 +18,7 @@ use crate::db::{DbConn, write_tx};
 use crate::email;
 use crate::error::{Error, Result};
 use crate::ids::OrganisationId;
+use crate::page::{Cursor, Page, PageRequest};
 use crate::time;
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
@@ -47,6 +48,7 @@ struct Row {
     revoked_by: Option<String>,
     revoked_at: Option<chrono::NaiveDateTime>,
     updated_at: chrono::NaiveDateTime,
+    partner_reference: Option<String>,
 }
 
 /// An organisation as it was when the referral was made.
@@ -77,6 +79,8 @@ pub struct Referral {
     pub authority: Option<String>,
     pub decision_reference: Option<String>,
     pub order_ends_on: Option<chrono::NaiveDate>,
+    /// The referring organisation's own reference for the file, if it gave one.
+    pub partner_reference: Option<String>,
     pub rejection_reason: Option<String>,
     pub created: Step,
     pub decided: Option<Step>,
@@ -122,6 +126,7 @@ fn view(row: Row, secrets: &Secrets, stall: Stall) -> Result<Referral> {
         consent_at: row.consent_at.map(time::from_db),
         authority: row.authority,
         decision_reference: row.decision_reference,
+        partner_reference: row.partner_reference,
         order_ends_on: row.order_ends_on,
         rejection_reason: row.rejection_reason,
         created: Step {
@@ -155,6 +160,8 @@ pub struct NewReferral {
     pub conversation_id: Option<String>,
     pub summary: String,
     pub basis: LegalBasis,
+    /// The referring organisation's own reference for the file (checked by the caller).
+    pub partner_reference: Option<String>,
 }
 
 /// Who did it, as stored: `user:<id>`, `api_key:<id>` or `system`.
@@ -231,6 +238,7 @@ pub(crate) fn create_to(
             revoked_by: None,
             revoked_at: None,
             updated_at: now,
+            partner_reference: new.partner_reference.clone(),
         };
         diesel::insert_into(referrals::table).values(&row).execute(conn)?;
         audit::record(
@@ -293,29 +301,82 @@ pub enum Direction {
     Outgoing,
 }
 
+/// Which referrals a list holds.
+#[derive(Clone, Debug)]
+pub struct Filter {
+    pub direction: Direction,
+    pub status: Option<ReferralStatus>,
+    /// Made at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Made before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// The referring organisation's own reference: only among the caller's outgoing
+    /// referrals (another organisation's references are no search key).
+    pub partner_reference: Option<String>,
+}
+
+impl Filter {
+    pub fn new(direction: Direction) -> Self {
+        Self {
+            direction,
+            status: None,
+            from: None,
+            to: None,
+            partner_reference: None,
+        }
+    }
+}
+
+/// The caller's referrals, newest first, one page at a time.
 pub fn list(
     conn: &mut DbConn,
     secrets: &Secrets,
     caller: &Caller,
-    direction: Direction,
-    status: Option<ReferralStatus>,
+    filter: &Filter,
+    page: &PageRequest,
     stall: Stall,
-) -> Result<Vec<Referral>> {
+) -> Result<Page<Referral>> {
     let mine = caller.organisation_id.to_string();
     let mut query = referrals::table.into_boxed();
-    query = match direction {
-        Direction::Incoming => query.filter(referrals::target_org_id.eq(mine)),
-        Direction::Outgoing => query.filter(referrals::source_org_id.eq(mine)),
+    query = match filter.direction {
+        Direction::Incoming => query.filter(referrals::target_org_id.eq(mine.clone())),
+        Direction::Outgoing => query.filter(referrals::source_org_id.eq(mine.clone())),
     };
-    if let Some(status) = status {
+    if let Some(status) = &filter.status {
         query = query.filter(referrals::status.eq(status.as_str()));
     }
+    if let Some(from) = filter.from {
+        query = query.filter(referrals::created_at.ge(time::to_db(from)));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(referrals::created_at.lt(time::to_db(to)));
+    }
+    if let Some(reference) = &filter.partner_reference {
+        query = query
+            .filter(referrals::source_org_id.eq(mine))
+            .filter(referrals::partner_reference.eq(reference.clone()));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(
+            referrals::created_at.lt(after.at).or(referrals::created_at
+                .eq(after.at)
+                .and(referrals::id.lt(after.id.clone()))),
+        );
+    }
     let rows: Vec<Row> = query
-        .order(referrals::created_at.desc())
-        .limit(500)
+        .order((referrals::created_at.desc(), referrals::id.desc()))
+        .limit(page.fetch())
         .select(Row::as_select())
         .load(conn)?;
-    rows.into_iter().map(|r| view(r, secrets, stall)).collect()
+    Page::from_rows(
+        rows,
+        page,
+        |r| Cursor {
+            at: r.created_at,
+            id: r.id.clone(),
+        },
+        |r| view(r, secrets, stall),
+    )
 }
 
 /// A move of the state machine.

@@ -302,6 +302,7 @@ diesel::table! {
         revoked_by -> Nullable<Text>,
         revoked_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        partner_reference -> Nullable<Text>,
     }
 }
 

@@ -188,6 +188,7 @@ pub fn create(
                     new.first_night, new.last_night, nights, new.first_night, new.last_night, nights
                 ),
                 basis,
+                partner_reference: None,
             },
             OrganisationKind::HousingPlatform,
         )?;

@@ -99,7 +99,8 @@ fn nothing_reads_the_system_time_beside_the_clock() {
         "api/src/workers/webhooks.rs",
     ];
     // (`Instant` measures durations, timeouts and latencies, not dates: it is not listed.)
-    let reads = ["Utc::now(", "SystemTime::now(", "Local::now("];
+    // (Without the parenthesis: `unwrap_or_else(Utc::now)` reads it too.)
+    let reads = ["Utc::now", "SystemTime::now", "Local::now"];
     let mut found = Vec::new();
     for crate_dir in ["core/src", "api/src", "bots/src"] {
         let mut stack = vec![root.join(crate_dir)];

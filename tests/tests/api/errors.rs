@@ -76,7 +76,7 @@ async fn malformed_json_unknown_fields_wrong_type_and_oversized_bodies_are_refus
         .send()
         .await;
     assert_eq!(invalid.status, 400);
-    assert_eq!(invalid.json()["errors"][0]["field"], "coverage");
+    assert_eq!(invalid.json()["errors"][0]["pointer"], "/coverage");
 
     let after = app.get("/v1/organisations").bearer(&admin).send().await.json()["items"]
         .as_array()
@@ -161,4 +161,58 @@ async fn dates_at_the_edge_of_the_calendar_are_refused_not_crashed_on() {
         "the last page the contract allows is empty, not an error"
     );
     assert_eq!(reply.json()["contents"], serde_json::json!([]));
+}
+
+/// Issue 21: a 400 names what was wrong, as an RFC 9457 extension: `errors[]` of `{pointer,
+/// detail}`, the pointer a JSON Pointer into the body (nested members and array items
+/// included, a missing or unknown member too), or the query parameter's name.
+#[tokio::test]
+async fn a_refused_request_names_the_member_or_parameter_at_fault() {
+    let app = spawn_app().await;
+    let admin = app.token("admin").await;
+    let cases = [
+        (
+            json!({ "kind": "centre", "name": "CPCA Test", "coverage": [75] }),
+            "/coverage/0",
+        ),
+        (
+            json!({ "kind": "centre", "name": "CPCA Test", "colour": "blue" }),
+            "/colour",
+        ),
+        (json!({ "kind": "centre" }), "/name"),
+        (json!({ "kind": "planet", "name": "CPCA Test" }), "/kind"),
+        (
+            json!({ "kind": "centre", "name": "CPCA Test", "coverage": ["999"] }),
+            "/coverage",
+        ),
+    ];
+    for (body, pointer) in cases {
+        let reply = app.post("/v1/organisations").bearer(&admin).json(&body).send().await;
+        assert_eq!(reply.status, 400, "{body}");
+        let problem = reply.json();
+        assert_eq!(problem["errors"][0]["pointer"], pointer, "{body}: {problem}");
+        let detail = problem["errors"][0]["detail"].as_str().unwrap_or_default();
+        assert!(!detail.is_empty(), "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap_or_default().starts_with(pointer),
+            "the detail says where too: {problem}"
+        );
+    }
+    for (query, name) in [("limit=abc", "limit"), ("limit=0", "limit"), ("colour=blue", "colour")] {
+        let reply = app
+            .get(&format!("/v1/security/alerts?{query}"))
+            .bearer(&admin)
+            .send()
+            .await;
+        assert_eq!(reply.status, 400, "{query}");
+        assert_eq!(reply.json()["errors"][0]["pointer"], name, "{query}: {}", reply.text());
+    }
+    let not_object = app
+        .post("/v1/organisations")
+        .bearer(&admin)
+        .json(&json!([1]))
+        .send()
+        .await;
+    assert_eq!(not_object.status, 400);
+    assert_eq!(not_object.json()["errors"][0]["pointer"], "", "the whole body");
 }

@@ -720,7 +720,7 @@ async fn an_offer_lies_in_its_declared_commune_so_sweeping_communes_teaches_noth
             Some("application/problem+json")
         );
         let problem = reply.json();
-        assert_eq!(problem["errors"][0]["field"], "commune");
+        assert_eq!(problem["errors"][0]["pointer"], "/commune");
         answers.insert(problem["errors"].to_string());
         for word in ["ban", "interdi", "protect", "court", "measure", "93048"] {
             assert!(

@@ -809,3 +809,117 @@ async fn relais_demo_prints_a_partner_sandbox_key_that_makes_the_first_calls() {
         .unwrap();
     assert_eq!(deliveries.status(), 200);
 }
+
+/// Issue 21: a partner walks its referrals by pages and finds one by its own reference; pages
+/// hold still while referrals are added; references are searched only among the caller's own
+/// referrals (another organisation, the receiving centre included, learns nothing from them).
+#[tokio::test]
+async fn a_partner_pages_through_its_referrals_and_finds_one_by_its_own_reference() {
+    let app = spawn_line_app(&[]).await;
+    let key = app.partner_key().await;
+    let centre = app.organisation_id("CPCA Île-de-France Est").await;
+    let refer = |reference: String| {
+        let (app, key, centre) = (&app, key.clone(), centre.clone());
+        async move {
+            let made = app
+                .post("/v1/referrals")
+                .bearer(&key)
+                .json(&json!({ "centre_id": centre, "subject_alias": "M. Bertin", "summary": "Obligation de soins.", "legal_basis": "court_ordered", "authority": "jap", "decision_reference": "JAP-2026-77", "order_ends_on": "2027-06-30", "partner_reference": reference }))
+                .send()
+                .await;
+            assert_eq!(made.status, 201, "{}", made.text());
+            assert_eq!(made.json()["partner_reference"], reference.as_str());
+            made.json()["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let mut made = Vec::new();
+    for n in 0..5 {
+        made.push(refer(format!("SPIP75-2026-{n:04}")).await);
+    }
+    let everything = app
+        .get("/v1/referrals?direction=outgoing&limit=500")
+        .bearer(&key)
+        .send()
+        .await
+        .json();
+    let total = everything["items"].as_array().unwrap().len();
+    assert!(everything["next_cursor"].is_null());
+
+    // Two at a time; a referral made during the walk is newer than the cursor: not in later pages.
+    let mut seen: Vec<String> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/referrals?direction=outgoing&limit=2&cursor={c}"),
+            None => "/v1/referrals?direction=outgoing&limit=2".to_owned(),
+        };
+        let page = app.get(&path).bearer(&key).send().await;
+        assert_eq!(page.status, 200, "{}", page.text());
+        let page = page.json();
+        assert!(page["items"].as_array().unwrap().len() <= 2);
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().to_owned()),
+        );
+        pages += 1;
+        if pages == 1 {
+            refer("SPIP75-2026-LATE".into()).await;
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no referral twice");
+    assert_eq!(seen.len(), total, "none skipped");
+    assert!(made.iter().all(|id| seen.contains(id)));
+
+    // By its reference, and by when it was made.
+    let found = app
+        .get("/v1/referrals?direction=outgoing&partner_reference=SPIP75-2026-0003")
+        .bearer(&key)
+        .send()
+        .await
+        .json();
+    let items = found["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{found}");
+    assert_eq!(items[0]["id"], made[3].as_str());
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let none = app
+        .get(&format!("/v1/referrals?direction=outgoing&from={later}"))
+        .bearer(&key)
+        .send()
+        .await
+        .json();
+    assert_eq!(none["items"].as_array().unwrap().len(), 0, "{none}");
+
+    // The receiving centre, and another partner, learn nothing from a reference.
+    let manager = app.token("manager").await;
+    for token in [manager, other_partner_key(&app).await] {
+        let probe = app
+            .get("/v1/referrals?partner_reference=SPIP75-2026-0003")
+            .bearer(&token)
+            .send()
+            .await
+            .json();
+        assert_eq!(probe["items"].as_array().unwrap().len(), 0, "{probe}");
+    }
+
+    // A cursor or a limit that is not valid is named.
+    for (query, name) in [
+        ("cursor=nope", "cursor"),
+        ("limit=0", "limit"),
+        ("from=yesterday", "from"),
+    ] {
+        let bad = app.get(&format!("/v1/referrals?{query}")).bearer(&key).send().await;
+        assert_eq!(bad.status, 400, "{query}");
+        assert_eq!(bad.json()["errors"][0]["pointer"], name, "{query}: {}", bad.text());
+    }
+}
