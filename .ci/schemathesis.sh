@@ -232,6 +232,8 @@ POSITIVE_EXCEPTIONS = {
     "endPlacement": "dates between the years 2000 and 2199, inside the placement",
     "extendPlacement": "dates between the years 2000 and 2199, after the placement's last night",
     "createReferral": "text fields must hold more than blanks and no control characters",
+    "rejectReferral": "the reason must hold more than blanks and no control characters",
+    "listReferrals": "a cursor is one this list gave (opaque); dates between the years 2000 and 2199",
     "replaceCentreLocations": "latitude and longitude come together, and the address is in a known commune",
     "replaceCentreServices": "text fields must hold more than blanks and no control characters",
     "createHousingOffer": "text fields must hold more than blanks; dates between 2000 and 2199",

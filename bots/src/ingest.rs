@@ -163,9 +163,11 @@ impl TextLine {
                 contacts::set_status(conn, &contact.id, ContactStatus::Active)?;
             }
             let (mut conversation, _) = conversations::open_for_contact(conn, &contact.id, inbound.channel, step::NEW)?;
+            // A button pressed is kept as the person saw it (its label in their language), so
+            // the listener reads "Je suis un proche", not `relative`.
             let text: String = match &inbound.input {
                 Input::Text(t) => t.chars().take(MAX_TEXT_CHARS).collect(),
-                Input::Choice(key) => key.clone(),
+                Input::Choice(key) => self.script.label_of(key, contact.language),
             };
             let state_before = conversation.state();
             let inbound_id = messages::store(

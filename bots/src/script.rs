@@ -116,6 +116,14 @@ impl Script {
                 return Err(ScriptError(format!("choices {needed:?} are missing")));
             }
         }
+        let mut keys: Vec<&str> = file.choices.values().flatten().map(|c| c.key.as_str()).collect();
+        keys.sort_unstable();
+        if let Some(twice) = keys.windows(2).find(|w| w[0] == w[1]) {
+            return Err(ScriptError(format!(
+                "the choice key {:?} is used twice: a pressed button must say which it was",
+                twice[0]
+            )));
+        }
         let lexicon = Lexicon::load().map_err(|e| ScriptError(e.to_string()))?;
         Ok(Self { file, lexicon })
     }
@@ -146,6 +154,20 @@ impl Script {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The label a person saw on the button they pressed, in their language: what the
+    /// listener reads ("Je suis un proche", not `relative`). The key itself for a button the
+    /// script does not hold (an orientation's slot). Keys are unique across questions
+    /// (checked when the script loads).
+    pub fn label_of(&self, key: &str, language: Language) -> String {
+        self.file.choices.values().flatten().find(|c| c.key == key).map_or_else(
+            || key.to_owned(),
+            |c| match language {
+                Language::French => c.fr.clone(),
+                Language::English => c.en.clone(),
+            },
+        )
     }
 
     /// The choice of `question` the person picked: by number, key, or label, in any language.

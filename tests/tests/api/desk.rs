@@ -394,3 +394,41 @@ async fn typing_shows_in_telegram_and_not_over_sms() {
         .await;
     assert_eq!(hidden.status, 404);
 }
+
+/// Issue 20: the buttons a person pressed read as the person saw them, in their language
+/// ("J'ai été violent·e dans mon couple"), not as keys (`author`, `listener`).
+#[tokio::test]
+async fn the_listener_reads_the_buttons_pressed_as_their_labels() {
+    let app = spawn_line_app(&[]).await;
+    two_waiting(&app).await;
+    let listener = app.token("listener").await;
+    let waiting = queue(&app, &listener).await;
+    let normal = waiting
+        .iter()
+        .find(|c| c["priority"] == 0)
+        .expect("the menu conversation");
+    let id = normal["id"].as_str().unwrap();
+    let detail = app
+        .get(&format!("/v1/conversations/{id}"))
+        .bearer(&listener)
+        .send()
+        .await;
+    assert_eq!(detail.status, 200, "{}", detail.text());
+    let said: Vec<String> = detail.json()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "in")
+        .map(|m| m["body"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "Bonjour",
+            "Non",
+            "J'ai été violent·e dans mon couple",
+            "Parler à un·e écoutant·e"
+        ],
+        "{said:?}"
+    );
+}
