@@ -10,7 +10,7 @@ use relais_core::helpline::model::Channel;
 use relais_core::helpline::outbox::Payload;
 use teloxide::payloads::{GetUpdatesSetters as _, SetWebhookSetters as _};
 use teloxide::prelude::Requester as _;
-use teloxide::types::{AllowedUpdate, ChatId, Update, UpdateKind};
+use teloxide::types::{AllowedUpdate, Update, UpdateKind};
 use teloxide::{ApiError, Bot, RequestError};
 
 use crate::channel::{Provider, SendError, Sending, Showing};
@@ -121,16 +121,27 @@ pub async fn send(bot: &Bot, chat: &str, payload: &Payload) -> Result<Option<Str
             .collect();
         body["reply_markup"] = serde_json::json!({ "inline_keyboard": rows });
     }
+    let (status, text) = call(bot, "sendMessage", &body, Duration::from_secs(30)).await?;
+    answer(status, &text)
+}
+
+/// One Bot API method called directly: its HTTP status and body.
+async fn call(
+    bot: &Bot,
+    method: &str,
+    body: &serde_json::Value,
+    timeout: Duration,
+) -> Result<(u16, String), SendError> {
     let mut url = bot.api_url();
     url.path_segments_mut()
         .map_err(|()| SendError::Permanent("telegram: the API URL cannot take a path".into()))?
         .push(&format!("bot{}", bot.token()))
-        .push("sendMessage");
+        .push(method);
     let response = bot
         .client()
         .post(url)
-        .json(&body)
-        .timeout(Duration::from_secs(30))
+        .json(body)
+        .timeout(timeout)
         .send()
         .await
         // The error's text would carry the URL, which holds the bot token: describe it instead.
@@ -141,9 +152,8 @@ pub async fn send(bot: &Bot, chat: &str, payload: &Payload) -> Result<Option<Str
                 e.is_connect()
             ))
         })?;
-    let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    answer(status.as_u16(), &text)
+    let status = response.status().as_u16();
+    Ok((status, response.text().await.unwrap_or_default()))
 }
 
 /// What Telegram's answer to `sendMessage` means, from its HTTP status and body.
@@ -204,15 +214,16 @@ fn answer(status: u16, text: &str) -> Result<Option<String>, SendError> {
     }
 }
 
-/// Shows "typing…" in the person's chat for a few seconds. Best effort.
+/// Shows "typing…" in the person's chat for a few seconds. Best effort, and quick: called
+/// directly, as `send` is (teloxide would sleep ten seconds on a Telegram 5xx while the
+/// listener's request waits).
 pub async fn typing(bot: &Bot, chat: &str) -> Result<(), SendError> {
     let chat: i64 = chat
         .parse()
         .map_err(|_| SendError::Permanent("telegram: bad chat id".into()))?;
-    bot.send_chat_action(ChatId(chat), teloxide::types::ChatAction::Typing)
-        .await
-        .map(|_| ())
-        .map_err(classify)
+    let body = serde_json::json!({ "chat_id": chat, "action": "typing" });
+    let (status, text) = call(bot, "sendChatAction", &body, Duration::from_secs(5)).await?;
+    answer(status, &text).map(|_| ())
 }
 
 /// Telegram as a channel provider.
