@@ -103,3 +103,33 @@ impl TokenKeys {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TokenKeys;
+    use chrono::{Duration, Utc};
+    use relais_core::crypto::SecretKey;
+
+    /// The five minutes' leeway on a token's start forgives a clock that stepped back; it
+    /// never makes a token valid early by more, nor late at all (beyond five seconds).
+    #[test]
+    fn a_token_is_valid_from_its_start_to_its_end_by_the_clock_given() {
+        let keys = TokenKeys::new(&SecretKey::from_bytes(vec![7; 32]), "relais", "relais-api", 600);
+        let now = Utc::now();
+        let (user, session) = (uuid::Uuid::new_v4().into(), uuid::Uuid::new_v4().into());
+        let token = keys.issue(user, session, now).unwrap();
+        assert!(keys.verify(&token, now).is_some());
+        assert!(keys.verify(&token, now - Duration::minutes(1)).is_some(), "a step back");
+        assert!(
+            keys.verify(&token, now - Duration::minutes(6)).is_none(),
+            "not before its start"
+        );
+        assert!(keys.verify(&token, now + Duration::minutes(9)).is_some());
+        assert!(
+            keys.verify(&token, now + Duration::seconds(606)).is_none(),
+            "not after its end"
+        );
+        let other = TokenKeys::new(&SecretKey::from_bytes(vec![8; 32]), "relais", "relais-api", 600);
+        assert!(other.verify(&token, now).is_none(), "another key's token");
+    }
+}
