@@ -107,7 +107,7 @@ impl TokenKeys {
 #[cfg(test)]
 mod tests {
     use super::TokenKeys;
-    use chrono::{Duration, Utc};
+    use chrono::{DateTime, Duration, Utc};
     use relais_core::crypto::SecretKey;
 
     /// The five minutes' leeway on a token's start forgives a clock that stepped back; it
@@ -115,7 +115,10 @@ mod tests {
     #[test]
     fn a_token_is_valid_from_its_start_to_its_end_by_the_clock_given() {
         let keys = TokenKeys::new(&SecretKey::from_bytes(vec![7; 32]), "relais", "relais-api", 600);
-        let now = Utc::now();
+        // A fixed instant: nothing here reads the system time (tests/tests/api/clock.rs).
+        let now = DateTime::parse_from_rfc3339("2026-12-06T20:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let (user, session) = (uuid::Uuid::new_v4().into(), uuid::Uuid::new_v4().into());
         let token = keys.issue(user, session, now).unwrap();
         assert!(keys.verify(&token, now).is_some());
