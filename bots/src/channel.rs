@@ -22,7 +22,14 @@ pub enum SendError {
     Permanent(String),
     #[error("failed for now: {0}")]
     Transient(String),
+    /// A part of ours is away (the web chat relay): try again after the wait, without
+    /// counting an attempt (the outbox keeps the message for as long as it takes).
+    #[error("unavailable for now: {1}")]
+    Unavailable(Duration, String),
 }
+
+/// How long a web chat message waits when the relay is away.
+const RELAY_RETRY: Duration = Duration::from_secs(2);
 
 pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<Option<String>, SendError>> + Send + 'a>>;
 pub type Showing<'a> = Pin<Box<dyn Future<Output = bool> + Send + 'a>>;
@@ -64,14 +71,19 @@ impl Senders {
                 ))),
             },
             Channel::WebChat => {
-                self.webchat.publish(WebChatEvent {
+                let event = WebChatEvent {
                     chat_key: chat_key.to_owned(),
                     frame: WebChatFrame::Message {
                         message_id: message_id.map(str::to_owned),
                         payload: payload.clone(),
                     },
-                });
-                Ok(None)
+                };
+                match self.webchat.send(event).await {
+                    Ok(()) => Ok(None),
+                    // Redis away and the page is not on this instance: again in two seconds,
+                    // by whichever instance claims it (the one holding the page delivers).
+                    Err(away) => Err(SendError::Unavailable(RELAY_RETRY, away.to_string())),
+                }
             }
         }
     }

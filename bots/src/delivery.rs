@@ -186,6 +186,13 @@ impl Delivery {
                     error: "rate limited by the provider".into(),
                 }
             }
+            Err(SendError::Unavailable(wait, reason)) => {
+                tracing::debug!(channel = %item.channel, reason = %reason, "delivery waits");
+                Outcome::Defer {
+                    at: now + chrono::Duration::from_std(*wait).unwrap_or_default(),
+                    error: reason.clone(),
+                }
+            }
             Err(SendError::Gone) => {
                 self.metrics.failure(item.channel);
                 tracing::info!(channel = %item.channel, "recipient unreachable for good; contact marked stopped");

@@ -14,6 +14,8 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 pub struct WebChat {
     pub session: String,
     socket: Socket,
+    /// Every frame the page received, in order (to count what the person was shown).
+    received: Vec<Value>,
 }
 
 impl WebChat {
@@ -34,7 +36,11 @@ impl WebChat {
             .send(Message::Text(json!({ "session": session }).to_string().into()))
             .await
             .expect("hello");
-        Self { session, socket }
+        Self {
+            session,
+            socket,
+            received: Vec::new(),
+        }
     }
 
     pub async fn send(&mut self, frame: Value) {
@@ -56,11 +62,22 @@ impl WebChat {
     pub async fn next(&mut self, timeout: Duration) -> Option<Value> {
         loop {
             match tokio::time::timeout(timeout, self.socket.next()).await {
-                Ok(Some(Ok(Message::Text(text)))) => return serde_json::from_str(&text).ok(),
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    let frame: Option<Value> = serde_json::from_str(&text).ok();
+                    if let Some(frame) = &frame {
+                        self.received.push(frame.clone());
+                    }
+                    return frame;
+                }
                 Ok(Some(Ok(_))) => continue,
                 _ => return None,
             }
         }
+    }
+
+    /// Every frame received so far, in order.
+    pub fn received(&self) -> &[Value] {
+        &self.received
     }
 
     /// Frames until one matches (within the harness's bound): Ok with the matching frame, or

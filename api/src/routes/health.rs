@@ -14,11 +14,23 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let up = tokio::task::spawn_blocking(move || database.ping())
         .await
         .unwrap_or(false);
-    if up {
-        Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready", "database": "ok" })))
-    } else {
-        Err(ApiError::Unavailable("database unreachable".into()))
+    if !up {
+        return Err(ApiError::Unavailable("database unreachable".into()));
     }
+    // Redis away is not a reason to take the instance out of the load balancer: it serves
+    // alone (events by polling the database), so it is ready, degraded, and says why.
+    Ok(HttpResponse::Ok().json(match state.live.redis_up().await {
+        None => serde_json::json!({ "status": "ready", "database": "ok" }),
+        Some(true) => serde_json::json!({ "status": "ready", "database": "ok", "redis": "ok" }),
+        Some(false) => serde_json::json!({
+            "status": "degraded",
+            "database": "ok",
+            "redis": "unreachable",
+            "reason": "Redis does not answer: listeners on other instances see new events within \
+                       seconds (by polling the database), presence shows this instance's listeners, \
+                       and web chat messages for other instances wait until Redis returns",
+        }),
+    }))
 }
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
@@ -126,7 +138,7 @@ async fn line_metrics(state: &web::Data<AppState>) -> String {
     if let Some(up) = state.live.redis_up().await {
         let _ = writeln!(
             out,
-            "# HELP relais_redis_up Whether Redis answered a PING within a second."
+            "# HELP relais_redis_up Whether Redis answered a PING within a second and this instance listens to it."
         );
         let _ = writeln!(out, "# TYPE relais_redis_up gauge");
         let _ = writeln!(out, "relais_redis_up {}", u8::from(up));

@@ -240,7 +240,8 @@ pub async fn socket(
             }
         };
         let key = contacts::address_key(&state.secrets, Channel::WebChat, &token);
-        let mut events = state.line.webchat.subscribe();
+        // While this socket lives, the chat's messages are delivered by this instance.
+        let (mut events, _held) = state.line.webchat.hold(&key);
         let mut last_typing: Option<std::time::Instant> = None;
         loop {
             tokio::select! {

@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Public. Answers 200 when the service can reach its database, 503 otherwise.
+         * @description Public. Answers 200 when the service can reach its database, 503 otherwise. With Redis configured and not answering, the instance still serves (live events by polling the database): 200 with status `degraded`, `redis: unreachable` and the reason.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -3098,10 +3098,17 @@ export interface components {
          *     }
          */
         Readiness: {
-            /** @example ok */
-            status: string;
+            /** @enum {string} */
+            status: "ready" | "degraded";
             /** @example ok */
             database: string;
+            /**
+             * @description Present when the instance is configured with Redis.
+             * @enum {string}
+             */
+            redis?: "ok" | "unreachable";
+            /** @description Why the instance is degraded, for the operator. */
+            reason?: string;
         };
         /**
          * @example {

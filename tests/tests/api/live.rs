@@ -10,9 +10,9 @@ use relais_tests::webchat::WebChat;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestApp, token: &str, after: Option<i64>) -> Socket {
+pub(crate) async fn connect(app: &TestApp, token: &str, after: Option<i64>) -> Socket {
     let url = format!("{}/v1/live", app.address.replace("http://", "ws://"));
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("websocket");
     let mut hello = json!({ "token": token });
@@ -24,7 +24,7 @@ async fn connect(app: &TestApp, token: &str, after: Option<i64>) -> Socket {
 }
 
 /// The next JSON frame, or None at close or after the timeout.
-async fn next(socket: &mut Socket, timeout: Duration) -> Option<Value> {
+pub(crate) async fn next(socket: &mut Socket, timeout: Duration) -> Option<Value> {
     loop {
         match tokio::time::timeout(timeout, socket.next()).await {
             Ok(Some(Ok(Message::Text(text)))) => return serde_json::from_str(&text).ok(),
@@ -50,7 +50,18 @@ async fn events(socket: &mut Socket, count: usize) -> Vec<Value> {
     out
 }
 
-async fn ready(socket: &mut Socket) -> Value {
+/// A listener's presence heartbeat on `app`; asserts 200.
+pub(crate) async fn set_presence(app: &TestApp, token: &str, status: &str) {
+    let set = app
+        .post("/v1/presence")
+        .bearer(token)
+        .json(&json!({ "status": status }))
+        .send()
+        .await;
+    assert_eq!(set.status, 200, "{}", set.text());
+}
+
+pub(crate) async fn ready(socket: &mut Socket) -> Value {
     loop {
         let frame = next(socket, Duration::from_secs(10)).await.expect("a frame");
         if frame["type"] == "ready" {
@@ -149,7 +160,12 @@ async fn two_instances() -> (TestApp, TestApp) {
     let (Ok(_), Ok(redis)) = (std::env::var("TEST_DATABASE_URL"), std::env::var("TEST_REDIS_URL")) else {
         panic!("two instances {NEEDS_TWO}");
     };
-    let a = spawn_line_app(&[("RELAIS_REDIS_URL", &redis)]).await;
+    two_instances_on(&redis).await
+}
+
+/// Two instances of the line on one PostgreSQL database (TEST_DATABASE_URL) and the given Redis.
+pub(crate) async fn two_instances_on(redis: &str) -> (TestApp, TestApp) {
+    let a = spawn_line_app(&[("RELAIS_REDIS_URL", redis)]).await;
     // Instances behind one load balancer share the database, Redis and the secrets.
     use base64::Engine as _;
     let key = |k: &relais_core::crypto::SecretKey| base64::engine::general_purpose::STANDARD.encode(k.expose());
@@ -162,7 +178,7 @@ async fn two_instances() -> (TestApp, TestApp) {
     let b = spawn_line_instance_sharing(
         &a,
         &[
-            ("RELAIS_REDIS_URL", &redis),
+            ("RELAIS_REDIS_URL", redis),
             ("RELAIS_JWT_KEY", &jwt),
             ("RELAIS_HMAC_PEPPER", &pepper),
             ("RELAIS_FIELD_KEY", &field),
@@ -212,7 +228,7 @@ async fn two_instances_a_message_on_one_reaches_a_listener_on_another() {
 }
 
 /// Frames until one matches (events, typing, anything), within ten seconds.
-async fn until(socket: &mut Socket, matches: impl Fn(&Value) -> bool) -> Option<Value> {
+pub(crate) async fn until(socket: &mut Socket, matches: impl Fn(&Value) -> bool) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while let Some(left) = deadline.checked_duration_since(tokio::time::Instant::now()) {
         match next(socket, left).await {
@@ -373,13 +389,7 @@ async fn two_instances_presence_is_shared_and_a_change_is_a_live_event_on_the_ot
         .as_str()
         .unwrap()
         .to_owned();
-    let set = a
-        .post("/v1/presence")
-        .bearer(&listener)
-        .json(&json!({ "status": "available" }))
-        .send()
-        .await;
-    assert_eq!(set.status, 200, "{}", set.text());
+    set_presence(&a, &listener, "available").await;
 
     // The supervisor's socket on B hears of the change made on A, naming the listener only.
     let changed = until(&mut socket, |f| f["kind"] == "presence.changed")
@@ -395,13 +405,7 @@ async fn two_instances_presence_is_shared_and_a_change_is_a_live_event_on_the_ot
 
     // The same status again is a heartbeat, not a change; a new status is one more event.
     for status in ["available", "busy"] {
-        let set = a
-            .post("/v1/presence")
-            .bearer(&listener)
-            .json(&json!({ "status": status }))
-            .send()
-            .await;
-        assert_eq!(set.status, 200, "{}", set.text());
+        set_presence(&a, &listener, status).await;
     }
     let next_change = until(&mut socket, |f| f["kind"] == "presence.changed")
         .await
