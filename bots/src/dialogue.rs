@@ -79,7 +79,8 @@ pub enum Effect {
     Stop,
     /// The person asked to erase everything, now.
     Erase,
-    /// The listener must know at once: `danger`, `suicide` or `victim_words`.
+    /// The listener must know at once: `danger`, `suicide`, `possible_danger`,
+    /// `possible_suicide` (the statistical reader's guess) or `victim_words`.
     Flag(&'static str),
     /// The person's words in this conversation are deleted (a victim on the authors' line).
     ForgetWords,
@@ -229,7 +230,7 @@ fn safety_net(script: &Script, current: &str, reading: &Reading, lang: Language,
     let first = current == step::NEW && reading.word_count >= FIRST_STORY_WORDS;
     let risk = [Class::Danger, Class::Suicide, Class::Victim]
         .iter()
-        .any(|c| reading.has(*c));
+        .any(|c| reading.has_or_guessed(*c));
     let story = script.message("story", lang);
     let told = out.replies.iter().any(|r| r.text == story);
     if current == step::QUEUED || !(first || risk || told) {
@@ -284,18 +285,48 @@ fn read_free_text(
     let held = current == step::QUEUED;
     let author = matches!(ctx.kind, ContactKind::Author | ContactKind::PotentialAuthor) || reading.has(Class::Author);
 
-    // Danger to someone, or the writer's own risk: the numbers first, top priority.
-    if reading.has(Class::Danger) || reading.has(Class::Suicide) {
-        if reading.has(Class::Danger) {
+    // Danger to someone, or the writer's own risk: the numbers first, top priority. The
+    // statistical reader's guess counts too (its answers are worded "if"), and the listener's
+    // flag says it was a guess.
+    // A victim the lexicon reads keeps her own path (3919, her words erased) unless the
+    // lexicon itself reads danger or suicide: a guess never keeps her words on this line.
+    let guessing = !reading.has(Class::Victim);
+    let (danger, suicide) = (
+        reading.has(Class::Danger) || (guessing && reading.has_or_guessed(Class::Danger)),
+        reading.has(Class::Suicide) || (guessing && reading.has_or_guessed(Class::Suicide)),
+    );
+    let guess_flags = |out: &mut Outcome| {
+        if danger && !reading.has(Class::Danger) {
+            out.effects.push(Effect::Flag("possible_danger"));
+        }
+        if suicide && !reading.has(Class::Suicide) {
+            out.effects.push(Effect::Flag("possible_suicide"));
+        }
+    };
+    if held && (danger || suicide) && !reading.has(Class::Danger) && !reading.has(Class::Suicide) {
+        // Only a guess, while a listener holds or awaits the conversation: the listener is
+        // told and the conversation moves up; the bot does not interject.
+        guess_flags(&mut out);
+        if reading.has(Class::Victim) {
+            out.effects.push(Effect::Flag("victim_words"));
+        }
+        out.effects.push(Effect::Queue { urgent: true });
+        return out.to(step::QUEUED);
+    }
+    if danger || suicide {
+        if danger {
             out.say(script.message("danger", lang));
+        }
+        if reading.has(Class::Danger) {
             out.effects.push(Effect::Flag("danger"));
         }
-        if reading.has(Class::Suicide) {
+        if suicide {
             out.say(script.message("suicide", lang));
-            if !reading.has(Class::Danger) {
-                out.effects.push(Effect::Flag("suicide"));
-            }
         }
+        if reading.has(Class::Suicide) {
+            out.effects.push(Effect::Flag("suicide"));
+        }
+        guess_flags(&mut out);
         if reading.has(Class::Victim) {
             // A victim in danger: her numbers too, and the line keeps her (a listener may help).
             // Her own numbers, spoken to her: the relative's message ("thank you for caring
@@ -661,6 +692,43 @@ mod tests {
         // Two words are not yet a story: the danger question.
         let out = run(&script, step::NEW, "zorglub zorg", true);
         assert_eq!(out.next_step, Some(step::DANGER));
+    }
+
+    #[test]
+    fn the_readers_guess_raises_priority_and_flags_a_possible_danger_without_interrupting_a_listener() {
+        let script = Script::load().expect("script");
+        // No phrase of the lexicon holds this threat; the statistical reader reads it.
+        let text = "jsuis trop vener, jai peur de la toucher ce soir";
+        let reading = script.read(text);
+        assert!(
+            !reading.has(Class::Danger) && !reading.has(Class::Suicide),
+            "{reading:?}"
+        );
+        assert!(reading.guessed.contains(&Class::Danger), "{reading:?}");
+        for step in [step::NEW, step::WHO, step::MENU] {
+            let out = run(&script, step, text, true);
+            assert!(out.effects.contains(&Effect::Queue { urgent: true }), "{step}");
+            assert!(out.effects.contains(&Effect::Flag("possible_danger")), "{step}");
+            assert!(
+                !out.effects.contains(&Effect::Flag("danger")),
+                "a guess is never flagged as certain"
+            );
+            let said: String = out.replies.iter().map(|r| r.text.as_str()).collect();
+            assert!(said.contains("112") && said.contains("114"), "{step}: {said}");
+        }
+        // While a listener holds or awaits it: flagged and moved up, and the bot stays quiet.
+        let out = run(&script, step::QUEUED, text, true);
+        assert!(out.effects.contains(&Effect::Flag("possible_danger")));
+        assert!(out.effects.contains(&Effect::Queue { urgent: true }));
+        assert!(
+            out.replies.is_empty(),
+            "{:?}",
+            out.replies.iter().map(|r| &r.text).collect::<Vec<_>>()
+        );
+        // The lexicon's own reading keeps its certain flag, never downgraded to a guess.
+        let out = run(&script, step::MENU, "je vais la tuer", true);
+        assert!(out.effects.contains(&Effect::Flag("danger")));
+        assert!(!out.effects.contains(&Effect::Flag("possible_danger")));
     }
 
     #[test]

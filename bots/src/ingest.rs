@@ -61,8 +61,10 @@ pub struct TextLine {
 /// How serious a listener's flag is: a more serious one is never replaced by a lesser.
 fn flag_rank(flag: &str) -> u8 {
     match flag {
-        "danger" => 3,
-        "suicide" => 2,
+        "danger" => 5,
+        "suicide" => 4,
+        "possible_danger" => 3,
+        "possible_suicide" => 2,
         "victim_words" => 1,
         _ => 0,
     }
@@ -255,7 +257,10 @@ impl TextLine {
                         if flag_rank(flag) > conversation.flag.as_deref().map_or(0, flag_rank) {
                             conversation.flag = Some((*flag).to_owned());
                         }
-                        flagged = Some(*flag);
+                        // The event names the most serious flag of this message.
+                        if flagged.is_none_or(|f| flag_rank(flag) > flag_rank(f)) {
+                            flagged = Some(*flag);
+                        }
                     }
                     Effect::ForgetWords => {
                         messages::forget_words(conn, &conversation.id)?;

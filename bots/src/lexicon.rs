@@ -8,8 +8,11 @@
 use serde::Deserialize;
 
 use crate::normalise;
+use crate::reader::{Example, Reader};
 
 const LEXICON_TOML: &str = include_str!("../../data/bot/lexicon.toml");
+/// The labelled corpus: its hand-written tuning rows train the statistical reader.
+const CORPUS_TSV: &str = include_str!("../../data/bot/corpus/corpus.tsv");
 
 /// What a message says. The order is the order of seriousness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
@@ -156,12 +159,18 @@ pub struct Lexicon {
     /// Named word lists, each word as written (`tue*`), expanded where a phrase says `@name`.
     sets: std::collections::BTreeMap<String, Vec<String>>,
     rules: Vec<Rule>,
+    /// The statistical reader (the shipped lexicon's; none for a lexicon parsed from text).
+    reader: Option<std::sync::Arc<Reader>>,
 }
 
 /// What a message says: its classes (most serious first) and the postal code it gives.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reading {
+    /// What the lexicon's phrases found.
     pub classes: Vec<Class>,
+    /// Danger or suicide the statistical reader guesses where the phrases found none: a
+    /// second opinion, which may add and never removes.
+    pub guessed: Vec<Class>,
     pub postal_code: Option<String>,
     /// How many words the message has (a story has several).
     pub word_count: usize,
@@ -170,6 +179,11 @@ pub struct Reading {
 impl Reading {
     pub fn has(&self, class: Class) -> bool {
         self.classes.contains(&class)
+    }
+
+    /// Found by the phrases, or guessed by the reader.
+    pub fn has_or_guessed(&self, class: Class) -> bool {
+        self.has(class) || self.guessed.contains(&class)
     }
 }
 
@@ -250,8 +264,31 @@ fn phrase_in(phrase: &[Token], words: &[String]) -> bool {
 }
 
 impl Lexicon {
+    /// The shipped lexicon, with the statistical reader (trained once per process).
     pub fn load() -> Result<Self, LexiconError> {
-        Self::parse(LEXICON_TOML)
+        static READER: std::sync::OnceLock<std::sync::Arc<Reader>> = std::sync::OnceLock::new();
+        let mut lexicon = Self::parse(LEXICON_TOML)?;
+        let reader = READER.get_or_init(|| std::sync::Arc::new(Reader::train(&lexicon.training_rows())));
+        lexicon.reader = Some(reader.clone());
+        Ok(lexicon)
+    }
+
+    /// The corpus's hand-written tuning rows, read as the rules read them.
+    fn training_rows(&self) -> Vec<Example> {
+        CORPUS_TSV
+            .lines()
+            .skip(1)
+            .filter_map(|line| {
+                let cols: Vec<&str> = line.splitn(6, '\t').collect();
+                let [_, split, origin, _, classes, text] = cols.as_slice() else {
+                    return None;
+                };
+                (*split == "tune" && *origin == "hand").then(|| Example {
+                    words: self.words(text),
+                    classes: classes.split(',').filter_map(Class::parse).collect(),
+                })
+            })
+            .collect()
     }
 
     pub fn parse(text: &str) -> Result<Self, LexiconError> {
@@ -283,6 +320,7 @@ impl Lexicon {
             sms,
             sets,
             rules: Vec::new(),
+            reader: None,
         };
         let mut rules = Vec::new();
         for entry in &file.rules {
@@ -441,8 +479,17 @@ impl Lexicon {
             classes.push(Class::PostalCode);
         }
         classes.sort();
+        let guessed = match &self.reader {
+            Some(reader) => reader
+                .guess(words)
+                .into_iter()
+                .filter(|c| !classes.contains(c))
+                .collect(),
+            None => Vec::new(),
+        };
         Reading {
             classes,
+            guessed,
             postal_code,
             word_count: words.len(),
         }

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod normalise;
 pub mod orientation;
 pub mod queue_place;
+pub mod reader;
 pub mod render;
 pub mod script;
 pub mod telegram;

@@ -18,7 +18,7 @@ doubt, danger), suicide, victim (the writer is a victim, including threats again
 themselves), author (the writer tells of their own violence), relative, professional,
 court, postal_code, listener, centre, location (asks where a person is).
 
-Run: python3 tests/data/text-line/generate.py  (deterministic; rewrites corpus.tsv).
+Run: python3 data/bot/corpus/generate.py  (deterministic; rewrites corpus.tsv).
 """
 
 import os
