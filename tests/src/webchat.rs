@@ -16,6 +16,8 @@ pub struct WebChat {
     socket: Socket,
     /// Every frame the page received, in order (to count what the person was shown).
     received: Vec<Value>,
+    /// Frames read while waiting for "ready", not yet handed to the test.
+    early: std::collections::VecDeque<Value>,
 }
 
 impl WebChat {
@@ -36,11 +38,26 @@ impl WebChat {
             .send(Message::Text(json!({ "session": session }).to_string().into()))
             .await
             .expect("hello");
-        Self {
+        let mut chat = Self {
             session,
             socket,
             received: Vec::new(),
+            early: std::collections::VecDeque::new(),
+        };
+        // As the page does: send nothing before the server says the socket listens.
+        let mut early = std::collections::VecDeque::new();
+        while let Some(frame) = chat.next(BOUND).await {
+            if frame["type"] == "ready" {
+                break;
+            }
+            let expired = frame["type"] == "expired";
+            early.push_back(frame);
+            if expired {
+                break;
+            }
         }
+        chat.early = early;
+        chat
     }
 
     pub async fn send(&mut self, frame: Value) {
@@ -60,6 +77,9 @@ impl WebChat {
 
     /// The next JSON frame, or None after `timeout`.
     pub async fn next(&mut self, timeout: Duration) -> Option<Value> {
+        if let Some(frame) = self.early.pop_front() {
+            return Some(frame);
+        }
         loop {
             match tokio::time::timeout(timeout, self.socket.next()).await {
                 Ok(Some(Ok(Message::Text(text)))) => {

@@ -20,14 +20,26 @@ const PAGE: &str = include_str!("../../assets/chat.html");
 const SCRIPT: &str = include_str!("../../assets/chat.js");
 pub const SESSION_HEADER: &str = "X-Chat-Session";
 
-pub async fn page() -> HttpResponse {
+/// The page, with the line's hours as configured (`RELAIS_HELPLINE_HOURS`), in both languages.
+pub async fn page(state: web::Data<AppState>) -> HttpResponse {
+    use relais_core::helpline::model::Language;
+    let hours = &state.line.text_line.hours;
+    let escape = |text: String| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let page = PAGE
+        .replace("{{hours_fr}}", &escape(hours.describe(Language::French)))
+        .replace("{{hours_en}}", &escape(hours.describe(Language::English)));
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((
             "Content-Security-Policy",
             "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
         ))
-        .body(PAGE)
+        .body(page)
 }
 
 pub async fn script() -> HttpResponse {
@@ -242,13 +254,21 @@ pub async fn socket(
         let key = contacts::address_key(&state.secrets, Channel::WebChat, &token);
         // While this socket lives, the chat's messages are delivered by this instance.
         let (mut events, _held) = state.line.webchat.hold(&key);
+        // From now on this socket gets every message of its chat: the page may send.
+        if session
+            .text(serde_json::json!({ "type": "ready" }).to_string())
+            .await
+            .is_err()
+        {
+            return;
+        }
         let mut last_typing: Option<std::time::Instant> = None;
         loop {
             tokio::select! {
                 event = events.recv() => match event {
                     Ok(event) if event.chat_key == key => {
                         let frame = match event.frame {
-                            WebChatFrame::Message { payload, .. } => serde_json::json!({ "type": "message", "from": "line", "text": payload.text, "choices": payload.choices }),
+                            WebChatFrame::Message { payload, message_id } => serde_json::json!({ "type": "message", "id": message_id, "from": "line", "text": payload.text, "choices": payload.choices }),
                             WebChatFrame::Typing => serde_json::json!({ "type": "typing", "from": "line" }),
                         };
                         if session.text(frame.to_string()).await.is_err() { break; }

@@ -3454,10 +3454,10 @@ export interface components {
              */
             outcome: "information_given" | "oriented_to_centre" | "appointment_booked" | "emergency_redirected" | "abandoned" | "out_of_scope" | null;
             /**
-             * @description What the listener must know at once, set by the bot from the person's words (never the words themselves); `victim_words` means the person also spoke of being hit and was kept on the line, never sent away.
+             * @description What the listener must know at once, set by the bot from the person's words (never the words themselves), the most serious kept; `possible_danger` and `possible_suicide` are the statistical reader's guesses where the lexicon's phrases found nothing (read the messages); `victim_words` means the person also spoke of being hit and was kept on the line, never sent away.
              * @enum {string|null}
              */
-            flag: "danger" | "suicide" | "victim_words" | null;
+            flag: "danger" | "suicide" | "possible_danger" | "possible_suicide" | "victim_words" | null;
         };
         /**
          * @example {

@@ -706,14 +706,33 @@ async fn the_web_chat_socket_carries_the_conversation_both_ways() {
         .await
         .unwrap();
     let mut frames = Vec::new();
-    while frames.len() < 2 {
+    while frames.len() < 3 {
         match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
             Ok(Some(Ok(Message::Text(text)))) => frames.push(serde_json::from_str::<serde_json::Value>(&text).unwrap()),
             Ok(Some(Ok(_))) => {}
             _ => break,
         }
     }
-    assert_eq!(frames.len(), 2, "{frames:?}");
+    assert_eq!(frames.len(), 3, "{frames:?}");
+    // First the socket says it listens: a page sends its first message after it.
+    assert_eq!(frames.remove(0)["type"], "ready");
+    // Each message carries its id, the one the history gives (a page catching up shows it once).
+    let history = app
+        .get("/chat/api/messages")
+        .header("X-Chat-Session", &session)
+        .send()
+        .await
+        .json();
+    for frame in &frames {
+        assert!(
+            history["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["id"] == frame["id"] && m["from"] == "line"),
+            "{frame} in {history}"
+        );
+    }
     assert!(frames[0]["text"].as_str().unwrap().contains("anonyme et confidentiel"));
     assert_eq!(
         frames[1]["choices"].as_array().map(Vec::len),
@@ -731,6 +750,11 @@ async fn the_web_chat_socket_carries_the_conversation_both_ways() {
         .send(Message::Text(json!({ "session": other }).to_string().into()))
         .await
         .unwrap();
+    let ready = tokio::time::timeout(Duration::from_secs(10), stranger.next()).await;
+    assert!(
+        matches!(&ready, Ok(Some(Ok(Message::Text(t)))) if t.contains("ready")),
+        "{ready:?}"
+    );
     socket
         .send(Message::Text(
             json!({ "id": uuid::Uuid::new_v4(), "choice": "no" }).to_string().into(),
