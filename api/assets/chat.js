@@ -241,7 +241,7 @@
       if (!body) return;
       log.textContent = "";
       shownIds.clear();
-      body.items.forEach(function (m) { show(m.from, m.text, null, m.from === "line" ? m.id : null); });
+      body.items.forEach(function (m) { show(m.from, m.text, m.choices, m.from === "line" ? m.id : null); });
     });
   }
 

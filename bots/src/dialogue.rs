@@ -4,7 +4,7 @@
 //! suicide, victim, relative, …) at every step, before the step's own question, and also
 //! while a listener holds the conversation.
 
-use relais_core::helpline::model::{ContactKind, Language};
+use relais_core::helpline::model::{Channel, ContactKind, Language};
 use relais_core::helpline::outbox::Payload;
 
 use crate::language::{self, Detected};
@@ -60,6 +60,21 @@ pub struct Context<'a> {
     pub acknowledged: bool,
     /// Finds the centres covering a postal code: (place, centre names); `None` if unknown.
     pub centres: &'a mut CentreFinder<'a>,
+    /// The channel the person writes on: the web chat has buttons and a language switch, so
+    /// its messages say nothing of numbers to reply or words to type (`<key>_webchat`).
+    pub channel: Channel,
+}
+
+/// A script message as the person's channel should read it: `<key>_webchat` on the web chat
+/// when the script has one, `<key>` otherwise.
+fn message_on(script: &Script, ctx: &Context<'_>, key: &str, lang: Language) -> String {
+    if ctx.channel == Channel::WebChat {
+        let web = format!("{key}_webchat");
+        if script.has_message(&web) {
+            return script.message(&web, lang);
+        }
+    }
+    script.message(key, lang)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,7 +173,7 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
                 };
                 out.effects.push(Effect::SetLanguage(lang));
                 if current == step::NEW {
-                    out.say(script.message("welcome", lang));
+                    out.say(message_on(script, ctx, "welcome", lang));
                     out.ask(script, "danger_question", "danger", lang);
                     return out.to(step::DANGER);
                 }
@@ -204,7 +219,7 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
                 out.effects.push(Effect::SetLanguage(lang));
             }
             Detected::Other => {
-                out.say(script.message("welcome", lang));
+                out.say(message_on(script, ctx, "welcome", lang));
                 out.say(script.message("other_language", lang));
                 let out = read_free_text(script, ctx, step::DANGER, &reading, text, lang, out, true);
                 return safety_net(script, current, &reading, lang, out);
@@ -213,7 +228,7 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
         }
     }
     if current == step::NEW {
-        out.say(script.message("welcome", lang));
+        out.say(message_on(script, ctx, "welcome", lang));
     }
     let out = read_free_text(script, ctx, current, &reading, text, lang, out, false);
     safety_net(script, current, &reading, lang, out)
@@ -496,7 +511,7 @@ fn not_understood(script: &Script, ctx: &Context<'_>, lang: Language, out: &mut 
         });
         return true;
     }
-    out.say(script.message("help", lang));
+    out.say(message_on(script, ctx, "help", lang));
     false
 }
 
@@ -649,6 +664,7 @@ mod tests {
             next_open: "demain à 9 h".into(),
             acknowledged: false,
             centres: &mut centres,
+            channel: Channel::Sms,
         };
         advance(script, &mut ctx, step, &Input::Text(text.into()))
     }

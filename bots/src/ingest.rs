@@ -233,6 +233,7 @@ impl TextLine {
                 next_open: self.hours.describe_next_open(now, language),
                 acknowledged: conversation.acknowledged,
                 centres: &mut centres,
+                channel: inbound.channel,
             };
             // A centre hears of a referral or a booking made by this reply.
             let centre_news = oriented.is_some();

@@ -1,6 +1,5 @@
 //! Turning a reply into what each channel can show: buttons on Telegram and the web chat,
-//! numbered choices on SMS (and in the web chat's text, for history), and SMS replies split
-//! so that each part fits a few segments.
+//! numbered choices on SMS, and SMS replies split so that each part fits a few segments.
 
 use relais_core::helpline::model::Channel;
 use relais_core::helpline::outbox::Payload;
@@ -80,11 +79,9 @@ fn numbered(payload: &Payload) -> String {
 /// The outbound parts of one reply on a channel: (text to store, payload to send).
 pub fn for_channel(channel: Channel, payload: &Payload, sms_max_segments: usize) -> Vec<Payload> {
     match channel {
-        Channel::Telegram => vec![payload.clone()],
-        Channel::WebChat => vec![Payload {
-            text: numbered(payload),
-            choices: payload.choices.clone(),
-        }],
+        // Buttons, and no numbered list repeating them (the web chat's history gives the last
+        // message's buttons back: `GET /chat/api/messages`).
+        Channel::Telegram | Channel::WebChat => vec![payload.clone()],
         Channel::Sms => split_sms(&numbered(payload), sms_max_segments)
             .into_iter()
             .map(|text| Payload {

@@ -128,6 +128,10 @@ impl Script {
         Ok(Self { file, lexicon })
     }
 
+    pub fn has_message(&self, key: &str) -> bool {
+        self.file.messages.contains_key(key)
+    }
+
     pub fn message(&self, key: &str, language: Language) -> String {
         match self.file.messages.get(key) {
             Some(t) => match language {

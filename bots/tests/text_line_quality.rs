@@ -297,6 +297,7 @@ fn safety_net(script: &Script, rows: &[&Row], title: &str) -> (String, BTreeMap<
             next_open: String::new(),
             acknowledged: false,
             centres: &mut centres,
+            channel: relais_core::helpline::model::Channel::Sms,
         };
         let out = dialogue::advance(script, &mut ctx, step::NEW, &Input::Text(row.text.clone()));
         let said: String = out

@@ -59,7 +59,9 @@ impl Server {
             url: format!("http://127.0.0.1:{port}"),
         };
         let client = reqwest::Client::new();
-        for _ in 0..200 {
+        // Up to 30 s: a debug build starting on a loaded two-core machine (migrations, the
+        // lexicon's reader trained) has taken more than 10.
+        for _ in 0..600 {
             if client
                 .get(format!("{}/healthz", server.url))
                 .send()

@@ -111,6 +111,9 @@ settings! {
         /// How long a client may take to send a request's headers before it is answered 408
         /// and closed (slow clients), in milliseconds (100 to 60000)
         client_request_timeout_ms: u64 = "RELAIS_CLIENT_REQUEST_TIMEOUT_MS", default 5_000;
+        /// How long a WebSocket (`/v1/live`, `/chat/ws`) may take to send its first frame, the
+        /// one that says who it is, before it is closed, in milliseconds (100 to 60000)
+        socket_hello_timeout_ms: u64 = "RELAIS_SOCKET_HELLO_TIMEOUT_MS", default 10_000;
         /// Open connections each worker thread accepts at most
         max_connections: usize = "RELAIS_MAX_CONNECTIONS", default 5_000, parse at_least_one;
     }
@@ -440,6 +443,9 @@ impl Settings {
         }
         if !(100..=60_000).contains(&self.server.client_request_timeout_ms) {
             return invalid("client_request_timeout_ms must be between 100 and 60000");
+        }
+        if !(100..=60_000).contains(&self.server.socket_hello_timeout_ms) {
+            return invalid("socket_hello_timeout_ms must be between 100 and 60000");
         }
         if self.mail.max_attempts < 1
             || !(1..=86_400).contains(&self.mail.retry_seconds)

@@ -86,7 +86,11 @@ pub async fn socket(
             code: actix_ws::CloseCode::Other(code),
             description: Some(why.to_owned()),
         };
-        let first = tokio::time::timeout(Duration::from_secs(10), stream.next()).await;
+        let first = tokio::time::timeout(
+            Duration::from_millis(state.settings.server.socket_hello_timeout_ms),
+            stream.next(),
+        )
+        .await;
         let Ok(Some(Ok(actix_ws::Message::Text(text)))) = first else {
             let _ = session.close(Some(close(4000, "authenticate first"))).await;
             return;

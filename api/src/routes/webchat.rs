@@ -163,15 +163,29 @@ pub async fn list_messages(state: web::Data<AppState>, req: HttpRequest) -> ApiR
                 return Ok(Vec::new());
             };
             let list = messages::list(conn, secrets, &conversation.id)?;
+            // The last message's buttons still apply when it is the line's (earlier ones no
+            // longer do): a page reloaded can answer it as before.
+            let buttons = match list.last() {
+                Some(last) if last.author != Author::Contact => {
+                    relais_core::helpline::outbox::choices_of(conn, secrets, &last.id)?
+                }
+                _ => Vec::new(),
+            };
+            let count = list.len();
             Ok::<_, relais_core::Error>(
                 list.into_iter()
-                    .map(|m| {
-                        serde_json::json!({
+                    .enumerate()
+                    .map(|(i, m)| {
+                        let mut item = serde_json::json!({
                             "id": m.id,
                             "from": if m.author == Author::Contact { "you" } else { "line" },
                             "text": m.body,
                             "at": m.created_at,
-                        })
+                        });
+                        if i + 1 == count && !buttons.is_empty() {
+                            item["choices"] = serde_json::json!(buttons);
+                        }
+                        item
                     })
                     .collect(),
             )
@@ -235,7 +249,11 @@ pub async fn socket(
 ) -> Result<HttpResponse, actix_web::Error> {
     let (response, mut session, mut stream) = actix_ws::handle(&req, body)?;
     actix_web::rt::spawn(async move {
-        let first = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next()).await;
+        let first = tokio::time::timeout(
+            std::time::Duration::from_millis(state.settings.server.socket_hello_timeout_ms),
+            stream.next(),
+        )
+        .await;
         let token = match first {
             Ok(Some(Ok(actix_ws::Message::Text(text)))) => match serde_json::from_str::<Hello>(&text) {
                 Ok(hello) if matches!(live_session(&state, &hello.session).await, Ok(Some(_))) => hello.session,

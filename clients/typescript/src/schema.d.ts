@@ -842,8 +842,12 @@ export interface paths {
         /**
          * Web chat WebSocket
          * @description Public. WebSocket upgrade for the web chat. The first client frame names the session,
-         *     `{"session": "<token>"}` (within 10 seconds, or the socket is closed). Then the server sends
-         *     the line's messages as `{"type": "message", "from": "line", "text": "...", "choices": [{"key": "...", "label": "..."}]}`
+         *     `{"session": "<token>"}` (within `RELAIS_SOCKET_HELLO_TIMEOUT_MS`, 10 seconds by default, or the socket is closed). The server answers
+         *     `{"type": "ready"}` once the socket receives every message of its chat (a page sends its
+         *     first message after it, so that the bot's reply cannot pass before the socket listens).
+         *     Then the server sends the line's messages as `{"type": "message", "id": "<message id>" | null, "from": "line", "text": "...", "choices": [{"key": "...", "label": "..."}]}`
+         *     (the id is the one `GET /chat/api/messages` gives, so that a page catching up after a
+         *     reconnect shows each message once)
          *     (and `{"type": "resync"}` when the client should reload the history with `GET /chat/api/messages`,
          *     `{"type": "error"}` when a message could not be taken, `{"type": "expired"}` before closing when
          *     the session is forged or expired: start a new one), and the client sends messages shaped
@@ -1064,7 +1068,7 @@ export interface paths {
          *     `detail` its kind; read it at `GET /v1/security/alerts`). The
          *     helpline also hears `referral.updated` (detail: the new status) for the referrals it sent. WebSocket upgrade. The first client frame
          *     authenticates: `{"token": "<access token>", "after": <last event number seen, optional>}`
-         *     (within 10 seconds). The server first replays every event after `after` from the database,
+         *     (within `RELAIS_SOCKET_HELLO_TIMEOUT_MS`, 10 seconds by default, or the socket is closed). The server first replays every event after `after` from the database,
          *     then sends `{"type": "ready", "seq": <last number sent>}`, then streams new events as
          *     `{"type": "event", "seq": n, "kind": "queue.changed" | "message.new" | "message.status" | "conversation.assigned" | "conversation.closed" | "conversation.flagged" | "conversation.requeued" | "presence.changed", "conversation_id": "...", "message_id": "..." | null, "listener_id": "..." | null, "detail": "..." | null, "object_id": "..." | null, "at": "<date-time>"}`.
          *     `message.status` tells a listener's message left or arrived: `detail` is its delivery
@@ -3374,6 +3378,22 @@ export interface components {
          *       "text": "Bonjour, vous écrivez à Ne frappez pas. Cet échange est anonyme et confidentiel.",
          *       "at": "2026-03-12T09:30:00Z"
          *     }
+         * @example {
+         *       "id": "0b1c2d3e-4f50-4a61-8b72-93a4b5c6d7e8",
+         *       "from": "line",
+         *       "text": "D'abord, quelqu'un est-il en danger immédiat, en ce moment ?",
+         *       "at": "2026-03-12T09:30:01Z",
+         *       "choices": [
+         *         {
+         *           "key": "yes",
+         *           "label": "Oui, quelqu'un est en danger"
+         *         },
+         *         {
+         *           "key": "no",
+         *           "label": "Non"
+         *         }
+         *       ]
+         *     }
          */
         ChatLogEntry: {
             /** Format: uuid */
@@ -3386,6 +3406,19 @@ export interface components {
             text: string;
             /** Format: date-time */
             at: string;
+            /** @description The buttons of the conversation's last message, when it is the line's and was sent with buttons (earlier messages' buttons no longer apply and are not given). */
+            choices?: components["schemas"]["ChatChoice"][];
+        };
+        /**
+         * @description A button of the web chat; pressing it sends its `key` as the message's `choice`.
+         * @example {
+         *       "key": "no",
+         *       "label": "Non"
+         *     }
+         */
+        ChatChoice: {
+            key: string;
+            label: string;
         };
         /**
          * @example {

@@ -297,6 +297,24 @@ pub fn depth(conn: &mut DbConn, now: DateTime<Utc>) -> Result<(i64, f64)> {
 }
 
 /// Erases sent and failed rows older than `before` (they hold sealed texts).
+/// The buttons sent with a message of the line, read from its outbox row while the row is
+/// kept (empty once purged, or for a message sent without buttons).
+pub fn choices_of(conn: &mut DbConn, secrets: &Secrets, message_id: &str) -> Result<Vec<Choice>> {
+    let row: Option<(String, Vec<u8>)> = outbox::table
+        .filter(outbox::message_id.eq(message_id))
+        .order(outbox::position.asc())
+        .select((outbox::id, outbox::payload_sealed))
+        .first(conn)
+        .optional()?;
+    let Some((id, sealed)) = row else {
+        return Ok(Vec::new());
+    };
+    let bytes = crypto::open(&secrets.field_key, &payload_context(&id), &sealed)
+        .map_err(|_| Error::Internal("an outbox payload could not be opened".into()))?;
+    let payload: Payload = serde_json::from_slice(&bytes).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(payload.choices)
+}
+
 pub fn purge_finished(conn: &mut DbConn, before: DateTime<Utc>) -> Result<usize> {
     protocol::purge(conn, &TABLE, before)
 }

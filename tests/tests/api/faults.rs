@@ -724,3 +724,49 @@ async fn redis_away_for_thirty_seconds_loses_nothing_and_everything_recovers() {
         .count();
     assert_eq!(sent_rows as usize, sends, "each Telegram reply sent exactly once");
 }
+
+/// Fault 6 on the sockets: 200 WebSockets on `/v1/live` and `/chat/ws` that never say who they
+/// are are closed at the hello timeout (`RELAIS_SOCKET_HELLO_TIMEOUT_MS`), while a listener's
+/// socket and ordinary requests are served meanwhile and the listener keeps hearing events.
+#[tokio::test]
+async fn sockets_that_never_say_who_they_are_are_closed_and_starve_no_one() {
+    use futures_util::StreamExt as _;
+    let app = spawn_line_app(&[("RELAIS_SOCKET_HELLO_TIMEOUT_MS", "1000")]).await;
+    let base = app.address.replace("http://", "ws://");
+    let mut idle = Vec::new();
+    for path in ["/v1/live", "/chat/ws"] {
+        for _ in 0..100 {
+            let (socket, _) = tokio_tungstenite::connect_async(format!("{base}{path}"))
+                .await
+                .expect("the upgrade is served");
+            idle.push(socket);
+        }
+    }
+    let token = app.token("listener").await;
+    let started = std::time::Instant::now();
+    let mut socket = crate::live::connect(&app, &token, None).await;
+    crate::live::ready(&mut socket).await;
+    assert_eq!(app.get("/healthz").send().await.status, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "served beside 200 silent sockets"
+    );
+    let mut closed = 0;
+    for mut silent in idle {
+        let end = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match silent.next().await {
+                    None | Some(Err(_)) | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) => return,
+                    Some(Ok(_)) => {}
+                }
+            }
+        })
+        .await;
+        closed += usize::from(end.is_ok());
+    }
+    assert_eq!(closed, 200, "every silent socket was closed at the hello timeout");
+    // The listener's socket, which said who it is, lives on and hears the line.
+    app.telegram_says(45001, "j'ai une arme").await;
+    let heard = crate::live::until(&mut socket, |f| f["kind"] == "message.new").await;
+    assert!(heard.is_some(), "the listener still hears events");
+}

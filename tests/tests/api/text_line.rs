@@ -517,7 +517,24 @@ async fn the_web_chat_is_anonymous_and_answers() {
         .json();
     let list = items["items"].as_array().unwrap();
     assert_eq!(list[0]["from"], "you");
-    assert!(list.iter().any(|m| m["text"].as_str().unwrap().contains("1. Oui")));
+    // A web page, not an SMS: no numbered list repeating the buttons, no word to type to
+    // change language or to stop; the last message's buttons come back with the history
+    // (a reloaded page can still answer), and only the last one's.
+    let texts: Vec<&str> = list.iter().map(|m| m["text"].as_str().unwrap()).collect();
+    for habit in ["1. Oui", "2. Non", "reply EN", "STOP"] {
+        assert!(texts.iter().all(|t| !t.contains(habit)), "{habit:?} in {texts:?}");
+    }
+    assert!(texts.iter().any(|t| t.contains("Quitter rapidement")), "{texts:?}");
+    let last = list.last().unwrap();
+    assert_eq!(last["from"], "line");
+    let labels: Vec<&str> = last["choices"]
+        .as_array()
+        .expect("the last question's buttons")
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["Oui, quelqu'un est en danger", "Non"]);
+    assert!(list[..list.len() - 1].iter().all(|m| m.get("choices").is_none()));
     let anonymous = app.get("/chat/api/messages").send().await;
     assert_eq!(anonymous.status, 401);
     let other = app.post("/chat/api/sessions").send().await.json()["token"]
