@@ -932,3 +932,61 @@ async fn a_referral_stalls_by_the_server_clock() {
     app.app_state().clock.advance(chrono::Duration::days(2));
     assert_eq!(stalled(&app).await, true, "eight days untouched, by the server's clock");
 }
+
+/// Issue 18, fault 5 for reminders: the server's clock jumps forward an hour and back a minute
+/// around each reminder's time; each reminder is still sent once, none early, none twice.
+#[tokio::test]
+async fn reminders_are_sent_once_across_clock_jumps() {
+    let app = spawn_line_app(&[("RELAIS_REMINDER_SECONDS", "1")]).await;
+    let practitioner = app.token("practitioner").await;
+    let start = in_days(3);
+    publish(
+        &app,
+        &practitioner,
+        json!({ "modality": "on_site", "location": "12 rue de la Paix, 75011 Paris", "starts_at": start,
+                "duration_minutes": 60, "booking_notice_minutes": 60, "cancellation_notice_minutes": 60 }),
+    )
+    .await;
+    oriented(&app, 50101, PARIS_CENTRE).await;
+    app.telegram_presses(50101, "consent_yes").await;
+    app.telegram_wait_text(50101, "Voici les prochains créneaux")
+        .await
+        .expect("waited for");
+    app.telegram_presses(50101, "slot:1").await;
+    app.telegram_wait_text(50101, "Rendez-vous confirmé")
+        .await
+        .expect("waited for");
+    let reminders = |app: &TestApp| {
+        app.telegram_sent(50101)
+            .iter()
+            .filter(|c| c.body["text"].as_str().unwrap_or_default().starts_with("Rappel"))
+            .count()
+    };
+    let clock = app.app_state().clock.clone();
+
+    // A minute before the day-before reminder is due: nothing yet.
+    clock.advance(start - Utc::now() - chrono::Duration::hours(24) - chrono::Duration::minutes(1));
+    app.reminders_settled().await;
+    assert_eq!(reminders(&app), 0, "no reminder early");
+    // Forward an hour: the day-before reminder, once; back a minute, forward again: no second.
+    clock.advance(chrono::Duration::hours(1));
+    app.telegram_wait_text(50101, "Rappel : rendez-vous demain")
+        .await
+        .expect("waited for");
+    clock.advance(chrono::Duration::minutes(-1));
+    app.reminders_settled().await;
+    clock.advance(chrono::Duration::hours(1));
+    app.reminders_settled().await;
+    assert_eq!(reminders(&app), 1, "the day-before reminder once across the jumps");
+
+    // To two hours before, jump past it by an hour, back a minute, forward again.
+    clock.advance(start - clock.now() - chrono::Duration::hours(2) + chrono::Duration::hours(1));
+    app.telegram_wait_text(50101, "Rappel : votre rendez-vous")
+        .await
+        .expect("waited for");
+    clock.advance(chrono::Duration::minutes(-1));
+    app.reminders_settled().await;
+    clock.advance(chrono::Duration::minutes(30));
+    app.reminders_settled().await;
+    assert_eq!(reminders(&app), 2, "each reminder once, whatever the clock did");
+}
