@@ -239,9 +239,12 @@ impl Provider for TelegramSender {
     }
 }
 
-/// Stops the spinner on a pressed button. Best effort: nothing depends on it.
+/// Stops the spinner on a pressed button. Best effort: nothing depends on it. Posted to the Bot
+/// API directly, like `sendMessage`, so an outage costs one five-second try, not teloxide's
+/// ten-second sleep and retry.
 pub async fn answer_callback(bot: &Bot, id: String) {
-    let _ = bot.answer_callback_query(teloxide::types::CallbackQueryId(id)).await;
+    let body = serde_json::json!({ "callback_query_id": id });
+    let _ = call(bot, "answerCallbackQuery", &body, Duration::from_secs(5)).await;
 }
 
 /// Registers the webhook with its secret and the updates the line needs.

@@ -956,6 +956,17 @@ async fn reminders_are_sent_once_across_clock_jumps() {
     app.telegram_wait_text(50101, "Rendez-vous confirmé")
         .await
         .expect("waited for");
+    // Each pressed button's spinner is stopped (answerCallbackQuery, posted to the Bot API).
+    app.telegram_fake()
+        .recorder
+        .wait_for(2, std::time::Duration::from_secs(10), |c| {
+            c.method == "answerCallbackQuery"
+                && c.body["callback_query_id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with("cb"))
+        })
+        .await
+        .expect("both presses answered");
     let reminders = |app: &TestApp| {
         app.telegram_sent(50101)
             .iter()
