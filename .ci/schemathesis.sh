@@ -234,6 +234,7 @@ POSITIVE_EXCEPTIONS = {
     "createReferral": "text fields must hold more than blanks and no control characters",
     "rejectReferral": "the reason must hold more than blanks and no control characters",
     "listReferrals": "a cursor is one this list gave (opaque); dates between the years 2000 and 2199",
+    "listWebhookDeliveries": "a cursor is one this list gave (opaque)",
     "replaceCentreLocations": "latitude and longitude come together, and the address is in a known commune",
     "replaceCentreServices": "text fields must hold more than blanks and no control characters",
     "createHousingOffer": "text fields must hold more than blanks; dates between 2000 and 2199",

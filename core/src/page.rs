@@ -38,7 +38,7 @@ impl Cursor {
         let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?)
             .ok_or_else(bad)?
             .naive_utc();
-        if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(bad());
         }
         Ok(Self { at, id: id.to_owned() })

@@ -84,6 +84,10 @@ pub async fn delete_endpoint(state: web::Data<AppState>, auth: Auth) -> ApiResul
 pub struct ListQuery {
     #[serde(default)]
     status: Option<DeliveryStatus>,
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 pub async fn list(
@@ -92,9 +96,14 @@ pub async fn list(
     query: crate::query::Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let caller = auth.caller().clone();
-    let status = query.status;
-    let items = state.db(move |conn| webhooks::list(conn, &caller, status)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    let q = query.into_inner();
+    let page =
+        relais_core::page::PageRequest::parse(q.limit, q.cursor.as_deref()).map_err(|e| super::in_query(e.into()))?;
+    let status = q.status;
+    let page = state
+        .db(move |conn| webhooks::list(conn, &caller, status, &page))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// A message id as we make them: `msg_` and 32 hexadecimal digits.

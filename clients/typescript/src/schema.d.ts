@@ -1822,7 +1822,7 @@ export interface paths {
         };
         /**
          * List the messages owed to the partner
-         * @description Partners only, with their API key (staff tokens get 403). The messages owed to the caller and how their delivery goes, newest first, at most 200, without their attempt logs.
+         * @description Partners only, with their API key (staff tokens get 403). The messages owed to the caller and how their delivery goes, newest first, by pages (`limit`, `cursor` from the previous page's `next_cursor`), without their attempt logs.
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
@@ -6832,12 +6832,15 @@ export interface components {
          *             }
          *           ]
          *         }
-         *       ]
+         *       ],
+         *       "next_cursor": null
          *     }
          */
         WebhookDeliveryList: {
-            /** @description Newest first, at most 200. */
+            /** @description Newest first. */
             items: components["schemas"]["WebhookDelivery"][];
+            /** @description Pass it as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         /**
          * @description An HSDS 3.0 address of a location (https://raw.githubusercontent.com/openreferral/specification/3.0/schema/compiled/address.json).
@@ -12932,7 +12935,7 @@ export interface operations {
                     "application/json": components["schemas"]["CaseList"];
                 };
             };
-            /** @description Invalid query parameter (unknown parameters are rejected; `status` must be a known status). */
+            /** @description Invalid query parameter (unknown parameters are rejected; `status` must be a known status, `limit` 1 to 500, `cursor` one this list gave). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14383,6 +14386,10 @@ export interface operations {
             query?: {
                 /** @description Only messages in this status. */
                 status?: components["schemas"]["WebhookDeliveryStatus"];
+                /** @description How many items in this page, 1 to 500. Defaults to 100. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The previous page's `next_cursor`, as it was given (opaque). Absent for the first page. */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path?: never;

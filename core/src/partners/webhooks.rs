@@ -14,6 +14,7 @@ use crate::db::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints}
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
 use crate::outbox::{self, Claim, Outcome, RetryPolicy, Table};
+use crate::page::{Cursor, Page, PageRequest};
 use crate::time;
 
 /// Partners' messages in the one outbox protocol. A message waits while its partner has no
@@ -361,8 +362,13 @@ fn view(row: Row, log: Option<Vec<AttemptView>>) -> Result<Delivery> {
     })
 }
 
-/// The caller's messages, newest first.
-pub fn list(conn: &mut DbConn, caller: &Caller, status: Option<DeliveryStatus>) -> Result<Vec<Delivery>> {
+/// The caller's messages, newest first, by pages (keyset on the creation time and the id).
+pub fn list(
+    conn: &mut DbConn,
+    caller: &Caller,
+    status: Option<DeliveryStatus>,
+    page: &PageRequest,
+) -> Result<Page<Delivery>> {
     let organisation = partner_organisation(caller)?;
     let mut query = webhook_deliveries::table
         .filter(webhook_deliveries::organisation_id.eq(&organisation))
@@ -370,12 +376,29 @@ pub fn list(conn: &mut DbConn, caller: &Caller, status: Option<DeliveryStatus>) 
     if let Some(status) = status {
         query = query.filter(webhook_deliveries::status.eq(status.as_str()));
     }
+    if let Some(after) = &page.after {
+        query = query.filter(
+            webhook_deliveries::created_at
+                .lt(after.at)
+                .or(webhook_deliveries::created_at
+                    .eq(after.at)
+                    .and(webhook_deliveries::id.lt(after.id.clone()))),
+        );
+    }
     let rows: Vec<Row> = query
-        .order(webhook_deliveries::created_at.desc())
-        .limit(200)
+        .order((webhook_deliveries::created_at.desc(), webhook_deliveries::id.desc()))
+        .limit(page.fetch())
         .select(Row::as_select())
         .load(conn)?;
-    rows.into_iter().map(|r| view(r, None)).collect()
+    Page::from_rows(
+        rows,
+        page,
+        |r| Cursor {
+            at: r.created_at,
+            id: r.id.clone(),
+        },
+        |r| view(r, None),
+    )
 }
 
 fn load_own(conn: &mut DbConn, organisation: &str, id: &str) -> Result<Row> {

@@ -923,3 +923,65 @@ async fn a_partner_pages_through_its_referrals_and_finds_one_by_its_own_referenc
         assert_eq!(bad.json()["errors"][0]["pointer"], name, "{query}: {}", bad.text());
     }
 }
+
+/// A partner walks the messages owed to it by pages: every message once, none skipped, in
+/// the order newest first; a cursor that is not one this list gave is a 400 naming it.
+#[tokio::test]
+async fn a_partner_pages_through_the_messages_owed_to_it() {
+    let sink = WebhookSink::start();
+    let app = spawn_line_app(&[("RELAIS_OUTBOUND_ALLOW", "127.0.0.0/8")]).await;
+    let key = app.partner_key().await;
+    let practitioner = app.token("practitioner").await;
+    set_endpoint(&app, &key, &sink.url).await;
+    for _ in 0..5 {
+        let referral = court_referral(&app, &key).await;
+        let accepted = app
+            .post(&format!("/v1/referrals/{}/accept", referral["id"].as_str().unwrap()))
+            .bearer(&practitioner)
+            .send()
+            .await;
+        assert_eq!(accepted.status, 200, "{}", accepted.text());
+    }
+    let everything = app.get("/v1/webhook-deliveries?limit=500").bearer(&key).send().await;
+    assert_eq!(everything.status, 200, "{}", everything.text());
+    let everything = everything.json();
+    let all: Vec<String> = everything["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(all.len(), 5, "{everything}");
+    assert!(everything["next_cursor"].is_null());
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/webhook-deliveries?limit=2&cursor={c}"),
+            None => "/v1/webhook-deliveries?limit=2".to_owned(),
+        };
+        let page = app.get(&path).bearer(&key).send().await;
+        assert_eq!(page.status, 200, "{}", page.text());
+        let page = page.json();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|d| d["id"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen, all,
+        "the pages, end to end, are the whole list in its order, once each"
+    );
+
+    let forged = app
+        .get("/v1/webhook-deliveries?cursor=bm90LWEtY3Vyc29y")
+        .bearer(&key)
+        .send()
+        .await;
+    assert_eq!(forged.status, 400);
+    assert_eq!(forged.json()["errors"][0]["pointer"], "cursor", "{}", forged.text());
+}
