@@ -36,6 +36,7 @@ RATE=${SOAK_RATE:-50}
 CHATS=${SOAK_CHATS:-2000}
 PG_ADMIN=${SOAK_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 OUT=${SOAK_OUT:-$(mktemp -d /tmp/relais-soak.XXXXXX)}
+mkdir -p "$OUT"
 SECRET=soak-webhook-secret
 DB=relais_soak_$$
 DB_URL=${PG_ADMIN%/*}/$DB
