@@ -153,8 +153,15 @@ impl Db {
         let manager = Manager { url: url.clone() };
         // Try once directly, so the real cause is reported instead of a pool timeout.
         manager.connect()?;
+        // Connections are opened on demand, never by the pool's own threads: with a minimum of
+        // idle connections, r2d2 reconnects in the background whenever connections break (the
+        // database restarting, or dropped under a test process), hammering a database that is
+        // down and, at a process's exit, racing libpq's teardown (a test process aborted with
+        // "double free or corruption" once). Idle connections still stay open up to r2d2's
+        // idle timeout (10 minutes).
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| DbError::Config(e.to_string()))?;
