@@ -249,7 +249,9 @@
   function catchUp() {
     fetchHistory().then(function (body) {
       if (!body) return;
-      body.items.forEach(function (m) { if (m.from === "line") show("line", m.text, null, m.id); });
+      // The history gives the last message's buttons: a reply that reached the history before
+      // its frame reached the socket keeps them.
+      body.items.forEach(function (m) { if (m.from === "line") show("line", m.text, m.choices, m.id); });
     });
   }
 
