@@ -11,7 +11,7 @@ use crate::accounts::model::{OrganisationKind, Role};
 use crate::accounts::organisations::{self, NewOrganisation};
 use crate::accounts::users::{self, NewUser};
 use crate::crypto::Secrets;
-use crate::db::DbConn;
+use crate::db::{DbConn, write_tx};
 use crate::error::Result;
 use crate::geo::Geography;
 use crate::values::Email;
@@ -111,6 +111,10 @@ fn password_for(secrets: &Secrets, email: &str) -> String {
 
 /// Loads what is missing and returns every demo account with its password.
 pub fn load(conn: &mut DbConn, geo: &Geography, secrets: &Secrets) -> Result<Vec<DemoAccount>> {
+    write_tx(conn, |conn| load_in(conn, geo, secrets))
+}
+
+fn load_in(conn: &mut DbConn, geo: &Geography, secrets: &Secrets) -> Result<Vec<DemoAccount>> {
     let mut orgs = Vec::new();
     for spec in ORGS {
         let org = match organisations::find_by_name(conn, spec.name)? {
@@ -230,6 +234,10 @@ pub fn partner_key(conn: &mut DbConn) -> Result<(String, String)> {
 /// Wednesdays at 14:00 (local times). Only for `relais demo` and the embedded first start;
 /// the tests publish their own.
 pub fn load_schedule(conn: &mut DbConn) -> Result<usize> {
+    write_tx(conn, |conn| load_schedule_in(conn))
+}
+
+fn load_schedule_in(conn: &mut DbConn) -> Result<usize> {
     use chrono::{Datelike as _, Duration, TimeZone as _};
 
     use crate::accounts::model::Role;
@@ -303,6 +311,10 @@ pub fn load_schedule(conn: &mut DbConn) -> Result<usize> {
 /// Demo housing offers of the platform, around the demo centres. Only for `relais demo` and
 /// the embedded first start; idempotent (an offer of the same name is kept).
 pub fn load_housing(conn: &mut DbConn, geo: &crate::geo::Geography, secrets: &Secrets) -> Result<usize> {
+    write_tx(conn, |conn| load_housing_in(conn, geo, secrets))
+}
+
+fn load_housing_in(conn: &mut DbConn, geo: &crate::geo::Geography, secrets: &Secrets) -> Result<usize> {
     use crate::accounts::model::{OrganisationKind, Role};
     use crate::housing::model::OfferKind;
     use crate::housing::offers::{self, NewOffer};

@@ -3,7 +3,11 @@
 //! runtime must run these functions on a blocking thread.
 
 pub mod schema;
+mod writer;
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use diesel::Connection;
@@ -12,6 +16,8 @@ use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use writer::Writer;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
@@ -103,6 +109,41 @@ impl DbError {
 #[derive(Debug)]
 pub struct Manager {
     url: DatabaseUrl,
+    /// SQLite: the key of this database's writer in [`WRITERS`]. Every connection of the pool
+    /// reads only (`query_only`): all writes go through the writer, so none of them waits in
+    /// SQLite's busy handler behind another of this process's connections.
+    writer_key: Option<i64>,
+}
+
+/// The SQLite writers of this process, by key. A connection names its writer's key through the
+/// SQL function `relais_writer()`, registered when it is opened.
+static WRITERS: Mutex<Option<HashMap<i64, Weak<Writer>>>> = Mutex::new(None);
+static NEXT_WRITER_KEY: AtomicI64 = AtomicI64::new(1);
+
+fn open_sqlite(path: &str, writer_key: Option<i64>, read_only: bool) -> Result<SqliteConnection, DbError> {
+    let mut conn = SqliteConnection::establish(path)?;
+    conn.batch_execute(
+        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )?;
+    if read_only {
+        conn.batch_execute("PRAGMA query_only = ON")?;
+    }
+    if let Some(key) = writer_key {
+        conn.register_noarg_sql_function::<diesel::sql_types::BigInt, i64, _>("relais_writer", true, move || key)?;
+    }
+    Ok(conn)
+}
+
+/// The writer of the database `conn` belongs to, if it is a SQLite connection of a [`Db`].
+fn writer_of(conn: &mut DbConn) -> Option<Arc<Writer>> {
+    let DbConn::Sqlite(c) = conn else { return None };
+    use diesel::RunQueryDsl;
+    let key: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("relais_writer()"))
+        .get_result(c)
+        .ok()?;
+    let writers = WRITERS.lock().unwrap_or_else(PoisonError::into_inner);
+    writers.as_ref()?.get(&key)?.upgrade()
 }
 
 impl ManageConnection for Manager {
@@ -111,14 +152,7 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConn, DbError> {
         match &self.url {
-            DatabaseUrl::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(path)?;
-                conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )?;
-                Ok(DbConn::Sqlite(conn))
-            }
+            DatabaseUrl::Sqlite(path) => Ok(DbConn::Sqlite(open_sqlite(path, self.writer_key, self.writer_key.is_some())?)),
             DatabaseUrl::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
         }
     }
@@ -134,11 +168,27 @@ impl ManageConnection for Manager {
 
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
-/// The connection pool, cheap to clone.
+/// The connection pool, cheap to clone. On SQLite, also the one write connection.
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: &'static str,
+    writer: Option<Arc<WriterEntry>>,
+}
+
+/// A writer registered in [`WRITERS`], unregistered when the last [`Db`] holding it goes.
+struct WriterEntry {
+    key: i64,
+    writer: Arc<Writer>,
+}
+
+impl Drop for WriterEntry {
+    fn drop(&mut self) {
+        let mut writers = WRITERS.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(map) = writers.as_mut() {
+            map.remove(&self.key);
+        }
+    }
 }
 
 impl Db {
@@ -150,9 +200,25 @@ impl Db {
             std::fs::create_dir_all(parent)
                 .map_err(|e| DbError::Config(format!("cannot create {}: {e}", parent.display())))?;
         }
-        let manager = Manager { url: url.clone() };
-        // Try once directly, so the real cause is reported instead of a pool timeout.
-        manager.connect()?;
+        let writer = match url {
+            DatabaseUrl::Sqlite(path) => {
+                let key = NEXT_WRITER_KEY.fetch_add(1, Ordering::Relaxed);
+                // Opened directly, so the real cause is reported instead of a pool timeout.
+                let writer = Arc::new(Writer::new(DbConn::Sqlite(open_sqlite(path, Some(key), false)?)));
+                let mut writers = WRITERS.lock().unwrap_or_else(PoisonError::into_inner);
+                writers.get_or_insert_with(HashMap::new).insert(key, Arc::downgrade(&writer));
+                Some(Arc::new(WriterEntry { key, writer }))
+            }
+            DatabaseUrl::Postgres(_) => None,
+        };
+        let manager = Manager {
+            url: url.clone(),
+            writer_key: writer.as_ref().map(|w| w.key),
+        };
+        if writer.is_none() {
+            // Try once directly, so the real cause is reported instead of a pool timeout.
+            manager.connect()?;
+        }
         // Connections are opened on demand, never by the pool's own threads: with a minimum of
         // idle connections, r2d2 reconnects in the background whenever connections break (the
         // database restarting, or dropped under a test process), hammering a database that is
@@ -168,7 +234,28 @@ impl Db {
         Ok(Self {
             pool,
             backend: url.backend(),
+            writer,
         })
+    }
+
+    /// SQLite's group commit: transactions committed and the writes they held, since start.
+    pub fn group_commits(&self) -> Option<(usize, usize)> {
+        self.writer.as_ref().map(|w| {
+            (
+                w.writer.commits.load(Ordering::Relaxed),
+                w.writer.writes.load(Ordering::Relaxed),
+            )
+        })
+    }
+
+    /// Runs `f` on a connection that may write outside a transaction (schema changes,
+    /// checkpoints, maintenance): SQLite's write connection, between two group commits; a
+    /// pooled connection on PostgreSQL.
+    pub fn exclusive<T>(&self, f: impl FnOnce(&mut DbConn) -> Result<T, DbError>) -> Result<T, DbError> {
+        match &self.writer {
+            Some(entry) => entry.writer.exclusive(f),
+            None => f(&mut *self.get()?),
+        }
     }
 
     pub fn backend(&self) -> &'static str {
@@ -181,12 +268,13 @@ impl Db {
 
     /// Applies the embedded migrations of the configured backend; returns how many ran.
     pub fn migrate(&self) -> Result<usize, DbError> {
-        let mut conn = self.get()?;
-        let applied = match &mut *conn {
-            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-            DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
-        };
-        applied.map_err(|e| DbError::Migration(e.to_string()))
+        self.exclusive(|conn| {
+            let applied = match conn {
+                DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+                DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+            };
+            applied.map_err(|e| DbError::Migration(e.to_string()))
+        })
     }
 
     /// Whether the database answers a trivial query.
@@ -196,14 +284,19 @@ impl Db {
 }
 
 thread_local! {
-    /// SQLite connections of this thread inside a `write_tx`, so a nested call joins the
-    /// outer transaction instead of failing on a second `BEGIN`.
+    /// SQLite connections of this thread inside a `write_tx` of their own (connections that
+    /// belong to no [`Db`]), so a nested call joins the outer transaction.
     static SQLITE_OPEN_WRITES: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// A write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`): a
-/// deferred transaction that reads and then writes can fail with `SQLITE_BUSY` when another
-/// writer got there first, which the busy timeout cannot cure.
+/// A write transaction.
+///
+/// On SQLite, for a connection of a [`Db`], `f` runs on the database's one write connection, in
+/// the transaction it shares with the writers queued behind each other (group commit: see
+/// `writer.rs`); the call returns after the commit that holds `f`'s work. Nested calls join the
+/// outer one. For any other SQLite connection, a transaction of its own that takes the write
+/// lock up front (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes can fail
+/// with `SQLITE_BUSY` when another writer got there first, which the busy timeout cannot cure.
 pub fn write_tx<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
 where
     E: From<diesel::result::Error>,
@@ -211,6 +304,12 @@ where
     match conn {
         DbConn::Pg(_) => conn.transaction(f),
         DbConn::Sqlite(_) => {
+            if let Some(writer) = writer_of(conn) {
+                if writer.is_inside() {
+                    return f(conn);
+                }
+                return writer.write(f);
+            }
             // Nested: the outer transaction already holds the write lock; join it.
             let address = std::ptr::from_ref::<DbConn>(conn) as usize;
             if SQLITE_OPEN_WRITES.with(|open| open.borrow().contains(&address)) {
