@@ -7,7 +7,7 @@ use std::sync::Arc;
 use relais_bots::channel::{Provider, Senders};
 use relais_bots::delivery::DeliveryConfig;
 use relais_bots::ingest::TextLine;
-use relais_bots::metrics::LineMetrics;
+use relais_bots::metrics::{LineMetrics, StageMetrics};
 use relais_bots::script::Script;
 use relais_bots::telegram::{self, TelegramConfig};
 use relais_bots::twilio::{SmsSender, TwilioConfig};
@@ -86,6 +86,7 @@ impl Line {
                 secrets: secrets.clone(),
                 geo,
                 sms_max_segments: settings.twilio.sms_max_segments,
+                stages: Arc::new(StageMetrics::default()),
             },
             telegram,
             telegram_bot,

@@ -17,6 +17,7 @@ use relais_core::{Error, time};
 
 use crate::dialogue::{self, Context, Effect, Input, step};
 use crate::hours::Hours;
+use crate::metrics::{Stage, StageMetrics};
 use crate::render;
 use crate::script::{Keyword, Script};
 
@@ -56,6 +57,8 @@ pub struct TextLine {
     pub secrets: Secrets,
     pub geo: Arc<Geography>,
     pub sms_max_segments: usize,
+    /// Time spent in each stage of ingestion (`/metrics`).
+    pub stages: Arc<StageMetrics>,
 }
 
 /// How serious a listener's flag is: a more serious one is never replaced by a lesser.
@@ -149,7 +152,10 @@ impl TextLine {
     /// Stores one inbound message and runs the dialogue, at `now` (the server's clock).
     pub fn ingest(&self, conn: &mut DbConn, inbound: &Inbound, now: DateTime<Utc>) -> Result<Ingested, Error> {
         let chat_key = contacts::address_key(&self.secrets, inbound.channel, &inbound.address);
-        write_tx(conn, |conn| {
+        let started = std::time::Instant::now();
+        let span = tracing::debug_span!("ingest", stage = Stage::Transaction.as_str());
+        let _entered = span.enter();
+        let outcome = write_tx(conn, |conn| {
             lock_for_sequence(conn, lock_key(&chat_key))?;
             if !receipts::first_time(conn, inbound.channel, &inbound.provider_id)? {
                 return Ok(Ingested::Duplicate);
@@ -242,7 +248,9 @@ impl TextLine {
                     replies,
                     ..Default::default()
                 },
-                None => dialogue::advance(&self.script, &mut ctx, &conversation.step, &input),
+                None => self.stages.time(Stage::Dialogue, || {
+                    dialogue::advance(&self.script, &mut ctx, &conversation.step, &input)
+                }),
             };
 
             let mut erase = false;
@@ -365,20 +373,24 @@ impl TextLine {
                 conversations::set_told_position(conn, &conversation.id, conversation.told_position, position)?;
                 replies_to_send.push(self.place_message(position, language));
             }
-            let replies = self.queue_replies(
-                conn,
-                inbound.channel,
-                &chat_key,
-                &inbound.address,
-                &conversation.id,
-                &replies_to_send,
-            )?;
+            let replies = self.stages.time(Stage::Enqueue, || {
+                self.queue_replies(
+                    conn,
+                    inbound.channel,
+                    &chat_key,
+                    &inbound.address,
+                    &conversation.id,
+                    &replies_to_send,
+                )
+            })?;
             Ok(Ingested::Stored {
                 conversation_id: conversation.id.clone(),
                 replies,
                 live: handed_over || centre_news,
             })
-        })
+        });
+        self.stages.observe(Stage::Transaction, started.elapsed());
+        outcome
     }
 
     /// Stores each reply as an outbound message and queues its parts for delivery.

@@ -178,12 +178,14 @@ pub fn migration_level(conn: &mut DbConn) -> Result<String, BackupError> {
 fn copy_sqlite(db: &Db, dir: &Path) -> Result<Described, BackupError> {
     let target = dir.join(SQLITE_COPY);
     let quoted = target.display().to_string().replace('\'', "''");
-    let mut conn = db.get()?;
+    // A connection of its own: SQLite counts `VACUUM INTO` as a write, which the pool's
+    // connections may not do; it reads the main database only, so writers go on.
+    let mut conn = db.direct()?;
     // One statement, one read transaction: a consistent copy while writers go on (WAL).
     conn.batch_execute(&format!("VACUUM INTO '{quoted}'"))?;
     drop(conn);
     let copy = Db::connect(&DatabaseUrl::Sqlite(target.display().to_string()), 1)?;
-    let mut conn = copy.get()?;
+    let mut conn = copy.direct()?;
     let migration = migration_level(&mut conn)?;
     let head = audit::head(&mut conn)?;
     // The copy is a single file: no WAL left beside it.

@@ -38,24 +38,26 @@ pub fn enqueue(conn: &mut DbConn, to: &str, subject: &str, body: &str) -> Result
 
 /// Queues a mail due at `now` (the caller's clock).
 pub fn enqueue_at(conn: &mut DbConn, now: DateTime<Utc>, to: &str, subject: &str, body: &str) -> Result<()> {
-    let now = time::to_db(now);
-    diesel::insert_into(email_outbox::table)
-        .values(&Email {
-            id: uuid::Uuid::new_v4().to_string(),
-            to_address: to.to_owned(),
-            subject: subject.to_owned(),
-            body: body.to_owned(),
-            status: TABLE.spell(Status::Pending).to_owned(),
-            attempts: 0,
-            next_attempt_at: now,
-            locked_until: None,
-            last_error: None,
-            created_at: now,
-            sent_at: None,
-        })
-        .execute(conn)?;
-    outbox::mark_enqueued(&TABLE);
-    Ok(())
+    write_tx(conn, |conn| {
+        let now = time::to_db(now);
+        diesel::insert_into(email_outbox::table)
+            .values(&Email {
+                id: uuid::Uuid::new_v4().to_string(),
+                to_address: to.to_owned(),
+                subject: subject.to_owned(),
+                body: body.to_owned(),
+                status: TABLE.spell(Status::Pending).to_owned(),
+                attempts: 0,
+                next_attempt_at: now,
+                locked_until: None,
+                last_error: None,
+                created_at: now,
+                sent_at: None,
+            })
+            .execute(conn)?;
+        outbox::mark_enqueued(&TABLE);
+        Ok(())
+    })
 }
 
 /// Claims up to `limit` due mails for `lease` (a crashed sender's mails come back after it).

@@ -61,8 +61,10 @@ where
 
 /// Forgets keys older than `before` (a day is plenty for retries).
 pub fn purge(conn: &mut DbConn, before: chrono::DateTime<chrono::Utc>) -> Result<usize> {
-    Ok(
-        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(time::to_db(before))))
-            .execute(conn)?,
-    )
+    write_tx(conn, |conn| {
+        Ok(
+            diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(time::to_db(before))))
+                .execute(conn)?,
+        )
+    })
 }

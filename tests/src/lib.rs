@@ -20,7 +20,7 @@ use std::sync::{Arc, OnceLock};
 use relais_api::config::Settings;
 use relais_api::startup::Application;
 use relais_api::state::AppState;
-use relais_core::db::PooledConn;
+use relais_core::db::DirectConn;
 use relais_core::demo::DemoAccount;
 use serde_json::Value;
 
@@ -304,9 +304,11 @@ impl TestApp {
             .to_owned()
     }
 
-    /// A blocking database connection, for what only the database shows.
-    pub fn conn(&self) -> PooledConn {
-        self.state.database.get().expect("connection")
+    /// A blocking database connection of its own, for what only the database shows, and for
+    /// changing rows as an intruder with access to the database would (the server's pooled
+    /// connections only read; its writes go through its writer).
+    pub fn conn(&self) -> DirectConn {
+        self.state.database.direct().expect("connection")
     }
 
     pub fn app_state(&self) -> &AppState {
@@ -401,11 +403,11 @@ impl ScratchDatabase {
         }
     }
 
-    pub fn conn(&self) -> PooledConn {
+    pub fn conn(&self) -> DirectConn {
         let parsed = relais_core::db::DatabaseUrl::parse(&self.url).expect("a database URL");
         relais_core::db::Db::connect(&parsed, 1)
             .expect("scratch database")
-            .get()
+            .direct()
             .expect("connection")
     }
 }

@@ -53,6 +53,26 @@ type ChannelCounts = (relais_core::helpline::model::Channel, u64, u64, u64);
 async fn line_metrics(state: &web::Data<AppState>) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
+    out.push_str(&state.line.text_line.stages.render());
+    if let Some((commits, writes)) = state.database.group_commits() {
+        let _ = writeln!(
+            out,
+            "# HELP relais_sqlite_commits_total Transactions committed by SQLite's writer (group commit)."
+        );
+        let _ = writeln!(out, "# TYPE relais_sqlite_commits_total counter");
+        let _ = writeln!(out, "relais_sqlite_commits_total {commits}");
+        let _ = writeln!(
+            out,
+            "# HELP relais_sqlite_writes_total Writes those transactions held (several per commit under load)."
+        );
+        let _ = writeln!(out, "# TYPE relais_sqlite_writes_total counter");
+        let _ = writeln!(out, "relais_sqlite_writes_total {writes}");
+    }
+    if let Some(bytes) = state.database.wal_bytes() {
+        let _ = writeln!(out, "# HELP relais_sqlite_wal_bytes Size of SQLite's write-ahead log.");
+        let _ = writeln!(out, "# TYPE relais_sqlite_wal_bytes gauge");
+        let _ = writeln!(out, "relais_sqlite_wal_bytes {bytes}");
+    }
     let snapshot = state.line.metrics.snapshot();
     type Counter = fn(&ChannelCounts) -> u64;
     let families: [(&str, &str, Counter); 3] = [

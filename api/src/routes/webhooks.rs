@@ -4,7 +4,8 @@
 //! its content and acknowledged, so one bad update never blocks a channel.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use relais_bots::ingest::Ingested;
+use relais_bots::ingest::{Inbound, Ingested};
+use relais_bots::metrics::Stage;
 use relais_bots::{telegram, twilio};
 use relais_core::helpline::model::Channel;
 use relais_core::helpline::outbox;
@@ -39,6 +40,20 @@ fn log_outcome(channel: Channel, outcome: &Ingested) {
     }
 }
 
+/// Stores one inbound message: the time until a blocking thread holds a connection is the
+/// `queue` stage; the transaction's own stages are timed inside.
+async fn ingest(state: &web::Data<AppState>, inbound: Inbound) -> ApiResult<Ingested> {
+    let shared = state.clone();
+    let asked = std::time::Instant::now();
+    state
+        .db(move |conn| {
+            let stages = &shared.line.text_line.stages;
+            stages.observe(Stage::Queue, asked.elapsed());
+            shared.line.text_line.ingest(conn, &inbound, shared.clock.now())
+        })
+        .await
+}
+
 pub async fn telegram(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> ApiResult<HttpResponse> {
     let line = &state.line;
     let secret = line
@@ -50,11 +65,12 @@ pub async fn telegram(state: web::Data<AppState>, req: HttpRequest, payload: web
         .headers()
         .get(telegram::SECRET_HEADER)
         .map(|v| v.as_bytes().to_vec());
-    if !telegram::secret_ok(&secret, presented.as_deref()) {
+    let stages = &line.text_line.stages;
+    if !stages.time(Stage::Verify, || telegram::secret_ok(&secret, presented.as_deref())) {
         return Err(unverified(presented.is_some()));
     }
     let body = read_body(&state, payload).await?;
-    let update = match telegram::parse(&body) {
+    let update = match stages.time(Stage::Parse, || telegram::parse(&body)) {
         Ok(update) => update,
         Err(e) => {
             tracing::warn!(
@@ -69,10 +85,7 @@ pub async fn telegram(state: web::Data<AppState>, req: HttpRequest, payload: web
         return Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })));
     };
     line.metrics.inbound(Channel::Telegram);
-    let shared = state.clone();
-    let outcome = state
-        .db(move |conn| shared.line.text_line.ingest(conn, &inbound, shared.clock.now()))
-        .await?;
+    let outcome = ingest(&state, inbound).await?;
     log_outcome(Channel::Telegram, &outcome);
     if matches!(outcome, Ingested::Stored { live: true, .. }) {
         state.live.signal().await;
@@ -109,7 +122,10 @@ async fn verified_form(state: &AppState, req: &HttpRequest, payload: web::Payloa
         .path_and_query()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
-    if !twilio::verify(config, &path, &params, presented.as_deref()) {
+    let verified = state.line.text_line.stages.time(Stage::Verify, || {
+        twilio::verify(config, &path, &params, presented.as_deref())
+    });
+    if !verified {
         return Err(unverified(true));
     }
     Ok(params)
@@ -122,10 +138,7 @@ pub async fn sms(state: web::Data<AppState>, req: HttpRequest, payload: web::Pay
         return Ok(twiml_ok());
     };
     state.line.metrics.inbound(Channel::Sms);
-    let shared = state.clone();
-    let outcome = state
-        .db(move |conn| shared.line.text_line.ingest(conn, &inbound, shared.clock.now()))
-        .await?;
+    let outcome = ingest(&state, inbound).await?;
     log_outcome(Channel::Sms, &outcome);
     if matches!(outcome, Ingested::Stored { live: true, .. }) {
         state.live.signal().await;

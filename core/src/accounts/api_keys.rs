@@ -182,9 +182,11 @@ pub fn authenticate(conn: &mut DbConn, presented: &str) -> Result<Option<Caller>
         .last_used_at
         .is_none_or(|t| now - time::from_db(t) > chrono::Duration::minutes(1))
     {
-        diesel::update(api_keys::table.find(&row.id))
-            .set(api_keys::last_used_at.eq(Some(time::to_db(now))))
-            .execute(conn)?;
+        write_tx(conn, |conn| {
+            diesel::update(api_keys::table.find(&row.id))
+                .set(api_keys::last_used_at.eq(Some(time::to_db(now))))
+                .execute(conn)
+        })?;
     }
     Ok(Some(Caller {
         principal: Principal::Partner {

@@ -75,23 +75,25 @@ pub(crate) fn store(
     user: UserId,
     issued_by: Option<UserId>,
 ) -> Result<IssuedCode> {
-    let code = generate();
-    let now = time::now();
-    let expires_at = now + VALIDITY;
-    diesel::delete(enrolment_codes::table.find(user.to_string())).execute(conn)?;
-    diesel::insert_into(enrolment_codes::table)
-        .values(CodeRow {
-            user_id: user.to_string(),
-            code_hash: hash(secrets, user, &code),
-            issued_by: issued_by.map(|u| u.to_string()),
-            created_at: time::to_db(now),
-            expires_at: time::to_db(expires_at),
-            used_at: None,
+    write_tx(conn, |conn| {
+        let code = generate();
+        let now = time::now();
+        let expires_at = now + VALIDITY;
+        diesel::delete(enrolment_codes::table.find(user.to_string())).execute(conn)?;
+        diesel::insert_into(enrolment_codes::table)
+            .values(CodeRow {
+                user_id: user.to_string(),
+                code_hash: hash(secrets, user, &code),
+                issued_by: issued_by.map(|u| u.to_string()),
+                created_at: time::to_db(now),
+                expires_at: time::to_db(expires_at),
+                used_at: None,
+            })
+            .execute(conn)?;
+        Ok(IssuedCode {
+            enrolment_code: code,
+            expires_at,
         })
-        .execute(conn)?;
-    Ok(IssuedCode {
-        enrolment_code: code,
-        expires_at,
     })
 }
 
@@ -148,20 +150,22 @@ pub(crate) fn is_live(conn: &mut DbConn, secrets: &Secrets, user: UserId, presen
 /// Uses the account's live code up, in one conditional statement: of two confirmations
 /// racing with the same code, one wins. Call inside a write transaction.
 pub(crate) fn consume(conn: &mut DbConn, secrets: &Secrets, user: UserId, presented: &str) -> Result<bool> {
-    let Some(code) = normalise(presented) else {
-        return Ok(false);
-    };
-    let now = time::to_db(time::now());
-    let used = diesel::update(
-        enrolment_codes::table
-            .find(user.to_string())
-            .filter(enrolment_codes::code_hash.eq(hash(secrets, user, &code)))
-            .filter(enrolment_codes::used_at.is_null())
-            .filter(enrolment_codes::expires_at.gt(now)),
-    )
-    .set(enrolment_codes::used_at.eq(Some(now)))
-    .execute(conn)?;
-    Ok(used == 1)
+    write_tx(conn, |conn| {
+        let Some(code) = normalise(presented) else {
+            return Ok(false);
+        };
+        let now = time::to_db(time::now());
+        let used = diesel::update(
+            enrolment_codes::table
+                .find(user.to_string())
+                .filter(enrolment_codes::code_hash.eq(hash(secrets, user, &code)))
+                .filter(enrolment_codes::used_at.is_null())
+                .filter(enrolment_codes::expires_at.gt(now)),
+        )
+        .set(enrolment_codes::used_at.eq(Some(now)))
+        .execute(conn)?;
+        Ok(used == 1)
+    })
 }
 
 #[cfg(test)]

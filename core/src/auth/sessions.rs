@@ -55,42 +55,46 @@ fn token_hash(token: &str) -> String {
 }
 
 fn insert_token(conn: &mut DbConn, session: &str, ttl: Duration) -> Result<String> {
-    let token = crypto::random_token();
-    let now = time::now();
-    diesel::insert_into(refresh_tokens::table)
-        .values(TokenRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            session_id: session.to_owned(),
-            token_hash: token_hash(&token),
-            created_at: time::to_db(now),
-            expires_at: time::to_db(now + ttl),
-            used_at: None,
-        })
-        .execute(conn)?;
-    Ok(token)
+    write_tx(conn, |conn| {
+        let token = crypto::random_token();
+        let now = time::now();
+        diesel::insert_into(refresh_tokens::table)
+            .values(TokenRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                session_id: session.to_owned(),
+                token_hash: token_hash(&token),
+                created_at: time::to_db(now),
+                expires_at: time::to_db(now + ttl),
+                used_at: None,
+            })
+            .execute(conn)?;
+        Ok(token)
+    })
 }
 
 /// Opens a session. Call inside a write transaction.
 pub(crate) fn open(conn: &mut DbConn, user: UserId, second_factor: bool, ttl: Duration) -> Result<Issued> {
-    let id = SessionId::new();
-    let now = time::to_db(time::now());
-    diesel::insert_into(sessions::table)
-        .values(SessionRow {
-            id: id.to_string(),
-            user_id: user.to_string(),
+    write_tx(conn, |conn| {
+        let id = SessionId::new();
+        let now = time::to_db(time::now());
+        diesel::insert_into(sessions::table)
+            .values(SessionRow {
+                id: id.to_string(),
+                user_id: user.to_string(),
+                second_factor,
+                created_at: now,
+                last_used_at: now,
+                revoked_at: None,
+                revoked_reason: None,
+            })
+            .execute(conn)?;
+        let refresh_token = insert_token(conn, &id.to_string(), ttl)?;
+        Ok(Issued {
+            session_id: id,
+            user_id: user,
             second_factor,
-            created_at: now,
-            last_used_at: now,
-            revoked_at: None,
-            revoked_reason: None,
+            refresh_token,
         })
-        .execute(conn)?;
-    let refresh_token = insert_token(conn, &id.to_string(), ttl)?;
-    Ok(Issued {
-        session_id: id,
-        user_id: user,
-        second_factor,
-        refresh_token,
     })
 }
 
@@ -181,13 +185,15 @@ fn reused(conn: &mut DbConn, session: &str, user_id: UserId) -> Result<RefreshEr
 }
 
 fn revoke_session(conn: &mut DbConn, session: &str, reason: &str) -> Result<()> {
-    diesel::update(sessions::table.find(session).filter(sessions::revoked_at.is_null()))
-        .set((
-            sessions::revoked_at.eq(Some(time::to_db(time::now()))),
-            sessions::revoked_reason.eq(Some(reason)),
-        ))
-        .execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::update(sessions::table.find(session).filter(sessions::revoked_at.is_null()))
+            .set((
+                sessions::revoked_at.eq(Some(time::to_db(time::now()))),
+                sessions::revoked_reason.eq(Some(reason)),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
 }
 
 /// Logout: ends the session the refresh token belongs to, if it belongs to the caller.
@@ -221,17 +227,19 @@ pub fn update_user(conn: &mut DbConn, caller: &Caller, id: UserId, changes: user
 }
 
 pub(crate) fn revoke_all_for_user(conn: &mut DbConn, user: UserId, reason: &str) -> Result<()> {
-    diesel::update(
-        sessions::table
-            .filter(sessions::user_id.eq(user.to_string()))
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set((
-        sessions::revoked_at.eq(Some(time::to_db(time::now()))),
-        sessions::revoked_reason.eq(Some(reason)),
-    ))
-    .execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user.to_string()))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set((
+            sessions::revoked_at.eq(Some(time::to_db(time::now()))),
+            sessions::revoked_reason.eq(Some(reason)),
+        ))
+        .execute(conn)?;
+        Ok(())
+    })
 }
 
 /// Ends every open session of the account but `keep` (the one that asked).
@@ -241,19 +249,21 @@ pub(crate) fn revoke_others_for_user(
     keep: Option<SessionId>,
     reason: &str,
 ) -> Result<()> {
-    let keep = keep.map(|s| s.to_string()).unwrap_or_default();
-    diesel::update(
-        sessions::table
-            .filter(sessions::user_id.eq(user.to_string()))
-            .filter(sessions::id.ne(keep))
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set((
-        sessions::revoked_at.eq(Some(time::to_db(time::now()))),
-        sessions::revoked_reason.eq(Some(reason)),
-    ))
-    .execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        let keep = keep.map(|s| s.to_string()).unwrap_or_default();
+        diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user.to_string()))
+                .filter(sessions::id.ne(keep))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set((
+            sessions::revoked_at.eq(Some(time::to_db(time::now()))),
+            sessions::revoked_reason.eq(Some(reason)),
+        ))
+        .execute(conn)?;
+        Ok(())
+    })
 }
 
 /// Turns a verified access token's session into a caller, if the session is still open and
@@ -293,8 +303,10 @@ pub fn caller_for_session(conn: &mut DbConn, session: SessionId, user: UserId) -
 
 /// Records that a session has passed the second factor (right after enrolment).
 pub fn mark_second_factor(conn: &mut DbConn, session: SessionId) -> Result<()> {
-    diesel::update(sessions::table.find(session.to_string()))
-        .set(sessions::second_factor.eq(true))
-        .execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::update(sessions::table.find(session.to_string()))
+            .set(sessions::second_factor.eq(true))
+            .execute(conn)?;
+        Ok(())
+    })
 }

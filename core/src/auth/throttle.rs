@@ -160,21 +160,25 @@ pub fn is_locked(conn: &mut DbConn, subject: &str) -> Result<bool> {
 
 /// A success: the subject's count and locks are forgotten.
 pub fn clear(conn: &mut DbConn, subject: &str) -> Result<()> {
-    diesel::delete(login_throttle::table.find(subject)).execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::delete(login_throttle::table.find(subject)).execute(conn)?;
+        Ok(())
+    })
 }
 
 /// A success from a shared subject (a client address): its one attempt is given back, and
 /// nothing else, so that one good account cannot wash away the failures against others.
 pub fn give_back(conn: &mut DbConn, subject: &str) -> Result<()> {
-    diesel::update(
-        login_throttle::table
-            .find(subject)
-            .filter(login_throttle::failures.gt(0)),
-    )
-    .set(login_throttle::failures.eq(login_throttle::failures - 1))
-    .execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::update(
+            login_throttle::table
+                .find(subject)
+                .filter(login_throttle::failures.gt(0)),
+        )
+        .set(login_throttle::failures.eq(login_throttle::failures - 1))
+        .execute(conn)?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -186,10 +186,12 @@ pub(crate) fn check(key: &SecretKey, row: &users::Row, code: &str) -> Option<i64
 }
 
 pub(crate) fn mark_used(conn: &mut DbConn, user: UserId, step: i64) -> Result<()> {
-    diesel::update(users_table::table.find(user.to_string()))
-        .set(users_table::totp_last_step.eq(Some(step)))
-        .execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::update(users_table::table.find(user.to_string()))
+            .set(users_table::totp_last_step.eq(Some(step)))
+            .execute(conn)?;
+        Ok(())
+    })
 }
 
 /// Activates the second factor once the person proves their app produces valid codes and

@@ -105,16 +105,18 @@ fn check_practitioners(conn: &mut DbConn, organisation: OrganisationId, ids: &[U
 }
 
 fn set_practitioners(conn: &mut DbConn, case_id: &str, ids: &[UserId]) -> Result<()> {
-    diesel::delete(case_practitioners::table.filter(case_practitioners::case_id.eq(case_id))).execute(conn)?;
-    for id in ids {
-        diesel::insert_into(case_practitioners::table)
-            .values((
-                case_practitioners::case_id.eq(case_id),
-                case_practitioners::user_id.eq(id.to_string()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::delete(case_practitioners::table.filter(case_practitioners::case_id.eq(case_id))).execute(conn)?;
+        for id in ids {
+            diesel::insert_into(case_practitioners::table)
+                .values((
+                    case_practitioners::case_id.eq(case_id),
+                    case_practitioners::user_id.eq(id.to_string()),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
 }
 
 #[derive(Clone, Debug, Default)]

@@ -167,7 +167,7 @@ pub fn disc_for_exclusion(conn: &mut DbConn, secrets: &Secrets, id: &str) -> Res
         .first(conn)?;
     let sealed = match stored {
         Some(sealed) => sealed,
-        None => {
+        None => write_tx(conn, |conn| -> Result<Vec<u8>> {
             let (location, radius) = location_for_exclusion(conn, secrets, id)?;
             let drawn = sealed_disc(secrets, id, &location, radius)?;
             diesel::update(
@@ -181,8 +181,8 @@ pub fn disc_for_exclusion(conn: &mut DbConn, secrets: &Secrets, id: &str) -> Res
                 .find(id)
                 .select(protected_persons::disc_sealed)
                 .first::<Option<Vec<u8>>>(conn)?
-                .ok_or_else(|| Error::Internal("a protective disc was not stored".into()))?
-        }
+                .ok_or_else(|| Error::Internal("a protective disc was not stored".into()))
+        })?,
     };
     let bytes = crypto::open(&secrets.field_key, &disc_context(id), &sealed)
         .map_err(|_| Error::Internal("a protective disc could not be opened".into()))?;

@@ -172,10 +172,12 @@ pub enum CancelledBy {
 }
 
 fn release_seat(conn: &mut DbConn, slot_id: &str) -> Result<()> {
-    diesel::update(slots_table::table.find(slot_id).filter(slots_table::booked.gt(0)))
-        .set(slots_table::booked.eq(slots_table::booked - 1))
-        .execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::update(slots_table::table.find(slot_id).filter(slots_table::booked.gt(0)))
+            .set(slots_table::booked.eq(slots_table::booked - 1))
+            .execute(conn)?;
+        Ok(())
+    })
 }
 
 pub fn cancel(conn: &mut DbConn, id: &str, by: CancelledBy, reason: &str, now: DateTime<Utc>) -> Result<Appointment> {
@@ -290,22 +292,24 @@ fn move_attendance(
     next: AppointmentStatus,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>> {
-    let starts = time::from_db(slots::load(conn, &row.slot_id)?.starts_at);
-    check_attendance_time(conn, &row.organisation_id, starts, next, now)?;
-    let updated = diesel::update(
-        appointments::table
-            .find(&row.id)
-            .filter(appointments::status.eq(from.as_str())),
-    )
-    .set((
-        appointments::status.eq(next.as_str()),
-        appointments::updated_at.eq(time::to_db(now)),
-    ))
-    .execute(conn)?;
-    if updated == 0 {
-        return Err(Error::Conflict("the appointment changed meanwhile: reload it".into()));
-    }
-    Ok(starts)
+    write_tx(conn, |conn| {
+        let starts = time::from_db(slots::load(conn, &row.slot_id)?.starts_at);
+        check_attendance_time(conn, &row.organisation_id, starts, next, now)?;
+        let updated = diesel::update(
+            appointments::table
+                .find(&row.id)
+                .filter(appointments::status.eq(from.as_str())),
+        )
+        .set((
+            appointments::status.eq(next.as_str()),
+            appointments::updated_at.eq(time::to_db(now)),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            return Err(Error::Conflict("the appointment changed meanwhile: reload it".into()));
+        }
+        Ok(starts)
+    })
 }
 
 /// A centre's move: arrived, fulfilled, no-show, or cancelled with a reason. Attendance is
@@ -591,24 +595,26 @@ pub fn due_reminders(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Vec<(Row, 
 
 /// Records a reminder as sent, once (compare-and-set): true when this call recorded it.
 pub fn mark_reminded(conn: &mut DbConn, id: &str, which: &Reminder) -> Result<bool> {
-    let updated = match which {
-        Reminder::DayBefore => diesel::update(
-            appointments::table
-                .find(id)
-                .filter(appointments::reminded_day_before.eq(false)),
-        )
-        .set(appointments::reminded_day_before.eq(true))
-        .execute(conn)?,
-        Reminder::TwoHours => diesel::update(
-            appointments::table
-                .find(id)
-                .filter(appointments::reminded_two_hours.eq(false)),
-        )
-        .set((
-            appointments::reminded_two_hours.eq(true),
-            appointments::reminded_day_before.eq(true),
-        ))
-        .execute(conn)?,
-    };
-    Ok(updated == 1)
+    write_tx(conn, |conn| {
+        let updated = match which {
+            Reminder::DayBefore => diesel::update(
+                appointments::table
+                    .find(id)
+                    .filter(appointments::reminded_day_before.eq(false)),
+            )
+            .set(appointments::reminded_day_before.eq(true))
+            .execute(conn)?,
+            Reminder::TwoHours => diesel::update(
+                appointments::table
+                    .find(id)
+                    .filter(appointments::reminded_two_hours.eq(false)),
+            )
+            .set((
+                appointments::reminded_two_hours.eq(true),
+                appointments::reminded_day_before.eq(true),
+            ))
+            .execute(conn)?,
+        };
+        Ok(updated == 1)
+    })
 }

@@ -289,17 +289,19 @@ pub fn seed_location(
     organisation: OrganisationId,
     location: NewLocation,
 ) -> Result<()> {
-    let exists: i64 = centre_locations::table
-        .filter(centre_locations::organisation_id.eq(organisation.to_string()))
-        .count()
-        .get_result(conn)?;
-    if exists == 0 {
-        let row = location_row(geo, organisation, 0, location)?;
-        diesel::insert_into(centre_locations::table)
-            .values(&row)
-            .execute(conn)?;
-    }
-    Ok(())
+    write_tx(conn, |conn| {
+        let exists: i64 = centre_locations::table
+            .filter(centre_locations::organisation_id.eq(organisation.to_string()))
+            .count()
+            .get_result(conn)?;
+        if exists == 0 {
+            let row = location_row(geo, organisation, 0, location)?;
+            diesel::insert_into(centre_locations::table)
+                .values(&row)
+                .execute(conn)?;
+        }
+        Ok(())
+    })
 }
 
 /// Replaces the centre's locations; each postal code must exist and be in the centre's coverage.

@@ -123,21 +123,23 @@ pub fn seed(
     bring_fr: &str,
     bring_en: &str,
 ) -> Result<()> {
-    let exists: i64 = centre_profiles::table
-        .filter(centre_profiles::organisation_id.eq(organisation.to_string()))
-        .count()
-        .get_result(conn)?;
-    if exists == 0 {
-        diesel::insert_into(centre_profiles::table)
-            .values(&Profile {
-                organisation_id: organisation.to_string(),
-                phone: Some(phone.to_owned()),
-                notify_email: Some(notify_email.to_owned()),
-                what_to_bring_fr: bring_fr.to_owned(),
-                what_to_bring_en: bring_en.to_owned(),
-                updated_at: time::to_db(time::now()),
-            })
-            .execute(conn)?;
-    }
-    Ok(())
+    write_tx(conn, |conn| {
+        let exists: i64 = centre_profiles::table
+            .filter(centre_profiles::organisation_id.eq(organisation.to_string()))
+            .count()
+            .get_result(conn)?;
+        if exists == 0 {
+            diesel::insert_into(centre_profiles::table)
+                .values(&Profile {
+                    organisation_id: organisation.to_string(),
+                    phone: Some(phone.to_owned()),
+                    notify_email: Some(notify_email.to_owned()),
+                    what_to_bring_fr: bring_fr.to_owned(),
+                    what_to_bring_en: bring_en.to_owned(),
+                    updated_at: time::to_db(time::now()),
+                })
+                .execute(conn)?;
+        }
+        Ok(())
+    })
 }

@@ -544,39 +544,41 @@ pub(crate) fn settle_for_housing(
     by: &str,
     at: chrono::NaiveDateTime,
 ) -> Result<()> {
-    let open = [ReferralStatus::Pending.as_str(), ReferralStatus::Accepted.as_str()];
-    match settlement {
-        Settlement::Accepted => diesel::update(
-            referrals::table
-                .find(id)
-                .filter(referrals::status.eq(ReferralStatus::Pending.as_str())),
-        )
-        .set((
-            referrals::status.eq(ReferralStatus::Accepted.as_str()),
-            referrals::decided_by.eq(Some(by)),
-            referrals::decided_at.eq(Some(at)),
-            referrals::updated_at.eq(at),
-        ))
-        .execute(conn)?,
-        Settlement::Rejected(reason) => {
-            diesel::update(referrals::table.find(id).filter(referrals::status.eq_any(open)))
-                .set((
-                    referrals::status.eq(ReferralStatus::Rejected.as_str()),
-                    referrals::rejection_reason.eq(Some(reason)),
-                    referrals::decided_by.eq(Some(by)),
-                    referrals::decided_at.eq(Some(at)),
-                    referrals::updated_at.eq(at),
-                ))
-                .execute(conn)?
-        }
-        Settlement::Revoked => diesel::update(referrals::table.find(id).filter(referrals::status.eq_any(open)))
+    write_tx(conn, |conn| {
+        let open = [ReferralStatus::Pending.as_str(), ReferralStatus::Accepted.as_str()];
+        match settlement {
+            Settlement::Accepted => diesel::update(
+                referrals::table
+                    .find(id)
+                    .filter(referrals::status.eq(ReferralStatus::Pending.as_str())),
+            )
             .set((
-                referrals::status.eq(ReferralStatus::Revoked.as_str()),
-                referrals::revoked_by.eq(Some(by)),
-                referrals::revoked_at.eq(Some(at)),
+                referrals::status.eq(ReferralStatus::Accepted.as_str()),
+                referrals::decided_by.eq(Some(by)),
+                referrals::decided_at.eq(Some(at)),
                 referrals::updated_at.eq(at),
             ))
             .execute(conn)?,
-    };
-    Ok(())
+            Settlement::Rejected(reason) => {
+                diesel::update(referrals::table.find(id).filter(referrals::status.eq_any(open)))
+                    .set((
+                        referrals::status.eq(ReferralStatus::Rejected.as_str()),
+                        referrals::rejection_reason.eq(Some(reason)),
+                        referrals::decided_by.eq(Some(by)),
+                        referrals::decided_at.eq(Some(at)),
+                        referrals::updated_at.eq(at),
+                    ))
+                    .execute(conn)?
+            }
+            Settlement::Revoked => diesel::update(referrals::table.find(id).filter(referrals::status.eq_any(open)))
+                .set((
+                    referrals::status.eq(ReferralStatus::Revoked.as_str()),
+                    referrals::revoked_by.eq(Some(by)),
+                    referrals::revoked_at.eq(Some(at)),
+                    referrals::updated_at.eq(at),
+                ))
+                .execute(conn)?,
+        };
+        Ok(())
+    })
 }

@@ -128,6 +128,11 @@ fn open_sqlite(path: &str, writer_key: Option<i64>, read_only: bool) -> Result<S
     )?;
     if read_only {
         conn.batch_execute("PRAGMA query_only = ON")?;
+    } else {
+        // The writer checkpoints the WAL as it commits (every 1,000 pages, SQLite's default,
+        // without waiting for readers); once a checkpoint resets the WAL, the file is cut back
+        // to this size, so a burst does not leave it large for good.
+        conn.batch_execute("PRAGMA journal_size_limit = 67108864")?;
     }
     if let Some(key) = writer_key {
         conn.register_noarg_sql_function::<diesel::sql_types::BigInt, i64, _>("relais_writer", true, move || key)?;
@@ -152,7 +157,11 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConn, DbError> {
         match &self.url {
-            DatabaseUrl::Sqlite(path) => Ok(DbConn::Sqlite(open_sqlite(path, self.writer_key, self.writer_key.is_some())?)),
+            DatabaseUrl::Sqlite(path) => Ok(DbConn::Sqlite(open_sqlite(
+                path,
+                self.writer_key,
+                self.writer_key.is_some(),
+            )?)),
             DatabaseUrl::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
         }
     }
@@ -168,10 +177,27 @@ impl ManageConnection for Manager {
 
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
+/// A connection from [`Db::direct`].
+pub struct DirectConn(DbConn);
+
+impl std::ops::Deref for DirectConn {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for DirectConn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.0
+    }
+}
+
 /// The connection pool, cheap to clone. On SQLite, also the one write connection.
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<Manager>,
+    url: DatabaseUrl,
     backend: &'static str,
     writer: Option<Arc<WriterEntry>>,
 }
@@ -206,7 +232,9 @@ impl Db {
                 // Opened directly, so the real cause is reported instead of a pool timeout.
                 let writer = Arc::new(Writer::new(DbConn::Sqlite(open_sqlite(path, Some(key), false)?)));
                 let mut writers = WRITERS.lock().unwrap_or_else(PoisonError::into_inner);
-                writers.get_or_insert_with(HashMap::new).insert(key, Arc::downgrade(&writer));
+                writers
+                    .get_or_insert_with(HashMap::new)
+                    .insert(key, Arc::downgrade(&writer));
                 Some(Arc::new(WriterEntry { key, writer }))
             }
             DatabaseUrl::Postgres(_) => None,
@@ -233,9 +261,29 @@ impl Db {
             .map_err(|e| DbError::Config(e.to_string()))?;
         Ok(Self {
             pool,
+            url: url.clone(),
             backend: url.backend(),
             writer,
         })
+    }
+
+    /// A connection of its own, outside the pool and the writer, that may write: for tools
+    /// (a backup's `VACUUM INTO`, which SQLite counts as a write) and for tests that change rows
+    /// as an intruder with access to the database would. On SQLite its writes take the file's
+    /// lock as another process's would, waiting in SQLite's busy handler.
+    pub fn direct(&self) -> Result<DirectConn, DbError> {
+        Ok(DirectConn(match &self.url {
+            DatabaseUrl::Sqlite(path) => DbConn::Sqlite(open_sqlite(path, None, false)?),
+            DatabaseUrl::Postgres(url) => DbConn::Pg(PgConnection::establish(url)?),
+        }))
+    }
+
+    /// SQLite: the size of the write-ahead log beside the database file, in bytes.
+    pub fn wal_bytes(&self) -> Option<u64> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => std::fs::metadata(format!("{path}-wal")).ok().map(|m| m.len()),
+            DatabaseUrl::Postgres(_) => None,
+        }
     }
 
     /// SQLite's group commit: transactions committed and the writes they held, since start.
@@ -302,12 +350,24 @@ where
     E: From<diesel::result::Error>,
 {
     match conn {
-        DbConn::Pg(_) => conn.transaction(f),
+        DbConn::Pg(pg) => {
+            use diesel::connection::{AnsiTransactionManager, TransactionManager};
+            // Nested: join the outer transaction (no savepoint: two round trips saved), as on
+            // SQLite; an error still ends the whole transaction when it reaches the outer call.
+            if matches!(
+                AnsiTransactionManager::transaction_manager_status_mut(pg).transaction_depth(),
+                Ok(Some(_))
+            ) {
+                return f(conn);
+            }
+            conn.transaction(f)
+        }
         DbConn::Sqlite(_) => {
+            // Nested inside a writer's work: `conn` is its connection; join the transaction.
+            if writer::inside_any() {
+                return f(conn);
+            }
             if let Some(writer) = writer_of(conn) {
-                if writer.is_inside() {
-                    return f(conn);
-                }
                 return writer.write(f);
             }
             // Nested: the outer transaction already holds the write lock; join it.

@@ -64,6 +64,11 @@ thread_local! {
     static INSIDE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+/// Whether this thread is running work on a writer's connection now (a nested write).
+pub fn inside_any() -> bool {
+    INSIDE.with(|inside| inside.get() != 0)
+}
+
 impl Writer {
     pub fn new(conn: DbConn) -> Self {
         Self {
@@ -87,11 +92,6 @@ impl Writer {
         let guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         guard
-    }
-
-    /// Whether this thread is running work on this writer's connection now.
-    pub fn is_inside(&self) -> bool {
-        INSIDE.with(|inside| inside.get() == self as *const Self as usize)
     }
 
     /// Runs `f` on the write connection outside any transaction (migrations, checkpoints,

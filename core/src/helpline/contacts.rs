@@ -6,8 +6,8 @@ use diesel::prelude::*;
 
 use super::model::{Channel, ContactFlag, ContactKind, ContactStatus, Language};
 use crate::crypto::{self, Secrets};
-use crate::db::DbConn;
 use crate::db::schema::{contacts, conversations, messages, outbox};
+use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
 use crate::time;
 
@@ -118,32 +118,34 @@ pub fn find_or_create(
     channel: Channel,
     address: &str,
 ) -> Result<(Contact, bool)> {
-    let key = address_key(secrets, channel, address);
-    if let Some(row) = contacts::table
-        .filter(contacts::address_hmac.eq(&key))
-        .select(Row::as_select())
-        .first(conn)
-        .optional()?
-    {
-        return Ok((row.to_model(), false));
-    }
-    let now = time::to_db(time::now());
-    let row = Row {
-        id: uuid::Uuid::new_v4().to_string(),
-        channel: channel.as_str().to_owned(),
-        address_sealed: seal_address(secrets, &key, address),
-        address_hmac: key,
-        alias: new_alias(),
-        kind: ContactKind::Unknown.as_str().to_owned(),
-        language: Language::French.as_str().to_owned(),
-        status: ContactStatus::Active.as_str().to_owned(),
-        flag: None,
-        flag_until: None,
-        created_at: now,
-        updated_at: now,
-    };
-    diesel::insert_into(contacts::table).values(&row).execute(conn)?;
-    Ok((row.to_model(), true))
+    write_tx(conn, |conn| {
+        let key = address_key(secrets, channel, address);
+        if let Some(row) = contacts::table
+            .filter(contacts::address_hmac.eq(&key))
+            .select(Row::as_select())
+            .first(conn)
+            .optional()?
+        {
+            return Ok((row.to_model(), false));
+        }
+        let now = time::to_db(time::now());
+        let row = Row {
+            id: uuid::Uuid::new_v4().to_string(),
+            channel: channel.as_str().to_owned(),
+            address_sealed: seal_address(secrets, &key, address),
+            address_hmac: key,
+            alias: new_alias(),
+            kind: ContactKind::Unknown.as_str().to_owned(),
+            language: Language::French.as_str().to_owned(),
+            status: ContactStatus::Active.as_str().to_owned(),
+            flag: None,
+            flag_until: None,
+            created_at: now,
+            updated_at: now,
+        };
+        diesel::insert_into(contacts::table).values(&row).execute(conn)?;
+        Ok((row.to_model(), true))
+    })
 }
 
 pub fn find_by_key(conn: &mut DbConn, key: &str) -> Result<Option<Contact>> {
@@ -164,44 +166,52 @@ pub fn get(conn: &mut DbConn, id: &str) -> Result<Contact> {
 }
 
 pub fn set_kind(conn: &mut DbConn, id: &str, kind: ContactKind) -> Result<()> {
-    diesel::update(contacts::table.find(id))
-        .set((
-            contacts::kind.eq(kind.as_str()),
-            contacts::updated_at.eq(time::to_db(time::now())),
-        ))
-        .execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::update(contacts::table.find(id))
+            .set((
+                contacts::kind.eq(kind.as_str()),
+                contacts::updated_at.eq(time::to_db(time::now())),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
 }
 
 pub fn set_language(conn: &mut DbConn, id: &str, language: Language) -> Result<()> {
-    diesel::update(contacts::table.find(id))
-        .set((
-            contacts::language.eq(language.as_str()),
-            contacts::updated_at.eq(time::to_db(time::now())),
-        ))
-        .execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::update(contacts::table.find(id))
+            .set((
+                contacts::language.eq(language.as_str()),
+                contacts::updated_at.eq(time::to_db(time::now())),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
 }
 
 pub fn set_status(conn: &mut DbConn, id: &str, status: ContactStatus) -> Result<()> {
-    diesel::update(contacts::table.find(id))
-        .set((
-            contacts::status.eq(status.as_str()),
-            contacts::updated_at.eq(time::to_db(time::now())),
-        ))
-        .execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::update(contacts::table.find(id))
+            .set((
+                contacts::status.eq(status.as_str()),
+                contacts::updated_at.eq(time::to_db(time::now())),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
 }
 
 /// Marks the contact of a chat stopped (the provider says the person blocked the bot).
 pub fn mark_stopped_by_key(conn: &mut DbConn, key: &str) -> Result<()> {
-    diesel::update(contacts::table.filter(contacts::address_hmac.eq(key)))
-        .set((
-            contacts::status.eq(ContactStatus::Stopped.as_str()),
-            contacts::updated_at.eq(time::to_db(time::now())),
-        ))
-        .execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::update(contacts::table.filter(contacts::address_hmac.eq(key)))
+            .set((
+                contacts::status.eq(ContactStatus::Stopped.as_str()),
+                contacts::updated_at.eq(time::to_db(time::now())),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
 }
 
 pub fn set_flag(
@@ -210,38 +220,44 @@ pub fn set_flag(
     flag: Option<ContactFlag>,
     until: Option<DateTime<Utc>>,
 ) -> Result<Contact> {
-    let updated = diesel::update(contacts::table.find(id))
-        .set((
-            contacts::flag.eq(flag.map(|f| f.as_str())),
-            contacts::flag_until.eq(until.map(time::to_db)),
-            contacts::updated_at.eq(time::to_db(time::now())),
-        ))
-        .execute(conn)?;
-    if updated == 0 {
-        return Err(Error::NotFound);
-    }
-    get(conn, id)
+    write_tx(conn, |conn| {
+        let updated = diesel::update(contacts::table.find(id))
+            .set((
+                contacts::flag.eq(flag.map(|f| f.as_str())),
+                contacts::flag_until.eq(until.map(time::to_db)),
+                contacts::updated_at.eq(time::to_db(time::now())),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            return Err(Error::NotFound);
+        }
+        get(conn, id)
+    })
 }
 
 /// Erases a contact at once: its messages, conversations, queued or sent outbound rows,
 /// and the contact itself. Call inside a write transaction.
 pub fn erase(conn: &mut DbConn, id: &str) -> Result<()> {
-    let key: String = contacts::table.find(id).select(contacts::address_hmac).first(conn)?;
-    let conversation_ids: Vec<String> = conversations::table
-        .filter(conversations::contact_id.eq(id))
-        .select(conversations::id)
-        .load(conn)?;
-    // The outbox first, then the messages: the delivery worker settles a send in that order
-    // (the outbox row, then its message's delivery state), and the opposite order deadlocks
-    // with it on PostgreSQL.
-    diesel::delete(outbox::table.filter(outbox::chat_key.eq(&key))).execute(conn)?;
-    diesel::delete(messages::table.filter(messages::conversation_id.eq_any(&conversation_ids))).execute(conn)?;
-    // The orientation dialogue goes too; a referral and an appointment already at a centre
-    // stay there under the alias, which no longer leads back to anyone.
-    diesel::delete(crate::db::schema::orientations::table.filter(crate::db::schema::orientations::contact_id.eq(id)))
+    write_tx(conn, |conn| {
+        let key: String = contacts::table.find(id).select(contacts::address_hmac).first(conn)?;
+        let conversation_ids: Vec<String> = conversations::table
+            .filter(conversations::contact_id.eq(id))
+            .select(conversations::id)
+            .load(conn)?;
+        // The outbox first, then the messages: the delivery worker settles a send in that order
+        // (the outbox row, then its message's delivery state), and the opposite order deadlocks
+        // with it on PostgreSQL.
+        diesel::delete(outbox::table.filter(outbox::chat_key.eq(&key))).execute(conn)?;
+        diesel::delete(messages::table.filter(messages::conversation_id.eq_any(&conversation_ids))).execute(conn)?;
+        // The orientation dialogue goes too; a referral and an appointment already at a centre
+        // stay there under the alias, which no longer leads back to anyone.
+        diesel::delete(
+            crate::db::schema::orientations::table.filter(crate::db::schema::orientations::contact_id.eq(id)),
+        )
         .execute(conn)?;
-    diesel::delete(conversations::table.filter(conversations::contact_id.eq(id))).execute(conn)?;
-    diesel::delete(contacts::table.find(id)).execute(conn)?;
-    super::webchat_sessions::end(conn, &key)?;
-    Ok(())
+        diesel::delete(conversations::table.filter(conversations::contact_id.eq(id))).execute(conn)?;
+        diesel::delete(contacts::table.find(id)).execute(conn)?;
+        super::webchat_sessions::end(conn, &key)?;
+        Ok(())
+    })
 }

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::model::{Channel, ConversationState};
-use crate::db::DbConn;
 use crate::db::schema::conversations;
+use crate::db::{DbConn, write_tx};
 use crate::error::Result;
 use crate::time;
 
@@ -63,52 +63,56 @@ pub fn open_for_contact(
     channel: Channel,
     first_step: &str,
 ) -> Result<(Conversation, bool)> {
-    let existing = conversations::table
-        .filter(conversations::contact_id.eq(contact_id))
-        .filter(conversations::state.ne(ConversationState::Closed.as_str()))
-        .order(conversations::created_at.desc())
-        .select(Conversation::as_select())
-        .first(conn)
-        .optional()?;
-    if let Some(c) = existing {
-        return Ok((c, false));
-    }
-    let now = time::to_db(time::now());
-    let conversation = Conversation {
-        id: uuid::Uuid::new_v4().to_string(),
-        contact_id: contact_id.to_owned(),
-        channel: channel.as_str().to_owned(),
-        state: ConversationState::Bot.as_str().to_owned(),
-        step: first_step.to_owned(),
-        priority: 0,
-        waiting_since: None,
-        acknowledged: false,
-        led_to_something: false,
-        close_reason: None,
-        created_at: now,
-        updated_at: now,
-        last_message_at: now,
-        closed_at: None,
-        listener_id: None,
-        assigned_at: None,
-        outcome: None,
-        summary_sealed: None,
-        told_position: None,
-        flag: None,
-        not_understood: 0,
-    };
-    diesel::insert_into(conversations::table)
-        .values(&conversation)
-        .execute(conn)?;
-    Ok((conversation, true))
+    write_tx(conn, |conn| {
+        let existing = conversations::table
+            .filter(conversations::contact_id.eq(contact_id))
+            .filter(conversations::state.ne(ConversationState::Closed.as_str()))
+            .order(conversations::created_at.desc())
+            .select(Conversation::as_select())
+            .first(conn)
+            .optional()?;
+        if let Some(c) = existing {
+            return Ok((c, false));
+        }
+        let now = time::to_db(time::now());
+        let conversation = Conversation {
+            id: uuid::Uuid::new_v4().to_string(),
+            contact_id: contact_id.to_owned(),
+            channel: channel.as_str().to_owned(),
+            state: ConversationState::Bot.as_str().to_owned(),
+            step: first_step.to_owned(),
+            priority: 0,
+            waiting_since: None,
+            acknowledged: false,
+            led_to_something: false,
+            close_reason: None,
+            created_at: now,
+            updated_at: now,
+            last_message_at: now,
+            closed_at: None,
+            listener_id: None,
+            assigned_at: None,
+            outcome: None,
+            summary_sealed: None,
+            told_position: None,
+            flag: None,
+            not_understood: 0,
+        };
+        diesel::insert_into(conversations::table)
+            .values(&conversation)
+            .execute(conn)?;
+        Ok((conversation, true))
+    })
 }
 
 pub fn save(conn: &mut DbConn, conversation: &mut Conversation) -> Result<()> {
-    conversation.updated_at = time::to_db(time::now());
-    diesel::update(conversations::table.find(&conversation.id))
-        .set(&*conversation)
-        .execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        conversation.updated_at = time::to_db(time::now());
+        diesel::update(conversations::table.find(&conversation.id))
+            .set(&*conversation)
+            .execute(conn)?;
+        Ok(())
+    })
 }
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<Conversation> {
@@ -130,16 +134,18 @@ pub fn waiting_in_order(conn: &mut DbConn) -> Result<Vec<Conversation>> {
 /// Records the place the person was told, if it is still `expected` (a compare-and-set, so
 /// two instances never both tell the same change). True when this call recorded it.
 pub fn set_told_position(conn: &mut DbConn, id: &str, expected: Option<i32>, told: i32) -> Result<bool> {
-    let target = conversations::table.find(id);
-    let updated = match expected {
-        Some(before) => diesel::update(target.filter(conversations::told_position.eq(before)))
-            .set(conversations::told_position.eq(Some(told)))
-            .execute(conn)?,
-        None => diesel::update(target.filter(conversations::told_position.is_null()))
-            .set(conversations::told_position.eq(Some(told)))
-            .execute(conn)?,
-    };
-    Ok(updated == 1)
+    write_tx(conn, |conn| {
+        let target = conversations::table.find(id);
+        let updated = match expected {
+            Some(before) => diesel::update(target.filter(conversations::told_position.eq(before)))
+                .set(conversations::told_position.eq(Some(told)))
+                .execute(conn)?,
+            None => diesel::update(target.filter(conversations::told_position.is_null()))
+                .set(conversations::told_position.eq(Some(told)))
+                .execute(conn)?,
+        };
+        Ok(updated == 1)
+    })
 }
 
 /// Counts by state, for metrics.

@@ -6,7 +6,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::live_events;
-use crate::db::{DbConn, lock_for_sequence};
+use crate::db::{DbConn, lock_for_sequence, write_tx};
 use crate::error::Result;
 use crate::time;
 
@@ -147,23 +147,25 @@ fn insert(
     organisation_id: Option<&str>,
     object_id: Option<&str>,
 ) -> Result<LiveEvent> {
-    lock_for_sequence(conn, EVENTS_LOCK)?;
-    let last: Option<i64> = live_events::table
-        .select(diesel::dsl::max(live_events::seq))
-        .first(conn)?;
-    let event = LiveEvent {
-        seq: last.unwrap_or(0) + 1,
-        at: time::to_db(time::now()),
-        kind: kind.to_owned(),
-        conversation_id: conversation_id.map(str::to_owned),
-        message_id: message_id.map(str::to_owned),
-        listener_id: listener_id.map(str::to_owned),
-        detail: detail.map(str::to_owned),
-        organisation_id: organisation_id.map(str::to_owned),
-        object_id: object_id.map(str::to_owned),
-    };
-    diesel::insert_into(live_events::table).values(&event).execute(conn)?;
-    Ok(event)
+    write_tx(conn, |conn| {
+        lock_for_sequence(conn, EVENTS_LOCK)?;
+        let last: Option<i64> = live_events::table
+            .select(diesel::dsl::max(live_events::seq))
+            .first(conn)?;
+        let event = LiveEvent {
+            seq: last.unwrap_or(0) + 1,
+            at: time::to_db(time::now()),
+            kind: kind.to_owned(),
+            conversation_id: conversation_id.map(str::to_owned),
+            message_id: message_id.map(str::to_owned),
+            listener_id: listener_id.map(str::to_owned),
+            detail: detail.map(str::to_owned),
+            organisation_id: organisation_id.map(str::to_owned),
+            object_id: object_id.map(str::to_owned),
+        };
+        diesel::insert_into(live_events::table).values(&event).execute(conn)?;
+        Ok(event)
+    })
 }
 
 /// Events after `seq`, oldest first.

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use super::events::{self, LiveEvent};
 use super::model::{Author, Direction};
 use crate::crypto::{self, Secrets};
-use crate::db::DbConn;
 use crate::db::schema::{conversations, messages};
+use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
 use crate::time;
 
@@ -48,64 +48,70 @@ pub fn store(
     body: &str,
     position: i32,
 ) -> Result<String> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let row = Row {
-        body_sealed: crypto::seal(&secrets.field_key, &context(&id), body.as_bytes()),
-        id: id.clone(),
-        conversation_id: conversation_id.to_owned(),
-        direction: direction.as_str().to_owned(),
-        author: author.as_str().to_owned(),
-        delivery: (direction == Direction::Out).then(|| "queued".to_owned()),
-        created_at: time::to_db(time::now()),
-        position,
-    };
-    diesel::insert_into(messages::table).values(&row).execute(conn)?;
-    Ok(id)
+    write_tx(conn, |conn| {
+        let id = uuid::Uuid::new_v4().to_string();
+        let row = Row {
+            body_sealed: crypto::seal(&secrets.field_key, &context(&id), body.as_bytes()),
+            id: id.clone(),
+            conversation_id: conversation_id.to_owned(),
+            direction: direction.as_str().to_owned(),
+            author: author.as_str().to_owned(),
+            delivery: (direction == Direction::Out).then(|| "queued".to_owned()),
+            created_at: time::to_db(time::now()),
+            position,
+        };
+        diesel::insert_into(messages::table).values(&row).execute(conn)?;
+        Ok(id)
+    })
 }
 
 /// Deletes every message the person wrote in a conversation: a victim who wrote to the
 /// authors' line is told her words are not kept, and they are not. Returns how many went.
 pub fn forget_words(conn: &mut DbConn, conversation_id: &str) -> Result<usize> {
-    Ok(diesel::delete(
-        messages::table
-            .filter(messages::conversation_id.eq(conversation_id))
-            .filter(messages::direction.eq(Direction::In.as_str())),
-    )
-    .execute(conn)?)
+    write_tx(conn, |conn| {
+        Ok(diesel::delete(
+            messages::table
+                .filter(messages::conversation_id.eq(conversation_id))
+                .filter(messages::direction.eq(Direction::In.as_str())),
+        )
+        .execute(conn)?)
+    })
 }
 
 /// Records a message's delivery state. A listener's message also tells the listeners' apps
 /// (`message.status`), so the one who wrote it sees it leave, arrive or fail. Returns the
 /// live event to publish, if any. Call inside a transaction.
 pub fn set_delivery(conn: &mut DbConn, id: &str, delivery: &str) -> Result<Option<LiveEvent>> {
-    let updated = diesel::update(messages::table.find(id))
-        .filter(messages::delivery.is_null().or(messages::delivery.ne(delivery)))
-        .set(messages::delivery.eq(Some(delivery)))
-        .execute(conn)?;
-    if updated == 0 {
-        return Ok(None);
-    }
-    let (conversation_id, author): (String, String) = messages::table
-        .find(id)
-        .select((messages::conversation_id, messages::author))
-        .first(conn)?;
-    if author != Author::Listener.as_str() {
-        return Ok(None);
-    }
-    let listener: Option<Option<String>> = conversations::table
-        .find(&conversation_id)
-        .select(conversations::listener_id)
-        .first(conn)
-        .optional()?;
-    let event = events::record_with_detail(
-        conn,
-        events::kind::MESSAGE_STATUS,
-        Some(&conversation_id),
-        Some(id),
-        listener.flatten().as_deref(),
-        Some(delivery),
-    )?;
-    Ok(Some(event))
+    write_tx(conn, |conn| {
+        let updated = diesel::update(messages::table.find(id))
+            .filter(messages::delivery.is_null().or(messages::delivery.ne(delivery)))
+            .set(messages::delivery.eq(Some(delivery)))
+            .execute(conn)?;
+        if updated == 0 {
+            return Ok(None);
+        }
+        let (conversation_id, author): (String, String) = messages::table
+            .find(id)
+            .select((messages::conversation_id, messages::author))
+            .first(conn)?;
+        if author != Author::Listener.as_str() {
+            return Ok(None);
+        }
+        let listener: Option<Option<String>> = conversations::table
+            .find(&conversation_id)
+            .select(conversations::listener_id)
+            .first(conn)
+            .optional()?;
+        let event = events::record_with_detail(
+            conn,
+            events::kind::MESSAGE_STATUS,
+            Some(&conversation_id),
+            Some(id),
+            listener.flatten().as_deref(),
+            Some(delivery),
+        )?;
+        Ok(Some(event))
+    })
 }
 
 /// The messages of a conversation in order, opened.

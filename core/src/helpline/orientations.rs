@@ -5,8 +5,8 @@
 use diesel::prelude::*;
 
 use crate::crypto::{self, Secrets};
-use crate::db::DbConn;
 use crate::db::schema::orientations;
+use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
 use crate::time;
 
@@ -83,35 +83,37 @@ pub fn create(
     listener_id: &str,
     summary: &str,
 ) -> Result<Orientation> {
-    diesel::update(
-        orientations::table
-            .filter(orientations::contact_id.eq(contact_id))
-            .filter(orientations::state.eq_any([
-                OrientationState::AskingConsent.as_str(),
-                OrientationState::ChoosingSlot.as_str(),
-            ])),
-    )
-    .set(orientations::state.eq(OrientationState::Withdrawn.as_str()))
-    .execute(conn)?;
-    let id = uuid::Uuid::new_v4().to_string();
-    let now = time::to_db(time::now());
-    let row = Row {
-        summary_sealed: crypto::seal(&secrets.field_key, &context(&id), summary.as_bytes()),
-        id,
-        conversation_id: conversation_id.to_owned(),
-        contact_id: contact_id.to_owned(),
-        centre_id: centre_id.to_owned(),
-        listener_id: listener_id.to_owned(),
-        state: OrientationState::AskingConsent.as_str().into(),
-        page: 0,
-        offered: "[]".into(),
-        referral_id: None,
-        appointment_id: None,
-        created_at: now,
-        updated_at: now,
-    };
-    diesel::insert_into(orientations::table).values(&row).execute(conn)?;
-    view(row)
+    write_tx(conn, |conn| {
+        diesel::update(
+            orientations::table
+                .filter(orientations::contact_id.eq(contact_id))
+                .filter(orientations::state.eq_any([
+                    OrientationState::AskingConsent.as_str(),
+                    OrientationState::ChoosingSlot.as_str(),
+                ])),
+        )
+        .set(orientations::state.eq(OrientationState::Withdrawn.as_str()))
+        .execute(conn)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = time::to_db(time::now());
+        let row = Row {
+            summary_sealed: crypto::seal(&secrets.field_key, &context(&id), summary.as_bytes()),
+            id,
+            conversation_id: conversation_id.to_owned(),
+            contact_id: contact_id.to_owned(),
+            centre_id: centre_id.to_owned(),
+            listener_id: listener_id.to_owned(),
+            state: OrientationState::AskingConsent.as_str().into(),
+            page: 0,
+            offered: "[]".into(),
+            referral_id: None,
+            appointment_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        diesel::insert_into(orientations::table).values(&row).execute(conn)?;
+        view(row)
+    })
 }
 
 /// The contact's orientation still in play (asking, choosing, or booked), newest first.
@@ -159,15 +161,17 @@ pub fn summary(conn: &mut DbConn, secrets: &Secrets, id: &str) -> Result<String>
 }
 
 pub fn save(conn: &mut DbConn, o: &Orientation) -> Result<()> {
-    diesel::update(orientations::table.find(&o.id))
-        .set((
-            orientations::state.eq(o.state.as_str()),
-            orientations::page.eq(o.page),
-            orientations::offered.eq(serde_json::to_string(&o.offered).unwrap_or_else(|_| "[]".into())),
-            orientations::referral_id.eq(&o.referral_id),
-            orientations::appointment_id.eq(&o.appointment_id),
-            orientations::updated_at.eq(time::to_db(time::now())),
-        ))
-        .execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::update(orientations::table.find(&o.id))
+            .set((
+                orientations::state.eq(o.state.as_str()),
+                orientations::page.eq(o.page),
+                orientations::offered.eq(serde_json::to_string(&o.offered).unwrap_or_else(|_| "[]".into())),
+                orientations::referral_id.eq(&o.referral_id),
+                orientations::appointment_id.eq(&o.appointment_id),
+                orientations::updated_at.eq(time::to_db(time::now())),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
 }

@@ -72,32 +72,34 @@ fn payload_context(id: &str) -> String {
 
 /// Queues one outbound message. Call inside the transaction of its cause.
 pub fn enqueue(conn: &mut DbConn, secrets: &Secrets, item: NewOutbound<'_>) -> Result<String> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let json = serde_json::to_vec(item.payload).map_err(|e| Error::Internal(e.to_string()))?;
-    let now = time::to_db(time::now());
-    let row = Row {
-        payload_sealed: crypto::seal(&secrets.field_key, &payload_context(&id), &json),
-        id: id.clone(),
-        channel: item.channel.as_str().to_owned(),
-        chat_key: item.chat_key.to_owned(),
-        conversation_id: item.conversation_id.map(str::to_owned),
-        message_id: item.message_id.map(str::to_owned),
-        destination_sealed: item.destination_sealed,
-        status: TABLE.spell(Status::Pending).to_owned(),
-        attempts: 0,
-        next_attempt_at: now,
-        locked_by: None,
-        locked_until: None,
-        provider_message_id: None,
-        last_error: None,
-        created_at: now,
-        position: item.position,
-        sent_at: None,
-        claim_token: None,
-    };
-    diesel::insert_into(outbox::table).values(&row).execute(conn)?;
-    protocol::mark_enqueued(&TABLE);
-    Ok(id)
+    write_tx(conn, |conn| {
+        let id = uuid::Uuid::new_v4().to_string();
+        let json = serde_json::to_vec(item.payload).map_err(|e| Error::Internal(e.to_string()))?;
+        let now = time::to_db(time::now());
+        let row = Row {
+            payload_sealed: crypto::seal(&secrets.field_key, &payload_context(&id), &json),
+            id: id.clone(),
+            channel: item.channel.as_str().to_owned(),
+            chat_key: item.chat_key.to_owned(),
+            conversation_id: item.conversation_id.map(str::to_owned),
+            message_id: item.message_id.map(str::to_owned),
+            destination_sealed: item.destination_sealed,
+            status: TABLE.spell(Status::Pending).to_owned(),
+            attempts: 0,
+            next_attempt_at: now,
+            locked_by: None,
+            locked_until: None,
+            provider_message_id: None,
+            last_error: None,
+            created_at: now,
+            position: item.position,
+            sent_at: None,
+            claim_token: None,
+        };
+        diesel::insert_into(outbox::table).values(&row).execute(conn)?;
+        protocol::mark_enqueued(&TABLE);
+        Ok(id)
+    })
 }
 
 /// A row a worker now owns, opened for sending.

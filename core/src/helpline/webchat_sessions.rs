@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
 use crate::crypto::{self, Secrets};
-use crate::db::DbConn;
 use crate::db::schema::webchat_sessions;
+use crate::db::{DbConn, write_tx};
 use crate::error::Result;
 use crate::helpline::contacts;
 use crate::helpline::model::Channel;
@@ -25,18 +25,20 @@ pub fn well_formed(token: &str) -> bool {
 /// Issues a new session and returns its token (shown to the page only). Sessions idle past
 /// `idle` are cleared on the way.
 pub fn issue(conn: &mut DbConn, secrets: &Secrets, idle: Duration, now: DateTime<Utc>) -> Result<String> {
-    diesel::delete(webchat_sessions::table.filter(webchat_sessions::last_used_at.le(time::to_db(now - idle))))
-        .execute(conn)?;
-    let token = crypto::random_token();
-    let at = time::to_db(now);
-    diesel::insert_into(webchat_sessions::table)
-        .values((
-            webchat_sessions::token_hmac.eq(contacts::address_key(secrets, Channel::WebChat, &token)),
-            webchat_sessions::created_at.eq(at),
-            webchat_sessions::last_used_at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok(token)
+    write_tx(conn, |conn| {
+        diesel::delete(webchat_sessions::table.filter(webchat_sessions::last_used_at.le(time::to_db(now - idle))))
+            .execute(conn)?;
+        let token = crypto::random_token();
+        let at = time::to_db(now);
+        diesel::insert_into(webchat_sessions::table)
+            .values((
+                webchat_sessions::token_hmac.eq(contacts::address_key(secrets, Channel::WebChat, &token)),
+                webchat_sessions::created_at.eq(at),
+                webchat_sessions::last_used_at.eq(at),
+            ))
+            .execute(conn)?;
+        Ok(token)
+    })
 }
 
 /// The chat's key when `token` is a session we issued that has not expired, extending it
@@ -52,18 +54,22 @@ pub fn touch(
         return Ok(None);
     }
     let key = contacts::address_key(secrets, Channel::WebChat, token);
-    let updated = diesel::update(
-        webchat_sessions::table
-            .filter(webchat_sessions::token_hmac.eq(&key))
-            .filter(webchat_sessions::last_used_at.gt(time::to_db(now - idle))),
-    )
-    .set(webchat_sessions::last_used_at.eq(time::to_db(now)))
-    .execute(conn)?;
-    Ok((updated == 1).then_some(key))
+    write_tx(conn, |conn| {
+        let updated = diesel::update(
+            webchat_sessions::table
+                .filter(webchat_sessions::token_hmac.eq(&key))
+                .filter(webchat_sessions::last_used_at.gt(time::to_db(now - idle))),
+        )
+        .set(webchat_sessions::last_used_at.eq(time::to_db(now)))
+        .execute(conn)?;
+        Ok((updated == 1).then_some(key))
+    })
 }
 
 /// Ends the session of a chat (its contact is being erased).
 pub fn end(conn: &mut DbConn, key: &str) -> Result<()> {
-    diesel::delete(webchat_sessions::table.filter(webchat_sessions::token_hmac.eq(key))).execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::delete(webchat_sessions::table.filter(webchat_sessions::token_hmac.eq(key))).execute(conn)?;
+        Ok(())
+    })
 }

@@ -12,10 +12,10 @@ use diesel::prelude::*;
 use crate::access::Caller;
 use crate::accounts::model::{OrganisationKind, Role};
 use crate::audit::{self, Entry};
-use crate::db::DbConn;
 use crate::db::schema::{
     housing_offers, housing_placement_nights, housing_placements, housing_requests, inventory_reports,
 };
+use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
 use crate::geo::Geography;
 use crate::time;
@@ -329,23 +329,25 @@ pub fn to_csv(inventory: &Inventory) -> String {
 
 /// Claims this ISO week's report, once across instances: true when this caller sends it.
 pub fn claim_weekly(conn: &mut DbConn, now: DateTime<Utc>) -> Result<bool> {
-    let week = now.iso_week();
-    let key = format!("{}-W{:02}", week.year(), week.week());
-    let sent: i64 = inventory_reports::table
-        .filter(inventory_reports::week.eq(&key))
-        .count()
-        .get_result(conn)?;
-    if sent > 0 {
-        return Ok(false);
-    }
-    // Two instances racing here: one insert wins, the other fails on the key and sends nothing.
-    diesel::insert_into(inventory_reports::table)
-        .values((
-            inventory_reports::week.eq(&key),
-            inventory_reports::sent_at.eq(time::to_db(now)),
-        ))
-        .execute(conn)?;
-    Ok(true)
+    write_tx(conn, |conn| {
+        let week = now.iso_week();
+        let key = format!("{}-W{:02}", week.year(), week.week());
+        let sent: i64 = inventory_reports::table
+            .filter(inventory_reports::week.eq(&key))
+            .count()
+            .get_result(conn)?;
+        if sent > 0 {
+            return Ok(false);
+        }
+        // Two instances racing here: one insert wins, the other fails on the key and sends nothing.
+        diesel::insert_into(inventory_reports::table)
+            .values((
+                inventory_reports::week.eq(&key),
+                inventory_reports::sent_at.eq(time::to_db(now)),
+            ))
+            .execute(conn)?;
+        Ok(true)
+    })
 }
 
 /// Queues the weekly report to each recipient (the CSV in the body: totals only, suppressed

@@ -172,10 +172,12 @@ impl NewOffer {
 }
 
 fn bump(conn: &mut DbConn) -> Result<()> {
-    diesel::update(housing_index_version::table.find(1))
-        .set(housing_index_version::version.eq(housing_index_version::version + 1))
-        .execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::update(housing_index_version::table.find(1))
+            .set(housing_index_version::version.eq(housing_index_version::version + 1))
+            .execute(conn)?;
+        Ok(())
+    })
 }
 
 /// The counter every offer change moves.

@@ -76,55 +76,61 @@ fn nights_of(first: NaiveDate, last: NaiveDate) -> Result<Vec<NaiveDate>> {
 
 /// Takes one place on each night, or fails (the transaction then takes none).
 fn take(conn: &mut DbConn, offer: &str, capacity: i32, nights: &[NaiveDate]) -> Result<()> {
-    for night in nights {
-        // Both backends speak `ON CONFLICT DO NOTHING` (and `$n` placeholders); diesel's
-        // builder does not offer it through the multi-backend connection.
-        diesel::sql_query(
-            "INSERT INTO housing_offer_nights (offer_id, night, booked) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
-        )
-        .bind::<diesel::sql_types::Text, _>(offer)
-        .bind::<diesel::sql_types::Date, _>(night)
-        .execute(conn)?;
-        let taken = diesel::update(
-            housing_offer_nights::table
-                .find((offer, night))
-                .filter(housing_offer_nights::booked.lt(capacity)),
-        )
-        .set(housing_offer_nights::booked.eq(housing_offer_nights::booked + 1))
-        .execute(conn)?;
-        if taken == 0 {
-            return Err(Error::Conflict(format!("the offer is full on the night of {night}")));
+    write_tx(conn, |conn| {
+        for night in nights {
+            // Both backends speak `ON CONFLICT DO NOTHING` (and `$n` placeholders); diesel's
+            // builder does not offer it through the multi-backend connection.
+            diesel::sql_query(
+                "INSERT INTO housing_offer_nights (offer_id, night, booked) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
+            )
+            .bind::<diesel::sql_types::Text, _>(offer)
+            .bind::<diesel::sql_types::Date, _>(night)
+            .execute(conn)?;
+            let taken = diesel::update(
+                housing_offer_nights::table
+                    .find((offer, night))
+                    .filter(housing_offer_nights::booked.lt(capacity)),
+            )
+            .set(housing_offer_nights::booked.eq(housing_offer_nights::booked + 1))
+            .execute(conn)?;
+            if taken == 0 {
+                return Err(Error::Conflict(format!("the offer is full on the night of {night}")));
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// The nights a placement holds, each with its funding and price.
 fn record_nights(conn: &mut DbConn, placement: &str, nights: &[NaiveDate], funding: Funding, price: i64) -> Result<()> {
-    for night in nights {
-        diesel::insert_into(housing_placement_nights::table)
-            .values((
-                housing_placement_nights::placement_id.eq(placement),
-                housing_placement_nights::night.eq(night),
-                housing_placement_nights::funding.eq(funding.as_str()),
-                housing_placement_nights::price_cents.eq(price),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
+    write_tx(conn, |conn| {
+        for night in nights {
+            diesel::insert_into(housing_placement_nights::table)
+                .values((
+                    housing_placement_nights::placement_id.eq(placement),
+                    housing_placement_nights::night.eq(night),
+                    housing_placement_nights::funding.eq(funding.as_str()),
+                    housing_placement_nights::price_cents.eq(price),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
 }
 
 fn release(conn: &mut DbConn, offer: &str, nights: &[NaiveDate]) -> Result<()> {
-    for night in nights {
-        diesel::update(
-            housing_offer_nights::table
-                .find((offer, night))
-                .filter(housing_offer_nights::booked.gt(0)),
-        )
-        .set(housing_offer_nights::booked.eq(housing_offer_nights::booked - 1))
-        .execute(conn)?;
-    }
-    Ok(())
+    write_tx(conn, |conn| {
+        for night in nights {
+            diesel::update(
+                housing_offer_nights::table
+                    .find((offer, night))
+                    .filter(housing_offer_nights::booked.gt(0)),
+            )
+            .set(housing_offer_nights::booked.eq(housing_offer_nights::booked - 1))
+            .execute(conn)?;
+        }
+        Ok(())
+    })
 }
 
 /// Platform-funded nights already given to a case.
@@ -138,21 +144,23 @@ fn platform_nights_of_case(conn: &mut DbConn, case_id: &str) -> Result<i64> {
 }
 
 fn check_cap(conn: &mut DbConn, case_id: &str, eviction: bool, funding: Funding, adding: usize) -> Result<()> {
-    if !eviction || funding != Funding::Platform {
-        return Ok(());
-    }
-    // One case at a time: a no-op update holds the case's row until commit on PostgreSQL, so
-    // two placements for the same case count each other's nights.
-    diesel::update(crate::db::schema::cases::table.find(case_id))
-        .set(crate::db::schema::cases::updated_at.eq(crate::db::schema::cases::updated_at))
-        .execute(conn)?;
-    let already = platform_nights_of_case(conn, case_id)?;
-    if already + i64::try_from(adding).unwrap_or(i64::MAX) > EVICTION_FUNDING_CAP_NIGHTS {
-        return Err(Error::Conflict(format!(
-            "the platform funds a court-ordered eviction for {EVICTION_FUNDING_CAP_NIGHTS} nights at most ({already} given)"
-        )));
-    }
-    Ok(())
+    write_tx(conn, |conn| {
+        if !eviction || funding != Funding::Platform {
+            return Ok(());
+        }
+        // One case at a time: a no-op update holds the case's row until commit on PostgreSQL, so
+        // two placements for the same case count each other's nights.
+        diesel::update(crate::db::schema::cases::table.find(case_id))
+            .set(crate::db::schema::cases::updated_at.eq(crate::db::schema::cases::updated_at))
+            .execute(conn)?;
+        let already = platform_nights_of_case(conn, case_id)?;
+        if already + i64::try_from(adding).unwrap_or(i64::MAX) > EVICTION_FUNDING_CAP_NIGHTS {
+            return Err(Error::Conflict(format!(
+                "the platform funds a court-ordered eviction for {EVICTION_FUNDING_CAP_NIGHTS} nights at most ({already} given)"
+            )));
+        }
+        Ok(())
+    })
 }
 
 type OfferFacts = (String, i32, i64, bool);
@@ -160,21 +168,23 @@ type OfferFacts = (String, i32, i64, bool);
 /// The offer's owner, capacity and price, if active. The offer's row is held until commit
 /// (a no-op update), so an edit of its capacity waits for this booking and sees it.
 fn offer_facts(conn: &mut DbConn, id: &str) -> Result<OfferFacts> {
-    diesel::update(housing_offers::table.find(id))
-        .set(housing_offers::updated_at.eq(housing_offers::updated_at))
-        .execute(conn)?;
-    housing_offers::table
-        .find(id)
-        .filter(housing_offers::active.eq(true))
-        .select((
-            housing_offers::organisation_id,
-            housing_offers::capacity,
-            housing_offers::price_cents,
-            housing_offers::hosts_victims,
-        ))
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| Error::invalid("offer_id", "no such active offer"))
+    write_tx(conn, |conn| {
+        diesel::update(housing_offers::table.find(id))
+            .set(housing_offers::updated_at.eq(housing_offers::updated_at))
+            .execute(conn)?;
+        housing_offers::table
+            .find(id)
+            .filter(housing_offers::active.eq(true))
+            .select((
+                housing_offers::organisation_id,
+                housing_offers::capacity,
+                housing_offers::price_cents,
+                housing_offers::hosts_victims,
+            ))
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| Error::invalid("offer_id", "no such active offer"))
+    })
 }
 
 /// The one answer to a placement or an extension the rules refuse, whichever rule it is (an
@@ -533,20 +543,22 @@ pub fn get(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Placement> {
 /// update: of two concurrent changes on PostgreSQL, the second waits for the first and then
 /// finds it no longer active. Conflict when it is not active.
 fn claim_active(conn: &mut DbConn, id: &str, status: PlacementStatus, now: DateTime<Utc>) -> Result<()> {
-    let moved = diesel::update(
-        housing_placements::table
-            .find(id)
-            .filter(housing_placements::status.eq(PlacementStatus::Active.as_str())),
-    )
-    .set((
-        housing_placements::status.eq(status.as_str()),
-        housing_placements::updated_at.eq(time::to_db(now)),
-    ))
-    .execute(conn)?;
-    if moved == 0 {
-        return Err(Error::Conflict("the placement is no longer active".into()));
-    }
-    Ok(())
+    write_tx(conn, |conn| {
+        let moved = diesel::update(
+            housing_placements::table
+                .find(id)
+                .filter(housing_placements::status.eq(PlacementStatus::Active.as_str())),
+        )
+        .set((
+            housing_placements::status.eq(status.as_str()),
+            housing_placements::updated_at.eq(time::to_db(now)),
+        ))
+        .execute(conn)?;
+        if moved == 0 {
+            return Err(Error::Conflict("the placement is no longer active".into()));
+        }
+        Ok(())
+    })
 }
 
 /// Adds nights after the current last one.

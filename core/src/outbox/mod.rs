@@ -25,7 +25,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 
-use crate::db::DbConn;
+use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
 use crate::time;
 
@@ -218,26 +218,28 @@ fn new_token() -> String {
 /// Claims row `id` if it is due at `now`, for `lease`. None when it is not (another worker
 /// has it, or it was settled meanwhile).
 pub fn claim(conn: &mut DbConn, table: &Table, id: &str, now: DateTime<Utc>, lease: Duration) -> Result<Option<Claim>> {
-    let token = new_token();
-    let t = table.name;
-    let sql = format!(
-        "UPDATE {t} SET status = 'sending', claim_token = $1, locked_until = $2 \
-         WHERE id = $3 AND ((status = 'pending' AND next_attempt_at <= $4) \
-           OR (status = 'sending' AND locked_until < $4)) \
-         RETURNING attempts"
-    );
-    let taken: Option<Attempts> = diesel::sql_query(numbered(conn, &sql))
-        .bind::<Text, _>(&token)
-        .bind::<Timestamp, _>(time::to_db(now + lease))
-        .bind::<Text, _>(id)
-        .bind::<Timestamp, _>(time::to_db(now))
-        .get_result(conn)
-        .optional()?;
-    Ok(taken.map(|row| Claim {
-        id: id.to_owned(),
-        token,
-        attempts: row.attempts,
-    }))
+    write_tx(conn, |conn| {
+        let token = new_token();
+        let t = table.name;
+        let sql = format!(
+            "UPDATE {t} SET status = 'sending', claim_token = $1, locked_until = $2 \
+             WHERE id = $3 AND ((status = 'pending' AND next_attempt_at <= $4) \
+               OR (status = 'sending' AND locked_until < $4)) \
+             RETURNING attempts"
+        );
+        let taken: Option<Attempts> = diesel::sql_query(numbered(conn, &sql))
+            .bind::<Text, _>(&token)
+            .bind::<Timestamp, _>(time::to_db(now + lease))
+            .bind::<Text, _>(id)
+            .bind::<Timestamp, _>(time::to_db(now))
+            .get_result(conn)
+            .optional()?;
+        Ok(taken.map(|row| Claim {
+            id: id.to_owned(),
+            token,
+            attempts: row.attempts,
+        }))
+    })
 }
 
 /// The predicate of the tables' partial indexes of unfinished rows, written word for word in
@@ -276,56 +278,62 @@ pub fn claim_due(
     lease: Duration,
     limit: i64,
 ) -> Result<Vec<Claim>> {
-    let mut claimed = Vec::new();
-    for id in due_ids(conn, table, now, limit)? {
-        claimed.extend(claim(conn, table, &id, now, lease)?);
-    }
-    Ok(claimed)
+    write_tx(conn, |conn| {
+        let mut claimed = Vec::new();
+        for id in due_ids(conn, table, now, limit)? {
+            claimed.extend(claim(conn, table, &id, now, lease)?);
+        }
+        Ok(claimed)
+    })
 }
 
 /// Records the outcome of `claim`'s attempt. False when the claim no longer holds the row
 /// (its lease ran out and another worker claimed it, or it was released): nothing changed.
 pub fn settle(conn: &mut DbConn, table: &Table, claim: &Claim, outcome: &Outcome, now: DateTime<Utc>) -> Result<bool> {
-    let (status, counted, next, error) = match outcome {
-        Outcome::Sent => (Status::Sent, 1, now, None),
-        Outcome::Retry { at, error } => (Status::Pending, 1, *at, Some(error.as_str())),
-        Outcome::Defer { at, error } => (Status::Pending, 0, *at, Some(error.as_str())),
-        Outcome::Dead(reason) => (Status::Dead, 1, now, Some(reason.as_str())),
-    };
-    let stamp = match (status, table.sent_at) {
-        (Status::Sent, Some(column)) => format!(", {column} = $4"),
-        _ => String::new(),
-    };
-    let t = table.name;
-    let sql = format!(
-        "UPDATE {t} SET status = $1, attempts = attempts + $2, next_attempt_at = $3, \
-           last_error = COALESCE($5, last_error), locked_until = NULL, claim_token = NULL{stamp} \
-         WHERE id = $6 AND status = 'sending' AND claim_token = $7"
-    );
-    let updated = diesel::sql_query(numbered(conn, &sql))
-        .bind::<Text, _>(table.spell(status))
-        .bind::<Integer, _>(counted)
-        .bind::<Timestamp, _>(time::to_db(next))
-        .bind::<Timestamp, _>(time::to_db(now))
-        .bind::<Nullable<Text>, _>(error)
-        .bind::<Text, _>(&claim.id)
-        .bind::<Text, _>(&claim.token)
-        .execute(conn)?;
-    Ok(updated == 1)
+    write_tx(conn, |conn| {
+        let (status, counted, next, error) = match outcome {
+            Outcome::Sent => (Status::Sent, 1, now, None),
+            Outcome::Retry { at, error } => (Status::Pending, 1, *at, Some(error.as_str())),
+            Outcome::Defer { at, error } => (Status::Pending, 0, *at, Some(error.as_str())),
+            Outcome::Dead(reason) => (Status::Dead, 1, now, Some(reason.as_str())),
+        };
+        let stamp = match (status, table.sent_at) {
+            (Status::Sent, Some(column)) => format!(", {column} = $4"),
+            _ => String::new(),
+        };
+        let t = table.name;
+        let sql = format!(
+            "UPDATE {t} SET status = $1, attempts = attempts + $2, next_attempt_at = $3, \
+               last_error = COALESCE($5, last_error), locked_until = NULL, claim_token = NULL{stamp} \
+             WHERE id = $6 AND status = 'sending' AND claim_token = $7"
+        );
+        let updated = diesel::sql_query(numbered(conn, &sql))
+            .bind::<Text, _>(table.spell(status))
+            .bind::<Integer, _>(counted)
+            .bind::<Timestamp, _>(time::to_db(next))
+            .bind::<Timestamp, _>(time::to_db(now))
+            .bind::<Nullable<Text>, _>(error)
+            .bind::<Text, _>(&claim.id)
+            .bind::<Text, _>(&claim.token)
+            .execute(conn)?;
+        Ok(updated == 1)
+    })
 }
 
 /// Hands a claimed row back, untried: it is due again at once for any worker.
 pub fn release(conn: &mut DbConn, table: &Table, claim: &Claim) -> Result<bool> {
-    let t = table.name;
-    let sql = format!(
-        "UPDATE {t} SET status = 'pending', locked_until = NULL, claim_token = NULL \
-         WHERE id = $1 AND status = 'sending' AND claim_token = $2"
-    );
-    let updated = diesel::sql_query(numbered(conn, &sql))
-        .bind::<Text, _>(&claim.id)
-        .bind::<Text, _>(&claim.token)
-        .execute(conn)?;
-    Ok(updated == 1)
+    write_tx(conn, |conn| {
+        let t = table.name;
+        let sql = format!(
+            "UPDATE {t} SET status = 'pending', locked_until = NULL, claim_token = NULL \
+             WHERE id = $1 AND status = 'sending' AND claim_token = $2"
+        );
+        let updated = diesel::sql_query(numbered(conn, &sql))
+            .bind::<Text, _>(&claim.id)
+            .bind::<Text, _>(&claim.token)
+            .execute(conn)?;
+        Ok(updated == 1)
+    })
 }
 
 /// When the next row falls due (a retry's time, or a lease running out), if any is waiting.

@@ -152,27 +152,29 @@ pub fn enqueue(
     event_type: &str,
     data: serde_json::Value,
 ) -> Result<()> {
-    let now = time::now();
-    let payload = serde_json::json!({
-        "type": event_type,
-        "timestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "data": data,
-    });
-    diesel::insert_into(webhook_deliveries::table)
-        .values((
-            webhook_deliveries::id.eq(format!("msg_{}", uuid::Uuid::new_v4().simple())),
-            webhook_deliveries::organisation_id.eq(organisation),
-            webhook_deliveries::case_id.eq(case_id),
-            webhook_deliveries::event_type.eq(event_type),
-            webhook_deliveries::payload.eq(payload.to_string()),
-            webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()),
-            webhook_deliveries::attempts.eq(0),
-            webhook_deliveries::next_attempt_at.eq(time::to_db(now)),
-            webhook_deliveries::created_at.eq(time::to_db(now)),
-        ))
-        .execute(conn)?;
-    outbox::mark_enqueued(&TABLE);
-    Ok(())
+    write_tx(conn, |conn| {
+        let now = time::now();
+        let payload = serde_json::json!({
+            "type": event_type,
+            "timestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "data": data,
+        });
+        diesel::insert_into(webhook_deliveries::table)
+            .values((
+                webhook_deliveries::id.eq(format!("msg_{}", uuid::Uuid::new_v4().simple())),
+                webhook_deliveries::organisation_id.eq(organisation),
+                webhook_deliveries::case_id.eq(case_id),
+                webhook_deliveries::event_type.eq(event_type),
+                webhook_deliveries::payload.eq(payload.to_string()),
+                webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()),
+                webhook_deliveries::attempts.eq(0),
+                webhook_deliveries::next_attempt_at.eq(time::to_db(now)),
+                webhook_deliveries::created_at.eq(time::to_db(now)),
+            ))
+            .execute(conn)?;
+        outbox::mark_enqueued(&TABLE);
+        Ok(())
+    })
 }
 
 /// A message claimed for sending, with where and how to sign it.
@@ -479,15 +481,19 @@ pub fn purge(conn: &mut DbConn, before: DateTime<Utc>) -> Result<usize> {
 }
 
 fn erase_rows(conn: &mut DbConn, ids: &[String]) -> Result<usize> {
-    diesel::delete(webhook_attempts::table.filter(webhook_attempts::delivery_id.eq_any(ids))).execute(conn)?;
-    Ok(diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(ids))).execute(conn)?)
+    write_tx(conn, |conn| {
+        diesel::delete(webhook_attempts::table.filter(webhook_attempts::delivery_id.eq_any(ids))).execute(conn)?;
+        Ok(diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(ids))).execute(conn)?)
+    })
 }
 
 /// Removes the messages that follow from a case, at its erasure.
 pub(crate) fn erase_for_case(conn: &mut DbConn, case_id: &str) -> Result<usize> {
-    let ids: Vec<String> = webhook_deliveries::table
-        .filter(webhook_deliveries::case_id.eq(case_id))
-        .select(webhook_deliveries::id)
-        .load(conn)?;
-    erase_rows(conn, &ids)
+    write_tx(conn, |conn| {
+        let ids: Vec<String> = webhook_deliveries::table
+            .filter(webhook_deliveries::case_id.eq(case_id))
+            .select(webhook_deliveries::id)
+            .load(conn)?;
+        erase_rows(conn, &ids)
+    })
 }

@@ -165,19 +165,21 @@ fn note(
     at: Option<LatLon>,
     version: Option<i64>,
 ) -> Result<()> {
-    diesel::insert_into(security_activity::table)
-        .values((
-            security_activity::id.eq(uuid::Uuid::new_v4().to_string()),
-            security_activity::account_id.eq(account),
-            security_activity::kind.eq(kind),
-            security_activity::subject_id.eq(subject),
-            security_activity::latitude.eq(at.map(|p| p.lat)),
-            security_activity::longitude.eq(at.map(|p| p.lon)),
-            security_activity::version.eq(version),
-            security_activity::at.eq(time::to_db(time::now())),
-        ))
-        .execute(conn)?;
-    Ok(())
+    write_tx(conn, |conn| {
+        diesel::insert_into(security_activity::table)
+            .values((
+                security_activity::id.eq(uuid::Uuid::new_v4().to_string()),
+                security_activity::account_id.eq(account),
+                security_activity::kind.eq(kind),
+                security_activity::subject_id.eq(subject),
+                security_activity::latitude.eq(at.map(|p| p.lat)),
+                security_activity::longitude.eq(at.map(|p| p.lon)),
+                security_activity::version.eq(version),
+                security_activity::at.eq(time::to_db(time::now())),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
 }
 
 /// The times of an account's (or an offer's) activity of one kind since `since`, oldest first.
@@ -244,43 +246,47 @@ pub fn check_offer_move(conn: &mut DbConn, watch: &Watch, caller: &Caller, offer
 /// in the window looked at.
 pub fn offer_created(conn: &mut DbConn, watch: &Watch, caller: &Caller, offer: &str, at: LatLon) -> Result<()> {
     let Some(account) = account(caller) else { return Ok(()) };
-    note(conn, &account, activity::OFFER_CREATE, Some(offer), Some(at), None)?;
-    let since = time::now() - Duration::seconds(watch.window_seconds);
-    let points: Vec<(Option<f64>, Option<f64>)> = security_activity::table
-        .filter(security_activity::account_id.eq(&account))
-        .filter(security_activity::kind.eq(activity::OFFER_CREATE))
-        .filter(security_activity::at.ge(time::to_db(since)))
-        .select((security_activity::latitude, security_activity::longitude))
-        .load(conn)?;
-    let close = points
-        .into_iter()
-        .filter_map(|(lat, lon)| Some(LatLon { lat: lat?, lon: lon? }))
-        .filter(|p| p.distance_km(at) <= watch.cluster_km)
-        .count();
-    assess(
-        conn,
-        watch,
-        caller,
-        &account,
-        AlertKind::OfferCluster,
-        None,
-        close as i64,
-    )
+    write_tx(conn, |conn| {
+        note(conn, &account, activity::OFFER_CREATE, Some(offer), Some(at), None)?;
+        let since = time::now() - Duration::seconds(watch.window_seconds);
+        let points: Vec<(Option<f64>, Option<f64>)> = security_activity::table
+            .filter(security_activity::account_id.eq(&account))
+            .filter(security_activity::kind.eq(activity::OFFER_CREATE))
+            .filter(security_activity::at.ge(time::to_db(since)))
+            .select((security_activity::latitude, security_activity::longitude))
+            .load(conn)?;
+        let close = points
+            .into_iter()
+            .filter_map(|(lat, lon)| Some(LatLon { lat: lat?, lon: lon? }))
+            .filter(|p| p.distance_km(at) <= watch.cluster_km)
+            .count();
+        assess(
+            conn,
+            watch,
+            caller,
+            &account,
+            AlertKind::OfferCluster,
+            None,
+            close as i64,
+        )
+    })
 }
 
 /// An offer moved (its position or commune): counted, and its moves in the window looked at.
 pub fn offer_moved(conn: &mut DbConn, watch: &Watch, caller: &Caller, offer: &str, at: LatLon) -> Result<()> {
     let Some(account) = account(caller) else { return Ok(()) };
-    note(conn, &account, activity::OFFER_MOVE, Some(offer), Some(at), None)?;
-    let since = time::now() - Duration::seconds(watch.window_seconds);
-    let moves = security_activity::table
-        .filter(security_activity::account_id.eq(&account))
-        .filter(security_activity::kind.eq(activity::OFFER_MOVE))
-        .filter(security_activity::subject_id.eq(offer))
-        .filter(security_activity::at.ge(time::to_db(since)))
-        .count()
-        .get_result::<i64>(conn)?;
-    assess(conn, watch, caller, &account, AlertKind::OfferMoves, Some(offer), moves)
+    write_tx(conn, |conn| {
+        note(conn, &account, activity::OFFER_MOVE, Some(offer), Some(at), None)?;
+        let since = time::now() - Duration::seconds(watch.window_seconds);
+        let moves = security_activity::table
+            .filter(security_activity::account_id.eq(&account))
+            .filter(security_activity::kind.eq(activity::OFFER_MOVE))
+            .filter(security_activity::subject_id.eq(offer))
+            .filter(security_activity::at.ge(time::to_db(since)))
+            .count()
+            .get_result::<i64>(conn)?;
+        assess(conn, watch, caller, &account, AlertKind::OfferMoves, Some(offer), moves)
+    })
 }
 
 /// A request's proposals were asked: counted with how many offers the account had created
@@ -393,72 +399,74 @@ fn raise(
     threshold: i64,
     suspend: bool,
 ) -> Result<()> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let organisation = caller.organisation_id.to_string();
-    diesel::insert_into(security_alerts::table)
-        .values((
-            security_alerts::id.eq(&id),
-            security_alerts::kind.eq(kind.as_str()),
-            security_alerts::account_id.eq(account),
-            security_alerts::organisation_id.eq(Some(&organisation)),
-            security_alerts::subject_id.eq(subject),
-            security_alerts::count.eq(count),
-            security_alerts::threshold.eq(threshold),
-            security_alerts::suspended.eq(suspend),
-            security_alerts::created_at.eq(time::to_db(time::now())),
-        ))
-        .execute(conn)?;
-    audit::record(
-        conn,
-        &Actor::SYSTEM,
-        Entry::new("security.alert")
-            .object("security_alert", &id)
-            .details(serde_json::json!({
-                "kind": kind.as_str(), "account": account, "subject": subject, "count": count,
-                "threshold": threshold, "suspended": suspend,
-            })),
-    )?;
-    if suspend {
-        diesel::update(users::table.find(account))
-            .set((users::active.eq(false), users::updated_at.eq(time::to_db(time::now()))))
+    write_tx(conn, |conn| {
+        let id = uuid::Uuid::new_v4().to_string();
+        let organisation = caller.organisation_id.to_string();
+        diesel::insert_into(security_alerts::table)
+            .values((
+                security_alerts::id.eq(&id),
+                security_alerts::kind.eq(kind.as_str()),
+                security_alerts::account_id.eq(account),
+                security_alerts::organisation_id.eq(Some(&organisation)),
+                security_alerts::subject_id.eq(subject),
+                security_alerts::count.eq(count),
+                security_alerts::threshold.eq(threshold),
+                security_alerts::suspended.eq(suspend),
+                security_alerts::created_at.eq(time::to_db(time::now())),
+            ))
             .execute(conn)?;
-        if let Some(user) = caller.user_id() {
-            crate::auth::sessions::revoke_all_for_user(conn, user, "suspended after a security alert")?;
-        }
         audit::record(
             conn,
             &Actor::SYSTEM,
-            Entry::new("user.suspend")
-                .object("user", account)
+            Entry::new("security.alert")
+                .object("security_alert", &id)
                 .details(serde_json::json!({
-                    "alert": id, "kind": kind.as_str(),
+                    "kind": kind.as_str(), "account": account, "subject": subject, "count": count,
+                    "threshold": threshold, "suspended": suspend,
                 })),
         )?;
-    }
-    crate::helpline::events::record_security(conn, &id, kind.as_str())?;
-    let subject_line = if suspend {
-        "Alerte de sécurité : compte suspendu / Security alert: account suspended"
-    } else {
-        "Alerte de sécurité / Security alert"
-    };
-    let body = format!(
-        "Bonjour,\n\nAlerte de sécurité sur la plateforme d'hébergement : {words}.\nCompte : {account}\nNombre : {count} (seuil {threshold}){fr_suspended}\nDétails : {{base}}/app/security/alerts/{id}\n\nHello,\n\nSecurity alert on the housing platform (see above).\nAccount: {account}\nCount: {count} (threshold {threshold}){en_suspended}\n\n— Relais\n",
-        words = kind.words(),
-        fr_suspended = if suspend {
-            "\nLe compte est suspendu en attendant un·e administrateur·rice."
+        if suspend {
+            diesel::update(users::table.find(account))
+                .set((users::active.eq(false), users::updated_at.eq(time::to_db(time::now()))))
+                .execute(conn)?;
+            if let Some(user) = caller.user_id() {
+                crate::auth::sessions::revoke_all_for_user(conn, user, "suspended after a security alert")?;
+            }
+            audit::record(
+                conn,
+                &Actor::SYSTEM,
+                Entry::new("user.suspend")
+                    .object("user", account)
+                    .details(serde_json::json!({
+                        "alert": id, "kind": kind.as_str(),
+                    })),
+            )?;
+        }
+        crate::helpline::events::record_security(conn, &id, kind.as_str())?;
+        let subject_line = if suspend {
+            "Alerte de sécurité : compte suspendu / Security alert: account suspended"
         } else {
-            ""
-        },
-        en_suspended = if suspend {
-            "\nThe account is suspended pending an administrator."
-        } else {
-            ""
-        },
-    );
-    for to in &watch.recipients {
-        crate::email::enqueue(conn, to, subject_line, &body)?;
-    }
-    Ok(())
+            "Alerte de sécurité / Security alert"
+        };
+        let body = format!(
+            "Bonjour,\n\nAlerte de sécurité sur la plateforme d'hébergement : {words}.\nCompte : {account}\nNombre : {count} (seuil {threshold}){fr_suspended}\nDétails : {{base}}/app/security/alerts/{id}\n\nHello,\n\nSecurity alert on the housing platform (see above).\nAccount: {account}\nCount: {count} (threshold {threshold}){en_suspended}\n\n— Relais\n",
+            words = kind.words(),
+            fr_suspended = if suspend {
+                "\nLe compte est suspendu en attendant un·e administrateur·rice."
+            } else {
+                ""
+            },
+            en_suspended = if suspend {
+                "\nThe account is suspended pending an administrator."
+            } else {
+                ""
+            },
+        );
+        for to in &watch.recipients {
+            crate::email::enqueue(conn, to, subject_line, &body)?;
+        }
+        Ok(())
+    })
 }
 
 /// Who reads the alerts: administrators and national coordinators.

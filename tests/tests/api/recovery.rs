@@ -379,7 +379,7 @@ async fn an_anchor_shows_a_truncated_trail_and_a_forged_line() {
     // Deleting the tail: the chain alone still verifies, the anchor does not.
     {
         let db = Db::connect(&DatabaseUrl::parse(&url).unwrap(), 1).unwrap();
-        let mut conn = db.get().unwrap();
+        let mut conn = db.direct().unwrap();
         // As someone with the database's own rights would: the guard goes first.
         let drop_guard = if url.starts_with("postgres") {
             "DROP TRIGGER audit_log_no_change ON audit_log"

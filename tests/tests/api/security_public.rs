@@ -327,10 +327,10 @@ async fn web_chat_tokens_are_issued_by_the_server_and_forged_ones_refused() {
     // Nothing stores the token itself: only its keyed HMAC.
     let stored: Vec<String> = {
         use diesel::prelude::*;
-        let mut conn = app.state.database.get().unwrap();
+        let mut conn = app.conn();
         relais_core::db::schema::webchat_sessions::table
             .select(relais_core::db::schema::webchat_sessions::token_hmac)
-            .load(&mut conn)
+            .load(&mut *conn)
             .unwrap()
     };
     assert_eq!(stored.len(), 1);
@@ -392,11 +392,11 @@ async fn an_idle_web_chat_session_expires_and_use_extends_it() {
     {
         use diesel::prelude::*;
         use relais_core::db::schema::webchat_sessions as s;
-        let mut conn = app.state.database.get().unwrap();
+        let mut conn = app.conn();
         let past = (chrono::Utc::now() - chrono::Duration::seconds(120)).naive_utc();
         diesel::update(s::table.filter(s::token_hmac.eq(&key)))
             .set(s::last_used_at.eq(past))
-            .execute(&mut conn)
+            .execute(&mut *conn)
             .unwrap();
     }
     let expired = app
@@ -437,10 +437,10 @@ async fn erasing_a_web_chat_ends_its_session() {
     assert_eq!(say("EFFACER").await.status, 202);
     let sessions = || {
         use diesel::prelude::*;
-        let mut conn = app.state.database.get().unwrap();
+        let mut conn = app.conn();
         relais_core::db::schema::webchat_sessions::table
             .count()
-            .get_result::<i64>(&mut conn)
+            .get_result::<i64>(&mut *conn)
             .unwrap()
     };
     assert_eq!(sessions(), 0, "the session went with the contact");

@@ -342,5 +342,7 @@ pub fn check(conn: &mut DbConn, secrets: &Secrets, printed: &str) -> Result<Chec
 
 /// Certificates of a case, removed with it at erasure.
 pub(crate) fn erase(conn: &mut DbConn, case_id: &str) -> Result<usize> {
-    Ok(diesel::delete(certificates::table.filter(certificates::case_id.eq(case_id))).execute(conn)?)
+    write_tx(conn, |conn| {
+        Ok(diesel::delete(certificates::table.filter(certificates::case_id.eq(case_id))).execute(conn)?)
+    })
 }
