@@ -211,3 +211,128 @@ impl Writer {
         self.ended.notify_all();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use diesel::RunQueryDsl;
+    use diesel::connection::SimpleConnection;
+
+    use crate::db::{DatabaseUrl, Db, DbConn, write_tx};
+
+    struct Scratch(std::path::PathBuf);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+            }
+        }
+    }
+
+    fn scratch(name: &str) -> (Scratch, Db) {
+        let path = std::env::temp_dir().join(format!("relais-writer-{name}-{}.sqlite3", std::process::id()));
+        let scratch = Scratch(path.clone());
+        drop(Scratch(path.clone()));
+        let db = Db::connect(&DatabaseUrl::Sqlite(path.display().to_string()), 8).unwrap();
+        db.exclusive(|c| {
+            c.batch_execute("CREATE TABLE t (id INTEGER PRIMARY KEY, writer INTEGER NOT NULL, n INTEGER NOT NULL)")?;
+            Ok(())
+        })
+        .unwrap();
+        (scratch, db)
+    }
+
+    fn count(conn: &mut DbConn, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(sql).get_result::<N>(conn).unwrap().n
+    }
+
+    #[test]
+    fn a_pooled_connection_cannot_write_outside_the_writer() {
+        let (_scratch, db) = scratch("readonly");
+        let mut conn = db.get().unwrap();
+        let refused = conn.batch_execute("INSERT INTO t (writer, n) VALUES (0, 0)");
+        assert!(
+            refused.is_err_and(|e| e.to_string().contains("readonly")),
+            "a write outside write_tx must fail, not wait in SQLite's busy handler"
+        );
+        write_tx(&mut conn, |c| {
+            c.batch_execute("INSERT INTO t (writer, n) VALUES (0, 0)")?;
+            // Nested: joins the same transaction.
+            write_tx(c, |c| c.batch_execute("INSERT INTO t (writer, n) VALUES (0, 1)"))
+        })
+        .unwrap();
+        assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM t"), 2);
+    }
+
+    /// Sixteen threads write at once; every fifth write fails after inserting its row. Every
+    /// write that returned Ok is on disk once, visible to a reader as soon as it returned,
+    /// every failed one left nothing, and the writes shared transactions.
+    #[test]
+    fn concurrent_writers_share_commits_and_a_failure_undoes_only_its_own_work() {
+        let (_scratch, db) = scratch("group");
+        let db = Arc::new(db);
+        let threads: Vec<_> = (0..16)
+            .map(|writer| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    let mut kept = 0;
+                    for n in 0..200 {
+                        let mut conn = db.get().unwrap();
+                        let outcome = write_tx(&mut conn, |c| -> Result<(), diesel::result::Error> {
+                            c.batch_execute(&format!("INSERT INTO t (writer, n) VALUES ({writer}, {n})"))?;
+                            if n % 5 == 4 {
+                                return Err(diesel::result::Error::RollbackTransaction);
+                            }
+                            Ok(())
+                        });
+                        if outcome.is_ok() {
+                            kept += 1;
+                            // Returned means committed: a reader on another connection sees it.
+                            let seen = count(
+                                &mut conn,
+                                &format!("SELECT COUNT(*) AS n FROM t WHERE writer = {writer} AND n = {n}"),
+                            );
+                            assert_eq!(seen, 1, "writer {writer}'s write {n} returned before its commit");
+                        }
+                    }
+                    kept
+                })
+            })
+            .collect();
+        let kept: i64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(kept, 16 * 160);
+        let mut conn = db.get().unwrap();
+        assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM t"), kept);
+        assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM t WHERE n % 5 = 4"), 0);
+        let (commits, writes) = db.group_commits().unwrap();
+        assert_eq!(writes, 16 * 160, "writes counted in commits");
+        assert!(
+            commits < writes,
+            "16 writers at once should share transactions: {commits} commits for {writes} writes"
+        );
+    }
+
+    #[test]
+    fn a_panicking_writer_leaves_nothing_and_the_writer_goes_on() {
+        let (_scratch, db) = scratch("panic");
+        let mut conn = db.get().unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = write_tx(&mut conn, |c| -> Result<(), diesel::result::Error> {
+                c.batch_execute("INSERT INTO t (writer, n) VALUES (1, 1)")?;
+                panic!("a bug in a writer");
+            });
+        }));
+        assert!(panicked.is_err());
+        let mut conn = db.get().unwrap();
+        write_tx(&mut conn, |c| c.batch_execute("INSERT INTO t (writer, n) VALUES (2, 2)")).unwrap();
+        assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM t"), 1);
+        assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM t WHERE writer = 1"), 0);
+    }
+}
