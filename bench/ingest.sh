@@ -440,6 +440,8 @@ done
 rm -f "$WORK/raw.sqlite3"*
 warm_pool sqlite
 ingest_runs sqlite
+# the server's own view: time per ingestion stage, group commits, WAL size
+curl -fs "$BASE/metrics" >"$OUT/metrics-sqlite.txt" || true
 # the WAL is checkpointed and removed when the server closes the database: its size is read first
 FILES_MB=$(stat -c %s "$SERVER_DIR/var/relais.sqlite3" "$SERVER_DIR/var/relais.sqlite3-wal" 2>/dev/null \
     | awk '{ printf "%s%.0f", (NR > 1 ? " / " : ""), $1 / 1048576 }')
@@ -485,6 +487,7 @@ if [[ $SKIP_PG != 1 ]] && command -v psql >/dev/null && command -v pgbench >/dev
     psql "$PG_URL" -qc 'DROP TABLE raw_insert'
     warm_pool postgres
     ingest_runs postgres
+    curl -fs "$BASE/metrics" >"$OUT/metrics-postgres.txt" || true
     FILES_MB="$(psql "$PG_URL" -qAtc 'select round(pg_database_size(current_database()) / 1048576.0)') / -"
     stop_pid "$SERVER_PID"
     check_db postgres

@@ -152,6 +152,11 @@ impl TextLine {
     /// Stores one inbound message and runs the dialogue, at `now` (the server's clock).
     pub fn ingest(&self, conn: &mut DbConn, inbound: &Inbound, now: DateTime<Utc>) -> Result<Ingested, Error> {
         let chat_key = contacts::address_key(&self.secrets, inbound.channel, &inbound.address);
+        // Read the words now, outside the write transaction (kept for the dialogue, below).
+        if let Input::Text(t) = &inbound.input {
+            let text: String = t.chars().take(MAX_TEXT_CHARS).collect();
+            self.stages.time(Stage::Read, || self.script.read(&text));
+        }
         let started = std::time::Instant::now();
         let span = tracing::debug_span!("ingest", stage = Stage::Transaction.as_str());
         let _entered = span.enter();

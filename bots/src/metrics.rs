@@ -58,20 +58,22 @@ pub enum Stage {
     Parse,
     /// Waiting for a blocking thread and a database connection.
     Queue,
+    /// Reading the words (lexicon and statistical reader), before the transaction.
+    Read,
     /// The write: from asking for the write connection to the commit that holds the message.
     Transaction,
-    /// Inside the transaction: reading the words and choosing the replies (lexicon, reader,
-    /// script).
+    /// Inside the transaction: choosing the replies (the script, the reading made before).
     Dialogue,
     /// Inside the transaction: the replies sealed, stored and queued for delivery.
     Enqueue,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 6] = [
+    pub const ALL: [Stage; 7] = [
         Stage::Verify,
         Stage::Parse,
         Stage::Queue,
+        Stage::Read,
         Stage::Transaction,
         Stage::Dialogue,
         Stage::Enqueue,
@@ -82,6 +84,7 @@ impl Stage {
             Stage::Verify => "verify",
             Stage::Parse => "parse",
             Stage::Queue => "queue",
+            Stage::Read => "read",
             Stage::Transaction => "transaction",
             Stage::Dialogue => "dialogue",
             Stage::Enqueue => "enqueue",

@@ -211,9 +211,25 @@ impl Script {
             .map(|(_, kw)| kw)
     }
 
-    /// What a free-text message says: its classes, most serious first.
+    /// What a free-text message says: its classes, most serious first. The last reading of
+    /// this thread is kept: ingestion reads a message before it takes the write connection
+    /// (see `TextLine::ingest`), so that the dialogue, inside the write transaction, finds the
+    /// reading done rather than holding every other writer while it reads.
     pub fn read(&self, input: &str) -> Reading {
-        self.lexicon.read(input)
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<(String, Reading)>> = const { std::cell::RefCell::new(None) };
+        }
+        if let Some(reading) = LAST.with(|last| {
+            last.borrow()
+                .as_ref()
+                .filter(|(text, _)| text == input)
+                .map(|(_, reading)| reading.clone())
+        }) {
+            return reading;
+        }
+        let reading = self.lexicon.read(input);
+        LAST.with(|last| *last.borrow_mut() = Some((input.to_owned(), reading.clone())));
+        reading
     }
 }
 

@@ -129,15 +129,61 @@ fn open_sqlite(path: &str, writer_key: Option<i64>, read_only: bool) -> Result<S
     if read_only {
         conn.batch_execute("PRAGMA query_only = ON")?;
     } else {
-        // The writer checkpoints the WAL as it commits (every 1,000 pages, SQLite's default,
-        // without waiting for readers); once a checkpoint resets the WAL, the file is cut back
-        // to this size, so a burst does not leave it large for good.
-        conn.batch_execute("PRAGMA journal_size_limit = 67108864")?;
+        // Checkpoints run on a thread of their own (see `checkpoints`), never inside a commit:
+        // with readers always about, SQLite's automatic checkpoint (every 1,000 pages) could
+        // not reset the WAL and so ran at every commit, copying pages and syncing the file
+        // inside the write lock. Once a checkpoint resets the WAL, the file is cut back to
+        // this size, so a burst does not leave it large for good.
+        conn.batch_execute("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864")?;
     }
     if let Some(key) = writer_key {
         conn.register_noarg_sql_function::<diesel::sql_types::BigInt, i64, _>("relais_writer", true, move || key)?;
     }
     Ok(conn)
+}
+
+/// How often the WAL is checkpointed, and how long the writer must have been idle for the WAL
+/// to be truncated.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// Past this size, the WAL is checkpointed so that it starts over from its beginning: the
+/// checkpoint waits (up to 100 ms) for readers to leave the WAL, the writer waits meanwhile.
+const WAL_RESTART_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Checkpoints the WAL of a SQLite database from a thread and a connection of their own, while
+/// its [`Db`] lives: every second a passive checkpoint (it copies what it can into the
+/// database file and never waits for the writer or for readers); past 32 MB a restarting one
+/// (the WAL starts over from its beginning); when no write has been committed for a second, a
+/// truncating one (the WAL file back to zero bytes). Those two give up after 100 ms rather
+/// than hold up the writer longer.
+fn checkpoints(path: String, writer: Weak<Writer>, stopped: std::sync::mpsc::Receiver<()>) -> Result<(), DbError> {
+    use std::sync::mpsc::RecvTimeoutError;
+    let mut conn = SqliteConnection::establish(&path)?;
+    conn.batch_execute("PRAGMA busy_timeout = 100")?;
+    std::thread::Builder::new()
+        .name("relais-checkpoint".into())
+        .spawn(move || {
+            let mut last_commits = usize::MAX;
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+                let Some(writer) = writer.upgrade() else { return };
+                let commits = writer.commits.load(Ordering::Relaxed);
+                drop(writer);
+                let wal = std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
+                let mode = if commits == last_commits {
+                    "TRUNCATE"
+                } else if wal > WAL_RESTART_BYTES {
+                    // Readers always about never let a passive checkpoint start the WAL over.
+                    "RESTART"
+                } else {
+                    "PASSIVE"
+                };
+                last_commits = commits;
+                if let Err(e) = conn.batch_execute(&format!("PRAGMA wal_checkpoint({mode})")) {
+                    tracing::debug!(error = %e, mode, "WAL checkpoint skipped");
+                }
+            }
+        })
+        .map_err(|e| DbError::Config(format!("cannot start the checkpoint thread: {e}")))?;
+    Ok(())
 }
 
 /// The writer of the database `conn` belongs to, if it is a SQLite connection of a [`Db`].
@@ -206,6 +252,8 @@ pub struct Db {
 struct WriterEntry {
     key: i64,
     writer: Arc<Writer>,
+    /// Dropped with the entry: the checkpoint thread stops at once and closes its connection.
+    _checkpoints: std::sync::mpsc::Sender<()>,
 }
 
 impl Drop for WriterEntry {
@@ -235,7 +283,14 @@ impl Db {
                 writers
                     .get_or_insert_with(HashMap::new)
                     .insert(key, Arc::downgrade(&writer));
-                Some(Arc::new(WriterEntry { key, writer }))
+                drop(writers);
+                let (stop, stopped) = std::sync::mpsc::channel();
+                checkpoints(path.clone(), Arc::downgrade(&writer), stopped)?;
+                Some(Arc::new(WriterEntry {
+                    key,
+                    writer,
+                    _checkpoints: stop,
+                }))
             }
             DatabaseUrl::Postgres(_) => None,
         };

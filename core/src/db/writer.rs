@@ -5,7 +5,7 @@
 //! write lock in turn, a writer that finds it taken sleeps in SQLite's busy handler (1, 2, 5,
 //! 10 … 100 ms) instead of queueing, and each transaction pays its own commit. Here a writer
 //! takes the one write connection in turn (a mutex: no sleeping, no polling), runs its work in
-//! a savepoint of the transaction that is open, and then:
+//! the transaction that is open (in a savepoint, unless it is the first there), and then:
 //! - if nobody is waiting for the connection, commits the transaction (its own work and that of
 //!   the writers before it that are waiting for this commit) and wakes them;
 //! - otherwise leaves the transaction open for the next writer and waits until a commit that
@@ -41,6 +41,8 @@ struct State {
     open: Option<(u64, Instant)>,
     /// Writers whose work is in the open transaction.
     members: usize,
+    /// Writers that ran in the open transaction, whether their work was kept or not.
+    ran: usize,
     /// The number of the last transaction that ended (committed or failed).
     ended_through: u64,
     /// The transactions that failed to commit, with the error (most recent few).
@@ -76,6 +78,7 @@ impl Writer {
                 conn,
                 open: None,
                 members: 0,
+                ran: 0,
                 ended_through: 0,
                 failed: Vec::new(),
                 next: 1,
@@ -119,9 +122,14 @@ impl Writer {
             state.next += 1;
             state.open = Some((number, Instant::now()));
             state.members = 0;
+            state.ran = 0;
         }
         let (number, began) = state.open.expect("a transaction is open");
-        if let Err(e) = state.conn.batch_execute("SAVEPOINT relais_write") {
+        // The first writer of a transaction needs no savepoint: if its work fails, the
+        // transaction, which holds nothing else, is rolled back whole.
+        let first = state.ran == 0;
+        state.ran += 1;
+        if !first && let Err(e) = state.conn.batch_execute("SAVEPOINT relais_write") {
             // The connection cannot go on with this transaction: end it for everyone in it.
             self.fail(&mut state, number, &e);
             return Err(e.into());
@@ -131,12 +139,22 @@ impl Writer {
         let outcome = catch_unwind(AssertUnwindSafe(|| f(&mut state.conn)));
         INSIDE.with(|inside| inside.set(outer));
         let kept = matches!(outcome, Ok(Ok(_)));
-        let closed = if kept {
-            state.conn.batch_execute("RELEASE relais_write")
-        } else {
-            state
+        if first && !kept {
+            let _ = state.conn.batch_execute("ROLLBACK");
+            state.open = None;
+            drop(state);
+            return match outcome {
+                Ok(Err(own)) => Err(own),
+                Err(panic) => resume_unwind(panic),
+                Ok(Ok(_)) => unreachable!("a kept write"),
+            };
+        }
+        let closed = match (first, kept) {
+            (true, _) => Ok(()),
+            (false, true) => state.conn.batch_execute("RELEASE relais_write"),
+            (false, false) => state
                 .conn
-                .batch_execute("ROLLBACK TO relais_write; RELEASE relais_write")
+                .batch_execute("ROLLBACK TO relais_write; RELEASE relais_write"),
         };
         if let Err(e) = closed {
             self.fail(&mut state, number, &e);
@@ -331,7 +349,10 @@ mod tests {
         }));
         assert!(panicked.is_err());
         let mut conn = db.get().unwrap();
-        write_tx(&mut conn, |c| c.batch_execute("INSERT INTO t (writer, n) VALUES (2, 2)")).unwrap();
+        write_tx(&mut conn, |c| {
+            c.batch_execute("INSERT INTO t (writer, n) VALUES (2, 2)")
+        })
+        .unwrap();
         assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM t"), 1);
         assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM t WHERE writer = 1"), 0);
     }

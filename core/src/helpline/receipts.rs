@@ -9,25 +9,20 @@ use crate::error::Result;
 use crate::time;
 
 /// Records a provider id; false if it was already there. Call inside the ingestion
-/// transaction, which holds the conversation's lock.
+/// transaction, which holds the conversation's lock. One statement: the primary key decides.
 pub fn first_time(conn: &mut DbConn, channel: Channel, provider_id: &str) -> Result<bool> {
     write_tx(conn, |conn| {
-        let seen: i64 = inbound_receipts::table
-            .filter(inbound_receipts::channel.eq(channel.as_str()))
-            .filter(inbound_receipts::provider_id.eq(provider_id))
-            .count()
-            .get_result(conn)?;
-        if seen > 0 {
-            return Ok(false);
-        }
-        diesel::insert_into(inbound_receipts::table)
-            .values((
-                inbound_receipts::channel.eq(channel.as_str()),
-                inbound_receipts::provider_id.eq(provider_id),
-                inbound_receipts::received_at.eq(time::to_db(time::now())),
-            ))
-            .execute(conn)?;
-        Ok(true)
+        // Both backends speak `ON CONFLICT DO NOTHING` with `$n` placeholders; diesel's builder
+        // does not offer it through the multi-backend connection.
+        let inserted = diesel::sql_query(
+            "INSERT INTO inbound_receipts (channel, provider_id, received_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind::<diesel::sql_types::Text, _>(channel.as_str())
+        .bind::<diesel::sql_types::Text, _>(provider_id)
+        .bind::<diesel::sql_types::Timestamp, _>(time::to_db(time::now()))
+        .execute(conn)?;
+        Ok(inserted == 1)
     })
 }
 
