@@ -46,6 +46,10 @@
 #   BENCH_WAIT_IDLE        before each run, wait up to this many seconds for the machine to be
 #                          quiet (< 0.15 core busy) (default 0: only record how busy it was)
 #   BENCH_OUT              folder for the raw outputs (default: a new /tmp/relais-ingest.XXXXXX)
+#   BENCH_SMOKE=1          CI's smoke run: SQLite only, no raw limits and no wrk, a pool of 20
+#                          chats and one fixed-rate run (BENCH_RATES, default 100/s, for
+#                          BENCH_FIXED_DURATION, default 2 s); fails unless every update answered
+#                          200 was stored once (counts only: no figure is judged)
 #
 # Everything listens on 127.0.0.1 only. On exit the servers are stopped, the PostgreSQL database
 # is dropped and the scratch folder is removed; raw outputs and summary.md stay in BENCH_OUT.
@@ -60,9 +64,19 @@ THREADS=${BENCH_THREADS:-2}
 HEALTHZ_CONNS=${BENCH_HEALTHZ_CONNS:-32}
 RAW_DURATION=${BENCH_RAW_DURATION:-10}
 RAW_CLIENTS=${BENCH_RAW_CLIENTS:-"1 4 8"}
-RATES=${BENCH_RATES:-"1000 750 500 250"}
-FIXED_DURATION=${BENCH_FIXED_DURATION:-15}
-POOL=${BENCH_POOL:-400}
+SMOKE=${BENCH_SMOKE:-0}
+if [[ $SMOKE == 1 ]]; then
+    RATES=${BENCH_RATES:-100}
+    FIXED_DURATION=${BENCH_FIXED_DURATION:-2}
+    POOL=${BENCH_POOL:-20}
+    CONNECTIONS=""
+    RAW_CLIENTS=""
+    BENCH_SKIP_PG=1
+else
+    RATES=${BENCH_RATES:-"1000 750 500 250"}
+    FIXED_DURATION=${BENCH_FIXED_DURATION:-15}
+    POOL=${BENCH_POOL:-400}
+fi
 NEW_PCT=${BENCH_NEW_PCT:-20}
 PG_ADMIN=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 SKIP_PG=${BENCH_SKIP_PG:-0}
@@ -75,7 +89,7 @@ P99_AIM_MS=25
 for v in $(compgen -e); do
     if [[ $v == RELAIS_* ]]; then unset "$v"; fi
 done
-for tool in wrk curl python3 nginx; do
+for tool in $([[ $SMOKE == 1 ]] || echo wrk) curl python3 nginx; do
     command -v "$tool" >/dev/null || { echo "ingest.sh: $tool is missing" >&2; exit 2; }
 done
 [[ -x $BIN ]] || { echo "ingest.sh: no binary at $BIN (cargo build --release first)" >&2; exit 2; }
@@ -418,7 +432,7 @@ printf 'backend\tanswered_200\treceipts\tinbound_messages\tstored_minus_answered
 
 # ---- SQLite --------------------------------------------------------------------------------------
 start_relais sqlite "$(pick_port 18700)"
-healthz_run sqlite
+[[ $SMOKE == 1 ]] || healthz_run sqlite
 for n in $RAW_CLIENTS; do
     raw=$OUT/raw-sqlite-$n.txt
     rm -f "$WORK/raw.sqlite3"*
@@ -447,6 +461,15 @@ FILES_MB=$(stat -c %s "$SERVER_DIR/var/relais.sqlite3" "$SERVER_DIR/var/relais.s
     | awk '{ printf "%s%.0f", (NR > 1 ? " / " : ""), $1 / 1048576 }')
 stop_pid "$SERVER_PID"
 check_db sqlite
+if [[ $SMOKE == 1 ]]; then
+    IFS=$'\t' read -r _ answered receipts inbound _ <<<"$(tail -1 "$OUT/db-check.tsv")"
+    if [[ $answered -gt 0 && $answered == "$receipts" && $answered == "$inbound" ]]; then
+        log "smoke: $answered updates answered 200, each stored once"
+        exit 0
+    fi
+    echo "smoke: answered 200 $answered, receipts $receipts, inbound messages $inbound: not each stored once" >&2
+    exit 1
+fi
 
 # ---- PostgreSQL ----------------------------------------------------------------------------------
 if [[ $SKIP_PG != 1 ]] && command -v psql >/dev/null && command -v pgbench >/dev/null \
