@@ -37,6 +37,7 @@ impl Error {
 
 impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Self {
+        crate::db::note_error(&e);
         match e {
             diesel::result::Error::NotFound => Self::NotFound,
             diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {

@@ -68,11 +68,49 @@ pub enum DbError {
     #[error("cannot connect to the database: {0}")]
     Connection(#[from] diesel::ConnectionError),
     #[error(transparent)]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
     #[error("database pool: {0}")]
     Pool(#[from] r2d2::PoolError),
     #[error("migrations failed: {0}")]
     Migration(String),
+}
+
+impl From<diesel::result::Error> for DbError {
+    fn from(e: diesel::result::Error) -> Self {
+        note_error(&e);
+        Self::Query(e)
+    }
+}
+
+thread_local! {
+    /// A query on this thread found its PostgreSQL connection gone: the pool drops the
+    /// connection when this thread gives it back (see `Manager::has_broken`).
+    static CONNECTION_LOST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Notes a query's error: one that says the connection is gone marks it for the pool to drop.
+/// Every conversion of a diesel error into this crate's errors goes through here.
+pub fn note_error(e: &diesel::result::Error) {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let lost = match e {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | Error::BrokenTransactionManager => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message();
+            [
+                "terminating connection",
+                "server closed the connection",
+                "no connection to the server",
+                "connection to server",
+                "could not connect",
+            ]
+            .iter()
+            .any(|m| message.contains(m))
+        }
+        _ => false,
+    };
+    if lost {
+        CONNECTION_LOST.with(|flag| flag.set(true));
+    }
 }
 
 impl DbError {
@@ -228,8 +266,18 @@ impl ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(DbError::from)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// No `SELECT 1` when a connection is taken from the pool (a round trip per request on
+    /// PostgreSQL): a connection is dropped instead when it comes back after a query on it found
+    /// it gone, or with its transaction state broken. The request that met it answers 503.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        let lost = CONNECTION_LOST.with(|flag| flag.replace(false));
+        match conn {
+            DbConn::Pg(pg) => {
+                use diesel::connection::{AnsiTransactionManager, TransactionManager};
+                lost || AnsiTransactionManager::is_broken_transaction_manager(pg)
+            }
+            DbConn::Sqlite(_) => false,
+        }
     }
 }
 
@@ -323,6 +371,7 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(0))
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| DbError::Config(e.to_string()))?;
