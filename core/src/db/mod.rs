@@ -88,27 +88,28 @@ thread_local! {
     static CONNECTION_LOST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Whether a query's error says its connection is gone (PostgreSQL restarted or ended it).
+fn connection_gone(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | Error::BrokenTransactionManager => true,
+        Error::DatabaseError(_, info) => [
+            "terminating connection",
+            "server closed the connection",
+            "no connection to the server",
+            "connection to server",
+            "could not connect",
+        ]
+        .iter()
+        .any(|m| info.message().contains(m)),
+        _ => false,
+    }
+}
+
 /// Notes a query's error: one that says the connection is gone marks it for the pool to drop.
 /// Every conversion of a diesel error into this crate's errors goes through here.
 pub fn note_error(e: &diesel::result::Error) {
-    use diesel::result::{DatabaseErrorKind, Error};
-    let lost = match e {
-        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | Error::BrokenTransactionManager => true,
-        Error::DatabaseError(_, info) => {
-            let message = info.message();
-            [
-                "terminating connection",
-                "server closed the connection",
-                "no connection to the server",
-                "connection to server",
-                "could not connect",
-            ]
-            .iter()
-            .any(|m| message.contains(m))
-        }
-        _ => false,
-    };
-    if lost {
+    if connection_gone(e) {
         CONNECTION_LOST.with(|flag| flag.set(true));
     }
 }
@@ -118,25 +119,13 @@ impl DbError {
     /// connections, a full disk), rather than the request being wrong: callers answer 503 so
     /// that clients and providers retry.
     pub fn is_unavailable(&self) -> bool {
-        use diesel::result::{DatabaseErrorKind, Error};
+        use diesel::result::Error;
         match self {
             Self::Pool(_) | Self::Connection(_) => true,
-            Self::Query(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _))
-            | Self::Query(Error::BrokenTransactionManager) => true,
-            Self::Query(Error::DatabaseError(_, info)) => {
-                let message = info.message();
-                [
-                    "terminating connection",
-                    "server closed the connection",
-                    "no connection to the server",
-                    "connection to server",
-                    "could not connect",
-                    "database or disk is full",
-                    "disk I/O error",
-                ]
+            Self::Query(e) if connection_gone(e) => true,
+            Self::Query(Error::DatabaseError(_, info)) => ["database or disk is full", "disk I/O error"]
                 .iter()
-                .any(|m| message.contains(m))
-            }
+                .any(|m| info.message().contains(m)),
             _ => false,
         }
     }
