@@ -234,7 +234,7 @@ pub fn partner_key(conn: &mut DbConn) -> Result<(String, String)> {
 /// Wednesdays at 14:00 (local times). Only for `relais demo` and the embedded first start;
 /// the tests publish their own.
 pub fn load_schedule(conn: &mut DbConn) -> Result<usize> {
-    write_tx(conn, |conn| load_schedule_in(conn))
+    write_tx(conn, load_schedule_in)
 }
 
 fn load_schedule_in(conn: &mut DbConn) -> Result<usize> {

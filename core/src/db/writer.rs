@@ -114,17 +114,20 @@ impl Writer {
         E: From<DieselError>,
     {
         let mut state = self.lock();
-        if state.open.is_none() {
-            if let Err(e) = state.conn.batch_execute("BEGIN IMMEDIATE") {
-                return Err(e.into());
+        let (number, began) = match state.open {
+            Some(open) => open,
+            None => {
+                if let Err(e) = state.conn.batch_execute("BEGIN IMMEDIATE") {
+                    return Err(e.into());
+                }
+                let open = (state.next, Instant::now());
+                state.next += 1;
+                state.open = Some(open);
+                state.members = 0;
+                state.ran = 0;
+                open
             }
-            let number = state.next;
-            state.next += 1;
-            state.open = Some((number, Instant::now()));
-            state.members = 0;
-            state.ran = 0;
-        }
-        let (number, began) = state.open.expect("a transaction is open");
+        };
         // The first writer of a transaction needs no savepoint: if its work fails, the
         // transaction, which holds nothing else, is rolled back whole.
         let first = state.ran == 0;
