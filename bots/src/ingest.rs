@@ -157,245 +157,247 @@ impl TextLine {
             let text: String = t.chars().take(MAX_TEXT_CHARS).collect();
             self.stages.time(Stage::Read, || self.script.read(&text));
         }
-        let started = std::time::Instant::now();
-        let span = tracing::debug_span!("ingest", stage = Stage::Transaction.as_str());
-        let _entered = span.enter();
-        let outcome = write_tx(conn, |conn| {
-            lock_for_sequence(conn, lock_key(&chat_key))?;
-            if !receipts::first_time(conn, inbound.channel, &inbound.provider_id)? {
-                return Ok(Ingested::Duplicate);
-            }
-            if let Some(existing) = contacts::find_by_key(conn, &chat_key)?
-                && existing.is_blocked(now)
-            {
-                return Ok(Ingested::Dropped);
-            }
-            let (contact, _) = contacts::find_or_create(conn, &self.secrets, inbound.channel, &inbound.address)?;
-            if contact.status == ContactStatus::Stopped {
-                // Writing again after STOP starts afresh.
-                contacts::set_status(conn, &contact.id, ContactStatus::Active)?;
-            }
-            let (mut conversation, _) = conversations::open_for_contact(conn, &contact.id, inbound.channel, step::NEW)?;
-            // A button pressed is kept as the person saw it (its label in their language), so
-            // the listener reads "Je suis un proche", not `relative`.
-            let text: String = match &inbound.input {
-                Input::Text(t) => t.chars().take(MAX_TEXT_CHARS).collect(),
-                Input::Choice(key) => self.script.label_of(key, contact.language),
-            };
-            let state_before = conversation.state();
-            let inbound_id = messages::store(
-                conn,
-                &self.secrets,
-                &conversation.id,
-                Direction::In,
-                Author::Contact,
-                &text,
-                0,
-            )?;
-
-            let language = contact.language;
-            let open_now = self.hours.is_open(now);
-            let input = match &inbound.input {
-                Input::Text(_) => Input::Text(text.clone()),
-                other => other.clone(),
-            };
-            // An orientation in play reads the replies it expects first (consent, a slot,
-            // cancel, move); keywords such as STOP and EFFACER always win.
-            let keyword_first = matches!(
-                &input,
-                Input::Text(t) if matches!(
-                    self.script.keyword(t),
-                    Some(Keyword::Stop | Keyword::Erase | Keyword::English | Keyword::French | Keyword::Help)
-                )
-            );
-            let oriented = if keyword_first {
-                None
-            } else {
-                self.orientation_input(conn, &contact, &input, now)?
-            };
-            let geo = self.geo.clone();
-            let geo_for_places = self.geo.clone();
-            let mut centres = |code: &str| -> Option<(String, Vec<String>)> {
-                let code = PostalCode::parse(code).ok()?;
-                let area = geo.postal_code(&code)?;
-                let departements: Vec<String> = area.departements.iter().map(|d| d.code.clone()).collect();
-                let place = area
-                    .departements
-                    .iter()
-                    .map(|d| format!("{} ({})", d.name, d.code))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                // A lookup failure reads as "no centre listed", never as silence.
-                let names = organisations::centres_covering(conn, &departements)
-                    .and_then(|list| relais_core::centres::directory::nearest_first(conn, &area, list))
-                    .map(|list| list.into_iter().map(|o| o.name).collect())
-                    .unwrap_or_default();
-                Some((place, names))
-            };
-            let mut places = |text: &str| place_code(&geo_for_places, text);
-            let hours_text = self.hours.describe(language);
-            let mut ctx = Context {
-                kind: contact.kind,
-                not_understood: conversation.not_understood,
-                places: &mut places,
-                language,
-                open_now,
-                hours: hours_text,
-                next_open: self.hours.describe_next_open(now, language),
-                acknowledged: conversation.acknowledged,
-                centres: &mut centres,
-                channel: inbound.channel,
-            };
-            // A centre hears of a referral or a booking made by this reply.
-            let centre_news = oriented.is_some();
-            let outcome = match oriented {
-                Some(replies) => dialogue::Outcome {
-                    replies,
-                    ..Default::default()
-                },
-                None => self.stages.time(Stage::Dialogue, || {
-                    dialogue::advance(&self.script, &mut ctx, &conversation.step, &input)
-                }),
-            };
-
-            let mut erase = false;
-            let mut flagged = None;
-            conversation.not_understood = if outcome.effects.contains(&Effect::NotUnderstood) {
-                conversation.not_understood.saturating_add(1)
-            } else {
-                0
-            };
-            for effect in &outcome.effects {
-                match effect {
-                    Effect::Flag(flag) => {
-                        if flag_rank(flag) > conversation.flag.as_deref().map_or(0, flag_rank) {
-                            conversation.flag = Some((*flag).to_owned());
-                        }
-                        // The event names the most serious flag of this message.
-                        if flagged.is_none_or(|f| flag_rank(flag) > flag_rank(f)) {
-                            flagged = Some(*flag);
-                        }
-                    }
-                    Effect::ForgetWords => {
-                        messages::forget_words(conn, &conversation.id)?;
-                    }
-                    Effect::NotUnderstood => {}
-                    Effect::SetLanguage(l) => {
-                        contacts::set_language(conn, &contact.id, *l)?;
-                    }
-                    Effect::SetKind(k) => contacts::set_kind(conn, &contact.id, *k)?,
-                    Effect::Queue { urgent } => {
-                        if conversation.state() != ConversationState::Active {
-                            conversation.set_state(ConversationState::Waiting, now);
-                        }
-                        if *urgent {
-                            conversation.priority = PRIORITY_URGENT;
-                        }
-                        conversation.led_to_something = true;
-                    }
-                    Effect::Acknowledge => conversation.acknowledged = true,
-                    Effect::Close { reason } => {
-                        conversation.set_state(ConversationState::Closed, now);
-                        conversation.close_reason = Some((*reason).to_owned());
-                    }
-                    Effect::Stop => {
-                        contacts::set_status(conn, &contact.id, ContactStatus::Stopped)?;
-                        conversation.set_state(ConversationState::Closed, now);
-                        conversation.close_reason = Some("stopped".to_owned());
-                    }
-                    Effect::Erase => erase = true,
+        self.stages.time(Stage::Transaction, || {
+            write_tx(conn, |conn| {
+                lock_for_sequence(conn, lock_key(&chat_key))?;
+                if !receipts::first_time(conn, inbound.channel, &inbound.provider_id)? {
+                    return Ok(Ingested::Duplicate);
                 }
-            }
+                if let Some(existing) = contacts::find_by_key(conn, &chat_key)?
+                    && existing.is_blocked(now)
+                {
+                    return Ok(Ingested::Dropped);
+                }
+                let (contact, _) = contacts::find_or_create(conn, &self.secrets, inbound.channel, &inbound.address)?;
+                if contact.status == ContactStatus::Stopped {
+                    // Writing again after STOP starts afresh.
+                    contacts::set_status(conn, &contact.id, ContactStatus::Active)?;
+                }
+                let (mut conversation, _) =
+                    conversations::open_for_contact(conn, &contact.id, inbound.channel, step::NEW)?;
+                // A button pressed is kept as the person saw it (its label in their language), so
+                // the listener reads "Je suis un proche", not `relative`.
+                let text: String = match &inbound.input {
+                    Input::Text(t) => t.chars().take(MAX_TEXT_CHARS).collect(),
+                    Input::Choice(key) => self.script.label_of(key, contact.language),
+                };
+                let state_before = conversation.state();
+                let inbound_id = messages::store(
+                    conn,
+                    &self.secrets,
+                    &conversation.id,
+                    Direction::In,
+                    Author::Contact,
+                    &text,
+                    0,
+                )?;
 
-            if erase {
-                contacts::erase(conn, &contact.id)?;
-                // The confirmation travels alone, tied to nothing that remains.
-                for (position, reply) in outcome.replies.iter().enumerate() {
-                    for part in render::for_channel(inbound.channel, reply, self.sms_max_segments) {
-                        outbox::enqueue(
+                let language = contact.language;
+                let open_now = self.hours.is_open(now);
+                let input = match &inbound.input {
+                    Input::Text(_) => Input::Text(text.clone()),
+                    other => other.clone(),
+                };
+                // An orientation in play reads the replies it expects first (consent, a slot,
+                // cancel, move); keywords such as STOP and EFFACER always win.
+                let keyword_first = matches!(
+                    &input,
+                    Input::Text(t) if matches!(
+                        self.script.keyword(t),
+                        Some(Keyword::Stop | Keyword::Erase | Keyword::English | Keyword::French | Keyword::Help)
+                    )
+                );
+                let oriented = if keyword_first {
+                    None
+                } else {
+                    self.orientation_input(conn, &contact, &input, now)?
+                };
+                let geo = self.geo.clone();
+                let geo_for_places = self.geo.clone();
+                let mut centres = |code: &str| -> Option<(String, Vec<String>)> {
+                    let code = PostalCode::parse(code).ok()?;
+                    let area = geo.postal_code(&code)?;
+                    let departements: Vec<String> = area.departements.iter().map(|d| d.code.clone()).collect();
+                    let place = area
+                        .departements
+                        .iter()
+                        .map(|d| format!("{} ({})", d.name, d.code))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    // A lookup failure reads as "no centre listed", never as silence.
+                    let names = organisations::centres_covering(conn, &departements)
+                        .and_then(|list| relais_core::centres::directory::nearest_first(conn, &area, list))
+                        .map(|list| list.into_iter().map(|o| o.name).collect())
+                        .unwrap_or_default();
+                    Some((place, names))
+                };
+                let mut places = |text: &str| place_code(&geo_for_places, text);
+                let hours_text = self.hours.describe(language);
+                let mut ctx = Context {
+                    kind: contact.kind,
+                    not_understood: conversation.not_understood,
+                    places: &mut places,
+                    language,
+                    open_now,
+                    hours: hours_text,
+                    next_open: self.hours.describe_next_open(now, language),
+                    acknowledged: conversation.acknowledged,
+                    centres: &mut centres,
+                    channel: inbound.channel,
+                };
+                // A centre hears of a referral or a booking made by this reply.
+                let centre_news = oriented.is_some();
+                let outcome = match oriented {
+                    Some(replies) => dialogue::Outcome {
+                        replies,
+                        ..Default::default()
+                    },
+                    None => self.stages.time(Stage::Dialogue, || {
+                        dialogue::advance(&self.script, &mut ctx, &conversation.step, &input)
+                    }),
+                };
+
+                let mut erase = false;
+                let mut flagged = None;
+                conversation.not_understood = if outcome.effects.contains(&Effect::NotUnderstood) {
+                    conversation.not_understood.saturating_add(1)
+                } else {
+                    0
+                };
+                for effect in &outcome.effects {
+                    match effect {
+                        Effect::Flag(flag) => {
+                            if flag_rank(flag) > conversation.flag.as_deref().map_or(0, flag_rank) {
+                                conversation.flag = Some((*flag).to_owned());
+                            }
+                            // The event names the most serious flag of this message.
+                            if flagged.is_none_or(|f| flag_rank(flag) > flag_rank(f)) {
+                                flagged = Some(*flag);
+                            }
+                        }
+                        Effect::ForgetWords => {
+                            messages::forget_words(conn, &conversation.id)?;
+                        }
+                        Effect::NotUnderstood => {}
+                        Effect::SetLanguage(l) => {
+                            contacts::set_language(conn, &contact.id, *l)?;
+                        }
+                        Effect::SetKind(k) => contacts::set_kind(conn, &contact.id, *k)?,
+                        Effect::Queue { urgent } => {
+                            if conversation.state() != ConversationState::Active {
+                                conversation.set_state(ConversationState::Waiting, now);
+                            }
+                            if *urgent {
+                                conversation.priority = PRIORITY_URGENT;
+                            }
+                            conversation.led_to_something = true;
+                        }
+                        Effect::Acknowledge => conversation.acknowledged = true,
+                        Effect::Close { reason } => {
+                            conversation.set_state(ConversationState::Closed, now);
+                            conversation.close_reason = Some((*reason).to_owned());
+                        }
+                        Effect::Stop => {
+                            contacts::set_status(conn, &contact.id, ContactStatus::Stopped)?;
+                            conversation.set_state(ConversationState::Closed, now);
+                            conversation.close_reason = Some("stopped".to_owned());
+                        }
+                        Effect::Erase => erase = true,
+                    }
+                }
+
+                if erase {
+                    contacts::erase(conn, &contact.id)?;
+                    // The confirmation travels alone, tied to nothing that remains.
+                    for (position, reply) in outcome.replies.iter().enumerate() {
+                        for part in render::for_channel(inbound.channel, reply, self.sms_max_segments) {
+                            outbox::enqueue(
+                                conn,
+                                &self.secrets,
+                                NewOutbound {
+                                    channel: inbound.channel,
+                                    chat_key: &chat_key,
+                                    destination_sealed: contacts::seal_address(
+                                        &self.secrets,
+                                        &chat_key,
+                                        &inbound.address,
+                                    ),
+                                    conversation_id: None,
+                                    message_id: None,
+                                    payload: &part,
+                                    position: position as i32,
+                                },
+                            )?;
+                        }
+                    }
+                    return Ok(Ingested::Erased);
+                }
+
+                if let Some(next) = outcome.next_step {
+                    conversation.step = next.to_owned();
+                }
+                conversation.last_message_at = time::to_db(now);
+                conversations::save(conn, &mut conversation)?;
+
+                // Listeners hear of the queue and of the messages of handed-over conversations.
+                let handed_over = matches!(
+                    conversation.state(),
+                    ConversationState::Waiting | ConversationState::Active
+                );
+                if handed_over {
+                    if state_before == ConversationState::Bot {
+                        events::record(conn, events::kind::QUEUE, Some(&conversation.id), None, None)?;
+                    }
+                    let listener = conversation.listener_id.clone();
+                    if let Some(flag) = flagged {
+                        // The listener's app hears the flag at once; the words stay in the message.
+                        events::record_with_detail(
                             conn,
-                            &self.secrets,
-                            NewOutbound {
-                                channel: inbound.channel,
-                                chat_key: &chat_key,
-                                destination_sealed: contacts::seal_address(&self.secrets, &chat_key, &inbound.address),
-                                conversation_id: None,
-                                message_id: None,
-                                payload: &part,
-                                position: position as i32,
-                            },
+                            events::kind::FLAGGED,
+                            Some(&conversation.id),
+                            None,
+                            listener.as_deref(),
+                            Some(flag),
                         )?;
                     }
-                }
-                return Ok(Ingested::Erased);
-            }
-
-            if let Some(next) = outcome.next_step {
-                conversation.step = next.to_owned();
-            }
-            conversation.last_message_at = time::to_db(now);
-            conversations::save(conn, &mut conversation)?;
-
-            // Listeners hear of the queue and of the messages of handed-over conversations.
-            let handed_over = matches!(
-                conversation.state(),
-                ConversationState::Waiting | ConversationState::Active
-            );
-            if handed_over {
-                if state_before == ConversationState::Bot {
-                    events::record(conn, events::kind::QUEUE, Some(&conversation.id), None, None)?;
-                }
-                let listener = conversation.listener_id.clone();
-                if let Some(flag) = flagged {
-                    // The listener's app hears the flag at once; the words stay in the message.
-                    events::record_with_detail(
+                    events::record(
                         conn,
-                        events::kind::FLAGGED,
+                        events::kind::MESSAGE,
                         Some(&conversation.id),
-                        None,
+                        Some(&inbound_id),
                         listener.as_deref(),
-                        Some(flag),
                     )?;
                 }
-                events::record(
-                    conn,
-                    events::kind::MESSAGE,
-                    Some(&conversation.id),
-                    Some(&inbound_id),
-                    listener.as_deref(),
-                )?;
-            }
 
-            // Newly queued while listeners are on duty: tell the person their place.
-            let mut replies_to_send = outcome.replies.clone();
-            if handed_over
-                && state_before == ConversationState::Bot
-                && open_now
-                && let Some(position) = relais_core::helpline::desk::queue_position(conn, &conversation.id)?
-            {
-                let language = contacts::get(conn, &contact.id).map(|c| c.language).unwrap_or(language);
-                let position = i32::try_from(position).unwrap_or(i32::MAX);
-                conversations::set_told_position(conn, &conversation.id, conversation.told_position, position)?;
-                replies_to_send.push(self.place_message(position, language));
-            }
-            let replies = self.stages.time(Stage::Enqueue, || {
-                self.queue_replies(
-                    conn,
-                    inbound.channel,
-                    &chat_key,
-                    &inbound.address,
-                    &conversation.id,
-                    &replies_to_send,
-                )
-            })?;
-            Ok(Ingested::Stored {
-                conversation_id: conversation.id.clone(),
-                replies,
-                live: handed_over || centre_news,
+                // Newly queued while listeners are on duty: tell the person their place.
+                let mut replies_to_send = outcome.replies.clone();
+                if handed_over
+                    && state_before == ConversationState::Bot
+                    && open_now
+                    && let Some(position) = relais_core::helpline::desk::queue_position(conn, &conversation.id)?
+                {
+                    let language = contacts::get(conn, &contact.id).map(|c| c.language).unwrap_or(language);
+                    let position = i32::try_from(position).unwrap_or(i32::MAX);
+                    conversations::set_told_position(conn, &conversation.id, conversation.told_position, position)?;
+                    replies_to_send.push(self.place_message(position, language));
+                }
+                let replies = self.stages.time(Stage::Enqueue, || {
+                    self.queue_replies(
+                        conn,
+                        inbound.channel,
+                        &chat_key,
+                        &inbound.address,
+                        &conversation.id,
+                        &replies_to_send,
+                    )
+                })?;
+                Ok(Ingested::Stored {
+                    conversation_id: conversation.id.clone(),
+                    replies,
+                    live: handed_over || centre_news,
+                })
             })
-        });
-        self.stages.observe(Stage::Transaction, started.elapsed());
-        outcome
+        })
     }
 
     /// Stores each reply as an outbound message and queues its parts for delivery.
