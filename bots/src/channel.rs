@@ -80,11 +80,20 @@ impl Senders {
                 };
                 match self.webchat.send(event).await {
                     Ok(()) => Ok(None),
-                    // Redis away and the page is not on this instance: again in two seconds,
-                    // by whichever instance claims it (the one holding the page delivers).
+                    // Redis went away after the claim and the page is not on this instance:
+                    // again in two seconds, by an instance that can deliver it.
                     Err(away) => Err(SendError::Unavailable(RELAY_RETRY, away.to_string())),
                 }
             }
+        }
+    }
+
+    /// Whether this instance can send a message of this chat now (a web chat whose page is
+    /// elsewhere needs the relay); the outbox worker claims only such rows.
+    pub fn can_send(&self, channel: Channel, chat_key: &str) -> bool {
+        match channel {
+            Channel::WebChat => self.webchat.can_deliver(chat_key),
+            Channel::Telegram | Channel::Sms => true,
         }
     }
 

@@ -126,6 +126,7 @@ impl Delivery {
         let config = self.config.clone();
         let secrets = self.secrets.clone();
         let now = clock.now();
+        let senders = self.senders.clone();
         let claimed = self
             .blocking(clock, move |conn| {
                 let gap = |c: Channel| match c {
@@ -133,7 +134,8 @@ impl Delivery {
                     _ => chrono::Duration::zero(),
                 };
                 let lease = chrono::Duration::from_std(config.lease).unwrap_or_default();
-                outbox::claim_batch(conn, &secrets, now, config.batch, lease, &gap)
+                let can_send = |c: Channel, chat_key: &str| senders.can_send(c, chat_key);
+                outbox::claim_batch(conn, &secrets, now, config.batch, lease, &gap, &can_send)
             })
             .await?;
         let mut round = Round {

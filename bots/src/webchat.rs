@@ -4,6 +4,7 @@
 //! delivering.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use relais_core::helpline::outbox::Payload;
@@ -42,11 +43,17 @@ pub struct RelayAway;
 
 type Holders = Arc<Mutex<HashMap<String, usize>>>;
 
+/// The way to the other instances: where events go, and whether the relay listens now.
+struct RelayLink {
+    sender: mpsc::UnboundedSender<Relay>,
+    up: Arc<AtomicBool>,
+}
+
 /// The hub of one instance (cheap to clone).
 #[derive(Clone)]
 pub struct WebChatHub {
     sender: broadcast::Sender<WebChatEvent>,
-    relay: Arc<std::sync::OnceLock<mpsc::UnboundedSender<Relay>>>,
+    relay: Arc<std::sync::OnceLock<RelayLink>>,
     /// How many sockets of this instance are open, by chat key.
     holders: Holders,
 }
@@ -98,11 +105,23 @@ impl WebChatHub {
         self.holders.lock().is_ok_and(|h| h.contains_key(chat_key))
     }
 
+    /// Whether this instance can deliver a message of `chat_key` now: it holds the page, or
+    /// the relay is listening (or there is no relay: one instance). An outbox worker claims
+    /// only such rows. Without this, while Redis is away, an instance that does not hold the
+    /// page claimed the row, failed and deferred it, again and again, and the instance that
+    /// holds the page rarely got its turn.
+    pub fn can_deliver(&self, chat_key: &str) -> bool {
+        match self.relay.get() {
+            None => true,
+            Some(link) => link.up.load(Ordering::Relaxed) || self.held_here(chat_key),
+        }
+    }
+
     /// Delivers a message of the line: to this instance's socket when it holds the chat (and,
     /// best effort, to the person's other pages elsewhere); otherwise through the relay, and
     /// Err when the relay could not carry it, so that the outbox tries again (no page got it).
     pub async fn send(&self, event: WebChatEvent) -> Result<(), RelayAway> {
-        let Some(relay) = self.relay.get() else {
+        let Some(RelayLink { sender: relay, .. }) = self.relay.get() else {
             self.deliver_local(event);
             return Ok(());
         };
@@ -127,8 +146,8 @@ impl WebChatHub {
     /// Shows an ephemeral frame ("typing") wherever the person's page is, best effort.
     pub fn publish(&self, event: WebChatEvent) {
         self.deliver_local(event.clone());
-        if let Some(relay) = self.relay.get() {
-            let _ = relay.send(Relay { event, done: None });
+        if let Some(link) = self.relay.get() {
+            let _ = link.sender.send(Relay { event, done: None });
         }
     }
 
@@ -138,8 +157,37 @@ impl WebChatHub {
     }
 
     /// From now on, events also go to `relay`, which must bring each to
-    /// [`deliver_local`](Self::deliver_local) on every other instance.
-    pub fn set_relay(&self, relay: mpsc::UnboundedSender<Relay>) {
-        let _ = self.relay.set(relay);
+    /// [`deliver_local`](Self::deliver_local) on every other instance; `up` says whether it
+    /// listens now (Redis answers).
+    pub fn set_relay(&self, relay: mpsc::UnboundedSender<Relay>, up: Arc<AtomicBool>) {
+        let _ = self.relay.set(RelayLink { sender: relay, up });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_the_relay_away_only_the_instance_holding_the_page_can_deliver() {
+        let alone = WebChatHub::default();
+        assert!(alone.can_deliver("k"), "one instance delivers every chat");
+
+        let hub = WebChatHub::default();
+        let up = Arc::new(AtomicBool::new(true));
+        hub.set_relay(mpsc::unbounded_channel().0, up.clone());
+        assert!(hub.can_deliver("k"), "the relay carries it to whoever holds the page");
+        up.store(false, Ordering::Relaxed);
+        assert!(
+            !hub.can_deliver("k"),
+            "relay away, page elsewhere: leave it to the holder"
+        );
+        let (_events, held) = hub.hold("k");
+        assert!(hub.can_deliver("k"), "this instance holds the page");
+        assert!(!hub.can_deliver("other"));
+        drop(held);
+        assert!(!hub.can_deliver("k"), "the page closed");
+        up.store(true, Ordering::Relaxed);
+        assert!(hub.can_deliver("k"), "the relay is back");
     }
 }

@@ -107,7 +107,7 @@ impl LiveHub {
                 // (they were handed to this instance's sockets before being relayed).
                 let origin = uuid::Uuid::new_v4().to_string();
                 let (relay, frames) = mpsc::unbounded_channel();
-                webchat.set_relay(relay);
+                webchat.set_relay(relay, listening.clone());
                 spawn_webchat_publisher(manager.clone(), frames, secrets.clone(), origin.clone());
                 spawn_signaller(manager.clone(), outgoing.clone());
                 spawn_subscriber(

@@ -119,8 +119,9 @@ impl Claimed {
     }
 }
 
-/// Claims up to `limit` rows that are due, the head of their chat, and (for channels with
-/// a per-chat pace) not too soon after the chat's last send, inside one write transaction
+/// Claims up to `limit` rows that are due, the head of their chat, that this instance
+/// `can_send`, and (for channels with a per-chat pace) not too soon after the chat's last
+/// send, inside one write transaction
 /// (SQLite serialises it; PostgreSQL relies on the compare-and-set).
 pub fn claim_batch(
     conn: &mut DbConn,
@@ -129,6 +130,7 @@ pub fn claim_batch(
     limit: i64,
     lease: Duration,
     per_chat_gap: &dyn Fn(Channel) -> Duration,
+    can_send: &dyn Fn(Channel, &str) -> bool,
 ) -> Result<Vec<Claimed>> {
     write_tx(conn, |conn| {
         // A chat's head: its oldest unfinished row, through the chat's partial index.
@@ -164,6 +166,9 @@ pub fn claim_batch(
                 continue;
             }
             let channel: Channel = row.channel.parse()?;
+            if !can_send(channel, &row.chat_key) {
+                continue; // left for an instance that can (a web chat page held elsewhere)
+            }
             let gap = per_chat_gap(channel);
             if gap > Duration::zero() {
                 let last: Option<chrono::NaiveDateTime> = outbox::table
