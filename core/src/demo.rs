@@ -329,7 +329,16 @@ fn load_housing_in(conn: &mut DbConn, geo: &crate::geo::Geography, secrets: &Sec
         return Ok(0);
     };
     let caller = staff_caller(user.id, Role::HousingOperator, &platform)?;
-    let existing: Vec<String> = offers::list(conn, &caller)?.into_iter().map(|o| o.name).collect();
+    let mut existing: Vec<String> = Vec::new();
+    let mut page = crate::page::PageRequest::first(crate::page::MAX_LIMIT);
+    loop {
+        let offers = offers::list(conn, &caller, &page)?;
+        existing.extend(offers.items.into_iter().map(|o| o.name));
+        match offers.next_cursor {
+            Some(next) => page.after = Some(crate::page::Cursor::parse(&next)?),
+            None => break,
+        }
+    }
     // Name, kind, address, commune, latitude, longitude, capacity, price (cents), shelters victims.
     type DemoOffer<'a> = (&'a str, OfferKind, &'a str, &'a str, f64, f64, i32, i64, bool);
     let demo: [DemoOffer<'_>; 6] = [

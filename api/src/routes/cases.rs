@@ -75,18 +75,24 @@ pub async fn create(
 pub struct ListQuery {
     #[serde(default)]
     status: Option<CaseStatus>,
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
+/// The centre's cases, newest first, by pages.
 pub async fn list(
     state: web::Data<AppState>,
     CentreStaff { caller, .. }: CentreStaff,
     query: crate::query::Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let status = query.status;
-    let items = state
-        .db_sealed(move |conn, secrets| files::list(conn, secrets, &caller, status))
+    let page = super::page_request(query.limit, query.cursor.as_deref())?;
+    let page = state
+        .db_sealed(move |conn, secrets| files::list(conn, secrets, &caller, status, &page))
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 pub async fn get(

@@ -74,3 +74,11 @@ pub(crate) fn sane_date(field: &str, d: chrono::NaiveDate) -> Result<chrono::Nai
         Err(invalid(field, "must be between the years 2000 and 2199"))
     }
 }
+
+/// The page a list's `limit` and `cursor` parameters ask for.
+pub(crate) fn page_request(
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> Result<relais_core::page::PageRequest, ApiError> {
+    relais_core::page::PageRequest::parse(limit, cursor).map_err(|e| in_query(e.into()))
+}

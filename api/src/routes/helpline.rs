@@ -18,6 +18,10 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     state: Option<ConversationState>,
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 pub async fn list(
@@ -25,11 +29,12 @@ pub async fn list(
     _: HelplineStaff,
     query: crate::query::Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
-    let filter = query.into_inner().state;
-    let items = state
-        .db(move |conn| conversations::list_for_staff(conn, filter, 200))
+    let filter = query.state;
+    let page = super::page_request(query.limit, query.cursor.as_deref())?;
+    let page = state
+        .db(move |conn| conversations::list_for_staff(conn, filter, &page))
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 pub async fn get(

@@ -73,9 +73,24 @@ impl OfferBody {
     }
 }
 
-pub async fn list_offers(state: web::Data<AppState>, Staff { caller, .. }: Staff) -> ApiResult<HttpResponse> {
-    let items = state.db(move |conn| offers::list(conn, &caller)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferQuery {
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+/// The organisation's offers, by name, by pages.
+pub async fn list_offers(
+    state: web::Data<AppState>,
+    Staff { caller, .. }: Staff,
+    query: crate::query::Query<OfferQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = super::page_request(query.limit, query.cursor.as_deref())?;
+    let page = state.db(move |conn| offers::list(conn, &caller, &page)).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 pub async fn create_offer(
@@ -202,6 +217,10 @@ pub async fn case_housing(
 pub struct RequestQuery {
     #[serde(default)]
     status: Option<RequestStatus>,
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 pub async fn list_requests(
@@ -211,8 +230,11 @@ pub async fn list_requests(
 ) -> ApiResult<HttpResponse> {
     let status = query.status;
     let now = state.clock.now();
-    let items = state.db(move |conn| requests::list(conn, &caller, status, now)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    let page = super::page_request(query.limit, query.cursor.as_deref())?;
+    let page = state
+        .db(move |conn| requests::list(conn, &caller, status, now, &page))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 pub async fn get_request(

@@ -34,7 +34,9 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError as _, Route, web};
 
 use crate::problem::ApiError;
 
-pub(crate) use helpers::{idempotency_key, in_query, invalid, invalid_parameter, sane_date, sane_instant, to_json};
+pub(crate) use helpers::{
+    idempotency_key, in_query, invalid, invalid_parameter, page_request, sane_date, sane_instant, to_json,
+};
 
 /// One registered route: method, path template (OpenAPI syntax), handler.
 pub struct RouteDef {

@@ -97,8 +97,7 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let caller = auth.caller().clone();
     let q = query.into_inner();
-    let page =
-        relais_core::page::PageRequest::parse(q.limit, q.cursor.as_deref()).map_err(|e| super::in_query(e.into()))?;
+    let page = super::page_request(q.limit, q.cursor.as_deref())?;
     let status = q.status;
     let page = state
         .db(move |conn| webhooks::list(conn, &caller, status, &page))

@@ -124,12 +124,16 @@ pub async fn log_call(
 pub struct Period {
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 impl Period {
     /// Defaults to the 30 days up to `now` (the server's clock); at most a year and a day.
     /// Its fields are query parameters: errors name them as such.
-    fn resolve(self, now: DateTime<Utc>) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
+    fn resolve(&self, now: DateTime<Utc>) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
         let to = super::sane_instant("to", self.to.unwrap_or(now)).map_err(super::in_query)?;
         if let Some(from) = self.from {
             super::sane_instant("from", from).map_err(super::in_query)?;
@@ -155,9 +159,10 @@ pub async fn list_calls(
     _: HelplineStaff,
     query: crate::query::Query<Period>,
 ) -> ApiResult<HttpResponse> {
-    let (from, to) = query.into_inner().resolve(state.clock.now())?;
-    let items = state.db(move |conn| calls::list(conn, from, to)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    let (from, to) = query.resolve(state.clock.now())?;
+    let page = super::page_request(query.limit, query.cursor.as_deref())?;
+    let page = state.db(move |conn| calls::list(conn, from, to, &page)).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 #[derive(serde::Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -192,6 +197,8 @@ pub async fn statistics(
     let (from, to) = Period {
         from: query.from,
         to: query.to,
+        limit: None,
+        cursor: None,
     }
     .resolve(state.clock.now())?;
     let stats = state

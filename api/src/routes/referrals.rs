@@ -8,7 +8,6 @@ use relais_core::centres::model::{LegalBasis, ReferralStatus};
 use relais_core::centres::referrals::{self, Action, Direction, Filter, NewReferral};
 use relais_core::idempotency;
 use relais_core::ids::{OrganisationId, ReferralId};
-use relais_core::page::PageRequest;
 
 use crate::auth::Auth;
 use crate::auth::policy::ANY_STAFF;
@@ -78,7 +77,7 @@ pub async fn list(
         .map(|r| relais_core::values::parse_label("partner_reference", r, 100))
         .transpose()
         .map_err(in_query)?;
-    let page = PageRequest::parse(q.limit, q.cursor.as_deref()).map_err(in_query)?;
+    let page = super::page_request(q.limit, q.cursor.as_deref())?;
     let stall_after = stall(&state);
     let page = state
         .db_sealed(move |conn, secrets| referrals::list(conn, secrets, &caller, &filter, &page, stall_after))

@@ -96,8 +96,22 @@ pub struct Range {
     from: Option<DateTime<Utc>>,
     #[serde(default)]
     to: Option<DateTime<Utc>>,
+}
+
+/// A list of appointments: a range, a status, a page.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppointmentQuery {
+    #[serde(default)]
+    from: Option<DateTime<Utc>>,
+    #[serde(default)]
+    to: Option<DateTime<Utc>>,
     #[serde(default)]
     status: Option<AppointmentStatus>,
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 impl Range {
@@ -201,14 +215,19 @@ pub async fn book(
 pub async fn list_appointments(
     state: web::Data<AppState>,
     CentreStaff { caller, .. }: CentreStaff,
-    query: crate::query::Query<Range>,
+    query: crate::query::Query<AppointmentQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (from, to) = query.resolve(state.clock.now())?;
+    let range = Range {
+        from: query.from,
+        to: query.to,
+    };
+    let (from, to) = range.resolve(state.clock.now())?;
     let status = query.status;
-    let items = state
-        .db(move |conn| appointments::list(conn, &caller, from, to, status))
+    let page = super::page_request(query.limit, query.cursor.as_deref())?;
+    let page = state
+        .db(move |conn| appointments::list(conn, &caller, from, to, status, &page))
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 pub async fn get_appointment(
@@ -312,25 +331,22 @@ pub async fn inbox(state: web::Data<AppState>, CentreStaff { caller, .. }: Centr
             let today = now.with_timezone(&tz).date_naive();
             let start = calendar::local_midnight(today, tz);
             let end = calendar::local_midnight(today + Duration::days(1), tz);
+            // A day's appointments, a month's no-shows and the referrals waiting: one page of
+            // the most is all of them.
+            let all = relais_core::page::PageRequest::first(relais_core::page::MAX_LIMIT);
             let mut pending = referrals::Filter::new(Direction::Incoming);
             pending.status = Some(ReferralStatus::Pending);
-            let pending = referrals::list(
-                conn,
-                secrets,
-                &caller,
-                &pending,
-                &relais_core::page::PageRequest::first(relais_core::page::MAX_LIMIT),
-                stall_after,
-            )?
-            .items;
-            let day = appointments::list(conn, &caller, start, end, None)?;
+            let pending = referrals::list(conn, secrets, &caller, &pending, &all, stall_after)?.items;
+            let day = appointments::list(conn, &caller, start, end, None, &all)?.items;
             let noshows = appointments::list(
                 conn,
                 &caller,
                 now - Duration::days(30),
                 now,
                 Some(AppointmentStatus::Noshow),
-            )?;
+                &all,
+            )?
+            .items;
             Ok::<_, relais_core::Error>(serde_json::json!({
                 "date": today,
                 "timezone": org.timezone,

@@ -11,19 +11,19 @@ use crate::state::AppState;
 pub struct AlertQuery {
     #[serde(default)]
     limit: Option<i64>,
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
+/// The alerts raised, newest first, by pages.
 pub async fn alerts(
     state: web::Data<AppState>,
     Staff { caller, .. }: Staff,
     query: crate::query::Query<AlertQuery>,
 ) -> ApiResult<HttpResponse> {
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(super::invalid_parameter("limit", "1 to 500"));
-    }
-    let items = state
-        .db(move |conn| relais_core::security::list(conn, &caller, limit))
+    let page = super::page_request(query.limit, query.cursor.as_deref())?;
+    let page = state
+        .db(move |conn| relais_core::security::list(conn, &caller, &page))
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(page))
 }

@@ -393,7 +393,7 @@ export interface paths {
         };
         /**
          * List security alerts
-         * @description Staff only: administrators and national coordinators. The latest security alerts, newest first: an account that created many offers close together (`offer_cluster`), moved one offer repeatedly (`offer_moves`), asked one request's proposals many times while its offers changed (`proposal_probing`) or collected many refused placements (`placement_refusals`). Each names the account and, where there is one, the offer or request; `suspended` says the account was suspended by it (past the hard threshold), pending an administrator. The read is audited.
+         * @description Staff only: administrators and national coordinators. The security alerts, newest first, by pages (`limit`, `cursor` → `next_cursor`): an account that created many offers close together (`offer_cluster`), moved one offer repeatedly (`offer_moves`), asked one request's proposals many times while its offers changed (`proposal_probing`) or collected many refused placements (`placement_refusals`). Each names the account and, where there is one, the offer or request; `suspended` says the account was suspended by it (past the hard threshold), pending an administrator. The read is audited.
          */
         get: operations["listSecurityAlerts"];
         put?: never;
@@ -433,7 +433,7 @@ export interface paths {
         };
         /**
          * List text-line conversations
-         * @description Staff only: listeners and helpline supervisors of the helpline (staff of any other organisation get 404). At most 200 conversations, the queue first: by priority (highest first), then by waiting time (longest first). A conversation names its contact by alias, never by a phone number, Telegram chat id or web-chat token.
+         * @description Staff only: listeners and helpline supervisors of the helpline (staff of any other organisation get 404). By pages (`limit`, `cursor` → `next_cursor`), in the queue's order: by priority (highest first), then those waiting (longest wait first), then the others (newest first). A conversation names its contact by alias, never by a phone number, Telegram chat id or web-chat token.
          */
         get: operations["listConversations"];
         put?: never;
@@ -990,7 +990,7 @@ export interface paths {
         };
         /**
          * List logged phone calls
-         * @description Staff only: listeners and helpline supervisors of the helpline (staff of any other organisation get 404). The phone calls that started in the period (`from` included, `to` excluded), newest first, at most 1000. No caller number is ever recorded.
+         * @description Staff only: listeners and helpline supervisors of the helpline (staff of any other organisation get 404). The phone calls that started in the period (`from` included, `to` excluded), newest first, by pages (`limit`, `cursor` → `next_cursor`). No caller number is ever recorded.
          */
         get: operations["listPhoneCalls"];
         put?: never;
@@ -1464,7 +1464,7 @@ export interface paths {
         };
         /**
          * List the centre's case files
-         * @description Practitioners and managers of the case's centre only; anyone else — other centres, the helpline, the housing platform, the ministry, partner API keys — gets 404 as if the case did not exist; other roles of the centre get 403. The case files of the caller's centre, newest first, at most 500. Every read is recorded in the audit log (one entry per list).
+         * @description Practitioners and managers of the case's centre only; anyone else — other centres, the helpline, the housing platform, the ministry, partner API keys — gets 404 as if the case did not exist; other roles of the centre get 403. The case files of the caller's centre, newest first, by pages (`limit`, `cursor` → `next_cursor`). Every read is recorded in the audit log (one entry per page).
          */
         get: operations["listCases"];
         put?: never;
@@ -1942,7 +1942,7 @@ export interface paths {
         };
         /**
          * List the centre's appointments
-         * @description Staff only: practitioners and centre managers of a centre (staff of any other organisation get 404, other roles and partner keys 403). The appointments of the caller's centre whose slot starts in the period, `from` included, `to` excluded, by start time, at most 1000.
+         * @description Staff only: practitioners and centre managers of a centre (staff of any other organisation get 404, other roles and partner keys 403). The appointments of the caller's centre whose slot starts in the period, `from` included, `to` excluded, the earliest first, by pages (`limit`, `cursor` → `next_cursor`).
          */
         get: operations["listAppointments"];
         put?: never;
@@ -2090,7 +2090,7 @@ export interface paths {
         };
         /**
          * List the caller's organisation's housing offers
-         * @description Staff only: the housing platform's operators (for the platform's offers) and the practitioners and managers of a care centre (for their centre's own offers, places it found itself). The offers of the caller's organisation: the platform's for its operators, the centre's own for a centre's practitioners and managers.
+         * @description Staff only: the housing platform's operators (for the platform's offers) and the practitioners and managers of a care centre (for their centre's own offers, places it found itself). The offers of the caller's organisation: the platform's for its operators, the centre's own for a centre's practitioners and managers; by name, by pages (`limit`, `cursor` → `next_cursor`).
          */
         get: operations["listHousingOffers"];
         put?: never;
@@ -2178,7 +2178,7 @@ export interface paths {
         };
         /**
          * List housing requests
-         * @description Staff only. The housing platform's operators: the queue of requests in that status from every centre, tonight's first, then the oldest, never with a case id. Staff of a care centre: their centre's own requests. Anyone else gets 404.
+         * @description Staff only. The housing platform's operators: the queue of requests in that status from every centre, tonight's first, then the oldest, by pages (`limit`, `cursor` → `next_cursor`), never with a case id. Staff of a care centre: their centre's own requests. Anyone else gets 404.
          */
         get: operations["listHousingRequests"];
         put?: never;
@@ -2576,6 +2576,7 @@ export interface components {
     schemas: {
         /**
          * @example {
+         *       "next_cursor": null,
          *       "items": [
          *         {
          *           "id": "fb7838f6-d596-5ec8-9491-85e583aeb2ce",
@@ -2594,6 +2595,8 @@ export interface components {
          */
         SecurityAlertList: {
             items: components["schemas"]["SecurityAlert"][];
+            /** @description Pass it as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         /**
          * @example {
@@ -3494,6 +3497,7 @@ export interface components {
         };
         /**
          * @example {
+         *       "next_cursor": null,
          *       "items": [
          *         {
          *           "id": "a32d9093-e54c-58f6-900c-c1d7f5e75237",
@@ -3516,6 +3520,8 @@ export interface components {
          */
         ConversationList: {
             items: components["schemas"]["ConversationView"][];
+            /** @description Pass it as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         /**
          * @description A message of a text-line conversation.
@@ -3873,6 +3879,7 @@ export interface components {
         };
         /**
          * @example {
+         *       "next_cursor": null,
          *       "items": [
          *         {
          *           "id": "12b5cb44-b32e-5fdf-a8eb-8de524c18685",
@@ -3893,6 +3900,8 @@ export interface components {
         PhoneCallList: {
             /** @description Newest first. */
             items: components["schemas"]["PhoneCall"][];
+            /** @description Pass it as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         /**
          * @description A phone call to log. No caller number is ever recorded.
@@ -4946,6 +4955,7 @@ export interface components {
         };
         /**
          * @example {
+         *       "next_cursor": null,
          *       "items": [
          *         {
          *           "id": "a59d3df7-f5e4-5935-9eab-887089275ec1",
@@ -4974,6 +4984,8 @@ export interface components {
         CaseList: {
             /** @description Newest first. */
             items: components["schemas"]["Case"][];
+            /** @description Pass it as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         /**
          * @description Without a referral (given, or the appointment's), `origin` and `legal_basis` are required.
@@ -6066,6 +6078,7 @@ export interface components {
         };
         /**
          * @example {
+         *       "next_cursor": null,
          *       "items": [
          *         {
          *           "id": "826ef570-f1be-5f5d-a202-55eb55729d2a",
@@ -6097,6 +6110,8 @@ export interface components {
         AppointmentList: {
             /** @description By start time. */
             items: components["schemas"]["Appointment"][];
+            /** @description Pass it as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         /**
          * @example {
@@ -7711,6 +7726,7 @@ export interface components {
         };
         /**
          * @example {
+         *       "next_cursor": null,
          *       "items": [
          *         {
          *           "id": "14d4269c-2d92-57cd-a2e0-15ac4a134754",
@@ -7744,6 +7760,8 @@ export interface components {
          */
         HousingOfferList: {
             items: components["schemas"]["HousingOffer"][];
+            /** @description Pass it as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         /**
          * @description A housing offer, added or replaced whole.
@@ -7944,6 +7962,7 @@ export interface components {
         };
         /**
          * @example {
+         *       "next_cursor": null,
          *       "items": [
          *         {
          *           "id": "0bc3126a-15ec-5596-9016-67eed65f7c5d",
@@ -7975,6 +7994,8 @@ export interface components {
          */
         HousingRequestList: {
             items: components["schemas"]["HousingRequest"][];
+            /** @description Pass it as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         /**
          * @description The offers compatible with the request (every court rule of the case respected), and nothing about the others. Never where a protected person is, nor what a rule forbids.
@@ -9773,8 +9794,10 @@ export interface operations {
     listSecurityAlerts: {
         parameters: {
             query?: {
-                /** @description How many alerts, at most. */
-                limit?: number;
+                /** @description How many items in this page, 1 to 500. Defaults to 100. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The previous page's `next_cursor`, as it was given (opaque). Absent for the first page. */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path?: never;
@@ -9791,7 +9814,7 @@ export interface operations {
                     "application/json": components["schemas"]["SecurityAlertList"];
                 };
             };
-            /** @description Malformed request or validation error (`limit` is 1 to 500). */
+            /** @description Malformed request or validation error (`limit` is 1 to 500, `cursor` one this list gave). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9865,6 +9888,10 @@ export interface operations {
             query?: {
                 /** @description Only conversations in this state. */
                 state?: components["schemas"]["ConversationState"];
+                /** @description How many items in this page, 1 to 500. Defaults to 100. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The previous page's `next_cursor`, as it was given (opaque). Absent for the first page. */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path?: never;
@@ -9881,7 +9908,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationList"];
                 };
             };
-            /** @description Invalid query parameter (for example, an unknown `state`). */
+            /** @description Invalid query parameter (for example, an unknown `state`; `limit` 1 to 500, `cursor` one this list gave). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11583,6 +11610,10 @@ export interface operations {
                 from?: string;
                 /** @description End of the period (excluded). Defaults to now. The period covers at most a year. */
                 to?: string;
+                /** @description How many items in this page, 1 to 500. Defaults to 100. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The previous page's `next_cursor`, as it was given (opaque). Absent for the first page. */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path?: never;
@@ -11599,7 +11630,7 @@ export interface operations {
                     "application/json": components["schemas"]["PhoneCallList"];
                 };
             };
-            /** @description Invalid query parameter (unknown parameters are rejected; `from` and `to` are RFC 3339 date-times, `from` before `to`, at most a year apart). */
+            /** @description Invalid query parameter (unknown parameters are rejected; `from` and `to` are RFC 3339 date-times, `from` before `to`, at most a year apart; `limit` 1 to 500, `cursor` one this list gave). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12919,6 +12950,10 @@ export interface operations {
             query?: {
                 /** @description Only cases in this status. */
                 status?: components["schemas"]["CaseStatus"];
+                /** @description How many items in this page, 1 to 500. Defaults to 100. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The previous page's `next_cursor`, as it was given (opaque). Absent for the first page. */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path?: never;
@@ -14754,6 +14789,10 @@ export interface operations {
                 to?: string;
                 /** @description Only appointments in this status. */
                 status?: components["schemas"]["AppointmentStatus"];
+                /** @description How many items in this page, 1 to 500. Defaults to 100. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The previous page's `next_cursor`, as it was given (opaque). Absent for the first page. */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path?: never;
@@ -14770,7 +14809,7 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentList"];
                 };
             };
-            /** @description Invalid query parameter (unknown parameters are rejected; `from` and `to` are RFC 3339 date-times, `from` before `to`, at most 366 days apart; `status` must be a known status). */
+            /** @description Invalid query parameter (unknown parameters are rejected; `from` and `to` are RFC 3339 date-times, `from` before `to`, at most 366 days apart; `status` must be a known status; `limit` 1 to 500, `cursor` one this list gave). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15292,7 +15331,12 @@ export interface operations {
     };
     listHousingOffers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description How many items in this page, 1 to 500. Defaults to 100. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The previous page's `next_cursor`, as it was given (opaque). Absent for the first page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -15306,6 +15350,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HousingOfferList"];
+                };
+            };
+            /** @description Invalid query parameter (unknown parameters are rejected; `limit` 1 to 500, `cursor` one this list gave). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials. */
@@ -15664,6 +15717,10 @@ export interface operations {
             query?: {
                 /** @description Only requests in this status. Defaults to open. */
                 status?: components["schemas"]["HousingRequestStatus"];
+                /** @description How many items in this page, 1 to 500. Defaults to 100. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The previous page's `next_cursor`, as it was given (opaque). Absent for the first page. */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path?: never;
@@ -15680,7 +15737,7 @@ export interface operations {
                     "application/json": components["schemas"]["HousingRequestList"];
                 };
             };
-            /** @description Invalid query parameter (unknown parameters are rejected; `status` must be a known status). */
+            /** @description Invalid query parameter (unknown parameters are rejected; `status` must be a known status; `limit` 1 to 500, `cursor` one this list gave). */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -16,6 +16,7 @@ use crate::db::schema::{appointments, case_practitioners, cases, referrals, user
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
 use crate::ids::{OrganisationId, UserId};
+use crate::page::{Cursor, Page, PageRequest};
 use crate::time;
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
@@ -242,25 +243,38 @@ pub fn get(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, id: &str) -> R
     view(conn, secrets, row)
 }
 
-/// The centre's cases, newest first (each read is audited as one list read).
-pub fn list(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, status: Option<CaseStatus>) -> Result<Vec<Case>> {
+/// The centre's cases, newest first, one page at a time (each page read is audited as one
+/// list read).
+pub fn list(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    caller: &Caller,
+    status: Option<CaseStatus>,
+    page: &PageRequest,
+) -> Result<Page<Case>> {
     let mut query = cases::table
         .filter(cases::organisation_id.eq(caller.organisation_id.to_string()))
         .into_boxed();
     if let Some(status) = status {
         query = query.filter(cases::status.eq(status.as_str()));
     }
+    query = crate::after_cursor!(query, page, cases::created_at, cases::id, desc);
     let rows: Vec<Row> = query
-        .order(cases::created_at.desc())
-        .limit(500)
+        .order((cases::created_at.desc(), cases::id.desc()))
+        .limit(page.fetch())
         .select(Row::as_select())
         .load(conn)?;
     audit::record(
         conn,
         &caller.actor(),
-        Entry::new("case.list").details(serde_json::json!({ "count": rows.len() })),
+        Entry::new("case.list").details(serde_json::json!({ "count": rows.len().min(page.limit as usize) })),
     )?;
-    rows.into_iter().map(|r| view(conn, secrets, r)).collect()
+    Page::from_rows(
+        rows,
+        page,
+        |r| Cursor::at(r.created_at, &r.id),
+        |r| view(conn, secrets, r),
+    )
 }
 
 #[derive(Clone, Debug, Default)]

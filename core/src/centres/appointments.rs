@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::helpline::events;
 use crate::helpline::model::Language;
 use crate::ids::OrganisationId;
+use crate::page::{Cursor, Page, PageRequest};
 use crate::time;
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
@@ -533,14 +534,16 @@ pub fn get(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Appointment> 
     view(conn, row)
 }
 
-/// The centre's appointments whose slot starts between two instants (a day, a week).
+/// The centre's appointments whose slot starts between two instants (a day, a week), the
+/// earliest first, one page at a time.
 pub fn list(
     conn: &mut DbConn,
     caller: &Caller,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     status: Option<AppointmentStatus>,
-) -> Result<Vec<Appointment>> {
+    page: &PageRequest,
+) -> Result<Page<Appointment>> {
     let mut query = appointments::table
         .inner_join(slots_table::table)
         .filter(appointments::organisation_id.eq(caller.organisation_id.to_string()))
@@ -550,12 +553,18 @@ pub fn list(
     if let Some(status) = status {
         query = query.filter(appointments::status.eq(status.as_str()));
     }
-    let rows: Vec<Row> = query
-        .order(slots_table::starts_at.asc())
-        .limit(1000)
-        .select(Row::as_select())
+    query = crate::after_cursor!(query, page, slots_table::starts_at, appointments::id, asc);
+    let rows: Vec<(Row, chrono::NaiveDateTime)> = query
+        .order((slots_table::starts_at.asc(), appointments::id.asc()))
+        .limit(page.fetch())
+        .select((Row::as_select(), slots_table::starts_at))
         .load(conn)?;
-    rows.into_iter().map(|r| view(conn, r)).collect()
+    Page::from_rows(
+        rows,
+        page,
+        |(r, starts)| Cursor::at(*starts, &r.id),
+        |(r, _)| view(conn, r),
+    )
 }
 
 /// A reminder to send: which appointment, and which one of the two.

@@ -356,13 +356,7 @@ pub fn list(
             .filter(referrals::source_org_id.eq(mine))
             .filter(referrals::partner_reference.eq(reference.clone()));
     }
-    if let Some(after) = &page.after {
-        query = query.filter(
-            referrals::created_at.lt(after.at).or(referrals::created_at
-                .eq(after.at)
-                .and(referrals::id.lt(after.id.clone()))),
-        );
-    }
+    query = crate::after_cursor!(query, page, referrals::created_at, referrals::id, desc);
     let rows: Vec<Row> = query
         .order((referrals::created_at.desc(), referrals::id.desc()))
         .limit(page.fetch())
@@ -371,10 +365,7 @@ pub fn list(
     Page::from_rows(
         rows,
         page,
-        |r| Cursor {
-            at: r.created_at,
-            id: r.id.clone(),
-        },
+        |r| Cursor::at(r.created_at, &r.id),
         |r| view(r, secrets, stall),
     )
 }

@@ -10,6 +10,7 @@ use crate::audit::{self, Entry};
 use crate::db::schema::{organisations, phone_calls};
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
+use crate::page::{Cursor, Page, PageRequest};
 use crate::time;
 
 pub const TOPICS: &[&str] = &[
@@ -136,13 +137,17 @@ pub fn log(conn: &mut DbConn, caller: &Caller, new: NewCall) -> Result<PhoneCall
     })
 }
 
-pub fn list(conn: &mut DbConn, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<PhoneCall>> {
-    let rows: Vec<Row> = phone_calls::table
+/// The calls that started in a period, the latest first, one page at a time.
+pub fn list(conn: &mut DbConn, from: DateTime<Utc>, to: DateTime<Utc>, page: &PageRequest) -> Result<Page<PhoneCall>> {
+    let mut query = phone_calls::table
         .filter(phone_calls::started_at.ge(time::to_db(from)))
         .filter(phone_calls::started_at.lt(time::to_db(to)))
-        .order(phone_calls::started_at.desc())
-        .limit(1000)
+        .into_boxed();
+    query = crate::after_cursor!(query, page, phone_calls::started_at, phone_calls::id, desc);
+    let rows: Vec<Row> = query
+        .order((phone_calls::started_at.desc(), phone_calls::id.desc()))
+        .limit(page.fetch())
         .select(phone_calls::all_columns)
         .load(conn)?;
-    Ok(rows.into_iter().map(to_model).collect())
+    Page::from_rows(rows, page, |r| Cursor::at(r.2, &r.0), |r| Ok(to_model(r)))
 }

@@ -8,6 +8,7 @@ use super::model::{Channel, ConversationState};
 use crate::db::schema::conversations;
 use crate::db::{DbConn, write_tx};
 use crate::error::Result;
+use crate::page::{Cursor, Page, PageRequest};
 use crate::time;
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset, Clone, Debug)]
@@ -220,12 +221,17 @@ fn to_view((c, (alias, kind, language)): ViewRow) -> ConversationView {
     }
 }
 
-/// Conversations for the helpline's staff, the queue first (priority, then waiting time).
+/// Conversations for the helpline's staff, one page at a time, in the queue's order: the
+/// highest priority first; within a priority, those waiting (the longest wait first), then
+/// the others (the newest first).
+///
+/// A page's cursor holds [priority, 0 or 1 (waiting or not), and for a waiting one its
+/// creation in microseconds], the waiting or creation time, and the id.
 pub fn list_for_staff(
     conn: &mut DbConn,
     state: Option<ConversationState>,
-    limit: i64,
-) -> Result<Vec<ConversationView>> {
+    page: &PageRequest,
+) -> Result<Page<ConversationView>> {
     use crate::db::schema::contacts;
     let mut query = conversations::table
         .inner_join(contacts::table)
@@ -233,17 +239,72 @@ pub fn list_for_staff(
             Conversation::as_select(),
             (contacts::alias, contacts::kind, contacts::language),
         ))
-        .order((
-            conversations::priority.desc(),
-            conversations::waiting_since.asc(),
-            conversations::created_at.desc(),
-        ))
-        .limit(limit)
         .into_boxed();
     if let Some(state) = state {
         query = query.filter(conversations::state.eq(state.as_str()));
     }
-    Ok(query.load::<ViewRow>(conn)?.into_iter().map(to_view).collect())
+    if let Some(after) = &page.after {
+        let priority = i32::try_from(after.rank(0)?).map_err(|_| bad_cursor())?;
+        let lower = conversations::priority.lt(priority);
+        let same = conversations::priority.eq(priority);
+        query = if after.rank(1)? == 0 {
+            let created = chrono::DateTime::from_timestamp_micros(after.rank(2)?)
+                .ok_or_else(bad_cursor)?
+                .naive_utc();
+            query.filter(
+                lower.or(same.and(
+                    conversations::waiting_since
+                        .is_null()
+                        .or(conversations::waiting_since.gt(after.at))
+                        .or(conversations::waiting_since.eq(after.at).and(
+                            conversations::created_at.lt(created).or(conversations::created_at
+                                .eq(created)
+                                .and(conversations::id.gt(after.id.clone()))),
+                        )),
+                )),
+            )
+        } else {
+            query.filter(
+                lower.or(same.and(conversations::waiting_since.is_null()).and(
+                    conversations::created_at.lt(after.at).or(conversations::created_at
+                        .eq(after.at)
+                        .and(conversations::id.gt(after.id.clone()))),
+                )),
+            )
+        };
+    }
+    let rows: Vec<ViewRow> = query
+        .order((
+            conversations::priority.desc(),
+            conversations::waiting_since.is_null().asc(),
+            conversations::waiting_since.asc(),
+            conversations::created_at.desc(),
+            conversations::id.asc(),
+        ))
+        .limit(page.fetch())
+        .load(conn)?;
+    Page::from_rows(
+        rows,
+        page,
+        |(c, _)| match c.waiting_since {
+            Some(waiting) => Cursor {
+                rank: vec![i64::from(c.priority), 0, c.created_at.and_utc().timestamp_micros()],
+                ..Cursor::at(waiting, &c.id)
+            },
+            None => Cursor {
+                rank: vec![i64::from(c.priority), 1],
+                ..Cursor::at(c.created_at, &c.id)
+            },
+        },
+        |row| Ok(to_view(row)),
+    )
+}
+
+fn bad_cursor() -> crate::Error {
+    crate::Error::invalid(
+        "cursor",
+        "not a cursor from this list: pass next_cursor as it was given",
+    )
 }
 
 pub fn view(conn: &mut DbConn, id: &str) -> Result<ConversationView> {

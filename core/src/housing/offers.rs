@@ -16,6 +16,7 @@ use crate::db::schema::{housing_index_version, housing_offer_nights, housing_off
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
 use crate::geo::Geography;
+use crate::page::{Cursor, Page, PageRequest};
 use crate::security::{self, Watch};
 use crate::time;
 
@@ -358,16 +359,34 @@ pub fn update(
     })
 }
 
-/// The caller's organisation's offers.
-pub fn list(conn: &mut DbConn, caller: &Caller) -> Result<Vec<Offer>> {
+/// The caller's organisation's offers, by name, one page at a time.
+pub fn list(conn: &mut DbConn, caller: &Caller, page: &PageRequest) -> Result<Page<Offer>> {
     manager(caller)?;
-    let rows: Vec<Row> = housing_offers::table
+    let mut query = housing_offers::table
         .filter(housing_offers::organisation_id.eq(caller.organisation_id.to_string()))
-        .order(housing_offers::name.asc())
-        .limit(1000)
+        .into_boxed();
+    if let Some(after) = &page.after {
+        let name = after.text()?.to_owned();
+        query = query.filter(
+            housing_offers::name.gt(name.clone()).or(housing_offers::name
+                .eq(name)
+                .and(housing_offers::id.gt(after.id.clone()))),
+        );
+    }
+    let rows: Vec<Row> = query
+        .order((housing_offers::name.asc(), housing_offers::id.asc()))
+        .limit(page.fetch())
         .select(Row::as_select())
         .load(conn)?;
-    rows.into_iter().map(view).collect()
+    Page::from_rows(
+        rows,
+        page,
+        |r| Cursor {
+            text: Some(r.name.clone()),
+            ..Cursor::at(r.created_at, &r.id)
+        },
+        view,
+    )
 }
 
 /// Every active offer of an organisation (the platform), for the matching index.

@@ -18,6 +18,7 @@ use crate::crypto::Secrets;
 use crate::db::schema::{housing_placements, housing_requests};
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
+use crate::page::{Cursor, Page, PageRequest};
 use crate::time;
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
@@ -254,13 +255,15 @@ pub fn get(conn: &mut DbConn, caller: &Caller, id: &str, now: DateTime<Utc>) -> 
     view(conn, row, caller, now)
 }
 
-/// The operators' queue (open requests, tonight first, then the oldest), or a centre's own.
+/// The operators' queue (open requests, tonight first, then the oldest), or a centre's own,
+/// one page at a time.
 pub fn list(
     conn: &mut DbConn,
     caller: &Caller,
     status: Option<RequestStatus>,
     now: DateTime<Utc>,
-) -> Result<Vec<Request>> {
+    page: &PageRequest,
+) -> Result<Page<Request>> {
     let mut query = housing_requests::table.into_boxed();
     if !is_operator(caller) {
         if caller.organisation_kind != OrganisationKind::Centre || caller.is_partner() {
@@ -269,13 +272,41 @@ pub fn list(
         query = query.filter(housing_requests::organisation_id.eq(caller.organisation_id.to_string()));
     }
     query = query.filter(housing_requests::status.eq(status.unwrap_or(RequestStatus::Open).as_str()));
-    let mut rows: Vec<Row> = query
-        .order(housing_requests::created_at.asc())
-        .limit(500)
+    let tonight = Urgency::Tonight.as_str();
+    // Ranked: 0 for tonight's requests, 1 for the others; then the oldest first.
+    if let Some(after) = &page.after {
+        let later = housing_requests::created_at
+            .gt(after.at)
+            .or(housing_requests::created_at
+                .eq(after.at)
+                .and(housing_requests::id.gt(after.id.clone())));
+        query = match after.rank(0)? {
+            0 => query.filter(
+                housing_requests::urgency
+                    .ne(tonight)
+                    .or(housing_requests::urgency.eq(tonight).and(later)),
+            ),
+            _ => query.filter(housing_requests::urgency.ne(tonight).and(later)),
+        };
+    }
+    let rows: Vec<Row> = query
+        .order((
+            housing_requests::urgency.eq(tonight).desc(),
+            housing_requests::created_at.asc(),
+            housing_requests::id.asc(),
+        ))
+        .limit(page.fetch())
         .select(Row::as_select())
         .load(conn)?;
-    rows.sort_by_key(|r| (r.urgency != Urgency::Tonight.as_str(), r.created_at));
-    rows.into_iter().map(|r| view(conn, r, caller, now)).collect()
+    Page::from_rows(
+        rows,
+        page,
+        |r| Cursor {
+            rank: vec![i64::from(r.urgency != tonight)],
+            ..Cursor::at(r.created_at, &r.id)
+        },
+        |r| view(conn, r, caller, now),
+    )
 }
 
 /// The platform could not house the person: why, for the inventory.

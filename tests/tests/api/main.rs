@@ -24,6 +24,7 @@ mod housing_attack;
 mod live;
 mod logs;
 mod outboxes;
+mod pages;
 mod partners;
 mod records;
 mod recovery;

@@ -4,6 +4,7 @@
 import { useRef, useState } from "preact/hooks";
 import { ApiError, type Schemas, api, ok } from "../../api";
 import { L, label, time } from "../../i18n";
+import { WHOLE_PAGE_SIZE, everyPage } from "../../pages";
 import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, Screen, announce, isoFromInput, localInput, useAction, useLoad } from "../../ui";
 import { CorrectAttendance } from "./appointment";
 import { Invalid, locale } from "./shared";
@@ -79,11 +80,12 @@ export function Agenda({ me }: { me: Me }) {
   const to = periodStart(offset + 1);
   const agenda = useLoad(async () => {
     const query = { from: from.toISOString(), to: to.toISOString() };
+    // Every page of the appointments: each is placed on its slot, and none may be missing.
     const [slots, appointments] = await Promise.all([
       ok(api.GET("/v1/slots", { params: { query } })),
-      ok(api.GET("/v1/appointments", { params: { query } })),
+      everyPage((cursor) => ok(api.GET("/v1/appointments", { params: { query: { ...query, limit: WHOLE_PAGE_SIZE, cursor } } }))),
     ]);
-    return { slots: slots.items, appointments: appointments.items };
+    return { slots: slots.items, appointments };
   }, [offset]);
   const last = new Date(to.getTime() - 1);
   const ctx: Context = context.data ?? { timeZone: undefined, users: [] };

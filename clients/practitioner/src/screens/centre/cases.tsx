@@ -1,12 +1,13 @@
-// The centre's case files, by status; each opens the file.
+// The centre's case files, by status, newest first, a page at a time; each opens the file.
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, day, label } from "../../i18n";
-import { Badge, Empty, Field, Loading, Screen, useLoad } from "../../ui";
+import { PAGE_SIZE, ShowMore, usePages } from "../../pages";
+import { Badge, Empty, Field, Loading, Screen } from "../../ui";
 
 export function Cases(_: { me: Schemas["Me"] }) {
   const [status, setStatus] = useState<Schemas["CaseStatus"] | "">("open");
-  const cases = useLoad(async () => (await ok(api.GET("/v1/cases", { params: { query: status ? { status } : {} } }))).items, [status]);
+  const cases = usePages((cursor) => ok(api.GET("/v1/cases", { params: { query: { status: status || undefined, limit: PAGE_SIZE, cursor } } })), [status]);
   return (
     <Screen title={L("Dossiers", "Case files")}>
       <Field label={L("Statut", "Status")}>
@@ -22,20 +23,23 @@ export function Cases(_: { me: Schemas["Me"] }) {
       <Loading loaded={cases}>
         {(items) =>
           items.length ? (
-            <ul class="list">
-              {items.map((c) => (
-                <li key={c.id}>
-                  <a class="item" href={`#/case/${c.id}`}>
-                    <span class="item-title">{c.identity.name ?? L("Identité non renseignée", "Identity not given")}</span>{" "}
-                    <Badge tone={c.status === "open" ? "ok" : undefined}>{label(c.status)}</Badge>
-                    <span class="meta">
-                      {" "}
-                      · {label(c.legal_basis)} · {L("ouvert le", "opened")} {day(c.created_at)}
-                    </span>
-                  </a>
-                </li>
-              ))}
-            </ul>
+            <>
+              <ul class="list">
+                {items.map((c) => (
+                  <li key={c.id}>
+                    <a class="item" href={`#/case/${c.id}`}>
+                      <span class="item-title">{c.identity.name ?? L("Identité non renseignée", "Identity not given")}</span>{" "}
+                      <Badge tone={c.status === "open" ? "ok" : undefined}>{label(c.status)}</Badge>
+                      <span class="meta">
+                        {" "}
+                        · {label(c.legal_basis)} · {L("ouvert le", "opened")} {day(c.created_at)}
+                      </span>
+                    </a>
+                  </li>
+                ))}
+              </ul>
+              <ShowMore pages={cases} />
+            </>
           ) : (
             <Empty>{L("Aucun dossier.", "No case file.")}</Empty>
           )

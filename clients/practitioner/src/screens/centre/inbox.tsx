@@ -3,22 +3,28 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, day, label, when } from "../../i18n";
+import { WHOLE_PAGE_SIZE, everyPage } from "../../pages";
 import { Badge, Empty, ErrorBox, Field, Form, Loading, Screen, useAction, useLoad } from "../../ui";
 import { useLiveReload } from "../helpline/queue";
 import { AppointmentCard } from "./appointment";
 
 export function Inbox(_: { me: Schemas["Me"] }) {
   const inbox = useLoad(() => ok(api.GET("/v1/centre-inbox")));
-  const upcoming = useLoad(async () => {
-    const from = new Date();
-    const to = new Date(from.getTime() + 14 * 86400000);
-    return (await ok(api.GET("/v1/appointments", { params: { query: { from: from.toISOString(), to: to.toISOString() } } }))).items;
+  // Every page: the days ahead are the whole period, not its first appointments.
+  const upcoming = useLoad(() => {
+    const from = new Date().toISOString();
+    const to = new Date(Date.now() + 14 * 86400000).toISOString();
+    return everyPage((cursor) => ok(api.GET("/v1/appointments", { params: { query: { from, to, limit: WHOLE_PAGE_SIZE, cursor } } })));
   });
   // The case already opened from an appointment, so it is not opened twice: read only when an
-  // appointment on screen is one the person came to.
+  // appointment on screen is one the person came to, and every page of them (the case may be
+  // an old one, past a first page of the newest).
   const came = (list: Schemas["Appointment"][] | undefined) => (list ?? []).some((a) => a.status === "arrived" || a.status === "fulfilled");
   const needCases = came(inbox.data?.appointments_today) || came(upcoming.data);
-  const cases = useLoad(async () => (needCases ? (await ok(api.GET("/v1/cases", { params: { query: { status: "open" } } }))).items : []), [needCases]);
+  const cases = useLoad(
+    async () => (needCases ? everyPage((cursor) => ok(api.GET("/v1/cases", { params: { query: { status: "open", limit: WHOLE_PAGE_SIZE, cursor } } }))) : []),
+    [needCases],
+  );
   const caseOf = (appointment: Schemas["Appointment"]) => cases.data?.find((c) => c.appointment_id === appointment.id)?.id;
   const reload = () => {
     inbox.reload();

@@ -1,14 +1,15 @@
 // The phone-call log: listeners note each call of the phone line (no number, no name), so the
-// statistics cover the whole line.
+// statistics cover the whole line. The last 30 days' calls, newest first, a page at a time.
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, label, when } from "../../i18n";
+import { PAGE_SIZE, ShowMore, usePages } from "../../pages";
 import { Choice, Empty, ErrorBox, Field, Form, Loading, Screen, announce, isoFromInput, localInput, useAction, useLoad } from "../../ui";
 import { CALL_TOPICS, CONTACT_KINDS, OUTCOMES } from "../../vocabulary";
 
 
 export function Calls({ me }: { me: Schemas["Me"] }) {
-  const calls = useLoad(async () => (await ok(api.GET("/v1/phone-calls"))).items);
+  const calls = usePages((cursor) => ok(api.GET("/v1/phone-calls", { params: { query: { limit: PAGE_SIZE, cursor } } })));
   const centres = useLoad(async () => (await ok(api.GET("/v1/centres"))).items);
   const centreName = (id: string | null) => centres.data?.find((c) => c.id === id)?.name ?? "";
   return (
@@ -18,20 +19,23 @@ export function Calls({ me }: { me: Schemas["Me"] }) {
       <Loading loaded={calls}>
         {(items) =>
           items.length ? (
-            <ul class="list">
-              {items.map((c) => (
-                <li key={c.id}>
-                  <span class="item-title">{when(c.started_at)}</span>
-                  <span class="meta">
-                    {" "}
-                    · {Math.round(c.duration_seconds / 60)} min · {label(c.caller_kind)} · {label(c.outcome)}
-                    {c.centre_id ? ` · ${centreName(c.centre_id)}` : ""}
-                    {c.listener_id === me.user?.id ? ` · ${L("vous", "you")}` : ""}
-                  </span>
-                  {c.topics.length ? <p class="meta">{c.topics.map(label).join(", ")}</p> : null}
-                </li>
-              ))}
-            </ul>
+            <>
+              <ul class="list">
+                {items.map((c) => (
+                  <li key={c.id}>
+                    <span class="item-title">{when(c.started_at)}</span>
+                    <span class="meta">
+                      {" "}
+                      · {Math.round(c.duration_seconds / 60)} min · {label(c.caller_kind)} · {label(c.outcome)}
+                      {c.centre_id ? ` · ${centreName(c.centre_id)}` : ""}
+                      {c.listener_id === me.user?.id ? ` · ${L("vous", "you")}` : ""}
+                    </span>
+                    {c.topics.length ? <p class="meta">{c.topics.map(label).join(", ")}</p> : null}
+                  </li>
+                ))}
+              </ul>
+              <ShowMore pages={calls} />
+            </>
           ) : (
             <Empty>{L("Aucun appel enregistré.", "No call logged.")}</Empty>
           )

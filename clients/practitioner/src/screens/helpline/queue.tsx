@@ -2,8 +2,9 @@
 // holds, "take the next one", and the listener's presence. Live events refresh it.
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, type Schemas, api, ok } from "../../api";
-import { L, label, time } from "../../i18n";
+import { L, label, number, time } from "../../i18n";
 import { live } from "../../live";
+import { PAGE_SIZE, ShowMore, WHOLE_PAGE_SIZE, everyPage, usePages } from "../../pages";
 import { presence, setPresence } from "../../presence";
 import { Badge, Empty, ErrorBox, Loading, Screen, announce, go, useAction, useLoad } from "../../ui";
 
@@ -11,14 +12,22 @@ type Conversation = Schemas["ConversationView"];
 
 export function Queue({ me }: { me: Schemas["Me"] }) {
   const listener = me.roles.includes("listener");
-  const conversations = useLoad(async () => (await ok(api.GET("/v1/conversations"))).items);
-  useLiveReload(conversations.reload, ["queue.changed", "conversation.assigned", "conversation.closed", "conversation.requeued", "message.new"]);
+  // Those waiting, in the queue's order, a page at a time; the active ones all (few: a listener
+  // holds a handful), split between the caller's and the others' on this side. Closed ones and
+  // those still with the bot are not read.
+  const waiting = usePages((cursor) => ok(api.GET("/v1/conversations", { params: { query: { state: "waiting", limit: PAGE_SIZE, cursor } } })));
+  const active = useLoad(() => everyPage((cursor) => ok(api.GET("/v1/conversations", { params: { query: { state: "active", limit: WHOLE_PAGE_SIZE, cursor } } }))));
+  const reload = () => {
+    waiting.reload();
+    active.reload();
+  };
+  useLiveReload(reload, ["queue.changed", "conversation.assigned", "conversation.closed", "conversation.requeued", "message.new"]);
 
   const take = useAction(async () => {
     const { data, response, error } = await api.POST("/v1/queue/take-next");
     if (response.status === 204) {
       announce(L("La file est vide.", "The queue is empty."));
-      conversations.reload();
+      reload();
       return;
     }
     if (!response.ok || !data) throw new ApiError(response.status, error as Partial<Schemas["Problem"]>);
@@ -35,30 +44,46 @@ export function Queue({ me }: { me: Schemas["Me"] }) {
         </div>
       ) : null}
       <ErrorBox error={take.error} />
-      <Loading loaded={conversations}>
+      <h2>{L("Mes conversations", "My conversations")}</h2>
+      <Loading loaded={active}>
         {(items) => {
-          const mine = items.filter((c) => c.state === "active" && c.listener_id === me.user?.id);
-          const waiting = items.filter((c) => c.state === "waiting");
-          const others = items.filter((c) => c.state === "active" && c.listener_id !== me.user?.id);
-          return (
-            <>
-              <h2>{L("Mes conversations", "My conversations")}</h2>
-              {mine.length ? <ConversationList items={mine} /> : <Empty>{L("Aucune conversation en cours.", "No conversation in progress.")}</Empty>}
-              <h2>
-                {L("En attente", "Waiting")} <Badge tone={waiting.length ? "warn" : undefined}>{waiting.length}</Badge>
-              </h2>
-              {waiting.length ? <ConversationList items={waiting} canTake={listener} /> : <Empty>{L("Personne n'attend.", "Nobody is waiting.")}</Empty>}
-              {!listener && others.length ? (
-                <>
-                  <h2>{L("Avec un écoutant", "With a listener")}</h2>
-                  <ConversationList items={others} />
-                </>
-              ) : null}
-            </>
-          );
+          const mine = items.filter((c) => c.listener_id === me.user?.id);
+          return mine.length ? <ConversationList items={mine} /> : <Empty>{L("Aucune conversation en cours.", "No conversation in progress.")}</Empty>;
         }}
       </Loading>
+      <h2>
+        {L("En attente", "Waiting")} {waiting.data ? <WaitingCount count={waiting.data.length} more={!!waiting.more} /> : null}
+      </h2>
+      <Loading loaded={waiting}>
+        {(items) =>
+          items.length ? (
+            <>
+              <ConversationList items={items} canTake={listener} />
+              <ShowMore pages={waiting} />
+            </>
+          ) : (
+            <Empty>{L("Personne n'attend.", "Nobody is waiting.")}</Empty>
+          )
+        }
+      </Loading>
+      {!listener && active.data ? <Others items={active.data.filter((c) => c.listener_id !== me.user?.id)} /> : null}
     </Screen>
+  );
+}
+
+/** How many wait: those shown, "at least" while more pages remain. */
+function WaitingCount({ count, more }: { count: number; more: boolean }) {
+  return <Badge tone={count ? "warn" : undefined}>{more ? L(`au moins ${number(count)}`, `at least ${number(count)}`) : number(count)}</Badge>;
+}
+
+/** For a supervisor: the conversations other listeners hold. */
+function Others({ items }: { items: Conversation[] }) {
+  if (!items.length) return null;
+  return (
+    <>
+      <h2>{L("Avec un écoutant", "With a listener")}</h2>
+      <ConversationList items={items} />
+    </>
   );
 }
 

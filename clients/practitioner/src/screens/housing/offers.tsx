@@ -1,9 +1,11 @@
 // The housing platform's offers: hotels, shelters, apartments, host families and centre
-// places, with their capacity, price and calendar; added and replaced whole.
+// places, with their capacity, price and calendar; added and replaced whole. By name, a page at
+// a time.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Schemas, ApiError, api, ok } from "../../api";
 import { L, day, number } from "../../i18n";
-import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, Screen, announce, useAction, useLoad } from "../../ui";
+import { PAGE_SIZE, ShowMore, usePages } from "../../pages";
+import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, Screen, announce, useAction } from "../../ui";
 import { euros, kindLabel, today } from "./requests";
 
 type Offer = Schemas["HousingOffer"];
@@ -114,7 +116,7 @@ function bodyOf(d: Draft): Schemas["NewHousingOffer"] | string {
 }
 
 export function Offers({ me: _me }: { me: Schemas["Me"] }) {
-  const offers = useLoad(() => ok(api.GET("/v1/housing/offers")), []);
+  const offers = usePages((cursor) => ok(api.GET("/v1/housing/offers", { params: { query: { limit: PAGE_SIZE, cursor } } })));
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<string | undefined>(undefined);
   const [hideWithdrawn, setHideWithdrawn] = useState(false);
@@ -145,33 +147,46 @@ export function Offers({ me: _me }: { me: Schemas["Me"] }) {
         {L("Masquer les offres retirées", "Hide withdrawn offers")}
       </label>
       <Loading loaded={offers}>
-        {(data) => {
-          const items = hideWithdrawn ? data.items.filter((o) => o.active) : data.items;
-          if (items.length === 0) return <Empty>{L("Aucune offre pour l'instant.", "No offer yet.")}</Empty>;
+        {(loaded) => {
+          // The withdrawn ones are hidden among the pages read: "Show more" may still bring active ones.
+          const items = hideWithdrawn ? loaded.filter((o) => o.active) : loaded;
           return (
-            <ul class="list">
-              {items.map((o) => (
-                <li key={o.id}>
-                  {editing === o.id ? (
-                    <EditOffer
-                      offer={o}
-                      onCancel={() => setEditing(undefined)}
-                      onSaved={() => {
-                        setEditing(undefined);
-                        offers.reload();
-                      }}
-                    />
-                  ) : (
-                    <OfferCard offer={o} onEdit={() => setEditing(o.id)} />
-                  )}
-                </li>
-              ))}
-            </ul>
+            <>
+              {items.length ? (
+                <ul class="list">
+                  {items.map((o) => (
+                    <li key={o.id}>
+                      {editing === o.id ? (
+                        <EditOffer
+                          offer={o}
+                          onCancel={() => setEditing(undefined)}
+                          onSaved={() => {
+                            setEditing(undefined);
+                            offers.reload();
+                          }}
+                        />
+                      ) : (
+                        <OfferCard offer={o} onEdit={() => setEditing(o.id)} />
+                      )}
+                    </li>
+                  ))}
+                </ul>
+              ) : (
+                <Empty>{emptyText(loaded.length > 0, !!offers.more)}</Empty>
+              )}
+              <ShowMore pages={offers} />
+            </>
           );
         }}
       </Loading>
     </Screen>
   );
+}
+
+/** Why no offer is listed: none yet, or only withdrawn ones (hidden) among those read so far. */
+function emptyText(withdrawnHidden: boolean, more: boolean): string {
+  if (!withdrawnHidden) return L("Aucune offre pour l'instant.", "No offer yet.");
+  return more ? L("Aucune offre active parmi celles affichées.", "No active offer among those shown.") : L("Aucune offre active.", "No active offer.");
 }
 
 /** The form to add an offer; its heading takes the focus when it opens. */

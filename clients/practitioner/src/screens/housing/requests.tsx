@@ -1,9 +1,11 @@
 // The housing platform's queue: the centres' requests to house an author, tonight's first,
-// then the oldest (the server's order). The platform never sees the case, only the request.
+// then the oldest (the server's order), a page at a time. The platform never sees the case,
+// only the request.
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, day, lang, number } from "../../i18n";
-import { Badge, Choice, Empty, Loading, Screen, useLoad } from "../../ui";
+import { PAGE_SIZE, ShowMore, usePages } from "../../pages";
+import { Badge, Choice, Empty, Loading, Screen } from "../../ui";
 
 type Request = Schemas["HousingRequest"];
 type Status = Schemas["HousingRequestStatus"];
@@ -118,7 +120,7 @@ const STATUSES: Status[] = ["open", "placed", "unmet", "withdrawn"];
 
 export function HousingRequests({ me: _me }: { me: Schemas["Me"] }) {
   const [status, setStatus] = useState<Status>("open");
-  const requests = useLoad(() => ok(api.GET("/v1/housing/requests", { params: { query: { status } } })), [status]);
+  const requests = usePages((cursor) => ok(api.GET("/v1/housing/requests", { params: { query: { status, limit: PAGE_SIZE, cursor } } })), [status]);
 
   return (
     <Screen
@@ -131,8 +133,8 @@ export function HousingRequests({ me: _me }: { me: Schemas["Me"] }) {
     >
       <Choice label={L("Statut des demandes", "Requests' status")} value={status} options={STATUSES} text={statusLabel} onChange={setStatus} />
       <Loading loaded={requests}>
-        {(data) =>
-          data.items.length === 0 ? (
+        {(items) =>
+          items.length === 0 ? (
             <Empty>
               {status === "open"
                 ? L("Aucune demande ouverte : la file est vide.", "No open request: the queue is empty.")
@@ -143,19 +145,25 @@ export function HousingRequests({ me: _me }: { me: Schemas["Me"] }) {
               <p class="muted">
                 {status === "open"
                   ? L("Les demandes pour ce soir d'abord, puis les plus anciennes.", "Tonight's requests first, then the oldest.")
-                  : L(`${number(data.items.length)} demande(s).`, `${number(data.items.length)} request(s).`)}
+                  : countText(items.length, !!requests.more)}
               </p>
               <ul class="list">
-                {data.items.map((r) => (
+                {items.map((r) => (
                   <RequestItem key={r.id} request={r} />
                 ))}
               </ul>
+              <ShowMore pages={requests} />
             </>
           )
         }
       </Loading>
     </Screen>
   );
+}
+
+/** How many requests: those shown, "at least" while more pages remain. */
+function countText(n: number, more: boolean): string {
+  return more ? L(`Au moins ${number(n)} demandes.`, `At least ${number(n)} requests.`) : L(`${number(n)} demande(s).`, `${number(n)} request(s).`);
 }
 
 function RequestItem({ request: r }: { request: Request }) {

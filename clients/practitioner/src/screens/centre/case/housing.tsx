@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
 import { L, day, when } from "../../../i18n";
+import { WHOLE_PAGE_SIZE, everyPage } from "../../../pages";
 import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, announce, useAction, useLoad } from "../../../ui";
 import { Invalid, locale } from "../shared";
 import { today } from "./shared";
@@ -67,13 +68,14 @@ const REQUEST_STATUSES: Schemas["HousingRequestStatus"][] = ["open", "placed", "
 
 export function Housing({ caseId }: { caseId: string }) {
   const data = useLoad(async () => {
-    // The centre's requests come by status; those of this case are kept.
+    // The centre's requests come by status, every page of each (this case's may be anywhere in
+    // them); those of this case are kept.
     const [housing, ...lists] = await Promise.all([
       ok(api.GET("/v1/cases/{id}/housing", { params: { path: { id: caseId } } })),
-      ...REQUEST_STATUSES.map((status) => ok(api.GET("/v1/housing/requests", { params: { query: { status } } }))),
+      ...REQUEST_STATUSES.map((status) => everyPage((cursor) => ok(api.GET("/v1/housing/requests", { params: { query: { status, limit: WHOLE_PAGE_SIZE, cursor } } })))),
     ]);
     const mine = new Map<string, Schemas["HousingRequest"]>();
-    for (const list of lists) for (const r of (list as Schemas["HousingRequestList"]).items) if (r.case_id === caseId) mine.set(r.id, r);
+    for (const list of lists) for (const r of list as Schemas["HousingRequest"][]) if (r.case_id === caseId) mine.set(r.id, r);
     const requests = [...mine.values()].sort((a, b) => b.created_at.localeCompare(a.created_at));
     return { placements: (housing as Schemas["CaseHousing"]).placements, requests };
   }, [caseId]);
