@@ -27,6 +27,10 @@ pub enum WebChatFrame {
         payload: Payload,
     },
     Typing,
+    /// To every socket of this instance, whatever its chat: messages may have been missed
+    /// (this instance was not listening to the relay): the page catches up from the history.
+    /// Never relayed.
+    Resync,
 }
 
 /// An event for the relay to carry to the other instances; `done`, when set, hears whether it
@@ -149,6 +153,16 @@ impl WebChatHub {
         if let Some(link) = self.relay.get() {
             let _ = link.sender.send(Relay { event, done: None });
         }
+    }
+
+    /// Tells every socket of this instance to catch up from the history: called when this
+    /// instance listens to the relay again, since frames relayed while it did not reached
+    /// none of its pages (their messages are in the history, stored before they were sent).
+    pub fn resync_local(&self) {
+        self.deliver_local(WebChatEvent {
+            chat_key: String::new(),
+            frame: WebChatFrame::Resync,
+        });
     }
 
     /// Hands an event to this instance's sockets.

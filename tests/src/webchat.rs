@@ -13,6 +13,8 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 
 pub struct WebChat {
     pub session: String,
+    /// The instance's address, for the history the page fetches on "resync".
+    base: String,
     socket: Socket,
     /// Every frame the page received, in order (to count what the person was shown).
     received: Vec<Value>,
@@ -40,6 +42,7 @@ impl WebChat {
             .expect("hello");
         let mut chat = Self {
             session,
+            base: app.address.clone(),
             socket,
             received: Vec::new(),
             early: std::collections::VecDeque::new(),
@@ -56,6 +59,8 @@ impl WebChat {
                 break;
             }
         }
+        // Catch-up frames (a "resync" before "ready") come after those read meanwhile.
+        early.extend(std::mem::take(&mut chat.early));
         chat.early = early;
         chat
     }
@@ -86,11 +91,40 @@ impl WebChat {
                     let frame: Option<Value> = serde_json::from_str(&text).ok();
                     if let Some(frame) = &frame {
                         self.received.push(frame.clone());
+                        if frame["type"] == "resync" {
+                            self.catch_up().await;
+                        }
                     }
                     return frame;
                 }
                 Ok(Some(Ok(_))) => continue,
                 _ => return None,
+            }
+        }
+    }
+
+    /// As the page does on "resync": fetches the history and shows the line's messages it has
+    /// not shown (by id), as message frames after this one.
+    async fn catch_up(&mut self) {
+        let history: Value = reqwest::Client::new()
+            .get(format!("{}/chat/api/messages", self.base))
+            .header("X-Chat-Session", &self.session)
+            .send()
+            .await
+            .expect("history")
+            .json()
+            .await
+            .expect("history as JSON");
+        for item in history["items"].as_array().into_iter().flatten() {
+            let shown = self
+                .received
+                .iter()
+                .any(|f| f["type"] == "message" && f["id"] == item["id"]);
+            if item["from"] == "line" && !shown {
+                let frame = json!({ "type": "message", "id": item["id"], "from": "line", "text": item["text"],
+                    "choices": item.get("choices").cloned().unwrap_or(json!([])) });
+                self.received.push(frame.clone());
+                self.early.push_back(frame);
             }
         }
     }

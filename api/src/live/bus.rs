@@ -419,8 +419,10 @@ async fn listen(client: &redis::Client, inbox: &Inbox) -> redis::RedisResult<()>
     .map_err(|_| timed_out())??;
     tracing::info!("live events: listening to Redis");
     inbox.listening.store(true, Ordering::Relaxed);
-    // Signals sent while this instance was not listening are lost: look now.
+    // Signals sent while this instance was not listening are lost: look now. So are web chat
+    // frames relayed meanwhile (another instance counted them sent): its pages catch up.
     inbox.wake.notify_one();
+    inbox.webchat.resync_local();
     let (mut sink, mut messages) = pubsub.split();
     let mut check = tokio::time::interval(SUBSCRIBER_PING);
     check.tick().await;

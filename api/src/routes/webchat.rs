@@ -284,10 +284,12 @@ pub async fn socket(
         loop {
             tokio::select! {
                 event = events.recv() => match event {
-                    Ok(event) if event.chat_key == key => {
+                    Ok(event) if event.chat_key == key || event.frame == WebChatFrame::Resync => {
                         let frame = match event.frame {
                             WebChatFrame::Message { payload, message_id } => serde_json::json!({ "type": "message", "id": message_id, "from": "line", "text": payload.text, "choices": payload.choices }),
                             WebChatFrame::Typing => serde_json::json!({ "type": "typing", "from": "line" }),
+                            // The page fetches the history and shows what it has not shown.
+                            WebChatFrame::Resync => serde_json::json!({ "type": "resync" }),
                         };
                         if session.text(frame.to_string()).await.is_err() { break; }
                     }
