@@ -23,6 +23,9 @@ use tokio::sync::Mutex;
 use crate::channel::{SendError, Senders};
 use crate::metrics::LineMetrics;
 
+/// How often a send's fate is offered again to a database out of reach.
+const SETTLE_RETRY: Duration = Duration::from_millis(250);
+
 #[derive(Clone, Debug)]
 pub struct DeliveryConfig {
     pub retry: RetryPolicy,
@@ -227,13 +230,29 @@ impl Delivery {
         let outcome = self.outcome(&item, &result, now);
         let gone = matches!(result, Err(SendError::Gone));
         let provider_id = result.ok().flatten();
-        self.blocking(clock, move |conn| {
-            if gone {
-                relais_core::db::write_tx(conn, |conn| contacts::mark_stopped_by_key(conn, &item.chat_key))?;
+        // The message has left (or failed for good): its fate is kept here while the database
+        // is out of reach (a restart), for up to half the lease, so that it is recorded once
+        // the database returns instead of the row being claimed and sent again after the
+        // lease, and the rest of the batch waits here instead of behind the lease.
+        let patience = self.config.lease / 2;
+        let started = tokio::time::Instant::now();
+        loop {
+            let (item, outcome, provider_id) = (item.clone(), outcome.clone(), provider_id.clone());
+            let settled = self
+                .blocking(clock, move |conn| {
+                    if gone {
+                        relais_core::db::write_tx(conn, |conn| contacts::mark_stopped_by_key(conn, &item.chat_key))?;
+                    }
+                    outbox::settle(conn, &item, &outcome, provider_id.as_deref(), now)
+                })
+                .await;
+            match settled {
+                Err(relais_core::Error::Db(e)) if e.is_unavailable() && started.elapsed() < patience => {
+                    tokio::time::sleep(SETTLE_RETRY).await;
+                }
+                other => return other,
             }
-            outbox::settle(conn, &item, &outcome, provider_id.as_deref(), now)
-        })
-        .await
+        }
     }
 
     /// Runs storage work on a blocking thread, under the instance's clock.

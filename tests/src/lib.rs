@@ -85,11 +85,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with extra `RELAIS_*` settings.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    let postgres = match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(postgres::TestDatabase::create(&url)),
-        _ => None,
-    };
-    start(extra, postgres, None).await
+    let admin = std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty());
+    spawn_app_on(admin.as_deref(), extra).await
+}
+
+/// Starts the app on a fresh database of the PostgreSQL server at `admin` (an administrator's
+/// URL), or on SQLite when None.
+pub async fn spawn_app_on(admin: Option<&str>, extra: &[(&str, &str)]) -> TestApp {
+    start(extra, admin.map(postgres::TestDatabase::create), None).await
 }
 
 /// A second instance on the same database as `other` (PostgreSQL), as behind a load balancer.

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::fakes::{Call, Fake};
 use crate::wait::{BOUND, TimedOut};
-use crate::{Reply, TestApp, spawn_app_with};
+use crate::{Reply, TestApp};
 
 pub const TELEGRAM_SECRET: &str = "telegram-webhook-secret-for-tests";
 pub const TWILIO_TOKEN: &str = "twilio-auth-token-for-tests";
@@ -20,6 +20,12 @@ static NEXT_UPDATE: AtomicI64 = AtomicI64::new(1000);
 /// Starts the app with Telegram (webhook mode) and SMS pointed at fresh fakes, listeners
 /// always on duty unless `extra` says otherwise.
 pub async fn spawn_line_app(extra: &[(&str, &str)]) -> TestApp {
+    let admin = std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty());
+    spawn_line_app_on(admin.as_deref(), extra).await
+}
+
+/// As [`spawn_line_app`], on a fresh database of the PostgreSQL server at `admin`.
+pub async fn spawn_line_app_on(admin: Option<&str>, extra: &[(&str, &str)]) -> TestApp {
     let telegram = Fake::telegram();
     let sms = Fake::twilio();
     let mut settings: Vec<(&str, &str)> = vec![
@@ -37,7 +43,7 @@ pub async fn spawn_line_app(extra: &[(&str, &str)]) -> TestApp {
     settings.push(("RELAIS_TELEGRAM_API_URL", &telegram_url));
     settings.push(("RELAIS_TWILIO_API_URL", &sms_url));
     settings.extend_from_slice(extra);
-    let mut app = spawn_app_with(&settings).await;
+    let mut app = crate::spawn_app_on(admin, &settings).await;
     app.telegram = Some(telegram);
     app.sms = Some(sms);
     app

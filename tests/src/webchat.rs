@@ -16,7 +16,8 @@ pub struct WebChat {
     /// The instance's address, for the history the page fetches on "resync".
     base: String,
     socket: Socket,
-    /// Every frame the page received, in order (to count what the person was shown).
+    /// Every frame the page showed, in order (to count what the person was shown): a message
+    /// comes once, by id, as the page shows it.
     received: Vec<Value>,
     /// Frames read while waiting for "ready", not yet handed to the test.
     early: std::collections::VecDeque<Value>,
@@ -90,6 +91,11 @@ impl WebChat {
                 Ok(Some(Ok(Message::Text(text)))) => {
                     let frame: Option<Value> = serde_json::from_str(&text).ok();
                     if let Some(frame) = &frame {
+                        // As the page: a message already shown (by id) is not shown again (a
+                        // catch-up and a late relayed frame may both bring it).
+                        if frame["type"] == "message" && !frame["id"].is_null() && self.shown(&frame["id"]) {
+                            continue;
+                        }
                         self.received.push(frame.clone());
                         if frame["type"] == "resync" {
                             self.catch_up().await;
@@ -116,11 +122,7 @@ impl WebChat {
             .await
             .expect("history as JSON");
         for item in history["items"].as_array().into_iter().flatten() {
-            let shown = self
-                .received
-                .iter()
-                .any(|f| f["type"] == "message" && f["id"] == item["id"]);
-            if item["from"] == "line" && !shown {
+            if item["from"] == "line" && !self.shown(&item["id"]) {
                 let frame = json!({ "type": "message", "id": item["id"], "from": "line", "text": item["text"],
                     "choices": item.get("choices").cloned().unwrap_or(json!([])) });
                 self.received.push(frame.clone());
@@ -129,7 +131,11 @@ impl WebChat {
         }
     }
 
-    /// Every frame received so far, in order.
+    fn shown(&self, id: &Value) -> bool {
+        self.received.iter().any(|f| f["type"] == "message" && &f["id"] == id)
+    }
+
+    /// Every frame shown so far, in order.
     pub fn received(&self) -> &[Value] {
         &self.received
     }

@@ -137,7 +137,9 @@ impl Worker for Mail {
                     self.retry.failed(&claim, now, &error)
                 }
             };
-            match state.db(move |conn| email::settle(conn, &claim, &outcome, now)).await {
+            let record = move |conn: &mut relais_core::db::DbConn| email::settle(conn, &claim, &outcome, now);
+            // Half a minute: well within the five minutes of the lease.
+            match super::record_patiently(state, std::time::Duration::from_secs(30), record).await {
                 Ok(true) => {}
                 Ok(false) => tracing::warn!("an email's claim ran out before it was settled"),
                 Err(e) => tracing::warn!(error = %e, "email outbox update failed"),

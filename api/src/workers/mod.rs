@@ -187,6 +187,26 @@ impl Workers {
 /// (this instance's own rows wake the worker at once).
 pub const SLOW_POLL: Duration = Duration::from_secs(5);
 
+/// Records what became of a message that left (or failed for good): retried every quarter
+/// second while the database is out of reach (a restart), for up to `patience` (less than the
+/// claim's lease), so that it is recorded once the database returns instead of the row being
+/// claimed and sent again when its lease runs out.
+async fn record_patiently<T, F>(state: &AppState, patience: Duration, write: F) -> Result<T, crate::problem::ApiError>
+where
+    F: Fn(&mut relais_core::db::DbConn) -> Result<T, relais_core::Error> + Clone + Send + 'static,
+    T: Send + 'static,
+{
+    let started = tokio::time::Instant::now();
+    loop {
+        match state.db(write.clone()).await {
+            Err(crate::problem::ApiError::Unavailable(_)) if started.elapsed() < patience => {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// What an outbox worker with nothing to claim does: waits until the table's next row falls
 /// due (a retry, a lease running out), at least `floor`, at most the slow poll.
 async fn idle(state: &AppState, table: &'static relais_core::outbox::Table, floor: Duration) -> Next {

@@ -128,9 +128,9 @@ impl Worker for Webhooks {
             let retry = self.retry.clone();
             let id = message.id.clone();
             let now = state.clock.now();
-            let recorded = state
-                .db(move |conn| webhooks::record(conn, &message, &attempt, &retry, now))
-                .await;
+            let record =
+                move |conn: &mut relais_core::db::DbConn| webhooks::record(conn, &message, &attempt, &retry, now);
+            let recorded = super::record_patiently(state, ATTEMPT_TIMEOUT * 3 / 2, record).await;
             match recorded {
                 Ok(status) => tracing::info!(delivery = %id, status = status.as_str(), "webhook attempt"),
                 Err(e) => tracing::warn!(delivery = %id, error = %e, "webhook attempt not recorded"),

@@ -26,35 +26,7 @@ async fn terminated_database_connections_answer_503_and_the_pool_recovers() {
     let app = spawn_line_app(&[]).await;
     let url = app.database_url.clone().expect("the app runs on PostgreSQL");
     let name = url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
-    let answers = Arc::new(Mutex::new(Vec::<(i64, u16, String)>::new()));
-    let mut senders = Vec::new();
-    for sender in 0..4i64 {
-        let answers = answers.clone();
-        let url = format!("{}/webhooks/telegram", app.address);
-        senders.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
-            for i in 0..40i64 {
-                let update = TestApp::telegram_update(60_000 + sender * 100 + i % 10, "Bonjour");
-                let id = update["update_id"].as_i64().unwrap();
-                let reply = client
-                    .post(&url)
-                    .header("X-Telegram-Bot-Api-Secret-Token", TELEGRAM_SECRET)
-                    .json(&update)
-                    .send()
-                    .await
-                    .expect("the server answers (no dropped connection)");
-                let status = reply.status().as_u16();
-                let content_type = reply
-                    .headers()
-                    .get("content-type")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
-                answers.lock().unwrap().push((id, status, content_type));
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }));
-    }
+    let (answers, senders) = send_updates(&app, 60_000, 40, Duration::from_millis(20));
     while answers.lock().unwrap().len() < 20 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -89,6 +61,55 @@ async fn terminated_database_connections_answer_503_and_the_pool_recovers() {
     assert!(recovered, "the pool recovered within five seconds");
 
     let answers = answers.lock().unwrap().clone();
+    acknowledged_are_stored_once(&url, &answers);
+}
+
+/// What a webhook sender saw: the update's id, the status, the content type.
+type Answers = Arc<Mutex<Vec<(i64, u16, String)>>>;
+
+/// Four senders posting `each` Telegram updates to `app` (chats from `first_chat`), `gap`
+/// apart; every answer recorded. A dropped connection fails the test.
+fn send_updates(
+    app: &TestApp,
+    first_chat: i64,
+    each: i64,
+    gap: Duration,
+) -> (Answers, Vec<tokio::task::JoinHandle<()>>) {
+    let answers: Answers = Arc::default();
+    let mut senders = Vec::new();
+    for sender in 0..4i64 {
+        let answers = answers.clone();
+        let url = format!("{}/webhooks/telegram", app.address);
+        senders.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for i in 0..each {
+                let update = TestApp::telegram_update(first_chat + sender * 100 + i % 10, "Bonjour");
+                let id = update["update_id"].as_i64().unwrap();
+                let reply = client
+                    .post(&url)
+                    .header("X-Telegram-Bot-Api-Secret-Token", TELEGRAM_SECRET)
+                    .json(&update)
+                    .send()
+                    .await
+                    .expect("the server answers (no dropped connection)");
+                let status = reply.status().as_u16();
+                let content_type = reply
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                answers.lock().unwrap().push((id, status, content_type));
+                tokio::time::sleep(gap).await;
+            }
+        }));
+    }
+    (answers, senders)
+}
+
+/// Every answer was 200 or 503 problem+json (so the provider retries), and every update
+/// answered 200 is stored once in the database at `url`. Returns how many answered 503.
+fn acknowledged_are_stored_once(url: &str, answers: &[(i64, u16, String)]) -> usize {
     let wrong: Vec<_> = answers
         .iter()
         .filter(|(_, status, ct)| *status != 200 && !(*status == 503 && ct.starts_with("application/problem+json")))
@@ -97,9 +118,9 @@ async fn terminated_database_connections_answer_503_and_the_pool_recovers() {
         wrong.is_empty(),
         "answers other than 200 or 503 problem+json: {wrong:?}"
     );
-    let db = relais_core::db::Db::connect(&relais_core::db::DatabaseUrl::parse(&url).unwrap(), 1).unwrap();
+    let db = relais_core::db::Db::connect(&relais_core::db::DatabaseUrl::parse(url).unwrap(), 1).unwrap();
     let mut conn = db.get().unwrap();
-    for (id, status, _) in &answers {
+    for (id, status, _) in answers {
         let stored = diesel::sql_query(format!(
             "SELECT COUNT(*) AS n FROM inbound_receipts WHERE channel = 'telegram' AND provider_id = 'u{id}'"
         ))
@@ -116,6 +137,157 @@ async fn terminated_database_connections_answer_503_and_the_pool_recovers() {
         answers.len(),
         answers.len() - unavailable
     );
+    unavailable
+}
+
+/// A PostgreSQL server of the test's own (Debian's `initdb` and `pg_ctl`, run as the
+/// `postgres` user), on a free port, to restart and stop under the app.
+struct OwnPostgres {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl OwnPostgres {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let owned = std::process::Command::new("chown")
+            .args(["postgres"])
+            .arg(dir.path())
+            .status()
+            .expect("chown");
+        assert!(
+            owned.success(),
+            "this test runs PostgreSQL as the postgres user: it needs root"
+        );
+        let server = Self { dir, port };
+        server.as_postgres(&format!(
+            "initdb -D {} -A trust -U postgres --no-sync -E UTF8",
+            server.data().display()
+        ));
+        server.start_again();
+        server
+    }
+
+    fn data(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn admin_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn as_postgres(&self, command: &str) {
+        let done = std::process::Command::new("su")
+            .args(["postgres", "-c", command])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("su postgres (Debian's postgresql package for this test)");
+        assert!(done.success(), "{command}");
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    fn start_again(&self) {
+        self.as_postgres(&format!(
+            "pg_ctl -D {data} -l {data}/log -w -o '-p {port} -c listen_addresses=127.0.0.1 -k {data} -c fsync=off' start",
+            data = self.data().display(),
+            port = self.port
+        ));
+    }
+
+    /// `pg_ctl restart -m fast`: every session ended, a checkpoint, the server started again.
+    fn restart(&self) {
+        self.as_postgres(&format!("pg_ctl -D {} -m fast -w restart", self.data().display()));
+    }
+
+    fn stop(&self) {
+        self.as_postgres(&format!("pg_ctl -D {} -m fast -w stop", self.data().display()));
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("su")
+            .args([
+                "postgres",
+                "-c",
+                &format!("pg_ctl -D {} -m immediate -w stop", self.data().display()),
+            ])
+            .stdout(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// Fault 2, the whole database server: PostgreSQL restarted (`pg_ctl restart -m fast`), then
+/// stopped for three seconds and started again, while four senders post Telegram updates.
+/// Every answer is 200 or 503 problem+json (never a dropped connection, a 500, or a 200 for an
+/// update not stored); `/readyz` answers 503 while the server is down and 200 after; the app
+/// recovers by itself; every acknowledged update is stored once, and every reply queued is sent
+/// once.
+#[tokio::test]
+#[ignore = "needs Debian's PostgreSQL binaries (initdb, pg_ctl) and root to run them as postgres (run with --run-ignored all)"]
+async fn postgres_restarted_then_stopped_for_three_seconds_loses_nothing_acknowledged() {
+    let postgres = OwnPostgres::start();
+    let app = relais_tests::line::spawn_line_app_on(Some(&postgres.admin_url()), &[]).await;
+    let url = app.database_url.clone().expect("the app runs on PostgreSQL");
+    // Four senders, one update every 200 ms each, for about eight seconds: long enough to span
+    // the restart and the stop, few enough replies (four per chat) for the outbox to drain
+    // within the harness's bound at Telegram's pace of one message per second per chat.
+    let (answers, senders) = send_updates(&app, 70_000, 40, Duration::from_millis(200));
+    while answers.lock().unwrap().len() < 20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    postgres.restart();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    postgres.stop();
+    let down = app.get("/readyz").send().await;
+    assert_eq!(
+        down.status,
+        503,
+        "not ready while the database is down: {}",
+        down.text()
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    postgres.start_again();
+    for s in senders {
+        s.await.unwrap();
+    }
+    let mut ready = false;
+    for _ in 0..100 {
+        if app.get("/readyz").send().await.status == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "ready again within ten seconds of the database's return");
+    let answered = app.telegram_post(&TestApp::telegram_update(79_999, "Bonjour")).await;
+    assert_eq!(answered.status, 200, "{}", answered.text());
+
+    let answers = answers.lock().unwrap().clone();
+    let unavailable = acknowledged_are_stored_once(&url, &answers);
+    assert!(unavailable > 0, "the stop was seen: some updates were answered 503");
+    assert!(answers.len() - unavailable >= 20, "and the others acknowledged");
+    // Every reply queued is sent once (a claim in flight at the restart is released or retried,
+    // never sent twice).
+    app.outbox_drained().await;
+    let sent_rows: i64 =
+        diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'sent' AND channel = 'telegram'")
+            .get_result::<Count>(&mut *app.conn())
+            .unwrap()
+            .n;
+    let sends = app
+        .telegram_fake()
+        .recorder
+        .calls()
+        .iter()
+        .filter(|c| c.method == "sendMessage")
+        .count();
+    assert_eq!(sent_rows as usize, sends, "each Telegram reply sent exactly once");
 }
 
 /// A tmpfs mounted for the test and unmounted when dropped.
