@@ -241,6 +241,15 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
 /// and 3919, each unless the answer already gives it. The lexicon misses words it has never
 /// seen (docs/text-line-quality.md); a number given for nothing costs less than one missing.
 /// Not while a listener holds the conversation: the listener answers.
+/// Whether `said` gives the phone number `number` (as a number: "114" is not given by "3114").
+fn gives(said: &str, number: &str) -> bool {
+    said.match_indices(number).any(|(at, _)| {
+        let before = said[..at].chars().next_back();
+        let after = said[at + number.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_digit()) && !after.is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
 fn safety_net(script: &Script, current: &str, reading: &Reading, lang: Language, mut out: Outcome) -> Outcome {
     let first = current == step::NEW && reading.word_count >= FIRST_STORY_WORDS;
     let risk = [Class::Danger, Class::Suicide, Class::Victim]
@@ -257,13 +266,15 @@ fn safety_net(script: &Script, current: &str, reading: &Reading, lang: Language,
         .map(|r| r.text.as_str())
         .collect::<Vec<_>>()
         .join(" ");
+    // Each line of numbers the answer lacks, any of its numbers missing: the suicide answer
+    // gives 112 (with 15) but neither 17 nor 114, which a hidden threat needs.
     let missing: Vec<String> = [
-        ("112", "safety_danger"),
-        ("3114", "safety_suicide"),
-        ("3919", "safety_victim"),
+        (&["17", "112", "114"][..], "safety_danger"),
+        (&["3114"][..], "safety_suicide"),
+        (&["3919"][..], "safety_victim"),
     ]
     .iter()
-    .filter(|(number, _)| !said.contains(number))
+    .filter(|(numbers, _)| !numbers.iter().all(|n| gives(&said, n)))
     .map(|(_, key)| script.message(key, lang))
     .collect();
     if !missing.is_empty() {
@@ -693,11 +704,20 @@ mod tests {
     }
 
     #[test]
+    fn a_number_is_given_only_as_a_whole_number() {
+        assert!(gives("SMS au 114.", "114"));
+        assert!(gives("114", "114"));
+        assert!(!gives("appelez le 3114", "114"), "3114 does not give 114");
+        assert!(!gives("le 1712", "17"));
+        assert!(gives("17 ou 112", "17") && gives("17 ou 112", "112"));
+    }
+
+    #[test]
     fn a_first_message_the_lexicon_does_not_place_gets_every_number() {
         let script = Script::load().expect("script");
         // Words no list holds: a story, kept for a listener, answered with 17/112/114, 3114
         // and 3919 whatever it hides.
-        for text in ["zorglub fatigue existentiel", "qwerty azerty uiop sdfg"] {
+        for text in ["zorglub blorp quaxi", "qwerty azerty uiop sdfg"] {
             let out = run(&script, step::NEW, text, true);
             let said: String = out.replies.iter().map(|r| r.text.as_str()).collect();
             for number in ["17", "112", "114", "3114", "3919"] {
@@ -713,8 +733,9 @@ mod tests {
     #[test]
     fn the_readers_guess_raises_priority_and_flags_a_possible_danger_without_interrupting_a_listener() {
         let script = Script::load().expect("script");
-        // No phrase of the lexicon holds this threat; the statistical reader reads it.
-        let text = "jsuis trop vener, jai peur de la toucher ce soir";
+        // No phrase of the lexicon holds this threat; the statistical reader reads it (a round 3
+        // message it learnt from: this test is about what the dialogue does with a guess).
+        let text = "chui en bas de chez elle dans la caisse, jattends quelle sorte avec lautre bouffon";
         let reading = script.read(text);
         assert!(
             !reading.has(Class::Danger) && !reading.has(Class::Suicide),

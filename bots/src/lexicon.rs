@@ -273,7 +273,8 @@ impl Lexicon {
         Ok(lexicon)
     }
 
-    /// The corpus's hand-written tuning rows, read as the rules read them.
+    /// The corpus's hand-written rows the reader learns from, read as the rules read them: the
+    /// tuning rows and the spent blind rounds (never the held-out round).
     fn training_rows(&self) -> Vec<Example> {
         CORPUS_TSV
             .lines()
@@ -283,7 +284,7 @@ impl Lexicon {
                 let [_, split, origin, _, classes, text] = cols.as_slice() else {
                     return None;
                 };
-                (*split == "tune" && *origin == "hand").then(|| Example {
+                (matches!(*split, "tune" | "spent") && *origin == "hand").then(|| Example {
                     words: self.words(text),
                     classes: classes.split(',').filter_map(Class::parse).collect(),
                 })

@@ -2,7 +2,8 @@
 //! the lexicon's phrases do not hold. The lexicon ([`crate::lexicon`]) knows the phrasings it
 //! was written from and little beyond (docs/text-line-quality.md: on blind messages it found 6
 //! threats in 10 and 1 suicidal message in 3). The reader learns, from the corpus's tuning
-//! rows, which words and pieces of words go with each class, and guesses for a new message.
+//! rows and its spent blind rounds, which words and pieces of words go with each class, and
+//! guesses for a new message.
 //!
 //! It may add, never remove: a guess the lexicon did not make raises the conversation's
 //! priority and flags it `possible_danger` or `possible_suicide` for the listener (who knows it
@@ -12,8 +13,8 @@
 //! The model: one logistic regression per class over hashed features (each word, each pair
 //! of neighbouring words, each 3 to 5 letters of a word), trained by stochastic gradient
 //! descent with balanced class weights, in a fixed order, so that every instance trains the
-//! same model from the same corpus. Trained once per process from the hand-written tuning rows
-//! of `data/bot/corpus/corpus.tsv` (the held-out rows are never read here).
+//! same model from the same corpus. Trained once per process from the hand-written tuning and
+//! spent rows of `data/bot/corpus/corpus.tsv` (the held-out round is never read here).
 
 use crate::lexicon::Class;
 

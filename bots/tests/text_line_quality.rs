@@ -476,7 +476,9 @@ fn reader_cross_validation(lexicon: &Lexicon, rows: &[&Row]) -> String {
         let report = priority(
             lexicon,
             &hand,
-            &format!("hand-written tuning rows, five-fold cross-validation, threshold {threshold}{shipped}"),
+            &format!(
+                "hand-written rows the reader learns from (tuning and spent), five-fold cross-validation, threshold {threshold}{shipped}"
+            ),
             &|row| {
                 scores
                     .get(&row.id)
@@ -501,15 +503,22 @@ fn the_lexicon_meets_the_thresholds_on_the_corpus() {
         "both languages"
     );
     let tune: Vec<&Row> = rows.iter().filter(|r| r.split == "tune").collect();
+    let spent: Vec<&Row> = rows.iter().filter(|r| r.split == "spent").collect();
     let held: Vec<&Row> = rows.iter().filter(|r| r.split == "heldout").collect();
-    assert_eq!(tune.len() + held.len(), rows.len(), "every row is tune or heldout");
+    assert_eq!(
+        tune.len() + spent.len() + held.len(),
+        rows.len(),
+        "every row is tune, spent or heldout"
+    );
+    // What the reader learns from: the tuning rows and the spent rounds.
+    let learnt: Vec<&Row> = tune.iter().chain(spent.iter()).copied().collect();
 
     let script = Script::load().expect("the shipped script");
     let t = measure(&lexicon, &tune, "Tuning part (enforced)");
     println!("{}", t.report);
     let (net_report, net) = safety_net(&script, &tune, "tuning part");
     println!("{net_report}");
-    println!("{}", reader_cross_validation(&lexicon, &tune));
+    println!("{}", reader_cross_validation(&lexicon, &learnt));
     let shipped = |row: &Row| lexicon.read(&row.text).guessed;
     println!(
         "{}",
@@ -520,6 +529,20 @@ fn the_lexicon_meets_the_thresholds_on_the_corpus() {
             &shipped
         )
     );
+    // A spent round: measured once held out (its figures are kept in the docs); the lexicon was
+    // never tuned on it, the reader learns from it. Reported, not enforced.
+    if !spent.is_empty() {
+        let s = measure(
+            &lexicon,
+            &spent,
+            "Spent part (round 3: the lexicon never tuned on it; the reader learns from it)",
+        );
+        println!("{}", s.report);
+        println!(
+            "{}",
+            priority(&lexicon, &spent, "spent part (the reader trained on it)", &shipped)
+        );
+    }
     // Between blind rounds there may be no held-out part: each is measured once, then tuned on.
     if !held.is_empty() {
         let h = measure(&lexicon, &held, "Held-out part (reported, not enforced)");

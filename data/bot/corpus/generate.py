@@ -6,11 +6,13 @@ Every row below was written by hand for this corpus (origin "hand"). A row with 
 message) disguised, the way people slip past a filter (origin "gen:<disguise>"). The
 disguised rows keep the hand row's labels: a disguise never changes what a message says.
 
-Two parts: "tune" rows (and their disguises) were read while the lexicon was tuned;
-"heldout" rows and templates were written at the same time, before any tuning, and were
-measured once, after it (docs/text-line-quality.md).
+Three parts: "tune" rows (and their disguises) were read while the lexicon was tuned;
+"heldout" rows (the latest blind round) were written before any tuning on them and are
+measured once (docs/text-line-quality.md); "spent" rows are an earlier blind round, measured
+once held out, then given to the statistical reader to learn from, but never tuned into the
+lexicon (so the lexicon's thresholds, enforced on "tune", do not apply to them).
 
-Columns of corpus.tsv: id, split (tune|heldout), origin (hand|gen:<disguise>), lang (fr|en),
+Columns of corpus.tsv: id, split (tune|spent|heldout), origin (hand|gen:<disguise>), lang (fr|en),
 classes (comma-separated, "-" for none), text.
 
 Labels: danger (danger to someone now, including a threat against the writer: when in
