@@ -140,6 +140,24 @@ fn acknowledged_are_stored_once(url: &str, answers: &[(i64, u16, String)]) -> us
     unavailable
 }
 
+/// Every Telegram reply the outbox marked sent was posted to the fake Bot API once, and no
+/// other was posted.
+fn each_telegram_reply_sent_once(app: &TestApp) {
+    let sent_rows: i64 =
+        diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'sent' AND channel = 'telegram'")
+            .get_result::<Count>(&mut *app.conn())
+            .unwrap()
+            .n;
+    let sends = app
+        .telegram_fake()
+        .recorder
+        .calls()
+        .iter()
+        .filter(|c| c.method == "sendMessage")
+        .count();
+    assert_eq!(sent_rows as usize, sends, "each Telegram reply sent exactly once");
+}
+
 /// A PostgreSQL server of the test's own (Debian's `initdb` and `pg_ctl`, run as the
 /// `postgres` user), on a free port, to restart and stop under the app.
 struct OwnPostgres {
@@ -275,19 +293,7 @@ async fn postgres_restarted_then_stopped_for_three_seconds_loses_nothing_acknowl
     // Every reply queued is sent once (a claim in flight at the restart is released or retried,
     // never sent twice).
     app.outbox_drained().await;
-    let sent_rows: i64 =
-        diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'sent' AND channel = 'telegram'")
-            .get_result::<Count>(&mut *app.conn())
-            .unwrap()
-            .n;
-    let sends = app
-        .telegram_fake()
-        .recorder
-        .calls()
-        .iter()
-        .filter(|c| c.method == "sendMessage")
-        .count();
-    assert_eq!(sent_rows as usize, sends, "each Telegram reply sent exactly once");
+    each_telegram_reply_sent_once(&app);
 }
 
 /// A tmpfs mounted for the test and unmounted when dropped.
@@ -942,19 +948,7 @@ async fn redis_away_for_thirty_seconds_loses_nothing_and_everything_recovers() {
             .collect();
         assert!(!sent.is_empty(), "chat {chat} was answered");
     }
-    let sent_rows: i64 =
-        diesel::sql_query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'sent' AND channel = 'telegram'")
-            .get_result::<Count>(&mut *a.conn())
-            .unwrap()
-            .n;
-    let sends = a
-        .telegram_fake()
-        .recorder
-        .calls()
-        .iter()
-        .filter(|c| c.method == "sendMessage")
-        .count();
-    assert_eq!(sent_rows as usize, sends, "each Telegram reply sent exactly once");
+    each_telegram_reply_sent_once(&a);
 }
 
 /// Fault 1, the other way Redis fails: it hangs (SIGSTOP) for twenty seconds instead of going
