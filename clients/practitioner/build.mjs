@@ -1,6 +1,7 @@
 // Builds the app into dist/, which relais embeds and serves at /app. The build is
 // deterministic (fixed names, no source maps, one minified bundle), so CI rebuilds it and
-// `node build.mjs --check` fails when the committed dist/ differs from what the sources give.
+// `node build.mjs --check` fails when the committed dist/ differs from what the sources give,
+// or when a text people read is left untranslated or sloppy (check-strings.mjs says which).
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -77,8 +78,12 @@ if (check) {
     }
   }
   rmSync(out, { recursive: true, force: true });
-  if (differ) process.exit(1);
-  console.log(`dist/ matches the sources (${built.length} files, shell ${version})`);
+  // TypeScript (a dev dependency) parses the sources: loaded only for the check.
+  const { checkStrings, printProblems } = await import("./check-strings.mjs");
+  const problems = checkStrings();
+  printProblems(problems);
+  if (differ || problems.length) process.exit(1);
+  console.log(`dist/ matches the sources (${built.length} files, shell ${version}); texts checked`);
 } else {
   console.log(`built dist/ (shell ${version})`);
 }

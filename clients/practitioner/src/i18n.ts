@@ -50,6 +50,27 @@ export function number(n: number, digits = 0): string {
   return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(n);
 }
 
+/** One text in both languages, French first, English second, as `L()` takes them. */
+export type Pair = readonly [fr: string, en: string];
+
+/**
+ * A count in words, in the form its number takes in the reader's language, chosen by
+ * Intl.PluralRules: in French 0 and 1 take `one` ("0 offre compatible", "1 nuit"), in English 1
+ * only; every other number takes `other`. `#` stands for the number, written by `number(n, digits)`:
+ *
+ *     count(n, { one: ["# offre compatible", "# compatible offer"], other: ["# offres compatibles", "# compatible offers"] })
+ */
+export function count(n: number, forms: { one: Pair; other: Pair }, digits = 0): string {
+  const category = new Intl.PluralRules(locale(), { maximumFractionDigits: digits }).select(n);
+  const [fr, en] = category === "one" ? forms.one : forms.other;
+  return L(fr, en).replaceAll("#", number(n, digits));
+}
+
+/** A quantity with its unit's short symbol, in the reader's language: "10 min", "3,5 km". */
+export function quantity(n: number, unit: "minute" | "kilometer", digits = 0): string {
+  return new Intl.NumberFormat(locale(), { style: "unit", unit, unitDisplay: "short", maximumFractionDigits: digits }).format(n);
+}
+
 /** Labels of the contract's enumerations, French and English. */
 const LABELS: Record<string, [string, string]> = {
   // conversation outcomes and states
@@ -62,6 +83,7 @@ const LABELS: Record<string, [string, string]> = {
   bot: ["Avec le robot", "With the bot"],
   waiting: ["En attente", "Waiting"],
   active: ["En cours", "Active"],
+  // a conversation, and a case's follow-up (its "prise en charge"), once closed
   closed: ["Clôturée", "Closed"],
   // contact kinds
   author: ["Auteur", "Author"],
@@ -90,12 +112,12 @@ const LABELS: Record<string, [string, string]> = {
   court_ordered: ["Décision de justice", "Court-ordered"],
   // presence
   available: ["Disponible", "Available"],
-  busy: ["Occupé", "Busy"],
-  away: ["Absent", "Away"],
+  busy: ["Occupé·e", "Busy"],
+  away: ["Absent·e", "Away"],
   offline: ["Hors ligne", "Offline"],
-  // case statuses
-  open: ["Ouvert", "Open"],
-  suspended: ["Suspendu", "Suspended"],
+  // case statuses: the follow-up, « la prise en charge », is open, suspended or closed
+  open: ["Ouverte", "Open"],
+  suspended: ["Suspendue", "Suspended"],
   // sessions
   planned: ["Prévue", "Planned"],
   attended: ["Présent", "Attended"],

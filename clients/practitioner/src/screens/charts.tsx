@@ -115,7 +115,7 @@ export function ColumnChart({
   const values = valueWidth <= slot;
   return (
     <svg ref={ref} class="chart" role="img" aria-label={describe(title, data, format)} viewBox={`0 0 ${width} ${height}`} width={width} height={height}>
-      <line x1={0} x2={width} y1={axis + 0.5} y2={axis + 0.5} stroke="#767682" stroke-width={1} />
+      <line class="axis" x1={0} x2={width} y1={axis + 0.5} y2={axis + 0.5} stroke-width={1} />
       {values ? null : (
         <text x={width} y={10} text-anchor="end">
           {`${L("max.", "max.")} ${format(max)}`}

@@ -40,7 +40,7 @@ export function Login({ onDone, langButton, lockedEmail }: Props) {
           {L("Session verrouillée après inactivité. Reconnectez-vous pour continuer.", "Locked after inactivity. Log in again to go on.")}
         </p>
       ) : (
-        <p class="muted">{L("Espace des professionnels", "For professionals")}</p>
+        <p class="muted">{L("Espace professionnel", "For professionals")}</p>
       )}
       <Form onSubmit={() => submit.run()}>
         <Field label={L("Adresse e-mail", "Email address")}>

@@ -9,6 +9,7 @@ import { ApiError, type Schemas, api, ok } from "../api";
 import { L, day, label, lang, number } from "../i18n";
 import { Badge, ErrorBox, Field, Form, Loading, Screen, announce, useAction, useLoad } from "../ui";
 import { BarChart, ColumnChart, type Datum } from "./charts";
+import { nightsText } from "./housing/requests";
 import { CONTACT_KINDS, OUTCOMES } from "../vocabulary";
 
 type Me = Schemas["Me"];
@@ -159,7 +160,7 @@ export function Statistics({ me }: { me: Me }) {
           <h2>{L("Ligne d'écoute", "Helpline")}</h2>
           <p class="notice">
             {L(
-              "Les statistiques de la ligne d'écoute sont réservées aux superviseurs de la ligne et aux coordinateurs nationaux.",
+              "Les statistiques de la ligne d'écoute sont réservées à l'équipe de supervision de la ligne et à la coordination nationale.",
               "The helpline's statistics are for the helpline's supervisors and national coordinators.",
             )}
           </p>
@@ -377,12 +378,12 @@ function Volumes({ s }: { s: Stats }) {
   const facts: [string, number | null][] = [
     [L("Conversations écrites", "Text conversations"), s.conversations],
     [L("Appels téléphoniques", "Phone calls"), s.phone_calls],
-    [L("Conversations urgentes (priorité relevée)", "Urgent conversations (raised priority)"), s.urgent_conversations],
+    [L("Conversations passées en prioritaire", "Conversations raised to priority"), s.urgent_conversations],
     [L("Écrits et appels orientés vers un centre ou avec rendez-vous pris", "Texts and calls oriented to a centre or with an appointment booked"), s.orientations],
   ];
   return (
     <section aria-labelledby="stats-volumes">
-      <h2 id="stats-volumes">{L("Volumes", "Volumes")}</h2>
+      <h2 id="stats-volumes">{L("Volumes", "Volume")}</h2>
       <NumbersTable
         caption={L("Chiffres clés de la période", "Key figures of the period")}
         head={L("Mesure", "Measure")}
@@ -429,7 +430,7 @@ function Activity({ s }: { s: Stats }) {
 }
 
 function Waits({ s }: { s: Stats }) {
-  const title = L("Attente avant qu'un écoutant prenne la conversation", "Wait before a listener took the conversation");
+  const title = L("Attente avant qu'un·e écoutant·e prenne la conversation", "Wait before a listener took the conversation");
   const data: Datum[] = [
     { key: "median", label: L("Médiane", "Median"), value: s.wait_seconds_median },
     { key: "p90", label: L("90e centile (9 attentes sur 10 plus courtes)", "90th percentile (9 waits in 10 shorter)"), value: s.wait_seconds_p90, alt: true },
@@ -439,9 +440,9 @@ function Waits({ s }: { s: Stats }) {
     <section aria-labelledby="stats-waits">
       <h2 id="stats-waits">{L("Temps d'attente", "Waiting times")}</h2>
       <NumbersTable
-        caption={L("Conversations qui ont attendu un écoutant", "Conversations that waited for a listener")}
+        caption={L("Conversations qui ont attendu un·e écoutant·e", "Conversations that waited for a listener")}
         head={L("Mesure", "Measure")}
-        names={[L("Passées à un écoutant", "Handed to a listener"), L("Terminées avant qu'un écoutant réponde", "Ended before a listener answered")]}
+        names={[L("Passées à un·e écoutant·e", "Handed to a listener"), L("Terminées avant qu'un·e écoutant·e réponde", "Ended before a listener answered")]}
         columns={[{ title: L("Nombre", "Count"), values: [s.handed_to_listener, s.abandoned_before_answer] }]}
       />
       <BarChart title={title} data={data} format={duration} />
@@ -589,17 +590,18 @@ function CoverageSection({ c }: { c: Schemas["CentreCoverage"] }) {
 
 function HousingSection({ h }: { h: Schemas["HousingInventory"] }) {
   const unmet = Object.values(h.requests.unmet).reduce((a, b) => a + b, 0);
-  const title = L("Demandes d'hébergement par état", "Housing requests by status");
+  const title = L("Demandes d'hébergement par statut", "Housing requests by status");
+  // The words of the inventory and of the requests' screens.
   const data: Datum[] = [
-    { key: "open", label: L("En cours", "Open"), value: h.requests.open },
-    { key: "placed", label: L("Hébergées", "Placed"), value: h.requests.placed },
-    { key: "withdrawn", label: L("Retirées", "Withdrawn"), value: h.requests.withdrawn },
-    { key: "unmet", label: L("Non satisfaites", "Unmet"), value: unmet, alt: true },
+    { key: "open", label: L("Ouvertes", "Open"), value: h.requests.open },
+    { key: "placed", label: L("Placées", "Placed"), value: h.requests.placed },
+    { key: "withdrawn", label: L("Retirées par le centre", "Withdrawn by the centre"), value: h.requests.withdrawn },
+    { key: "unmet", label: L("Sans solution", "Unmet"), value: unmet, alt: true },
   ];
   const period =
     h.from || h.to
-      ? `${L("Nuitées du", "Nights from")} ${day(h.from)} ${L("au", "to")} ${day(h.to)}.`
-      : L("Toutes les nuitées.", "All nights.");
+      ? `${L("Nuits du", "Nights from")} ${day(h.from)} ${L("au", "to")} ${day(h.to)}.`
+      : L("Toutes les nuits.", "Every night.");
   return (
     <>
       <p class="muted">{period}</p>
@@ -620,7 +622,7 @@ function HousingSection({ h }: { h: Schemas["HousingInventory"] }) {
               <td class="num">{number(h.totals.placements)}</td>
             </tr>
             <tr>
-              <th scope="row">{L("Nuitées", "Nights")}</th>
+              <th scope="row">{L("Nuits", "Nights")}</th>
               <td class="num">{number(h.totals.nights)}</td>
             </tr>
             <tr>
@@ -630,13 +632,13 @@ function HousingSection({ h }: { h: Schemas["HousingInventory"] }) {
             <tr>
               <th scope="row">{L("Durée moyenne d'un placement", "Mean length of a placement")}</th>
               <td class="num">
-                {number(h.durations.mean_nights, 1)} {L("nuits", "nights")}
+                {nightsText(h.durations.mean_nights, 1)}
               </td>
             </tr>
             <tr>
               <th scope="row">{L("Durée médiane d'un placement", "Median length of a placement")}</th>
               <td class="num">
-                {number(h.durations.median_nights)} {L("nuits", "nights")}
+                {nightsText(h.durations.median_nights)}
               </td>
             </tr>
           </tbody>
@@ -646,7 +648,7 @@ function HousingSection({ h }: { h: Schemas["HousingInventory"] }) {
       <BarChart title={title} data={data} />
       <NumbersTable
         caption={title}
-        head={L("État", "Status")}
+        head={L("Statut", "Status")}
         names={[...data.map((d) => d.label), L("Total", "Total")]}
         columns={[{ title: L("Demandes", "Requests"), values: [...data.map((d) => d.value), h.requests.total] }]}
       />

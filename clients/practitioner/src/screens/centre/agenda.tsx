@@ -3,7 +3,7 @@
 // private calendar feed. Appointments show the person's alias only.
 import { useRef, useState } from "preact/hooks";
 import { ApiError, type Schemas, api, ok } from "../../api";
-import { L, label, time } from "../../i18n";
+import { L, count, label, number, time } from "../../i18n";
 import { WHOLE_PAGE_SIZE, everyPage } from "../../pages";
 import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, Screen, announce, isoFromInput, localInput, useAction, useLoad } from "../../ui";
 import { CorrectAttendance } from "./appointment";
@@ -150,7 +150,8 @@ function Days({ me, ctx, slots, appointments, onChanged }: { me: Me; ctx: Contex
   return (
     <>
       <p class="muted">
-        {L(`${shown.length} créneau(x), ${booked} rendez-vous à venir ou en cours`, `${shown.length} slot(s), ${booked} appointment(s) booked or in progress`)}
+        {count(shown.length, { one: ["# créneau", "# slot"], other: ["# créneaux", "# slots"] })},{" "}
+        {count(booked, { one: ["# rendez-vous à venir ou en cours", "# appointment booked or in progress"], other: ["# rendez-vous à venir ou en cours", "# appointments booked or in progress"] })}
       </p>
       {myId ? (
         <label class="check">
@@ -199,7 +200,7 @@ function SlotItem({ me, ctx, slot, appointments, onChanged }: { me: Me; ctx: Con
       ? L("Créneau du centre", "Centre slot")
       : slot.practitioner_id === me.user?.id
         ? L("Vous", "You")
-        : (ctx.users.find((u) => u.id === slot.practitioner_id)?.display_name ?? L("Un autre praticien", "Another practitioner"));
+        : (ctx.users.find((u) => u.id === slot.practitioner_id)?.display_name ?? L("Un·e autre praticien·ne", "Another practitioner"));
   const free = slot.status === "free";
   return (
     <li>
@@ -209,7 +210,11 @@ function SlotItem({ me, ctx, slot, appointments, onChanged }: { me: Me; ctx: Con
       </div>
       <div class="meta">{slot.location}</div>
       <div class="meta">
-        {who} · {L(`${slot.booked} place(s) réservée(s) sur ${slot.seats}`, `${slot.booked} of ${slot.seats} seat(s) booked`)}
+        {who} ·{" "}
+        {count(slot.booked, {
+          one: [`# place réservée sur ${number(slot.seats)}`, `# seat booked out of ${number(slot.seats)}`],
+          other: [`# places réservées sur ${number(slot.seats)}`, `# seats booked out of ${number(slot.seats)}`],
+        })}
       </div>
       {appointments.length ? (
         <ul class="list" aria-label={L("Rendez-vous de ce créneau", "Appointments of this slot")}>
@@ -281,12 +286,12 @@ function AppointmentItem({ appointment: a, onChanged }: { appointment: Appointme
       </div>
       {a.cancellation_reason ? (
         <div class="meta">
-          {L("Motif d'annulation", "Cancellation reason")} : {a.cancellation_reason}
+          {L("Motif d'annulation", "Reason for cancelling")} : {a.cancellation_reason}
         </div>
       ) : null}
       {cancelling ? (
         <Form onSubmit={() => move.run("cancelled", reason.trim())}>
-          <Field label={L("Motif de l'annulation", "Reason for cancelling")}>
+          <Field label={L("Motif d'annulation", "Reason for cancelling")}>
             {(id) => <input id={id} required maxLength={300} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />}
           </Field>
           <div class="row">
@@ -379,7 +384,7 @@ function Publish({ me, ctx, onDone }: { me: Me; ctx: Context; onDone: () => void
       throw e;
     }
     pendingKey.current = undefined;
-    announce(L(`${made.slots.length} créneau(x) publié(s)`, `${made.slots.length} slot(s) published`));
+    announce(count(made.slots.length, { one: ["# créneau publié", "# slot published"], other: ["# créneaux publiés", "# slots published"] }));
     setStartsAt(nextHour());
     onDone();
   });
@@ -392,7 +397,7 @@ function Publish({ me, ctx, onDone }: { me: Me; ctx: Context; onDone: () => void
         <Field label={L("Pour qui", "For whom")}>
           {(id) => (
             <select id={id} value={whose} onChange={(e) => setWhose(e.currentTarget.value)}>
-              <option value="">{L("Le centre (sans praticien)", "The centre (no practitioner)")}</option>
+              <option value="">{L("Le centre (sans praticien·ne)", "The centre (no practitioner)")}</option>
               {myId && !practitioners.some((u) => u.id === myId) ? <option value={myId}>{L("Vous", "You")}</option> : null}
               {practitioners.map((u) => (
                 <option key={u.id} value={u.id}>

@@ -63,7 +63,7 @@ export function AppointmentCard({ appointment, timezone, caseId, onChange }: Car
           </Field>
           <div class="row">
             <button class="danger" type="submit" disabled={move.busy}>
-              {L("Confirmer l'annulation", "Confirm cancelling")}
+              {L("Confirmer l'annulation", "Confirm cancellation")}
             </button>
             <button type="button" onClick={() => setCancelling(false)}>
               {L("Retour", "Back")}

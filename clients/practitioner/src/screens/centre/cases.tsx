@@ -16,7 +16,7 @@ export function Cases(_: { me: Schemas["Me"] }) {
             <option value="open">{label("open")}</option>
             <option value="suspended">{label("suspended")}</option>
             <option value="closed">{label("closed")}</option>
-            <option value="">{L("Tous", "All")}</option>
+            <option value="">{L("Tous les statuts", "All statuses")}</option>
           </select>
         )}
       </Field>
@@ -32,7 +32,7 @@ export function Cases(_: { me: Schemas["Me"] }) {
                       <Badge tone={c.status === "open" ? "ok" : undefined}>{label(c.status)}</Badge>
                       <span class="meta">
                         {" "}
-                        · {label(c.legal_basis)} · {L("ouvert le", "opened")} {day(c.created_at)}
+                        · {label(c.legal_basis)} · {L("ouverte le", "opened")} {day(c.created_at)}
                       </span>
                     </a>
                   </li>

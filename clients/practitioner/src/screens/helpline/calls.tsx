@@ -2,7 +2,7 @@
 // statistics cover the whole line. The last 30 days' calls, newest first, a page at a time.
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
-import { L, label, when } from "../../i18n";
+import { L, label, quantity, when } from "../../i18n";
 import { PAGE_SIZE, ShowMore, usePages } from "../../pages";
 import { Choice, Empty, ErrorBox, Field, Form, Loading, Screen, announce, isoFromInput, localInput, useAction, useLoad } from "../../ui";
 import { CALL_TOPICS, CONTACT_KINDS, OUTCOMES } from "../../vocabulary";
@@ -26,7 +26,7 @@ export function Calls({ me }: { me: Schemas["Me"] }) {
                     <span class="item-title">{when(c.started_at)}</span>
                     <span class="meta">
                       {" "}
-                      · {Math.round(c.duration_seconds / 60)} min · {label(c.caller_kind)} · {label(c.outcome)}
+                      · {quantity(Math.round(c.duration_seconds / 60), "minute")} · {label(c.caller_kind)} · {label(c.outcome)}
                       {c.centre_id ? ` · ${centreName(c.centre_id)}` : ""}
                       {c.listener_id === me.user?.id ? ` · ${L("vous", "you")}` : ""}
                     </span>

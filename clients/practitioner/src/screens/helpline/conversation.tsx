@@ -87,11 +87,11 @@ function Messages({ messages }: { messages: Schemas["ConversationMessage"][] }) 
   const end = useRef<HTMLLIElement>(null);
   useEffect(() => end.current?.scrollIntoView({ block: "nearest" }), [messages.length]);
   const who = (m: Schemas["ConversationMessage"]) =>
-    m.author === "contact" ? L("La personne", "The person") : m.author === "bot" ? L("Robot", "Bot") : L("Écoutant", "Listener");
+    m.author === "contact" ? L("La personne", "The person") : m.author === "bot" ? L("Robot", "Bot") : L("Écoutant·e", "Listener");
   const delivery = (d: Schemas["ConversationMessage"]["delivery"]) =>
     d === "failed" ? L("non remis", "not delivered") : d === "delivered" || d === "read" ? L("remis", "delivered") : d === "sent" ? L("envoyé", "sent") : d === "queued" ? L("en cours d'envoi", "sending") : "";
   return (
-    <ol class="messages" aria-label={L("Messages", "Messages")}>
+    <ol class="messages" aria-label={L("Fil des messages", "Message thread")}>
       {messages.map((m) => (
         <li key={m.id} class={m.author === "bot" ? "bot" : m.direction}>
           <span class="meta">
@@ -297,7 +297,7 @@ function Transfer({ id }: { id: string }) {
   return (
     <details>
       <summary>{L("Transférer", "Transfer")}</summary>
-      <p class="meta">{L("La conversation retourne dans la file, à sa place, pour un autre écoutant.", "The conversation goes back to the queue, at its place, for another listener.")}</p>
+      <p class="meta">{L("La conversation retourne dans la file, à sa place, pour un·e autre écoutant·e.", "The conversation goes back to the queue, at its place, for another listener.")}</p>
       <Field label={L("Note de transmission (facultative)", "Hand-over note (optional)")}>{(fid) => <textarea id={fid} value={note} maxLength={4000} onInput={(e) => setNote(e.currentTarget.value)} />}</Field>
       <ErrorBox error={transfer.error} />
       <button type="button" onClick={() => transfer.run()} disabled={transfer.busy}>

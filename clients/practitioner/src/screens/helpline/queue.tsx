@@ -81,7 +81,7 @@ function Others({ items }: { items: Conversation[] }) {
   if (!items.length) return null;
   return (
     <>
-      <h2>{L("Avec un écoutant", "With a listener")}</h2>
+      <h2>{L("Avec un·e écoutant·e", "With a listener")}</h2>
       <ConversationList items={items} />
     </>
   );

@@ -141,7 +141,7 @@ function Report({ data }: { data: Inventory }) {
         <dt>{L("Placements comptés", "Placements counted")}</dt>
         <dd>{number(data.durations.placements)}</dd>
         <dt>{L("Durée moyenne", "Mean length")}</dt>
-        <dd>{L(`${number(data.durations.mean_nights, 1)} nuits`, `${number(data.durations.mean_nights, 1)} nights`)}</dd>
+        <dd>{nightsText(data.durations.mean_nights, 1)}</dd>
         <dt>{L("Durée médiane", "Median length")}</dt>
         <dd>{nightsText(data.durations.median_nights)}</dd>
         <dt>{L("Plus long", "Longest")}</dt>

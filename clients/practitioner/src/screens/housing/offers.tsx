@@ -238,7 +238,7 @@ function OfferCard({ offer: o, onEdit }: { offer: Offer; onEdit: () => void }) {
         <dd>
           {o.commune_name ?? o.commune} · {o.departement_name ?? o.departement} ({o.departement}) · {o.region_name ?? o.region}
         </dd>
-        <dt>{L("Places", "Places")}</dt>
+        <dt>{L("Places", "Capacity")}</dt>
         <dd>{L(`${number(o.capacity)} par nuit`, `${number(o.capacity)} a night`)}</dd>
         <dt>{L("Prix", "Price")}</dt>
         <dd>{L(`${euros(o.price_cents)} la nuit`, `${euros(o.price_cents)} a night`)}</dd>

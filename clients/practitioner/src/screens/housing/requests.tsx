@@ -3,14 +3,15 @@
 // only the request.
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
-import { L, day, lang, number } from "../../i18n";
+import { L, count, day, lang, number } from "../../i18n";
 import { PAGE_SIZE, ShowMore, usePages } from "../../pages";
 import { Badge, Choice, Empty, Loading, Screen } from "../../ui";
 
 type Request = Schemas["HousingRequest"];
 type Status = Schemas["HousingRequestStatus"];
 
-// Labels of the housing enumerations, shared by the housing screens (all in this folder).
+// Labels of the housing enumerations, shared by the housing screens (all in this folder) and the
+// centre's case file: one word for one thing, whoever reads it.
 
 export function statusLabel(status: Status): string {
   const labels: Record<Status, () => string> = {
@@ -23,14 +24,14 @@ export function statusLabel(status: Status): string {
 }
 
 export function urgencyLabel(urgency: Schemas["Urgency"]): string {
-  return urgency === "tonight" ? L("Ce soir", "Tonight") : L("Sous quelques jours", "Within days");
+  return urgency === "tonight" ? L("Ce soir", "Tonight") : L("Dans les prochains jours", "Within days");
 }
 
 export function unmetLabel(reason: Schemas["UnmetReason"]): string {
   const labels: Record<Schemas["UnmetReason"], () => string> = {
     no_compliant_offer: () => L("Aucune offre compatible avec les règles du juge", "No offer compatible with the court's rules"),
     no_capacity: () => L("Plus aucune place libre", "No free place left"),
-    declined: () => L("Refusé par la personne", "Declined by the person"),
+    declined: () => L("Proposition refusée par la personne", "Declined by the person"),
     other: () => L("Autre raison", "Other reason"),
   };
   return labels[reason]();
@@ -73,7 +74,7 @@ export function placementStatusLabel(status: Schemas["PlacementStatus"]): string
 export function needsText(needs: Schemas["HousingNeeds"]): string {
   const list: string[] = [];
   if (needs.accessible) list.push(L("accessible (mobilité réduite)", "accessible (reduced mobility)"));
-  if (needs.pets) list.push(L("avec animal", "with a pet"));
+  if (needs.pets) list.push(L("avec un animal", "with a pet"));
   if (needs.couple) list.push(L("en couple", "as a couple"));
   return list.length ? list.join(", ") : L("aucun besoin particulier", "no particular need");
 }
@@ -84,8 +85,9 @@ export function euros(cents: number | null | undefined): string {
   return new Intl.NumberFormat(lang() === "en" ? "en-GB" : "fr-FR", { style: "currency", currency: "EUR" }).format(cents / 100);
 }
 
-export function nightsText(n: number): string {
-  return n === 1 ? L("1 nuit", "1 night") : L(`${number(n)} nuits`, `${number(n)} nights`);
+/** A number of nights, "1 nuit", "3 nuits"; `digits` for a mean, "1,5 nuit". */
+export function nightsText(n: number, digits = 0): string {
+  return count(n, { one: ["# nuit", "# night"], other: ["# nuits", "# nights"] }, digits);
 }
 
 /** Today as a `yyyy-mm-dd` date, in the device's zone. */
@@ -112,8 +114,7 @@ export function nightsBetween(first: string, last: string): number {
 export function ageText(hours: number): string {
   if (hours < 1) return L("il y a moins d'une heure", "less than an hour ago");
   if (hours < 48) return L(`il y a ${number(hours)} h`, `${number(hours)} h ago`);
-  const days = Math.floor(hours / 24);
-  return L(`il y a ${number(days)} jours`, `${number(days)} days ago`);
+  return count(Math.floor(hours / 24), { one: ["il y a # jour", "# day ago"], other: ["il y a # jours", "# days ago"] });
 }
 
 const STATUSES: Status[] = ["open", "placed", "unmet", "withdrawn"];
@@ -163,7 +164,8 @@ export function HousingRequests({ me: _me }: { me: Schemas["Me"] }) {
 
 /** How many requests: those shown, "at least" while more pages remain. */
 function countText(n: number, more: boolean): string {
-  return more ? L(`Au moins ${number(n)} demandes.`, `At least ${number(n)} requests.`) : L(`${number(n)} demande(s).`, `${number(n)} request(s).`);
+  const requests = count(n, { one: ["# demande", "# request"], other: ["# demandes", "# requests"] });
+  return more ? L(`Au moins ${requests}.`, `At least ${requests}.`) : `${requests}.`;
 }
 
 function RequestItem({ request: r }: { request: Request }) {

@@ -2,7 +2,7 @@
 // is shown once).
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
-import { L, day } from "../../../i18n";
+import { L, count, day } from "../../../i18n";
 import { Empty, ErrorBox, Field, Form, Loading, announce, useAction, useLoad } from "../../../ui";
 import { Invalid } from "../shared";
 import { measureName, today, useDownload } from "./shared";
@@ -38,8 +38,10 @@ export function Certificates({ caseId }: { caseId: string }) {
                       {c.period_from ? `${L("Du", "From")} ${day(c.period_from)} ${L("au", "to")} ${day(c.period_to)}` : `${L("Jusqu'au", "Until")} ${day(c.period_to)}`}
                     </div>
                     <div class="meta">
-                      {L(`${c.sessions.length} séance(s) suivie(s)`, `${c.sessions.length} session(s) attended`)}
-                      {c.sessions_required !== null ? ` ${L("sur", "of")} ${c.sessions_required} ${L("requises", "required")}` : ""}
+                      {count(c.sessions.length, { one: ["# séance suivie", "# session attended"], other: ["# séances suivies", "# sessions attended"] })}
+                      {c.sessions_required !== null
+                        ? ` ${L("sur", "of")} ${count(c.sessions_required, { one: ["# requise", "# required"], other: ["# requises", "# required"] })}`
+                        : ""}
                       {" · "}
                       {L("Mesure", "Measure")} : {measure ? measureName(measure) : L("toutes", "all")}
                     </div>
@@ -88,7 +90,7 @@ function Issued({ certificate: c, onHide }: { certificate: Schemas["IssuedCertif
     <div class="notice" role="status">
       <p>
         <strong>{L("Attestation délivrée.", "Certificate issued.")}</strong>{" "}
-        {L(`${c.sessions.length} séance(s) attestée(s).`, `${c.sessions.length} session(s) certified.`)}
+        {count(c.sessions.length, { one: ["# séance attestée.", "# session certified."], other: ["# séances attestées.", "# sessions certified."] })}
       </p>
       {c.verification_code ? (
         <>

@@ -5,64 +5,9 @@ import { type Schemas, api, ok } from "../../../api";
 import { L, day, when } from "../../../i18n";
 import { WHOLE_PAGE_SIZE, everyPage } from "../../../pages";
 import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, announce, useAction, useLoad } from "../../../ui";
-import { Invalid, locale } from "../shared";
+import { euros, needsText, nightsBetween, nightsText, placementStatusLabel, statusLabel, unmetLabel, urgencyLabel } from "../../housing/requests";
+import { Invalid } from "../shared";
 import { today } from "./shared";
-
-function euros(cents: number): string {
-  return new Intl.NumberFormat(locale(), { style: "currency", currency: "EUR" }).format(cents / 100);
-}
-
-// Labels of the housing requests and placements, as the centre reads them.
-
-function requestStatusLabel(status: Schemas["HousingRequestStatus"]): string {
-  switch (status) {
-    case "open":
-      return L("En cours", "Open");
-    case "placed":
-      return L("Hébergement trouvé", "Placed");
-    case "unmet":
-      return L("Non satisfaite", "Unmet");
-    case "withdrawn":
-      return L("Retirée", "Withdrawn");
-  }
-}
-
-function urgencyLabel(urgency: Schemas["Urgency"]): string {
-  return urgency === "tonight" ? L("Ce soir", "Tonight") : L("Dans les prochains jours", "Within days");
-}
-
-function unmetLabel(reason: Schemas["UnmetReason"]): string {
-  switch (reason) {
-    case "no_compliant_offer":
-      return L("Aucune offre compatible avec les mesures", "No offer compatible with the measures");
-    case "no_capacity":
-      return L("Plus de place", "No capacity");
-    case "declined":
-      return L("Refusée par la personne", "Declined by the person");
-    default:
-      return L("Autre raison", "Other reason");
-  }
-}
-
-function placementStatusLabel(status: Schemas["PlacementStatus"]): string {
-  switch (status) {
-    case "active":
-      return L("En cours", "Active");
-    case "ended":
-      return L("Terminé", "Ended");
-    case "no_show":
-      return L("Personne non venue", "No-show");
-  }
-}
-
-function needsText(needs: Schemas["HousingNeeds"]): string {
-  const list = [
-    needs.accessible ? L("accessible (mobilité réduite)", "accessible (reduced mobility)") : "",
-    needs.pets ? L("animaux acceptés", "pets allowed") : "",
-    needs.couple ? L("couple accepté", "couples allowed") : "",
-  ].filter(Boolean);
-  return list.length ? list.join(", ") : L("aucun besoin particulier", "no particular need");
-}
 
 const REQUEST_STATUSES: Schemas["HousingRequestStatus"][] = ["open", "placed", "unmet", "withdrawn"];
 
@@ -96,7 +41,7 @@ export function Housing({ caseId }: { caseId: string }) {
                   <div class="meta">{p.address}</div>
                   <div class="meta">
                     {p.first_night && p.last_night
-                      ? `${L("Nuits du", "Nights from")} ${day(p.first_night)} ${L("au", "to")} ${day(p.last_night)} (${p.nights.length})`
+                      ? `${nightsText(p.nights.length)}, ${L("du", "from")} ${day(p.first_night)} ${L("au", "to")} ${day(p.last_night)}`
                       : L("Aucune nuit retenue", "No night held")}
                   </div>
                   <div class="meta">
@@ -136,8 +81,8 @@ function HousingRequestItem({ request: r, onChanged }: { request: Schemas["Housi
   return (
     <li>
       <div class="item-title">
-        {L("Du", "From")} {day(r.first_night)} {L("au", "to")} {day(r.last_night)} ({L(`${r.nights} nuit(s)`, `${r.nights} night(s)`)}){" "}
-        <Badge tone={r.status === "open" ? "info" : r.status === "placed" ? "ok" : r.status === "unmet" ? "warn" : undefined}>{requestStatusLabel(r.status)}</Badge>
+        {L("Du", "From")} {day(r.first_night)} {L("au", "to")} {day(r.last_night)} ({nightsText(r.nights)}){" "}
+        <Badge tone={r.status === "open" ? "info" : r.status === "placed" ? "ok" : r.status === "unmet" ? "warn" : undefined}>{statusLabel(r.status)}</Badge>
       </div>
       <div class="meta">
         {urgencyLabel(r.urgency)} · {needsText(r.needs)}
@@ -175,10 +120,6 @@ function HousingRequestItem({ request: r, onChanged }: { request: Schemas["Housi
       <ErrorBox error={withdraw.error} />
     </li>
   );
-}
-
-function nightsBetween(first: string, last: string): number {
-  return Math.round((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / 86400000) + 1;
 }
 
 /** The exclusion factor steps the contract accepts. */

@@ -48,7 +48,7 @@ export function Measures({ caseId }: { caseId: string }) {
                   <>
                     {m.zone.communes.length ? (
                       <div class="meta">
-                        {L("Communes (INSEE)", "Communes (INSEE)")} : {m.zone.communes.join(", ")}
+                        {L("Communes (codes INSEE)", "Communes (INSEE codes)")} : {m.zone.communes.join(", ")}
                       </div>
                     ) : null}
                     {m.zone.departements.length ? (
@@ -155,7 +155,7 @@ function MeasureForm({ caseId, persons, onDone }: { caseId: string; persons: Sch
           <Field label={L("Communes (codes INSEE)", "Communes (INSEE codes)")} hint={L("Séparés par des espaces ou des virgules, par exemple 75056, 69123.", "Separated by spaces or commas, for instance 75056, 69123.")}>
             {(id, hint) => <input id={id} aria-describedby={hint} autocomplete="off" value={communes} onInput={(e) => setCommunes(e.currentTarget.value)} />}
           </Field>
-          <Field label={L("Départements (codes)", "Départements (codes)")} hint={L("Par exemple 75, 92, 2A.", "For instance 75, 92, 2A.")}>
+          <Field label={L("Codes des départements", "Département codes")} hint={L("Par exemple 75, 92, 2A.", "For instance 75, 92, 2A.")}>
             {(id, hint) => <input id={id} aria-describedby={hint} autocomplete="off" value={departements} onInput={(e) => setDepartements(e.currentTarget.value)} />}
           </Field>
         </fieldset>

@@ -18,7 +18,7 @@ export function Notes({ me, caseId, ctx }: { me: Me; caseId: string; ctx: Contex
     setBody("");
     notes.reload();
   });
-  const author = (id: string) => (id === me.user?.id ? L("Vous", "You") : (ctx.names.get(id) ?? L("Un collègue", "A colleague")));
+  const author = (id: string) => (id === me.user?.id ? L("Vous", "You") : (ctx.names.get(id) ?? L("Un·e collègue", "A colleague")));
   return (
     <>
       <Loading loaded={notes}>

@@ -16,7 +16,7 @@ function originLabel(origin: Schemas["CaseOrigin"]): string {
     case "helpline":
       return L("Ligne d'écoute", "Helpline");
     case "justice":
-      return L("Justice", "Justice");
+      return L("Justice", "Justice system");
     case "housing":
       return L("Hébergement", "Housing");
     case "self":
@@ -30,7 +30,7 @@ const CASE_TONE: Record<Schemas["CaseStatus"], Tone> = { open: "ok", suspended: 
 
 export function Overview({ me, file: c, ctx, onChanged }: { me: Me; file: Case; ctx: Context; onChanged: () => void }) {
   const [editing, setEditing] = useState(false);
-  const followers = c.practitioner_ids.map((p) => (p === me.user?.id ? L("vous", "you") : (ctx.names.get(p) ?? L("un collègue", "a colleague"))));
+  const followers = c.practitioner_ids.map((p) => (p === me.user?.id ? L("vous", "you") : (ctx.names.get(p) ?? L("un·e collègue", "a colleague"))));
   return (
     <>
       <h2>{L("Personne suivie", "Person followed")}</h2>
@@ -55,11 +55,11 @@ export function Overview({ me, file: c, ctx, onChanged }: { me: Me; file: Case; 
           </div>
         </>
       )}
-      <h2>{L("Suivi", "Follow-up")}</h2>
+      <h2>{L("Prise en charge", "Follow-up")}</h2>
       <dl class="facts">
         <dt>{L("Statut", "Status")}</dt>
         <dd>
-          <Badge tone={CASE_TONE[c.status]}>{c.status === "closed" ? L("Clos", "Closed") : label(c.status)}</Badge>
+          <Badge tone={CASE_TONE[c.status]}>{label(c.status)}</Badge>
         </dd>
         {c.close_reason ? (
           <>
@@ -71,11 +71,11 @@ export function Overview({ me, file: c, ctx, onChanged }: { me: Me; file: Case; 
         <dd>{originLabel(c.origin)}</dd>
         <dt>{L("Base légale", "Legal basis")}</dt>
         <dd>{label(c.legal_basis)}</dd>
-        <dt>{L("Ouvert le", "Opened")}</dt>
+        <dt>{L("Ouverte le", "Opened")}</dt>
         <dd>{when(c.created_at, ctx.timeZone)}</dd>
         {c.closed_at ? (
           <>
-            <dt>{L("Clos le", "Closed")}</dt>
+            <dt>{L("Clôturée le", "Closed")}</dt>
             <dd>{when(c.closed_at, ctx.timeZone)}</dd>
           </>
         ) : null}

@@ -2,7 +2,7 @@
 // write-only: sent to the server, never shown.
 import { useState } from "preact/hooks";
 import { api, ok } from "../../../api";
-import { L, day } from "../../../i18n";
+import { L, day, quantity } from "../../../i18n";
 import { Empty, ErrorBox, Field, Form, Loading, announce, useAction, useLoad } from "../../../ui";
 import { Invalid } from "../shared";
 import { orNull } from "./shared";
@@ -27,7 +27,7 @@ export function ProtectedPersons({ caseId }: { caseId: string }) {
                 <li key={p.id}>
                   <div class="item-title">{p.label}</div>
                   <div class="meta">
-                    {L("Distance d'alerte", "Alert distance")} : {p.radius_km} km · {L("ajoutée le", "added")} {day(p.created_at)}
+                    {L("Distance d'alerte", "Alert distance")} : {quantity(p.radius_km, "kilometer")} · {L("ajoutée le", "added")} {day(p.created_at)}
                   </div>
                 </li>
               ))}

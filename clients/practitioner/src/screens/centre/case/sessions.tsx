@@ -4,7 +4,7 @@ import { type Schemas, api, ok } from "../../../api";
 import { L, label, when } from "../../../i18n";
 import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, announce, isoFromInput, useAction, useLoad } from "../../../ui";
 import { Invalid } from "../shared";
-import { type Context, type Tone, measureName } from "./shared";
+import { type Context, type Tone, measureEnded, measureName, todayIn } from "./shared";
 
 type Measure = Schemas["Measure"];
 type SessionKind = Schemas["SessionKind"];
@@ -94,7 +94,11 @@ function SessionItem({ session: s, measures, ctx, onChanged }: { session: Schema
 function SessionForm({ caseId, measures, timeZone, onDone }: { caseId: string; measures: Measure[]; timeZone?: string; onDone: () => void }) {
   const [kind, setKind] = useState<SessionKind>("individual");
   const [plannedAt, setPlannedAt] = useState("");
-  const [measureId, setMeasureId] = useState("");
+  // The session counts for the case's measure when only one has not ended; with several, the
+  // practitioner chooses. Either way the choice stays open.
+  const today = todayIn(timeZone);
+  const running = measures.filter((m) => !measureEnded(m, today));
+  const [measureId, setMeasureId] = useState(running.length === 1 ? (running[0]?.id ?? "") : "");
   const add = useAction(async () => {
     if (!plannedAt) throw new Invalid(L("Indiquez la date et l'heure.", "Give the date and time."));
     const year = Number(plannedAt.slice(0, 4));
@@ -115,13 +119,22 @@ function SessionForm({ caseId, measures, timeZone, onDone }: { caseId: string; m
       <Field label={L("Date et heure", "Date and time")} hint={L("Une séance passée peut être saisie pour noter la présence.", "A past session may be entered to record attendance.")}>
         {(id, hint) => <input id={id} aria-describedby={hint} type="datetime-local" required value={plannedAt} onInput={(e) => setPlannedAt(e.currentTarget.value)} />}
       </Field>
-      <Field label={L("Compte pour la mesure", "Counts toward the measure")}>
-        {(id) => (
-          <select id={id} value={measureId} onChange={(e) => setMeasureId(e.currentTarget.value)}>
+      <Field
+        label={L("Compte pour la mesure", "Counts toward the measure")}
+        hint={
+          running.length === 1
+            ? L("La seule mesure en cours du dossier est proposée ; vous pouvez en choisir une autre.", "The case's only current measure is offered; you may choose another.")
+            : running.length > 1
+              ? L("Plusieurs mesures sont en cours : choisissez celle pour laquelle la séance compte.", "Several measures are current: choose the one this session counts toward.")
+              : undefined
+        }
+      >
+        {(id, hint) => (
+          <select id={id} aria-describedby={hint} value={measureId} onChange={(e) => setMeasureId(e.currentTarget.value)}>
             <option value="">{L("Aucune", "None")}</option>
             {measures.map((m) => (
               <option key={m.id} value={m.id}>
-                {measureName(m)}
+                {measureEnded(m, today) ? `${measureName(m)} — ${L("terminée", "ended")}` : measureName(m)}
               </option>
             ))}
           </select>

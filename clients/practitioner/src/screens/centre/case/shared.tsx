@@ -35,6 +35,18 @@ export function measureName(m: Measure): string {
   return `${label(m.kind)} (${m.decision_reference})`;
 }
 
+/** Today (yyyy-mm-dd) in the centre's time zone, or the device's without one. */
+export function todayIn(timeZone: string | undefined): string {
+  const parts = new Intl.DateTimeFormat("en-GB", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(new Date());
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  return `${part("year")}-${part("month")}-${part("day")}`;
+}
+
+/** A measure has ended once its last day (`ends_on`) is past; one without an end goes on. */
+export function measureEnded(m: Measure, today: string): boolean {
+  return m.ends_on !== null && m.ends_on < today;
+}
+
 /** A text with its line breaks kept. */
 export function Lines({ text }: { text: string }) {
   const lines = text.split("\n");

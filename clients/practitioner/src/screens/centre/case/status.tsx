@@ -1,4 +1,5 @@
-// The case's status: suspending the follow-up, reopening the case, or closing it with a reason.
+// The case's status, that of the follow-up (« la prise en charge »): suspending it, reopening it,
+// or closing it with a reason. The statuses read Ouverte, Suspendue, Clôturée.
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
 import { L } from "../../../i18n";
@@ -17,7 +18,13 @@ export function CaseStatus({ file: c, onChanged }: { file: Case; onChanged: () =
       body.close_reason = reason.trim();
     }
     await ok(api.PATCH("/v1/cases/{id}", { params: { path: { id: c.id } }, body }));
-    announce(status === "closed" ? L("Dossier clos", "Case closed") : status === "suspended" ? L("Dossier suspendu", "Case suspended") : L("Dossier rouvert", "Case reopened"));
+    announce(
+      status === "closed"
+        ? L("Prise en charge clôturée", "Case closed")
+        : status === "suspended"
+          ? L("Prise en charge suspendue", "Case suspended")
+          : L("Prise en charge rouverte", "Case reopened"),
+    );
     setClosing(false);
     setReason("");
     onChanged();
@@ -31,7 +38,7 @@ export function CaseStatus({ file: c, onChanged }: { file: Case; onChanged: () =
         <ErrorBox error={change.error} />
         <div class="row">
           <button type="submit" class="danger" disabled={change.busy}>
-            {L("Clore le dossier", "Close the case")}
+            {L("Clôturer la prise en charge", "Close the case")}
           </button>
           <button type="button" onClick={() => (setClosing(false), change.clear())}>
             {L("Retour", "Back")}
@@ -45,16 +52,16 @@ export function CaseStatus({ file: c, onChanged }: { file: Case; onChanged: () =
       <div class="row">
         {c.status === "open" ? (
           <button type="button" disabled={change.busy} onClick={() => void change.run("suspended")}>
-            {L("Suspendre le suivi", "Suspend the follow-up")}
+            {L("Suspendre la prise en charge", "Suspend the follow-up")}
           </button>
         ) : (
           <button type="button" disabled={change.busy} onClick={() => void change.run("open")}>
-            {L("Rouvrir le dossier", "Reopen the case")}
+            {L("Rouvrir la prise en charge", "Reopen the case")}
           </button>
         )}
         {c.status !== "closed" ? (
           <button type="button" class="danger" onClick={() => setClosing(true)}>
-            {L("Clore le dossier…", "Close the case…")}
+            {L("Clôturer la prise en charge…", "Close the case…")}
           </button>
         ) : null}
       </div>

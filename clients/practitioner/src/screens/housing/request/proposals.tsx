@@ -4,7 +4,7 @@
 // following centre; the platform does not choose it.
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
-import { L, number } from "../../../i18n";
+import { L, count, number, quantity } from "../../../i18n";
 import { Badge, Empty, Field, Loading, useLoad } from "../../../ui";
 import { euros, kindLabel } from "../requests";
 import { PlaceForm } from "./place-form";
@@ -94,18 +94,19 @@ export function ProposalsPanel({ request, onPlaced }: { request: Request; onPlac
 function RulesSummary({ data }: { data: Proposals }) {
   const { protected_persons, communes, departements, areas } = data.rules;
   const parts: string[] = [];
-  if (protected_persons) parts.push(L(`${number(protected_persons)} personne(s) protégée(s)`, `${number(protected_persons)} protected person(s)`));
-  if (communes) parts.push(L(`${number(communes)} commune(s) interdite(s)`, `${number(communes)} forbidden commune(s)`));
-  if (departements) parts.push(L(`${number(departements)} département(s) interdit(s)`, `${number(departements)} forbidden département(s)`));
-  if (areas) parts.push(L(`${number(areas)} zone(s) interdite(s)`, `${number(areas)} forbidden area(s)`));
+  if (protected_persons) parts.push(count(protected_persons, { one: ["# personne protégée", "# protected person"], other: ["# personnes protégées", "# protected persons"] }));
+  if (communes) parts.push(count(communes, { one: ["# commune interdite", "# forbidden commune"], other: ["# communes interdites", "# forbidden communes"] }));
+  if (departements) parts.push(count(departements, { one: ["# département interdit", "# forbidden département"], other: ["# départements interdits", "# forbidden départements"] }));
+  if (areas) parts.push(count(areas, { one: ["# zone interdite", "# forbidden area"], other: ["# zones interdites", "# forbidden areas"] }));
   return (
     <p class="notice">
       {parts.length
         ? L(`Règles du juge appliquées : ${parts.join(", ")}. `, `Court rules applied: ${parts.join(", ")}. `)
         : L("Aucune règle de lieu ne s'applique. ", "No rule about places applies. ")}
+      {count(data.proposals.length, { one: ["# offre compatible.", "# compatible offer."], other: ["# offres compatibles.", "# compatible offers."] })}{" "}
       {L(
-        `${number(data.proposals.length)} offre(s) compatible(s). Facteur d'exclusion fixé par le centre : × ${number(data.radius_factor, 1)}. Les offres écartées ne sont ni listées ni comptées.`,
-        `${number(data.proposals.length)} compatible offer(s). Exclusion factor set by the centre: × ${number(data.radius_factor, 1)}. Offers set aside are neither listed nor counted.`,
+        `Facteur d'exclusion fixé par le centre : × ${number(data.radius_factor, 1)}. Les offres écartées ne sont ni listées ni comptées.`,
+        `Exclusion factor set by the centre: × ${number(data.radius_factor, 1)}. Offers set aside are neither listed nor counted.`,
       )}{" "}
       {areaLabel(data.area)}
     </p>
@@ -119,7 +120,7 @@ function areaLabel(area: Schemas["HousingProposals"]["area"]): string {
     return L(`Recherche dans la région du centre : ${names}.`, `Searched in the centre's region: ${names}.`);
   }
   if (area.kind === "radius") {
-    return L(`Recherche à moins de ${number(area.km)} km du centre.`, `Searched within ${number(area.km)} km of the centre.`);
+    return L(`Recherche à moins de ${quantity(area.km, "kilometer")} du centre.`, `Searched within ${quantity(area.km, "kilometer")} of the centre.`);
   }
   return L("Recherche dans toute la France : le centre n'a ni territoire ni adresse.", "Searched all of France: the centre has neither territory nor address.");
 }
@@ -134,7 +135,7 @@ function ProposalCard({ proposal: p, from }: { proposal: Proposal; from: Schemas
             ? L("Distance à la mairie de la commune du centre", "Distance to the town hall of the centre's commune")
             : L("Distance au centre", "Distance to the centre")}
         </dt>
-        <dd>{p.distance_km === null || p.distance_km === undefined ? L("inconnue", "unknown") : `${number(p.distance_km, 1)} km`}</dd>
+        <dd>{p.distance_km === null || p.distance_km === undefined ? L("inconnue", "unknown") : quantity(p.distance_km, "kilometer", 1)}</dd>
         <dt>{L("Prix d'une nuit", "Price of a night")}</dt>
         <dd>{euros(p.price_cents)}</dd>
         <dt>{L("Places libres", "Free places")}</dt>

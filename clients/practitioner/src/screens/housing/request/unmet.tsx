@@ -14,7 +14,7 @@ export function UnmetPanel({ request, onDone }: { request: Request; onDone: () =
   const [confirming, setConfirming] = useState(false);
   const close = useAction(async () => {
     await ok(api.POST("/v1/housing/requests/{id}/unmet", { params: { path: { id: request.id } }, body: { reason } }));
-    announce(L("Demande close sans solution.", "Request closed as unmet."));
+    announce(L("Demande clôturée sans solution.", "Request closed as unmet."));
     setConfirming(false);
     onDone();
   });
@@ -23,7 +23,7 @@ export function UnmetPanel({ request, onDone }: { request: Request; onDone: () =
       <h2>{L("Aucune solution ?", "No solution?")}</h2>
       <Choice
         label={L("Raison", "Reason")}
-        hint={L("Comptée dans l'inventaire national. Le centre voit la demande close.", "Counted in the national inventory. The centre sees the request closed.")}
+        hint={L("Comptée dans l'inventaire national. Le centre voit la demande clôturée.", "Counted in the national inventory. The centre sees the request closed.")}
         value={reason}
         options={UNMET}
         text={unmetLabel}
@@ -36,7 +36,7 @@ export function UnmetPanel({ request, onDone }: { request: Request; onDone: () =
       {confirming ? (
         <>
           <p class="notice" role="status">
-            {L(`Clore la demande sans solution (${unmetLabel(reason)}) ? Ce n'est pas réversible.`, `Close the request as unmet (${unmetLabel(reason)})? This cannot be undone.`)}
+            {L(`Clôturer la demande sans solution (${unmetLabel(reason)}) ? Ce n'est pas réversible.`, `Close the request as unmet (${unmetLabel(reason)})? This cannot be undone.`)}
           </p>
           <div class="row">
             <button type="button" class="danger" onClick={() => void close.run()} disabled={close.busy}>
@@ -50,7 +50,7 @@ export function UnmetPanel({ request, onDone }: { request: Request; onDone: () =
       ) : (
         <div class="row">
           <button type="button" class="danger" onClick={() => setConfirming(true)}>
-            {L("Clore sans solution", "Close as unmet")}
+            {L("Clôturer sans solution", "Close as unmet")}
           </button>
         </div>
       )}
