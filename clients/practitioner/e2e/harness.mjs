@@ -4,7 +4,8 @@
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
+import { createServer, request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -12,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
+const DIST = resolve(here, "../dist");
 const repo = resolve(here, "../../..");
 const require = createRequire(import.meta.url);
 export const ARTIFACTS = join(here, "artifacts");
@@ -106,6 +108,12 @@ export async function startRelais(telegram) {
     if (i > 300 || child.exitCode !== null) throw new Error(`relais did not start:\n${log}`);
     await sleep(100);
   }
+  // relais embeds dist/ when it is built: a binary built before the last `npm run build` serves an
+  // older app. Then dist/ is served in front of it (everything else passes through), so the test
+  // checks the app as the sources give it; rebuild relais to test the embedded copy itself.
+  const embedded = await fetch(`${base}/app/app.js`).then((r) => r.arrayBuffer());
+  const front = Buffer.from(embedded).equals(readFileSync(join(DIST, "app.js"))) ? undefined : await serveDist(base);
+  if (front) console.log(`e2e: relais embeds an older app than dist/: serving dist/ in front of it at ${front.base}`);
   const accounts = readFileSync(join(data, "var", "demo-accounts.txt"), "utf8")
     .split("\n")
     .filter((line) => line && !line.startsWith("#"))
@@ -114,7 +122,7 @@ export async function startRelais(telegram) {
       return { role, organisation, email, password, enrolmentCode };
     });
   return {
-    base,
+    base: front?.base ?? base,
     accounts,
     account: (role, organisation) => {
       const found = accounts.find((a) => a.role === role && (!organisation || a.organisation === organisation));
@@ -123,10 +131,70 @@ export async function startRelais(telegram) {
     },
     log: () => log,
     stop: async () => {
+      await front?.close();
       child.kill("SIGTERM");
       await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
       rmSync(data, { recursive: true, force: true });
     },
+  };
+}
+
+const TYPES = { html: "text/html; charset=utf-8", js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8", webmanifest: "application/manifest+json", svg: "image/svg+xml", png: "image/png" };
+
+/** dist/ at /app, with the headers relais gives it (its Content-Security-Policy included);
+ * every other request, the live socket's too, passed to relais as it is. */
+async function serveDist(upstream) {
+  const target = new URL(upstream);
+  const csp = (await fetch(`${upstream}/app`)).headers.get("content-security-policy");
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, upstream).pathname;
+    const name = path === "/app" || path === "/app/" ? "index.html" : path.startsWith("/app/") ? path.slice(5) : undefined;
+    const file = name && !name.includes("/") ? join(DIST, name) : undefined;
+    if (file && existsSync(file)) {
+      const headers = { "content-type": TYPES[name.split(".").pop()] ?? "application/octet-stream", "cache-control": "no-cache" };
+      if (name === "index.html" && csp) headers["content-security-policy"] = csp;
+      if (name === "sw.js") headers["service-worker-allowed"] = "/app";
+      res.writeHead(200, headers);
+      res.end(readFileSync(file));
+      return;
+    }
+    const forward = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    forward.on("error", () => res.destroy());
+    req.pipe(forward);
+  });
+  const upgraded = new Set();
+  server.on("upgrade", (req, socket, head) => {
+    upgraded.add(socket);
+    const other = connect(Number(target.port), target.hostname, () => {
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      other.write(`${lines.join("\r\n")}\r\n\r\n`);
+      if (head.length) other.write(head);
+      socket.pipe(other).pipe(socket);
+    });
+    const end = () => {
+      upgraded.delete(socket);
+      socket.destroy();
+      other.destroy();
+    };
+    other.on("error", end);
+    socket.on("error", end);
+    other.on("close", end);
+    socket.on("close", end);
+  });
+  const port = await freePort();
+  await new Promise((r) => server.listen(port, "127.0.0.1", r));
+  return {
+    base: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((r) => {
+        for (const socket of upgraded) socket.destroy();
+        server.closeAllConnections?.();
+        server.close(r);
+      }),
   };
 }
 

@@ -167,6 +167,7 @@ test("a person is heard, oriented and booked; the centre holds the appointment a
   await page.getByRole("link", { name: "Réponses", exact: true }).click();
   await page.getByRole("heading", { name: "Réponses types" }).waitFor();
   await check(page, "replies");
+  await page.getByRole("button", { name: "Menu" }).click();
   await page.getByRole("button", { name: "Se déconnecter" }).click();
   await page.getByRole("button", { name: "Se connecter" }).waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.length + localStorage.length), 0, "logout leaves nothing in storage");

@@ -71,6 +71,12 @@ export function quantity(n: number, unit: "minute" | "kilometer", digits = 0): s
   return new Intl.NumberFormat(locale(), { style: "unit", unit, unitDisplay: "short", maximumFractionDigits: digits }).format(n);
 }
 
+/** A length of time in words, in the reader's language: "30 secondes", "2 minutes", "1 hour". */
+export function span(n: number, unit: "second" | "minute" | "hour"): string {
+  // The number and its unit stay on one line.
+  return new Intl.NumberFormat(locale(), { style: "unit", unit, unitDisplay: "long", maximumFractionDigits: 0 }).format(n).replace(" ", "\u00a0");
+}
+
 /** Labels of the contract's enumerations, French and English. */
 const LABELS: Record<string, [string, string]> = {
   // conversation outcomes and states

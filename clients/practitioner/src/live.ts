@@ -1,7 +1,8 @@
 // The live socket (`/v1/live`): authenticates with the access token, resumes after the last
 // event number seen (the server replays what was missed), reconnects with growing pauses,
-// and with a fresh token when the server says the old one expired (close code 4001).
-import { session } from "./api";
+// and with a fresh token when the server says the old one expired (close code 4001); at once
+// when the network comes back.
+import { network, session } from "./api";
 
 export type LiveEvent = {
   type: "event";
@@ -29,6 +30,17 @@ class Live {
   private typingHandlers = new Set<(t: Typing) => void>();
   private stateHandlers = new Set<(s: LiveState) => void>();
   state: LiveState = "offline";
+  /** The access token the current socket authenticated with. */
+  private sent: string | undefined;
+
+  constructor() {
+    network.on((online) => {
+      if (!online || this.stopped || this.state !== "offline") return;
+      clearTimeout(this.retry);
+      this.pause = 1000;
+      void this.connect();
+    });
+  }
 
   on(handler: Handler): () => void {
     this.handlers.add(handler);
@@ -63,18 +75,30 @@ class Live {
     this.set("offline");
   }
 
+  private connecting = false;
+
   private async connect() {
-    if (this.stopped) return;
-    if (!session.valid && !(await session.refresh())) {
+    if (this.stopped || this.connecting) return;
+    this.connecting = true;
+    const ready = session.valid || (await session.refresh());
+    this.connecting = false;
+    if (!ready) {
       if (!this.stopped) this.later();
       return;
     }
     if (this.stopped) return;
+    // One socket at a time: a reconnection started early (the network came back) replaces it.
+    const old = this.socket;
+    this.socket = undefined;
+    old?.close(1000);
     this.set("connecting");
     const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/live`;
     const socket = new WebSocket(url);
     this.socket = socket;
-    socket.onopen = () => socket.send(JSON.stringify({ token: session.access, after: this.last }));
+    socket.onopen = () => {
+      this.sent = session.access;
+      socket.send(JSON.stringify({ token: this.sent, after: this.last }));
+    };
     socket.onmessage = (message) => {
       const frame = JSON.parse(String(message.data));
       if (frame.type === "ready") {
@@ -99,7 +123,8 @@ class Live {
       if (this.socket !== socket || this.stopped) return;
       this.set("offline");
       if (close.code === 4003) return; // not for this account: no point retrying
-      if (close.code === 4001) await session.refresh();
+      // Expired: a fresh token, unless one came meanwhile (this tab's plan, or another tab's).
+      if (close.code === 4001 && (!session.valid || session.access === this.sent)) await session.refresh(this.sent);
       if (!this.stopped) this.later();
     };
   }

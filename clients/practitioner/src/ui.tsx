@@ -4,6 +4,7 @@ import type { ComponentChildren, JSX, Ref } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "./api";
 import { L } from "./i18n";
+import { type FieldLabels, problemText, technical } from "./problems";
 
 export function useHash(): string {
   const [hash, setHash] = useState(location.hash.slice(1) || "/");
@@ -65,39 +66,48 @@ export function useAction<A extends unknown[]>(
   return { run, busy, error, clear: () => setError(undefined) };
 }
 
-/** A server text written "en français / in English": the part in the reader's language. */
-function inLanguage(text: string): string {
-  const at = text.indexOf(" / ");
-  return at < 0 ? text : L(text.slice(0, at), text.slice(at + 3));
-}
-
-export function message(error: unknown): string {
-  if (error instanceof ApiError) {
-    if (error.status === 404) return L("Introuvable.", "Not found.");
-    if (error.status === 403) return L("Action non autorisée pour votre compte.", "Not allowed for your account.");
-    if (error.status === 409) return `${L("Impossible maintenant", "Not possible now")} : ${inLanguage(error.message)}`;
-    if (error.status === 401) return L("Session expirée : reconnectez-vous.", "Session expired: log in again.");
-    return inLanguage(error.message);
-  }
+/** What went wrong, in the reader's language: the server's problems by type and status (see
+ * problems.ts), the network, or a mistake a screen caught before sending (its own text). */
+export function message(error: unknown, fields?: FieldLabels): string {
+  if (error instanceof ApiError) return problemText(error, fields);
   if (error instanceof TypeError) return L("Réseau indisponible. Réessayez.", "Network unavailable. Try again.");
+  if (error instanceof Error) return error.message;
   return String(error);
 }
 
-export function ErrorBox({ error }: { error: unknown }) {
+/** An error, said at once to screen readers; the server's own (English) words stay folded in
+ * "Technical details", for support. `fields` names the screen's fields the server may point at. */
+export function ErrorBox({ error, fields }: { error: unknown; fields?: FieldLabels }) {
   if (!error) return null;
   return (
-    <p class="error" role="alert">
-      {message(error)}
-    </p>
+    <div class="error">
+      <p role="alert">{message(error, fields)}</p>
+      {error instanceof ApiError ? <TechnicalDetails error={error} /> : null}
+    </div>
   );
 }
 
-export function Screen({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
+/** The server's answer as it was, folded: what support asks for. */
+export function TechnicalDetails({ error }: { error: ApiError }) {
+  return (
+    <details class="technical">
+      <summary>{L("Détails techniques", "Technical details")}</summary>
+      <pre lang="en">{technical(error).join("\n")}</pre>
+    </details>
+  );
+}
+
+/** Names the screen in the tab's title, and gives its heading the focus so screen readers say it. */
+export function useScreenTitle(title: string): void {
   useEffect(() => {
     document.title = `${title} · Relais`;
     // Move focus to the new screen's heading, so screen readers announce it.
     document.getElementById("screen-title")?.focus();
   }, [title]);
+}
+
+export function Screen({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
+  useScreenTitle(title);
   return (
     <section class="screen" aria-labelledby="screen-title">
       <div class="screen-head">
@@ -215,13 +225,16 @@ export function Badge({ children, tone }: { children: ComponentChildren; tone?: 
 
 // Announcements: a polite live region, and a system notification when the person allowed
 // them. They never carry a name, a message or anything about a person.
-type Toast = { id: number; text: string };
+type Toast = { id: number; text: string; quiet: boolean };
 let toastListener: ((toasts: Toast[]) => void) | undefined;
 let toasts: Toast[] = [];
 let toastId = 0;
 
-export function announce(text: string, notifyToo = false): void {
-  const toast = { id: ++toastId, text };
+/** Says `text` to screen readers and shows it a moment (`quiet`: to screen readers only, when
+ * the screen already shows what happened); `notifyToo` adds a system notification while the app
+ * is in the background. */
+export function announce(text: string, notifyToo = false, quiet = false): void {
+  const toast = { id: ++toastId, text, quiet };
   toasts = [...toasts.slice(-1), toast];
   toastListener?.(toasts);
   setTimeout(() => {
@@ -245,7 +258,7 @@ export function Toasts() {
   return (
     <div class="toasts" role="status" aria-live="polite">
       {list.map((t) => (
-        <p key={t.id} class="toast">
+        <p key={t.id} class={t.quiet ? "visually-hidden" : "toast"}>
           {t.text}
         </p>
       ))}

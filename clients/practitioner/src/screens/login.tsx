@@ -78,18 +78,13 @@ export function Login({ onDone, langButton, lockedEmail }: Props) {
             )}
           </Field>
         ) : null}
-        <ErrorBox error={submit.error instanceof ApiError && submit.error.status === 401 ? new Error(badLogin(submit.error)) : submit.error} />
+        <ErrorBox error={submit.error} />
         <button class="primary" type="submit" disabled={submit.busy}>
           {L("Se connecter", "Log in")}
         </button>
       </Form>
     </main>
   );
-}
-
-function badLogin(error: ApiError): string {
-  if (error.type === "totp-invalid") return L("Code incorrect ou expiré.", "Wrong or expired code.");
-  return L("Adresse ou mot de passe incorrect.", "Wrong email or password.");
 }
 
 export function Enrol({ onDone, langButton }: Omit<Props, "lockedEmail">) {

@@ -3,13 +3,14 @@ import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, day, label } from "../../i18n";
 import { PAGE_SIZE, ShowMore, usePages } from "../../pages";
-import { Badge, Empty, Field, Loading, Screen } from "../../ui";
+import { ListScreen } from "../../pull";
+import { Badge, Empty, Field, Loading } from "../../ui";
 
 export function Cases(_: { me: Schemas["Me"] }) {
   const [status, setStatus] = useState<Schemas["CaseStatus"] | "">("open");
   const cases = usePages((cursor) => ok(api.GET("/v1/cases", { params: { query: { status: status || undefined, limit: PAGE_SIZE, cursor } } })), [status]);
   return (
-    <Screen title={L("Dossiers", "Case files")}>
+    <ListScreen title={L("Dossiers", "Case files")} refresh={cases.reload} busy={cases.loading}>
       <Field label={L("Statut", "Status")}>
         {(id) => (
           <select id={id} value={status} onChange={(e) => setStatus(e.currentTarget.value as Schemas["CaseStatus"] | "")}>
@@ -45,6 +46,6 @@ export function Cases(_: { me: Schemas["Me"] }) {
           )
         }
       </Loading>
-    </Screen>
+    </ListScreen>
   );
 }

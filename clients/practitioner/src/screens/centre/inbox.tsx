@@ -4,7 +4,8 @@ import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, day, label, when } from "../../i18n";
 import { WHOLE_PAGE_SIZE, everyPage } from "../../pages";
-import { Badge, Empty, ErrorBox, Field, Form, Loading, Screen, useAction, useLoad } from "../../ui";
+import { ListScreen } from "../../pull";
+import { Badge, Empty, ErrorBox, Field, Form, Loading, useAction, useLoad } from "../../ui";
 import { useLiveReload } from "../helpline/queue";
 import { AppointmentCard } from "./appointment";
 
@@ -33,7 +34,7 @@ export function Inbox(_: { me: Schemas["Me"] }) {
   };
   useLiveReload(reload, ["referral.new", "referral.updated", "appointment.booked", "appointment.cancelled", "appointment.status"]);
   return (
-    <Screen title={L("Accueil du centre", "Centre inbox")}>
+    <ListScreen title={L("Accueil du centre", "Centre inbox")} refresh={reload} busy={inbox.loading || upcoming.loading || cases.loading}>
       <Loading loaded={inbox}>
         {(data) => {
           const today = new Set(data.appointments_today.map((a) => a.id));
@@ -90,7 +91,7 @@ export function Inbox(_: { me: Schemas["Me"] }) {
           );
         }}
       </Loading>
-    </Screen>
+    </ListScreen>
   );
 }
 

@@ -6,7 +6,8 @@ import { L, label, number, time } from "../../i18n";
 import { live } from "../../live";
 import { PAGE_SIZE, ShowMore, WHOLE_PAGE_SIZE, everyPage, usePages } from "../../pages";
 import { presence, setPresence } from "../../presence";
-import { Badge, Empty, ErrorBox, Loading, Screen, announce, go, useAction, useLoad } from "../../ui";
+import { ListScreen } from "../../pull";
+import { Badge, Empty, ErrorBox, Loading, announce, go, useAction, useLoad } from "../../ui";
 
 type Conversation = Schemas["ConversationView"];
 
@@ -30,12 +31,12 @@ export function Queue({ me }: { me: Schemas["Me"] }) {
       reload();
       return;
     }
-    if (!response.ok || !data) throw new ApiError(response.status, error as Partial<Schemas["Problem"]>);
+    if (!response.ok || !data) throw ApiError.of(response, error);
     go(`/conversation/${data.id}`);
   });
 
   return (
-    <Screen title={L("File d'attente", "Queue")} actions={listener ? <Presence me={me} /> : null}>
+    <ListScreen title={L("File d'attente", "Queue")} refresh={reload} busy={waiting.loading || active.loading} actions={listener ? <Presence me={me} /> : null}>
       {listener ? (
         <div class="row">
           <button class="primary" type="button" onClick={() => take.run()} disabled={take.busy}>
@@ -67,7 +68,7 @@ export function Queue({ me }: { me: Schemas["Me"] }) {
         }
       </Loading>
       {!listener && active.data ? <Others items={active.data.filter((c) => c.listener_id !== me.user?.id)} /> : null}
-    </Screen>
+    </ListScreen>
   );
 }
 

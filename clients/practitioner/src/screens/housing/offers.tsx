@@ -5,7 +5,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { type Schemas, ApiError, api, ok } from "../../api";
 import { L, day, number } from "../../i18n";
 import { PAGE_SIZE, ShowMore, usePages } from "../../pages";
-import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, Screen, announce, useAction } from "../../ui";
+import { ListScreen } from "../../pull";
+import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, TechnicalDetails, announce, useAction } from "../../ui";
 import { euros, kindLabel, today } from "./requests";
 
 type Offer = Schemas["HousingOffer"];
@@ -122,8 +123,10 @@ export function Offers({ me: _me }: { me: Schemas["Me"] }) {
   const [hideWithdrawn, setHideWithdrawn] = useState(false);
 
   return (
-    <Screen
+    <ListScreen
       title={L("Offres d'hébergement", "Housing offers")}
+      refresh={offers.reload}
+      busy={offers.loading}
       actions={
         adding ? null : (
           <button type="button" class="primary" onClick={() => setAdding(true)}>
@@ -179,7 +182,7 @@ export function Offers({ me: _me }: { me: Schemas["Me"] }) {
           );
         }}
       </Loading>
-    </Screen>
+    </ListScreen>
   );
 }
 
@@ -448,7 +451,7 @@ function SaveError({ error }: { error: unknown }) {
             "While they are, the offer cannot change place or commune, shelter victims, be withdrawn, have fewer places than booked, or close a booked night.",
           )}
         </p>
-        {error.problem?.detail ? <p>{error.problem.detail}</p> : null}
+        <TechnicalDetails error={error} />
       </div>
     );
   }

@@ -5,7 +5,8 @@ import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, count, day, lang, number } from "../../i18n";
 import { PAGE_SIZE, ShowMore, usePages } from "../../pages";
-import { Badge, Choice, Empty, Loading, Screen } from "../../ui";
+import { ListScreen } from "../../pull";
+import { Badge, Choice, Empty, Loading } from "../../ui";
 
 type Request = Schemas["HousingRequest"];
 type Status = Schemas["HousingRequestStatus"];
@@ -124,14 +125,7 @@ export function HousingRequests({ me: _me }: { me: Schemas["Me"] }) {
   const requests = usePages((cursor) => ok(api.GET("/v1/housing/requests", { params: { query: { status, limit: PAGE_SIZE, cursor } } })), [status]);
 
   return (
-    <Screen
-      title={L("Demandes d'hébergement", "Housing requests")}
-      actions={
-        <button type="button" onClick={requests.reload} disabled={requests.loading}>
-          {requests.loading ? L("Actualisation…", "Refreshing…") : L("Actualiser", "Refresh")}
-        </button>
-      }
-    >
+    <ListScreen title={L("Demandes d'hébergement", "Housing requests")} refresh={requests.reload} busy={requests.loading}>
       <Choice label={L("Statut des demandes", "Requests' status")} value={status} options={STATUSES} text={statusLabel} onChange={setStatus} />
       <Loading loaded={requests}>
         {(items) =>
@@ -158,7 +152,7 @@ export function HousingRequests({ me: _me }: { me: Schemas["Me"] }) {
           )
         }
       </Loading>
-    </Screen>
+    </ListScreen>
   );
 }
 
