@@ -1,5 +1,6 @@
 //! A partner's webhook receiver on loopback: records every POST (headers and body as
-//! received) and answers 204, or 500 while it is told to fail.
+//! received) and answers 204, or 500 while it is told to fail; told to hold, it records a
+//! POST and keeps its answer until let go (a send in flight, for the fault tests).
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +31,7 @@ impl Received {
 struct Shared {
     received: Mutex<Vec<Received>>,
     failing: AtomicBool,
+    holding: AtomicBool,
 }
 
 pub struct WebhookSink {
@@ -54,6 +56,9 @@ async fn receive(req: HttpRequest, body: web::Bytes, shared: web::Data<Arc<Share
         body: String::from_utf8_lossy(&body).into_owned(),
         answered,
     });
+    while shared.holding.load(Ordering::SeqCst) {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     if failing {
         HttpResponse::InternalServerError().finish()
     } else {
@@ -85,6 +90,11 @@ impl WebhookSink {
 
     pub fn set_failing(&self, failing: bool) {
         self.shared.failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// While held, a POST is recorded at once and answered only when let go.
+    pub fn set_holding(&self, holding: bool) {
+        self.shared.holding.store(holding, Ordering::SeqCst);
     }
 
     pub fn received(&self) -> Vec<Received> {

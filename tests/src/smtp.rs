@@ -1,6 +1,9 @@
 //! A real SMTP server for the tests, speaking just enough of RFC 5321 (EHLO, MAIL, RCPT,
-//! DATA, RSET, NOOP, QUIT) for lettre to deliver to it; it keeps what it receives.
+//! DATA, RSET, NOOP, QUIT) for lettre to deliver to it; it keeps what it receives. Told to
+//! hold, it keeps a message and delays its "250 queued" until let go (a send in flight, for
+//! the fault tests).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
@@ -20,6 +23,7 @@ pub struct Mail {
 pub struct SmtpSink {
     pub url: String,
     received: Arc<Mutex<Vec<Mail>>>,
+    holding: Arc<AtomicBool>,
 }
 
 impl SmtpSink {
@@ -28,9 +32,12 @@ impl SmtpSink {
         let url = format!("smtp://{}", listener.local_addr().expect("address"));
         let received = Arc::new(Mutex::new(Vec::new()));
         let store = received.clone();
+        let holding = Arc::new(AtomicBool::new(false));
+        let hold = holding.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
                 let store = store.clone();
+                let hold = hold.clone();
                 tokio::spawn(async move {
                     let (read, mut write) = socket.into_split();
                     let mut lines = BufReader::new(read).lines();
@@ -63,6 +70,9 @@ impl SmtpSink {
                             }
                             mail.data = data;
                             store.lock().unwrap().push(std::mem::take(&mut mail));
+                            while hold.load(Ordering::SeqCst) {
+                                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                            }
                             b"250 OK queued\r\n"
                         } else if upper.starts_with("QUIT") {
                             let _ = write.write_all(b"221 bye\r\n").await;
@@ -77,7 +87,12 @@ impl SmtpSink {
                 });
             }
         });
-        Self { url, received }
+        Self { url, received, holding }
+    }
+
+    /// While held, a message is kept at once and acknowledged only when let go.
+    pub fn set_holding(&self, holding: bool) {
+        self.holding.store(holding, Ordering::SeqCst);
     }
 
     pub fn received(&self) -> Vec<Mail> {

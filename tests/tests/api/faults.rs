@@ -296,6 +296,81 @@ async fn postgres_restarted_then_stopped_for_three_seconds_loses_nothing_acknowl
     each_telegram_reply_sent_once(&app);
 }
 
+/// Fault 2, for the other outboxes: an email to a centre and a partner's webhook are on the
+/// wire (the SMTP server and the partner's endpoint have each received theirs and not yet
+/// answered) when PostgreSQL stops for three seconds. Each send succeeds while the database is
+/// away; its fate is kept and recorded once the database returns, so the row is settled as sent
+/// within seconds, not left claimed until its lease runs out (five minutes for emails, thirty
+/// seconds for webhooks) and then sent a second time.
+#[tokio::test]
+#[ignore = "needs Debian's PostgreSQL binaries (initdb, pg_ctl) and root to run them as postgres (run with --run-ignored all)"]
+async fn an_email_and_a_partner_webhook_sent_while_postgres_is_down_are_recorded_once() {
+    use relais_tests::hooks::WebhookSink;
+    use relais_tests::smtp::SmtpSink;
+    let postgres = OwnPostgres::start();
+    let smtp = SmtpSink::start().await;
+    let sink = WebhookSink::start();
+    let app = relais_tests::line::spawn_line_app_on(
+        Some(&postgres.admin_url()),
+        &[("RELAIS_SMTP_URL", &smtp.url), ("RELAIS_OUTBOUND_ALLOW", "127.0.0.0/8")],
+    )
+    .await;
+    let url = app.database_url.clone().expect("the app runs on PostgreSQL");
+    let key = app.partner_key().await;
+    let practitioner = app.token("practitioner").await;
+    crate::partners::set_endpoint(&app, &key, &sink.url).await;
+
+    smtp.set_holding(true);
+    sink.set_holding(true);
+    // The partner's referral emails the centre; the centre's acceptance calls the partner.
+    let referral = crate::partners::court_referral(&app, &key).await;
+    let accepted = app
+        .post(&format!("/v1/referrals/{}/accept", referral["id"].as_str().unwrap()))
+        .bearer(&practitioner)
+        .send()
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text());
+    let mails = smtp.wait_for(1).await.expect("the email reached the SMTP server");
+    let hooks = sink.wait_for(1).await.expect("the webhook reached the partner");
+
+    // Both are on the wire, unanswered: the database goes away, then they succeed.
+    postgres.stop();
+    smtp.set_holding(false);
+    sink.set_holding(false);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    postgres.start_again();
+
+    // Settled as sent within seconds of the database's return (the leases are far longer).
+    let settled = |sql: &'static str| {
+        let url = url.clone();
+        async move {
+            for _ in 0..100 {
+                if let Ok(mut conn) = diesel::pg::PgConnection::establish(&url)
+                    && let Ok(row) = diesel::sql_query(sql).get_result::<Count>(&mut conn)
+                    && row.n == 1
+                {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            false
+        }
+    };
+    assert!(
+        settled("SELECT COUNT(*) AS n FROM email_outbox WHERE status = 'sent' AND claim_token IS NULL").await,
+        "the email is recorded as sent within ten seconds of the database's return"
+    );
+    assert!(
+        settled("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'delivered' AND claim_token IS NULL")
+            .await,
+        "the webhook is recorded as delivered within ten seconds of the database's return"
+    );
+    // And nothing goes twice: every row is settled, so no lease can run out and send again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(smtp.received().len(), mails.len(), "the email was sent once");
+    assert_eq!(sink.received().len(), hooks.len(), "the webhook was sent once");
+}
+
 /// A tmpfs mounted for the test and unmounted when dropped.
 struct SmallDisk {
     path: std::path::PathBuf,

@@ -169,7 +169,7 @@ fn check_against_the_contract(message: &Received) {
     }
 }
 
-async fn set_endpoint(app: &TestApp, key: &str, url: &str) -> String {
+pub(crate) async fn set_endpoint(app: &TestApp, key: &str, url: &str) -> String {
     let set = app
         .put("/v1/webhook-endpoint")
         .bearer(key)
@@ -182,7 +182,7 @@ async fn set_endpoint(app: &TestApp, key: &str, url: &str) -> String {
     secret
 }
 
-async fn court_referral(app: &TestApp, key: &str) -> Value {
+pub(crate) async fn court_referral(app: &TestApp, key: &str) -> Value {
     let centre = app.organisation_id("CPCA Île-de-France Est").await;
     let referral = app
         .post("/v1/referrals")
