@@ -39,7 +39,8 @@
 #
 # Every minute: samples.tsv (each instance's resident memory, open file descriptors, the
 # database's connections, the outbox depth) and activity.tsv (running totals: replies posted and
-# delivered, orientations, bookings, reminders, housing requests, live events, non-2xx answers).
+# delivered, conversations closed then found active again, orientations, bookings, reminders,
+# housing requests, live events, non-2xx answers and the races among them).
 # After the load: up to SOAK_DRAIN_SECONDS (at least SOAK_SLOT_LEAD_MINUTES + SOAK_REMINDER_SECONDS
 # + 30 s) for the outbox to drain and the last bookings' two-hours reminders to fall due. The
 # server paces Telegram at 30 messages a second per instance and one per second per chat, and in
