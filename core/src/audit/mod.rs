@@ -5,6 +5,7 @@
 use diesel::prelude::*;
 
 use crate::access::{Actor, ActorKind};
+use crate::db::at_commit::{self, Sequence};
 use crate::db::schema::audit_log;
 use crate::db::{DbConn, lock_for_sequence, write_tx};
 use crate::error::Result;
@@ -88,11 +89,30 @@ impl Row {
 /// a read that records itself outside one gets its own write transaction here, so that the
 /// read of the chain's head and the insert of the next link cannot interleave with another
 /// append (they once collided on the sequence and failed parallel reads with 409).
+///
+/// On PostgreSQL the link is appended as the transaction's last statement, before its live
+/// events (see `db::at_commit`): the chain's lock is then never held while waiting for another.
 pub fn record(conn: &mut DbConn, actor: &Actor, entry: Entry<'_>) -> Result<()> {
-    write_tx(conn, |conn| append(conn, actor, entry))
+    let actor = *actor;
+    let at = time::to_db(time::now());
+    let action = entry.action.to_owned();
+    let object = entry.object.map(|(kind, id)| (kind.to_owned(), id));
+    let details = entry.details.to_string();
+    write_tx(conn, |conn| {
+        Ok(at_commit::append(conn, Sequence::Audit, move |conn| {
+            append(conn, &actor, at, action, object, details)
+        })?)
+    })
 }
 
-fn append(conn: &mut DbConn, actor: &Actor, entry: Entry<'_>) -> Result<()> {
+fn append(
+    conn: &mut DbConn,
+    actor: &Actor,
+    at: chrono::NaiveDateTime,
+    action: String,
+    object: Option<(String, String)>,
+    details: String,
+) -> QueryResult<()> {
     lock_for_sequence(conn, CHAIN_LOCK)?;
     let last: Option<(i64, String)> = audit_log::table
         .select((audit_log::seq, audit_log::hash))
@@ -112,14 +132,14 @@ fn append(conn: &mut DbConn, actor: &Actor, entry: Entry<'_>) -> Result<()> {
     let mut row = Row {
         seq,
         id: AuditId::new().to_string(),
-        at: time::to_db(time::now()),
+        at,
         actor_type: actor_type.to_owned(),
         actor_id,
         organisation_id: actor.organisation_id.map(|o| o.to_string()),
-        action: entry.action.to_owned(),
-        object_type: entry.object.as_ref().map(|(t, _)| (*t).to_owned()),
-        object_id: entry.object.map(|(_, id)| id),
-        details: entry.details.to_string(),
+        action,
+        object_type: object.as_ref().map(|(t, _)| t.clone()),
+        object_id: object.map(|(_, id)| id),
+        details,
         prev_hash,
         hash: String::new(),
     };

@@ -2,6 +2,7 @@
 //! The backend is chosen at run time from the URL scheme. Blocking: callers on an async
 //! runtime must run these functions on a blocking thread.
 
+pub mod at_commit;
 pub mod schema;
 mod writer;
 
@@ -474,7 +475,13 @@ where
             ) {
                 return f(conn);
             }
-            conn.transaction(f)
+            // The shared sequences are appended last, in one order (see `at_commit`).
+            let _discard = at_commit::Discard::for_conn(conn);
+            conn.transaction(|conn| {
+                let value = f(conn)?;
+                at_commit::flush(conn)?;
+                Ok(value)
+            })
         }
         DbConn::Sqlite(_) => {
             // Nested inside a writer's work: `conn` is its connection; join the transaction.

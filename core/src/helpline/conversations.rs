@@ -65,13 +65,19 @@ pub fn open_for_contact(
     first_step: &str,
 ) -> Result<(Conversation, bool)> {
     write_tx(conn, |conn| {
-        let existing = conversations::table
+        let open = conversations::table
             .filter(conversations::contact_id.eq(contact_id))
             .filter(conversations::state.ne(ConversationState::Closed.as_str()))
-            .order(conversations::created_at.desc())
-            .select(Conversation::as_select())
-            .first(conn)
-            .optional()?;
+            .order(conversations::created_at.desc());
+        // Locked to the end of the transaction, as every read that leads to a `save`.
+        let existing = match conn {
+            DbConn::Pg(pg) => open
+                .select(Conversation::as_select())
+                .for_update()
+                .first(pg)
+                .optional()?,
+            DbConn::Sqlite(lite) => open.select(Conversation::as_select()).first(lite).optional()?,
+        };
         if let Some(c) = existing {
             return Ok((c, false));
         }
@@ -106,6 +112,10 @@ pub fn open_for_contact(
     })
 }
 
+/// Writes the whole row. Read it with [`get_for_update`] (or [`open_for_contact`]) in the same
+/// transaction: a row read without its lock and saved later undoes whatever another
+/// transaction wrote in between (the soak saw a message arriving as a listener closed the
+/// conversation reopen it, and a reply wipe the danger flag the bot had just raised).
 pub fn save(conn: &mut DbConn, conversation: &mut Conversation) -> Result<()> {
     write_tx(conn, |conn| {
         conversation.updated_at = time::to_db(time::now());
@@ -113,6 +123,17 @@ pub fn save(conn: &mut DbConn, conversation: &mut Conversation) -> Result<()> {
             .set(&*conversation)
             .execute(conn)?;
         Ok(())
+    })
+}
+
+/// The conversation, its row locked to the end of the transaction (PostgreSQL: `FOR UPDATE`;
+/// SQLite's write transaction already excludes every other writer), for a change to `save`.
+/// Call inside a `write_tx`.
+pub fn get_for_update(conn: &mut DbConn, id: &str) -> Result<Conversation> {
+    let row = conversations::table.find(id);
+    Ok(match conn {
+        DbConn::Pg(pg) => row.select(Conversation::as_select()).for_update().first(pg)?,
+        DbConn::Sqlite(lite) => row.select(Conversation::as_select()).first(lite)?,
     })
 }
 

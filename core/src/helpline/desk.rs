@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::conversations::{self, Conversation};
 use super::model::{Author, Channel, ConversationState, Direction};
-use super::outbox::{self, NewOutbound, Payload};
+use super::outbox::{self, NewOutbound, Payload, Urgency};
 use super::{events, messages};
 use crate::access::Caller;
 use crate::audit::{self, Entry};
@@ -32,6 +32,12 @@ pub const OUTCOMES: &[&str] = &[
 
 fn load(conn: &mut DbConn, id: &str) -> Result<Conversation> {
     conversations::get(conn, id)
+}
+
+/// The conversation, locked until the transaction ends: what is saved is built on the row as
+/// it is now, not as it was before another writer (the person's next message) changed it.
+fn load_for_change(conn: &mut DbConn, id: &str) -> Result<Conversation> {
+    conversations::get_for_update(conn, id)
 }
 
 fn active_count(conn: &mut DbConn, listener: &str) -> Result<i64> {
@@ -79,15 +85,24 @@ pub fn take_next(
         if active_count(conn, &me)? >= capacity {
             return Err(Error::Conflict(format!("you already hold {capacity} conversations")));
         }
-        let next: Option<Conversation> = conv::table
-            .filter(conv::state.eq(ConversationState::Waiting.as_str()))
-            .order((conv::priority.desc(), conv::waiting_since.asc(), conv::created_at.asc()))
-            .select(Conversation::as_select())
-            .first(conn)
-            .optional()?;
-        match next {
-            Some(c) => Ok(Some(hand_to(conn, caller, c, &me, "conversation.take", now)?)),
-            None => Ok(None),
+        // The queue lock keeps listeners apart; the person's own messages can still move a
+        // conversation (raise it, or close it on STOP): the one chosen is read again under its
+        // row lock, and passed over if it no longer waits.
+        let mut passed: Vec<String> = Vec::new();
+        loop {
+            let next: Option<String> = conv::table
+                .filter(conv::state.eq(ConversationState::Waiting.as_str()))
+                .filter(conv::id.ne_all(&passed))
+                .order((conv::priority.desc(), conv::waiting_since.asc(), conv::created_at.asc()))
+                .select(conv::id)
+                .first(conn)
+                .optional()?;
+            let Some(id) = next else { return Ok(None) };
+            let c = load_for_change(conn, &id)?;
+            if c.state() == ConversationState::Waiting {
+                return Ok(Some(hand_to(conn, caller, c, &me, "conversation.take", now)?));
+            }
+            passed.push(id);
         }
     })
 }
@@ -97,7 +112,7 @@ pub fn take(conn: &mut DbConn, caller: &Caller, id: &str, capacity: i64, now: Da
     let me = caller.user_id().ok_or(Error::NotFound)?.to_string();
     write_tx(conn, |conn| {
         lock_for_sequence(conn, QUEUE_LOCK)?;
-        let c = load(conn, id)?;
+        let c = load_for_change(conn, id)?;
         if c.state() != ConversationState::Waiting {
             return Err(Error::Conflict("this conversation is not waiting".into()));
         }
@@ -137,7 +152,7 @@ pub fn assign(
     write_tx(conn, |conn| {
         lock_for_sequence(conn, QUEUE_LOCK)?;
         let listener = helpline_listener(conn, caller, listener)?;
-        let c = load(conn, id)?;
+        let c = load_for_change(conn, id)?;
         if c.state() == ConversationState::Closed || c.state() == ConversationState::Bot {
             return Err(Error::Conflict(
                 "only a waiting or active conversation can be assigned".into(),
@@ -179,7 +194,7 @@ pub fn reply(
         return Err(Error::invalid("text", "a reply has 1 to 2000 characters"));
     }
     write_tx(conn, |conn| {
-        let mut c = load(conn, id)?;
+        let mut c = load_for_change(conn, id)?;
         held_by_caller(&c, caller)?;
         let (key, sealed) = super::contacts::sealed_address(conn, &c.contact_id)?;
         let channel: Channel = c.channel.parse()?;
@@ -198,6 +213,7 @@ pub fn reply(
                     choices: Vec::new(),
                 },
                 position: 0,
+                urgency: Urgency::Listener,
             },
         )?;
         c.last_message_at = time::to_db(now);
@@ -243,7 +259,7 @@ pub fn transfer(
 ) -> Result<Conversation> {
     write_tx(conn, |conn| {
         lock_for_sequence(conn, QUEUE_LOCK)?;
-        let mut c = load(conn, id)?;
+        let mut c = load_for_change(conn, id)?;
         held_by_caller(&c, caller)?;
         if let Some(note) = note {
             add_note_inner(conn, secrets, caller, &c.id, note)?;
@@ -290,7 +306,7 @@ pub fn close(
         return Err(Error::invalid("summary", "at most 2000 characters"));
     }
     write_tx(conn, |conn| {
-        let mut c = load(conn, id)?;
+        let mut c = load_for_change(conn, id)?;
         held_by_caller(&c, caller)?;
         c.set_state(ConversationState::Closed, now);
         c.outcome = Some(outcome.to_owned());
@@ -418,7 +434,12 @@ pub fn requeue_silent(conn: &mut DbConn, now: DateTime<Utc>, silence: Duration) 
             .select(Conversation::as_select())
             .load(conn)?;
         let mut moved = Vec::new();
-        for mut c in held {
+        for c in held {
+            // Read again under its row lock: the person may have written meanwhile.
+            let mut c = load_for_change(conn, &c.id)?;
+            if c.state() != ConversationState::Active || c.assigned_at.is_none_or(|t| t >= cutoff) {
+                continue;
+            }
             let last_reply: Option<chrono::NaiveDateTime> = crate::db::schema::messages::table
                 .filter(crate::db::schema::messages::conversation_id.eq(&c.id))
                 .filter(crate::db::schema::messages::author.eq(Author::Listener.as_str()))

@@ -1,10 +1,11 @@
 //! Live events of the helpline: what changed (a new message, the queue, an assignment),
-//! as ids only. Written in the transaction of the change with a gap-free sequence number,
-//! then published on the event bus after commit; an app that reconnects asks for the
+//! as ids only. Written in the transaction of the change with a gap-free sequence number
+//! (appended as its last statement on PostgreSQL: see `db::at_commit`), then published on the event bus after commit; an app that reconnects asks for the
 //! events after the last number it saw, so nothing is lost or seen twice.
 
 use diesel::prelude::*;
 
+use crate::db::at_commit::{self, Sequence};
 use crate::db::schema::live_events;
 use crate::db::{DbConn, lock_for_sequence, write_tx};
 use crate::error::Result;
@@ -67,15 +68,15 @@ pub mod kind {
     pub const SECURITY_ALERT: &str = "security.alert";
 }
 
-/// Records an event in the current transaction; returns it (with its number) for publishing
-/// once the transaction commits.
+/// Records an event in the current transaction; the bus publishes it once the transaction
+/// commits.
 pub fn record(
     conn: &mut DbConn,
     kind: &str,
     conversation_id: Option<&str>,
     message_id: Option<&str>,
     listener_id: Option<&str>,
-) -> Result<LiveEvent> {
+) -> Result<()> {
     record_with_detail(conn, kind, conversation_id, message_id, listener_id, None)
 }
 
@@ -87,7 +88,7 @@ pub fn record_with_detail(
     message_id: Option<&str>,
     listener_id: Option<&str>,
     detail: Option<&str>,
-) -> Result<LiveEvent> {
+) -> Result<()> {
     insert(conn, kind, conversation_id, message_id, listener_id, detail, None, None)
 }
 
@@ -98,7 +99,7 @@ pub fn record_for_helpline(
     conversation_id: Option<&str>,
     object_id: &str,
     detail: Option<&str>,
-) -> Result<LiveEvent> {
+) -> Result<()> {
     insert(conn, kind, conversation_id, None, None, detail, None, Some(object_id))
 }
 
@@ -109,7 +110,7 @@ pub fn record_for_centre(
     kind: &str,
     object_id: &str,
     detail: Option<&str>,
-) -> Result<LiveEvent> {
+) -> Result<()> {
     insert(
         conn,
         kind,
@@ -123,7 +124,7 @@ pub fn record_for_centre(
 }
 
 /// A security alert, for the platform's administrators and national coordinators only.
-pub fn record_security(conn: &mut DbConn, alert_id: &str, alert_kind: &str) -> Result<LiveEvent> {
+pub fn record_security(conn: &mut DbConn, alert_id: &str, alert_kind: &str) -> Result<()> {
     insert(
         conn,
         kind::SECURITY_ALERT,
@@ -146,25 +147,28 @@ fn insert(
     detail: Option<&str>,
     organisation_id: Option<&str>,
     object_id: Option<&str>,
-) -> Result<LiveEvent> {
+) -> Result<()> {
+    let mut event = LiveEvent {
+        seq: 0,
+        at: time::to_db(time::now()),
+        kind: kind.to_owned(),
+        conversation_id: conversation_id.map(str::to_owned),
+        message_id: message_id.map(str::to_owned),
+        listener_id: listener_id.map(str::to_owned),
+        detail: detail.map(str::to_owned),
+        organisation_id: organisation_id.map(str::to_owned),
+        object_id: object_id.map(str::to_owned),
+    };
     write_tx(conn, |conn| {
-        lock_for_sequence(conn, EVENTS_LOCK)?;
-        let last: Option<i64> = live_events::table
-            .select(diesel::dsl::max(live_events::seq))
-            .first(conn)?;
-        let event = LiveEvent {
-            seq: last.unwrap_or(0) + 1,
-            at: time::to_db(time::now()),
-            kind: kind.to_owned(),
-            conversation_id: conversation_id.map(str::to_owned),
-            message_id: message_id.map(str::to_owned),
-            listener_id: listener_id.map(str::to_owned),
-            detail: detail.map(str::to_owned),
-            organisation_id: organisation_id.map(str::to_owned),
-            object_id: object_id.map(str::to_owned),
-        };
-        diesel::insert_into(live_events::table).values(&event).execute(conn)?;
-        Ok(event)
+        Ok(at_commit::append(conn, Sequence::Events, move |conn| {
+            lock_for_sequence(conn, EVENTS_LOCK)?;
+            let last: Option<i64> = live_events::table
+                .select(diesel::dsl::max(live_events::seq))
+                .first(conn)?;
+            event.seq = last.unwrap_or(0) + 1;
+            diesel::insert_into(live_events::table).values(&event).execute(conn)?;
+            Ok(())
+        })?)
     })
 }
 

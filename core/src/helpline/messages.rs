@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::events::{self, LiveEvent};
+use super::events;
 use super::model::{Author, Direction};
 use crate::crypto::{self, Secrets};
 use crate::db::schema::{conversations, messages};
@@ -79,30 +79,30 @@ pub fn forget_words(conn: &mut DbConn, conversation_id: &str) -> Result<usize> {
 }
 
 /// Records a message's delivery state. A listener's message also tells the listeners' apps
-/// (`message.status`), so the one who wrote it sees it leave, arrive or fail. Returns the
-/// live event to publish, if any. Call inside a transaction.
-pub fn set_delivery(conn: &mut DbConn, id: &str, delivery: &str) -> Result<Option<LiveEvent>> {
+/// (`message.status`), so the one who wrote it sees it leave, arrive or fail. True when a
+/// live event was recorded. Call inside a transaction.
+pub fn set_delivery(conn: &mut DbConn, id: &str, delivery: &str) -> Result<bool> {
     write_tx(conn, |conn| {
         let updated = diesel::update(messages::table.find(id))
             .filter(messages::delivery.is_null().or(messages::delivery.ne(delivery)))
             .set(messages::delivery.eq(Some(delivery)))
             .execute(conn)?;
         if updated == 0 {
-            return Ok(None);
+            return Ok(false);
         }
         let (conversation_id, author): (String, String) = messages::table
             .find(id)
             .select((messages::conversation_id, messages::author))
             .first(conn)?;
         if author != Author::Listener.as_str() {
-            return Ok(None);
+            return Ok(false);
         }
         let listener: Option<Option<String>> = conversations::table
             .find(&conversation_id)
             .select(conversations::listener_id)
             .first(conn)
             .optional()?;
-        let event = events::record_with_detail(
+        events::record_with_detail(
             conn,
             events::kind::MESSAGE_STATUS,
             Some(&conversation_id),
@@ -110,7 +110,7 @@ pub fn set_delivery(conn: &mut DbConn, id: &str, delivery: &str) -> Result<Optio
             listener.flatten().as_deref(),
             Some(delivery),
         )?;
-        Ok(Some(event))
+        Ok(true)
     })
 }
 
