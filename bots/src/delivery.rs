@@ -26,6 +26,25 @@ use crate::metrics::LineMetrics;
 /// How often a send's fate is offered again to a database out of reach.
 const SETTLE_RETRY: Duration = Duration::from_millis(250);
 
+/// How long a round sends before handing back what it has not sent yet: the next claim sorts
+/// the outbox again, so a message that became urgent meanwhile (emergency numbers, a
+/// listener's words) waits at most this long behind a batch claimed before it, even at an SMS
+/// provider's pace of one a second.
+const ROUND_SPAN: Duration = Duration::from_secs(1);
+
+/// A provider's pace shared by every instance: Telegram allows 30 messages a second per bot
+/// and an SMS account its own rate, whatever the number of instances sending. Takes one send
+/// of `channel` within `per_second` for all of them: `Ok(None)` when taken, `Ok(Some(wait))`
+/// when this second is spent (try again after `wait`), `Err` when the shared store is out of
+/// reach (the instance then keeps its own pace only).
+pub trait SharedPace: Send + Sync {
+    fn take(
+        &self,
+        channel: Channel,
+        per_second: u32,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<Duration>, String>> + Send + '_>>;
+}
+
 #[derive(Clone, Debug)]
 pub struct DeliveryConfig {
     pub retry: RetryPolicy,
@@ -99,6 +118,7 @@ pub struct Delivery {
     pub config: DeliveryConfig,
     pub metrics: Arc<LineMetrics>,
     pacer: Mutex<Pacer>,
+    shared_pace: Option<Arc<dyn SharedPace>>,
 }
 
 impl Delivery {
@@ -116,10 +136,39 @@ impl Delivery {
             config,
             metrics,
             pacer: Mutex::default(),
+            shared_pace: None,
         }
     }
 
-    /// Claims a batch and sends it. When `stopping` turns true between two sends, the rest
+    /// Paces sends across instances too (see [`SharedPace`]).
+    #[must_use]
+    pub fn with_shared_pace(mut self, pace: Option<Arc<dyn SharedPace>>) -> Self {
+        self.shared_pace = pace;
+        self
+    }
+
+    /// Waits for this instance's pace, then for a send within the pace shared by every
+    /// instance.
+    async fn paced(&self, channel: Channel, per_second: u32) {
+        self.pacer.lock().await.wait(channel, per_second).await;
+        let Some(shared) = &self.shared_pace else { return };
+        if per_second == 0 {
+            return;
+        }
+        loop {
+            match shared.take(channel, per_second).await {
+                Ok(None) => return,
+                Ok(Some(wait)) => tokio::time::sleep(wait).await,
+                Err(e) => {
+                    tracing::debug!(error = %e, "shared pace out of reach: this instance's own pace only");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Claims a batch and sends it. When `stopping` turns true between two sends, or the round
+    /// has sent for [`ROUND_SPAN`], the rest
     /// of the batch is handed back untried, for any instance to send.
     pub async fn round(
         &self,
@@ -146,8 +195,9 @@ impl Delivery {
             published: false,
         };
         let mut items = claimed.into_iter();
+        let started = Instant::now();
         while let Some(item) = items.next() {
-            if stopping() {
+            if stopping() || started.elapsed() > ROUND_SPAN {
                 let rest: Vec<Claimed> = std::iter::once(item).chain(items.by_ref()).collect();
                 self.blocking(clock, move |conn| outbox::release(conn, &rest)).await?;
                 break;
@@ -157,7 +207,7 @@ impl Delivery {
                 Channel::Sms => self.config.sms_per_second,
                 Channel::WebChat => 0,
             };
-            self.pacer.lock().await.wait(item.channel, rate).await;
+            self.paced(item.channel, rate).await;
             let result = self
                 .senders
                 .send(

@@ -11,7 +11,7 @@ use relais_core::crypto::Secrets;
 use relais_core::db::{DbConn, lock_for_sequence, write_tx};
 use relais_core::geo::{Geography, PostalCode};
 use relais_core::helpline::model::{Author, Channel, ContactStatus, ConversationState, Direction, PRIORITY_URGENT};
-use relais_core::helpline::outbox::{NewOutbound, Payload};
+use relais_core::helpline::outbox::{NewOutbound, Payload, Urgency};
 use relais_core::helpline::{contacts, conversations, events, messages, outbox, receipts};
 use relais_core::{Error, time};
 
@@ -326,6 +326,7 @@ impl TextLine {
                                     message_id: None,
                                     payload: &part,
                                     position: position as i32,
+                                    urgency: Urgency::Routine,
                                 },
                             )?;
                         }
@@ -389,6 +390,13 @@ impl TextLine {
                         &inbound.address,
                         &conversation.id,
                         &replies_to_send,
+                        // The answer to danger, suicide or a victim's words goes before the
+                        // backlog of routine answers.
+                        if flagged.is_some() {
+                            Urgency::Safety
+                        } else {
+                            Urgency::Routine
+                        },
                     )
                 })?;
                 Ok(Ingested::Stored {
@@ -401,6 +409,7 @@ impl TextLine {
     }
 
     /// Stores each reply as an outbound message and queues its parts for delivery.
+    #[allow(clippy::too_many_arguments)]
     pub fn queue_replies(
         &self,
         conn: &mut DbConn,
@@ -409,6 +418,7 @@ impl TextLine {
         address: &str,
         conversation_id: &str,
         replies: &[Payload],
+        urgency: Urgency,
     ) -> Result<usize, Error> {
         let mut queued = 0;
         let mut position = 1;
@@ -434,6 +444,7 @@ impl TextLine {
                         message_id: Some(&message_id),
                         payload: &part,
                         position,
+                        urgency,
                     },
                 )?;
                 position += 1;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use relais_core::Error;
 use relais_core::db::{DbConn, write_tx};
 use relais_core::helpline::model::Channel;
-use relais_core::helpline::outbox::Payload;
+use relais_core::helpline::outbox::{Payload, Urgency};
 use relais_core::helpline::{contacts, conversations};
 
 use crate::ingest::TextLine;
@@ -63,7 +63,15 @@ impl TextLine {
                 let address = contacts::open_address(&self.secrets, &key, &sealed)?;
                 let channel: Channel = conversation.channel.parse()?;
                 let message = self.place_message(position, contact.language);
-                self.queue_replies(conn, channel, &key, &address, &conversation.id, &[message])?;
+                self.queue_replies(
+                    conn,
+                    channel,
+                    &key,
+                    &address,
+                    &conversation.id,
+                    &[message],
+                    Urgency::Routine,
+                )?;
                 told += 1;
             }
             Ok(told)

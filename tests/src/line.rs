@@ -234,6 +234,17 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Waits for an SMS to a number holding `needle`; Ok with the matches, Err at the bound.
+    #[must_use = "a wait that times out must fail the test"]
+    pub async fn sms_wait_text(&self, to: &str, needle: &str) -> Result<Vec<Call>, TimedOut<Call>> {
+        self.sms_fake()
+            .recorder
+            .wait_for(1, BOUND, |c| {
+                c.body["To"].as_str() == Some(to) && c.body["Body"].as_str().is_some_and(|t| t.contains(needle))
+            })
+            .await
+    }
+
     /// Waits until the line's outbox is drained (nothing pending or being sent).
     pub async fn outbox_drained(&self) {
         crate::wait::until(

@@ -194,6 +194,13 @@ impl LiveHub {
         self.ended.subscribe()
     }
 
+    /// The providers' pace shared with the other instances, when there is Redis to share it.
+    pub fn shared_pace(&self) -> Option<Arc<dyn relais_bots::delivery::SharedPace>> {
+        self.redis
+            .clone()
+            .map(|redis| Arc::new(super::pace::RedisPace::new(redis)) as Arc<dyn relais_bots::delivery::SharedPace>)
+    }
+
     /// Tells every instance's sockets that sessions of an account (or an organisation) have
     /// ended. With Redis, the signal comes back to this instance through the subscriber too;
     /// it is also sent locally at once, so this instance never waits on Redis.

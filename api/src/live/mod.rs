@@ -5,6 +5,7 @@
 //! `/v1/live`.
 
 mod bus;
+pub mod pace;
 pub mod presence;
 pub mod socket;
 

@@ -29,7 +29,8 @@ impl LineDelivery {
                 state.line.senders.clone(),
                 state.line.delivery.clone(),
                 state.line.metrics.clone(),
-            ),
+            )
+            .with_shared_pace(state.live.shared_pace()),
             waker: state.workers.wakers.line.clone(),
         }
     }

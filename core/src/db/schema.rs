@@ -206,6 +206,7 @@ diesel::table! {
         position -> Integer,
         sent_at -> Nullable<Timestamp>,
         claim_token -> Nullable<Text>,
+        urgency -> Integer,
     }
 }
 
@@ -531,6 +532,18 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_note_corrections (id) {
+        id -> Text,
+        note_id -> Text,
+        case_id -> Text,
+        author_id -> Text,
+        body_sealed -> Binary,
+        reason_sealed -> Binary,
+        created_at -> Timestamp,
     }
 }
 

@@ -2,7 +2,7 @@
 //! as what caused it, then drained by delivery workers on any instance. A worker claims a
 //! row with a compare-and-set on its status (so two workers never both own it), only the
 //! oldest unfinished row of each chat (so order is kept), and holds it under a lease (so a
-//! crashed worker's rows come back).
+//! crashed worker's rows come back). The most urgent rows go first (see [`Urgency`]).
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -16,8 +16,22 @@ use crate::error::{Error, Result};
 use crate::outbox::{self as protocol, Claim, Outcome, Status, Table};
 use crate::time;
 
-/// The text line's outbox in the one protocol: claimed oldest first, then by position.
-pub const TABLE: Table = Table::new("outbox", "created_at, position");
+/// The text line's outbox in the one protocol: claimed most urgent first, then oldest first,
+/// then by position.
+pub const TABLE: Table = Table::new("outbox", "urgency DESC, created_at, position");
+
+/// How soon a row must go, whatever waits before it. A backlog of the bot's routine answers
+/// (hundreds of people writing at once, Telegram's 30 sends a second) must not hold back the
+/// emergency numbers given to someone in danger, nor a listener's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Urgency {
+    /// The bot's answers, reminders, queue places.
+    Routine = 0,
+    /// A listener's words to the person they hold.
+    Listener = 1,
+    /// The answer to a message read as danger, suicide or a victim's words (the numbers).
+    Safety = 2,
+}
 
 /// What is sent: a text and, where the channel has them, choices (buttons).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -41,6 +55,7 @@ pub struct NewOutbound<'a> {
     pub message_id: Option<&'a str>,
     pub payload: &'a Payload,
     pub position: i32,
+    pub urgency: Urgency,
 }
 
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
@@ -64,6 +79,7 @@ struct Row {
     position: i32,
     sent_at: Option<chrono::NaiveDateTime>,
     claim_token: Option<String>,
+    urgency: i32,
 }
 
 fn payload_context(id: &str) -> String {
@@ -95,6 +111,7 @@ pub fn enqueue(conn: &mut DbConn, secrets: &Secrets, item: NewOutbound<'_>) -> R
             position: item.position,
             sent_at: None,
             claim_token: None,
+            urgency: item.urgency as i32,
         };
         diesel::insert_into(outbox::table).values(&row).execute(conn)?;
         protocol::mark_enqueued(&TABLE);
@@ -158,13 +175,27 @@ pub fn claim_batch(
             }
             chats_seen.push(row.chat_key.clone());
             // Only the oldest unfinished row of a chat may go: order within a conversation.
+            // A chat takes the place of its most urgent row: when that row waits behind older
+            // ones of its chat, the oldest goes now, ahead of the rest of the queue.
             let head: Option<protocol::Id> = diesel::sql_query(protocol::numbered(conn, &head_query))
                 .bind::<diesel::sql_types::Text, _>(&row.chat_key)
                 .get_result(conn)
                 .optional()?;
-            if head.map(|h| h.id).as_deref() != Some(row.id.as_str()) {
-                continue;
-            }
+            let row = match head {
+                Some(head) if head.id == row.id => row,
+                Some(head) => {
+                    let Some(head) = outbox::table
+                        .find(&head.id)
+                        .select(Row::as_select())
+                        .first(conn)
+                        .optional()?
+                    else {
+                        continue;
+                    };
+                    head
+                }
+                None => continue,
+            };
             let channel: Channel = row.channel.parse()?;
             if !can_send(channel, &row.chat_key) {
                 continue; // left for an instance that can (a web chat page held elsewhere)
@@ -209,7 +240,7 @@ fn set_message_delivery(conn: &mut DbConn, outbox_id: &str, delivery: &str) -> R
         .first(conn)
         .optional()?;
     match message {
-        Some(Some(message)) => Ok(messages::set_delivery(conn, &message, delivery)?.is_some()),
+        Some(Some(message)) => messages::set_delivery(conn, &message, delivery),
         _ => Ok(false),
     }
 }
@@ -276,10 +307,13 @@ pub fn delivery_report(
             .first(conn)
             .optional()?;
         Ok(match message {
-            Some(Some(id)) => match messages::set_delivery(conn, &id, delivery)? {
-                Some(_) => Report::Published,
-                None => Report::Recorded,
-            },
+            Some(Some(id)) => {
+                if messages::set_delivery(conn, &id, delivery)? {
+                    Report::Published
+                } else {
+                    Report::Recorded
+                }
+            }
             Some(None) => Report::Recorded,
             None => Report::Unknown,
         })

@@ -165,7 +165,14 @@ async fn two_instances() -> (TestApp, TestApp) {
 
 /// Two instances of the line on one PostgreSQL database (TEST_DATABASE_URL) and the given Redis.
 pub(crate) async fn two_instances_on(redis: &str) -> (TestApp, TestApp) {
-    let a = spawn_line_app(&[("RELAIS_REDIS_URL", redis)]).await;
+    two_instances_with(redis, &[]).await
+}
+
+/// As [`two_instances_on`], both with the `extra` settings.
+pub(crate) async fn two_instances_with(redis: &str, extra: &[(&str, &str)]) -> (TestApp, TestApp) {
+    let mut settings = vec![("RELAIS_REDIS_URL", redis)];
+    settings.extend_from_slice(extra);
+    let a = spawn_line_app(&settings).await;
     // Instances behind one load balancer share the database, Redis and the secrets.
     use base64::Engine as _;
     let key = |k: &relais_core::crypto::SecretKey| base64::engine::general_purpose::STANDARD.encode(k.expose());
@@ -175,16 +182,14 @@ pub(crate) async fn two_instances_on(redis: &str) -> (TestApp, TestApp) {
         key(&secrets.hmac_pepper),
         key(&secrets.field_key),
     );
-    let b = spawn_line_instance_sharing(
-        &a,
-        &[
-            ("RELAIS_REDIS_URL", redis),
-            ("RELAIS_JWT_KEY", &jwt),
-            ("RELAIS_HMAC_PEPPER", &pepper),
-            ("RELAIS_FIELD_KEY", &field),
-        ],
-    )
-    .await;
+    let mut settings = vec![
+        ("RELAIS_REDIS_URL", redis),
+        ("RELAIS_JWT_KEY", jwt.as_str()),
+        ("RELAIS_HMAC_PEPPER", pepper.as_str()),
+        ("RELAIS_FIELD_KEY", field.as_str()),
+    ];
+    settings.extend_from_slice(extra);
+    let b = spawn_line_instance_sharing(&a, &settings).await;
     (a, b)
 }
 
@@ -563,4 +568,41 @@ async fn a_deactivated_organisation_is_refused_at_once_staff_keys_and_sockets() 
     let stored = app.stored_text();
     assert!(stored.contains("organisation.deactivate"));
     assert!(stored.contains("organisation.reactivate"));
+}
+
+/// Two instances send through one SMS account: together they keep the account's pace (the
+/// soak saw two instances send 56 Telegram messages a second, where Telegram allows 30 per
+/// bot). At 4 a second, n answers take (n - 8) / 4 s at least: a
+/// count window of Redis's clock lets at most twice the pace through across a second's edge.
+#[tokio::test]
+#[ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (run with --run-ignored all)"]
+async fn two_instances_keep_one_providers_pace_between_them() {
+    let (Ok(_), Ok(redis)) = (std::env::var("TEST_DATABASE_URL"), std::env::var("TEST_REDIS_URL")) else {
+        panic!("two instances {NEEDS_TWO}");
+    };
+    let (a, b) = two_instances_with(
+        &redis,
+        &[("RELAIS_SMS_PER_SECOND", "4"), ("RELAIS_SMS_MAX_SEGMENTS", "1")],
+    )
+    .await;
+    // Each message answered; the answers queue on both instances' workers.
+    let phones: Vec<String> = (0..12).map(|i| format!("+336780002{i:02}")).collect();
+    for (i, phone) in phones.iter().enumerate() {
+        let instance = if i % 2 == 0 { &a } else { &b };
+        instance.sms_says(phone, "Bonjour").await;
+    }
+    let started = std::time::Instant::now();
+    let sent_at_start = a.sms_fake().recorder.calls().len();
+    a.outbox_drained().await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let sent = a.sms_fake().recorder.calls().len() - sent_at_start;
+    assert!(sent >= 12, "a backlog to pace: {sent} sent after the last message");
+    // At 4 a second across both instances, `sent` messages need (sent - 8) / 4 seconds at the
+    // least (a burst of twice the pace at a second's edge); each instance alone at 4 a second
+    // would send them in half that.
+    let floor = (sent as f64 - 8.0) / 4.0;
+    assert!(
+        elapsed >= floor,
+        "{sent} answers went in {elapsed:.2} s: faster than one account's pace of 4 a second allows ({floor:.2} s)"
+    );
 }

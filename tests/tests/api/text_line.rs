@@ -1081,3 +1081,54 @@ async fn a_first_message_the_lexicon_cannot_place_still_gets_every_number() {
         "both wait for a listener: {queue}"
     );
 }
+
+/// Many people write at once and the SMS provider's pace makes a backlog: the answer to a
+/// person in danger (the emergency numbers) goes before the routine answers queued ahead of it
+/// (the soak saw replies wait 85 to 100 s behind the bot's backlog, first come first served).
+#[tokio::test]
+async fn the_answer_to_danger_overtakes_a_backlog_of_routine_answers() {
+    let app = spawn_line_app(&[("RELAIS_SMS_PER_SECOND", "4")]).await;
+    let routine: Vec<String> = (0..16).map(|i| format!("+336770001{i:02}")).collect();
+    let is_routine = |c: &relais_tests::fakes::Call| routine.iter().any(|p| c.body["To"].as_str() == Some(p));
+    for phone in &routine {
+        app.sms_says(phone, "Bonjour").await;
+    }
+    let danger = "+33677000999";
+    app.sms_says(danger, "il a dit qu'il allait me tuer ce soir").await;
+    let sent_at_arrival = app.sms_fake().recorder.calls().iter().filter(|c| is_routine(c)).count();
+    app.sms_received(danger, 1)
+        .await
+        .expect("the emergency numbers were sent");
+    let calls = app.sms_fake().recorder.calls();
+    let first_danger = calls
+        .iter()
+        .position(|c| c.body["To"].as_str() == Some(danger))
+        .unwrap();
+    let sent_before_numbers = calls[..first_danger].iter().filter(|c| is_routine(c)).count();
+    app.sms_wait_text(danger, "114").await.expect("the numbers were sent");
+    let answer = texts(&app.sms_sent(danger), "Body").join("\n");
+    assert!(answer.contains("17") && answer.contains("114"), "{answer}");
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    // Every routine answer queued (the person in danger's are all urgent).
+    let all_routine = diesel::RunQueryDsl::get_result::<Count>(
+        diesel::sql_query("SELECT count(*) AS n FROM outbox WHERE urgency = 0"),
+        &mut *app.conn(),
+    )
+    .unwrap()
+    .n as usize;
+    // The premise: a backlog waited when the message came (the pace holds 4 a second).
+    assert!(
+        all_routine - sent_at_arrival >= 2 * 9,
+        "a backlog of routine answers waited: {sent_at_arrival} of {all_routine} were sent on arrival"
+    );
+    // At most the batch a worker had already claimed (8) went between arrival and the numbers.
+    assert!(
+        sent_before_numbers - sent_at_arrival <= 9,
+        "the numbers overtook the backlog: {} routine answers went between the message and its answer ({sent_at_arrival} before, {all_routine} in all)",
+        sent_before_numbers - sent_at_arrival
+    );
+}
