@@ -19,7 +19,7 @@ use relais_core::db::{DbConn, write_tx};
 use relais_core::helpline::contacts::{self, Contact};
 use relais_core::helpline::model::Language;
 use relais_core::helpline::orientations::{self, Orientation, OrientationState};
-use relais_core::helpline::outbox::{Choice, Payload};
+use relais_core::helpline::outbox::{Choice, Payload, Urgency};
 use relais_core::helpline::{conversations, desk};
 use relais_core::ids::{OrganisationId, UserId};
 
@@ -28,6 +28,10 @@ use crate::ingest::TextLine;
 use crate::script::Keyword;
 
 const PAGE: usize = 3;
+
+/// Time left to a person to choose among the slots offered: a slot whose booking closes
+/// sooner is not offered (it would close while they read).
+const CHOOSING_MINUTES: i64 = 15;
 
 fn say(text: String) -> Payload {
     Payload {
@@ -56,7 +60,17 @@ impl TextLine {
     ) -> Result<usize, Error> {
         let (key, sealed) = contacts::sealed_address(conn, &contact.id)?;
         let address = contacts::open_address(&self.secrets, &key, &sealed)?;
-        self.queue_replies(conn, contact.channel, &key, &address, conversation_id, replies)
+        // What the bot says here answers the listener's or the person's own step in an
+        // orientation: it goes with the listener's words, before the routine backlog.
+        self.queue_replies(
+            conn,
+            contact.channel,
+            &key,
+            &address,
+            conversation_id,
+            replies,
+            Urgency::Listener,
+        )
     }
 
     /// The listener proposes `centre` with a short summary; the bot asks the person's consent.
@@ -121,19 +135,26 @@ impl TextLine {
         lead: Option<&str>,
     ) -> Result<Vec<Payload>, Error> {
         let page = usize::try_from(o.page.max(0)).unwrap_or(0);
-        let mut free = slots::free(conn, &o.centre_id, now, page * PAGE, PAGE)?;
+        let decided_by = now + chrono::Duration::minutes(CHOOSING_MINUTES);
+        let mut free = slots::free(conn, &o.centre_id, decided_by, page * PAGE, PAGE)?;
         let mut lead = lead.map(|key| self.script.message(key, language));
         if free.is_empty() && page > 0 {
             o.page = 0;
-            free = slots::free(conn, &o.centre_id, now, 0, PAGE)?;
+            free = slots::free(conn, &o.centre_id, decided_by, 0, PAGE)?;
             lead = Some(self.script.message("orient_no_more", language));
         }
         o.offered = free.iter().map(|s| s.id.clone()).collect();
         if free.is_empty() {
-            return Ok(vec![say(fill(
+            let none = fill(
                 self.script.message("orient_no_slots", language),
                 &[("centre", &centre.name)],
-            ))]);
+            );
+            // The reason for offering again, if any, still comes first; its "here are the ones
+            // left" then reads as a list that turned out empty.
+            return Ok(vec![say(match lead {
+                Some(lead) => format!("{lead}\n{none}"),
+                None => none,
+            })]);
         }
         let tz = centre.tz();
         let mut choices: Vec<Choice> = free
@@ -280,8 +301,15 @@ impl TextLine {
                             )?]))
                         }
                         Err(Error::Conflict(_)) => {
-                            let replies =
-                                self.offer(conn, &mut o, &centre, language, now, Some("orient_slot_taken"))?;
+                            // Say why, as it is: taken by someone else, closed to booking, or
+                            // withdrawn by the centre.
+                            let why = match slots::load(conn, &o.offered[n - 1]) {
+                                Ok(slot) if slot.withdrawn => "orient_slot_gone",
+                                Ok(slot) if slot.booked < slot.seats => "orient_slot_too_late",
+                                Ok(_) => "orient_slot_taken",
+                                Err(_) => "orient_slot_gone",
+                            };
+                            let replies = self.offer(conn, &mut o, &centre, language, now, Some(why))?;
                             orientations::save(conn, &o)?;
                             Ok(Some(replies))
                         }

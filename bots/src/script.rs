@@ -264,6 +264,8 @@ const REQUIRED_MESSAGES: &[&str] = &[
     "orient_no_slots",
     "orient_no_more",
     "orient_slot_taken",
+    "orient_slot_too_late",
+    "orient_slot_gone",
     "orient_booked",
     "orient_bring",
     "orient_more",

@@ -1001,3 +1001,58 @@ async fn reminders_are_sent_once_across_clock_jumps() {
     app.reminders_settled().await;
     assert_eq!(reminders(&app), 2, "each reminder once, whatever the clock did");
 }
+
+/// A slot offered closes to booking while the person reads: the bot says so (it used to say
+/// "someone else has just taken that time" for every refusal), and it never offers a slot
+/// whose booking closes within the quarter of an hour a person needs to choose.
+#[tokio::test]
+async fn the_bot_says_why_a_slot_cannot_be_booked_and_offers_none_about_to_close() {
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let start = in_days(3);
+    for at in [start, start + chrono::Duration::hours(3)] {
+        publish(
+            &app,
+            &practitioner,
+            json!({ "modality": "on_site", "location": "12 rue de la Paix, 75011 Paris", "starts_at": at,
+                    "duration_minutes": 60, "booking_notice_minutes": 60, "cancellation_notice_minutes": 1440 }),
+        )
+        .await;
+    }
+    oriented(&app, 50401, PARIS_CENTRE).await;
+    app.telegram_presses(50401, "consent_yes").await;
+    let offered = app
+        .telegram_wait_text(50401, "Voici les prochains créneaux")
+        .await
+        .expect("waited for");
+    let buttons = offered[0].body["reply_markup"].to_string();
+    assert!(buttons.contains("slot:1") && buttons.contains("slot:2"), "{buttons}");
+
+    // Ten minutes before the first slot's booking closes, the list offered again leaves it out.
+    let clock = app.app_state().clock.clone();
+    clock.advance(start - Utc::now() - chrono::Duration::minutes(70));
+    app.telegram_presses(50401, "more").await;
+    let again = app
+        .telegram_wait_text(50401, "Voici de nouveau les premiers")
+        .await
+        .expect("waited for");
+    let buttons = again[0].body["reply_markup"].to_string();
+    assert!(
+        buttons.contains("slot:1") && !buttons.contains("slot:2"),
+        "one slot left to offer: {buttons}"
+    );
+
+    // Past the remaining slot's booking notice, the person picks it: too close, said as such.
+    clock.advance(chrono::Duration::minutes(200));
+    app.telegram_presses(50401, "slot:1").await;
+    let refused = app
+        .telegram_wait_text(50401, "trop proche pour être réservé")
+        .await
+        .expect("waited for");
+    let text = refused[0].body["text"].as_str().unwrap();
+    assert!(!text.contains("quelqu'un d'autre"), "{text}");
+    assert!(text.contains("pas de créneau libre"), "nothing left to offer: {text}");
+    let practitioner = app.token("practitioner").await;
+    let booked = app.get("/v1/appointments").bearer(&practitioner).send().await.json();
+    assert_eq!(booked["items"].as_array().unwrap().len(), 0, "{booked}");
+}
