@@ -156,6 +156,35 @@ fn load_in(conn: &mut DbConn, geo: &Geography, secrets: &Secrets) -> Result<Vec<
                 opening_hours: Vec::new(),
             },
         )?;
+        use crate::centres::directory::ServiceKind;
+        let services: &[(ServiceKind, &str)] = if *key == "centre-idf" {
+            &[
+                (
+                    ServiceKind::IndividualFollowUp,
+                    "Entretiens individuels avec un·e psychologue ou un·e travailleur·se social·e, sur orientation ou de votre propre initiative. / Individual sessions with a psychologist or a social worker, referred or on your own initiative.",
+                ),
+                (
+                    ServiceKind::TalkingGroup,
+                    "Groupe de parole hebdomadaire, huit participants au plus. / A weekly talking group, eight people at most.",
+                ),
+                (
+                    ServiceKind::ResponsibilityCourse,
+                    "Stage de responsabilisation de deux jours, sur décision de justice. / A two-day responsibility course, on a court's decision.",
+                ),
+            ]
+        } else {
+            &[
+                (
+                    ServiceKind::IndividualFollowUp,
+                    "Entretiens individuels, sur place ou par téléphone. / Individual sessions, on site or by phone.",
+                ),
+                (
+                    ServiceKind::TalkingGroup,
+                    "Groupe de parole tous les quinze jours. / A talking group every fortnight.",
+                ),
+            ]
+        };
+        crate::centres::directory::seed_services(conn, org.id, services)?;
         crate::centres::profiles::seed(
             conn,
             org.id,

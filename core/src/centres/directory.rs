@@ -304,6 +304,32 @@ pub fn seed_location(
     })
 }
 
+/// Gives a centre its first services when it has none (the demo's centres, so that the public
+/// HSDS export is not empty on a fresh start). Nothing is changed for a centre that has some.
+pub fn seed_services(conn: &mut DbConn, organisation: OrganisationId, items: &[(ServiceKind, &str)]) -> Result<()> {
+    write_tx(conn, |conn| {
+        let exists: i64 = centre_services::table
+            .filter(centre_services::organisation_id.eq(organisation.to_string()))
+            .count()
+            .get_result(conn)?;
+        if exists > 0 {
+            return Ok(());
+        }
+        for (i, (kind, description)) in items.iter().enumerate() {
+            diesel::insert_into(centre_services::table)
+                .values(&ServiceRow {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    organisation_id: organisation.to_string(),
+                    kind: kind.as_str().into(),
+                    description: parse_label("description", description, 1000)?,
+                    position: i32::try_from(i).unwrap_or(0),
+                })
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
 /// Replaces the centre's locations; each postal code must exist and be in the centre's coverage.
 pub fn replace_locations(
     conn: &mut DbConn,

@@ -99,6 +99,28 @@ async fn describe_centres(app: &TestApp) {
     assert_eq!(locations.json()["items"][0]["departement"], "75");
 }
 
+/// On a fresh start the demo's centres already describe their services, so the public export
+/// has something to show (it was empty until a manager wrote them).
+#[tokio::test]
+async fn a_fresh_start_publishes_the_demo_centres_services() {
+    let app = spawn_line_app(&[]).await;
+    let services = app.get("/v1/directory/hsds/services").send().await;
+    assert_eq!(services.status, 200, "{}", services.text());
+    let services = services.json();
+    let items = services["contents"].as_array().unwrap();
+    assert_eq!(items.len(), 5, "three in Paris, two at La Réunion: {services}");
+    let schema = hsds_validator("service.json");
+    for service in items {
+        assert_valid(&schema, service, "a demo service");
+        assert!(
+            service["description"].as_str().is_some_and(|d| d.contains(" / ")),
+            "French, then English: {service}"
+        );
+    }
+    let at = app.get("/v1/directory/hsds/service_at_locations").send().await.json();
+    assert_eq!(at["total_items"], 5, "each at its centre's place: {at}");
+}
+
 #[tokio::test]
 async fn the_public_export_is_valid_hsds() {
     let app = spawn_line_app(&[]).await;
@@ -156,7 +178,10 @@ async fn the_public_export_is_valid_hsds() {
     assert_eq!(single.status, 200);
     let at = app.get("/v1/directory/hsds/service_at_locations").send().await.json();
     let at_schema = hsds_validator("service_at_location.json");
-    assert_eq!(at["total_items"], 2, "two services at one place");
+    assert_eq!(
+        at["total_items"], 4,
+        "the Paris centre's two services at its one place, La Réunion's two demo services at its own"
+    );
     for item in at["contents"].as_array().unwrap() {
         assert_valid(&at_schema, item, "a service at a location");
     }
