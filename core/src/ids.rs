@@ -57,6 +57,7 @@ typed_id!(OrganisationId, UserId, SessionId, ApiKeyId, AuditId);
 typed_id!(
     CaseId,
     CaseSessionId,
+    CaseNoteId,
     TaskId,
     ConversationId,
     ContactId,

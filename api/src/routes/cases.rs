@@ -14,7 +14,7 @@ use relais_core::cases::rights;
 use relais_core::cases::sessions::{self, NewSession};
 use relais_core::centres::model::{Authority, LegalBasisKind};
 use relais_core::idempotency;
-use relais_core::ids::{CaseId, CaseSessionId, TaskId, UserId};
+use relais_core::ids::{CaseId, CaseNoteId, CaseSessionId, TaskId, UserId};
 
 use super::{idempotency_key, to_json};
 use crate::auth::CentreStaff;
@@ -337,6 +337,28 @@ pub async fn add_note(
     let text = body.into_inner().body;
     let note = state
         .db_sealed(move |conn, secrets| records::add_note(conn, secrets, &caller, &id, &text))
+        .await?;
+    Ok(HttpResponse::Created().json(note))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteCorrectionBody {
+    body: String,
+    reason: String,
+}
+
+/// Corrects a note, by its author, with a reason: the earlier text is kept and shown.
+pub async fn correct_note(
+    state: web::Data<AppState>,
+    CentreStaff { caller, .. }: CentreStaff,
+    path: web::Path<CaseNoteId>,
+    body: Body<NoteCorrectionBody>,
+) -> ApiResult<HttpResponse> {
+    let id = path.to_string();
+    let b = body.into_inner();
+    let note = state
+        .db_sealed(move |conn, secrets| records::correct_note(conn, secrets, &caller, &id, &b.body, &b.reason))
         .await?;
     Ok(HttpResponse::Created().json(note))
 }

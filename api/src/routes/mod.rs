@@ -181,6 +181,11 @@ pub fn table() -> Vec<RouteDef> {
         def(M::PATCH, "/v1/sessions/{id}", web::patch().to(cases::set_attendance)),
         def(M::GET, "/v1/cases/{id}/notes", web::get().to(cases::list_notes)),
         def(M::POST, "/v1/cases/{id}/notes", web::post().to(cases::add_note)),
+        def(
+            M::POST,
+            "/v1/case-notes/{id}/corrections",
+            web::post().to(cases::correct_note),
+        ),
         def(M::GET, "/v1/cases/{id}/tasks", web::get().to(cases::list_tasks)),
         def(M::POST, "/v1/cases/{id}/tasks", web::post().to(cases::add_task)),
         def(M::PATCH, "/v1/tasks/{id}", web::patch().to(cases::update_task)),

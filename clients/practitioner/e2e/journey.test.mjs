@@ -206,6 +206,22 @@ test("a person is heard, oriented and booked; the centre holds the appointment a
   await p.waitForURL(/#\/case\/[0-9a-f-]{36}$/);
   await p.getByText("Jean Dupont").first().waitFor();
   await check(p, "case");
+  // A note, then its correction with a reason: the earlier text stays, under the note.
+  await p.getByRole("heading", { name: "Notes", exact: true }).click();
+  await p.getByLabel("Nouvelle note").fill("Premier entretien : accepte le groupe de parole du jeudi.");
+  await p.getByRole("button", { name: "Ajouter la note" }).click();
+  await p.getByText("Premier entretien : accepte le groupe de parole du jeudi.").waitFor();
+  await p.getByRole("button", { name: "Corriger", exact: true }).click();
+  await p.getByLabel("Texte corrigé").fill("Premier entretien : accepte le groupe de parole du mardi.");
+  await p.getByLabel("Motif de la correction").fill("Erreur de jour.");
+  await check(p, "note-correction");
+  await p.getByRole("button", { name: "Enregistrer la correction" }).click();
+  await p.getByText("Premier entretien : accepte le groupe de parole du mardi.").waitFor();
+  await p.getByText(/corrigée le/).waitFor();
+  await p.getByText("Versions précédentes").click();
+  await p.getByText(/motif : Erreur de jour\./).waitFor();
+  await p.getByText("Premier entretien : accepte le groupe de parole du jeudi.").waitFor();
+  await screenshot(p, "note-corrected");
   await p.getByRole("link", { name: "Dossiers", exact: true }).click();
   await p.getByRole("link", { name: /Jean Dupont/ }).waitFor();
   await check(p, "cases");

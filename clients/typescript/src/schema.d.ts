@@ -1623,6 +1623,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/case-notes/{id}/corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Correct a case note
+         * @description The note's author only, among the practitioners and managers of the case's centre: anyone else of the centre gets 403 (they add a note of their own); anyone else — other centres, the helpline, the housing platform, the ministry, partner API keys — gets 404 as if the note did not exist. The note then reads as corrected; its earlier text is kept (sealed, as the note) and shown with the reason, and the correction is recorded in the audit log (`case_note.correct`).
+         */
+        post: operations["correctCaseNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cases/{id}/tasks": {
         parameters: {
             query?: never;
@@ -5350,12 +5370,21 @@ export interface components {
             status: components["schemas"]["SessionStatus"];
         };
         /**
-         * @description A note on a case, encrypted at rest.
+         * @description A note on a case, encrypted at rest. Corrected by its author, never overwritten; its earlier texts stay, with each correction's reason.
          * @example {
          *       "id": "c17bb79e-c857-514c-8e13-c03faa8de2db",
          *       "author_id": "1d35b29e-d432-53f8-bda3-4ea8f27d4975",
-         *       "body": "Premier entretien : reconnaît les faits, accepte le groupe de parole.",
-         *       "created_at": "2026-03-12T09:30:00Z"
+         *       "body": "Premier entretien : reconnaît les faits, accepte le groupe de parole du jeudi.",
+         *       "created_at": "2026-03-12T09:30:00Z",
+         *       "corrections": [
+         *         {
+         *           "id": "5b0c2c1e-7a4f-5d3e-9c51-2f3a6a8d7e10",
+         *           "author_id": "1d35b29e-d432-53f8-bda3-4ea8f27d4975",
+         *           "reason": "Jour du groupe précisé.",
+         *           "replaced": "Premier entretien : reconnaît les faits, accepte le groupe de parole.",
+         *           "created_at": "2026-03-12T10:05:00Z"
+         *         }
+         *       ]
          *     }
          */
         CaseNote: {
@@ -5366,9 +5395,48 @@ export interface components {
              * @description The staff member who wrote the note.
              */
             author_id: string;
+            /** @description The text as it reads now (the last correction's, or as written). */
             body: string;
             /** Format: date-time */
             created_at: string;
+            /** @description Oldest first; empty for a note never corrected. */
+            corrections: components["schemas"]["CaseNoteCorrection"][];
+        };
+        /**
+         * @description One correction of a case note.
+         * @example {
+         *       "id": "5b0c2c1e-7a4f-5d3e-9c51-2f3a6a8d7e10",
+         *       "author_id": "1d35b29e-d432-53f8-bda3-4ea8f27d4975",
+         *       "reason": "Jour du groupe précisé.",
+         *       "replaced": "Premier entretien : reconnaît les faits, accepte le groupe de parole.",
+         *       "created_at": "2026-03-12T10:05:00Z"
+         *     }
+         */
+        CaseNoteCorrection: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description Who corrected the note (its author).
+             */
+            author_id: string;
+            /** @description Why it was corrected. */
+            reason: string;
+            /** @description The text before this correction. */
+            replaced: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * @example {
+         *       "body": "Premier entretien : reconnaît les faits, accepte le groupe de parole du jeudi.",
+         *       "reason": "Jour du groupe précisé."
+         *     }
+         */
+        NewCaseNoteCorrection: {
+            /** @description The note's text as corrected. */
+            body: string;
+            reason: string;
         };
         /**
          * @example {
@@ -5377,7 +5445,8 @@ export interface components {
          *           "id": "c17bb79e-c857-514c-8e13-c03faa8de2db",
          *           "author_id": "1d35b29e-d432-53f8-bda3-4ea8f27d4975",
          *           "body": "Premier entretien : reconnaît les faits, accepte le groupe de parole.",
-         *           "created_at": "2026-03-12T09:30:00Z"
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "corrections": []
          *         }
          *       ]
          *     }
@@ -5577,7 +5646,8 @@ export interface components {
          *           "id": "c17bb79e-c857-514c-8e13-c03faa8de2db",
          *           "author_id": "1d35b29e-d432-53f8-bda3-4ea8f27d4975",
          *           "body": "Premier entretien : reconnaît les faits, accepte le groupe de parole.",
-         *           "created_at": "2026-03-12T09:30:00Z"
+         *           "created_at": "2026-03-12T09:30:00Z",
+         *           "corrections": []
          *         }
          *       ],
          *       "tasks": [
@@ -13797,6 +13867,72 @@ export interface operations {
                 };
             };
             /** @description Case not found (also when the case belongs to another centre, or the caller is not staff of a care centre, or uses a partner API key: the same answer as for a case that does not exist). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    correctCaseNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Note id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewCaseNoteCorrection"];
+            };
+        };
+        responses: {
+            /** @description The note, corrected, with all its corrections. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseNote"];
+                };
+            };
+            /** @description Malformed request or validation error (unknown fields are rejected; `body` has 1 to 10000 characters and `reason` 1 to 500, surrounding white space removed). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller, staff of the centre, is not the note's author, or has neither the practitioner nor the centre manager role. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Note not found (also when its case belongs to another centre, or the caller is not staff of a care centre, or uses a partner API key: the same answer as for a note that does not exist). */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -1,4 +1,5 @@
-//! A case's notes (sealed at rest) and tasks with due dates.
+//! A case's notes (sealed at rest; corrected, never overwritten: every correction is kept with
+//! its reason and audited) and tasks with due dates.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -7,7 +8,7 @@ use crate::access::Caller;
 use crate::audit::{self, Entry};
 use crate::centres::referrals::actor_label;
 use crate::crypto::{self, Secrets};
-use crate::db::schema::{case_notes, case_tasks};
+use crate::db::schema::{case_note_corrections, case_notes, case_tasks};
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
 use crate::time;
@@ -16,7 +17,21 @@ use crate::time;
 pub struct Note {
     pub id: String,
     pub author_id: String,
+    /// The text as it reads now: the last correction's, or as written.
     pub body: String,
+    pub created_at: DateTime<Utc>,
+    /// Oldest first; empty for a note never corrected.
+    pub corrections: Vec<Correction>,
+}
+
+/// One correction of a note: what it replaced, why, by whom and when.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Correction {
+    pub id: String,
+    pub author_id: String,
+    pub reason: String,
+    /// The text before this correction.
+    pub replaced: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -24,11 +39,24 @@ fn note_context(id: &str) -> String {
     format!("case_notes.body:{id}")
 }
 
-pub fn add_note(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, case_id: &str, body: &str) -> Result<Note> {
+fn correction_body_context(id: &str) -> String {
+    format!("case_note_corrections.body:{id}")
+}
+
+fn correction_reason_context(id: &str) -> String {
+    format!("case_note_corrections.reason:{id}")
+}
+
+fn note_body(body: &str) -> Result<&str> {
     let body = body.trim();
     if body.is_empty() || body.chars().count() > 10_000 {
         return Err(Error::invalid("body", "a note has 1 to 10000 characters"));
     }
+    Ok(body)
+}
+
+pub fn add_note(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, case_id: &str, body: &str) -> Result<Note> {
+    let body = note_body(body)?;
     let author = caller.user_id().ok_or(Error::NotFound)?.to_string();
     write_tx(conn, |conn| {
         super::owned(conn, caller, case_id)?;
@@ -53,7 +81,72 @@ pub fn add_note(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, case_id: 
             author_id: author.clone(),
             body: body.to_owned(),
             created_at: time::from_db(now),
+            corrections: Vec::new(),
         })
+    })
+}
+
+/// Corrects a note of the case: by its author only (anyone else adds a note of their own),
+/// with a reason. The note's earlier texts are kept, sealed, and shown with the corrections.
+pub fn correct_note(
+    conn: &mut DbConn,
+    secrets: &Secrets,
+    caller: &Caller,
+    note_id: &str,
+    body: &str,
+    reason: &str,
+) -> Result<Note> {
+    let body = note_body(body)?;
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(Error::invalid("reason", "a reason has 1 to 500 characters"));
+    }
+    let me = caller.user_id().ok_or(Error::NotFound)?.to_string();
+    write_tx(conn, |conn| {
+        let (case_id, author): (String, String) = case_notes::table
+            .find(note_id)
+            .select((case_notes::case_id, case_notes::author_id))
+            .first(conn)
+            .optional()?
+            .ok_or(Error::NotFound)?;
+        // Another centre's note answers as one that does not exist.
+        super::owned(conn, caller, &case_id)?;
+        let case_id = case_id.as_str();
+        if author != me {
+            return Err(Error::Forbidden(
+                "only its author corrects a note; add a note of your own".into(),
+            ));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        diesel::insert_into(case_note_corrections::table)
+            .values((
+                case_note_corrections::id.eq(&id),
+                case_note_corrections::note_id.eq(note_id),
+                case_note_corrections::case_id.eq(case_id),
+                case_note_corrections::author_id.eq(&me),
+                case_note_corrections::body_sealed.eq(crypto::seal(
+                    &secrets.field_key,
+                    &correction_body_context(&id),
+                    body.as_bytes(),
+                )),
+                case_note_corrections::reason_sealed.eq(crypto::seal(
+                    &secrets.field_key,
+                    &correction_reason_context(&id),
+                    reason.as_bytes(),
+                )),
+                case_note_corrections::created_at.eq(time::to_db(time::now())),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            &caller.actor(),
+            Entry::new("case_note.correct")
+                .object("case_note", note_id)
+                .details(serde_json::json!({ "correction_id": id })),
+        )?;
+        load_notes(conn, secrets, case_id, Some(note_id))?
+            .pop()
+            .ok_or(Error::NotFound)
     })
 }
 
@@ -64,7 +157,18 @@ pub fn notes(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, case_id: &st
         &caller.actor(),
         Entry::new("case_note.list").object("case", case_id),
     )?;
-    let rows: Vec<(String, String, Vec<u8>, chrono::NaiveDateTime)> = case_notes::table
+    load_notes(conn, secrets, case_id, None)
+}
+
+fn open_text(secrets: &Secrets, context: &str, sealed: &[u8]) -> Result<String> {
+    let bytes = crypto::open(&secrets.field_key, context, sealed)
+        .map_err(|_| Error::Internal("a case note could not be opened".into()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The case's notes (or one of them), oldest first, opened, with their corrections.
+fn load_notes(conn: &mut DbConn, secrets: &Secrets, case_id: &str, only: Option<&str>) -> Result<Vec<Note>> {
+    let mut query = case_notes::table
         .filter(case_notes::case_id.eq(case_id))
         .order(case_notes::created_at.asc())
         .select((
@@ -73,16 +177,44 @@ pub fn notes(conn: &mut DbConn, secrets: &Secrets, caller: &Caller, case_id: &st
             case_notes::body_sealed,
             case_notes::created_at,
         ))
+        .into_boxed();
+    if let Some(id) = only {
+        query = query.filter(case_notes::id.eq(id.to_owned()));
+    }
+    let rows: Vec<(String, String, Vec<u8>, chrono::NaiveDateTime)> = query.load(conn)?;
+    type CorrectionRow = (String, String, String, Vec<u8>, Vec<u8>, chrono::NaiveDateTime);
+    let corrections: Vec<CorrectionRow> = case_note_corrections::table
+        .filter(case_note_corrections::case_id.eq(case_id))
+        .order(case_note_corrections::created_at.asc())
+        .select((
+            case_note_corrections::id,
+            case_note_corrections::note_id,
+            case_note_corrections::author_id,
+            case_note_corrections::body_sealed,
+            case_note_corrections::reason_sealed,
+            case_note_corrections::created_at,
+        ))
         .load(conn)?;
     rows.into_iter()
         .map(|(id, author_id, sealed, at)| {
-            let body = crypto::open(&secrets.field_key, &note_context(&id), &sealed)
-                .map_err(|_| Error::Internal("a case note could not be opened".into()))?;
+            let mut body = open_text(secrets, &note_context(&id), &sealed)?;
+            let mut history = Vec::new();
+            for (cid, _, cauthor, csealed, creason, cat) in corrections.iter().filter(|c| c.1 == id) {
+                let corrected = open_text(secrets, &correction_body_context(cid), csealed)?;
+                history.push(Correction {
+                    id: cid.clone(),
+                    author_id: cauthor.clone(),
+                    reason: open_text(secrets, &correction_reason_context(cid), creason)?,
+                    replaced: std::mem::replace(&mut body, corrected),
+                    created_at: time::from_db(*cat),
+                });
+            }
             Ok(Note {
                 id,
                 author_id,
-                body: String::from_utf8_lossy(&body).into_owned(),
+                body,
                 created_at: time::from_db(at),
+                corrections: history,
             })
         })
         .collect()

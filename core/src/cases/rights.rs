@@ -14,8 +14,8 @@ use crate::access::Caller;
 use crate::audit::{self, Entry};
 use crate::crypto::Secrets;
 use crate::db::schema::{
-    case_notes, case_practitioners, case_sessions, case_tasks, cases, housing_placements, housing_requests,
-    measure_protected_persons, measures as measure_rows, protected_persons,
+    case_note_corrections, case_notes, case_practitioners, case_sessions, case_tasks, cases, housing_placements,
+    housing_requests, measure_protected_persons, measures as measure_rows, protected_persons,
 };
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
@@ -115,6 +115,8 @@ pub fn erase(
             diesel::delete(measure_rows::table.filter(measure_rows::case_id.eq(case_id))).execute(conn)?;
         erased.protected_persons =
             diesel::delete(protected_persons::table.filter(protected_persons::case_id.eq(case_id))).execute(conn)?;
+        diesel::delete(case_note_corrections::table.filter(case_note_corrections::case_id.eq(case_id)))
+            .execute(conn)?;
         erased.notes = diesel::delete(case_notes::table.filter(case_notes::case_id.eq(case_id))).execute(conn)?;
         erased.tasks = diesel::delete(case_tasks::table.filter(case_tasks::case_id.eq(case_id))).execute(conn)?;
         diesel::delete(case_practitioners::table.filter(case_practitioners::case_id.eq(case_id))).execute(conn)?;

@@ -104,6 +104,18 @@ const SEALED: &[Sealed] = &[
         prefix: "case_notes.body",
     },
     Sealed {
+        table: "case_note_corrections",
+        by: "id",
+        column: "body_sealed",
+        prefix: "case_note_corrections.body",
+    },
+    Sealed {
+        table: "case_note_corrections",
+        by: "id",
+        column: "reason_sealed",
+        prefix: "case_note_corrections.reason",
+    },
+    Sealed {
         table: "certificates",
         by: "id",
         column: "content_sealed",

@@ -470,3 +470,139 @@ async fn a_case_opened_from_a_court_referral_keeps_the_link() {
         .await;
     assert_eq!(stolen.status, 400);
 }
+
+/// A note is corrected by its author, with a reason, never overwritten: its earlier texts and
+/// the reasons stay (sealed, shown with the note), each correction is audited, the centre's
+/// other staff are told to add a note of their own (403), and anyone else finds no note (404).
+#[tokio::test]
+async fn a_note_is_corrected_by_its_author_with_a_reason_and_its_history_kept() {
+    let app = spawn_line_app(&[]).await;
+    let practitioner = app.token("practitioner").await;
+    let f = fixture(&app, &practitioner).await;
+    let c = &f.case;
+    let note = app
+        .post(&format!("/v1/cases/{c}/notes"))
+        .bearer(&practitioner)
+        .json(&json!({ "body": "Premier entretien : accepte le groupe de parole." }))
+        .send()
+        .await;
+    assert_eq!(note.status, 201, "{}", note.text());
+    assert_eq!(note.json()["corrections"], json!([]));
+    let id = note.json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/case-notes/{id}/corrections");
+
+    // Anyone outside the centre: no such note. The centre's manager: not theirs to correct.
+    let partner_key = app.partner_key().await;
+    let mut outsiders = vec![("partner key", partner_key)];
+    for who in [
+        "practitioner.reunion",
+        "listener",
+        "supervisor",
+        "housing",
+        "coordinator",
+        "admin",
+    ] {
+        outsiders.push((who, app.token(who).await));
+    }
+    let attempt = json!({ "body": "Texte réécrit par un tiers.", "reason": "essai" });
+    for (who, token) in &outsiders {
+        let reply = app.post(&path).bearer(token).json(&attempt).send().await;
+        assert_eq!(reply.status, 404, "{who}: {}", reply.text());
+    }
+    let manager = app.token("manager").await;
+    let reply = app.post(&path).bearer(&manager).json(&attempt).send().await;
+    assert_eq!(reply.status, 403, "{}", reply.text());
+    assert!(reply.text().contains("author"), "{}", reply.text());
+    // Bad input changes nothing.
+    for bad in [
+        json!({ "body": "Texte", "reason": "  " }),
+        json!({ "body": "", "reason": "Une raison" }),
+        json!({ "body": "Texte", "reason": "Une raison", "author_id": "x" }),
+        json!({ "body": "Texte" }),
+    ] {
+        let reply = app.post(&path).bearer(&practitioner).json(&bad).send().await;
+        assert_eq!(reply.status, 400, "{bad}: {}", reply.text());
+    }
+    let unknown = app
+        .post(&format!("/v1/case-notes/{}/corrections", uuid::Uuid::new_v4()))
+        .bearer(&practitioner)
+        .json(&attempt)
+        .send()
+        .await;
+    assert_eq!(unknown.status, 404);
+
+    // The author corrects it twice.
+    let first = app
+        .post(&path)
+        .bearer(&practitioner)
+        .json(
+            &json!({ "body": "Premier entretien : accepte le groupe de parole du jeudi.", "reason": "Jour précisé." }),
+        )
+        .send()
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let second = app
+        .post(&path)
+        .bearer(&practitioner)
+        .json(&json!({ "body": "Premier entretien : accepte le groupe de parole du mardi.", "reason": "Erreur de jour : c'est le mardi." }))
+        .send()
+        .await;
+    assert_eq!(second.status, 201, "{}", second.text());
+    let notes = app
+        .get(&format!("/v1/cases/{c}/notes"))
+        .bearer(&manager)
+        .send()
+        .await
+        .json();
+    let shown = &notes["items"][0];
+    assert_eq!(
+        shown["body"],
+        "Premier entretien : accepte le groupe de parole du mardi."
+    );
+    let history = shown["corrections"].as_array().unwrap();
+    assert_eq!(history.len(), 2, "{shown}");
+    assert_eq!(
+        history[0]["replaced"],
+        "Premier entretien : accepte le groupe de parole."
+    );
+    assert_eq!(history[0]["reason"], "Jour précisé.");
+    assert_eq!(
+        history[1]["replaced"],
+        "Premier entretien : accepte le groupe de parole du jeudi."
+    );
+    assert_eq!(history[1]["reason"], "Erreur de jour : c'est le mardi.");
+    // The person's right of access shows the same note, with its history.
+    let export = app
+        .get(&format!("/v1/cases/{c}/export"))
+        .bearer(&practitioner)
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        export["notes"][0]["corrections"].as_array().map(Vec::len),
+        Some(2),
+        "{export}"
+    );
+
+    // Audited, once per correction; sealed at rest.
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let audited: Count =
+        diesel::sql_query("SELECT count(*) AS n FROM audit_log WHERE action = 'case_note.correct' AND object_id = $1")
+            .bind::<diesel::sql_types::Text, _>(&id)
+            .get_result(&mut *app.conn())
+            .unwrap();
+    assert_eq!(audited.n, 2);
+    let stored = app.stored_text();
+    assert!(stored.contains(id.as_str()), "the stored text holds the note's id");
+    for secret in [
+        "groupe de parole du jeudi",
+        "groupe de parole du mardi",
+        "Erreur de jour",
+    ] {
+        assert!(!stored.contains(secret), "{secret} in clear in the database");
+    }
+}
