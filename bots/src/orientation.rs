@@ -17,7 +17,7 @@ use relais_core::centres::referrals::{self, NewReferral};
 use relais_core::centres::{profiles, slots, wording};
 use relais_core::db::{DbConn, write_tx};
 use relais_core::helpline::contacts::{self, Contact};
-use relais_core::helpline::model::Language;
+use relais_core::helpline::model::{Channel, Language};
 use relais_core::helpline::orientations::{self, Orientation, OrientationState};
 use relais_core::helpline::outbox::{Choice, Payload, Urgency};
 use relais_core::helpline::{conversations, desk};
@@ -28,6 +28,18 @@ use crate::ingest::TextLine;
 use crate::script::Keyword;
 
 const PAGE: usize = 3;
+
+/// A message about a booked appointment, with the way to cancel or move it as the channel
+/// allows: buttons where there are buttons (Telegram, the web chat), words to reply on SMS.
+fn with_booking_actions(script: &crate::script::Script, text: String, channel: Channel, language: Language) -> Payload {
+    match channel {
+        Channel::Sms => say(format!("{text} {}", script.message("booking_actions_sms", language))),
+        Channel::Telegram | Channel::WebChat => Payload {
+            text,
+            choices: script.choices("booking", language),
+        },
+    }
+}
 
 /// Time left to a person to choose among the slots offered: a slot whose booking closes
 /// sooner is not offered (it would close while they read).
@@ -188,6 +200,7 @@ impl TextLine {
         conn: &mut DbConn,
         centre: &Organisation,
         slot: &slots::Slot,
+        channel: Channel,
         language: Language,
     ) -> Result<Payload, Error> {
         let profile = profiles::get(conn, centre.id)?;
@@ -200,7 +213,7 @@ impl TextLine {
         } else {
             fill(self.script.message("orient_bring", language), &[("bring", &bring)])
         };
-        Ok(say(fill(
+        let text = fill(
             self.script.message("orient_booked", language),
             &[
                 ("centre", &centre.name),
@@ -209,7 +222,8 @@ impl TextLine {
                 ("location", &slot.location),
                 ("bring", &bring),
             ],
-        )))
+        );
+        Ok(with_booking_actions(&self.script, text, channel, language))
     }
 
     /// Reads a reply as part of the contact's orientation, if one is in play and the reply
@@ -297,6 +311,7 @@ impl TextLine {
                                 conn,
                                 &centre,
                                 &appointment.slot,
+                                contact.channel,
                                 language,
                             )?]))
                         }
@@ -407,7 +422,11 @@ impl TextLine {
                         ("location", &slot.location),
                     ],
                 );
-                self.send_to_contact(conn, conversation_id, &contact, &[say(text)])?;
+                let message = match which {
+                    Reminder::DayBefore => with_booking_actions(&self.script, text, contact.channel, contact.language),
+                    Reminder::TwoHours => say(text),
+                };
+                self.send_to_contact(conn, conversation_id, &contact, &[message])?;
                 Ok::<_, Error>(true)
             })?;
             if done {
@@ -415,5 +434,39 @@ impl TextLine {
             }
         }
         Ok(sent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No SMS habits where there are buttons, and words to type where there are none.
+    #[test]
+    fn cancel_and_move_are_buttons_where_the_channel_has_them_and_words_on_sms() {
+        let script = crate::script::Script::load().expect("script");
+        for channel in [Channel::Telegram, Channel::WebChat] {
+            let p = with_booking_actions(&script, "Rendez-vous confirmé.".into(), channel, Language::French);
+            assert_eq!(p.text, "Rendez-vous confirmé.");
+            let keys: Vec<&str> = p.choices.iter().map(|c| c.key.as_str()).collect();
+            assert_eq!(keys, ["cancel", "reschedule"]);
+            assert_eq!(p.choices[0].label, "Annuler le rendez-vous");
+        }
+        let sms = with_booking_actions(
+            &script,
+            "Appointment confirmed.".into(),
+            Channel::Sms,
+            Language::English,
+        );
+        assert!(sms.choices.is_empty());
+        assert!(
+            sms.text
+                .ends_with("To cancel, reply CANCEL; to change the time, reply MOVE."),
+            "{}",
+            sms.text
+        );
+        // What the buttons send is read as the words are.
+        assert_eq!(script.keyword("cancel"), Some(crate::script::Keyword::Cancel));
+        assert_eq!(script.keyword("reschedule"), Some(crate::script::Keyword::Reschedule));
     }
 }

@@ -267,6 +267,7 @@ const REQUIRED_MESSAGES: &[&str] = &[
     "orient_slot_too_late",
     "orient_slot_gone",
     "orient_booked",
+    "booking_actions_sms",
     "orient_bring",
     "orient_more",
     "reminder_day_before",

@@ -275,9 +275,16 @@ async fn a_person_cancels_or_moves_by_replying_and_an_overseas_centre_speaks_loc
         text.contains("(heure de La Réunion)") && text.contains("en visio"),
         "{text}"
     );
+    // Telegram has buttons: cancel and move are buttons, not words to type.
+    let buttons = confirmed[0].body["reply_markup"].to_string();
+    assert!(
+        buttons.contains("\"cancel\"") && buttons.contains("\"reschedule\"") && buttons.contains("Changer d'horaire"),
+        "{buttons}"
+    );
+    assert!(!text.contains("ANNULER") && !text.contains("DÉPLACER"), "{text}");
 
-    // Move it: the seat is freed and new times are offered.
-    app.telegram_says(50201, "DÉPLACER").await;
+    // Move it with its button: the seat is freed and new times are offered.
+    app.telegram_presses(50201, "reschedule").await;
     app.telegram_wait_text(50201, "Votre rendez-vous est annulé")
         .await
         .expect("waited for");
