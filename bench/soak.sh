@@ -70,7 +70,8 @@
 #   SOAK_CHATS      distinct chats the updates come from (default 2000)
 #   SOAK_LISTENER_EVERY      one chat in N asks for a listener (default 10)
 #   SOAK_ORIENT_EVERY        one taken conversation in N is oriented to the centre (default 10)
-#   SOAK_SLOT_LEAD_MINUTES   each slot starts two hours and this many minutes ahead (default 5)
+#   SOAK_SLOT_LEAD_MINUTES   each slot starts two hours and this many minutes ahead (default 10:
+#                            the bot offers no slot whose booking closes within 5 minutes)
 #   SOAK_REMINDER_SECONDS    the instances' RELAIS_REMINDER_SECONDS (default 60, the server's)
 #   SOAK_HOUSING_PER_MINUTE  housing requests filed a minute (default 4)
 #   SOAK_DRAIN_SECONDS       longest wait after the load for the outbox to empty (default 300)
@@ -90,7 +91,7 @@ RATE=${SOAK_RATE:-50}
 CHATS=${SOAK_CHATS:-2000}
 LISTENER_EVERY=${SOAK_LISTENER_EVERY:-10}
 ORIENT_EVERY=${SOAK_ORIENT_EVERY:-10}
-LEAD=${SOAK_SLOT_LEAD_MINUTES:-5}
+LEAD=${SOAK_SLOT_LEAD_MINUTES:-10}
 REMINDER_SECONDS=${SOAK_REMINDER_SECONDS:-60}
 HOUSING_PER_MINUTE=${SOAK_HOUSING_PER_MINUTE:-4}
 DRAIN=${SOAK_DRAIN_SECONDS:-300}

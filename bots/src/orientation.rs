@@ -42,8 +42,9 @@ fn with_booking_actions(script: &crate::script::Script, text: String, channel: C
 }
 
 /// Time left to a person to choose among the slots offered: a slot whose booking closes
-/// sooner is not offered (it would close while they read).
-const CHOOSING_MINUTES: i64 = 15;
+/// sooner is not offered (it would close while they read). One that closes anyway is refused
+/// with the reason said (`orient_slot_too_late`).
+const CHOOSING_MINUTES: i64 = 5;
 
 fn say(text: String) -> Payload {
     Payload {

@@ -1011,7 +1011,7 @@ async fn reminders_are_sent_once_across_clock_jumps() {
 
 /// A slot offered closes to booking while the person reads: the bot says so (it used to say
 /// "someone else has just taken that time" for every refusal), and it never offers a slot
-/// whose booking closes within the quarter of an hour a person needs to choose.
+/// whose booking closes within the five minutes a person needs to choose.
 #[tokio::test]
 async fn the_bot_says_why_a_slot_cannot_be_booked_and_offers_none_about_to_close() {
     let app = spawn_line_app(&[]).await;
@@ -1035,9 +1035,9 @@ async fn the_bot_says_why_a_slot_cannot_be_booked_and_offers_none_about_to_close
     let buttons = offered[0].body["reply_markup"].to_string();
     assert!(buttons.contains("slot:1") && buttons.contains("slot:2"), "{buttons}");
 
-    // Ten minutes before the first slot's booking closes, the list offered again leaves it out.
+    // Three minutes before the first slot's booking closes, the list offered again leaves it out.
     let clock = app.app_state().clock.clone();
-    clock.advance(start - Utc::now() - chrono::Duration::minutes(70));
+    clock.advance(start - Utc::now() - chrono::Duration::minutes(63));
     app.telegram_presses(50401, "more").await;
     let again = app
         .telegram_wait_text(50401, "Voici de nouveau les premiers")
