@@ -119,6 +119,8 @@ pub struct Delivery {
     pub metrics: Arc<LineMetrics>,
     pacer: Mutex<Pacer>,
     shared_pace: Option<Arc<dyn SharedPace>>,
+    /// Whether the shared pace is out of reach now (warned once per outage).
+    pace_lost: std::sync::atomic::AtomicBool,
 }
 
 impl Delivery {
@@ -137,6 +139,7 @@ impl Delivery {
             metrics,
             pacer: Mutex::default(),
             shared_pace: None,
+            pace_lost: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -155,12 +158,24 @@ impl Delivery {
         if per_second == 0 {
             return;
         }
+        use std::sync::atomic::Ordering;
         loop {
             match shared.take(channel, per_second).await {
-                Ok(None) => return,
-                Ok(Some(wait)) => tokio::time::sleep(wait).await,
+                Ok(wait) => {
+                    if self.pace_lost.swap(false, Ordering::Relaxed) {
+                        tracing::info!("shared pace back: the instances keep the providers' pace together again");
+                    }
+                    match wait {
+                        None => return,
+                        Some(wait) => tokio::time::sleep(wait).await,
+                    }
+                }
                 Err(e) => {
-                    tracing::debug!(error = %e, "shared pace out of reach: this instance's own pace only");
+                    // Several instances may now send faster than the provider allows (it then
+                    // answers 429, which defers): said once per outage.
+                    if !self.pace_lost.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(error = %e, "shared pace out of reach: each instance keeps its own pace until it is back");
+                    }
                     return;
                 }
             }

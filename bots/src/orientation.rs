@@ -63,27 +63,20 @@ impl TextLine {
         self.script.message(key, language)
     }
 
-    /// Queues messages to a contact in one of their conversations.
+    /// Queues messages to a contact in one of their conversations: with the listener's words
+    /// when they answer the listener's or the person's own step in an orientation
+    /// (`Urgency::Listener`), with the routine backlog for reminders (`Urgency::Routine`).
     fn send_to_contact(
         &self,
         conn: &mut DbConn,
         conversation_id: &str,
         contact: &Contact,
         replies: &[Payload],
+        urgency: Urgency,
     ) -> Result<usize, Error> {
         let (key, sealed) = contacts::sealed_address(conn, &contact.id)?;
         let address = contacts::open_address(&self.secrets, &key, &sealed)?;
-        // What the bot says here answers the listener's or the person's own step in an
-        // orientation: it goes with the listener's words, before the routine backlog.
-        self.queue_replies(
-            conn,
-            contact.channel,
-            &key,
-            &address,
-            conversation_id,
-            replies,
-            Urgency::Listener,
-        )
+        self.queue_replies(conn, contact.channel, &key, &address, conversation_id, replies, urgency)
     }
 
     /// The listener proposes `centre` with a short summary; the bot asks the person's consent.
@@ -101,7 +94,8 @@ impl TextLine {
         }
         let listener = caller.user_id().ok_or(Error::NotFound)?;
         write_tx(conn, |conn| {
-            let mut conversation = desk::held(conn, caller, conversation_id)?;
+            // Locked: the person may write meanwhile, and the save below writes the whole row.
+            let mut conversation = desk::held_for_change(conn, caller, conversation_id)?;
             let centre = match organisations::find(conn, centre) {
                 Ok(org) if org.kind == OrganisationKind::Centre => org,
                 _ => return Err(Error::invalid("centre_id", "not a care centre")),
@@ -123,7 +117,7 @@ impl TextLine {
                 ),
                 choices: self.script.choices("consent", contact.language),
             };
-            self.send_to_contact(conn, &conversation.id, &contact, &[question])?;
+            self.send_to_contact(conn, &conversation.id, &contact, &[question], Urgency::Listener)?;
             conversation.led_to_something = true;
             conversations::save(conn, &mut conversation)?;
             audit::record(
@@ -427,7 +421,7 @@ impl TextLine {
                     Reminder::DayBefore => with_booking_actions(&self.script, text, contact.channel, contact.language),
                     Reminder::TwoHours => say(text),
                 };
-                self.send_to_contact(conn, conversation_id, &contact, &[message])?;
+                self.send_to_contact(conn, conversation_id, &contact, &[message], Urgency::Routine)?;
                 Ok::<_, Error>(true)
             })?;
             if done {

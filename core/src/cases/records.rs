@@ -103,12 +103,16 @@ pub fn correct_note(
     }
     let me = caller.user_id().ok_or(Error::NotFound)?.to_string();
     write_tx(conn, |conn| {
-        let (case_id, author): (String, String) = case_notes::table
+        // Locked (PostgreSQL): two corrections of one note are made one after the other, so
+        // each replaces the text the other left.
+        let note = case_notes::table
             .find(note_id)
-            .select((case_notes::case_id, case_notes::author_id))
-            .first(conn)
-            .optional()?
-            .ok_or(Error::NotFound)?;
+            .select((case_notes::case_id, case_notes::author_id));
+        let found: Option<(String, String)> = match conn {
+            DbConn::Pg(pg) => note.for_update().first(pg).optional()?,
+            DbConn::Sqlite(lite) => note.first(lite).optional()?,
+        };
+        let (case_id, author) = found.ok_or(Error::NotFound)?;
         // Another centre's note answers as one that does not exist.
         super::owned(conn, caller, &case_id)?;
         let case_id = case_id.as_str();

@@ -172,6 +172,14 @@ pub fn held(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Conversation
     Ok(c)
 }
 
+/// As [`held`], its row locked to the end of the transaction, for a change to save. Call
+/// inside a `write_tx`.
+pub fn held_for_change(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<Conversation> {
+    let c = load_for_change(conn, id)?;
+    held_by_caller(&c, caller)?;
+    Ok(c)
+}
+
 fn held_by_caller(c: &Conversation, caller: &Caller) -> Result<()> {
     let me = caller.user_id().map(|u| u.to_string());
     if c.state() != ConversationState::Active || c.listener_id != me {

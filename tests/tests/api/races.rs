@@ -208,3 +208,32 @@ async fn housing_and_the_desk_append_to_the_audit_chain_and_the_events_in_one_or
     );
     assert_eq!(placed.status, 201, "{}", placed.text());
 }
+
+/// The same for an orientation: the listener proposes a centre (which saves the conversation)
+/// while the person's message raises the flag; the flag stays.
+#[tokio::test]
+#[ignore = "PostgreSQL only: TEST_DATABASE_URL=… cargo nextest run --run-ignored all"]
+async fn an_orientation_keeps_the_flag_the_persons_message_raised_meanwhile() {
+    let app = spawn_line_app(&[]).await;
+    let (listener, id) = taken(&app, 61_003).await;
+    let centre = app.organisation_id("CPCA Île-de-France Est").await;
+    let mut conn = pg(&app);
+    let holder = hold_then_commit(
+        pg(&app),
+        format!("UPDATE conversations SET flag = 'suicide', priority = 101 WHERE id = '{id}'"),
+        Duration::from_millis(700),
+    );
+    let oriented = app
+        .post(&format!("/v1/conversations/{id}/orientation"))
+        .bearer(&listener)
+        .json(&json!({ "centre_id": centre, "summary": "Souhaite être aidé." }))
+        .send()
+        .await;
+    holder.join().unwrap();
+    assert_eq!(oriented.status, 201, "{}", oriented.text());
+    assert_eq!(
+        row(&mut conn, &id),
+        ("active".to_owned(), Some("suicide".to_owned()), 101),
+        "the orientation is built on the row as the other writer left it"
+    );
+}
