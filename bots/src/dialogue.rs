@@ -369,8 +369,10 @@ fn read_free_text(
     }
 
     if reading.has(Class::Victim) {
-        if held || author {
-            // Never cut off: the listener is told, the conversation keeps its place.
+        if held || author || !reading.sends_away_as_victim() {
+            // Never cut off: the listener is told, the conversation keeps its place. Also
+            // when only the reader takes the writer for an author: the same acts are told by
+            // both, and the one who did them must not be sent away as the one who bore them.
             out.effects.push(Effect::Flag("victim_words"));
             if held {
                 return out.to(step::QUEUED);
@@ -766,6 +768,40 @@ mod tests {
         let out = run(&script, step::MENU, "je vais la tuer", true);
         assert!(out.effects.contains(&Effect::Flag("danger")));
         assert!(!out.effects.contains(&Effect::Flag("possible_danger")));
+    }
+
+    #[test]
+    fn an_author_the_reader_recognises_is_not_sent_away_by_victims_words() {
+        let script = Script::load().expect("script");
+        // Victims' words ("des bleus") and no author phrase; the reader, which learnt this
+        // round 4 message, reads an author telling what he did (this test is about what the
+        // dialogue does with that guess).
+        let text =
+            "chui le mec dont tout le monde parle dans limmeuble, celui qui gueule. ma meuf a des bleus. cest moi";
+        let reading = script.read(text);
+        assert!(reading.has(Class::Victim) && !reading.has(Class::Author), "{reading:?}");
+        assert!(reading.guessed.contains(&Class::Author), "{reading:?}");
+        assert!(!reading.sends_away_as_victim());
+        let out = run(&script, step::NEW, text, true);
+        assert!(
+            !out.effects
+                .iter()
+                .any(|e| matches!(e, Effect::Close { .. } | Effect::ForgetWords)),
+            "{:?}",
+            out.effects
+        );
+        assert!(out.effects.contains(&Effect::Flag("victim_words")));
+        assert!(out.effects.contains(&Effect::Queue { urgent: false }));
+        let said: String = out.replies.iter().map(|r| r.text.as_str()).collect();
+        assert!(said.contains("3919"), "{said}");
+        // A victim's own words, which nothing reads as an author's, still close with 3919.
+        let out = run(
+            &script,
+            step::NEW,
+            "mon mari me frappe depuis des mois et j'ai peur de lui",
+            true,
+        );
+        assert!(out.effects.contains(&Effect::ForgetWords), "{:?}", out.effects);
     }
 
     #[test]

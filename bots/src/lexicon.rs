@@ -168,8 +168,9 @@ pub struct Lexicon {
 pub struct Reading {
     /// What the lexicon's phrases found.
     pub classes: Vec<Class>,
-    /// Danger or suicide the statistical reader guesses where the phrases found none: a
-    /// second opinion, which may add and never removes.
+    /// Danger, suicide or author the statistical reader guesses where the phrases found none:
+    /// a second opinion, which may add and never removes (an author guess only keeps a
+    /// person on the line, [`Reading::sends_away_as_victim`]).
     pub guessed: Vec<Class>,
     pub postal_code: Option<String>,
     /// How many words the message has (a story has several).
@@ -184,6 +185,19 @@ impl Reading {
     /// Found by the phrases, or guessed by the reader.
     pub fn has_or_guessed(&self, class: Class) -> bool {
         self.has(class) || self.guessed.contains(&class)
+    }
+
+    /// Whether a first writer is answered as a victim and the conversation closed with her
+    /// words forgotten: victim words, and nothing that keeps the line open (danger or
+    /// suicide, found by the phrases), and nobody telling of their own violence, found by the
+    /// phrases or guessed by the reader. Victims' words and authors' describe the same acts
+    /// ("par le cou", "a tracker", "des bleus"); only who did them differs, which phrases
+    /// read poorly. In doubt the person is kept: 3919 is given, and a listener reads.
+    pub fn sends_away_as_victim(&self) -> bool {
+        self.has(Class::Victim)
+            && !self.has(Class::Danger)
+            && !self.has(Class::Suicide)
+            && !self.has_or_guessed(Class::Author)
     }
 }
 

@@ -59,9 +59,10 @@ fn rows() -> Vec<Row> {
     rows
 }
 
-/// An author's message is sent away when it would close the conversation as a victim's:
-/// victim words, no author words, and no danger or suicide (which keep the line open).
-fn sent_away(reading: &Reading) -> bool {
+/// An author's message is sent away when it would close the conversation as a victim's, by the
+/// phrases alone: victim words, no author words, and no danger or suicide (which keep the line
+/// open). The line itself also asks the reader ([`Reading::sends_away_as_victim`]).
+fn sent_away_by_phrases(reading: &Reading) -> bool {
     reading.has(Class::Victim)
         && !reading.has(Class::Author)
         && !reading.has(Class::Danger)
@@ -93,6 +94,7 @@ struct Figures {
     counts: BTreeMap<Class, Counts>,
     authors: usize,
     authors_sent_away: usize,
+    authors_sent_away_by_phrases: usize,
 }
 
 fn names(classes: &[Class]) -> String {
@@ -127,7 +129,10 @@ fn measure(lexicon: &Lexicon, rows: &[&Row], title: &str) -> Figures {
     let mut confusion: BTreeMap<Option<Class>, BTreeMap<Option<Class>, usize>> = BTreeMap::new();
     let mut misses = String::new();
     let mut by_origin: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    let (mut authors, mut authors_sent_away, mut exact) = (0, 0, 0);
+    let (mut authors, mut authors_sent_away, mut authors_sent_away_by_phrases, mut exact) = (0, 0, 0, 0);
+    // The cost of asking the reader: victims (neither author, danger nor suicide) whom the
+    // phrases read as victims but who are kept on the line, their words read by a listener.
+    let (mut victims, mut victims_kept) = (0, 0);
     for row in rows {
         let reading = lexicon.read(&row.text);
         let got = &reading.classes;
@@ -185,9 +190,15 @@ fn measure(lexicon: &Lexicon, rows: &[&Row], title: &str) -> Figures {
         }
         if row.expected.contains(&Class::Author) {
             authors += 1;
-            if sent_away(&reading) {
-                authors_sent_away += 1;
-            }
+            authors_sent_away += usize::from(reading.sends_away_as_victim());
+            authors_sent_away_by_phrases += usize::from(sent_away_by_phrases(&reading));
+        }
+        let only_victim = [Class::Author, Class::Danger, Class::Suicide]
+            .iter()
+            .all(|c| !row.expected.contains(c));
+        if row.expected.contains(&Class::Victim) && only_victim && sent_away_by_phrases(&reading) {
+            victims += 1;
+            victims_kept += usize::from(!reading.sends_away_as_victim());
         }
     }
 
@@ -195,13 +206,17 @@ fn measure(lexicon: &Lexicon, rows: &[&Row], title: &str) -> Figures {
     let _ = writeln!(r, "## {title}\n");
     let _ = writeln!(
         r,
-        "{} messages; {} read exactly as labelled ({:.1} %). Author messages sent away as a victim: {} of {} ({:.2} %).\n",
+        "{} messages; {} read exactly as labelled ({:.1} %). Author messages sent away as a victim: {} of {} ({:.2} %); by the phrases alone, without the reader's author guess: {} ({:.2} %). The cost: of {} victims the phrases would close with 3919, {} are kept for a listener instead.\n",
         rows.len(),
         exact,
         100.0 * ratio(exact, rows.len()),
         authors_sent_away,
         authors,
         100.0 * ratio(authors_sent_away, authors),
+        authors_sent_away_by_phrases,
+        100.0 * ratio(authors_sent_away_by_phrases, authors),
+        victims,
+        victims_kept,
     );
     let _ = writeln!(r, "| class | labelled | recall | precision | TP | FP | FN |");
     let _ = writeln!(r, "|---|---:|---:|---:|---:|---:|---:|");
@@ -265,6 +280,7 @@ fn measure(lexicon: &Lexicon, rows: &[&Row], title: &str) -> Figures {
         counts,
         authors,
         authors_sent_away,
+        authors_sent_away_by_phrases,
     }
 }
 
@@ -381,7 +397,10 @@ fn priority(lexicon: &Lexicon, rows: &[&Row], title: &str, guess: &dyn Fn(&Row) 
     let mut added = String::new();
     for row in rows {
         let mut reading = lexicon.read(&row.text);
-        reading.guessed = guess(row).into_iter().filter(|c| !reading.has(*c)).collect();
+        reading.guessed = guess(row)
+            .into_iter()
+            .filter(|c| risky.contains(c) && !reading.has(*c))
+            .collect();
         let (alone, with) = (urgent(&reading, false), urgent(&reading, true));
         let keys: Vec<Option<Class>> = if risky.iter().any(|c| row.expected.contains(c)) {
             risky
@@ -397,7 +416,7 @@ fn priority(lexicon: &Lexicon, rows: &[&Row], title: &str, guess: &dyn Fn(&Row) 
             entry.0 += 1;
             entry.1 += usize::from(alone);
             entry.2 += usize::from(with);
-            entry.3 += usize::from(!guess(row).is_empty());
+            entry.3 += usize::from(guess(row).iter().any(|c| risky.contains(c)));
         }
         if with && !alone {
             let _ = writeln!(
@@ -535,7 +554,7 @@ fn the_lexicon_meets_the_thresholds_on_the_corpus() {
         let s = measure(
             &lexicon,
             &spent,
-            "Spent part (round 3: the lexicon never tuned on it; the reader learns from it)",
+            "Spent part (earlier blind rounds: the lexicon never tuned on them; the reader learns from them)",
         );
         println!("{}", s.report);
         println!(
@@ -558,12 +577,19 @@ fn the_lexicon_meets_the_thresholds_on_the_corpus() {
             failures.push(format!("{} recall {recall:.3} < 0.98", class.as_str()));
         }
     }
-    let away = ratio(t.authors_sent_away, t.authors);
-    if away >= 0.02 {
-        failures.push(format!(
-            "{:.2} % of author messages sent away as a victim",
-            100.0 * away
-        ));
+    // Both as the line reads (with the reader, which learnt these rows) and by the phrases
+    // alone, which must hold the line without the reader.
+    for (away, how) in [
+        (t.authors_sent_away, "by the line"),
+        (t.authors_sent_away_by_phrases, "by the phrases alone"),
+    ] {
+        let away = ratio(away, t.authors);
+        if away >= 0.02 {
+            failures.push(format!(
+                "{:.2} % of author messages sent away as a victim {how}",
+                100.0 * away
+            ));
+        }
     }
     for (class, (got, total)) in &net {
         let share = ratio(*got, *total);
