@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client_address;
 pub mod config;
 pub mod deprecation;
+pub mod geocoder;
 pub mod line;
 pub mod live;
 pub mod metrics;

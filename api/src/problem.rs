@@ -97,6 +97,10 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: i64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A service this request needs (the address search) is off or does not answer: 503,
+    /// with a detail for the person (never the cause, logged apart by the caller).
+    #[error("a service this needs is unavailable: {0}")]
+    Dependency(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -120,6 +124,7 @@ impl ApiError {
             Self::UnsupportedMediaType => ("unsupported-media-type", "The request body must be application/json"),
             Self::TooManyRequests { .. } => ("too-many-requests", "Too many attempts, try again later"),
             Self::Unavailable(_) => ("unavailable", "The service is not ready"),
+            Self::Dependency(_) => ("dependency-unavailable", "A service this request needs does not answer"),
             Self::Internal(_) => ("internal", "Internal error"),
         }
     }
@@ -127,7 +132,7 @@ impl ApiError {
     fn detail(&self) -> Option<String> {
         match self {
             Self::Validation { detail, .. } => Some(detail.clone()),
-            Self::BadRequest(d) | Self::Forbidden(d) | Self::Conflict(d) => Some(d.clone()),
+            Self::BadRequest(d) | Self::Forbidden(d) | Self::Conflict(d) | Self::Dependency(d) => Some(d.clone()),
             Self::PayloadTooLarge { limit } => Some(format!("the body must not exceed {limit} bytes")),
             Self::EnrolmentRefused => Some(
                 "Mot de passe ou code d'enrôlement incorrect, ou code déjà utilisé ou expiré : demandez un nouveau code \
@@ -172,7 +177,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Dependency(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

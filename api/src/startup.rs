@@ -147,7 +147,9 @@ impl Application {
             line: line.wake.clone(),
             ..Default::default()
         });
+        let geocoder = crate::geocoder::Geocoder::new(settings.geocoder.url.as_deref()).map_err(anyhow::Error::msg)?;
         let state = web::Data::new(AppState {
+            geocoder,
             settings,
             database: prepared.database,
             replica,

@@ -31,6 +31,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The background workers of this instance, and their wakers.
     pub workers: Workers,
+    /// Address search (off when `RELAIS_GEOCODER_URL` is unset).
+    pub geocoder: crate::geocoder::Geocoder,
 }
 
 impl AppState {

@@ -1,5 +1,6 @@
-//! Protocol fakes on loopback: a Telegram Bot API server that teloxide is pointed at, and a
-//! Twilio-compatible SMS REST API. They record what they receive and can be told to answer
+//! Protocol fakes on loopback: a Telegram Bot API server that teloxide is pointed at, a
+//! Twilio-compatible SMS REST API, and the Base Adresse Nationale's search API (a handful of
+//! real addresses at their real points). They record what they receive and can be told to answer
 //! 429 (with `retry_after`) or "bot was blocked" first.
 
 use std::collections::VecDeque;
@@ -204,7 +205,61 @@ async fn twilio(req: HttpRequest, body: web::Bytes, recorder: web::Data<Recorder
     }
 }
 
+/// The addresses the fake BAN knows: (label, type, postcode, citycode, longitude, latitude).
+pub const BAN_ADDRESSES: &[(&str, &str, &str, &str, f64, f64)] = &[
+    ("1 Place Salvador Allende 94000 Créteil", "housenumber", "94000", "94028", 2.455_4, 48.777_6),
+    ("12 Rue de Rivoli 75004 Paris", "housenumber", "75004", "75104", 2.359_3, 48.855_5),
+    ("Rue de Rivoli 75001 Paris", "street", "75001", "75101", 2.336_8, 48.862_8),
+    ("3 Rue de la République 69002 Lyon", "housenumber", "69002", "69382", 4.836_5, 45.762_6),
+    ("8 Boulevard du Port 80000 Amiens", "housenumber", "80000", "80021", 2.290_1, 49.897_4),
+    ("Créteil", "municipality", "94000", "94028", 2.455_4, 48.777_6),
+];
+
+fn fold(text: &str) -> String {
+    text.to_lowercase()
+        .replace(['é', 'è', 'ê'], "e")
+        .replace(['à', 'â'], "a")
+        .replace(['ô'], "o")
+}
+
+async fn ban(req: HttpRequest, recorder: web::Data<Recorder>) -> HttpResponse {
+    let params: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
+    let q = params.get("q").cloned().unwrap_or_default();
+    if let Some(Scripted::ServerError) = recorder.record("search", json!(params), req.query_string().as_bytes()) {
+        return HttpResponse::BadGateway().body("Bad Gateway");
+    }
+    if !(3..=200).contains(&q.chars().count()) {
+        return HttpResponse::BadRequest()
+            .json(json!({ "code": 400, "message": "q must contain between 3 and 200 chars and start with a number or a letter" }));
+    }
+    let limit: usize = params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(5);
+    let words: Vec<String> = fold(&q).split_whitespace().map(str::to_owned).collect();
+    let features: Vec<Value> = BAN_ADDRESSES
+        .iter()
+        .filter(|(label, ..)| words.iter().all(|w| fold(label).contains(w.as_str())))
+        .take(limit)
+        .map(|(label, kind, postcode, citycode, lon, lat)| {
+            json!({
+                "type": "Feature",
+                "geometry": { "type": "Point", "coordinates": [lon, lat] },
+                "properties": { "label": label, "score": 0.95, "type": kind, "postcode": postcode,
+                                "citycode": citycode, "id": format!("{citycode}_fake"), "name": label }
+            })
+        })
+        .collect();
+    HttpResponse::Ok().json(json!({ "type": "FeatureCollection", "version": "draft", "features": features, "query": q }))
+}
+
 impl Fake {
+    /// The Base Adresse Nationale's `/search/` (calls recorded as "search", with the query
+    /// parameters as the body).
+    pub fn ban() -> Self {
+        Self::start(|cfg, recorder| {
+            cfg.app_data(web::Data::new(recorder)).route("/search/", web::get().to(ban));
+        })
+    }
+
     pub fn telegram() -> Self {
         Self::start(|cfg, recorder| {
             cfg.app_data(web::Data::new(recorder))

@@ -310,6 +310,16 @@ settings! {
         search_radius_km: f64 = "RELAIS_HOUSING_SEARCH_RADIUS_KM", default 0.0;
     }
 
+    /// Addresses
+    geocoder: GeocoderSettings {
+        /// The address search API: the Base Adresse Nationale's
+        /// (`https://api-adresse.data.gouv.fr`) or, better, an addok server run with the BAN's
+        /// open data, so that no address typed by staff leaves your network; unset, staff
+        /// enter places by commune (its town hall's point) and a protected person's home by
+        /// its coordinates
+        url: Option<String> = "RELAIS_GEOCODER_URL";
+    }
+
     /// Housing offers' limits and security alerts
     security: Security as relais_core::security::Watch {
         /// Housing offers one account may create in an hour (past it: 429 with `Retry-After`)

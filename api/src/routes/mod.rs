@@ -56,6 +56,8 @@ pub fn table() -> Vec<RouteDef> {
         def(M::GET, "/readyz", web::get().to(health::readyz)),
         def(M::GET, "/metrics", web::get().to(health::metrics)),
         def(M::GET, "/v1/geo/postal-codes/{code}", web::get().to(geo::postal_code)),
+        def(M::GET, "/v1/geo/places", web::get().to(geo::places)),
+        def(M::GET, "/v1/geo/addresses", web::get().to(geo::addresses)),
         def(M::POST, "/v1/auth/login", web::post().to(auth::login)),
         def(M::POST, "/v1/auth/refresh", web::post().to(auth::refresh)),
         def(M::POST, "/v1/auth/logout", web::post().to(auth::logout)),

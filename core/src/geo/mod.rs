@@ -5,6 +5,9 @@ use std::collections::HashMap;
 
 pub mod contours;
 pub mod names;
+mod search;
+
+pub use search::{Place, PlaceKind, fold};
 
 const REGIONS_CSV: &str = include_str!("../../../data/geo/regions.csv");
 const DEPARTEMENTS_CSV: &str = include_str!("../../../data/geo/departements.csv");
@@ -68,6 +71,8 @@ pub struct Geography {
     communes: Vec<Commune>,
     by_postal_code: HashMap<String, Vec<usize>>,
     by_insee_code: HashMap<String, usize>,
+    /// Each commune's name folded for search ([`fold`]), in the order of `communes`.
+    folded: Vec<String>,
 }
 
 /// What a postal code covers: its communes, and the départements and régions they are in
@@ -179,12 +184,14 @@ impl Geography {
             .enumerate()
             .map(|(i, c)| (c.insee_code.clone(), i))
             .collect();
+        let folded = communes.iter().map(|c| fold(&c.name)).collect();
         Ok(Self {
             regions,
             departements,
             communes,
             by_postal_code,
             by_insee_code,
+            folded,
         })
     }
 
