@@ -148,12 +148,17 @@ impl Geocoder {
             .await
             .map_err(failed)?;
         if !response.status().is_success() {
-            return Err(GeocodeError::Failed(format!("the geocoder answered {}", response.status().as_u16())));
+            return Err(GeocodeError::Failed(format!(
+                "the geocoder answered {}",
+                response.status().as_u16()
+            )));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(failed)? {
             if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                return Err(GeocodeError::Failed(format!("the answer exceeds {MAX_ANSWER_BYTES} bytes")));
+                return Err(GeocodeError::Failed(format!(
+                    "the answer exceeds {MAX_ANSWER_BYTES} bytes"
+                )));
             }
             body.extend_from_slice(&chunk);
         }
@@ -248,7 +253,10 @@ mod tests {
     #[test]
     fn the_search_url_is_the_apis_search_path() {
         let g = Geocoder::new(Some("http://127.0.0.1:9/ban")).expect("geocoder");
-        assert_eq!(g.search_url.as_ref().map(reqwest::Url::as_str), Some("http://127.0.0.1:9/ban/search/"));
+        assert_eq!(
+            g.search_url.as_ref().map(reqwest::Url::as_str),
+            Some("http://127.0.0.1:9/ban/search/")
+        );
         let g = Geocoder::new(Some("https://api-adresse.data.gouv.fr")).expect("geocoder");
         assert_eq!(
             g.search_url.as_ref().map(reqwest::Url::as_str),

@@ -207,11 +207,46 @@ async fn twilio(req: HttpRequest, body: web::Bytes, recorder: web::Data<Recorder
 
 /// The addresses the fake BAN knows: (label, type, postcode, citycode, longitude, latitude).
 pub const BAN_ADDRESSES: &[(&str, &str, &str, &str, f64, f64)] = &[
-    ("1 Place Salvador Allende 94000 Créteil", "housenumber", "94000", "94028", 2.455_4, 48.777_6),
-    ("12 Rue de Rivoli 75004 Paris", "housenumber", "75004", "75104", 2.359_3, 48.855_5),
-    ("Rue de Rivoli 75001 Paris", "street", "75001", "75101", 2.336_8, 48.862_8),
-    ("3 Rue de la République 69002 Lyon", "housenumber", "69002", "69382", 4.836_5, 45.762_6),
-    ("8 Boulevard du Port 80000 Amiens", "housenumber", "80000", "80021", 2.290_1, 49.897_4),
+    (
+        "1 Place Salvador Allende 94000 Créteil",
+        "housenumber",
+        "94000",
+        "94028",
+        2.455_4,
+        48.777_6,
+    ),
+    (
+        "12 Rue de Rivoli 75004 Paris",
+        "housenumber",
+        "75004",
+        "75104",
+        2.359_3,
+        48.855_5,
+    ),
+    (
+        "Rue de Rivoli 75001 Paris",
+        "street",
+        "75001",
+        "75101",
+        2.336_8,
+        48.862_8,
+    ),
+    (
+        "3 Rue de la République 69002 Lyon",
+        "housenumber",
+        "69002",
+        "69382",
+        4.836_5,
+        45.762_6,
+    ),
+    (
+        "8 Boulevard du Port 80000 Amiens",
+        "housenumber",
+        "80000",
+        "80021",
+        2.290_1,
+        49.897_4,
+    ),
     ("Créteil", "municipality", "94000", "94028", 2.455_4, 48.777_6),
 ];
 
@@ -223,8 +258,9 @@ fn fold(text: &str) -> String {
 }
 
 async fn ban(req: HttpRequest, recorder: web::Data<Recorder>) -> HttpResponse {
-    let params: std::collections::HashMap<String, String> =
-        form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
+    let params: std::collections::HashMap<String, String> = form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect();
     let q = params.get("q").cloned().unwrap_or_default();
     if let Some(Scripted::ServerError) = recorder.record("search", json!(params), req.query_string().as_bytes()) {
         return HttpResponse::BadGateway().body("Bad Gateway");
@@ -248,7 +284,8 @@ async fn ban(req: HttpRequest, recorder: web::Data<Recorder>) -> HttpResponse {
             })
         })
         .collect();
-    HttpResponse::Ok().json(json!({ "type": "FeatureCollection", "version": "draft", "features": features, "query": q }))
+    HttpResponse::Ok()
+        .json(json!({ "type": "FeatureCollection", "version": "draft", "features": features, "query": q }))
 }
 
 impl Fake {
@@ -256,7 +293,8 @@ impl Fake {
     /// parameters as the body).
     pub fn ban() -> Self {
         Self::start(|cfg, recorder| {
-            cfg.app_data(web::Data::new(recorder)).route("/search/", web::get().to(ban));
+            cfg.app_data(web::Data::new(recorder))
+                .route("/search/", web::get().to(ban));
         })
     }
 

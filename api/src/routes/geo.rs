@@ -30,7 +30,10 @@ impl SearchQuery {
         let q = self.q.trim();
         let n = q.chars().count();
         if n < min || n > max {
-            return Err(super::invalid_parameter("q", &format!("must have {min} to {max} characters")));
+            return Err(super::invalid_parameter(
+                "q",
+                &format!("must have {min} to {max} characters"),
+            ));
         }
         let limit = self.limit.unwrap_or(10);
         if !(1..=20).contains(&limit) {

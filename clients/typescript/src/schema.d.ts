@@ -84,6 +84,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/geo/places": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find communes and départements by name
+         * @description Public reference data. Communes and départements whose name answers what a person typed (case, accents, hyphens and "St" for "Saint" do not matter; a word inside a name counts, a piece of a word does not), or whose code it is (a commune's INSEE or postal code, a département's code). Départements first, then communes, the most populous namesake first. For choosing a ban zone or a place without knowing INSEE codes.
+         */
+        get: operations["searchPlaces"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/geo/addresses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find addresses
+         * @description Staff only. Addresses for what a staff member typed, through the geocoder the operator configured (`RELAIS_GEOCODER_URL`, the Base Adresse Nationale's search API or an addok server run with its data), each with its commune and point, best first; a candidate outside the embedded geography is left out. Used to enter a protected person's home, an offer or a centre by address. What is asked is never logged.
+         */
+        get: operations["searchAddresses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -2989,6 +3029,110 @@ export interface components {
             population: number | null;
             /** @enum {string} */
             kind: "commune" | "municipal-arrondissement";
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "kind": "commune",
+         *           "code": "94028",
+         *           "name": "Créteil",
+         *           "departement": "94",
+         *           "departement_name": "Val-de-Marne",
+         *           "postal_codes": [
+         *             "94000"
+         *           ],
+         *           "latitude": 48.7776,
+         *           "longitude": 2.4554
+         *         }
+         *       ]
+         *     }
+         */
+        PlaceList: {
+            items: components["schemas"]["Place"][];
+        };
+        /**
+         * @description A commune or a département.
+         * @example {
+         *       "kind": "departement",
+         *       "code": "94",
+         *       "name": "Val-de-Marne",
+         *       "departement": "94",
+         *       "departement_name": "Val-de-Marne",
+         *       "postal_codes": [],
+         *       "latitude": null,
+         *       "longitude": null
+         *     }
+         */
+        Place: {
+            /** @enum {string} */
+            kind: "commune" | "departement";
+            /** @description A commune's INSEE code, or the département's code. */
+            code: string;
+            name: string;
+            /** @description The département's code (for a département, its own). */
+            departement: string;
+            departement_name: string;
+            /** @description A commune's postal codes; none for a département. */
+            postal_codes: string[];
+            /** @description A commune's reference point, its town hall (WGS84); null for a département or a commune without one. Where a place entered by commune alone is put. */
+            latitude: number | null;
+            longitude: number | null;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "label": "1 Place Salvador Allende 94000 Créteil",
+         *           "precision": "housenumber",
+         *           "postcode": "94000",
+         *           "commune": "94028",
+         *           "commune_name": "Créteil",
+         *           "departement": "94",
+         *           "departement_name": "Val-de-Marne",
+         *           "latitude": 48.7776,
+         *           "longitude": 2.4554,
+         *           "score": 0.95
+         *         }
+         *       ]
+         *     }
+         */
+        AddressList: {
+            items: components["schemas"]["Address"][];
+        };
+        /**
+         * @description An address the geocoder proposes, with its commune and point.
+         * @example {
+         *       "label": "Rue de Rivoli 75001 Paris",
+         *       "precision": "street",
+         *       "postcode": "75001",
+         *       "commune": "75101",
+         *       "commune_name": "Paris 1er Arrondissement",
+         *       "departement": "75",
+         *       "departement_name": "Paris",
+         *       "latitude": 48.8628,
+         *       "longitude": 2.3368,
+         *       "score": 0.81
+         *     }
+         */
+        Address: {
+            /** @description As the geocoder writes it. */
+            label: string;
+            /**
+             * @description `housenumber` a numbered address, `street` a street, `locality` a hamlet or named place, `municipality` a whole commune. A protected person's home needs `housenumber` or `street`.
+             * @enum {string}
+             */
+            precision: "housenumber" | "street" | "locality" | "municipality";
+            postcode: string | null;
+            /** @description The commune's INSEE code. */
+            commune: string;
+            commune_name: string;
+            departement: string;
+            departement_name: string;
+            latitude: number;
+            longitude: number;
+            /** @description The geocoder's confidence. */
+            score: number;
         };
         /**
          * @description Communes, départements and regions served by a postal code.
@@ -8808,6 +8952,73 @@ export interface operations {
             };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    searchPlaces: {
+        parameters: {
+            query: {
+                /** @description What was typed, 1 to 100 characters once trimmed. */
+                q: string;
+                /** @description How many places at most, 1 to 20 (10 by default). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The places found, best first (none is an empty list). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    searchAddresses: {
+        parameters: {
+            query: {
+                /** @description What was typed, 3 to 200 characters once trimmed, starting with a letter or a digit. */
+                q: string;
+                /** @description How many addresses at most, 1 to 20 (10 by default). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The addresses found, best first (none is an empty list). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description No geocoder is configured, or it does not answer (type `urn:relais:problem:dependency-unavailable`, with a detail in French and English that says what to do instead). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     login: {

@@ -25,6 +25,10 @@ pub struct Place {
     pub departement_name: String,
     /// A commune's postal codes (none for a département).
     pub postal_codes: Vec<String>,
+    /// A commune's reference point, its town hall (WGS84; none for a département, or a
+    /// commune without one): where a place entered by commune alone is put.
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
 }
 
 /// Lower case, accents and ligatures removed, every run of other characters (hyphens,
@@ -88,7 +92,11 @@ impl Geography {
             .departements
             .values()
             .filter_map(|d| {
-                let r = if d.code == code { Some(0) } else { rank(&fold(&d.name), &query) }?;
+                let r = if d.code == code {
+                    Some(0)
+                } else {
+                    rank(&fold(&d.name), &query)
+                }?;
                 Some((r, 0, self.departement_place(&d.code)?))
             })
             .collect();
@@ -111,6 +119,7 @@ impl Geography {
         communes.dedup_by_key(|c| c.1);
         found.extend(communes.into_iter().filter_map(|(r, i)| {
             let c = &self.communes[i];
+            let point = super::contours::point(&c.insee_code);
             Some((
                 r,
                 u64::MAX - c.population.unwrap_or(0),
@@ -121,6 +130,8 @@ impl Geography {
                     departement: c.departement_code.clone(),
                     departement_name: names::departement(&c.departement_code)?.to_owned(),
                     postal_codes: c.postal_codes.clone(),
+                    latitude: point.map(|p| p.0),
+                    longitude: point.map(|p| p.1),
                 },
             ))
         }));
@@ -137,6 +148,8 @@ impl Geography {
             departement: d.code.clone(),
             departement_name: d.name.clone(),
             postal_codes: Vec::new(),
+            latitude: None,
+            longitude: None,
         })
     }
 }
@@ -163,6 +176,11 @@ mod tests {
         let found = geo.search("creteil", 5);
         assert_eq!(found[0].code, "94028", "{:?}", names(&found));
         assert_eq!(found[0].departement_name, "Val-de-Marne");
+        let (lat, lon) = (
+            found[0].latitude.expect("a point"),
+            found[0].longitude.expect("a point"),
+        );
+        assert!((48.7..48.9).contains(&lat) && (2.4..2.5).contains(&lon), "{lat} {lon}");
         // Namesakes, told apart by their département, the most populous first; a département
         // whose name only holds the words comes after the names that start so.
         let found = geo.search("st denis", 20);

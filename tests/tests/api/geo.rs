@@ -57,7 +57,12 @@ async fn places_are_found_by_name_as_people_type_them() {
     assert_eq!(items[0]["code"], "97411", "{body}");
     assert_eq!(items[1]["code"], "93066", "{body}");
     assert_eq!(items[1]["departement_name"], "Seine-Saint-Denis", "{body}");
-    for bad in ["/v1/geo/places?q=", "/v1/geo/places?q=creteil&limit=0", "/v1/geo/places?q=creteil&limit=21", "/v1/geo/places?q=creteil&x=1"] {
+    for bad in [
+        "/v1/geo/places?q=",
+        "/v1/geo/places?q=creteil&limit=0",
+        "/v1/geo/places?q=creteil&limit=21",
+        "/v1/geo/places?q=creteil&x=1",
+    ] {
         let reply = app.get(bad).send().await;
         assert_eq!(reply.status, 400, "{bad}");
         assert_eq!(reply.problem(), "validation", "{bad}");
@@ -70,7 +75,11 @@ async fn staff_find_addresses_through_the_geocoder_and_nothing_asked_is_logged()
     let ban = relais_tests::fakes::Fake::ban();
     let app = relais_tests::spawn_app_with(&[("RELAIS_GEOCODER_URL", &ban.url)]).await;
     let practitioner = app.token("practitioner").await;
-    let reply = app.get("/v1/geo/addresses?q=1%20place%20salvador%20allende%20creteil&limit=5").bearer(&practitioner).send().await;
+    let reply = app
+        .get("/v1/geo/addresses?q=1%20place%20salvador%20allende%20creteil&limit=5")
+        .bearer(&practitioner)
+        .send()
+        .await;
     assert_eq!(reply.status, 200);
     let body = reply.json();
     let first = &body["items"][0];
@@ -85,7 +94,12 @@ async fn staff_find_addresses_through_the_geocoder_and_nothing_asked_is_logged()
     assert_eq!(sent[0].body["q"], "1 place salvador allende creteil");
     assert_eq!(sent[0].body["limit"], "5");
     let housing = app.token("housing").await;
-    let body = app.get("/v1/geo/addresses?q=rivoli").bearer(&housing).send().await.json();
+    let body = app
+        .get("/v1/geo/addresses?q=rivoli")
+        .bearer(&housing)
+        .send()
+        .await
+        .json();
     assert_eq!(body["items"].as_array().unwrap().len(), 2, "{body}");
     assert_eq!(body["items"][0]["commune_name"], "Paris 4e Arrondissement");
 
@@ -93,16 +107,31 @@ async fn staff_find_addresses_through_the_geocoder_and_nothing_asked_is_logged()
     // refused here, and never sent.
     assert_eq!(app.get("/v1/geo/addresses?q=rivoli").send().await.status, 401);
     let key = app.partner_key().await;
-    assert_eq!(app.get("/v1/geo/addresses?q=rivoli").bearer(&key).send().await.status, 403);
-    for bad in ["/v1/geo/addresses?q=ab", "/v1/geo/addresses?q=%20%20-x", "/v1/geo/addresses?q=rivoli&limit=50"] {
+    assert_eq!(
+        app.get("/v1/geo/addresses?q=rivoli").bearer(&key).send().await.status,
+        403
+    );
+    for bad in [
+        "/v1/geo/addresses?q=ab",
+        "/v1/geo/addresses?q=%20%20-x",
+        "/v1/geo/addresses?q=rivoli&limit=50",
+    ] {
         let reply = app.get(bad).bearer(&practitioner).send().await;
         assert_eq!(reply.status, 400, "{bad}");
     }
-    assert_eq!(ban.recorder.calls().len(), 2, "refused queries never reach the geocoder");
+    assert_eq!(
+        ban.recorder.calls().len(),
+        2,
+        "refused queries never reach the geocoder"
+    );
 
     // The geocoder down: a clear 503 in both languages, and the address in no log.
     ban.recorder.set_down(true);
-    let reply = app.get("/v1/geo/addresses?q=12%20rue%20de%20rivoli%20paris").bearer(&practitioner).send().await;
+    let reply = app
+        .get("/v1/geo/addresses?q=12%20rue%20de%20rivoli%20paris")
+        .bearer(&practitioner)
+        .send()
+        .await;
     assert_eq!(reply.status, 503);
     assert_eq!(reply.problem(), "dependency-unavailable");
     assert!(reply.json()["detail"].as_str().unwrap().contains("ne répond pas"));
@@ -117,8 +146,17 @@ async fn staff_find_addresses_through_the_geocoder_and_nothing_asked_is_logged()
 async fn without_a_geocoder_address_search_says_so() {
     let app = spawn_app().await;
     let practitioner = app.token("practitioner").await;
-    let reply = app.get("/v1/geo/addresses?q=12%20rue%20de%20rivoli").bearer(&practitioner).send().await;
+    let reply = app
+        .get("/v1/geo/addresses?q=12%20rue%20de%20rivoli")
+        .bearer(&practitioner)
+        .send()
+        .await;
     assert_eq!(reply.status, 503);
     assert_eq!(reply.problem(), "dependency-unavailable");
-    assert!(reply.json()["detail"].as_str().unwrap().contains("Aucun service d'adresses"));
+    assert!(
+        reply.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Aucun service d'adresses")
+    );
 }
