@@ -75,6 +75,9 @@ pub async fn create(
 pub struct ListQuery {
     #[serde(default)]
     status: Option<CaseStatus>,
+    /// Words of the person's name, or the start of the case's number.
+    #[serde(default)]
+    q: Option<String>,
     #[serde(default)]
     limit: Option<i64>,
     #[serde(default)]
@@ -89,6 +92,20 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let status = query.status;
     let page = super::page_request(query.limit, query.cursor.as_deref())?;
+    if let Some(q) = &query.q {
+        if query.cursor.is_some() {
+            return Err(super::invalid_parameter(
+                "cursor",
+                "a search answers in one page: no cursor with q",
+            ));
+        }
+        let search = files::CaseSearch::parse(q).map_err(|e| super::in_query(e.into()))?;
+        let limit = page.limit as usize;
+        let items = state
+            .db_sealed(move |conn, secrets| files::search(conn, secrets, &caller, status, &search, limit))
+            .await?;
+        return Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "next_cursor": null })));
+    }
     let page = state
         .db_sealed(move |conn, secrets| files::list(conn, secrets, &caller, status, &page))
         .await?;

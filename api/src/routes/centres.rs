@@ -261,3 +261,19 @@ pub async fn put_locations(
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": saved })))
 }
+
+/// A centre manager's view of the centre (caseload per practitioner, the coming week,
+/// absences, obligations behind schedule); another organisation 404, the centre's other roles
+/// 403.
+pub async fn overview(
+    state: web::Data<AppState>,
+    Staff { caller, .. }: Staff,
+    path: web::Path<OrganisationId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner().to_string();
+    let now = state.clock.now();
+    let overview = state
+        .db(move |conn| relais_core::cases::overview::of_centre(conn, &caller, &id, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(overview))
+}

@@ -114,6 +114,7 @@ pub fn table() -> Vec<RouteDef> {
         def(M::GET, "/v1/centres", web::get().to(centres::list)),
         def(M::GET, "/v1/centres/coverage", web::get().to(centres::coverage)),
         def(M::GET, "/v1/centres/{id}", web::get().to(centres::get)),
+        def(M::GET, "/v1/centres/{id}/overview", web::get().to(centres::overview)),
         def(
             M::PATCH,
             "/v1/centres/{id}/profile",

@@ -1191,6 +1191,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/centres/{id}/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A centre manager's view of the centre
+         * @description The centre's managers only (staff of any other organisation get 404, partner keys and the centre's other roles 403). Counts and case ids, no names: open cases per practitioner (and those nobody follows), and in open cases: sessions planned in the coming 7 days, sessions missed without excuse in the last 30 days, and the care obligations of open cases behind an even pace from their start to their end date (obligations without an end date are not judged). Recorded in the audit log.
+         */
+        get: operations["getCentreOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/centres/{id}/profile": {
         parameters: {
             query?: never;
@@ -3133,6 +3153,76 @@ export interface components {
             longitude: number;
             /** @description The geocoder's confidence. */
             score: number;
+        };
+        /**
+         * @description A centre manager's view of the centre.
+         * @example {
+         *       "as_of": "2026-12-07T10:00:00Z",
+         *       "ahead_days": 7,
+         *       "back_days": 30,
+         *       "open_cases": 12,
+         *       "unassigned_open_cases": 1,
+         *       "sessions_ahead": 9,
+         *       "unexcused_back": 2,
+         *       "practitioners": [
+         *         {
+         *           "user_id": "0b7e4bc4-3f1e-4f0c-9a57-2d3c1c1d9f10",
+         *           "display_name": "Claire Practicienne",
+         *           "open_cases": 11,
+         *           "sessions_ahead": 9,
+         *           "unexcused_back": 2
+         *         }
+         *       ],
+         *       "obligations_behind": [
+         *         {
+         *           "case_id": "6f1a6f0e-8f4b-4c59-9a8e-2b0c4a1f7d21",
+         *           "measure_id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+         *           "starts_on": "2026-09-01",
+         *           "ends_on": "2027-03-01",
+         *           "sessions_required": 12,
+         *           "sessions_attended": 3,
+         *           "expected_by_now": 6
+         *         }
+         *       ]
+         *     }
+         */
+        CentreOverview: {
+            /** Format: date-time */
+            as_of: string;
+            /** @description How many days ahead `sessions_ahead` counts (7). */
+            ahead_days: number;
+            /** @description How many days back `unexcused_back` counts (30). */
+            back_days: number;
+            open_cases: number;
+            /** @description Open cases no practitioner follows. */
+            unassigned_open_cases: number;
+            /** @description Sessions still planned in the coming `ahead_days` days. */
+            sessions_ahead: number;
+            /** @description Sessions missed without excuse in the last `back_days` days. */
+            unexcused_back: number;
+            /** @description Every active practitioner of the centre, the most open cases first. */
+            practitioners: {
+                /** Format: uuid */
+                user_id: string;
+                display_name: string;
+                open_cases: number;
+                sessions_ahead: number;
+                unexcused_back: number;
+            }[];
+            /** @description Care obligations of open cases attended less than an even pace from `starts_on` to `ends_on` expects by today, the furthest behind first. */
+            obligations_behind: {
+                /** Format: uuid */
+                case_id: string;
+                /** Format: uuid */
+                measure_id: string;
+                /** Format: date */
+                starts_on: string;
+                /** Format: date */
+                ends_on: string;
+                sessions_required: number;
+                sessions_attended: number;
+                expected_by_now: number;
+            }[];
         };
         /**
          * @description Communes, départements and regions served by a postal code.
@@ -12380,6 +12470,34 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    getCentreOverview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Centre id (the caller's own organisation). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The overview, as of now by the server's clock. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CentreOverview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     updateCentreProfile: {
         parameters: {
             query?: never;
@@ -13231,6 +13349,8 @@ export interface operations {
             query?: {
                 /** @description Only cases in this status. */
                 status?: components["schemas"]["CaseStatus"];
+                /** @description Search instead of listing. Words of the person's name (each matching the start of a word of it, in any order, case and accents aside), or the start of the case's number (its id's first characters, hyphens aside, four at least). Names are sealed at rest; they are opened for the search within the caller's centre only. The answer is one page of at most `limit` cases, newest first (`next_cursor` null; no `cursor` with `q`). Audited as one search with its count, never with what was typed. */
+                q?: string;
                 /** @description How many items in this page, 1 to 500. Defaults to 100. */
                 limit?: components["parameters"]["Limit"];
                 /** @description The previous page's `next_cursor`, as it was given (opaque). Absent for the first page. */
@@ -13251,7 +13371,7 @@ export interface operations {
                     "application/json": components["schemas"]["CaseList"];
                 };
             };
-            /** @description Invalid query parameter (unknown parameters are rejected; `status` must be a known status, `limit` 1 to 500, `cursor` one this list gave). */
+            /** @description Invalid query parameter (unknown parameters are rejected; `status` must be a known status, `limit` 1 to 500, `cursor` one this list gave and not with `q`, `q` 1 to 100 characters). */
             400: {
                 headers: {
                     [name: string]: unknown;

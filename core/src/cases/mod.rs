@@ -7,6 +7,7 @@ pub mod certificates;
 pub mod files;
 pub mod measures;
 pub mod model;
+pub mod overview;
 pub mod protected;
 pub mod records;
 pub mod rights;

@@ -31,22 +31,26 @@ pub struct Place {
     pub longitude: Option<f64>,
 }
 
-/// Lower case, accents and ligatures removed, every run of other characters (hyphens,
+/// Lower case, accents removed (every script's combining marks, and the letters that carry
+/// theirs inside: đ, ł, ø), ligatures opened, every run of other characters (hyphens,
 /// apostrophes, spaces) made one space, "st"/"ste" read as "saint"/"sainte".
 pub fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    use unicode_normalization::char::is_combining_mark;
     let mut plain = String::with_capacity(text.len());
-    for c in text.chars().flat_map(char::to_lowercase) {
+    for c in text
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+    {
         match c {
-            'à' | 'â' | 'ä' | 'á' | 'ã' | 'å' => plain.push('a'),
-            'ç' => plain.push('c'),
-            'é' | 'è' | 'ê' | 'ë' => plain.push('e'),
-            'î' | 'ï' | 'í' | 'ì' => plain.push('i'),
-            'ô' | 'ö' | 'ó' | 'ò' | 'õ' => plain.push('o'),
-            'ù' | 'û' | 'ü' | 'ú' => plain.push('u'),
-            'ÿ' => plain.push('y'),
-            'ñ' => plain.push('n'),
+            'đ' | 'ð' => plain.push('d'),
+            'ł' => plain.push('l'),
+            'ø' => plain.push('o'),
+            'ß' => plain.push_str("ss"),
             'œ' => plain.push_str("oe"),
             'æ' => plain.push_str("ae"),
+            'ı' => plain.push('i'),
             c if c.is_alphanumeric() => plain.push(c),
             _ => plain.push(' '),
         }
@@ -168,6 +172,7 @@ mod tests {
         assert_eq!(fold("L'Haÿ-les-Roses"), "l hay les roses");
         assert_eq!(fold("  St  Denis "), "saint denis");
         assert_eq!(fold("Œuilly"), "oeuilly");
+        assert_eq!(fold("Nguyễn Văn Đức — Łukasz Żółć"), "nguyen van duc lukasz zolc");
     }
 
     #[test]

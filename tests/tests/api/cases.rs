@@ -606,3 +606,101 @@ async fn a_note_is_corrected_by_its_author_with_a_reason_and_its_history_kept() 
         assert!(!stored.contains(secret), "{secret} in clear in the database");
     }
 }
+
+/// Search by name or number: names are sealed, opened within the caller's centre only; another
+/// centre's search for a name answers as a search for a name nobody has; what was typed is in
+/// no audit entry.
+#[tokio::test]
+async fn cases_are_searched_by_name_or_number_within_the_centre_only() {
+    let app = relais_tests::spawn_app().await;
+    let practitioner = app.token("practitioner").await;
+    let mut ids = Vec::new();
+    for name in ["Marc Dupont", "Nguyễn Văn Đức", "Jeanne Martin", "Marc-Antoine Leroy"] {
+        let reply = app
+            .post("/v1/cases")
+            .bearer(&practitioner)
+            .json(&json!({ "origin": "self", "legal_basis": "voluntary", "identity": { "name": name } }))
+            .send()
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        ids.push(reply.json()["id"].as_str().unwrap().to_owned());
+    }
+    let names = |body: Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["identity"]["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let search = |q: &str| {
+        format!(
+            "/v1/cases?q={}",
+            form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+        )
+    };
+    let found = app.get(&search("dupont")).bearer(&practitioner).send().await;
+    assert_eq!(found.status, 200, "{}", found.text());
+    assert_eq!(names(found.json()), vec!["Marc Dupont"]);
+    assert!(found.json()["next_cursor"].is_null());
+    assert_eq!(
+        names(app.get(&search("nguyen duc")).bearer(&practitioner).send().await.json()),
+        vec!["Nguyễn Văn Đức"]
+    );
+    assert_eq!(
+        names(app.get(&search("MARC")).bearer(&practitioner).send().await.json()),
+        vec!["Marc-Antoine Leroy", "Marc Dupont"],
+        "newest first"
+    );
+    let number = ids[2][..8].to_uppercase();
+    assert_eq!(
+        names(app.get(&search(&number)).bearer(&practitioner).send().await.json()),
+        vec!["Jeanne Martin"]
+    );
+    assert_eq!(
+        names(
+            app.get(&format!("{}&limit=1", search("marc")))
+                .bearer(&practitioner)
+                .send()
+                .await
+                .json()
+        )
+        .len(),
+        1
+    );
+
+    // Another centre: the same answer as for a name nobody has.
+    let other = app.token("practitioner.reunion").await;
+    let theirs = app.get(&search("dupont")).bearer(&other).send().await;
+    assert_eq!(theirs.status, 200);
+    let nobody = app.get(&search("zzyzx")).bearer(&practitioner).send().await;
+    assert_eq!(theirs.json(), nobody.json());
+    assert_eq!(theirs.json()["items"], json!([]));
+    // Not the helpline, not a partner key.
+    let listener = app.token("listener").await;
+    assert_eq!(app.get(&search("dupont")).bearer(&listener).send().await.status, 404);
+    // Bad searches are problems.
+    for bad in [
+        search(" "),
+        search(&"x".repeat(101)),
+        format!("{}&cursor=abc", search("marc")),
+    ] {
+        let reply = app.get(&bad).bearer(&practitioner).send().await;
+        assert_eq!(reply.status, 400, "{bad}");
+        assert_eq!(reply.problem(), "validation", "{bad}");
+    }
+
+    // Audited by count, never by what was typed.
+    let mut conn = app.conn();
+    let details: Vec<String> = relais_core::db::schema::audit_log::table
+        .filter(relais_core::db::schema::audit_log::action.eq("case.search"))
+        .select(relais_core::db::schema::audit_log::details)
+        .load(&mut *conn)
+        .unwrap();
+    assert!(details.len() >= 6, "{details:?}");
+    for d in &details {
+        for typed in ["dupont", "nguyen", "marc", "zzyzx", &number.to_lowercase()] {
+            assert!(!d.to_lowercase().contains(typed), "{d}");
+        }
+    }
+}

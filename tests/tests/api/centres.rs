@@ -1063,3 +1063,124 @@ async fn the_bot_says_why_a_slot_cannot_be_booked_and_offers_none_about_to_close
     let booked = app.get("/v1/appointments").bearer(&practitioner).send().await.json();
     assert_eq!(booked["items"].as_array().unwrap().len(), 0, "{booked}");
 }
+
+/// The manager's view: counts and case ids, for the centre's managers only.
+#[tokio::test]
+async fn a_centre_manager_sees_caseloads_the_week_ahead_absences_and_obligations_behind() {
+    let app = relais_tests::spawn_app().await;
+    let practitioner = app.token("practitioner").await;
+    let manager = app.token("manager").await;
+    let centre = app.organisation_id("CPCA Île-de-France Est").await;
+    let day = |offset: i64| {
+        (chrono::Utc::now() + chrono::Duration::days(offset))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let case = app
+        .post("/v1/cases")
+        .bearer(&practitioner)
+        .json(&json!({ "origin": "self", "legal_basis": "court_ordered", "identity": { "name": "Paul Suivi" } }))
+        .send()
+        .await;
+    assert_eq!(case.status, 201, "{}", case.text());
+    let case = case.json()["id"].as_str().unwrap().to_owned();
+    // Ten sessions over 120 days, half the time gone: five expected, one attended.
+    let care = app
+        .post(&format!("/v1/cases/{case}/measures"))
+        .bearer(&practitioner)
+        .json(
+            &json!({ "kind": "care_obligation", "authority": "jap", "decision_reference": "JAP-OV-1",
+                        "starts_on": day(-60), "ends_on": day(60), "sessions_required": 10 }),
+        )
+        .send()
+        .await;
+    assert_eq!(care.status, 201, "{}", care.text());
+    let care = care.json()["id"].as_str().unwrap().to_owned();
+    for (offset, status) in [(-20, Some("attended")), (-3, Some("unexcused")), (2, None)] {
+        let s = app
+            .post(&format!("/v1/cases/{case}/sessions"))
+            .bearer(&practitioner)
+            .json(&json!({ "kind": "individual", "planned_at": format!("{}T09:00:00Z", day(offset)), "measure_id": care }))
+            .send()
+            .await;
+        assert_eq!(s.status, 201, "{}", s.text());
+        if let Some(status) = status {
+            let id = s.json()["id"].as_str().unwrap().to_owned();
+            let r = app
+                .patch(&format!("/v1/sessions/{id}"))
+                .bearer(&practitioner)
+                .json(&json!({ "status": status }))
+                .send()
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text());
+        }
+    }
+
+    let reply = app
+        .get(&format!("/v1/centres/{centre}/overview"))
+        .bearer(&manager)
+        .send()
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let o = reply.json();
+    assert!(o["open_cases"].as_i64().unwrap() >= 1, "{o}");
+    assert!(o["sessions_ahead"].as_i64().unwrap() >= 1, "{o}");
+    assert!(o["unexcused_back"].as_i64().unwrap() >= 1, "{o}");
+    let behind = o["obligations_behind"].as_array().unwrap();
+    let ours = behind
+        .iter()
+        .find(|b| b["measure_id"] == care.as_str())
+        .expect("our obligation is behind");
+    assert_eq!(ours["case_id"], case.as_str());
+    assert_eq!(ours["sessions_required"], 10);
+    assert_eq!(ours["sessions_attended"], 1);
+    assert_eq!(ours["expected_by_now"], 5);
+    let me = app.get("/v1/me").bearer(&practitioner).send().await.json();
+    let load = o["practitioners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["user_id"] == me["id"])
+        .expect("the practitioner is listed")
+        .clone();
+    assert!(load["open_cases"].as_i64().unwrap() >= 1, "{load}");
+    assert!(load["unexcused_back"].as_i64().unwrap() >= 1, "{load}");
+    assert!(!reply.text().contains("Paul Suivi"), "no names of persons");
+
+    // The centre's practitioners: 403; another organisation and its managers: 404.
+    assert_eq!(
+        app.get(&format!("/v1/centres/{centre}/overview"))
+            .bearer(&practitioner)
+            .send()
+            .await
+            .status,
+        403
+    );
+    let listener = app.token("listener").await;
+    assert_eq!(
+        app.get(&format!("/v1/centres/{centre}/overview"))
+            .bearer(&listener)
+            .send()
+            .await
+            .status,
+        404
+    );
+    let other = app.token("practitioner.reunion").await;
+    assert_eq!(
+        app.get(&format!("/v1/centres/{centre}/overview"))
+            .bearer(&other)
+            .send()
+            .await
+            .status,
+        404
+    );
+    let key = app.partner_key().await;
+    assert_eq!(
+        app.get(&format!("/v1/centres/{centre}/overview"))
+            .bearer(&key)
+            .send()
+            .await
+            .status,
+        403
+    );
+}
