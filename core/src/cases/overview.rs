@@ -17,6 +17,9 @@ use crate::db::schema::{case_practitioners, case_sessions, cases, measures, user
 use crate::error::{Error, Result};
 use crate::time;
 
+/// A care obligation as read: case, measure, start, end, sessions required.
+type ObligationRow = (String, String, NaiveDate, Option<NaiveDate>, Option<i32>);
+
 /// Days ahead counted as "coming", and days back counted for absences.
 pub const AHEAD_DAYS: i64 = 7;
 pub const BACK_DAYS: i64 = 30;
@@ -155,7 +158,7 @@ pub fn of_centre(conn: &mut DbConn, caller: &Caller, centre_id: &str, now: DateT
     });
 
     let today = now.date_naive();
-    let obligations: Vec<(String, String, NaiveDate, Option<NaiveDate>, Option<i32>)> = measures::table
+    let obligations: Vec<ObligationRow> = measures::table
         .filter(measures::case_id.eq_any(&open))
         .filter(measures::kind.eq(MeasureKind::CareObligation.as_str()))
         .select((
