@@ -1140,7 +1140,7 @@ async fn a_centre_manager_sees_caseloads_the_week_ahead_absences_and_obligations
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["user_id"] == me["id"])
+        .find(|p| p["user_id"] == me["user"]["id"])
         .expect("the practitioner is listed")
         .clone();
     assert!(load["open_cases"].as_i64().unwrap() >= 1, "{load}");
