@@ -65,6 +65,63 @@ export async function startFakeTelegram() {
   };
 }
 
+/** Real French addresses at their real points, as the Base Adresse Nationale gives them. */
+const ADDRESSES = [
+  { label: "1 Place Salvador Allende 94000 Créteil", type: "housenumber", name: "1 Place Salvador Allende", postcode: "94000", citycode: "94028", city: "Créteil", lon: 2.4554, lat: 48.7776, score: 0.95 },
+  { label: "Créteil", type: "municipality", name: "Créteil", postcode: "94000", citycode: "94028", city: "Créteil", lon: 2.4555, lat: 48.7904, score: 0.9 },
+  { label: "12 Rue de Rivoli 75004 Paris", type: "housenumber", name: "12 Rue de Rivoli", postcode: "75004", citycode: "75104", city: "Paris", lon: 2.3593, lat: 48.8555, score: 0.93 },
+  { label: "Rue de Rivoli 75001 Paris", type: "street", name: "Rue de Rivoli", postcode: "75001", citycode: "75101", city: "Paris", lon: 2.3368, lat: 48.8628, score: 0.81 },
+  { label: "8 Boulevard du Port 80000 Amiens", type: "housenumber", name: "8 Boulevard du Port", postcode: "80000", citycode: "80021", city: "Amiens", lon: 2.2901, lat: 49.8974, score: 0.94 },
+];
+
+/** Lower case, accents removed: how the fake BAN compares what is asked with its labels. */
+const plain = (text) => text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+
+/**
+ * A fake Base Adresse Nationale (its search API, `GET /search/?q=&limit=`), which relais is
+ * pointed at (RELAIS_GEOCODER_URL): an address answers when every word asked is in its label.
+ * Records what it was asked (`queries`); `down = true` makes it fail like a broken service.
+ */
+export async function startFakeBan() {
+  const queries = [];
+  const ban = { url: "", queries, down: false, close: () => Promise.resolve() };
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, "http://ban");
+    if (req.method !== "GET" || url.pathname !== "/search/") {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ code: 404, message: "not found" }));
+      return;
+    }
+    const q = url.searchParams.get("q") ?? "";
+    queries.push(q);
+    if (ban.down) {
+      res.writeHead(500, { "content-type": "text/plain" });
+      res.end("fake BAN: down on purpose");
+      return;
+    }
+    const words = plain(q).split(/\s+/).filter(Boolean);
+    const limit = Math.max(1, Math.min(20, Number(url.searchParams.get("limit")) || 5));
+    const features = ADDRESSES.filter((a) => words.every((w) => plain(a.label).includes(w)))
+      .slice(0, limit)
+      .map((a) => ({
+        type: "Feature",
+        geometry: { type: "Point", coordinates: [a.lon, a.lat] },
+        properties: { label: a.label, score: a.score, type: a.type, name: a.name, postcode: a.postcode, citycode: a.citycode, city: a.city },
+      }));
+    res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+    res.end(JSON.stringify({ type: "FeatureCollection", version: "draft", features, query: q, limit }));
+  });
+  const port = await freePort();
+  await new Promise((r) => server.listen(port, "127.0.0.1", r));
+  ban.url = `http://127.0.0.1:${port}`;
+  ban.close = () =>
+    new Promise((r) => {
+      server.closeAllConnections?.();
+      server.close(r);
+    });
+  return ban;
+}
+
 function relaisBinary() {
   if (process.env.RELAIS_BIN) return process.env.RELAIS_BIN;
   const target = process.env.CARGO_TARGET_DIR ?? join(repo, "target");
@@ -75,9 +132,11 @@ function relaisBinary() {
   throw new Error("no relais binary: run `cargo build --release` first (or set RELAIS_BIN)");
 }
 
-/** Starts relais from an empty data folder: first start loads the demo organisations and accounts. */
+/** Starts relais from an empty data folder (first start loads the demo organisations and
+ * accounts), with a fake BAN as its address service (`ban` in what it returns). */
 export async function startRelais(telegram) {
   const data = mkdtempSync(join(tmpdir(), "relais-e2e-"));
+  const ban = await startFakeBan();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let log = "";
@@ -97,6 +156,7 @@ export async function startRelais(telegram) {
       RELAIS_TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,
       RELAIS_TELEGRAM_API_URL: telegram.url,
       RELAIS_HELPLINE_HOURS: "mon-sun 00:00-24:00",
+      RELAIS_GEOCODER_URL: ban.url,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -105,7 +165,11 @@ export async function startRelais(telegram) {
   for (let i = 0; ; i++) {
     const up = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
     if (up) break;
-    if (i > 300 || child.exitCode !== null) throw new Error(`relais did not start:\n${log}`);
+    if (i > 300 || child.exitCode !== null) {
+      child.kill("SIGTERM");
+      await ban.close();
+      throw new Error(`relais did not start:\n${log}`);
+    }
     await sleep(100);
   }
   // relais embeds dist/ when it is built: a binary built before the last `npm run build` serves an
@@ -124,6 +188,7 @@ export async function startRelais(telegram) {
   return {
     base: front?.base ?? base,
     accounts,
+    ban,
     account: (role, organisation) => {
       const found = accounts.find((a) => a.role === role && (!organisation || a.organisation === organisation));
       if (!found) throw new Error(`no demo account ${role} ${organisation ?? ""}`);
@@ -134,6 +199,7 @@ export async function startRelais(telegram) {
       await front?.close();
       child.kill("SIGTERM");
       await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+      await ban.close();
       rmSync(data, { recursive: true, force: true });
     },
   };

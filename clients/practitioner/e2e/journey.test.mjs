@@ -2,8 +2,11 @@
 // the practitioner publishes a slot later today → a person writes to the Telegram bot → a
 // listener logs in (TOTP), takes the conversation, replies, orients → the person books that
 // slot through the bot → the practitioner sees the appointment, is refused a no-show before it
-// starts, marks it arrived then fulfilled, corrects the attendance with a reason, opens the case. Each main screen passes axe-core with no serious
-// violation; screenshots of each step go to e2e/artifacts/.
+// starts, marks it arrived then fulfilled, corrects the attendance with a reason, opens the case,
+// enters a protected person's home by address and a place ban by names of places; a housing
+// operator enters an offer by address (and by commune when the address service is down, a fake
+// BAN the harness runs). Each main screen passes axe-core with no serious violation; screenshots
+// of each step go to e2e/artifacts/.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { freshTotp, launchBrowser, person, phone, screenshot, seriousViolations, startFakeTelegram, startRelais } from "./harness.mjs";
@@ -222,6 +225,52 @@ test("a person is heard, oriented and booked; the centre holds the appointment a
   await p.getByText(/motif : Erreur de jour\./).waitFor();
   await p.getByText("Premier entretien : accepte le groupe de parole du jeudi.").waitFor();
   await screenshot(p, "note-corrected");
+
+  // A protected person's home, by address through the address service (the fake BAN): a whole
+  // commune is refused, the numbered address is taken; once sent, the address leaves the screen.
+  await p.getByRole("heading", { name: "Personnes protégées", exact: true }).click();
+  await p.getByLabel("Libellé", { exact: true }).fill("Ex-conjointe");
+  const asked = relais.ban.queries.length;
+  const home = p.getByLabel("Adresse du domicile");
+  await home.pressSequentially("Créteil", { delay: 40 });
+  const numbered = p.getByRole("button", { name: /^1 Place Salvador Allende 94000 Créteil/ });
+  await numbered.waitFor();
+  await check(p, "home-address-suggestions");
+  const typed = relais.ban.queries.slice(asked);
+  assert.ok(typed.includes("Créteil"), `the address service was asked what was typed: ${JSON.stringify(typed)}`);
+  assert.ok(typed.length <= 3, `typing is debounced, not one search a key: ${JSON.stringify(typed)}`);
+  await p.getByRole("button", { name: /commune entière/ }).click();
+  await p.getByRole("alert").getByText("Précisez le numéro et la rue : une commune entière ne suffit pas pour protéger une personne.").waitFor();
+  await numbered.click();
+  await p.getByText("Domicile retenu, à Créteil (Val-de-Marne, 94).").waitFor();
+  assert.equal(await home.inputValue(), "1 Place Salvador Allende 94000 Créteil");
+  await p.getByRole("button", { name: "Ajouter la personne protégée" }).click();
+  await p.getByRole("listitem").filter({ hasText: "Ex-conjointe" }).waitFor();
+  assert.equal(await home.inputValue(), "", "the address leaves the screen once sent");
+  assert.equal(await p.getByText("Salvador Allende").count(), 0, "the home is never shown again");
+
+  // A place ban, its zone chosen by name: the commune of Créteil and the département of the
+  // Val-de-Marne. The list shows their names, again after a reload (asked by code then).
+  await p.getByRole("heading", { name: "Mesures judiciaires", exact: true }).click();
+  await p.getByLabel("Nature").selectOption("place_ban");
+  await p.getByLabel("Référence de la décision").fill("CJ-2026-0142");
+  const zone = p.getByRole("textbox", { name: "Commune ou département" });
+  await zone.pressSequentially("creteil", { delay: 40 });
+  await p.getByRole("button", { name: "Créteil (Val-de-Marne, 94)", exact: true }).click();
+  await zone.pressSequentially("val de marne", { delay: 40 });
+  await p.getByRole("button", { name: "Val-de-Marne (tout le département, 94)", exact: true }).click();
+  await p.getByRole("button", { name: "Retirer Créteil (Val-de-Marne, 94)" }).waitFor();
+  await p.getByRole("button", { name: "Retirer Val-de-Marne (tout le département, 94)" }).waitFor();
+  await check(p, "place-ban-zone");
+  await p.getByRole("button", { name: "Ajouter la mesure" }).click();
+  const ban = p.getByRole("listitem").filter({ hasText: "CJ-2026-0142" });
+  await ban.getByText("Créteil").waitFor();
+  await ban.getByText("Val-de-Marne").waitFor();
+  await p.reload();
+  await p.getByRole("heading", { name: "Mesures judiciaires", exact: true }).click();
+  await ban.getByText(/Commune interdite : Créteil\s\(94028\)/).waitFor();
+  await ban.getByText(/Département interdit : Val-de-Marne\s\(94\)/).waitFor();
+  await check(p, "measures");
   await p.getByRole("link", { name: "Dossiers", exact: true }).click();
   await p.getByRole("link", { name: /Jean Dupont/ }).waitFor();
   await check(p, "cases");
@@ -284,9 +333,93 @@ test("housing operators, supervisors and coordinators: their screens pass axe-co
   }
 });
 
+test("a housing operator enters an offer by its address, and by its commune when the address service is down", async () => {
+  const { page, context, problems } = await phone(browser);
+  await page.goto(`${relais.base}/app`);
+  await logIn(page, relais.account("housing_operator"));
+  // Logging in again, the server first asks for the one-time code (a 401 Chromium logs): only
+  // what comes after counts.
+  const loggedIn = problems.length;
+  await page.getByRole("link", { name: "Offres", exact: true }).click();
+  await page.getByRole("heading", { name: "Offres d'hébergement" }).waitFor();
+  await page.getByRole("button", { name: "Ajouter une offre" }).click();
+  await page.getByLabel("Nom", { exact: true }).fill("Hôtel du Port");
+  await page.getByLabel("Gestionnaire (chaîne hôtelière, association…)").fill("Hôtels du Nord");
+  const address = page.getByLabel("Adresse", { exact: true });
+  await address.pressSequentially("8 boulevard du port amiens", { delay: 30 });
+  const candidate = page.getByRole("button", { name: /^8 Boulevard du Port 80000 Amiens/ });
+  await candidate.waitFor();
+  await check(page, "offer-address-suggestions");
+  assert.ok(relais.ban.queries.includes("8 boulevard du port amiens"), "the address service was asked");
+  await candidate.click();
+  await page.getByText("Commune : Amiens (Somme, 80).").waitFor();
+  await page.getByText("Position (avancé)").click();
+  assert.equal(await page.getByLabel("Latitude", { exact: true }).inputValue(), "49.8974", "the position comes from the address");
+  await page.getByLabel("Prix d'une nuit (€)").fill("45");
+  await page.getByRole("button", { name: "Ajouter l'offre" }).click();
+  // The offer's item, shown or being edited.
+  const card = page.getByRole("listitem").filter({ hasText: "Hôtel du Port" });
+  await card.getByText("8 Boulevard du Port 80000 Amiens").waitFor();
+  await card.getByText(/^Amiens · Somme \(80\)/).waitFor();
+
+  // The address service goes down: its words are shown, the commune is chosen by name instead,
+  // and the offer is put at its town hall.
+  relais.ban.down = true;
+  try {
+    await card.getByRole("button", { name: "Modifier : Hôtel du Port" }).click();
+    const edited = card.getByLabel("Adresse", { exact: true });
+    await edited.fill("");
+    await edited.pressSequentially("10 boulevard du port amiens", { delay: 30 });
+    await card.getByRole("alert").getByText("Le service d'adresses ne répond pas : réessayez, ou choisissez la commune.").waitFor();
+    await card.getByRole("button", { name: "Retirer Amiens (Somme, 80)" }).click();
+    await card.getByRole("textbox", { name: "Commune", exact: true }).pressSequentially("amiens", { delay: 30 });
+    await card.getByRole("button", { name: "Amiens (Somme, 80)", exact: true }).click();
+    await check(page, "offer-commune-fallback");
+    const townHall = await fetch(`${relais.base}/v1/geo/places?q=80021&limit=1`).then((r) => r.json());
+    await card.getByText("Position (avancé)").click();
+    assert.equal(await card.getByLabel("Latitude", { exact: true }).inputValue(), String(townHall.items[0].latitude), "the town hall's point");
+    await card.getByRole("button", { name: "Enregistrer", exact: true }).click();
+    await card.getByText("10 boulevard du port amiens").waitFor();
+    await card.getByText(/^Amiens · Somme \(80\)/).waitFor();
+  } finally {
+    relais.ban.down = false;
+  }
+  await context.close();
+  // Chromium logs the address service's refusal (503) as a failed resource: that one only.
+  const down = "Failed to load resource: the server responded with a status of 503 (Service Unavailable)";
+  assert.deepEqual([...new Set(problems.slice(loggedIn))], [down], "no other error in the housing operator's console");
+});
+
+test("a centre manager finds a case by the person's name and sees the centre at a glance", async () => {
+  const { page, context, problems } = await phone(browser);
+  await page.goto(`${relais.base}/app`);
+  await logIn(page, relais.account("centre_manager"));
+  const loggedIn = problems.length;
+  await page.getByRole("link", { name: "Dossiers", exact: true }).click();
+  await page.getByRole("heading", { name: "Dossiers" }).waitFor();
+  // The case opened in the first test, found by words of the name in any order.
+  await page.getByLabel("Rechercher").pressSequentially("dupont jean", { delay: 30 });
+  const found = page.getByRole("link", { name: /Jean Dupont/ });
+  await found.waitFor();
+  await check(page, "cases-search");
+  const number = (await found.textContent()).match(/n° ([0-9A-F]{8})/)?.[1];
+  assert.ok(number, "the case's number is shown");
+  await page.getByLabel("Rechercher").fill(number.slice(0, 6));
+  await found.waitFor();
+  await page.getByLabel("Rechercher").fill("zzzz");
+  await page.getByText("Aucun dossier ne correspond à cette recherche.").waitFor();
+  await page.getByRole("link", { name: "Vue d'ensemble", exact: true }).click();
+  await page.getByRole("heading", { name: "Vue d'ensemble du centre" }).waitFor();
+  await page.getByText(/dossiers? ouverts?/).first().waitFor();
+  await page.getByRole("heading", { name: "Obligations de soins en retard" }).waitFor();
+  await check(page, "centre-overview");
+  await context.close();
+  assert.deepEqual(problems.slice(loggedIn), [], "no error in the manager's console");
+});
+
 test("nothing that identifies the person reaches relais's log", () => {
   const log = relais.log();
-  for (const secret of [String(CHAT), "J'ai crié", "Jean Dupont", "J'habite Paris", "Violences verbales"]) {
+  for (const secret of [String(CHAT), "J'ai crié", "Jean Dupont", "J'habite Paris", "Violences verbales", "Salvador Allende"]) {
     assert.ok(!log.includes(secret), `${secret} must not be logged`);
   }
 });

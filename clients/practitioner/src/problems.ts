@@ -47,7 +47,8 @@ const FIELDS: Record<string, () => string> = {
   to: () => L("Au", "To"),
   kind: () => L("Type", "Kind"),
   provider: () => L("Gestionnaire", "Provider"),
-  commune: () => L("Code INSEE de la commune", "Commune's INSEE code"),
+  commune: () => L("Commune", "Commune"),
+  q: () => L("Recherche", "Search"),
   capacity: () => L("Places chaque nuit", "Places each night"),
   price_cents: () => L("Prix d'une nuit", "Price of a night"),
   available_from: () => L("Première nuit", "First night"),
@@ -186,6 +187,8 @@ export function problemText(error: ApiError, fields?: FieldLabels): string {
       return L("Le serveur n'a pas compris la demande. Rechargez la page puis réessayez.", "The server did not understand the request. Reload the page, then try again.");
     case "too-many-requests":
       return tooMany(error.retryAfter);
+    case "dependency-unavailable":
+      return said ?? L("Un service dont Relais a besoin ne répond pas. Réessayez dans un instant.", "A service Relais needs does not answer. Try again in a moment.");
     case "unavailable":
       return L("Le service n'est pas prêt. Réessayez dans un instant.", "The service is not ready. Try again in a moment.");
     case "internal":

@@ -5,6 +5,7 @@ import { Agenda } from "./screens/centre/agenda";
 import { CaseFile } from "./screens/centre/case";
 import { Cases } from "./screens/centre/cases";
 import { Inbox } from "./screens/centre/inbox";
+import { Overview } from "./screens/centre/overview";
 import { Calls } from "./screens/helpline/calls";
 import { Conversation } from "./screens/helpline/conversation";
 import { Queue } from "./screens/helpline/queue";
@@ -33,6 +34,9 @@ export function navFor(me: Schemas["Me"]): NavItem[] {
     items.push({ path: "/inbox", label: () => L("Accueil", "Inbox") });
     items.push({ path: "/agenda", label: () => L("Agenda", "Calendar") });
     items.push({ path: "/cases", label: () => L("Dossiers", "Cases") });
+  }
+  if (kind === "centre" && has(me, "centre_manager")) {
+    items.push({ path: "/overview", label: () => L("Vue d'ensemble", "Overview") });
   }
   if (kind === "housing_platform" && has(me, "housing_operator")) {
     items.push({ path: "/housing/requests", label: () => L("Demandes", "Requests") });
@@ -71,6 +75,8 @@ export function Routes({ me, path }: { me: Schemas["Me"]; path: string }) {
       return <Cases me={me} />;
     case "case":
       return <CaseFile me={me} id={second} />;
+    case "overview":
+      return <Overview me={me} />;
     case "stats":
       return <Statistics me={me} />;
     case "housing":

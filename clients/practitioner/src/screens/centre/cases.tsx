@@ -1,16 +1,41 @@
 // The centre's case files, by status, newest first, a page at a time; each opens the file.
-import { useState } from "preact/hooks";
+// A search finds a case by words of the person's name or by the start of its number.
+import { useEffect, useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, day, label } from "../../i18n";
 import { PAGE_SIZE, ShowMore, usePages } from "../../pages";
 import { ListScreen } from "../../pull";
 import { Badge, Empty, Field, Loading } from "../../ui";
 
+/** A case's number as people read and type it: the first eight characters of its id. */
+export function caseNumber(id: string): string {
+  return id.replace(/-/g, "").slice(0, 8).toUpperCase();
+}
+
 export function Cases(_: { me: Schemas["Me"] }) {
   const [status, setStatus] = useState<Schemas["CaseStatus"] | "">("open");
-  const cases = usePages((cursor) => ok(api.GET("/v1/cases", { params: { query: { status: status || undefined, limit: PAGE_SIZE, cursor } } })), [status]);
+  const [typed, setTyped] = useState("");
+  const [q, setQ] = useState("");
+  useEffect(() => {
+    const timer = setTimeout(() => setQ(typed.trim()), 300);
+    return () => clearTimeout(timer);
+  }, [typed]);
+  const cases = usePages(
+    (cursor) =>
+      ok(
+        api.GET("/v1/cases", {
+          params: { query: q ? { status: status || undefined, q, limit: PAGE_SIZE } : { status: status || undefined, limit: PAGE_SIZE, cursor } },
+        }),
+      ),
+    [status, q],
+  );
   return (
     <ListScreen title={L("Dossiers", "Case files")} refresh={cases.reload} busy={cases.loading}>
+      <Field label={L("Rechercher", "Search")} hint={L("Nom de la personne ou numéro du dossier.", "The person's name or the case number.")}>
+        {(id, hint) => (
+          <input id={id} type="search" aria-describedby={hint} autocomplete="off" maxLength={100} value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+        )}
+      </Field>
       <Field label={L("Statut", "Status")}>
         {(id) => (
           <select id={id} value={status} onChange={(e) => setStatus(e.currentTarget.value as Schemas["CaseStatus"] | "")}>
@@ -33,7 +58,7 @@ export function Cases(_: { me: Schemas["Me"] }) {
                       <Badge tone={c.status === "open" ? "ok" : undefined}>{label(c.status)}</Badge>
                       <span class="meta">
                         {" "}
-                        · {label(c.legal_basis)} · {L("ouverte le", "opened")} {day(c.created_at)}
+                        · {L("n°", "no.")} {caseNumber(c.id)} · {label(c.legal_basis)} · {L("ouvert le", "opened")} {day(c.created_at)}
                       </span>
                     </a>
                   </li>
@@ -42,7 +67,7 @@ export function Cases(_: { me: Schemas["Me"] }) {
               <ShowMore pages={cases} />
             </>
           ) : (
-            <Empty>{L("Aucun dossier.", "No case file.")}</Empty>
+            <Empty>{q ? L("Aucun dossier ne correspond à cette recherche.", "No case file matches this search.") : L("Aucun dossier.", "No case file.")}</Empty>
           )
         }
       </Loading>

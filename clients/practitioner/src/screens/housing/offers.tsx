@@ -1,8 +1,10 @@
 // The housing platform's offers: hotels, shelters, apartments, host families and centre
 // places, with their capacity, price and calendar; added and replaced whole. By name, a page at
-// a time.
+// a time. An offer's place is entered by its address (its commune and position come from it), or
+// by its commune when the address service is off or down.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Schemas, ApiError, api, ok } from "../../api";
+import { type Address, AddressPicker, type Place, PlacePicker, communeText } from "../../geo";
 import { L, day, number } from "../../i18n";
 import { PAGE_SIZE, ShowMore, usePages } from "../../pages";
 import { ListScreen } from "../../pull";
@@ -20,7 +22,13 @@ type Draft = {
   name: string;
   provider: string;
   address: string;
+  /** The commune's INSEE code, from the address or the commune chosen, and its names to show. */
   commune: string;
+  commune_name: string;
+  departement: string;
+  departement_name: string;
+  /** The address the commune and the position came from (they stay when the text is edited). */
+  placed_at: string;
   latitude: string;
   longitude: string;
   capacity: string;
@@ -41,6 +49,10 @@ function blank(): Draft {
     provider: "",
     address: "",
     commune: "",
+    commune_name: "",
+    departement: "",
+    departement_name: "",
+    placed_at: "",
     latitude: "",
     longitude: "",
     capacity: "1",
@@ -62,6 +74,10 @@ function draftOf(o: Offer): Draft {
     provider: o.provider,
     address: o.address,
     commune: o.commune,
+    commune_name: o.commune_name ?? "",
+    departement: o.departement,
+    departement_name: o.departement_name ?? "",
+    placed_at: o.address,
     latitude: String(o.latitude),
     longitude: String(o.longitude),
     capacity: String(o.capacity),
@@ -84,8 +100,15 @@ function bodyOf(d: Draft): Schemas["NewHousingOffer"] | string {
   const longitude = decimal(d.longitude);
   const capacity = Number(d.capacity);
   const price = decimal(d.price);
-  if (!/^[0-9][0-9AB][0-9]{3}$/.test(d.commune.trim().toUpperCase()))
-    return L("Le code INSEE de la commune a 5 caractères (par exemple 75056 ou 2A004).", "The commune's INSEE code has 5 characters (e.g. 75056 or 2A004).");
+  if (!d.address.trim()) return L("Indiquez l'adresse de l'offre.", "Give the offer's address.");
+  if (!d.commune) {
+    return L(
+      "Choisissez l'adresse parmi les propositions (ou, sans service d'adresses, la commune) : la commune et la position en viennent.",
+      "Choose the address among the suggestions (or, without the address service, the commune): the commune and the position come from it.",
+    );
+  }
+  if (d.latitude.trim() === "" && d.longitude.trim() === "")
+    return L("Position inconnue : indiquez-la sous « Position (avancé) ».", "Position unknown: give it under “Position (advanced)”.");
   if (d.latitude.trim() === "" || !Number.isFinite(latitude) || latitude < -90 || latitude > 90)
     return L("La latitude est un nombre entre -90 et 90.", "The latitude is a number between -90 and 90.");
   if (d.longitude.trim() === "" || !Number.isFinite(longitude) || longitude < -180 || longitude > 180)
@@ -101,7 +124,7 @@ function bodyOf(d: Draft): Schemas["NewHousingOffer"] | string {
     name: d.name.trim(),
     provider: d.provider.trim(),
     address: d.address.trim(),
-    commune: d.commune.trim().toUpperCase(),
+    commune: d.commune,
     latitude,
     longitude,
     capacity,
@@ -286,7 +309,7 @@ function OfferForm({ offer, onCancel, onSaved }: { offer?: Offer; onCancel: () =
     setInvalid(undefined);
     void save.run(body);
   };
-  const text = (key: "name" | "provider" | "address", labelText: string, max: number) => (
+  const text = (key: "name" | "provider", labelText: string, max: number) => (
     <Field label={labelText}>
       {(id) => <input id={id} required maxLength={max} value={draft[key]} onInput={(e) => set(key, e.currentTarget.value)} />}
     </Field>
@@ -303,59 +326,7 @@ function OfferForm({ offer, onCancel, onSaved }: { offer?: Offer; onCancel: () =
       <Choice label={L("Type", "Kind")} value={draft.kind} options={KINDS} text={kindLabel} onChange={(k) => set("kind", k)} />
       {text("name", L("Nom", "Name"), 200)}
       {text("provider", L("Gestionnaire (chaîne hôtelière, association…)", "Provider (hotel chain, association…)"), 200)}
-      {text("address", L("Adresse", "Address"), 400)}
-      <Field
-        label={L("Code INSEE de la commune", "Commune's INSEE code")}
-        hint={L("5 caractères, pas le code postal (par exemple 75056 ou 2A004). Le département et la région en découlent.", "5 characters, not the postal code (e.g. 75056 or 2A004). The département and region follow from it.")}
-      >
-        {(id, hint) => (
-          <input
-            id={id}
-            required
-            maxLength={5}
-            pattern="[0-9][0-9AaBb][0-9]{3}"
-            autocomplete="off"
-            aria-describedby={hint}
-            value={draft.commune}
-            onInput={(e) => set("commune", e.currentTarget.value)}
-          />
-        )}
-      </Field>
-      <fieldset>
-        <legend>{L("Position (degrés WGS84)", "Position (WGS84 degrees)")}</legend>
-        <Field label={L("Latitude", "Latitude")} hint={L("De -90 à 90, par exemple 48.8566", "From -90 to 90, e.g. 48.8566")}>
-          {(id, hint) => (
-            <input
-              id={id}
-              type="number"
-              inputMode="decimal"
-              step="any"
-              min={-90}
-              max={90}
-              required
-              aria-describedby={hint}
-              value={draft.latitude}
-              onInput={(e) => set("latitude", e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <Field label={L("Longitude", "Longitude")} hint={L("De -180 à 180, par exemple 2.3522", "From -180 to 180, e.g. 2.3522")}>
-          {(id, hint) => (
-            <input
-              id={id}
-              type="number"
-              inputMode="decimal"
-              step="any"
-              min={-180}
-              max={180}
-              required
-              aria-describedby={hint}
-              value={draft.longitude}
-              onInput={(e) => set("longitude", e.currentTarget.value)}
-            />
-          )}
-        </Field>
-      </fieldset>
+      <OfferPlace draft={draft} setDraft={setDraft} />
       <Field label={L("Places chaque nuit", "Places each night")}>
         {(id) => (
           <input
@@ -433,6 +404,125 @@ function OfferForm({ offer, onCancel, onSaved }: { offer?: Offer; onCancel: () =
         </button>
       </div>
     </Form>
+  );
+}
+
+/** The offer's place: its address found through the address service, which gives its commune and
+ * position; without the service, the address as typed and the commune chosen by name (the position
+ * is then its town hall's). The position can be read and corrected under "advanced". */
+function OfferPlace({ draft, setDraft }: { draft: Draft; setDraft: (change: (d: Draft) => Draft) => void }) {
+  const [down, setDown] = useState<ApiError | undefined>(undefined);
+  const fromAddress = (a: Address) =>
+    setDraft((d) => ({
+      ...d,
+      address: a.label,
+      commune: a.commune,
+      commune_name: a.commune_name,
+      departement: a.departement,
+      departement_name: a.departement_name,
+      placed_at: a.label,
+      latitude: String(a.latitude),
+      longitude: String(a.longitude),
+    }));
+  const fromCommune = (p: Place | undefined) =>
+    setDraft((d) =>
+      p
+        ? {
+            ...d,
+            commune: p.code,
+            commune_name: p.name,
+            departement: p.departement,
+            departement_name: p.departement_name,
+            placed_at: "",
+            // The town hall's point, when the commune has one; else the position is typed.
+            latitude: p.latitude === null ? "" : String(p.latitude),
+            longitude: p.longitude === null ? "" : String(p.longitude),
+          }
+        : { ...d, commune: "", commune_name: "", departement: "", departement_name: "", placed_at: "" },
+    );
+  const commune: Place[] = draft.commune
+    ? [
+        {
+          kind: "commune",
+          code: draft.commune,
+          name: draft.commune_name || draft.commune,
+          departement: draft.departement,
+          departement_name: draft.departement_name,
+          postal_codes: [],
+          latitude: null,
+          longitude: null,
+        },
+      ]
+    : [];
+  const where = draft.commune ? communeText({ commune_name: draft.commune_name || draft.commune, departement_name: draft.departement_name, departement: draft.departement }) : "";
+  // Checked when the form is sent (bodyOf), not by the browser: folded away, they could not show why.
+  const coordinate = (key: "latitude" | "longitude", labelText: string, hint: string) => (
+    <Field label={labelText} hint={hint}>
+      {(id, described) => (
+        <input
+          id={id}
+          inputMode="decimal"
+          autocomplete="off"
+          aria-describedby={described}
+          value={draft[key]}
+          onInput={(e) => {
+            const value = e.currentTarget.value;
+            setDraft((d) => ({ ...d, [key]: value }));
+          }}
+        />
+      )}
+    </Field>
+  );
+  return (
+    <fieldset>
+      <legend>{L("Lieu", "Place")}</legend>
+      <AddressPicker
+        label={L("Adresse", "Address")}
+        hint={L("Numéro, rue et commune, puis choisissez parmi les propositions : la commune et la position en viennent.", "Number, street and commune, then choose among the suggestions: the commune and the position come from it.")}
+        text={draft.address}
+        onText={(address) => setDraft((d) => ({ ...d, address }))}
+        onChoose={fromAddress}
+        down={down}
+        onDown={setDown}
+        required
+      />
+      {down ? (
+        <>
+          <p>
+            {L(
+              "Sans le service d'adresses, l'adresse est gardée telle que vous l'écrivez : choisissez sa commune, l'offre sera placée à sa mairie (position corrigeable ci-dessous).",
+              "Without the address service, the address is kept as you write it: choose its commune, and the offer is placed at its town hall (the position can be corrected below).",
+            )}
+          </p>
+          <PlacePicker
+            label={L("Commune", "Commune")}
+            hint={L("Tapez son nom ou son code postal, puis choisissez-la.", "Type its name or postal code, then choose it.")}
+            kinds={["commune"]}
+            single
+            chosen={commune}
+            onChange={(places) => fromCommune(places[0])}
+          />
+        </>
+      ) : (
+        <p class="hint">
+          {draft.commune
+            ? L(`Commune : ${where}.`, `Commune: ${where}.`)
+            : L("Commune : pas encore choisie, elle vient de l'adresse.", "Commune: not chosen yet, it comes from the address.")}{" "}
+          {draft.commune && draft.placed_at && draft.address !== draft.placed_at
+            ? L(
+                `La commune et la position restent celles de « ${draft.placed_at} » : choisissez une proposition pour les changer.`,
+                `The commune and the position stay those of "${draft.placed_at}": choose a suggestion to change them.`,
+              )
+            : null}
+        </p>
+      )}
+      <details>
+        <summary>{L("Position (avancé)", "Position (advanced)")}</summary>
+        <p class="hint">{L("En degrés WGS84, remplie par l'adresse ou la commune choisie.", "In WGS84 degrees, filled in from the address or the commune chosen.")}</p>
+        {coordinate("latitude", L("Latitude", "Latitude"), L("De -90 à 90, par exemple 48.8566", "From -90 to 90, e.g. 48.8566"))}
+        {coordinate("longitude", L("Longitude", "Longitude"), L("De -180 à 180, par exemple 2.3522", "From -180 to 180, e.g. 2.3522"))}
+      </details>
+    </fieldset>
   );
 }
 

@@ -2,6 +2,7 @@
 // protected persons it covers).
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../../api";
+import { type Place, PlaceNames, PlacePicker, remember } from "../../../geo";
 import { L, day, label } from "../../../i18n";
 import { Badge, Choice, Empty, ErrorBox, Field, Form, Loading, announce, useAction, useLoad } from "../../../ui";
 import { Invalid } from "../shared";
@@ -48,12 +49,14 @@ export function Measures({ caseId }: { caseId: string }) {
                   <>
                     {m.zone.communes.length ? (
                       <div class="meta">
-                        {L("Communes (codes INSEE)", "Communes (INSEE codes)")} : {m.zone.communes.join(", ")}
+                        {m.zone.communes.length === 1 ? L("Commune interdite", "Forbidden commune") : L("Communes interdites", "Forbidden communes")} :{" "}
+                        <PlaceNames kind="commune" codes={m.zone.communes} />
                       </div>
                     ) : null}
                     {m.zone.departements.length ? (
                       <div class="meta">
-                        {L("Départements", "Départements")} : {m.zone.departements.join(", ")}
+                        {m.zone.departements.length === 1 ? L("Département interdit", "Forbidden département") : L("Départements interdits", "Forbidden départements")} :{" "}
+                        <PlaceNames kind="departement" codes={m.zone.departements} />
                       </div>
                     ) : null}
                     {m.zone.polygon ? <div class="meta">{L("Et une zone tracée sur une carte", "And an area drawn on a map")}</div> : null}
@@ -78,14 +81,6 @@ export function Measures({ caseId }: { caseId: string }) {
   );
 }
 
-/** Codes typed with spaces, commas or semicolons between them. */
-function codes(text: string): string[] {
-  return text
-    .split(/[\s,;]+/)
-    .map((c) => c.trim().toUpperCase())
-    .filter(Boolean);
-}
-
 function MeasureForm({ caseId, persons, onDone }: { caseId: string; persons: Schemas["ProtectedPerson"][]; onDone: () => void }) {
   const [kind, setKind] = useState<MeasureKind>("care_obligation");
   const [authority, setAuthority] = useState<Authority>("procureur");
@@ -93,8 +88,9 @@ function MeasureForm({ caseId, persons, onDone }: { caseId: string; persons: Sch
   const [starts, setStarts] = useState(today());
   const [ends, setEnds] = useState("");
   const [required, setRequired] = useState("");
-  const [communes, setCommunes] = useState("");
-  const [departements, setDepartements] = useState("");
+  const [zone, setZone] = useState<Place[]>([]);
+  // Moves at each measure added: the place picker starts afresh.
+  const [round, setRound] = useState(0);
   const [covered, setCovered] = useState<string[]>([]);
   const zoned = kind === "place_ban" || kind === "residence_ban";
 
@@ -109,15 +105,11 @@ function MeasureForm({ caseId, persons, onDone }: { caseId: string; persons: Sch
       body.sessions_required = n;
     }
     if (zoned) {
-      const zone = { communes: codes(communes), departements: codes(departements) };
-      if (!zone.communes.length && !zone.departements.length) {
-        throw new Invalid(L("Indiquez au moins une commune ou un département.", "Give at least one commune or département."));
-      }
-      const badCommune = zone.communes.find((c) => !/^[0-9][0-9AB][0-9]{3}$/.test(c));
-      if (badCommune) throw new Invalid(L(`Code commune INSEE invalide : ${badCommune}`, `Invalid INSEE commune code: ${badCommune}`));
-      const badDepartement = zone.departements.find((d) => !/^([0-9]{2,3}|2[AB])$/.test(d));
-      if (badDepartement) throw new Invalid(L(`Code de département invalide : ${badDepartement}`, `Invalid département code: ${badDepartement}`));
-      body.zone = zone;
+      if (!zone.length) throw new Invalid(L("Choisissez au moins une commune ou un département.", "Choose at least one commune or département."));
+      body.zone = {
+        communes: zone.filter((p) => p.kind === "commune").map((p) => p.code),
+        departements: zone.filter((p) => p.kind === "departement").map((p) => p.code),
+      };
     }
     if (kind === "contact_ban") body.protected_person_ids = covered;
     await ok(api.POST("/v1/cases/{id}/measures", { params: { path: { id: caseId } }, body }));
@@ -125,8 +117,9 @@ function MeasureForm({ caseId, persons, onDone }: { caseId: string; persons: Sch
     setReference("");
     setEnds("");
     setRequired("");
-    setCommunes("");
-    setDepartements("");
+    remember(zone);
+    setZone([]);
+    setRound((n) => n + 1);
     setCovered([]);
     onDone();
   });
@@ -152,12 +145,16 @@ function MeasureForm({ caseId, persons, onDone }: { caseId: string; persons: Sch
       {zoned ? (
         <fieldset>
           <legend>{L("Zone interdite", "Forbidden zone")}</legend>
-          <Field label={L("Communes (codes INSEE)", "Communes (INSEE codes)")} hint={L("Séparés par des espaces ou des virgules, par exemple 75056, 69123.", "Separated by spaces or commas, for instance 75056, 69123.")}>
-            {(id, hint) => <input id={id} aria-describedby={hint} autocomplete="off" value={communes} onInput={(e) => setCommunes(e.currentTarget.value)} />}
-          </Field>
-          <Field label={L("Codes des départements", "Département codes")} hint={L("Par exemple 75, 92, 2A.", "For instance 75, 92, 2A.")}>
-            {(id, hint) => <input id={id} aria-describedby={hint} autocomplete="off" value={departements} onInput={(e) => setDepartements(e.currentTarget.value)} />}
-          </Field>
+          <PlacePicker
+            key={round}
+            label={L("Commune ou département", "Commune or département")}
+            hint={L(
+              "Tapez son nom (ou son code), puis choisissez-le parmi les propositions ; ajoutez-en autant qu'il faut.",
+              "Type its name (or its code), then choose it among the suggestions; add as many as needed.",
+            )}
+            chosen={zone}
+            onChange={setZone}
+          />
         </fieldset>
       ) : null}
       {kind === "contact_ban" ? (
