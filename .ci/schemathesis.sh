@@ -52,8 +52,13 @@ TMP="$(mktemp -d "${TMPDIR:-/tmp}/relais-st.XXXXXX")"
 SERVER_LOG="$TMP/server.log"
 SERVER_PID=""
 
+BAN_PID=""
+
 cleanup() {
     local rc=$?
+    if [[ -n "$BAN_PID" ]]; then
+        kill "$BAN_PID" 2>/dev/null || true
+    fi
     if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill "$SERVER_PID" 2>/dev/null || true
         for _ in $(seq 1 50); do
@@ -92,6 +97,45 @@ export RELAIS_DATA_DIR="$TMP/var"
 # stays documented on each limited operation).
 export RELAIS_RATE_LIMIT_GUESS_PER_MINUTE=1000000
 export RELAIS_RATE_LIMIT_PUBLIC_PER_MINUTE=1000000
+
+# A fake of the Base Adresse Nationale's search API, so that address search (searchAddresses)
+# is fuzzed through its whole path; without a geocoder it answers 503 by design. It answers
+# every query with one real address, and 400 as the BAN does to a query it refuses.
+BAN_PORT="$("$PY" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()')"
+"$PY" - "$BAN_PORT" >"$TMP/ban.log" 2>&1 <<'PYEOF' &
+import json, sys, urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+FEATURE = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.4554, 48.7776]},
+           "properties": {"label": "1 Place Salvador Allende 94000 Créteil", "score": 0.95, "type": "housenumber",
+                          "postcode": "94000", "citycode": "94028", "name": "1 Place Salvador Allende"}}
+
+class Ban(BaseHTTPRequestHandler):
+    def do_GET(self):
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        q = (query.get("q") or [""])[0]
+        if not 3 <= len(q) <= 200:
+            status, body = 400, {"code": 400, "message": "q must contain between 3 and 200 chars"}
+        else:
+            status, body = 200, {"type": "FeatureCollection", "features": [FEATURE], "query": q}
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Ban).serve_forever()
+PYEOF
+BAN_PID=$!
+export RELAIS_GEOCODER_URL="http://127.0.0.1:$BAN_PORT"
 
 log "starting $BIN serve on $BASE (data dir $RELAIS_DATA_DIR)"
 "$BIN" serve >"$SERVER_LOG" 2>&1 &
@@ -218,6 +262,7 @@ print("[dictionaries.refresh-tokens]\nvalues = %s\n" % toml_list([refresh]))
 # express. positive_data_acceptance is off for these operations only.
 POSITIVE_EXCEPTIONS = {
     "chatSocket": "a WebSocket handshake: a plain GET without the Upgrade headers is refused",
+    "searchAddresses": "q must start with a letter or a digit, as the BAN requires (Unicode classes, which the schema's regex dialect lacks)",
     "liveEvents": "a WebSocket handshake: a plain GET without the Upgrade headers is refused",
     "checkCertificate": "a code is 20 letters and digits with a check, typed with any separators",
     "getHousingInventory": "dates between the years 2000 and 2199 (format: date allows year 0001)",

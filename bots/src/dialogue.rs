@@ -181,7 +181,9 @@ pub fn advance(script: &Script, ctx: &mut Context<'_>, current: &str, input: &In
                 prompt(script, current, lang, &mut out);
                 return out;
             }
-            Some(Keyword::Help) if current != step::QUEUED => {
+            // A first message of "help" or "aide" alone is a cry, not a request for the menu:
+            // it is read below (the lexicon's bare cries are danger).
+            Some(Keyword::Help) if current != step::QUEUED && current != step::NEW => {
                 let back = if current == step::POSTAL_CODE {
                     step::MENU
                 } else {
@@ -802,6 +804,25 @@ mod tests {
             true,
         );
         assert!(out.effects.contains(&Effect::ForgetWords), "{:?}", out.effects);
+    }
+
+    #[test]
+    fn a_bare_cry_for_help_gets_the_emergency_numbers_at_once() {
+        let script = Script::load().expect("script");
+        // Round 9 (blind) found these three without 17/112/114 in the first answer.
+        for text in ["aide moi", "au secour", "help", "Au secours !", "SOS", "aidez-moi svp"] {
+            let out = run(&script, step::NEW, text, true);
+            let said: String = out.replies.iter().map(|r| r.text.as_str()).collect();
+            for number in ["17", "112", "114"] {
+                assert!(gives(&said, number), "{text:?}: {number} missing in {said}");
+            }
+            assert!(out.effects.contains(&Effect::Queue { urgent: true }), "{text:?}");
+        }
+        // Help with something else is not a cry.
+        let reading = script.read("help with the forms");
+        assert!(!reading.has(Class::Danger), "{reading:?}");
+        let reading = script.read("aidez moi a trouver un centre");
+        assert!(!reading.has(Class::Danger), "{reading:?}");
     }
 
     #[test]

@@ -128,6 +128,10 @@ enum Token {
     Any(Vec<Alternative>),
     /// Zero to this many words, none of them a barrier (`*`: two, `**`: five).
     Gap(usize),
+    /// `^`: the phrase starts the message.
+    Start,
+    /// `$`: the phrase ends the message.
+    End,
 }
 
 type Phrase = Vec<Token>;
@@ -256,6 +260,9 @@ fn word_matches(alternatives: &[Alternative], word: &str) -> bool {
 fn matches_at(phrase: &[Token], words: &[String]) -> bool {
     match phrase.split_first() {
         None => true,
+        Some((Token::End, _)) => words.is_empty(),
+        // Only where the message starts: `phrase_in` tries that position alone.
+        Some((Token::Start, rest)) => matches_at(rest, words),
         Some((Token::Gap(max), rest)) => {
             for skip in 0..=(*max).min(words.len()) {
                 if matches_at(rest, &words[skip..]) {
@@ -274,6 +281,9 @@ fn matches_at(phrase: &[Token], words: &[String]) -> bool {
 }
 
 fn phrase_in(phrase: &[Token], words: &[String]) -> bool {
+    if phrase.first() == Some(&Token::Start) {
+        return matches_at(phrase, words);
+    }
     !phrase.is_empty() && (0..words.len()).any(|start| matches_at(phrase, &words[start..]))
 }
 
@@ -375,7 +385,10 @@ impl Lexicon {
             }
         };
         for raw in text.split_whitespace() {
-            if raw == "*" || raw == "**" {
+            if raw == "^" || raw == "$" {
+                flush(&mut plain, &mut tokens);
+                tokens.push(if raw == "^" { Token::Start } else { Token::End });
+            } else if raw == "*" || raw == "**" {
                 flush(&mut plain, &mut tokens);
                 tokens.push(Token::Gap(if raw == "*" { GAP } else { WIDE_GAP }));
             } else if raw.contains('|') || raw.ends_with('*') || raw.starts_with('@') {
@@ -562,7 +575,15 @@ phrases = ["la|l @kill|egorg*"]
         let lexicon = Lexicon::load().expect("lexicon");
         assert_eq!(lexicon.words("jvais la tuer"), ["je", "vais", "la", "tuer"]);
         assert_eq!(lexicon.words("j'vais"), ["je", "vais"]);
-        assert_eq!(lexicon.words("chui pa bien"), ["je", "suis", "pa", "bien"]);
+        assert_eq!(lexicon.words("chui pa bien"), ["je", "suis", "pas", "bien"]);
+        // Phonetic French and internet English (issue 15, round 7: short and phonetic messages).
+        assert_eq!(
+            lexicon.words("mieu vo que je sois mor"),
+            ["mieux", "vaut", "que", "je", "sois", "mort"]
+        );
+        assert_eq!(lexicon.words("jen peu plu"), ["je", "en", "peu", "plus"]);
+        assert_eq!(lexicon.words("kms"), ["kil", "myself"]);
+        assert_eq!(lexicon.words("gonna kys"), ["going", "to", "kil", "you"]);
         assert_eq!(lexicon.words("I'm gonna"), ["i", "am", "going", "to"]);
         assert_eq!(lexicon.words("je ne veux pas"), ["je", "veux", "pas"]);
     }

@@ -1,6 +1,6 @@
 // The service worker caches the app's shell (never an API answer, never a person's data), so
 // the app opens on a bad network and can be installed. Its cache is named after the build.
-const CACHE = "relais-shell-0f1773c072cc8da5";
+const CACHE = "relais-shell-52a11f28000b4438";
 const SHELL = ["/app", "/app/app.js", "/app/app.css", "/app/manifest.webmanifest", "/app/icon.svg", "/app/icon-192.png", "/app/icon-512.png"];
 
 self.addEventListener("install", (event) => {

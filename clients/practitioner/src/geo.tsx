@@ -84,14 +84,23 @@ export function PlaceName({ kind, code }: { kind: PlaceKind; code: string }) {
   );
 }
 
-/** Codes as a list of names, separated by commas. */
-export function PlaceNames({ kind, codes }: { kind: PlaceKind; codes: string[] }) {
+/** Codes as a list of names, separated by commas: from `known` (names the server sent with the
+ * codes) where it has them, else looked up. */
+export function PlaceNames({ kind, codes, known }: { kind: PlaceKind; codes: string[]; known?: Record<string, string> }) {
   return (
     <>
       {codes.map((code, i) => (
         <span key={code}>
           {i ? ", " : null}
-          <PlaceName kind={kind} code={code} />
+          {known?.[code] ? (
+            <>
+              {known[code]}
+              {"\u00a0"}
+              <small class="code">({code})</small>
+            </>
+          ) : (
+            <PlaceName kind={kind} code={code} />
+          )}
         </span>
       ))}
     </>

@@ -5360,7 +5360,8 @@ export interface components {
          *       "sessions_required": 6,
          *       "sessions_attended": 3,
          *       "zone": null,
-         *       "protected_person_ids": []
+         *       "protected_person_ids": [],
+         *       "place_names": {}
          *     }
          */
         Measure: {
@@ -5385,6 +5386,10 @@ export interface components {
             zone: components["schemas"]["Zone"] | null;
             /** @description For a contact ban, the protected persons of the case it covers. */
             protected_person_ids: string[];
+            /** @description The name of each commune and département code of the zone, for people (`{"94028": "Créteil", "94": "Val-de-Marne"}`); empty without a zone. */
+            place_names: {
+                [key: string]: string;
+            };
         };
         /**
          * @example {
@@ -5399,7 +5404,8 @@ export interface components {
          *           "sessions_required": 6,
          *           "sessions_attended": 3,
          *           "zone": null,
-         *           "protected_person_ids": []
+         *           "protected_person_ids": [],
+         *           "place_names": {}
          *         }
          *       ]
          *     }
@@ -5851,7 +5857,8 @@ export interface components {
          *           "sessions_required": 6,
          *           "sessions_attended": 3,
          *           "zone": null,
-         *           "protected_person_ids": []
+         *           "protected_person_ids": [],
+         *           "place_names": {}
          *         }
          *       ],
          *       "protected_persons": [

@@ -92,6 +92,23 @@ pub struct Measure {
     pub sessions_attended: Option<i64>,
     pub zone: Option<Zone>,
     pub protected_person_ids: Vec<String>,
+    /// The name of each commune and département code of the zone, for people.
+    pub place_names: std::collections::BTreeMap<String, String>,
+}
+
+impl Zone {
+    /// Each code of the zone with its name (a code without one is left out).
+    pub fn names(&self) -> std::collections::BTreeMap<String, String> {
+        let communes = self
+            .communes
+            .iter()
+            .filter_map(|c| Some((c.clone(), crate::geo::names::commune(c)?.to_owned())));
+        let departements = self
+            .departements
+            .iter()
+            .filter_map(|d| Some((d.clone(), crate::geo::names::departement(d)?.to_owned())));
+        communes.chain(departements).collect()
+    }
 }
 
 pub struct NewMeasure {
@@ -268,6 +285,7 @@ pub(crate) fn list_unaudited(conn: &mut DbConn, secrets: &Secrets, case_id: &str
             ends_on,
             sessions_required,
             sessions_attended,
+            place_names: zone.as_ref().map(Zone::names).unwrap_or_default(),
             zone,
             protected_person_ids,
         });

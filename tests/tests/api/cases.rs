@@ -319,6 +319,11 @@ async fn measures_and_sessions_follow_the_courts_rules() {
     .await;
     assert_eq!(ban.status, 201, "{}", ban.text());
     assert_eq!(ban.json()["zone"]["communes"], json!(["93048"]));
+    assert_eq!(
+        ban.json()["place_names"],
+        json!({ "93048": "Montreuil", "94": "Val-de-Marne" }),
+        "codes come with their names"
+    );
 
     // Two sessions toward the care obligation, one attended, one excused; one in the future.
     let mut past = Vec::new();

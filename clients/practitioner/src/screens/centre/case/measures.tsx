@@ -50,13 +50,13 @@ export function Measures({ caseId }: { caseId: string }) {
                     {m.zone.communes.length ? (
                       <div class="meta">
                         {m.zone.communes.length === 1 ? L("Commune interdite", "Forbidden commune") : L("Communes interdites", "Forbidden communes")} :{" "}
-                        <PlaceNames kind="commune" codes={m.zone.communes} />
+                        <PlaceNames kind="commune" codes={m.zone.communes} known={m.place_names} />
                       </div>
                     ) : null}
                     {m.zone.departements.length ? (
                       <div class="meta">
                         {m.zone.departements.length === 1 ? L("Département interdit", "Forbidden département") : L("Départements interdits", "Forbidden départements")} :{" "}
-                        <PlaceNames kind="departement" codes={m.zone.departements} />
+                        <PlaceNames kind="departement" codes={m.zone.departements} known={m.place_names} />
                       </div>
                     ) : null}
                     {m.zone.polygon ? <div class="meta">{L("Et une zone tracée sur une carte", "And an area drawn on a map")}</div> : null}
