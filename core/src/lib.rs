@@ -55,6 +55,7 @@ pub mod outbox;
 pub mod page;
 pub mod partners;
 pub mod security;
+pub mod text;
 pub mod time;
 pub mod values;
 

@@ -298,7 +298,7 @@ impl CaseSearch {
             .collect::<String>()
             .to_lowercase();
         let number = (compact.len() >= 4 && compact.chars().all(|c| c.is_ascii_hexdigit())).then_some(compact);
-        let words: Vec<String> = crate::geo::fold(text)
+        let words: Vec<String> = crate::text::fold(text)
             .split(' ')
             .filter(|w| !w.is_empty())
             .map(str::to_owned)
@@ -312,7 +312,7 @@ impl CaseSearch {
             .as_deref()
             .is_some_and(|n| id.replace('-', "").starts_with(n));
         let by_name = name.is_some_and(|name| {
-            let name = crate::geo::fold(name);
+            let name = crate::text::fold(name);
             let name_words: Vec<&str> = name.split(' ').collect();
             !self.words.is_empty()
                 && self

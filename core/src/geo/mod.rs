@@ -7,7 +7,8 @@ pub mod contours;
 pub mod names;
 mod search;
 
-pub use search::{Place, PlaceKind, fold};
+pub use crate::text::fold;
+pub use search::{Place, PlaceKind};
 
 const REGIONS_CSV: &str = include_str!("../../../data/geo/regions.csv");
 const DEPARTEMENTS_CSV: &str = include_str!("../../../data/geo/departements.csv");
