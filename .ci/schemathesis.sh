@@ -262,6 +262,7 @@ print("[dictionaries.refresh-tokens]\nvalues = %s\n" % toml_list([refresh]))
 # express. positive_data_acceptance is off for these operations only.
 POSITIVE_EXCEPTIONS = {
     "chatSocket": "a WebSocket handshake: a plain GET without the Upgrade headers is refused",
+    "subscribePush": "the endpoint must be on a push service the operator allows, and p256dh a point on the P-256 curve",
     "searchAddresses": "q must start with a letter or a digit, as the BAN requires (Unicode classes, which the schema's regex dialect lacks)",
     "liveEvents": "a WebSocket handshake: a plain GET without the Upgrade headers is refused",
     "checkCertificate": "a code is 20 letters and digits with a check, typed with any separators",

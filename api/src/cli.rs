@@ -150,7 +150,8 @@ fn run(args: &[String]) -> anyhow::Result<ExitCode> {
                 &mut conn,
                 now - days(settings.text_line.outbox_purge_days),
             )? + relais_core::email::purge(&mut conn, now - days(settings.mail.purge_days))?
-                + relais_core::partners::webhooks::purge(&mut conn, now - days(settings.webhooks.purge_days))?;
+                + relais_core::partners::webhooks::purge(&mut conn, now - days(settings.webhooks.purge_days))?
+                + relais_core::push::purge(&mut conn, now - days(1))?;
             out(&format!(
                 "purged {} conversation(s) and {} contact(s) older than {} days without outcome; {} receipt(s), {} outbound row(s)",
                 purged.conversations, purged.contacts, settings.text_line.retention_days, purged.receipts, outbound

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod outbound;
 pub mod problem;
+pub mod push;
 pub mod query;
 pub mod rate_limit;
 pub mod routes;

@@ -148,7 +148,19 @@ impl Application {
             ..Default::default()
         });
         let geocoder = crate::geocoder::Geocoder::new(settings.geocoder.url.as_deref()).map_err(anyhow::Error::msg)?;
+        let pusher = match crate::push::vapid::Vapid::load(&settings)? {
+            Some(vapid) => Some(Arc::new(crate::push::Pusher::new(
+                vapid,
+                settings.push.services.clone(),
+                settings.webhooks.allow_http,
+                crate::outbound::Policy {
+                    allow: settings.webhooks.outbound_allow.clone(),
+                },
+            )?)),
+            None => None,
+        };
         let state = web::Data::new(AppState {
+            pusher,
             geocoder,
             settings,
             database: prepared.database,

@@ -33,6 +33,9 @@ pub struct AppState {
     pub workers: Workers,
     /// Address search (off when `RELAIS_GEOCODER_URL` is unset).
     pub geocoder: crate::geocoder::Geocoder,
+    /// Notifications to staff devices (off without a VAPID key: production without
+    /// `RELAIS_VAPID_KEY`).
+    pub pusher: Option<Arc<crate::push::Pusher>>,
 }
 
 impl AppState {

@@ -54,6 +54,7 @@ pub mod ids;
 pub mod outbox;
 pub mod page;
 pub mod partners;
+pub mod push;
 pub mod security;
 pub mod text;
 pub mod time;

@@ -10,6 +10,7 @@ pub mod line;
 pub mod logs;
 pub mod postgres;
 pub mod process;
+pub mod push;
 pub mod smtp;
 pub mod wait;
 pub mod webchat;

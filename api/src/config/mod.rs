@@ -75,6 +75,18 @@ fn schedule(text: &str) -> Result<Vec<u64>, String> {
     Ok(waits)
 }
 
+/// Host names, comma separated, lower-cased (no scheme, port or path).
+fn host_names(text: &str) -> Result<Vec<String>, String> {
+    let list = Vec::<String>::parse(text)?;
+    let valid = |h: &String| {
+        !h.is_empty() && h.len() <= 253 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    };
+    if !list.iter().all(valid) {
+        return Err("host names separated by commas (such as fcm.googleapis.com)".into());
+    }
+    Ok(list.into_iter().map(|h| h.to_ascii_lowercase()).collect())
+}
+
 fn production(mode: Mode) -> bool {
     mode == Mode::Production
 }
@@ -308,6 +320,29 @@ settings! {
         /// Where a request's offers are looked for: 0 for the régions of the départements the
         /// following centre covers; a distance in km for offers within it of the centre
         search_radius_km: f64 = "RELAIS_HOUSING_SEARCH_RADIUS_KM", default 0.0;
+    }
+
+    /// Notifications on staff devices (Web Push)
+    push: Push {
+        /// Push services (comma separated host names; each also admits its subdomains) a
+        /// device's push endpoint may be on: the browsers' own by default. Endpoints elsewhere
+        /// are refused, so that a subscription cannot point the server at another host
+        services: Vec<String> = "RELAIS_PUSH_SERVICES",
+            default vec![
+                "fcm.googleapis.com".into(),
+                "push.services.mozilla.com".into(),
+                "notify.windows.com".into(),
+                "push.apple.com".into(),
+            ],
+            parse host_names;
+        /// The VAPID key (RFC 8292): a P-256 private key, 32 bytes in base64url. Unset, it is
+        /// generated under the data folder in embedded mode, and notifications are off in
+        /// production mode. Changing it ends every device's subscription (each subscribes
+        /// again when its app next opens)
+        vapid_key: Option<SecretString> = "RELAIS_VAPID_KEY";
+        /// Who push services may contact about this server's notifications: `mailto:` or
+        /// `https:`
+        contact: String = "RELAIS_PUSH_CONTACT", default "mailto:no-reply@relais.invalid".into();
     }
 
     /// Addresses

@@ -19,6 +19,7 @@ mod housing;
 mod me;
 mod organisations;
 mod partner_webhooks;
+mod push;
 mod records;
 mod referrals;
 mod schedule;
@@ -58,6 +59,14 @@ pub fn table() -> Vec<RouteDef> {
         def(M::GET, "/v1/geo/postal-codes/{code}", web::get().to(geo::postal_code)),
         def(M::GET, "/v1/geo/places", web::get().to(geo::places)),
         def(M::GET, "/v1/geo/addresses", web::get().to(geo::addresses)),
+        def(M::GET, "/v1/push/key", web::get().to(push::key)),
+        def(M::GET, "/v1/push/subscriptions", web::get().to(push::list)),
+        def(M::POST, "/v1/push/subscriptions", web::post().to(push::subscribe)),
+        def(
+            M::DELETE,
+            "/v1/push/subscriptions/{id}",
+            web::delete().to(push::unsubscribe),
+        ),
         def(M::POST, "/v1/auth/login", web::post().to(auth::login)),
         def(M::POST, "/v1/auth/refresh", web::post().to(auth::refresh)),
         def(M::POST, "/v1/auth/logout", web::post().to(auth::logout)),

@@ -146,6 +146,7 @@ pub struct Purged {
     pub line_outbox: usize,
     pub emails: usize,
     pub webhooks: usize,
+    pub notifications: usize,
 }
 
 impl Purge {
@@ -174,7 +175,7 @@ impl Purge {
             }
             Err(e) => tracing::warn!(error = %e, "retention purge failed"),
         }
-        let purges: [(&str, chrono::Duration, PurgeFn); 4] = [
+        let purges: [(&str, chrono::Duration, PurgeFn); 5] = [
             ("idempotency keys", days(1), relais_core::idempotency::purge),
             (
                 "line outbox",
@@ -188,8 +189,10 @@ impl Purge {
                 days(settings.webhooks.purge_days),
                 relais_core::partners::webhooks::purge,
             ),
+            // Devices' notifications: fixed words, kept a day for the metrics.
+            ("push notifications", days(1), relais_core::push::purge),
         ];
-        let mut counts = [0usize; 4];
+        let mut counts = [0usize; 5];
         for (count, (what, delay, purge)) in counts.iter_mut().zip(purges) {
             match state.db(move |conn| purge(conn, now - delay)).await {
                 Ok(n) => *count = n,
@@ -201,6 +204,7 @@ impl Purge {
             purged.line_outbox,
             purged.emails,
             purged.webhooks,
+            purged.notifications,
         ] = counts;
         purged
     }

@@ -15,16 +15,18 @@
 //! | `line-delivery` | sends the text line's outbox | woken by a queued reply; slow poll |
 //! | `mail` | sends the centres' emails | woken by a queued mail; slow poll |
 //! | `webhooks` | posts partners' signed webhooks | woken by a queued message; slow poll |
+//! | `push` | notifications to staff devices (Web Push), when a VAPID key is set | woken by a queued notification; slow poll |
 //! | `telegram-poll` | long polling, when no Telegram webhook is set | continuous |
 //! | `silent-listeners` | puts conversations of silent listeners back in the queue | every silence / 4 |
 //! | `reminders` | appointment reminders through each person's channel | `reminder_seconds` |
 //! | `queue-places` | tells people waiting their new place | `queue_place_seconds` |
 //! | `weekly-inventory` | the national housing inventory, Mondays from 07:00 Paris | every 15 minutes |
-//! | `purge` | retention, idempotency keys and the three outboxes | hourly |
+//! | `purge` | retention, idempotency keys and the four outboxes | hourly |
 
 mod delivery;
 mod housekeeping;
 pub mod mail;
+mod push;
 mod telegram_poll;
 pub mod webhooks;
 
@@ -87,6 +89,7 @@ pub struct Wakers {
     pub line: Arc<Notify>,
     pub mail: Arc<Notify>,
     pub webhooks: Arc<Notify>,
+    pub push: Arc<Notify>,
 }
 
 impl Wakers {
@@ -97,6 +100,7 @@ impl Wakers {
                 t if t == relais_core::helpline::outbox::TABLE.name => &self.line,
                 t if t == relais_core::email::TABLE.name => &self.mail,
                 t if t == relais_core::partners::webhooks::TABLE.name => &self.webhooks,
+                t if t == relais_core::push::TABLE.name => &self.push,
                 _ => continue,
             };
             waker.notify_one();
@@ -235,6 +239,9 @@ pub fn start(state: &web::Data<AppState>) {
     match webhooks::Webhooks::new(state) {
         Ok(webhooks) => workers.spawn(state, webhooks),
         Err(e) => tracing::error!(error = %e, "webhook client unavailable; partners' messages wait"),
+    }
+    if let Some(push) = push::Push::new(state) {
+        workers.spawn(state, push);
     }
     if !state.settings.housing.inventory_recipients.is_empty() {
         workers.spawn(state, housekeeping::WeeklyInventory);

@@ -124,6 +124,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/push/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The server's key for Web Push
+         * @description Staff only. The server's VAPID public key (RFC 8292), to give the browser as `applicationServerKey` when the app subscribes a device to notifications.
+         */
+        get: operations["getPushKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/push/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My devices subscribed to notifications
+         * @description Staff only. The caller's own devices, oldest first (at most ten); never their endpoints nor keys.
+         */
+        get: operations["listPushSubscriptions"];
+        put?: never;
+        /**
+         * Subscribe this device to notifications
+         * @description Staff only (partner keys get 403). Takes `PushSubscription.toJSON()` as the browser gives it, and a name for the device. The endpoint must be on one of the push services the operator allows (`RELAIS_PUSH_SERVICES`, the browsers' own by default) and `https`. The endpoint and keys are sealed. The same endpoint again renews its row (200); an eleventh device replaces the oldest. The device is then woken by what the caller's role hears, in words that name no one - a conversation waiting (listeners), a new referral (a centre's staff), a new housing request (housing operators) - encrypted for the device alone (RFC 8291) and padded to one length. Audited.
+         */
+        post: operations["subscribePush"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/push/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unsubscribe one of my devices
+         * @description Staff only. Removes one of the caller's own devices and what is still owed to it; anyone else's device, or none, answers 404. Audited.
+         */
+        delete: operations["unsubscribePush"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -3098,6 +3162,75 @@ export interface components {
             /** @description A commune's reference point, its town hall (WGS84); null for a département or a commune without one. Where a place entered by commune alone is put. */
             latitude: number | null;
             longitude: number | null;
+        };
+        /**
+         * @example {
+         *       "public_key": "BP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A8"
+         *     }
+         */
+        PushKey: {
+            /** @description The VAPID public key, an uncompressed P-256 point (65 bytes) in base64url. */
+            public_key: string;
+        };
+        /**
+         * @example {
+         *       "endpoint": "https://fcm.googleapis.com/fcm/send/dpH5lCsTSSM:APA91bHqjZxM0VImWWqDRN7U0a3AycjUf4O-byuxb_wJsKRaKvV_iKw56s16ekq6FUqoCF7k2nJmkJcG-W0sXPfUVsXAPqg2ZhfX5m9wn8tUkGjazIbu3YZ",
+         *       "expirationTime": null,
+         *       "keys": {
+         *         "p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+         *         "auth": "BTBZMqHH6r4Tts7J_aSIgg"
+         *       },
+         *       "device": "Pixel 8, Chrome"
+         *     }
+         */
+        PushSubscriptionRequest: {
+            /** @description The push service's URL for this device. */
+            endpoint: string;
+            /** @description As the browser gives it; not used. */
+            expirationTime?: number | null;
+            keys: {
+                /** @description The device's P-256 public key, uncompressed, base64url (65 bytes). */
+                p256dh: string;
+                /** @description The device's authentication secret, base64url (16 bytes). */
+                auth: string;
+            };
+            /** @description A name for the device, shown in the caller's list (cut to 80 characters). */
+            device?: string;
+        };
+        /**
+         * @example {
+         *       "id": "5b0c9a63-2f7e-4a51-9d3b-8c1e7f6a2b40",
+         *       "device": "Pixel 8, Chrome",
+         *       "created_at": "2026-12-07T21:14:03Z",
+         *       "last_sent_at": "2026-12-07T22:02:41Z"
+         *     }
+         */
+        PushSubscription: {
+            /** Format: uuid */
+            id: string;
+            device: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When a notification last reached the push service for this device.
+             */
+            last_sent_at: string | null;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "5b0c9a63-2f7e-4a51-9d3b-8c1e7f6a2b40",
+         *           "device": "Pixel 8, Chrome",
+         *           "created_at": "2026-12-07T21:14:03Z",
+         *           "last_sent_at": null
+         *         }
+         *       ]
+         *     }
+         */
+        PushSubscriptionList: {
+            items: components["schemas"]["PushSubscription"][];
         };
         /**
          * @example {
@@ -9116,6 +9249,137 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+        };
+    };
+    getPushKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushKey"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description Notifications are not set up on this server (production without `RELAIS_VAPID_KEY`; type `urn:relais:problem:dependency-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPushSubscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's devices. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushSubscriptionList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    subscribePush: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushSubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description The device was already subscribed; its keys and name are renewed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushSubscription"];
+                };
+            };
+            /** @description Subscribed. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushSubscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            /** @description Notifications are not set up on this server (production without `RELAIS_VAPID_KEY`; type `urn:relais:problem:dependency-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unsubscribePush: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unsubscribed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
         };
     };
     login: {

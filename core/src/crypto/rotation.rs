@@ -122,6 +122,12 @@ const SEALED: &[Sealed] = &[
         prefix: "certificates.content",
     },
     Sealed {
+        table: "push_subscriptions",
+        by: "id",
+        column: "subscription_sealed",
+        prefix: "push_subscriptions.subscription",
+    },
+    Sealed {
         table: "webhook_endpoints",
         by: "organisation_id",
         column: "secret_sealed",

@@ -763,3 +763,35 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    push_subscriptions (id) {
+        id -> Text,
+        user_id -> Text,
+        organisation_id -> Text,
+        subscription_sealed -> Binary,
+        device -> Text,
+        created_at -> Timestamp,
+        last_sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    push_outbox (id) {
+        id -> Text,
+        subscription_id -> Text,
+        topic -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(push_subscriptions, users);
+diesel::allow_tables_to_appear_in_same_query!(push_subscriptions, organisations);
+diesel::allow_tables_to_appear_in_same_query!(push_subscriptions, push_outbox);

@@ -160,6 +160,8 @@ fn insert(
         object_id: object_id.map(str::to_owned),
     };
     write_tx(conn, |conn| {
+        // The devices that hear it are owed a notification, in the same transaction.
+        crate::push::on_event(conn, &event.kind, event.organisation_id.as_deref(), time::now())?;
         Ok(at_commit::append(conn, Sequence::Events, move |conn| {
             lock_for_sequence(conn, EVENTS_LOCK)?;
             let last: Option<i64> = live_events::table

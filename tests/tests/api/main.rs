@@ -26,6 +26,7 @@ mod logs;
 mod outboxes;
 mod pages;
 mod partners;
+mod push;
 mod races;
 mod records;
 mod recovery;
