@@ -11,7 +11,11 @@
 //!   a centre, a new housing request to the platform. A notification names no one and quotes
 //!   nothing: its [`Topic`] chooses fixed words, in French then English.
 //! - **Who gets it:** the active users of the event's organisation whose roles hear it
-//!   ([`Topic::roles`]), as the live socket decides.
+//!   ([`Topic::roles`]), as the live socket decides, on devices whose session is alive: a
+//!   subscription belongs to the session that made it, and is woken only while that session
+//!   is not revoked and can still be renewed (an unused, unexpired refresh token). Logout,
+//!   suspension, a password change or twelve hours away end it; the app subscribes again at
+//!   login. A stolen token's device is thus woken no longer than the stolen session lives.
 //! - **One unsent notification per device and topic:** a second event coalesces into the one
 //!   waiting (the push service would replace it anyway: the topic is sent as its `Topic`).
 //! - The rows are drained through the one outbox protocol ([`crate::outbox`]).
@@ -22,7 +26,7 @@ use diesel::prelude::*;
 use crate::access::Caller;
 use crate::accounts::model::{OrganisationKind, Role, Roles};
 use crate::crypto::{Secrets, open, seal};
-use crate::db::schema::{organisations, push_outbox, push_subscriptions, users};
+use crate::db::schema::{organisations, push_outbox, push_subscriptions, refresh_tokens, sessions, users};
 use crate::db::{DbConn, write_tx};
 use crate::error::{Error, Result};
 use crate::helpline::events::kind;
@@ -69,12 +73,12 @@ impl Topic {
         }
     }
 
-    /// Where the app opens when the notification is touched.
+    /// Where the app opens when the notification is touched (the app routes by its hash).
     pub fn path(self) -> &'static str {
         match self {
-            Self::Queue => "/app/desk",
-            Self::Referral => "/app/referrals",
-            Self::Housing => "/app/housing",
+            Self::Queue => "/app#/queue",
+            Self::Referral => "/app#/inbox",
+            Self::Housing => "/app#/housing/requests",
         }
     }
 
@@ -129,6 +133,7 @@ struct Row {
     id: String,
     user_id: String,
     organisation_id: String,
+    session_id: String,
     subscription_sealed: Vec<u8>,
     device: String,
     created_at: chrono::NaiveDateTime,
@@ -176,12 +181,14 @@ fn mine(conn: &mut DbConn, user: &str) -> Result<Vec<Row>> {
         .load(conn)?)
 }
 
-/// Subscribes the caller's device (the endpoint is checked by the edge). The same endpoint
-/// again replaces its keys and label; an eleventh device replaces the oldest. Audited.
+/// Subscribes the caller's device for the caller's session (the endpoint is checked by the
+/// edge). The same endpoint again replaces its keys and label and moves to this session; an
+/// eleventh device replaces the oldest. Audited.
 pub fn subscribe(
     conn: &mut DbConn,
     secrets: &Secrets,
     caller: &Caller,
+    session: &str,
     endpoint: &Endpoint,
     device: &str,
     now: DateTime<Utc>,
@@ -200,10 +207,12 @@ pub fn subscribe(
                     .set((
                         push_subscriptions::subscription_sealed.eq(&sealed),
                         push_subscriptions::device.eq(device),
+                        push_subscriptions::session_id.eq(session),
                     ))
                     .execute(conn)?;
                 let mut row = existing.clone();
                 row.subscription_sealed = sealed;
+                session.clone_into(&mut row.session_id);
                 device.clone_into(&mut row.device);
                 (row, false)
             }
@@ -218,6 +227,7 @@ pub fn subscribe(
                     id,
                     user_id: user.clone(),
                     organisation_id: caller.organisation_id.to_string(),
+                    session_id: session.to_owned(),
                     device: device.to_owned(),
                     created_at: stamp,
                     last_sent_at: None,
@@ -313,9 +323,17 @@ pub(crate) fn on_event(
     let Some((topic, organisation)) = topic_of(conn, event_kind, organisation_id)? else {
         return Ok(());
     };
+    let stamp = time::to_db(now);
+    let renewable = refresh_tokens::table
+        .filter(refresh_tokens::session_id.eq(push_subscriptions::session_id))
+        .filter(refresh_tokens::used_at.is_null())
+        .filter(refresh_tokens::expires_at.gt(stamp));
     let mut query = push_subscriptions::table
         .inner_join(users::table.on(users::id.eq(push_subscriptions::user_id)))
         .inner_join(organisations::table.on(organisations::id.eq(push_subscriptions::organisation_id)))
+        .inner_join(sessions::table.on(sessions::id.eq(push_subscriptions::session_id)))
+        .filter(sessions::revoked_at.is_null())
+        .filter(diesel::dsl::exists(renewable))
         .filter(users::active.eq(true))
         .filter(organisations::active.eq(true))
         .filter(organisations::kind.eq(topic.organisation_kind().as_str()))
@@ -326,7 +344,6 @@ pub(crate) fn on_event(
         query = query.filter(push_subscriptions::organisation_id.eq(org));
     }
     let devices: Vec<(String, String)> = query.load(conn)?;
-    let stamp = time::to_db(now);
     for (subscription, roles) in devices {
         let roles = Roles::from_db(&roles);
         if !topic.roles().iter().any(|r| roles.contains(*r)) {
@@ -477,7 +494,7 @@ mod tests {
             assert_eq!(Topic::parse(topic.as_str()), Some(topic));
             let (fr, en) = topic.words();
             assert!(!fr.is_empty() && !en.is_empty());
-            assert!(topic.path().starts_with("/app/"));
+            assert!(topic.path().starts_with("/app#/"));
             assert!(!topic.roles().is_empty());
         }
         assert_eq!(Topic::parse("other"), None);

@@ -96,9 +96,14 @@ pub async fn subscribe(state: web::Data<AppState>, staff: Staff, body: Body<Subs
         auth,
     };
     let caller = staff.caller.clone();
+    let session = staff
+        .auth
+        .session()
+        .ok_or_else(|| ApiError::Forbidden("a device subscribes within a signed-in session".into()))?
+        .to_string();
     let now = state.clock.now();
     let (subscription, created) = state
-        .db_sealed(move |conn, secrets| push::subscribe(conn, secrets, &caller, &endpoint, &device, now))
+        .db_sealed(move |conn, secrets| push::subscribe(conn, secrets, &caller, &session, &endpoint, &device, now))
         .await?;
     Ok(if created {
         HttpResponse::Created().json(subscription)

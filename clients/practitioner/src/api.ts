@@ -1,7 +1,8 @@
 // Every call to Relais goes through the typed client generated from openapi.yaml. The session
 // lives in memory; only the refresh token (and the name of its family, below) is kept in
 // sessionStorage, so a reload in the same tab stays logged in and closing the tab forgets it.
-// Nothing about a person is stored, and nothing in localStorage.
+// Nothing about a person is stored, and nothing in localStorage but the id of this device's
+// subscription to notifications (push.ts), kept through a lock, gone at logout.
 //
 // Tabs of the app share one session (one family of refresh tokens on the server): a tab that
 // opens asks the others for it on a BroadcastChannel; only one tab at a time spends the refresh
@@ -15,6 +16,9 @@ export type Problem = Schemas["Problem"];
 
 const REFRESH_KEY = "relais.refresh";
 const FAMILY_KEY = "relais.family";
+/** This device's subscription to notifications (its id at relais, push.ts): the one thing in
+ * localStorage. A lock keeps it (the next login renews the subscription); logging out ends it. */
+export const PUSH_KEY = "relais.push";
 
 /** An answer that was not a success, with its problem document when there is one, and the
  * wait the server asked for (`Retry-After`, in seconds) on a 429. */
@@ -301,7 +305,9 @@ class Session {
     clearTimeout(this.timer);
     clearTimeout(this.retry);
     sessionStorage.clear();
+    const device = reason === "logout" ? null : localStorage.getItem(PUSH_KEY);
     localStorage.clear();
+    if (device) localStorage.setItem(PUSH_KEY, device);
     navigator.serviceWorker?.controller?.postMessage("clear");
     this.listeners.forEach((l) => l());
   }
@@ -385,18 +391,34 @@ export async function login(email: string, password: string, totp?: string): Pro
   session.start(pair);
 }
 
+/** What logging out (not a lock) does to this device's notifications, set by push.ts: called
+ * before the session is forgotten, it returns the work to do with a token of the session
+ * (or none) before the session ends on the server. */
+type LeavingDevice = () => (token: string | undefined) => Promise<void>;
+let leavingDevice: LeavingDevice | undefined;
+export function onLogout(hook: LeavingDevice): void {
+  leavingDevice = hook;
+}
+
 /** Ends the session: this browser (every tab) forgets it at once (the screen is cleared without
  * waiting for the network), then the server ends it, with a fresh token if the last one had
- * expired. */
+ * expired. Logging out also stops this device's notifications (a shared phone). */
 export async function logout(reason: EndReason = "logout"): Promise<void> {
   const access = session.valid ? session.access : undefined;
   const refresh = session.refreshToken;
+  let device: ((token: string | undefined) => Promise<void>) | undefined;
+  try {
+    device = reason === "logout" ? leavingDevice?.() : undefined;
+  } catch {
+    /* the notifications cannot hold the logout back */
+  }
   session.forget(reason);
   let token = access;
   if (!token && refresh) {
     const { data } = await api.POST("/v1/auth/refresh", { body: { refresh_token: refresh } }).catch(() => ({ data: undefined }));
     token = data?.access_token;
   }
+  if (device) await device(token).catch(() => undefined);
   if (token) await endOnServer(token);
 }
 

@@ -1,5 +1,6 @@
 // The practitioner app: login (password, then TOTP), the shell with each role's screens, the
-// live socket, the inactivity lock. Served by relais at /app.
+// live socket, the inactivity lock, notifications while the app is closed (push.ts). Served by
+// relais at /app.
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type Schemas, api, logout, network, ok, session } from "./api";
@@ -8,7 +9,8 @@ import { type LiveState, live } from "./live";
 import { Login, Enrol } from "./screens/login";
 import { navFor, Routes } from "./routes";
 import { Menu, type MenuItem } from "./menu";
-import { Toasts, announce, go, useHash } from "./ui";
+import { hearsPush, outcomeText, pushSupported, renew, tellWorkerLanguage, turnOn, useDevice } from "./push";
+import { Toasts, announce, go, message, useHash } from "./ui";
 
 type Phase =
   | { name: "boot" }
@@ -160,6 +162,7 @@ function App() {
 
   const switchLang = () => {
     setLang(lang() === "fr" ? "en" : "fr");
+    tellWorkerLanguage();
     rerender((n) => n + 1);
   };
   const langButton = (
@@ -228,19 +231,33 @@ function Shell({ me, switchLang, onLogout }: { me: Schemas["Me"]; switchLang: ()
   const [liveState, setLiveState] = useState<LiveState>(live.state);
   const [online, setOnline] = useState(network.online);
   const [, rerender] = useState(0);
+  const hears = hearsPush(me);
+  const device = useDevice();
+  const followsLive = hasLive(me);
 
   useEffect(() => network.on(setOnline), []);
+
+  // Notifications while the app is closed: this device's subscription, if it is the person's,
+  // goes with this session (relais wakes a device only while the session that subscribed it
+  // lives).
+  useEffect(() => {
+    tellWorkerLanguage();
+    if (hears) void renew().catch(() => undefined);
+  }, [me]);
 
   useEffect(() => {
     const helpline = me.organisation.kind === "helpline";
     const centre = me.organisation.kind === "centre";
-    if (!helpline && !centre) return;
+    const housing = me.organisation.kind === "housing_platform";
+    if (!followsLive) return;
     const offState = live.onState(setLiveState);
     const off = live.on((event) => {
-      // Announcements name what happened, never who.
-      if (helpline && event.kind === "queue.changed") announce(L("Nouvelle conversation en attente", "New conversation waiting"), true);
-      if (centre && event.kind === "referral.new") announce(L("Nouvelle orientation reçue", "New referral received"), true);
+      // Announcements name what happened, never who; a system notification of the same topic
+      // as a push (sw.js) replaces it rather than adding a second one.
+      if (helpline && event.kind === "queue.changed") announce(L("Nouvelle conversation en attente", "New conversation waiting"), true, false, "queue");
+      if (centre && event.kind === "referral.new") announce(L("Nouvelle orientation reçue", "New referral received"), true, false, "referral");
       if (centre && event.kind === "appointment.booked") announce(L("Nouveau rendez-vous", "New appointment"), true);
+      if (housing && event.kind === "referral.new") announce(L("Nouvelle demande d'hébergement", "New housing request"), true, false, "housing");
     });
     live.start();
     return () => {
@@ -253,11 +270,27 @@ function Shell({ me, switchLang, onLogout }: { me: Schemas["Me"]; switchLang: ()
     if ((hash === "/" || hash === "") && nav[0]) go(nav[0].path);
   }, [hash]);
 
+  // Turning notifications on: this device subscribed (push), or, for a role told of nothing
+  // while the app is closed, the permission for the announcements shown while it is open.
+  const turnOnNotifications = async () => {
+    if (hears && pushSupported()) {
+      const outcome = await turnOn().catch((e: unknown) => {
+        announce(message(e));
+        return undefined;
+      });
+      if (outcome) announce(outcomeText(outcome));
+    } else {
+      await Notification.requestPermission().catch(() => undefined);
+    }
+    rerender((n) => n + 1);
+  };
   const items: MenuItem[] = [];
   items.push({ text: lang() === "fr" ? "English" : "Français", lang: lang() === "fr" ? "en" : "fr", run: switchLang });
-  if ("Notification" in window && Notification.permission === "default") {
-    items.push({ text: L("Activer les notifications", "Turn on notifications"), run: () => void Notification.requestPermission().then(() => rerender((n) => n + 1)) });
+  const permission = "Notification" in window ? Notification.permission : "denied";
+  if (permission === "default" || (permission === "granted" && hears && pushSupported() && device.state === "off")) {
+    items.push({ text: L("Activer les notifications", "Turn on notifications"), run: () => void turnOnNotifications() });
   }
+  if (hears) items.push({ text: L("Mes appareils", "My devices"), run: () => go("/devices"), refocus: false });
   items.push({ text: L("Se déconnecter", "Log out"), run: onLogout, refocus: false });
 
   return (
@@ -270,7 +303,7 @@ function Shell({ me, switchLang, onLogout }: { me: Schemas["Me"]; switchLang: ()
           <strong>Relais</strong>
           <span class="org">{me.organisation.name}</span>
         </div>
-        {me.organisation.kind === "helpline" || me.organisation.kind === "centre" ? (
+        {followsLive ? (
           <span class={`live ${liveState}`} role="status" aria-label={L("Connexion en direct", "Live connection")}>
             {liveState === "live" ? L("En direct", "Live") : liveState === "connecting" ? L("Connexion…", "Connecting…") : L("Hors ligne", "Offline")}
           </span>
@@ -297,8 +330,22 @@ function Shell({ me, switchLang, onLogout }: { me: Schemas["Me"]; switchLang: ()
   );
 }
 
+/** Whether the person's screens follow the live socket: the helpline's and a centre's staff,
+ * and the housing platform's operators. */
+function hasLive(me: Schemas["Me"]): boolean {
+  const kind = me.organisation.kind;
+  return kind === "helpline" || kind === "centre" || (kind === "housing_platform" && me.roles.includes("housing_operator"));
+}
+
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register("/app/sw.js", { scope: "/app" }).catch(() => undefined);
+  // A notification touched while the app is open: the service worker names the screen to show.
+  navigator.serviceWorker.addEventListener("message", (event: MessageEvent) => {
+    const data: unknown = event.data;
+    if (!data || typeof data !== "object" || (data as { kind?: unknown }).kind !== "open") return;
+    const url = new URL(String((data as { url?: unknown }).url), location.origin);
+    if (url.origin === location.origin && url.pathname === "/app" && url.hash.startsWith("#/")) go(url.hash.slice(1));
+  });
 }
 addEventListener("unhandledrejection", (e) => {
   if (e.reason instanceof ApiError && e.reason.status === 401) session.forget("refused");

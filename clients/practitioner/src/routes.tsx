@@ -1,6 +1,7 @@
 // Which screens each role has, and which screen an address shows.
 import type { Schemas } from "./api";
 import { L } from "./i18n";
+import { hearsPush } from "./push";
 import { Agenda } from "./screens/centre/agenda";
 import { CaseFile } from "./screens/centre/case";
 import { Cases } from "./screens/centre/cases";
@@ -14,6 +15,7 @@ import { Inventory } from "./screens/housing/inventory";
 import { Offers } from "./screens/housing/offers";
 import { HousingRequest } from "./screens/housing/request";
 import { HousingRequests } from "./screens/housing/requests";
+import { Devices } from "./screens/devices";
 import { Statistics } from "./screens/statistics";
 import { Empty, Screen } from "./ui";
 
@@ -53,6 +55,8 @@ export function navFor(me: Schemas["Me"]): NavItem[] {
 
 export function Routes({ me, path }: { me: Schemas["Me"]; path: string }) {
   const [, first = "", second = "", third = ""] = path.split("/");
+  // From the menu, for those whose role is told of something.
+  if (first === "devices") return hearsPush(me) ? <Devices me={me} /> : <NotFound />;
   // A detail screen belongs to the list it opens from.
   const home: Record<string, string> = { conversation: "/queue", case: "/cases", "housing/request": "/housing/requests" };
   const section = first === "housing" ? `${first}/${second}` : first;

@@ -232,8 +232,9 @@ let toastId = 0;
 
 /** Says `text` to screen readers and shows it a moment (`quiet`: to screen readers only, when
  * the screen already shows what happened); `notifyToo` adds a system notification while the app
- * is in the background. */
-export function announce(text: string, notifyToo = false, quiet = false): void {
+ * is in the background, under `tag` (a push of the same topic, sw.js, replaces it rather than
+ * adding a second one). */
+export function announce(text: string, notifyToo = false, quiet = false, tag = "relais"): void {
   const toast = { id: ++toastId, text, quiet };
   toasts = [...toasts.slice(-1), toast];
   toastListener?.(toasts);
@@ -244,7 +245,7 @@ export function announce(text: string, notifyToo = false, quiet = false): void {
   if (notifyToo && "Notification" in window && Notification.permission === "granted" && document.hidden) {
     // Through the service worker: phones refuse `new Notification` from a page.
     navigator.serviceWorker?.ready
-      .then((worker) => worker.showNotification("Relais", { body: text, tag: "relais", icon: "/app/icon-192.png" }))
+      .then((worker) => worker.showNotification("Relais", { body: text, tag, icon: "/app/icon-192.png" }))
       .catch(() => undefined);
   }
 }

@@ -769,6 +769,7 @@ diesel::table! {
         id -> Text,
         user_id -> Text,
         organisation_id -> Text,
+        session_id -> Text,
         subscription_sealed -> Binary,
         device -> Text,
         created_at -> Timestamp,
@@ -795,3 +796,5 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(push_subscriptions, users);
 diesel::allow_tables_to_appear_in_same_query!(push_subscriptions, organisations);
 diesel::allow_tables_to_appear_in_same_query!(push_subscriptions, push_outbox);
+diesel::allow_tables_to_appear_in_same_query!(push_subscriptions, sessions);
+diesel::allow_tables_to_appear_in_same_query!(push_subscriptions, refresh_tokens);

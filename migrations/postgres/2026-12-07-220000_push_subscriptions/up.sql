@@ -1,11 +1,14 @@
 -- Issue 20: notifications when the app is closed (Web Push, RFC 8030/8291/8292). A staff
 -- member's device subscribes; its push endpoint and keys are sealed as one value (a push
 -- endpoint is a capability: whoever holds it can wake the device). A user keeps at most ten
--- devices; a device that subscribes again replaces its row.
+-- devices; a device that subscribes again replaces its row. A subscription belongs to the
+-- session that made it: it is woken only while that session is not revoked and can still be
+-- renewed (logout, suspension or twelve hours away end it; the app subscribes again at login).
 CREATE TABLE push_subscriptions (
     id                   TEXT PRIMARY KEY NOT NULL,
     user_id              TEXT NOT NULL REFERENCES users (id),
     organisation_id      TEXT NOT NULL,
+    session_id           TEXT NOT NULL,
     subscription_sealed  BYTEA NOT NULL,
     device               TEXT NOT NULL,
     created_at           TIMESTAMP NOT NULL,

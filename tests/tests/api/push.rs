@@ -86,7 +86,7 @@ async fn each_role_is_woken_by_its_own_events_and_the_words_name_no_one() {
     let woken = service.wait_for(&listener_phone, 1).await;
     assert_eq!(woken[0].payload["body"], "Nouvelle conversation en attente");
     assert_eq!(woken[0].payload["body_en"], "A new conversation is waiting");
-    assert_eq!(woken[0].payload["url"], "/app/desk");
+    assert_eq!(woken[0].payload["url"], "/app#/queue");
 
     // A referral to the Paris centre wakes its practitioner, not La Réunion's.
     referral_to(&app, PARIS_CENTRE).await;
@@ -161,7 +161,7 @@ async fn each_role_is_woken_by_its_own_events_and_the_words_name_no_one() {
 
 /// A device is its owner's alone; endpoints outside the push services, bad keys and partner
 /// keys are refused; a device the push service says is gone is forgotten; an unsubscribed one
-/// gets nothing more.
+/// gets nothing more, nor does one whose session ended.
 #[tokio::test]
 async fn a_device_is_its_owners_alone_and_a_gone_one_is_forgotten() {
     let (app, service) = spawn_with_push().await;
@@ -241,6 +241,26 @@ async fn a_device_is_its_owners_alone_and_a_gone_one_is_forgotten() {
     app.outbox_drained().await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(service.received(&tablet).len(), 0);
+
+    // A device belongs to its session: logged out (or suspended, or twelve hours away), it is
+    // woken no more, though it is still listed until removed; logged in again, the app's
+    // renewal moves it to the new session.
+    let (access, _) = app.login("listener").await;
+    let laptop = service.device();
+    subscribe(&app, &access, &laptop, "Portable").await;
+    assert_eq!(app.post("/v1/auth/logout").bearer(&access).send().await.status, 204);
+    app.telegram_says(77_004, "je voudrais parler à un écoutant").await;
+    app.outbox_drained().await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        service.received(&laptop).len(),
+        0,
+        "a logged-out session's device is not woken"
+    );
+    let (again, _) = app.login("listener").await;
+    subscribe(&app, &again, &laptop, "Portable").await;
+    app.telegram_says(77_005, "je voudrais parler à un écoutant").await;
+    service.wait_for(&laptop, 1).await;
     assert_eq!(
         app.delete(&format!("/v1/push/subscriptions/{}", sub["id"].as_str().unwrap()))
             .bearer(&listener)

@@ -1,12 +1,13 @@
 // The housing platform's queue: the centres' requests to house an author, tonight's first,
 // then the oldest (the server's order), a page at a time. The platform never sees the case,
-// only the request.
+// only the request. Live events (a new request, a placement that no longer complies) refresh it.
 import { useState } from "preact/hooks";
 import { type Schemas, api, ok } from "../../api";
 import { L, count, day, lang, number } from "../../i18n";
 import { PAGE_SIZE, ShowMore, usePages } from "../../pages";
 import { ListScreen } from "../../pull";
 import { Badge, Choice, Empty, Loading } from "../../ui";
+import { useLiveReload } from "../helpline/queue";
 
 type Request = Schemas["HousingRequest"];
 type Status = Schemas["HousingRequestStatus"];
@@ -123,6 +124,8 @@ const STATUSES: Status[] = ["open", "placed", "unmet", "withdrawn"];
 export function HousingRequests({ me: _me }: { me: Schemas["Me"] }) {
   const [status, setStatus] = useState<Status>("open");
   const requests = usePages((cursor) => ok(api.GET("/v1/housing/requests", { params: { query: { status, limit: PAGE_SIZE, cursor } } })), [status]);
+  // The platform hears its own events: a centre's new request ("referral.new") above all.
+  useLiveReload(requests.reload, ["referral.new", "referral.updated", "housing.placed", "housing.placement_noncompliant"]);
 
   return (
     <ListScreen title={L("Demandes d'hébergement", "Housing requests")} refresh={requests.reload} busy={requests.loading}>
