@@ -479,6 +479,15 @@ pub fn record(conn: &mut DbConn, message: &Outgoing, delivery: &Delivery, now: D
     })
 }
 
+/// Notifications by status (`pending`, `sending`, `sent`, `failed`), for the metrics.
+pub fn count_by_status(conn: &mut DbConn) -> Result<Vec<(String, i64)>> {
+    use diesel::dsl::count_star;
+    Ok(push_outbox::table
+        .group_by(push_outbox::status)
+        .select((push_outbox::status, count_star()))
+        .load(conn)?)
+}
+
 /// Erases the notifications sent or given up before `before`.
 pub fn purge(conn: &mut DbConn, before: DateTime<Utc>) -> Result<usize> {
     outbox::purge(conn, &TABLE, before)

@@ -51,7 +51,13 @@ impl Vapid {
         if !(contact.starts_with("mailto:") || contact.starts_with("https://")) {
             anyhow::bail!("RELAIS_PUSH_CONTACT must be a mailto: or https: URL");
         }
-        if let Some(given) = &settings.push.vapid_key {
+        // An empty value (an env file's `RELAIS_VAPID_KEY=`) is no key.
+        let given = settings
+            .push
+            .vapid_key
+            .as_ref()
+            .filter(|k| !k.expose_secret().trim().is_empty());
+        if let Some(given) = given {
             let secret = parse(given.expose_secret()).ok_or_else(|| {
                 anyhow::anyhow!("RELAIS_VAPID_KEY must be a P-256 private key: 32 bytes in base64url")
             })?;
@@ -162,6 +168,9 @@ mod tests {
         };
         let production = Settings::from_sources(None, &env(&[("RELAIS_MODE", "production")])).expect("settings");
         assert!(Vapid::load(&production).expect("loads").is_none());
+        let empty = Settings::from_sources(None, &env(&[("RELAIS_MODE", "production"), ("RELAIS_VAPID_KEY", " ")]))
+            .expect("settings");
+        assert!(Vapid::load(&empty).expect("loads").is_none(), "an empty key is no key");
         let secret = super::super::encrypt::fresh_key();
         let given = URL_SAFE_NO_PAD.encode(secret.to_bytes());
         let with_key = Settings::from_sources(

@@ -135,10 +135,20 @@ async fn line_metrics(state: &web::Data<AppState>) -> String {
         .db(|conn| {
             let deliveries = relais_core::partners::webhooks::count_by_status(conn)?;
             let alerts = relais_core::security::count_by_kind(conn)?;
-            Ok::<_, relais_core::Error>((deliveries, alerts))
+            let notifications = relais_core::push::count_by_status(conn)?;
+            Ok::<_, relais_core::Error>((deliveries, alerts, notifications))
         })
         .await;
-    if let Ok((deliveries, alerts)) = partners {
+    if let Ok((deliveries, alerts, notifications)) = partners {
+        let _ = writeln!(
+            out,
+            "# HELP relais_push_notifications Notifications to staff devices (Web Push) by status (failed: given up on; purged after a day)."
+        );
+        let _ = writeln!(out, "# TYPE relais_push_notifications gauge");
+        for status in ["pending", "sending", "sent", "failed"] {
+            let n = notifications.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
+            let _ = writeln!(out, "relais_push_notifications{{status=\"{status}\"}} {n}");
+        }
         let _ = writeln!(
             out,
             "# HELP relais_webhook_deliveries Partner webhook messages by status (dead: given up on, until replayed)."

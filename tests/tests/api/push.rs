@@ -135,6 +135,13 @@ async fn each_role_is_woken_by_its_own_events_and_the_words_name_no_one() {
             .all(|r| r.payload["topic"] == "housing")
     );
     assert!(service.refused().is_empty(), "{:?}", service.refused());
+    let metrics = app.get("/metrics").send().await.text();
+    let sent = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("relais_push_notifications{status=\"sent\"} "))
+        .and_then(|n| n.parse::<i64>().ok())
+        .unwrap_or_default();
+    assert!(sent >= 3, "the metrics count what was sent: {sent}");
 
     // What the push service sees: one length, one topic, one urgency, one TTL for every kind.
     let all: Vec<_> = [&listener_phone, &practitioner_phone, &operator_phone]
