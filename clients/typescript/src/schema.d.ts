@@ -159,7 +159,7 @@ export interface paths {
         put?: never;
         /**
          * Subscribe this device to notifications
-         * @description Staff only (partner keys get 403). Takes `PushSubscription.toJSON()` as the browser gives it, and a name for the device. The endpoint must be on one of the push services the operator allows (`RELAIS_PUSH_SERVICES`, the browsers' own by default) and `https`. The endpoint and keys are sealed. The same endpoint again renews its row (200); an eleventh device replaces the oldest. The device is then woken by what the caller's role hears, in words that name no one - a conversation waiting (listeners), a new referral (a centre's staff), a new housing request (housing operators) - encrypted for the device alone (RFC 8291) and padded to one length. Audited.
+         * @description Staff only (partner keys get 403). Takes `PushSubscription.toJSON()` as the browser gives it, and a name for the device. The endpoint must be on one of the push services the operator allows (`RELAIS_PUSH_SERVICES`, the browsers' own by default) and `https`. The endpoint and keys are sealed. The same endpoint again renews its row (200); an eleventh device replaces the oldest. The device is then woken by what the caller's role hears, in words that name no one - a conversation waiting (listeners), a new referral (a centre's staff), a new housing request (housing operators) - encrypted for the device alone (RFC 8291) and padded to one length. A device belongs to the session that subscribed it, and is woken only while that session lives (not logged out nor revoked, still renewable); the app subscribes again at each login. Audited.
          */
         post: operations["subscribePush"];
         delete?: never;
