@@ -82,11 +82,6 @@ impl Topic {
         }
     }
 
-    /// Whether the push service should wake the device at once (RFC 8030 `Urgency`).
-    pub fn urgent(self) -> bool {
-        matches!(self, Self::Queue | Self::Housing)
-    }
-
     /// The roles that hear it, within its organisation.
     pub fn roles(self) -> &'static [Role] {
         match self {
@@ -195,6 +190,16 @@ pub fn subscribe(
 ) -> Result<(Subscription, bool)> {
     let user = owner(caller)?;
     write_tx(conn, |conn| {
+        // One subscribe at a time per person (two tabs, two taps): on PostgreSQL the user's
+        // row is locked before their devices are read, so the same endpoint is never added
+        // twice and the cap holds. SQLite has one writer at a time already.
+        if let DbConn::Pg(pg) = conn {
+            users::table
+                .find(&user)
+                .select(users::id)
+                .for_update()
+                .first::<String>(pg)?;
+        }
         let rows = mine(conn, &user)?;
         let same = rows
             .iter()
@@ -290,7 +295,7 @@ fn topic_of(
     organisation_id: Option<&str>,
 ) -> Result<Option<(Topic, Option<String>)>> {
     Ok(match (event_kind, organisation_id) {
-        (kind::QUEUE, None) => Some((Topic::Queue, None)),
+        (kind::QUEUE | kind::REQUEUED, None) => Some((Topic::Queue, None)),
         (kind::REFERRAL_NEW, Some(org)) => {
             let kind_text: Option<String> = organisations::table
                 .find(org)
@@ -317,7 +322,7 @@ pub(crate) fn on_event(
     organisation_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    if !matches!(event_kind, kind::QUEUE | kind::REFERRAL_NEW) {
+    if !matches!(event_kind, kind::QUEUE | kind::REQUEUED | kind::REFERRAL_NEW) {
         return Ok(());
     }
     let Some((topic, organisation)) = topic_of(conn, event_kind, organisation_id)? else {
@@ -404,7 +409,36 @@ pub struct Outgoing {
     pub endpoint: Option<Endpoint>,
 }
 
-/// Claims up to `limit` due notifications for `lease`.
+/// How long a notification is worth sending (the push services are asked to keep it as
+/// long, and no longer).
+pub const TTL: Duration = Duration::hours(1);
+
+/// Whether a device may still be woken: its owner active, in an active organisation, its
+/// session not revoked and still renewable. Checked when a notification is owed, and again
+/// when it is sent (a logout or a suspension in between stops it).
+fn alive(conn: &mut DbConn, subscription: &str, now: DateTime<Utc>) -> Result<bool> {
+    let stamp = time::to_db(now);
+    let renewable = refresh_tokens::table
+        .filter(refresh_tokens::session_id.eq(push_subscriptions::session_id))
+        .filter(refresh_tokens::used_at.is_null())
+        .filter(refresh_tokens::expires_at.gt(stamp));
+    let found: i64 = push_subscriptions::table
+        .inner_join(users::table.on(users::id.eq(push_subscriptions::user_id)))
+        .inner_join(organisations::table.on(organisations::id.eq(push_subscriptions::organisation_id)))
+        .inner_join(sessions::table.on(sessions::id.eq(push_subscriptions::session_id)))
+        .filter(push_subscriptions::id.eq(subscription))
+        .filter(sessions::revoked_at.is_null())
+        .filter(diesel::dsl::exists(renewable))
+        .filter(users::active.eq(true))
+        .filter(organisations::active.eq(true))
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}
+
+/// Claims up to `limit` due notifications for `lease`. A notification older than [`TTL`], or
+/// for a device that may no longer be woken (or is gone), is dropped instead: deleted, not
+/// counted as failed.
 pub fn claim(
     conn: &mut DbConn,
     secrets: &Secrets,
@@ -425,10 +459,16 @@ pub fn claim(
                 .select(Row::as_select())
                 .first(conn)
                 .optional()?;
+            let endpoint = row.as_ref().and_then(|r| open_endpoint(secrets, r).ok());
+            let stale = time::from_db(owed.created_at) + TTL < now;
+            if stale || endpoint.is_none() || !alive(conn, &owed.subscription_id, now)? {
+                diesel::delete(push_outbox::table.find(&claim.id)).execute(conn)?;
+                continue;
+            }
             claimed.push(Outgoing {
                 claim,
                 topic: Topic::parse(&owed.topic).unwrap_or(Topic::Queue),
-                endpoint: row.as_ref().and_then(|r| open_endpoint(secrets, r).ok()),
+                endpoint,
                 subscription_id: owed.subscription_id,
             });
         }
@@ -441,7 +481,7 @@ pub fn claim(
 pub enum Delivery {
     /// Accepted (201).
     Accepted,
-    /// The subscription is gone (404, 410): it is removed.
+    /// The subscription is gone (404, 410): it is removed, with what it was owed.
     Gone,
     /// Failed: retried by the outbox's policy, or given up.
     Failed(Outcome),
@@ -463,15 +503,9 @@ pub fn record(conn: &mut DbConn, message: &Outgoing, delivery: &Delivery, now: D
                         .set(push_subscriptions::last_sent_at.eq(Some(time::to_db(now))))
                         .execute(conn)?;
                 }
-                Delivery::Gone => {
-                    diesel::delete(push_subscriptions::table.find(&message.subscription_id)).execute(conn)?;
-                    diesel::delete(
-                        push_outbox::table
-                            .filter(push_outbox::subscription_id.eq(&message.subscription_id))
-                            .filter(push_outbox::id.ne(&message.claim.id)),
-                    )
-                    .execute(conn)?;
-                }
+                // A device that unsubscribed is an ordinary event, not a failure: it goes, with
+                // everything owed to it (this notification included).
+                Delivery::Gone => remove_row(conn, &message.subscription_id)?,
                 Delivery::Failed(_) => {}
             }
         }
@@ -488,9 +522,26 @@ pub fn count_by_status(conn: &mut DbConn) -> Result<Vec<(String, i64)>> {
         .load(conn)?)
 }
 
-/// Erases the notifications sent or given up before `before`.
+/// Erases the notifications sent or given up before `before`, and the devices of sessions
+/// that were revoked (logout, suspension, a password change) or of people no longer active:
+/// their sealed endpoints are kept no longer than they can be used.
 pub fn purge(conn: &mut DbConn, before: DateTime<Utc>) -> Result<usize> {
-    outbox::purge(conn, &TABLE, before)
+    let revoked = sessions::table
+        .filter(sessions::revoked_at.is_not_null())
+        .select(sessions::id);
+    let inactive = users::table.filter(users::active.eq(false)).select(users::id);
+    let dead: Vec<String> = push_subscriptions::table
+        .filter(
+            push_subscriptions::session_id
+                .eq_any(revoked)
+                .or(push_subscriptions::user_id.eq_any(inactive)),
+        )
+        .select(push_subscriptions::id)
+        .load(conn)?;
+    for id in &dead {
+        remove_row(conn, id)?;
+    }
+    Ok(outbox::purge(conn, &TABLE, before)? + dead.len())
 }
 
 #[cfg(test)]

@@ -59,6 +59,8 @@ struct Shared {
     refused: Vec<String>,
     /// A status to answer for a device instead of 201 (410: unsubscribed).
     answers: HashMap<String, u16>,
+    /// Pushes posted per device, whatever the answer.
+    attempts: HashMap<String, usize>,
 }
 
 #[derive(Clone)]
@@ -114,6 +116,22 @@ impl PushService {
     /// Answers `status` to every push for this device from now on (410: it unsubscribed).
     pub fn answer(&self, device: &Device, status: u16) {
         self.shared.lock().unwrap().answers.insert(device.id.clone(), status);
+    }
+
+    /// Answers normally again for this device.
+    pub fn answer_normally(&self, device: &Device) {
+        self.shared.lock().unwrap().answers.remove(&device.id);
+    }
+
+    /// Pushes posted for this device, whatever they were answered (refused and scripted ones too).
+    pub fn attempts(&self, device: &Device) -> usize {
+        self.shared
+            .lock()
+            .unwrap()
+            .attempts
+            .get(&device.id)
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn received(&self, device: &Device) -> Vec<Received> {
@@ -273,6 +291,7 @@ async fn take(
     let Some((secret, auth)) = shared.devices.get(&device).cloned() else {
         return HttpResponse::NotFound().finish();
     };
+    *shared.attempts.entry(device.clone()).or_default() += 1;
     if let Some(status) = shared.answers.get(&device) {
         return HttpResponse::build(actix_web::http::StatusCode::from_u16(*status).unwrap()).finish();
     }

@@ -42,7 +42,9 @@ pub fn check_endpoint(
     }
     let parsed = reqwest::Url::parse(url).map_err(|_| "an absolute URL")?;
     match parsed.scheme() {
-        "https" => {}
+        // The push services answer on 443 only.
+        "https" if parsed.port().is_none() || allow_http => {}
+        "https" => return Err("an https:// URL on the default port"),
         "http" if allow_http => {}
         _ => return Err("an https:// URL"),
     }
@@ -133,10 +135,8 @@ impl Pusher {
                 let status = response.status().as_u16();
                 match status {
                     200..=299 => Delivery::Accepted,
-                    // 404 and 410: the device unsubscribed or the subscription expired. 403: the
-                    // subscription was made with another VAPID key (RFC 8292 §4.2: a key changed,
-                    // or a data folder restored without its vapid.key); the app subscribes again.
-                    403 | 404 | 410 => Delivery::Gone,
+                    // 404 and 410: the device unsubscribed or the subscription expired.
+                    404 | 410 => Delivery::Gone,
                     429 => {
                         let wait = response
                             .headers()
@@ -154,12 +154,20 @@ impl Pusher {
                         at: now,
                         error: status.to_string(),
                     }),
-                    // 400, 401, 413: the push service refuses what we send; trying again would
-                    // not change it.
+                    // 400, 401, 403, 413: the push service refuses what we send (403: a token
+                    // it does not accept, such as a subscription made under another VAPID key,
+                    // or a contact address it refuses); trying again would not change it. The
+                    // device is kept: the app subscribes again under the server's key when it
+                    // next opens, and an operator sees the failures.
                     _ => failed(&status.to_string()),
                 }
             }
-            Err(OutboundError::Refused) => Delivery::Gone,
+            // Refused covers a failed name lookup as well as a private address: retried, never
+            // taken for a device that is gone (a resolver's hiccup must not remove devices).
+            Err(OutboundError::Refused) => Delivery::Failed(relais_core::outbox::Outcome::Retry {
+                at: now,
+                error: "refused".into(),
+            }),
             Err(_) => Delivery::Failed(relais_core::outbox::Outcome::Retry {
                 at: now,
                 error: "failed".into(),
@@ -179,6 +187,7 @@ mod tests {
         let ok = |u: &str| check_endpoint(u, &services, false, &policy).is_ok();
         assert!(ok("https://fcm.googleapis.com/fcm/send/abc"));
         assert!(ok("https://web.push.apple.com/QGx"));
+        assert!(!ok("https://fcm.googleapis.com:8443/fcm/send/abc"), "another port");
         assert!(
             !ok("https://evilpush.apple.com.example.org/x"),
             "a suffix is not a subdomain"

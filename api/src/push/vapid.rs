@@ -61,6 +61,13 @@ impl Vapid {
             let secret = parse(given.expose_secret()).ok_or_else(|| {
                 anyhow::anyhow!("RELAIS_VAPID_KEY must be a P-256 private key: 32 bytes in base64url")
             })?;
+            // Apple's push service refuses tokens whose contact is a placeholder (403): every
+            // iPhone would be lost at its first notification.
+            if settings.server.mode == Mode::Production && placeholder(contact) {
+                anyhow::bail!(
+                    "RELAIS_PUSH_CONTACT must be an address the push services can write to (not {contact}): Apple's refuses placeholders"
+                );
+            }
             return Ok(Some(Self::from_secret(&secret, contact)));
         }
         if settings.server.mode == Mode::Production {
@@ -93,6 +100,26 @@ impl Vapid {
     }
 }
 
+/// A contact no one reads: `.invalid`, `.example`, `.test`, `localhost`, example.com.
+fn placeholder(contact: &str) -> bool {
+    let host = contact
+        .trim_start_matches("mailto:")
+        .trim_start_matches("https://")
+        .rsplit('@')
+        .next()
+        .unwrap_or_default()
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    host.is_empty()
+        || host == "localhost"
+        || [".invalid", ".example", ".test", ".localhost"]
+            .iter()
+            .any(|tld| host.ends_with(tld))
+        || ["example.com", "example.org", "example.net"].contains(&host.as_str())
+}
+
 fn parse(text: &str) -> Option<p256::SecretKey> {
     let bytes = URL_SAFE_NO_PAD.decode(text.trim().trim_end_matches('=')).ok()?;
     p256::SecretKey::from_slice(&bytes).ok()
@@ -107,19 +134,30 @@ fn embedded(data_dir: &Path) -> anyhow::Result<p256::SecretKey> {
     let secret = super::encrypt::fresh_key();
     let text = URL_SAFE_NO_PAD.encode(secret.to_bytes());
     write_private(&path, &text)?;
-    Ok(secret)
+    // Read back: another instance may have written its key first.
+    let text = std::fs::read_to_string(&path)?;
+    parse(&text).ok_or_else(|| anyhow::anyhow!("{} is not a VAPID key", path.display()))
 }
 
 #[cfg(unix)]
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
+    // Written beside its place, then linked there: a crash leaves no empty key file, and of
+    // two instances starting at once the first link wins and both read the same key.
+    let temporary = path.with_extension(format!("key.{}", uuid::Uuid::new_v4().simple()));
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)?;
+        .open(&temporary)?;
     file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    let linked = std::fs::hard_link(&temporary, path);
+    let _ = std::fs::remove_file(&temporary);
+    if linked.is_err() && !path.exists() {
+        linked?;
+    }
     Ok(())
 }
 
@@ -175,7 +213,11 @@ mod tests {
         let given = URL_SAFE_NO_PAD.encode(secret.to_bytes());
         let with_key = Settings::from_sources(
             None,
-            &env(&[("RELAIS_MODE", "production"), ("RELAIS_VAPID_KEY", &given)]),
+            &env(&[
+                ("RELAIS_MODE", "production"),
+                ("RELAIS_VAPID_KEY", &given),
+                ("RELAIS_PUSH_CONTACT", "mailto:exploitation@relais.gouv.fr"),
+            ]),
         )
         .expect("settings");
         let vapid = Vapid::load(&with_key).expect("loads").expect("on");
@@ -185,6 +227,17 @@ mod tests {
         );
         let bad = Settings::from_sources(None, &env(&[("RELAIS_PUSH_CONTACT", "ops@example.org")])).expect("settings");
         assert!(Vapid::load(&bad).is_err(), "a contact that is not a URL");
+        let placeholder = Settings::from_sources(
+            None,
+            &env(&[("RELAIS_MODE", "production"), ("RELAIS_VAPID_KEY", &given)]),
+        )
+        .expect("settings");
+        assert!(
+            Vapid::load(&placeholder).is_err(),
+            "production with the placeholder contact"
+        );
+        assert!(super::placeholder("mailto:no-reply@relais.invalid"));
+        assert!(!super::placeholder("mailto:exploitation@relais.gouv.fr"));
     }
 
     #[test]

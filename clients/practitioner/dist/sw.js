@@ -93,6 +93,8 @@ self.addEventListener("push", (event) => {
       self.registration.showNotification(text(message.title) || "Relais", {
         body: lang === "en" && en ? en : lang === "fr" || !en ? fr : `${fr} / ${en}`,
         tag: topic,
+        // A newer notification of the same kind replaces the shown one, and rings again.
+        renotify: true,
         icon: "/app/icon-192.png",
         lang: lang || "",
         data: { url: appUrl(message.url) },

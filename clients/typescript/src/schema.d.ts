@@ -3194,8 +3194,8 @@ export interface components {
                 /** @description The device's authentication secret, base64url (16 bytes). */
                 auth: string;
             };
-            /** @description A name for the device, shown in the caller's list (cut to 80 characters). */
-            device?: string;
+            /** @description A name for the device, shown in the caller's list (cut to 80 characters); null or absent, "Appareil / Device". */
+            device?: string | null;
         };
         /**
          * @example {

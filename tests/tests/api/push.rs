@@ -277,3 +277,165 @@ async fn a_device_is_its_owners_alone_and_a_gone_one_is_forgotten() {
         404
     );
 }
+
+fn waiting_notifications(app: &TestApp) -> Vec<(String, i32)> {
+    use diesel::RunQueryDsl as _;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        status: String,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        attempts: i32,
+    }
+    diesel::sql_query("SELECT status, attempts FROM push_outbox")
+        .load::<Row>(&mut *app.conn())
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.status, r.attempts))
+        .collect()
+}
+
+fn metric(app_metrics: &str, status: &str) -> i64 {
+    app_metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("relais_push_notifications{{status=\"{status}\"}} ")))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(-1)
+}
+
+/// What a push service's refusal, a name that does not resolve and a session that ends while
+/// a notification waits do: a refusal (403) gives the notification up and keeps the device; a
+/// lookup that fails is retried and keeps the device (a resolver's hiccup used to remove it);
+/// a notification owed before a logout is never sent after it; a device the service says is
+/// gone is not counted as a failure; the purge forgets devices of revoked sessions.
+#[tokio::test]
+async fn failures_keep_the_device_and_a_session_that_ends_stops_what_waits() {
+    let service = PushService::start();
+    let app = spawn_line_app(&[
+        ("RELAIS_PUSH_SERVICES", "127.0.0.1,nowhere.invalid"),
+        ("RELAIS_OUTBOUND_ALLOW", "127.0.0.0/8"),
+    ])
+    .await;
+    let listener = app.token("listener").await;
+    let list = async |token: &str| app.get("/v1/push/subscriptions").bearer(token).send().await.json()["items"].clone();
+
+    // 403: given up at once, the device kept.
+    let refused = service.device();
+    subscribe(&app, &listener, &refused, "Refusé").await;
+    service.answer(&refused, 403);
+    app.telegram_says(77_101, "je voudrais parler à un écoutant").await;
+    for _ in 0..100 {
+        if waiting_notifications(&app).iter().any(|(s, _)| s == "failed") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(service.attempts(&refused), 1, "a refusal is not tried again");
+    assert_eq!(
+        list(&listener).await.as_array().unwrap().len(),
+        1,
+        "a refusal keeps the device"
+    );
+    relais_core::push::purge(&mut app.conn(), Utc::now() + chrono::Duration::days(2)).unwrap();
+    let rid = list(&listener).await[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.delete(&format!("/v1/push/subscriptions/{rid}"))
+            .bearer(&listener)
+            .send()
+            .await
+            .status,
+        204
+    );
+
+    // A host that does not resolve: retried, the device kept.
+    let mut unresolved = service.device().subscription();
+    unresolved["endpoint"] = json!("http://push.nowhere.invalid/push/abc");
+    let reply = app
+        .post("/v1/push/subscriptions")
+        .bearer(&listener)
+        .json(&unresolved)
+        .send()
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let unresolved_id = reply.json()["id"].as_str().unwrap().to_owned();
+    app.telegram_says(77_102, "je voudrais parler à un écoutant").await;
+    for _ in 0..100 {
+        if waiting_notifications(&app)
+            .iter()
+            .any(|(s, a)| s == "pending" && *a >= 1)
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        waiting_notifications(&app)
+            .iter()
+            .any(|(s, a)| s == "pending" && *a >= 1),
+        "a failed lookup is retried: {:?}",
+        waiting_notifications(&app)
+    );
+    assert_eq!(
+        list(&listener).await[0]["id"],
+        unresolved_id.as_str(),
+        "the device is kept"
+    );
+    app.delete(&format!("/v1/push/subscriptions/{unresolved_id}"))
+        .bearer(&listener)
+        .send()
+        .await;
+
+    // Owed while the push service fails, then the session ends: never sent after the logout.
+    let (session, _) = app.login("listener").await;
+    let phone = service.device();
+    subscribe(&app, &session, &phone, "Téléphone").await;
+    service.answer(&phone, 500);
+    app.telegram_says(77_103, "je voudrais parler à un écoutant").await;
+    for _ in 0..100 {
+        if service.attempts(&phone) >= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(service.attempts(&phone), 1);
+    assert_eq!(app.post("/v1/auth/logout").bearer(&session).send().await.status, 204);
+    service.answer_normally(&phone);
+    app.app_state().clock.advance(chrono::Duration::seconds(30));
+    app.app_state().workers.wakers.push.notify_one();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(service.received(&phone).len(), 0, "nothing sent after the logout");
+    assert!(
+        waiting_notifications(&app)
+            .iter()
+            .all(|(s, _)| s != "pending" && s != "sending"),
+        "what waited for the ended session is dropped: {:?}",
+        waiting_notifications(&app)
+    );
+    // The purge forgets the devices of revoked sessions.
+    relais_core::push::purge(&mut app.conn(), Utc::now()).unwrap();
+    let listener = app.token("listener").await;
+    assert_eq!(
+        list(&listener).await.as_array().unwrap().len(),
+        0,
+        "a revoked session's device is purged"
+    );
+
+    // A device gone (410) is not a failure: the metrics count only the 403 above.
+    let gone = service.device();
+    subscribe(&app, &listener, &gone, "Parti").await;
+    service.answer(&gone, 410);
+    app.telegram_says(77_104, "je voudrais parler à un écoutant").await;
+    for _ in 0..100 {
+        if list(&listener).await.as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(list(&listener).await.as_array().unwrap().is_empty());
+    let metrics = app.get("/metrics").send().await.text();
+    assert_eq!(
+        metric(&metrics, "failed"),
+        0,
+        "the 403 was purged, and a gone device is no failure"
+    );
+}
