@@ -331,6 +331,33 @@ export async function freshTotp(secret) {
   return totp(secret);
 }
 
+/** Logs in through the app: password, then enrolment the first time (`onEnrol` runs on its
+ * screen, before anything is typed), the one-time code after. `secrets` keeps each account's
+ * TOTP secret, by email, from its enrolment to its next logins. */
+export async function logIn(page, account, secrets, onEnrol = async () => {}) {
+  await page.getByLabel("Adresse e-mail").fill(account.email);
+  await page.getByLabel("Mot de passe").fill(account.password);
+  await page.getByRole("button", { name: "Se connecter" }).click();
+  const enrol = page.getByRole("heading", { name: "Double authentification" });
+  const code = page.getByLabel("Code à usage unique");
+  const shell = page.getByRole("navigation", { name: "Navigation principale" });
+  await enrol.or(code).or(shell).first().waitFor();
+  if (await enrol.isVisible()) {
+    await onEnrol();
+    await page.getByLabel("Code d'enrôlement").fill(account.enrolmentCode);
+    await page.getByLabel("Mot de passe du compte").fill(account.password);
+    await page.getByRole("button", { name: "Commencer" }).click();
+    const secret = (await page.getByTestId("totp-secret").textContent()).trim();
+    secrets.set(account.email, secret);
+    await page.getByLabel("Code affiché par l'application").fill(await freshTotp(secret));
+    await page.getByRole("button", { name: "Valider" }).click();
+  } else if (await code.isVisible()) {
+    await code.fill(await freshTotp(secrets.get(account.email)));
+    await page.getByRole("button", { name: "Se connecter" }).click();
+  }
+  await shell.waitFor();
+}
+
 export async function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",

@@ -16,7 +16,7 @@ import { createECDH, randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ARTIFACTS, freshTotp, launchBrowser, phone, seriousViolations, startFakeTelegram, startRelais } from "./harness.mjs";
+import { ARTIFACTS, freshTotp, launchBrowser, phone, seriousViolations, startFakeTelegram, startRelais, logIn as harnessLogIn } from "./harness.mjs";
 
 let telegram;
 let relais;
@@ -47,29 +47,8 @@ async function check(page, name) {
   assert.deepEqual(await seriousViolations(page), [], `axe-core on ${name}`);
 }
 
-/** Logs in through the app: password, then enrolment the first time, the one-time code after. */
-async function logIn(page, account) {
-  await page.getByLabel("Adresse e-mail").fill(account.email);
-  await page.getByLabel("Mot de passe").fill(account.password);
-  await page.getByRole("button", { name: "Se connecter" }).click();
-  const enrol = page.getByRole("heading", { name: "Double authentification" });
-  const code = page.getByLabel("Code à usage unique");
-  const shell = page.getByRole("navigation", { name: "Navigation principale" });
-  await enrol.or(code).or(shell).first().waitFor();
-  if (await enrol.isVisible()) {
-    await page.getByLabel("Code d'enrôlement").fill(account.enrolmentCode);
-    await page.getByLabel("Mot de passe du compte").fill(account.password);
-    await page.getByRole("button", { name: "Commencer" }).click();
-    const secret = (await page.getByTestId("totp-secret").textContent()).trim();
-    secrets.set(account.email, secret);
-    await page.getByLabel("Code affiché par l'application").fill(await freshTotp(secret));
-    await page.getByRole("button", { name: "Valider" }).click();
-  } else if (await code.isVisible()) {
-    await code.fill(await freshTotp(secrets.get(account.email)));
-    await page.getByRole("button", { name: "Se connecter" }).click();
-  }
-  await shell.waitFor();
-}
+/** Logs in through the app (the harness's `logIn`), keeping the TOTP secrets in `secrets`. */
+const logIn = (page, account) => harnessLogIn(page, account, secrets);
 
 /** The page's current bearer (access tokens live 30 s here): the one a refresh of the list sends. */
 async function bearer(page) {
