@@ -94,14 +94,7 @@ async fn each_role_is_woken_by_its_own_events_and_the_words_name_no_one() {
     assert_eq!(woken[0].payload["body"], "Nouvelle orientation");
 
     // A housing request for tonight wakes the platform's operator.
-    let case = app
-        .post("/v1/cases")
-        .bearer(&practitioner)
-        .json(&json!({ "origin": "justice", "legal_basis": "court_ordered" }))
-        .send()
-        .await;
-    assert_eq!(case.status, 201, "{}", case.text());
-    let case = case.json()["id"].as_str().unwrap().to_owned();
+    let case = crate::housing::case(&app, &practitioner).await;
     let today = Utc::now().date_naive();
     let request = app
         .post(&format!("/v1/cases/{case}/housing-requests"))
